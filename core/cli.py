@@ -1,0 +1,203 @@
+"""The ``dangjian`` command (headless CLI).
+
+Global options come before the subcommand: ``--db URL``, ``--config FILE``,
+``--lang zh|en`` (or ``DANGJIAN_DB``, ``DANGJIAN_CONFIG``, ``DANGJIAN_LANG``).
+Exit codes: 0 ok, 1 rules failed / rows rejected, 2 bad usage or bad data.
+A user error prints one clear line on stderr, never a traceback.
+
+Each subcommand's handler lives in the module of its area and is named here
+as ``"module:function"``, imported only when that subcommand runs, so
+``dangjian check`` never loads textual.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from core.errors import UserError
+
+FORMATS = ["table", "md", "csv", "xlsx", "html", "json"]
+
+
+class ArgParser(argparse.ArgumentParser):
+    def error(self, message):  # exit 2 with one line, as argparse does, but in our words
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"dangjian: {message}\n")
+        raise SystemExit(2)
+
+
+def _scope_args(p, year=True):
+    if year:
+        p.add_argument("--year", type=int, help="year under check (default: year of --as-of, else this year)")
+    p.add_argument("--town", help="only this town (区镇 name)")
+    p.add_argument("--community", help="only this community (社区编码)")
+
+
+def build_parser() -> ArgParser:
+    p = ArgParser(prog="dangjian", description="社区党建工作电子台账 — electronic ledger of community Party building")
+    p.add_argument("--db", help="database URL (sqlite:///FILE or postgresql://…); env DANGJIAN_DB")
+    p.add_argument("--config", help="config file layered over the defaults; env DANGJIAN_CONFIG")
+    p.add_argument("--lang", choices=["zh", "en"], help="interface language; env DANGJIAN_LANG")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command", parser_class=ArgParser)
+
+    s = sub.add_parser("tui", help="open the terminal app (default)")
+    s.set_defaults(handler="core.cli_basic:cmd_tui")
+
+    s = sub.add_parser("init", help="create or upgrade the database schema (admin)")
+    s.set_defaults(handler="core.cli_basic:cmd_init")
+
+    s = sub.add_parser("demo", help="fill an empty database with a demo town and open the app")
+    s.add_argument("--size", choices=["small", "city"], default="small")
+    s.add_argument("--seed", type=int, default=20111)
+    s.add_argument("--reset", action="store_true", help="rebuild the demo (asks first, unless --yes)")
+    s.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    s.add_argument("--no-open", action="store_true", help="build the demo database and exit")
+    s.set_defaults(handler="core.cli_basic:cmd_demo")
+
+    s = sub.add_parser("plugins", help="list plugins, their source, hooks and errors")
+    s.add_argument("--format", choices=["table", "json"], default="table")
+    s.set_defaults(handler="core.cli_basic:cmd_plugins")
+
+    s = sub.add_parser("check", help="check the rules of the policy (exit 1 when any fails)")
+    _scope_args(s)
+    s.add_argument("--as-of", help="as-of date YYYY-MM-DD")
+    s.add_argument("--rule", action="append", help="only this rule id (repeatable)")
+    s.add_argument("--all", action="store_true", help="show passes and infos too")
+    s.add_argument("--format", choices=FORMATS, default="table")
+    s.add_argument("--output", help="write to FILE instead of stdout")
+    s.add_argument("--explain", metavar="RULE", help="explain a rule: clause text, parameters, what passes")
+    s.add_argument("--no-store", action="store_true", help="do not keep this run's findings")
+    s.set_defaults(handler="core.cli_check:cmd_check")
+
+    s = sub.add_parser("report", help="run a report (dangjian report --list)")
+    s.add_argument("name", nargs="?")
+    s.add_argument("--list", action="store_true")
+    _scope_args(s)
+    s.add_argument("--as-of", help="as-of date YYYY-MM-DD")
+    s.add_argument("--format", choices=FORMATS, default="table")
+    s.add_argument("--output", help="write to FILE instead of stdout")
+    s.set_defaults(handler="core.reports:cmd_report")
+
+    s = sub.add_parser("score", help="run a scorer: member-points, community-score, …")
+    s.add_argument("name", nargs="?")
+    s.add_argument("--list", action="store_true")
+    _scope_args(s)
+    s.add_argument("--as-of", help="as-of date YYYY-MM-DD")
+    s.add_argument("--format", choices=FORMATS, default="table")
+    s.add_argument("--output", help="write to FILE instead of stdout")
+    s.set_defaults(handler="core.scoring:cmd_score")
+
+    s = sub.add_parser("import", help="import a .xlsx or .csv file of one kind (SPEC §5)")
+    s.add_argument("kind")
+    s.add_argument("file")
+    s.add_argument("--partial", action="store_true", help="write the good rows, save the bad ones")
+    s.add_argument("--rejects", help="where --partial saves bad rows (default FILE.rejects.csv)")
+    s.add_argument("--encoding", help="CSV encoding (default: detect UTF-8, UTF-8 BOM or GBK)")
+    s.set_defaults(handler="core.importing:cmd_import")
+
+    s = sub.add_parser("export", help="export one kind to .xlsx or .csv (same format as import)")
+    s.add_argument("kind")
+    s.add_argument("file")
+    _scope_args(s, year=False)
+    s.set_defaults(handler="core.importing:cmd_export")
+
+    s = sub.add_parser("template", help="write an empty import template")
+    s.add_argument("kind")
+    s.add_argument("file", nargs="?")
+    s.set_defaults(handler="core.importing:cmd_template")
+
+    s = sub.add_parser("users", help="manage users (admin)")
+    us = s.add_subparsers(dest="users_command", parser_class=ArgParser, required=True)
+    a = us.add_parser("add")
+    a.add_argument("login")
+    a.add_argument("--role", required=True, choices=["community", "street", "town", "city", "admin"])
+    a.add_argument("--scope", default="city")
+    a.add_argument("--read-only", action="store_true")
+    a.add_argument("--full-personal-data", action="store_true")
+    us.add_parser("list").add_argument("--format", choices=FORMATS, default="table")
+    r = us.add_parser("remove")
+    r.add_argument("login")
+    st = us.add_parser("set")
+    st.add_argument("login")
+    st.add_argument("--role", choices=["community", "street", "town", "city", "admin"])
+    st.add_argument("--scope")
+    st.add_argument("--read-only", dest="read_only", action="store_true", default=None)
+    st.add_argument("--writable", dest="read_only", action="store_false")
+    st.add_argument("--full-personal-data", dest="full_personal_data", action="store_true", default=None)
+    st.add_argument("--masked-personal-data", dest="full_personal_data", action="store_false")
+    s.set_defaults(handler="core.users:cmd_users")
+
+    s = sub.add_parser("audit", help="show the audit log")
+    s.add_argument("--user")
+    s.add_argument("--since", help="YYYY-MM-DD")
+    s.add_argument("--record", help="TABLE or TABLE:KEY")
+    s.add_argument("--limit", type=int, default=200)
+    s.add_argument("--format", choices=FORMATS, default="table")
+    s.add_argument("--output")
+    s.set_defaults(handler="core.audit:cmd_audit")
+
+    s = sub.add_parser("backup", help="consistent copy of the database while others work (admin)")
+    s.add_argument("file")
+    s.set_defaults(handler="core.backup:cmd_backup")
+
+    s = sub.add_parser("restore", help="replace the database with a backup (admin)")
+    s.add_argument("file")
+    s.add_argument("--yes", action="store_true")
+    s.set_defaults(handler="core.backup:cmd_restore")
+    return p
+
+
+def setup(args) -> None:
+    """Apply the global options: language, config, database, plugins, identity."""
+    from core import config, db, i18n, plugins
+
+    if args.lang:
+        i18n.set_lang(args.lang)
+    config.load(args.config)
+    plugins.load()
+    db.connect(args.db)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from core import __version__
+
+        print(f"dangjian {__version__}")
+        return 0
+    if not args.command:
+        args.command = "tui"
+        args.handler = "core.cli_basic:cmd_tui"
+    from core.config import ConfigError
+    from core.db import DatabaseError
+
+    try:
+        setup(args)
+        module, _, func = args.handler.partition(":")
+        try:
+            handler = getattr(importlib.import_module(module), func)
+        except (ImportError, AttributeError):
+            raise UserError(f"'dangjian {args.command}' is not available in this version") from None
+        return int(handler(args) or 0)
+    except (UserError, ConfigError, DatabaseError) as exc:
+        print(f"dangjian: {exc}", file=sys.stderr)
+        return getattr(exc, "exit_code", 2)
+    except KeyboardInterrupt:
+        print("dangjian: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        from core import access, db
+
+        access.set_current(None)
+        db.close()
+
+
+def run() -> None:  # console-script entry point
+    raise SystemExit(main())
+
+
+if __name__ == "__main__":
+    run()

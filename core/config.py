@@ -1,0 +1,237 @@
+"""Configuration (配置): ``config/default.toml`` with a city's or town's file layered over it.
+
+Order: the shipped defaults, then ``--config FILE`` / ``DANGJIAN_CONFIG``.
+``[towns."<town>".params."<rule id>"]`` overrides a parameter for one town.
+A bad key or value raises :class:`ConfigError` naming the file, the key and
+what is allowed.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class ConfigError(Exception):
+    pass
+
+
+TOP_KEYS = {"plugin_dirs", "lang", "service_account", "points", "dues", "keymap", "params",
+            "towns", "scoring", "ui"}
+
+
+def default_path() -> Path:
+    """``config/default.toml``: inside the installed package, or the source tree."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_config" / "default.toml", here.parent / "config" / "default.toml"):
+        if candidate.is_file():
+            return candidate
+    raise ConfigError("config/default.toml is missing: the installation is broken (reinstall dangjian)")
+
+
+def _load(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _kind(value) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "table"
+    return type(value).__name__
+
+
+def check_value(where: str, key: str, default, value) -> None:
+    """Raise ConfigError when ``value`` is not of the kind of ``default``."""
+    dk, vk = _kind(default), _kind(value)
+    if dk != vk:
+        raise ConfigError(f"{where}: {key} = {value!r}: a {dk} is expected (default {default!r})")
+    if dk == "array" and len(default) == 2 and all(_kind(x) == "number" for x in default):
+        if len(value) != 2 or not all(_kind(x) == "number" for x in value) or value[0] > value[1]:
+            raise ConfigError(f"{where}: {key} = {value!r}: a range [low, high] of two numbers is expected")
+    if dk == "string" and "/" in str(default):
+        try:
+            Fraction(value)
+        except (ValueError, ZeroDivisionError):
+            raise ConfigError(f"{where}: {key} = {value!r}: an exact fraction like \"1/3\" is expected") from None
+    if dk == "number" and isinstance(default, float) and 0 < default < 1 and not 0 <= value <= 1:
+        raise ConfigError(f"{where}: {key} = {value!r}: a fraction between 0 and 1 is expected (0.9 = 90 %)")
+
+
+class Config:
+    """The layered configuration.  ``sources`` lists the files read, in order."""
+
+    def __init__(self, data: dict, defaults: dict, sources: list[tuple[str, dict]]):
+        self.data = data
+        self.defaults = defaults
+        self.sources = sources  # [(path, raw dict)]
+
+    # -- plain keys
+    def get(self, key, default=None):
+        return self.data.get(key, default)
+
+    @property
+    def lang(self) -> str:
+        return self.data.get("lang", "zh")
+
+    @property
+    def plugin_dirs(self) -> list[Path]:
+        out = []
+        for path, raw in self.sources:
+            base = Path(path).parent
+            for d in raw.get("plugin_dirs", []):
+                p = Path(d).expanduser()
+                out.append(p if p.is_absolute() else (base / p))
+        env = os.environ.get("DANGJIAN_PLUGIN_DIRS")
+        if env:
+            out.extend(Path(p) for p in env.split(os.pathsep) if p)
+        return out
+
+    def section(self, name: str) -> dict:
+        return self.data.get(name, {}) or {}
+
+    def scoring(self, name: str, town: str | None = None) -> dict:
+        out = dict(self.data.get("scoring", {}).get(name, {}))
+        if town:
+            out.update(self.data.get("towns", {}).get(town, {}).get("scoring", {}).get(name, {}))
+        return out
+
+    # -- rule parameters
+    def rule_params(self, rule_id: str, defaults: dict | None = None, town: str | None = None,
+                    town_defaults: dict | None = None) -> tuple[dict, dict]:
+        """Parameters in force for ``rule_id`` (in ``town``), and where each came from.
+
+        Layers: the rule's own defaults (``default``), the shipped default.toml
+        (``default``), a plugin's ``dangjian_town_params`` (``town plugin``), the
+        city config file (``city config``), the town section (``town config``).
+        """
+        values: dict = {}
+        origin: dict = {}
+        for k, v in (defaults or {}).items():
+            values[k], origin[k] = v, "default"
+        for k, v in self.defaults.get("params", {}).get(rule_id, {}).items():
+            values[k], origin[k] = v, "default"
+        for k, v in (town_defaults or {}).items():
+            values[k], origin[k] = v, "town plugin"
+        for path, raw in self.sources[1:]:
+            for k, v in raw.get("params", {}).get(rule_id, {}).items():
+                values[k], origin[k] = v, f"city config ({path})"
+        if town:
+            for path, raw in self.sources[1:]:
+                tp = raw.get("towns", {}).get(town, {}).get("params", {}).get(rule_id, {})
+                for k, v in tp.items():
+                    values[k], origin[k] = v, f"town config ({path})"
+        return values, origin
+
+    def validate_rule_params(self, rules: dict[str, dict]) -> None:
+        """Check every ``params`` section of the user's files against the known rules.
+
+        ``rules`` maps rule id → its default parameters (built-ins and plugins).
+        """
+        for path, raw in self.sources[1:]:
+            sections = [(f"params.\"{rid}\"", rid, p) for rid, p in raw.get("params", {}).items()]
+            for town, tsec in raw.get("towns", {}).items():
+                for rid, p in tsec.get("params", {}).items():
+                    sections.append((f"towns.\"{town}\".params.\"{rid}\"", rid, p))
+            for where, rid, params in sections:
+                if rid not in rules:
+                    known = ", ".join(sorted(rules))
+                    raise ConfigError(f"{path}: [{where}]: unknown rule id {rid!r}; known: {known}")
+                allowed = dict(self.defaults.get("params", {}).get(rid, {}))
+                allowed.update(rules[rid] or {})
+                for k, v in params.items():
+                    if k not in allowed:
+                        names = ", ".join(sorted(allowed)) or "(none)"
+                        raise ConfigError(f"{path}: [{where}] {k}: unknown parameter; allowed: {names}")
+                    check_value(f"{path}: [{where}]", k, allowed[k], v)
+
+
+def _validate_top(path: str, raw: dict, defaults: dict) -> None:
+    for key in raw:
+        if key not in TOP_KEYS:
+            raise ConfigError(f"{path}: unknown key {key!r}; allowed: {', '.join(sorted(TOP_KEYS))}")
+    if "lang" in raw and raw["lang"] not in ("zh", "en"):
+        raise ConfigError(f"{path}: lang = {raw['lang']!r}: allowed: \"zh\", \"en\"")
+    if "plugin_dirs" in raw and not (isinstance(raw["plugin_dirs"], list)
+                                     and all(isinstance(p, str) for p in raw["plugin_dirs"])):
+        raise ConfigError(f"{path}: plugin_dirs: a list of folder paths is expected")
+    for sec in ("points", "dues"):
+        for k, v in raw.get(sec, {}).items():
+            if k not in defaults.get(sec, {}):
+                raise ConfigError(f"{path}: [{sec}] {k}: unknown key; allowed: "
+                                  + ", ".join(sorted(defaults.get(sec, {}))))
+            check_value(f"{path}: [{sec}]", k, defaults[sec][k], v)
+    for k, v in raw.get("keymap", {}).items():
+        if not isinstance(v, str):
+            raise ConfigError(f"{path}: [keymap] {k}: a key name string is expected, e.g. \"f2\"")
+    for name, sec in raw.get("scoring", {}).items():
+        base = defaults.get("scoring", {}).get(name)
+        if base is None or not isinstance(sec, dict):
+            continue  # a plugin scorer's own section
+        for k, v in sec.items():
+            if k in base:
+                check_value(f"{path}: [scoring.\"{name}\"]", k, base[k], v)
+    for town, tsec in raw.get("towns", {}).items():
+        if not isinstance(tsec, dict):
+            raise ConfigError(f"{path}: towns.{town}: a table is expected")
+        for k in tsec:
+            if k not in ("params", "points", "scoring"):
+                raise ConfigError(f"{path}: [towns.\"{town}\"] {k}: unknown key; allowed: params, points, scoring")
+
+
+_config: Config | None = None
+
+
+def load(path: str | os.PathLike | None = None) -> Config:
+    """Load and validate the configuration; ``path`` defaults to DANGJIAN_CONFIG."""
+    global _config
+    dpath = default_path()
+    defaults = _load(dpath)
+    sources = [(str(dpath), defaults)]
+    data = copy.deepcopy(defaults)
+    path = path or os.environ.get("DANGJIAN_CONFIG")
+    if path:
+        raw = _load(Path(path))
+        _validate_top(str(path), raw, defaults)
+        sources.append((str(path), raw))
+        data = _merge(data, raw)
+    _config = Config(data, defaults, sources)
+    return _config
+
+
+def get() -> Config:
+    return _config or load()
+
+
+def reset() -> None:
+    global _config
+    _config = None

@@ -1,0 +1,85 @@
+"""The hook contract (DESIGN.md): every hookspec, prefixed ``dangjian_``.
+
+pluggy passes arguments by name, so these signatures are the public API for
+town plugins; change one only with a deprecation path.  A plugin implements
+a hook with ``from core import hookimpl``.
+"""
+from __future__ import annotations
+
+import pluggy
+
+PROJECT = "dangjian"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def dangjian_register_rules(register):
+    """Called once at load.  Call ``register(rule)`` for each :class:`core.Rule`.
+
+    A rule whose id already exists replaces it — for the towns in its
+    ``towns`` list only, or everywhere when ``towns`` is None.
+    """
+
+
+@hookspec
+def dangjian_register_scorers(register):
+    """Called once at load.  Call ``register(scorer)`` for each :class:`core.Scorer`.
+
+    Same replacement rule as rules: a scorer with an existing name replaces it
+    for its ``towns`` (or everywhere).
+    """
+
+
+@hookspec
+def dangjian_register_reports(register):
+    """Called once at load.  Call ``register(report)`` for each :class:`core.Report`."""
+
+
+@hookspec
+def dangjian_register_screens(register):
+    """Called only when the terminal UI starts.
+
+    Call ``register(name, title, factory)``; ``factory()`` imports textual
+    inside itself and returns a ``Screen``.  A plugin module never imports
+    textual at top level (the headless CLI must not load it).
+    """
+
+
+@hookspec
+def dangjian_register_models(register):
+    """Called at ``init`` (schema creation/upgrade).  Call ``register(model_class)``
+    for each extra peewee table a plugin keeps; its ``Meta.database`` must be
+    ``core.db.database``.
+    """
+
+
+@hookspec(firstresult=True)
+def dangjian_funding_split(town, community, year, amount):
+    """Split clause 19's funding floor of one community between city and town.
+
+    Called per community; ``town`` is the town's name, ``community`` its code,
+    ``year`` the year, ``amount`` the floor as a ``Decimal``.  Return
+    ``{"city": Decimal, "town": Decimal}`` summing to ``amount``, or None to
+    leave it to the next plugin.  firstresult: stops at the first non-None
+    result; with none, the town pays 100 %.
+    """
+
+
+@hookspec
+def dangjian_town_params(town):
+    """Called when a check or score resolves parameters for ``town`` (its name).
+
+    Return ``{rule_id: {param: value}}`` — defaults for that town — or None.
+    The city's and the town's config files still override them.
+    """
+
+
+@hookspec
+def dangjian_validate_record(kind, record):
+    """Called per imported or edited record.
+
+    ``kind`` is the import kind of SPEC §5 (``members``, ``meetings`` …);
+    ``record`` a dict keyed by the model's English field names, values already
+    parsed.  Return a list of error messages (empty when fine).
+    """

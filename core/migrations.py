@@ -1,0 +1,52 @@
+"""Schema versions (数据库结构版本): numbered ``up`` steps run in order.
+
+``schema_version`` holds the number of the last step applied.  A step runs
+inside one write transaction, so a failed upgrade leaves the old schema.
+Add a step by appending a function to ``STEPS``; never edit an applied one.
+"""
+from __future__ import annotations
+
+from core.db import database, write_tx
+from core import models
+
+
+def _step1_initial():
+    database.create_tables(models.CORE_MODELS, safe=True)
+
+
+STEPS = [_step1_initial]
+
+
+def current_version() -> int:
+    if not database.table_exists("schema_version"):
+        return 0
+    row = models.SchemaVersion.select().order_by(models.SchemaVersion.version.desc()).first()
+    return row.version if row else 0
+
+
+def migrate() -> tuple[int, int]:
+    """Create or upgrade the schema; idempotent.  Returns (old, new) version."""
+    old = current_version()
+    if old >= len(STEPS) and database.table_exists("schema_version"):
+        _plugin_tables()
+        return old, old
+    with write_tx():
+        database.create_tables([models.SchemaVersion], safe=True)
+        old = current_version()  # re-read under the write lock: another process may have done it
+        for number, step in enumerate(STEPS, start=1):
+            if number > old:
+                step()
+                models.SchemaVersion.delete().execute()
+                models.SchemaVersion.create(version=number)
+    _plugin_tables()
+    return old, len(STEPS)
+
+
+def _plugin_tables():
+    """Tables that plugins register through ``dangjian_register_models``."""
+    from core.plugins import registered_models
+
+    extra = registered_models()
+    if extra:
+        with write_tx():
+            database.create_tables(extra, safe=True)

@@ -1,0 +1,159 @@
+"""Tables out (表格输出): one place that writes table / md / csv / xlsx / html / json.
+
+Used by ``check``, ``report``, ``score`` and ``export``.  Text tables use
+tabulate with ``disable_numparse=True`` (codes like ``0123`` stay text) and
+wcwidth installed, so Chinese lines up.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from core.errors import UserError
+from core.i18n import tr
+
+FORMATS = ("table", "md", "csv", "xlsx", "html", "json")
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return tr("是", "yes") if v else tr("否", "no")
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False, default=str)
+    return str(v)
+
+
+def _jsonable(v):
+    if isinstance(v, Decimal):
+        return float(v) if v != v.to_integral_value() else int(v)
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v)
+
+
+def text_table(headers, rows, fmt: str = "simple") -> str:
+    from tabulate import tabulate
+
+    return tabulate([[_cell(c) for c in r] for r in rows], headers=list(headers), tablefmt=fmt,
+                    disable_numparse=True)
+
+
+def csv_text(headers, rows) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(headers)
+    for r in rows:
+        w.writerow([_cell(c) for c in r])
+    return buf.getvalue()
+
+
+HTML_STYLE = """
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #999;padding:.3em .6em;text-align:left;vertical-align:top}
+th{background:#eee}.fail,.error{background:#f8d0d0}.warn{background:#fbe9b7}.pass{background:#d6f0d6}.info{background:#e3ecf7}
+h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.5em}@media print{body{margin:1cm}}
+"""
+
+
+def html_page(title: str, body: str) -> str:
+    return (f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}"
+            f"</title><style>{HTML_STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>")
+
+
+def html_table(headers, rows, status_col: int | None = None) -> str:
+    out = ["<table><thead><tr>", *(f"<th>{html.escape(str(h))}</th>" for h in headers), "</tr></thead><tbody>"]
+    for r in rows:
+        cls = f' class="{html.escape(str(r[status_col]))}"' if status_col is not None else ""
+        out.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(_cell(c))}</td>" for c in r) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def write_xlsx(path, sheets: list[tuple[str, list, list]]) -> None:
+    """sheets: [(sheet name, headers, rows)]; column widths fit Chinese (wcwidth)."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+    from wcwidth import wcswidth
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, headers, rows in sheets:
+        ws = wb.create_sheet(title=name[:31])
+        ws.append(list(headers))
+        widths = [max(4, wcswidth(str(h))) for h in headers]
+        for r in rows:
+            vals = [_xlsx_value(c) for c in r]
+            ws.append(vals)
+            for i, v in enumerate(vals):
+                if i < len(widths):
+                    widths[i] = min(60, max(widths[i], wcswidth(_cell(v)) if v is not None else 0))
+        for i, w in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = w + 2
+        ws.freeze_panes = "A2"
+    wb.save(path)
+
+
+def _xlsx_value(v):
+    if isinstance(v, Decimal):
+        return v
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False, default=str)
+    if isinstance(v, bool):
+        return tr("是", "yes") if v else tr("否", "no")
+    return v
+
+
+def render(headers, rows, fmt: str, *, title: str = "", output: str | None = None,
+           records: list[dict] | None = None, status_col: int | None = None) -> None:
+    """Write a table in ``fmt`` to ``output`` (a path) or stdout.
+
+    ``records`` (list of dicts) is what JSON writes when given; otherwise rows
+    keyed by headers.
+    """
+    if fmt not in FORMATS:
+        raise UserError(tr("未知格式 {f}；可选：{a}", "unknown format {f}; choose from: {a}",
+                           f=fmt, a=", ".join(FORMATS)))
+    if fmt == "xlsx":
+        if not output:
+            raise UserError(tr("xlsx 格式需要 --output 文件", "xlsx needs --output FILE"))
+        write_xlsx(output, [(title or "sheet", headers, rows)])
+        return
+    if fmt == "table":
+        text = (title + "\n" if title else "") + text_table(headers, rows) + "\n"
+    elif fmt == "md":
+        text = (f"# {title}\n\n" if title else "") + text_table(headers, rows, "github") + "\n"
+    elif fmt == "csv":
+        text = csv_text(headers, rows)
+    elif fmt == "html":
+        text = html_page(title, html_table(headers, rows, status_col))
+    else:
+        data = records if records is not None else [dict(zip(headers, r)) for r in rows]
+        text = json.dumps(data, ensure_ascii=False, indent=1, default=_jsonable) + "\n"
+    write_text(text, output, bom=(fmt == "csv"))
+
+
+def write_text(text: str, output: str | None, bom: bool = False) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8-sig" if bom else "utf-8", newline="")
+    else:
+        check_stdout_encoding()
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def check_stdout_encoding() -> None:
+    """A non-UTF-8 stdout silently prints '?' for Chinese: say so instead."""
+    enc = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
+    if enc and enc not in ("utf8", "utf8sig") and not enc.startswith("gb"):
+        try:
+            sys.stdout.reconfigure(encoding="utf-8")
+        except Exception:
+            raise UserError("stdout encoding is %s, not UTF-8: Chinese text cannot be printed; "
+                            "set LANG=C.UTF-8 or use --output FILE" % enc) from None

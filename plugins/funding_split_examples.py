@@ -1,0 +1,32 @@
+"""Worked example for town IT: the funding split of clause 19 (第19条).
+
+SPEC §3: 昆山开发区 and 玉山镇 pay 50 % city, 50 % town; every other town pays
+100 % town unless its plugin says otherwise.  A town's own plugin does the
+same in its own file::
+
+    from decimal import Decimal
+    from core import hookimpl
+
+    @hookimpl
+    def dangjian_funding_split(town, community, year, amount):
+        if town != "巴城镇":
+            return None                      # not ours: let the next plugin answer
+        city = (amount * Decimal("0.3")).quantize(Decimal("0.01"))
+        return {"city": city, "town": amount - city}
+
+The hook is firstresult: the first non-None answer wins, and plugins loaded
+later (entry points, plugin folders) are asked before the built-ins.
+"""
+from decimal import ROUND_HALF_UP, Decimal
+
+from core import hookimpl
+
+HALF_AND_HALF_TOWNS = ("昆山开发区", "玉山镇")
+
+
+@hookimpl
+def dangjian_funding_split(town, community, year, amount):
+    if town not in HALF_AND_HALF_TOWNS:
+        return None
+    city = (Decimal(amount) / 2).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return {"city": city, "town": Decimal(amount) - city}
