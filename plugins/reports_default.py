@@ -1,0 +1,1 @@
+"""Built-in plugin reports_default (being written)."""

@@ -1,0 +1,1 @@
+"""Built-in plugin rules_org (being written)."""

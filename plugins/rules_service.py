@@ -1,0 +1,1 @@
+"""Built-in plugin rules_service (being written)."""

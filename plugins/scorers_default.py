@@ -1,0 +1,1 @@
+"""Built-in plugin scorers_default (being written)."""
