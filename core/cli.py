@@ -155,8 +155,15 @@ def setup(args) -> None:
 
     if args.lang:
         i18n.set_lang(args.lang)
-    config.load(args.config)
-    plugins.load()
+    cfg = config.load(args.config)
+    manager = plugins.load()
+    reg = manager.registry
+    known = {}
+    for rid in reg.rule_ids():
+        for rule in reg.rule_variants(rid):
+            known.setdefault(rid, {}).update(rule.params or {})
+    if known:  # before any rule is registered (a bare install) there is nothing to check against
+        cfg.validate_rule_params(known)
     db.connect(args.db)
 
 

@@ -56,7 +56,10 @@ def make_database(url: str):
         path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else None
         if not path:
             raise DatabaseError(f"bad SQLite URL {url!r}: use sqlite:///path/to/file.db")
-        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(f"cannot create the folder for {path}: {exc.strerror}") from None
         return SqliteDatabase(str(Path(path).expanduser()), pragmas=SQLITE_PRAGMAS,
                               timeout=30, check_same_thread=False)
     if url.startswith(("postgres://", "postgresql://")):

@@ -130,7 +130,11 @@ class PluginManager:
     def _register(self, module, info: PluginInfo) -> bool:
         try:
             self.pm.register(module, name=info.name)
-        except Exception as exc:  # duplicate name, bad hookimpl signature
+        except pluggy.PluginValidationError as exc:  # an argument the hookspec does not have
+            info.errors.append(f"hooks do not match the specs: {exc}")
+            self.infos.append(info)
+            return False
+        except Exception as exc:  # duplicate name
             info.errors.append(f"register: {exc}")
             self.infos.append(info)
             return False
