@@ -97,6 +97,7 @@ class Context:
     communities: list[CommunityRef]
     principal: object = None
     lang: str = "zh"
+    whole_city: bool = False  # the scope is the whole city (a rule may add a city roll-up)
     _params_cache: dict = field(default_factory=dict)
 
     # -- scope
@@ -184,3 +185,277 @@ def resolve_params(rule: Rule, town: str | None = None) -> tuple[dict, dict]:
 
     town_defaults = plugins.get().town_params(town).get(rule.id) if town else None
     return config.get().rule_params(rule.id, rule.params, town, town_defaults)
+
+
+# ====================================================================== engine
+
+@dataclass
+class CheckResult:
+    """What :func:`run_check` returns: the findings, the stored run id (or None),
+    the year and as-of date, the communities checked and the scope label."""
+    findings: list
+    run_id: int | None
+    year: int
+    as_of: dt.date
+    communities: list = field(default_factory=list)
+    scope: str = "city"
+
+    @property
+    def counts(self) -> dict:
+        out: dict = {}
+        for f in self.findings:
+            out[f.status] = out.get(f.status, 0) + 1
+        return out
+
+    @property
+    def exit_code(self) -> int:
+        """SPEC §6: 2 for any error finding, else 1 for any fail, else 0."""
+        c = self.counts
+        return 2 if c.get("error") else 1 if c.get("fail") else 0
+
+
+def scope_communities(town: str | None = None, community: str | None = None, principal=None) -> list[CommunityRef]:
+    """The communities in scope: ``town`` (name), ``community`` (code), the user's scope.
+
+    An unknown town or community code is a :class:`core.errors.UserError`
+    naming it; a community outside the user's scope is refused.
+    """
+    from core.errors import AccessDenied, UserError
+    from core.i18n import tr
+    from core.models import Community, Town
+
+    if town is not None and not Town.select().where(Town.name == town).exists():
+        known = "、".join(t.name for t in Town.select(Town.name).order_by(Town.name).limit(30))
+        raise UserError(tr("未知区镇：{t}（已有：{k}）", "unknown town: {t} (known: {k})", t=town, k=known or "-"))
+    q = (Community.select(Community.id, Community.code, Community.name, Town.name.alias("town_name"),
+                          Town.id.alias("town_id"))
+         .join(Town, on=(Community.town == Town.id)))
+    if community is not None:
+        c = Community.get_or_none(Community.code == community)
+        if c is None:
+            raise UserError(tr("未知社区编码：{c}", "unknown community code: {c}", c=community))
+        q = q.where(Community.code == community)
+        if town is not None and c.town.name != town:
+            raise UserError(tr("社区 {c} 不属于区镇 {t}", "community {c} is not in town {t}", c=community, t=town))
+    if town is not None:
+        q = q.where(Town.name == town)
+    allowed = principal.scope_community_ids() if principal is not None else None
+    refs = [CommunityRef(r.id, r.code, r.name, r.town_name, r.town_id)
+            for r in q.order_by(Town.name, Community.code).objects()]
+    if allowed is not None:
+        if community is not None and refs and refs[0].id not in allowed:
+            raise AccessDenied(tr("社区 {c} 不在您的权限范围内", "community {c} is outside your scope", c=community))
+        refs = [r for r in refs if r.id in allowed]
+    return refs
+
+
+def _variants_with_scope(registry, rule_id: str, communities: list[CommunityRef]):
+    """[(rule, communities it runs for)]: a town-only replacement for its towns, the general rule elsewhere."""
+    out = []
+    for rule in registry.rule_variants(rule_id):
+        mine = [c for c in communities if registry.rule_for(rule_id, c.town) is rule]
+        out.append((rule, mine))
+    return out
+
+
+def _error_finding(rule: Rule, exc: BaseException, subject: str, town: str | None) -> Finding:
+    import traceback
+    from pathlib import Path
+
+    from core.i18n import tr
+
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f"{Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
+    plugin = rule.plugin or "?"
+    return Finding(rule=rule.id, clause=rule.clause, status="error", town=town, community=None, subject=subject,
+                   message=tr("规则 {r}（插件 {p}）运行出错：{e}", "rule {r} (plugin {p}) raised: {e}",
+                              r=rule.id, p=plugin, e=f"{type(exc).__name__}: {exc}"),
+                   evidence={"plugin": plugin, "exception": repr(exc), "where": where})
+
+
+def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, principal=None,
+              store=True) -> CheckResult:
+    """Run every registered rule (or ``rule_ids``) over the scope; store the findings.
+
+    Dates follow :func:`resolve_dates`.  The scope is ``town`` (name),
+    ``community`` (code) and the principal's scope (default: the current
+    user).  Each variant of a rule (the general one and any town-only
+    replacement) runs with its own :class:`Context` over its communities.  A
+    rule that raises gives one ``error`` finding naming the rule and its
+    plugin; a plugin with load or hook errors gives an ``error`` finding per
+    error.  With ``store`` the run is kept (``CheckRun`` + ``StoredFinding``).
+    """
+    from core import access, plugins
+    from core.errors import UserError
+    from core.i18n import get_lang, tr
+
+    if isinstance(as_of, str):
+        try:
+            as_of = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise UserError(tr("日期格式应为 YYYY-MM-DD：{d}", "a date YYYY-MM-DD is expected: {d}", d=as_of)) from None
+    year, as_of = resolve_dates(year, as_of)
+    if principal is None:
+        principal = access.current()
+    manager = plugins.get()
+    registry = manager.registry
+    all_ids = registry.rule_ids()
+    if rule_ids:
+        unknown = [r for r in rule_ids if r not in all_ids]
+        if unknown:
+            raise UserError(tr("未知规则：{r}；已有：{k}", "unknown rule: {r}; known: {k}",
+                               r=", ".join(unknown), k=", ".join(all_ids)))
+        ids_to_run = [r for r in all_ids if r in set(rule_ids)]
+    else:
+        ids_to_run = all_ids
+    communities = scope_communities(town, community, principal)
+    whole_city = town is None and community is None and principal.scope_community_ids() is None
+    lang = get_lang()
+    findings: list[Finding] = []
+    for rid in ids_to_run:
+        for rule, comms in _variants_with_scope(registry, rid, communities):
+            if not comms and not (rule.towns is None and whole_city and rule.subjects == "town"):
+                continue
+            ctx = Context(rule=rule, year=year, as_of=as_of, communities=comms, principal=principal, lang=lang,
+                          whole_city=whole_city and rule.towns is None)
+            try:
+                out = list(rule.evaluate(ctx) or [])
+                for f in out:
+                    if not isinstance(f, Finding):
+                        raise TypeError(f"evaluate() yielded {type(f).__name__}, not a Finding")
+            except Exception as exc:  # a rule that raises: one error finding, the rest go on
+                subject = "city" if rule.towns is None else "、".join(rule.towns)
+                findings.append(_error_finding(rule, exc, subject, None if rule.towns is None
+                                               else (rule.towns[0] if len(rule.towns) == 1 else None)))
+                continue
+            findings.extend(out)
+    for name, err in manager.errors():
+        findings.append(Finding(rule="plugin", clause=None, status="error", town=None, community=None,
+                                subject=name, message=tr("插件 {p} 出错：{e}", "plugin {p} failed: {e}", p=name, e=err),
+                                evidence={"plugin": name, "error": err}))
+    scope = _scope_label(town, community, rule_ids, principal)
+    run_id = store_run(findings, year, as_of, scope, principal) if store else None
+    return CheckResult(findings, run_id, year, as_of, communities, scope)
+
+
+def _scope_label(town, community, rule_ids, principal) -> str:
+    parts = []
+    if community:
+        parts.append(f"community={community}")
+    elif town:
+        parts.append(f"town={town}")
+    if principal is not None and principal.scope_community_ids() is not None:
+        parts.append(f"user={principal.scope}")
+    if rule_ids:
+        parts.append("rules=" + ",".join(sorted(rule_ids)))
+    return ";".join(parts) or "city"
+
+
+def store_run(findings, year, as_of, scope, principal=None) -> int:
+    """Keep a run's findings (bulk insert); returns the CheckRun id."""
+    import json
+
+    from core import db
+    from core.models import CheckRun, StoredFinding
+
+    counts: dict = {}
+    for f in findings:
+        counts[f.status] = counts.get(f.status, 0) + 1
+    now = dt.datetime.now()
+    with db.write_tx():
+        run = CheckRun.create(started_at=now, finished_at=now, year=year, as_of=as_of, scope=scope[:128],
+                              user=getattr(principal, "login", None), counts=json.dumps(counts))
+        table = StoredFinding._meta.table_name
+        rows = [(run.id, f.rule, f.clause, f.status, f.town, f.community, str(f.subject)[:64], f.message,
+                 json.dumps(f.evidence, ensure_ascii=False, default=str), 1) for f in findings]
+        db.executemany(f'INSERT INTO "{table}" (run_id, rule, clause, status, town, community, subject, message, '
+                       f'evidence, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
+    return run.id
+
+
+def last_run(town=None, community=None, year=None, rule=None):
+    """The latest stored run that covers the scope, and its findings there.
+
+    Returns ``(CheckRun, [Finding])`` or ``(None, [])``.  A whole-city run
+    covers every town and community; a town's run covers its communities.
+    Runs limited to some rules (``--rule``) are used only when ``rule`` is
+    one of them.  Findings are filtered to ``town`` / ``community`` / ``rule``.
+    """
+    import json
+
+    from core.models import CheckRun, Community, StoredFinding, Town
+
+    accept = {"city"}
+    if community:
+        c = Community.get_or_none(Community.code == community)
+        accept.add(f"community={community}")
+        if c is not None:
+            accept.add(f"town={Town.get_by_id(c.town_id).name}")
+    elif town:
+        accept.add(f"town={town}")
+    q = CheckRun.select().order_by(CheckRun.id.desc())
+    if year is not None:
+        q = q.where(CheckRun.year == year)
+    chosen = None
+    for run in q.limit(200):
+        parts = run.scope.split(";")
+        base = parts[0] if not parts[0].startswith(("rules=", "user=")) else "city"
+        if any(p.startswith("user=") for p in parts):
+            continue
+        rules_part = [p for p in parts if p.startswith("rules=")]
+        if rules_part and (rule is None or rule not in rules_part[0][6:].split(",")):
+            continue
+        if base in accept:
+            chosen = run
+            break
+    if chosen is None:
+        return None, []
+    fq = StoredFinding.select().where(StoredFinding.run == chosen.id)
+    if community:
+        fq = fq.where(StoredFinding.community == community)
+    elif town:
+        fq = fq.where(StoredFinding.town == town)
+    if rule:
+        fq = fq.where(StoredFinding.rule == rule)
+    out = [Finding(rule=s.rule, clause=s.clause, status=s.status, town=s.town, community=s.community,
+                   subject=s.subject, message=s.message, evidence=json.loads(s.evidence or "{}"))
+           for s in fq.order_by(StoredFinding.id).iterator()]
+    return chosen, out
+
+
+# ====================================================================== explain
+
+def clause_text(clause: int | None) -> str:
+    """The Chinese text of 第N条 of 昆组字〔2011〕23号 (shipped in core/clauses.json)."""
+    import json
+    from pathlib import Path
+
+    if clause is None:
+        return ""
+    data = json.loads((Path(__file__).with_name("clauses.json")).read_text(encoding="utf-8"))
+    return data["clauses"].get(str(clause), "")
+
+
+def explain(rule_id: str, town: str | None = None, lang: str | None = None) -> dict:
+    """What ``dangjian check --explain RULE`` shows: the clause's text, the
+    parameters in force for ``town`` (or the city) and where each came from,
+    what counts as pass, and the plugin (and town variants) providing it."""
+    from core import plugins
+    from core.errors import UserError
+    from core.i18n import get_lang, tr
+
+    lang = lang or get_lang()
+    registry = plugins.get().registry
+    rule = registry.rule_for(rule_id, town)
+    if rule is None:
+        raise UserError(tr("未知规则：{r}；已有：{k}", "unknown rule: {r}; known: {k}",
+                           r=rule_id, k=", ".join(registry.rule_ids())))
+    values, origin = resolve_params(rule, town)
+    variants = [{"plugin": r.plugin, "towns": r.towns} for r in registry.rule_variants(rule_id)]
+    return {
+        "rule": rule.id, "clause": rule.clause, "title": rule.title(lang), "plugin": rule.plugin,
+        "subjects": rule.subjects, "town": town, "clause_text": clause_text(rule.clause),
+        "params": [{"name": k, "value": v, "origin": origin.get(k, "default")} for k, v in values.items()],
+        "passes": (rule.description_zh if lang == "zh" else rule.description_en) or rule.description_zh,
+        "variants": variants,
+    }
