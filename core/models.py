@@ -498,6 +498,7 @@ class AuditLog(BaseModel):
     key = CharField(max_length=256)
     old = TextField(null=True)  # JSON
     new = TextField(null=True)  # JSON
+    community = IntegerField(null=True, index=True)  # Community id the record belongs to (scoped reading)
 
     class Meta:
         indexes = ((("table", "key"), False),)

@@ -1,0 +1,215 @@
+"""Audit log (审计日志): who, when, which record, old → new.
+
+Every create, update and delete writes one :class:`core.models.AuditLog` row:
+the login of :func:`core.access.current`, the time, the action
+(``create`` / ``update`` / ``delete``), the table (the model's table name,
+e.g. ``member``, ``dues_payment``), the key (the row id as text), the old and
+the new values as JSON (for an update only the fields that changed), and the
+id of the community the record belongs to, so that reading the log is scoped
+like every other query.
+
+Writers:
+
+- :func:`record` — one row, inside the caller's write transaction
+  (:mod:`core.records` uses it for every UI / CLI edit).
+- :func:`record_many` — the bulk path for imports: a list of
+  :class:`Entry` written with one ``executemany`` inside the import's own
+  write transaction (so a killed import leaves no audit rows either).
+
+Readers: :func:`history` (a record's history, for the UI), :func:`query`
+(filters of ``dangjian audit``), and :func:`cmd_audit`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from core import access
+from core.errors import UserError
+from core.i18n import tr
+
+ACTIONS = ("create", "update", "delete")
+PERSONAL_FIELDS = ("id_number", "phone")
+
+
+def _default(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if hasattr(value, "id") and hasattr(value, "_meta"):  # a model instance: its id
+        return value.id
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def to_json(values: dict | None) -> str | None:
+    """Values as JSON text (dates ISO, money as strings, records as ids); None stays None."""
+    if values is None:
+        return None
+    return json.dumps(values, ensure_ascii=False, default=_default, sort_keys=True)
+
+
+@dataclass
+class Entry:
+    """One audit row for :func:`record_many` (``old`` / ``new`` dicts or None)."""
+    action: str
+    table: str
+    key: Any
+    old: dict | None = None
+    new: dict | None = None
+    community: int | None = None
+
+
+def _login(user: str | None) -> str:
+    if user:
+        return user
+    try:
+        return access.current().login
+    except Exception:  # no identity (e.g. a maintenance script): say so rather than fail the write
+        return access.os_login()
+
+
+def record(action: str, table: str, key, old: dict | None = None, new: dict | None = None,
+           community: int | None = None, user: str | None = None, at: dt.datetime | None = None) -> None:
+    """Write one audit row.  Call inside the write transaction of the change itself."""
+    from core.models import AuditLog
+
+    if action not in ACTIONS:
+        raise ValueError(f"audit action must be one of {ACTIONS}, not {action!r}")
+    AuditLog.insert(at=at or dt.datetime.now(), user=_login(user), action=action, table=table,
+                    key=str(key), old=to_json(old), new=to_json(new), community=community).execute()
+
+
+def record_many(entries: Iterable[Entry], user: str | None = None, at: dt.datetime | None = None) -> int:
+    """Bulk audit rows (imports): one ``executemany``; call inside the import's write transaction.
+
+    Returns the number of rows written.
+    """
+    from core import db
+
+    login = _login(user)
+    when = (at or dt.datetime.now()).isoformat(sep=" ")
+    rows = []
+    for e in entries:
+        if e.action not in ACTIONS:
+            raise ValueError(f"audit action must be one of {ACTIONS}, not {e.action!r}")
+        rows.append((when, login, e.action, e.table, str(e.key), to_json(e.old), to_json(e.new), e.community, 1))
+    if rows:
+        db.executemany('INSERT INTO "audit_log" ("at", "user", "action", "table", "key", "old", "new", '
+                       '"community", "version") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
+    return len(rows)
+
+
+# ---------------------------------------------------------------- reading
+
+def scoped(query):
+    """Limit an AuditLog query to the current user's scope.
+
+    Rows without a community (towns, wages, users …) are shown to users whose
+    scope is the whole city only.
+    """
+    from core.models import AuditLog
+
+    ids = access.current().scope_community_ids()
+    if ids is None:
+        return query
+    return query.where(AuditLog.community.in_(sorted(ids)))
+
+
+def query(user: str | None = None, since: dt.date | dt.datetime | None = None, table: str | None = None,
+          key: str | None = None, limit: int | None = 200):
+    """Audit rows, newest first, within the current user's scope."""
+    from core.models import AuditLog
+
+    q = AuditLog.select()
+    if user:
+        q = q.where(AuditLog.user == user)
+    if since:
+        if not isinstance(since, dt.datetime):
+            since = dt.datetime.combine(since, dt.time())
+        q = q.where(AuditLog.at >= since)
+    if table:
+        q = q.where(AuditLog.table == table)
+    if key is not None:
+        q = q.where(AuditLog.key == str(key))
+    q = scoped(q).order_by(AuditLog.at.desc(), AuditLog.id.desc())
+    if limit:
+        q = q.limit(limit)
+    return q
+
+
+def history(table, key) -> list[dict]:
+    """A record's history, oldest first: ``[{at, user, action, old, new}]`` (old/new as dicts).
+
+    ``table`` is a table name or a model class; ``key`` the row id.
+    Personal data are masked unless the user may see them.
+    """
+    if hasattr(table, "_meta"):
+        table = table._meta.table_name
+    rows = list(query(table=table, key=str(key), limit=None))
+    rows.reverse()
+    return [{"at": r.at, "user": r.user, "action": r.action,
+             "old": mask_values(json.loads(r.old) if r.old else None),
+             "new": mask_values(json.loads(r.new) if r.new else None)} for r in rows]
+
+
+def mask_values(values: dict | None) -> dict | None:
+    """Mask ID numbers and phones in an old/new dict unless the user may see them."""
+    if not values or access.current().full_personal_data:
+        return values
+    from core import ids
+
+    out = dict(values)
+    for name in PERSONAL_FIELDS:
+        v = out.get(name)
+        if isinstance(v, str) and v:
+            out[name] = ids.mask(v) if name == "id_number" else ids.mask_phone(v)
+    return out
+
+
+def _parse_since(text: str) -> dt.datetime:
+    for fmt in ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return dt.datetime.strptime(text, fmt)
+        except ValueError:
+            pass
+    raise UserError(tr("--since 的日期格式应为 YYYY-MM-DD：{v}", "--since must be a date YYYY-MM-DD: {v}", v=text))
+
+
+def _short(values: dict | None) -> str:
+    if not values:
+        return ""
+    return json.dumps(values, ensure_ascii=False, sort_keys=True)
+
+
+def cmd_audit(args) -> int:
+    """``dangjian audit [--user LOGIN] [--since DATE] [--record TABLE[:KEY]]``."""
+    from core.output import render
+
+    access.current()
+    since = _parse_since(args.since) if args.since else None
+    table = key = None
+    if args.record:
+        table, _, key = args.record.partition(":")
+        key = key or None
+    rows = []
+    records = []
+    for r in query(user=args.user, since=since, table=table, key=key, limit=args.limit):
+        old = mask_values(json.loads(r.old) if r.old else None)
+        new = mask_values(json.loads(r.new) if r.new else None)
+        at = r.at if isinstance(r.at, str) else r.at.strftime("%Y-%m-%d %H:%M:%S")
+        rows.append([at, r.user, tr({"create": "新增", "update": "修改", "delete": "删除"}[r.action], r.action)
+                     if r.action in ACTIONS else r.action, r.table, r.key, _short(old), _short(new)])
+        records.append({"at": at, "user": r.user, "action": r.action, "table": r.table, "key": r.key,
+                        "old": old, "new": new})
+    headers = [tr("时间", "time"), tr("用户", "user"), tr("操作", "action"), tr("表", "table"),
+               tr("记录", "key"), tr("原值", "old"), tr("新值", "new")]
+    render(headers, rows, args.format, title=tr("审计日志", "Audit log"), output=args.output, records=records)
+    print(tr("{n} 条审计记录", "{n} audit rows", n=len(rows)), file=sys.stderr)
+    return 0
