@@ -59,7 +59,8 @@ class Finding:
 class Scorer:
     """A scoring system (评分): ``score(ctx)`` yields ``(subject, points, items)``,
     ``items`` listing each addition and deduction.  ``subjects`` as for rules;
-    ``towns`` as for rules.
+    ``towns`` as for rules; ``params`` the default item weights, overridden by
+    config ``[scoring."<name>"]`` (and ``[towns."<town>".scoring."<name>"]``).
     """
     name: str
     title_zh: str
@@ -67,6 +68,7 @@ class Scorer:
     score: Callable[[Any], Iterable[tuple]]
     subjects: str = "member"
     towns: list[str] | None = None
+    params: dict = field(default_factory=dict)  # item weights {name: default}; config [scoring."<name>"] overrides
     plugin: str | None = None
 
     def title(self, lang: str = "zh") -> str:
