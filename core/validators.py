@@ -1,0 +1,718 @@
+"""Field validators (字段校验) shared by the importer and the UI forms.
+
+One set of rules for every way a record gets in: ``dangjian import`` and the
+TUI edit forms call the same functions, so a value the form accepts imports,
+and the other way round.
+
+API
+===
+
+Parsers — each takes a raw value (a string from a form or CSV cell, or an
+openpyxl cell value: ``datetime``, ``int``, ``float``…) and returns the parsed
+value, ``None`` for an empty cell ("not known"), or raises
+:class:`FieldError` whose ``str()`` is the reason in the interface language::
+
+    parse_text(v, max_length=None)      -> str | None
+    parse_date(v, not_future=False)     -> datetime.date | None   (YYYY-MM-DD or an Excel date cell)
+    parse_month(v)                      -> 'YYYY-MM' | None
+    parse_bool(v)                       -> bool | None            (是/否, also yes/no, 1/0, true/false)
+    parse_money(v)                      -> Decimal | None         (yuan, ≤ 2 decimals, not negative)
+    parse_int(v, lo=None, hi=None)      -> int | None
+    parse_decimal(v, places=1, positive=True) -> Decimal | None
+    parse_id_number(v)                  -> str | None             (GB 11643 via core.ids)
+    parse_choice(choice, v)             -> code | None            (message names the allowed values)
+    parse_posts(v)                      -> list[code]             (职务: several posts separated by 、)
+    not_in_future(date)                 -> date                   (against core.dates.today())
+
+Record specs — ``FIELDS[kind]`` lists :class:`Field` objects for every SPEC §5
+import kind (``members``, ``meetings`` …): English field name (the model's),
+Chinese label (= the import header), English label, type, whether required,
+whether the column is optional in a file, whether it is part of the natural
+key, and the :class:`core.enums.Choice` for enumerations.  Forms can build
+their inputs and drop-downs from it.
+
+Record validation — the entry point for a form::
+
+    errors = validate_record(kind, data)        # -> [(field, message), …]
+    record, errors = clean_record(kind, data)   # parsed values too
+
+``data`` is keyed by the English field names of ``FIELDS[kind]``; values may
+be raw (strings) or already parsed.  Reference fields (``community``,
+``organization``, ``parent``, ``member``, ``worker``, ``staff``, ``meeting``)
+are given by their natural key: community code, org code, ID number, meeting
+code (a model instance is accepted too); with ``check_refs=True`` (default)
+they are looked up in the database and an unknown one is an error.
+Cross-field rules (sex and birth date agree with the ID number, 请假 needs a
+reason, answered/closed not before the visit …) are applied, and finally the
+plugins' ``dangjian_validate_record(kind, record)`` hook is called with the
+parsed record (references as their natural keys); its messages are returned
+with field ``""``.  Field ``""`` means "the record as a whole".
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field as dc_field
+from decimal import Decimal, InvalidOperation
+
+from core import enums, ids
+from core.dates import today
+from core.i18n import get_lang, tr
+
+
+class FieldError(ValueError):
+    """A value that does not pass; ``str(exc)`` is the reason for the user."""
+
+
+# ---------------------------------------------------------------- parsers
+
+_EMPTY = (None, "")
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def as_text(v) -> str:
+    """A cell as text: ints stay ints (a code cell 123 reads "123"), floats that are whole too."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, float):
+        if v.is_integer():
+            return str(int(v))
+        return repr(v)
+    if isinstance(v, dt.datetime):
+        if v.time() == dt.time(0):
+            return v.date().isoformat()
+        return v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v).strip()
+
+
+def parse_text(v, max_length: int | None = None) -> str | None:
+    if _blank(v):
+        return None
+    s = as_text(v)
+    if "\x00" in s:
+        raise FieldError(tr("含有非法字符 NUL", "contains a NUL character"))
+    if max_length and len(s) > max_length:
+        raise FieldError(tr("过长：最多{n}个字符，实为{m}个", "too long: at most {n} characters, has {m}",
+                            n=max_length, m=len(s)))
+    return s
+
+
+_DATE_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+
+
+def parse_date(v, not_future: bool = False) -> dt.date | None:
+    """YYYY-MM-DD (also YYYY/MM/DD, YYYY.MM.DD) or an Excel date cell."""
+    if _blank(v):
+        return None
+    if isinstance(v, dt.datetime):
+        d = v.date()
+    elif isinstance(v, dt.date):
+        d = v
+    else:
+        s = as_text(v)
+        m = _DATE_RE.match(s)
+        if not m:
+            raise FieldError(tr("日期“{v}”格式不对，应为 YYYY-MM-DD", "date '{v}' is not YYYY-MM-DD", v=s[:40]))
+        try:
+            d = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            raise FieldError(tr("日期 {v} 不存在", "date {v} does not exist", v=s)) from None
+    if d.year < 1900:
+        raise FieldError(tr("日期 {d} 早于1900年", "date {d} is before 1900", d=d.isoformat()))
+    if not_future:
+        not_in_future(d)
+    return d
+
+
+def not_in_future(d: dt.date) -> dt.date:
+    t = today()
+    if d > t:
+        raise FieldError(tr("日期 {d} 晚于今天（{t}）", "date {d} is in the future (today is {t})",
+                            d=d.isoformat(), t=t.isoformat()))
+    return d
+
+
+_MONTH_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})$")
+
+
+def parse_month(v) -> str | None:
+    """YYYY-MM (an Excel date cell gives its month)."""
+    if _blank(v):
+        return None
+    if isinstance(v, (dt.date, dt.datetime)):
+        return f"{v.year:04d}-{v.month:02d}"
+    s = as_text(v)
+    m = _MONTH_RE.match(s)
+    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1900:
+        raise FieldError(tr("月份“{v}”格式不对，应为 YYYY-MM", "month '{v}' is not YYYY-MM", v=s[:40]))
+    return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
+
+
+_TRUE = {"是", "yes", "y", "true", "1", "√", "t"}
+_FALSE = {"否", "no", "n", "false", "0", "×", "f"}
+
+
+def parse_bool(v) -> bool | None:
+    if _blank(v):
+        return None
+    if isinstance(v, bool):
+        return v
+    s = as_text(v).lower()
+    if s in _TRUE:
+        return True
+    if s in _FALSE:
+        return False
+    raise FieldError(tr("“{v}”不是 是/否", "'{v}' is not 是/否 (yes/no)", v=as_text(v)[:40]))
+
+
+_MONEY_RE = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def parse_money(v) -> Decimal | None:
+    """Yuan, at most two decimals, not negative (commas and ¥ allowed)."""
+    if _blank(v):
+        return None
+    if isinstance(v, bool):
+        raise FieldError(tr("金额“{v}”不是数字", "amount '{v}' is not a number", v=v))
+    if isinstance(v, Decimal):
+        d = v
+    elif isinstance(v, int):
+        d = Decimal(v)
+    elif isinstance(v, float):
+        d = Decimal(repr(v))
+    else:
+        s = as_text(v).replace(",", "").replace("，", "").replace("¥", "").replace("￥", "").strip()
+        if s.endswith("元"):
+            s = s[:-1].strip()
+        if not _MONEY_RE.match(s):
+            raise FieldError(tr("金额“{v}”不是数字", "amount '{v}' is not a number", v=as_text(v)[:40]))
+        d = Decimal(s)
+    if not d.is_finite():
+        raise FieldError(tr("金额“{v}”不是数字", "amount '{v}' is not a number", v=v))
+    if d < 0:
+        raise FieldError(tr("金额不能为负数：{v}", "amount must not be negative: {v}", v=d))
+    if d != d.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP"):
+        raise FieldError(tr("金额最多两位小数：{v}", "amount has more than two decimals: {v}", v=d))
+    if d >= Decimal("1e12"):
+        raise FieldError(tr("金额过大：{v}", "amount too large: {v}", v=d))
+    return d.quantize(Decimal("0.01"))
+
+
+def parse_int(v, lo: int | None = None, hi: int | None = None) -> int | None:
+    if _blank(v):
+        return None
+    if isinstance(v, bool):
+        raise FieldError(tr("“{v}”不是整数", "'{v}' is not a whole number", v=v))
+    if isinstance(v, int):
+        n = v
+    elif isinstance(v, float) and v.is_integer():
+        n = int(v)
+    else:
+        s = as_text(v)
+        if s.endswith(".0"):
+            s = s[:-2]
+        if not re.fullmatch(r"-?\d{1,12}", s):
+            raise FieldError(tr("“{v}”不是整数", "'{v}' is not a whole number", v=s[:40]))
+        n = int(s)
+    if lo is not None and n < lo:
+        raise FieldError(tr("{n} 小于 {lo}", "{n} is less than {lo}", n=n, lo=lo))
+    if hi is not None and n > hi:
+        raise FieldError(tr("{n} 大于 {hi}", "{n} is greater than {hi}", n=n, hi=hi))
+    return n
+
+
+def parse_year(v) -> int | None:
+    y = parse_int(v, 1900, 2999)
+    if y is not None and y > today().year:
+        raise FieldError(tr("年度 {y} 晚于今年", "year {y} is in the future", y=y))
+    return y
+
+
+def parse_decimal(v, places: int = 1, positive: bool = True) -> Decimal | None:
+    if _blank(v):
+        return None
+    try:
+        d = Decimal(repr(v)) if isinstance(v, float) else Decimal(as_text(v))
+    except (InvalidOperation, ValueError):
+        raise FieldError(tr("“{v}”不是数字", "'{v}' is not a number", v=as_text(v)[:40])) from None
+    if not d.is_finite() or isinstance(v, bool):
+        raise FieldError(tr("“{v}”不是数字", "'{v}' is not a number", v=as_text(v)[:40]))
+    if positive and d <= 0:
+        raise FieldError(tr("应大于0：{v}", "must be greater than 0: {v}", v=d))
+    if d < 0:
+        raise FieldError(tr("不能为负数：{v}", "must not be negative: {v}", v=d))
+    q = Decimal(1).scaleb(-places)
+    if d != d.quantize(q):
+        raise FieldError(tr("最多{p}位小数：{v}", "at most {p} decimal(s): {v}", p=places, v=d))
+    if d >= Decimal("1e6"):
+        raise FieldError(tr("数值过大：{v}", "value too large: {v}", v=d))
+    return d.quantize(q)
+
+
+def parse_id_number(v) -> str | None:
+    """A GB 11643 ID number, normalised (upper-case X); checksum and birth date checked."""
+    if _blank(v):
+        return None
+    if isinstance(v, float):
+        raise FieldError(tr("身份号码被 Excel 存成了数字（精度已丢失），请把该列设为文本",
+                            "the ID number was stored by Excel as a number (digits lost); "
+                            "format the column as text"))
+    s = as_text(v)
+    if "*" in s:
+        raise FieldError(tr("身份号码已遮盖，不能导入", "the ID number is masked and cannot be imported"))
+    try:
+        return ids.validate(s, today())
+    except ids.IdNumberError as exc:
+        raise FieldError(exc.en if get_lang() == "en" else exc.zh) from None
+
+
+def parse_choice(choice: enums.Choice, v) -> str | None:
+    if _blank(v):
+        return None
+    code = choice.parse(as_text(v))
+    if code is None:
+        raise FieldError(tr("“{v}”不在可选值中：{a}", "'{v}' is not one of: {a}", v=as_text(v)[:40],
+                            a="/".join(choice.labels("zh"))))
+    return code
+
+
+POST_SEPARATORS = re.compile(r"[、,，;；/]")
+
+
+def parse_posts(v) -> list[str]:
+    """职务: several posts separated by 、 (also , ， ; ；); codes in POST order, no repeats."""
+    if _blank(v):
+        return []
+    out = []
+    for part in POST_SEPARATORS.split(as_text(v)):
+        part = part.strip()
+        if not part:
+            continue
+        code = parse_choice(enums.POST, part)
+        if code not in out:
+            out.append(code)
+    return sorted(out, key=enums.POST.codes.index)
+
+
+def format_posts(codes) -> str:
+    return "、".join(enums.POST.label(c, "zh") for c in sorted(set(codes), key=enums.POST.codes.index))
+
+
+# ---------------------------------------------------------------- record specs
+
+@dataclass
+class Field:
+    """One field of an import kind / form."""
+    name: str  # the model's English field name
+    label: str  # Chinese label = the import header
+    en: str  # English label (accepted as a header alias too)
+    type: str  # text/date/month/bool/money/int/year/days/id/choice/posts/ref:<kind>/idref:<member|worker>
+    required: bool = False
+    optional_column: bool = False  # may be left out of the file (SPEC §5 brackets)
+    key: bool = False  # part of the natural key
+    choice: enums.Choice | None = None
+    max_length: int | None = None
+    not_future: bool = True  # dates: not after today
+    help: str = ""  # Chinese explanation for the template's second sheet
+
+    @property
+    def is_ref(self) -> bool:
+        return self.type.startswith(("ref:", "idref:"))
+
+
+def F(name, label, en, type="text", **kw) -> Field:
+    return Field(name, label, en, type, **kw)
+
+
+E = enums
+FIELDS: dict[str, list[Field]] = {
+    "communities": [
+        F("town", "区镇", "town", required=True, max_length=64, help="区镇名称，没有的会自动建立"),
+        F("street", "街道", "street", max_length=64, help="街道名称，可空（区镇下不设街道时）；没有的会自动建立"),
+        F("code", "社区编码", "community code", required=True, key=True, max_length=32, help="社区的唯一编码"),
+        F("name", "社区名称", "community name", required=True, max_length=64),
+    ],
+    "orgs": [
+        F("code", "组织编码", "org code", required=True, key=True, max_length=32, help="党组织的唯一编码"),
+        F("name", "组织名称", "org name", required=True, max_length=128),
+        F("kind", "组织类别", "org kind", "choice", required=True, choice=E.ORG_KIND),
+        F("parent", "上级组织编码", "parent org code", "ref:org", help="上级党组织的组织编码，可空；上级可以在同一文件中靠后的行"),
+        F("community", "社区编码", "community code", "ref:community", help="所在社区的社区编码；非社区党组织可空"),
+        F("approval_no", "批准文号", "approval no", max_length=64, help="党委须有批准文号"),
+    ],
+    "members": [
+        F("name", "姓名", "name", required=True, max_length=64),
+        F("id_number", "公民身份号码", "ID number", "id", required=True, key=True, help="18位，校验位须正确"),
+        F("joined_date", "入党日期", "joined date", "date", required=True),
+        F("status", "党员状态", "member status", "choice", required=True, choice=E.MEMBER_STATUS),
+        F("organization", "所在党组织编码", "org code", "ref:org",
+          help="组织编码；未编入的流入党员留空并填社区编码"),
+        F("management_class", "党员类别", "member class", "choice", required=True, choice=E.MEMBER_CLASS),
+        F("retired", "离退休", "retired", "bool", help="是/否"),
+        F("mobility_impaired", "行动不便", "mobility impaired", "bool", help="是/否"),
+        F("registered_date", "报到日期", "registered date", "date", help="流入党员、在职党员报到日期"),
+        F("placed_date", "编入日期", "placed date", "date", help="流入党员编入党组织的日期"),
+        F("certificate_no", "流动党员活动证号", "certificate no", max_length=64, help="流出党员的流动党员活动证号"),
+        F("contact_person", "联系人", "contact person", max_length=64, help="流出党员的联系人"),
+        F("sex", "性别", "sex", "choice", optional_column=True, choice=E.SEX, help="可空：由身份号码得出；填写的须与身份号码一致"),
+        F("birth_date", "出生日期", "birth date", "date", optional_column=True, help="可空：由身份号码得出；填写的须与身份号码一致"),
+        F("community", "社区编码", "community code", "ref:community", optional_column=True,
+          help="可空：取所在党组织的社区；未编入的流入党员必填"),
+        F("full_date", "转正日期", "full date", "date", optional_column=True,
+          help="正式党员留空时按入党日期加一年；预备党员留空"),
+        F("education", "学历", "education", "choice", optional_column=True, choice=E.EDUCATION),
+        F("phone", "联系电话", "phone", optional_column=True, max_length=32),
+        F("work_unit", "工作单位", "work unit", optional_column=True, max_length=128),
+        F("dues_class", "党费类别", "dues class", "choice", optional_column=True, choice=E.DUES_CLASS),
+        F("monthly_income", "月收入", "monthly income", "money", optional_column=True, help="元，最多两位小数"),
+    ],
+    "workers": [
+        F("name", "姓名", "name", required=True, max_length=64),
+        F("id_number", "公民身份号码", "ID number", "id", required=True, key=True),
+        F("community", "社区编码", "community code", "ref:community", required=True),
+        F("posts", "职务", "posts", "posts", choice=E.POST,
+          help="党组织书记/居委会主任/副书记/委员/其他，多个职务用“、”分隔（一肩挑：党组织书记、居委会主任）"),
+        F("post_date", "任职日期", "post date", "date",
+          help="现任职务的开始日期；职务变动时，原职务在此日期结束"),
+        F("education", "学历", "education", "choice", choice=E.EDUCATION),
+        F("certificate", "社工证书", "certificate", "choice", choice=E.CERTIFICATE),
+        F("certificate_date", "取证日期", "certificate date", "date"),
+        F("hired_date", "入职日期", "hired date", "date"),
+        F("college_graduate", "大学生", "college graduate", "bool", help="是/否：一社区一名大学生"),
+        F("backup_talent", "后备人才", "backup talent", "bool", help="是/否：后备人才库"),
+        F("filing_date", "备案日期", "filing date", "date", help="书记备案日期"),
+        F("status", "在岗状态", "status", "choice", optional_column=True, choice=E.WORKER_STATUS, help="空为在岗"),
+        F("exit_reason", "退出原因", "exit reason", optional_column=True, max_length=128),
+        F("election_method", "选举方式", "election method", "choice", optional_column=True, choice=E.ELECTION_METHOD),
+    ],
+    "pay": [
+        F("worker", "公民身份号码", "ID number", "idref:worker", required=True, key=True, help="社区工作者的身份号码"),
+        F("year", "报酬年度", "year", "year", required=True, key=True),
+        F("base_pay", "年基本报酬", "base pay", "money", required=True, help="元/年"),
+    ],
+    "trainings": [
+        F("worker", "公民身份号码", "ID number", "idref:worker", required=True, key=True, help="社区工作者的身份号码"),
+        F("title", "培训名称", "title", required=True, key=True, max_length=128),
+        F("level", "培训级别", "level", "choice", required=True, choice=E.TRAINING_LEVEL),
+        F("start_date", "开始日期", "start date", "date", required=True, key=True),
+        F("days", "天数", "days", "days", required=True, help="大于0，最多一位小数"),
+    ],
+    "meetings": [
+        F("code", "会议编号", "meeting code", required=True, key=True, max_length=48),
+        F("organization", "组织编码", "org code", "ref:org", required=True),
+        F("type", "会议类型", "meeting type", "choice", required=True, choice=E.MEETING_TYPE),
+        F("date", "日期", "date", "date", required=True),
+        F("topic", "主题", "topic", max_length=256),
+    ],
+    "attendance": [
+        F("meeting", "会议编号", "meeting code", "ref:meeting", required=True, key=True),
+        F("member", "公民身份号码", "ID number", "idref:member", required=True, key=True),
+        F("status", "出勤", "attendance", "choice", required=True, choice=E.ATTENDANCE),
+        F("leave_reason", "请假事由", "leave reason", max_length=256, help="请假必填"),
+    ],
+    "evaluations": [
+        F("member", "公民身份号码", "ID number", "idref:member", required=True, key=True),
+        F("year", "年度", "year", "year", required=True, key=True),
+        F("result", "评议结果", "result", "choice", required=True, choice=E.EVALUATION),
+    ],
+    "dues": [
+        F("member", "公民身份号码", "ID number", "idref:member", required=True, key=True),
+        F("month", "所属月份", "month", "month", required=True, key=True, help="YYYY-MM"),
+        F("due", "应交金额", "due", "money", required=True, help="元"),
+        F("paid", "实交金额", "paid", "money", help="元，空为0"),
+        F("paid_date", "交纳日期", "paid date", "date", help="可早于所属月份（预交），不能晚于今天"),
+    ],
+    "visits": [
+        F("community", "社区编码", "community code", "ref:community", required=True, key=True),
+        F("kind", "类型", "visit kind", "choice", required=True, key=True, choice=E.VISIT_KIND),
+        F("date", "日期", "date", "date", required=True, key=True),
+        F("staff", "接待人身份号码", "staff ID number", "idref:worker", key=True, help="接待人（社区工作者），可空"),
+        F("member", "对象身份号码", "member ID number", "idref:member", key=True,
+          help="走访对象（党员），可空；困难党员走访、流出党员联系时填写"),
+        F("people", "人次", "people", "int", help="空为1"),
+        F("demand", "诉求", "demand", "text", key=True, help="诉求内容，无诉求留空"),
+        F("answered_date", "答复日期", "answered date", "date"),
+        F("closed_date", "办结日期", "closed date", "date"),
+        F("refused_reason", "不予受理原因", "refused reason", optional_column=True, max_length=256),
+    ],
+    "reports_given": [
+        F("worker", "公民身份号码", "ID number", "idref:worker", required=True, key=True),
+        F("year", "年度", "year", "year", required=True, key=True),
+        F("audience", "述职对象", "audience", "choice", required=True, key=True, choice=E.REPORT_AUDIENCE),
+        F("date", "日期", "date", "date", required=True),
+    ],
+    "publications": [
+        F("community", "社区编码", "community code", "ref:community", required=True, key=True),
+        F("year", "年度", "year", "year", required=True, key=True),
+        F("kind", "公开类型", "publication kind", "choice", required=True, key=True, choice=E.PUBLICATION_KIND),
+        F("date", "日期", "date", "date", required=True, key=True),
+    ],
+    "funding": [
+        F("community", "社区编码", "community code", "ref:community", required=True, key=True),
+        F("year", "年度", "year", "year", required=True, key=True),
+        F("amount", "金额", "amount", "money", required=True, help="元"),
+        F("source", "来源", "source", "choice", required=True, key=True, choice=E.FUNDING_SOURCE),
+        F("date", "日期", "date", "date", required=True, key=True),
+    ],
+    "expenditures": [
+        F("community", "社区编码", "community code", "ref:community", required=True, key=True),
+        F("date", "日期", "date", "date", required=True, key=True),
+        F("amount", "金额", "amount", "money", required=True, help="元"),
+        F("purpose", "用途", "purpose", required=True, key=True, max_length=256),
+    ],
+    "wages": [
+        F("year", "年度", "year", "year", required=True, key=True, help="统计年度"),
+        F("amount", "城镇职工平均工资", "average wage", "money", required=True, help="元/年"),
+        F("source", "来源", "source", max_length=256, help="发布文件或来源"),
+    ],
+    "transfers": [
+        F("member", "公民身份号码", "ID number", "idref:member", required=True, key=True),
+        F("direction", "转接类型", "direction", "choice", required=True, choice=E.TRANSFER_DIRECTION),
+        F("from_org", "原组织", "from org", max_length=128, help="市内为组织编码，市外为组织名称"),
+        F("to_org", "新组织", "to org", max_length=128, help="市内为组织编码，市外为组织名称"),
+        F("date", "日期", "date", "date", required=True, key=True),
+        F("letter_no", "介绍信编号", "letter no", max_length=64),
+    ],
+}
+KINDS = tuple(FIELDS)
+ADMIN_KINDS = ("communities", "orgs", "wages")
+
+
+def fields(kind: str) -> list[Field]:
+    try:
+        return FIELDS[kind]
+    except KeyError:
+        from core.errors import UserError
+
+        raise UserError(tr("未知的类型 {k}；可选：{a}", "unknown kind {k}; choose from: {a}",
+                           k=kind, a=", ".join(KINDS))) from None
+
+
+def parse_value(f: Field, v):
+    """Parse one raw value for field ``f`` (references: their natural key, normalised)."""
+    t = f.type
+    if t == "text":
+        return parse_text(v, f.max_length)
+    if t == "date":
+        return parse_date(v, not_future=f.not_future)
+    if t == "choice":
+        return parse_choice(f.choice, v)
+    if t == "id" or t.startswith("idref:"):
+        return parse_id_number(v)
+    if t.startswith("ref:"):
+        if hasattr(v, "code"):
+            return v.code
+        return parse_text(v, 48)
+    if t == "bool":
+        return parse_bool(v)
+    if t == "money":
+        return parse_money(v)
+    if t == "month":
+        return parse_month(v)
+    if t == "year":
+        return parse_year(v)
+    if t == "int":
+        return parse_int(v, 0, 100000)
+    if t == "days":
+        return parse_decimal(v, 1, True)
+    if t == "posts":
+        return parse_posts(v)
+    raise ValueError(f"unknown field type {t}")  # pragma: no cover - a spec bug
+
+
+def one_year_after(d: dt.date) -> dt.date:
+    try:
+        return d.replace(year=d.year + 1)
+    except ValueError:  # 29 Feb
+        return d.replace(year=d.year + 1, day=28)
+
+
+def cross_check(kind: str, rec: dict, present: set | None = None) -> list[tuple[str, str]]:
+    """Rules across fields of one parsed record; returns [(field, message)].
+
+    Fills derived values in place: members' sex/birth_date from the ID number
+    and full_date from joined_date; defaults for booleans, paid, people.
+    ``present`` is the set of field names the caller supplied (file columns);
+    None means all.
+    """
+    errs: list[tuple[str, str]] = []
+
+    def has(name):
+        return present is None or name in present
+
+    if kind == "members":
+        idn = rec.get("id_number")
+        if idn:
+            b, s = ids.birth_date(idn), ids.sex(idn)
+            if rec.get("birth_date") is None:
+                rec["birth_date"] = b
+            elif rec["birth_date"] != b:
+                errs.append(("birth_date", tr("与身份号码不符：身份号码中为 {b}", "disagrees with the ID number, "
+                                                "which gives {b}", b=b.isoformat())))
+            if rec.get("sex") is None:
+                rec["sex"] = s
+            elif rec["sex"] != s:
+                errs.append(("sex", tr("与身份号码不符：身份号码中为{s}", "disagrees with the ID number, which gives {s}",
+                                         s=enums.SEX.label(s, get_lang()))))
+        joined = rec.get("joined_date")
+        status = rec.get("status")
+        full = rec.get("full_date")
+        if status == "probationary":
+            if full is not None:
+                errs.append(("full_date", tr("预备党员不应有转正日期", "a probationary member has no full-member date")))
+            rec["full_date"] = None
+        elif status == "full" and joined is not None:
+            if full is None:
+                derived = one_year_after(joined)
+                if derived > today():
+                    errs.append(("full_date", tr("入党未满一年（{d}转正）不能为正式党员，请填转正日期或改为预备党员",
+                                                 "joined less than a year ago (full member on {d}): give the "
+                                                 "full-member date or make it probationary", d=derived.isoformat())))
+                rec["full_date"] = derived
+            elif full < joined:
+                errs.append(("full_date", tr("转正日期早于入党日期", "full-member date before the joined date")))
+        if joined is not None and idn and joined < ids.birth_date(idn):
+            errs.append(("joined_date", tr("入党日期早于出生日期", "joined before birth")))
+        cls = rec.get("management_class")
+        if not rec.get("organization") and cls is not None:
+            if cls not in ("floating_in", "in_service"):
+                errs.append(("organization", tr("必填（只有未编入的流入党员可留空并填社区编码）",
+                                                "required (only an unplaced floating-in member may leave it "
+                                                "empty and give the community code)")))
+            elif not rec.get("community"):
+                errs.append(("community", tr("所在党组织编码为空时必填", "required when the org code is empty")))
+        if rec.get("placed_date") and rec.get("registered_date") and rec["placed_date"] < rec["registered_date"]:
+            errs.append(("placed_date", tr("编入日期早于报到日期", "placed before registering")))
+        for b in ("retired", "mobility_impaired"):
+            if rec.get(b) is None and has(b):
+                rec[b] = False
+    elif kind == "workers":
+        if rec.get("posts") and rec.get("post_date") is None:
+            errs.append(("post_date", tr("填写职务时必填", "required when posts are given")))
+        for b in ("college_graduate", "backup_talent"):
+            if rec.get(b) is None and has(b):
+                rec[b] = False
+        if rec.get("certificate") is None and has("certificate"):
+            rec["certificate"] = "none"
+        if rec.get("certificate") not in (None, "none") and rec.get("certificate_date") is None:
+            pass  # date unknown is allowed; the certificate rule then counts it as held
+        if rec.get("status") is None and has("status"):
+            rec["status"] = "active"
+    elif kind == "attendance":
+        if rec.get("status") == "leave" and not rec.get("leave_reason"):
+            errs.append(("leave_reason", tr("请假须填写事由", "leave needs a reason")))
+    elif kind == "dues":
+        if rec.get("paid") is None and has("paid"):
+            rec["paid"] = Decimal("0.00")
+    elif kind == "visits":
+        if rec.get("people") is None and has("people"):
+            rec["people"] = 1
+        d = rec.get("date")
+        for name in ("answered_date", "closed_date"):
+            if d and rec.get(name) and rec[name] < d:
+                errs.append((name, tr("早于日期 {d}", "before the visit date {d}", d=d.isoformat())))
+        for name in ("staff", "member", "demand"):
+            if rec.get(name) is None and has(name):
+                rec[name] = ""
+    elif kind == "transfers":
+        if rec.get("direction") == "intra_city":
+            for name in ("from_org", "to_org"):
+                if not rec.get(name):
+                    errs.append((name, tr("市内转移必填（组织编码）", "required for a move within the city (org code)")))
+        elif rec.get("direction") == "in" and not rec.get("to_org"):
+            errs.append(("to_org", tr("转入必填（市内组织编码）", "required for a transfer in (an org code in the city)")))
+    return errs
+
+
+_REF_LOOKUP = {
+    "community": ("Community", "code"),
+    "org": ("Organization", "code"),
+    "meeting": ("Meeting", "code"),
+    "member": ("Member", "id_number"),
+    "worker": ("Worker", "id_number"),
+}
+
+
+def ref_exists(target: str, key) -> bool:
+    from core import models
+
+    model_name, attr = _REF_LOOKUP[target]
+    model = getattr(models, model_name)
+    return model.select(model.id).where(getattr(model, attr) == key).exists()
+
+
+def unknown_ref_message(target: str, key) -> str:
+    zh = {"community": "社区编码", "org": "组织编码", "meeting": "会议编号",
+          "member": "党员身份号码", "worker": "社区工作者身份号码"}[target]
+    en = {"community": "community code", "org": "org code", "meeting": "meeting code",
+          "member": "member ID number", "worker": "worker ID number"}[target]
+    shown = key
+    if target in ("member", "worker"):
+        from core import access
+
+        try:
+            if not access.current().full_personal_data:
+                shown = ids.mask(key)
+        except Exception:
+            shown = ids.mask(key)
+    return tr("未知的{what} {k}", "unknown {what} {k}", what=zh if get_lang() != "en" else en, k=shown)
+
+
+def call_plugins(kind: str, record: dict) -> list[str]:
+    """The plugins' ``dangjian_validate_record`` messages for a parsed record."""
+    from core import plugins
+
+    return plugins.get().validate_record(kind, record)
+
+
+def clean_record(kind: str, data: dict, *, check_refs: bool = True,
+                 call_hooks: bool = True) -> tuple[dict, list[tuple[str, str]]]:
+    """Parse and validate ``data`` (see module doc); returns (record, [(field, message)])."""
+    errs: list[tuple[str, str]] = []
+    rec: dict = {}
+    for f in fields(kind):
+        raw = data.get(f.name)
+        if f.is_ref and raw is not None and hasattr(raw, "_meta"):
+            raw = getattr(raw, "code", None) or getattr(raw, "id_number", None)
+        try:
+            val = parse_value(f, raw)
+        except FieldError as exc:
+            errs.append((f.name, str(exc)))
+            continue
+        if f.required and (val is None or val == []):
+            errs.append((f.name, tr("必填", "required")))
+            continue
+        rec[f.name] = val
+    if errs:
+        return rec, errs
+    errs.extend(cross_check(kind, rec))
+    if check_refs and not errs:
+        for f in fields(kind):
+            v = rec.get(f.name)
+            if f.is_ref and v:
+                target = f.type.split(":", 1)[1]
+                if not ref_exists(target, v):
+                    errs.append((f.name, unknown_ref_message(target, v)))
+    if call_hooks and not errs:
+        errs.extend(("", m) for m in call_plugins(kind, dict(rec)))
+    return rec, errs
+
+
+def validate_record(kind: str, data: dict, *, check_refs: bool = True) -> list[tuple[str, str]]:
+    """[(field, message)] for a record a form is about to save; empty when fine."""
+    return clean_record(kind, data, check_refs=check_refs)[1]
+
+
+def label_of(kind: str, name: str) -> str:
+    """The column label of a field in the interface language ('' → the record)."""
+    for f in fields(kind):
+        if f.name == name:
+            return f.en if get_lang() == "en" else f.label
+    return name
