@@ -1,0 +1,288 @@
+"""Read queries for the terminal app (界面查询): plain rows, no textual.
+
+Every SQL statement the app's browsing screens need lives here; screens call
+these functions (in worker threads) and render what they return.  Lists
+that may be long are keyset-paged on the primary key (``id > ?  ORDER BY id
+LIMIT n``), never OFFSET from the start.  Prefix search uses an index range
+(``name >= 'x' AND name < 'y'``) on SQLite — ``LIKE 'x%'`` there scans the
+table — and ``LIKE`` with ``text_pattern_ops`` semantics on PostgreSQL.
+
+``scope`` arguments are community-id sets as :func:`scope_ids` returns
+them (None: the whole city).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from core.db import database, is_postgres
+
+BLOCK = 200
+
+
+# ====================================================================== helpers
+
+def _rows(sql: str, params=()) -> list[tuple]:
+    if is_postgres():
+        sql = sql.replace("?", "%s")
+    return list(database.execute_sql(sql, tuple(params)).fetchall())
+
+
+def _dicts(sql: str, params=()) -> list[dict]:
+    if is_postgres():
+        sql = sql.replace("?", "%s")
+    cur = database.execute_sql(sql, tuple(params))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _scalar(sql: str, params=()):
+    rows = _rows(sql, params)
+    return rows[0][0] if rows else None
+
+
+def _in(ids) -> tuple[str, list]:
+    """``(?, ?, …)`` and the params for an IN list (never empty)."""
+    ids = sorted(ids)
+    if not ids:
+        return "(NULL)", []
+    return "(" + ", ".join("?" for _ in ids) + ")", list(ids)
+
+
+def _prefix_upper(prefix: str) -> str:
+    """The smallest string greater than every string starting with ``prefix`` (code-point order)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def prefix_condition(column: str, prefix: str) -> tuple[str, list]:
+    """An index-friendly prefix match on ``column``."""
+    if is_postgres():
+        esc = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return f"{column} LIKE ?", [esc + "%"]
+    return f"({column} >= ? AND {column} < ?)", [prefix, _prefix_upper(prefix)]
+
+
+def _date(v):
+    if v is None or isinstance(v, dt.date):
+        return v
+    return dt.date.fromisoformat(str(v)[:10])
+
+
+def _today() -> dt.date:
+    from core.dates import today
+
+    return today()
+
+
+# ====================================================================== scope
+
+def scope_ids(principal, town: str | None = None, community: str | None = None):
+    """Community ids visible: the user's scope narrowed by town/community; None = whole city."""
+    from core.models import Community, Town
+
+    allowed = principal.scope_community_ids() if principal is not None else None
+    if town is None and community is None:
+        return allowed
+    q = Community.select(Community.id)
+    if community is not None:
+        q = q.where(Community.code == community)
+    elif town is not None:
+        q = q.join(Town, on=(Community.town == Town.id)).where(Town.name == town)
+    ids = {c.id for c in q}
+    return ids if allowed is None else ids & set(allowed)
+
+
+def scope_choices(principal) -> list[tuple[str, str | None, str | None]]:
+    """(label, town, community) the user may narrow the view to."""
+    from core.i18n import tr
+
+    allowed = principal.scope_community_ids() if principal is not None else None
+    sql = ("SELECT c.code, c.name, t.name FROM community c JOIN town t ON t.id = c.town_id")
+    params: list = []
+    if allowed is not None:
+        cond, params = _in(allowed)
+        sql += f" WHERE c.id IN {cond}"
+    sql += " ORDER BY t.name, c.code"
+    rows = _rows(sql, params)
+    out: list[tuple[str, str | None, str | None]] = []
+    if allowed is None:
+        out.append((tr("全市", "whole city"), None, None))
+    else:
+        out.append((tr("我的范围", "my scope"), None, None))
+    towns = []
+    for _code, _name, town in rows:
+        if town not in towns:
+            towns.append(town)
+    if len(towns) > 1 or allowed is None:
+        for t in towns:
+            out.append((tr("区镇 {t}", "town {t}", t=t), t, None))
+    for code, name, town in rows:
+        out.append((f"  {name} ({code}, {town})", town, code))
+    return out
+
+
+def community_name(code: str) -> str | None:
+    return _scalar("SELECT name FROM community WHERE code = ?", [code])
+
+
+def community_town(code: str) -> str | None:
+    return _scalar("SELECT t.name FROM community c JOIN town t ON t.id = c.town_id WHERE c.code = ?", [code])
+
+
+# ====================================================================== members: search and keyset pages
+
+@dataclass
+class MemberFilter:
+    """What the members list shows.
+
+    ``text``: digits (and X) → ID-number prefix; ASCII letters → pinyin
+    initials prefix; anything else → name prefix.  ``status``: ``active``
+    (default: on the roster), ``full``, ``probationary`` (at ``on``),
+    ``left`` (transferred out), ``all``.  ``organization``: an org id (its
+    whole subtree).  ``scope``: community ids or None.
+    ``allow_id_search``: False for users who may not see full ID numbers
+    (then an ID prefix longer than the visible 6 digits matches nothing).
+    """
+    text: str = ""
+    member_class: str | None = None
+    organization: int | None = None
+    status: str = "active"
+    scope: frozenset | None = None
+    allow_id_search: bool = True
+    on: dt.date | None = None
+    _org_ids: list | None = field(default=None, repr=False, compare=False)
+
+    def search_kind(self) -> str:
+        t = self.text.strip()
+        if not t:
+            return ""
+        if t[0].isdigit() and all(ch.isdigit() or ch in "xX" for ch in t):
+            return "id"
+        if t.isascii() and t.isalpha():
+            return "initials"
+        return "name"
+
+
+def org_subtree(org_id: int) -> list[int]:
+    """The org and every org below it."""
+    out = [org_id]
+    frontier = [org_id]
+    while frontier:
+        cond, params = _in(frontier)
+        frontier = [r[0] for r in _rows(f"SELECT id FROM organization WHERE parent_id IN {cond}", params)]
+        out.extend(frontier)
+    return out
+
+
+def _member_where(f: MemberFilter) -> tuple[str, list]:
+    conds: list[str] = []
+    params: list = []
+    on = f.on or _today()
+    if f.status == "active":
+        conds.append("m.active = ?")
+        params.append(True)
+    elif f.status == "left":
+        conds.append("m.active = ?")
+        params.append(False)
+    elif f.status == "full":
+        conds.append("m.active = ? AND m.full_date IS NOT NULL AND m.full_date <= ?")
+        params += [True, on.isoformat()]
+    elif f.status == "probationary":
+        conds.append("m.active = ? AND (m.full_date IS NULL OR m.full_date > ?)")
+        params += [True, on.isoformat()]
+    if f.member_class:
+        conds.append("m.management_class = ?")
+        params.append(f.member_class)
+    if f.organization is not None:
+        if f._org_ids is None:
+            f._org_ids = org_subtree(f.organization)
+        c, p = _in(f._org_ids)
+        conds.append(f"m.organization_id IN {c}")
+        params += p
+    if f.scope is not None:
+        c, p = _in(f.scope)
+        conds.append(f"m.community_id IN {c}")
+        params += p
+    kind = f.search_kind()
+    t = f.text.strip()
+    if kind == "id":
+        t = t.upper()
+        if not f.allow_id_search and len(t) > 6:
+            conds.append("1 = 0")
+        else:
+            c, p = prefix_condition("m.id_number", t)
+            conds.append(c)
+            params += p
+    elif kind == "initials":
+        c, p = prefix_condition("m.initials", t.lower())
+        conds.append(c)
+        params += p
+    elif kind == "name":
+        c, p = prefix_condition("m.name", t)
+        conds.append(c)
+        params += p
+    return (" AND ".join(conds) or "1 = 1"), params
+
+
+MEMBER_COLUMNS = ("id", "name", "id_number", "sex", "management_class", "full_date", "active",
+                  "org_name", "community_name")
+
+
+def member_count(f: MemberFilter) -> int:
+    where, params = _member_where(f)
+    return int(_scalar(f"SELECT COUNT(*) FROM member m WHERE {where}", params) or 0)
+
+
+def member_page(f: MemberFilter, after_id: int | None = None, limit: int = BLOCK) -> list[tuple]:
+    """Up to ``limit`` rows after ``after_id`` (keyset on id): tuples in MEMBER_COLUMNS order."""
+    where, params = _member_where(f)
+    if after_id is not None:
+        where += " AND m.id > ?"
+        params.append(after_id)
+    sql = ("SELECT m.id, m.name, m.id_number, m.sex, m.management_class, m.full_date, m.active, "
+           "o.name, c.name FROM member m LEFT JOIN organization o ON o.id = m.organization_id "
+           f"LEFT JOIN community c ON c.id = m.community_id WHERE {where} ORDER BY m.id LIMIT ?")
+    return _rows(sql, params + [limit])
+
+
+def member_seek(f: MemberFilter, after_id: int | None, n: int) -> int | None:
+    """The id of the ``n``-th row (1-based) after ``after_id``: lets a block far away be
+    reached from the nearest known key without paging through everything."""
+    where, params = _member_where(f)
+    if after_id is not None:
+        where += " AND m.id > ?"
+        params.append(after_id)
+    return _scalar(f"SELECT m.id FROM member m WHERE {where} ORDER BY m.id LIMIT 1 OFFSET ?", params + [n - 1])
+
+
+def member_position(f: MemberFilter, member_id: int) -> int:
+    """How many rows of the filter come before ``member_id`` (to put the cursor on it)."""
+    where, params = _member_where(f)
+    return int(_scalar(f"SELECT COUNT(*) FROM member m WHERE {where} AND m.id < ?", params + [member_id]) or 0)
+
+
+def palette_lookup(text: str, scope, limit: int = 8) -> tuple[list[tuple], list[dict]]:
+    """Communities and members matching ``text`` for the command palette.
+
+    Communities by name or code prefix; members by name, pinyin initials or
+    ID-number prefix (as :class:`MemberFilter`).
+    """
+    text = text.strip()
+    if not text:
+        return [], []
+    c1, p1 = prefix_condition("c.name", text)
+    c2, p2 = prefix_condition("c.code", text)
+    sql = (f"SELECT c.id, c.code, c.name, t.name FROM community c JOIN town t ON t.id = c.town_id "
+           f"WHERE ({c1} OR {c2})")
+    params = p1 + p2
+    if scope is not None:
+        c, p = _in(scope)
+        sql += f" AND c.id IN {c}"
+        params += p
+    communities = _rows(sql + " ORDER BY c.code LIMIT ?", params + [limit])
+    from core import access
+
+    f = MemberFilter(text=text, scope=frozenset(scope) if scope is not None else None,
+                     allow_id_search=access.current().full_personal_data)
+    members = [dict(zip(MEMBER_COLUMNS, r)) for r in member_page(f, None, limit)]
+    return communities, members
