@@ -459,3 +459,124 @@ def explain(rule_id: str, town: str | None = None, lang: str | None = None) -> d
         "passes": (rule.description_zh if lang == "zh" else rule.description_en) or rule.description_zh,
         "variants": variants,
     }
+
+
+# ====================================================================== shared set-based queries
+# Rules of every plugin may use these (one query for the whole scope each).
+
+RELATIONSHIP_CLASSES = ("resident", "floating_out")  # "relationship is in the community" (SPEC §3)
+LEADER_POSTS = ("secretary", "director")
+
+
+def on_roster(as_of: dt.date):
+    """peewee condition: the member had joined by ``as_of`` and had not left the roster then."""
+    from core.models import Member
+
+    return (Member.joined_date <= as_of) & ((Member.active == True) | (Member.left_date > as_of))  # noqa: E712
+
+
+def relationship_members(community_ids, as_of: dt.date, formal_only: bool = True):
+    """Query of (Member.id, Member.organization, Organization.community as ``community_id``) for
+    members whose relationship is in one of ``community_ids`` at ``as_of`` (社区党员 or 流出党员 in
+    an organization of the community), formal (转正日期 ≤ as_of) unless ``formal_only`` is False."""
+    from core.models import Member, Organization
+
+    q = (Member.select(Member.id, Member.organization, Organization.community.alias("community_id"))
+         .join(Organization, on=(Member.organization == Organization.id))
+         .where(Organization.community.in_(list(community_ids)),
+                Member.management_class.in_(RELATIONSHIP_CLASSES), on_roster(as_of)))
+    if formal_only:
+        q = q.where(Member.full_date <= as_of)
+    return q
+
+
+def relationship_member_counts(community_ids, as_of: dt.date, formal_only: bool = True, by: str = "community") -> dict:
+    """{community id (or organization id with ``by="organization"``): count} of
+    :func:`relationship_members`, by one GROUP BY query."""
+    from peewee import fn
+
+    from core.models import Member, Organization
+
+    key = Organization.community if by == "community" else Member.organization
+    q = (Member.select(key.alias("k"), fn.COUNT(Member.id).alias("n"))
+         .join(Organization, on=(Member.organization == Organization.id))
+         .where(Organization.community.in_(list(community_ids)),
+                Member.management_class.in_(RELATIONSHIP_CLASSES), on_roster(as_of)))
+    if formal_only:
+        q = q.where(Member.full_date <= as_of)
+    return {r["k"]: r["n"] for r in q.group_by(key).dicts()}
+
+
+@dataclass
+class WorkerRow:
+    """A worker in post at a date, with the posts held then (codes)."""
+    id: int
+    id_number: str
+    name: str
+    community_id: int
+    birth_date: dt.date | None
+    education: str | None
+    certificate: str
+    certificate_date: dt.date | None
+    college_graduate: bool
+    backup_talent: bool
+    filing_date: dt.date | None
+    posts: set = field(default_factory=set)
+    post_ids: list = field(default_factory=list)
+
+    def age_on(self, on: dt.date) -> int | None:
+        from core import ids
+
+        birth = self.birth_date
+        if birth is None and self.id_number:
+            try:
+                birth = ids.birth_date(self.id_number)
+            except ValueError:
+                return None
+        return ids.age_on(birth, on) if birth else None
+
+    @property
+    def is_secretary(self) -> bool:
+        return "secretary" in self.posts
+
+    @property
+    def is_leader(self) -> bool:
+        return bool(self.posts & set(LEADER_POSTS))
+
+
+def workers_in_post(community_ids, on: dt.date) -> list[WorkerRow]:
+    """Workers in post at ``on`` in these communities, with the posts they held
+    that day (WorkerPost start ≤ on < end).  In post: status 在岗 and hired by
+    then, or 退出 since but holding a post that day whose end is recorded
+    (a past year's check uses the posts held then).  Two queries."""
+    from core.models import Worker, WorkerPost
+
+    ids = list(community_ids)
+    held = {}
+    pq = (WorkerPost.select(WorkerPost.id, WorkerPost.worker, WorkerPost.post, WorkerPost.end_date)
+          .join(Worker, on=(WorkerPost.worker == Worker.id))
+          .where(Worker.community.in_(ids), WorkerPost.start_date <= on,
+                 (WorkerPost.end_date.is_null()) | (WorkerPost.end_date > on)))
+    for p in pq.tuples():
+        held.setdefault(p[1], []).append(p)
+    out = []
+    wq = Worker.select(Worker.id, Worker.id_number, Worker.name, Worker.community, Worker.birth_date,
+                       Worker.education, Worker.certificate, Worker.certificate_date, Worker.college_graduate,
+                       Worker.backup_talent, Worker.filing_date, Worker.status, Worker.hired_date
+                       ).where(Worker.community.in_(ids)).order_by(Worker.id)
+    for w in wq.tuples():
+        wid, status, hired = w[0], w[11], w[12]
+        posts = held.get(wid, [])
+        if status == "active":
+            if hired is not None and hired > on:
+                continue
+        elif not any(p[3] is not None for p in posts):
+            continue
+        out.append(WorkerRow(wid, w[1], w[2], w[3], w[4], w[5], w[6] or "none", w[7], bool(w[8]), bool(w[9]),
+                             w[10], {p[2] for p in posts}, [p[0] for p in posts]))
+    return out
+
+
+def yearly_status(ctx: Context) -> str:
+    """The status of an unmet yearly obligation: ``fail`` once the year is over, else ``warn``."""
+    return "fail" if ctx.year_over else "warn"

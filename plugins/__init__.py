@@ -13,5 +13,6 @@ DEFAULT_PLUGINS = (
     "plugins.rules_funding",      # 第19条 funding.*
     "plugins.scorers_default",    # SPEC §4 scorers
     "plugins.reports_default",    # SPEC §6 reports
+    "plugins.reports_funding",    # 第19条 report funding (with the split)
     "plugins.funding_split_examples",  # 昆山开发区 / 玉山镇 50 % split (worked example)
 )

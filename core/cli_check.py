@@ -1,0 +1,267 @@
+"""``dangjian check`` (SPEC §6): run the rules, write the findings, exit 0 / 1 / 2.
+
+Formats: table (tabulate, Chinese aligned), md, csv, xlsx (needs --output),
+html (self-contained page: summary by community and by rule, red / amber /
+green) and json (a list of findings).  table, md and html show error, fail
+and warn findings grouped by community with a summary of counts by rule and
+status; ``--all`` adds passes and infos.  csv, xlsx and json hold every
+finding.  The one-line summary goes to stderr.  Exit: 2 on any ``error``
+finding (or bad usage / data), else 1 on any ``fail``, else 0.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import sys
+
+from core.errors import UserError
+from core.i18n import get_lang, tr
+
+STATUS_ORDER = ("error", "fail", "warn", "info", "pass")
+SHOWN = ("error", "fail", "warn")
+
+
+def _status_label(code: str) -> str:
+    from core.enums import FINDING_STATUS
+
+    return FINDING_STATUS.label(code, get_lang())
+
+
+def finding_headers() -> list[str]:
+    """The CSV/XLSX column headers, in the interface language."""
+    return [tr("规则", "rule"), tr("条款", "clause"), tr("结论", "status"), tr("区镇", "town"),
+            tr("社区", "community"), tr("对象", "subject"), tr("说明", "message"), tr("依据", "evidence")]
+
+
+def finding_row(f) -> list:
+    return [f.rule, f.clause, f.status, f.town or "", f.community or "", f.subject, f.message,
+            json.dumps(f.evidence, ensure_ascii=False, sort_keys=True, default=str)]
+
+
+def _parse_date(text):
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UserError(tr("--as-of 应为 YYYY-MM-DD 日期：{d}", "--as-of must be a date YYYY-MM-DD: {d}",
+                           d=text)) from None
+
+
+def _sort_key(f):
+    return (f.town or "\uffff", f.community or "\uffff", STATUS_ORDER.index(f.status) if f.status in STATUS_ORDER
+            else 9, f.rule, f.subject)
+
+
+def _group_label(f) -> str:
+    if f.community:
+        return f"{f.town or ''} {f.community}".strip()
+    if f.town:
+        return tr("{t}（区镇）", "{t} (town)", t=f.town)
+    return tr("全市 / 系统", "city / system")
+
+
+def _rule_titles() -> dict:
+    from core import plugins
+
+    reg = plugins.get().registry
+    out = {}
+    for rid in reg.rule_ids():
+        r = reg.rule_for(rid, None) or reg.rule_variants(rid)[0]
+        out[rid] = r.title(get_lang())
+    out.setdefault("plugin", tr("插件", "plugin"))
+    return out
+
+
+def summary_by_rule(findings) -> tuple[list, list]:
+    titles = _rule_titles()
+    counts: dict = {}
+    clauses: dict = {}
+    for f in findings:
+        counts.setdefault(f.rule, {}).setdefault(f.status, 0)
+        counts[f.rule][f.status] += 1
+        clauses[f.rule] = f.clause
+    headers = [tr("规则", "rule"), tr("条款", "clause"), tr("名称", "title")] + [_status_label(s) for s in STATUS_ORDER]
+    rows = [[rid, clauses[rid] if clauses[rid] is not None else "", titles.get(rid, ""),
+             *[counts[rid].get(s, 0) for s in STATUS_ORDER]] for rid in sorted(counts)]
+    return headers, rows
+
+
+def summary_by_community(findings) -> tuple[list, list]:
+    counts: dict = {}
+    for f in findings:
+        key = (f.town or "", f.community or "")
+        counts.setdefault(key, {}).setdefault(f.status, 0)
+        counts[key][f.status] += 1
+    headers = [tr("区镇", "town"), tr("社区", "community")] + [_status_label(s) for s in STATUS_ORDER]
+    rows = [[t, c, *[counts[(t, c)].get(s, 0) for s in STATUS_ORDER]] for (t, c) in sorted(counts)]
+    return headers, rows
+
+
+def _detail_headers():
+    return [tr("结论", "status"), tr("规则", "rule"), tr("条款", "clause"), tr("对象", "subject"), tr("说明", "message")]
+
+
+def _detail_row(f):
+    return [_status_label(f.status), f.rule, f.clause if f.clause is not None else "", f.subject, f.message]
+
+
+def _groups(findings, show_all):
+    shown = [f for f in findings if show_all or f.status in SHOWN]
+    groups: dict = {}
+    for f in sorted(shown, key=_sort_key):
+        groups.setdefault(_group_label(f), []).append(f)
+    return groups
+
+
+def render_text(result, fmt: str, show_all: bool) -> str:
+    from core.output import text_table
+
+    tablefmt = "github" if fmt == "md" else "simple"
+    title = tr("规则检查 {y}年（截至 {d}）", "rule check {y} (as of {d})", y=result.year, d=result.as_of.isoformat())
+    out = [f"# {title}\n" if fmt == "md" else f"{title}\n"]
+    h, rows = summary_by_rule(result.findings)
+    out.append(("## " if fmt == "md" else "") + tr("按规则汇总", "summary by rule") + "\n")
+    out.append(text_table(h, rows, tablefmt) + "\n")
+    groups = _groups(result.findings, show_all)
+    if not groups:
+        out.append("\n" + tr("没有不符合、提醒或错误的结论。", "no failing, warning or error findings.") + "\n")
+    for label, items in groups.items():
+        out.append("\n" + ("## " if fmt == "md" else "== ") + label + ("" if fmt == "md" else " ==") + "\n")
+        out.append(text_table(_detail_headers(), [_detail_row(f) for f in items], tablefmt) + "\n")
+    return "".join(out)
+
+
+def _worst(counts: list) -> str:
+    # counts in STATUS_ORDER: error, fail, warn, info, pass
+    if counts[0] or counts[1]:
+        return "fail"
+    if counts[2]:
+        return "warn"
+    return "pass"
+
+
+def render_html(result, show_all: bool) -> str:
+    from core.output import html_page
+
+    title = tr("规则检查 {y}年（截至 {d}）", "rule check {y} (as of {d})", y=result.year, d=result.as_of.isoformat())
+    parts = []
+    parts.append("<p>" + html.escape(summary_line(result, with_run=False)) + "</p>")
+    h, rows = summary_by_community(result.findings)
+    parts.append(f"<h2>{html.escape(tr('按社区汇总', 'summary by community'))}</h2>")
+    parts.append(_html_rows(h, rows, [_worst(r[2:]) for r in rows]))
+    h, rows = summary_by_rule(result.findings)
+    parts.append(f"<h2>{html.escape(tr('按规则汇总', 'summary by rule'))}</h2>")
+    parts.append(_html_rows(h, rows, [_worst(r[3:]) for r in rows]))
+    groups = _groups(result.findings, show_all)
+    if not groups:
+        parts.append("<p>" + html.escape(tr("没有不符合、提醒或错误的结论。", "no failing, warning or error findings."))
+                     + "</p>")
+    for label, items in groups.items():
+        parts.append(f"<h2>{html.escape(label)}</h2>")
+        rows = [[f.status, *_detail_row(f)[1:]] for f in items]
+        rows = [[_status_label(r[0]), *r[1:]] for r in rows]
+        parts.append(_html_rows(_detail_headers(), rows, [f.status for f in items]))
+    return html_page(title, "".join(parts))
+
+
+def _html_rows(headers, rows, classes) -> str:
+    out = ["<table><thead><tr>", *(f"<th>{html.escape(str(h))}</th>" for h in headers), "</tr></thead><tbody>"]
+    for r, cls in zip(rows, classes):
+        out.append(f'<tr class="{html.escape(cls)}">' + "".join(f"<td>{html.escape(str(x))}</td>" for x in r)
+                   + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def summary_line(result, with_run: bool = True) -> str:
+    c = result.counts
+    parts = "，".join(f"{_status_label(s)} {c.get(s, 0)}" for s in STATUS_ORDER) if get_lang() == "zh" else \
+        ", ".join(f"{s} {c.get(s, 0)}" for s in STATUS_ORDER)
+    line = tr("检查{y}年（截至{d}），{n}个社区，{k}条结论：{p}",
+              "checked {y} (as of {d}), {n} communities, {k} findings: {p}",
+              y=result.year, d=result.as_of.isoformat(), n=len(result.communities), k=len(result.findings), p=parts)
+    if with_run and result.run_id:
+        line += tr("；已保存为第{r}次运行", "; stored as run {r}", r=result.run_id)
+    return line
+
+
+def write_findings(result, fmt: str, output: str | None, show_all: bool) -> None:
+    from core.output import write_text, write_xlsx
+
+    if fmt == "json":
+        text = json.dumps([f.as_dict() for f in result.findings], ensure_ascii=False, indent=1, default=str) + "\n"
+        write_text(text, output)
+    elif fmt == "csv":
+        from core.output import csv_text
+
+        write_text(csv_text(finding_headers(), [finding_row(f) for f in result.findings]), output, bom=True)
+    elif fmt == "xlsx":
+        if not output:
+            raise UserError(tr("xlsx 格式需要 --output 文件", "xlsx needs --output FILE"))
+        h, rows = summary_by_rule(result.findings)
+        write_xlsx(output, [(tr("结论", "findings"), finding_headers(), [finding_row(f) for f in result.findings]),
+                            (tr("按规则汇总", "by rule"), h, rows)])
+    elif fmt == "html":
+        write_text(render_html(result, show_all), output)
+    else:
+        write_text(render_text(result, fmt, show_all), output)
+
+
+# ------------------------------------------------------------------ --explain
+
+def _origin_label(origin: str) -> str:
+    for en, zh in (("default", "默认值"), ("city config", "市级配置"), ("town config", "区镇配置"),
+                   ("town plugin", "区镇插件")):
+        if origin.startswith(en):
+            return tr(zh, en) + origin[len(en):]
+    return origin
+
+
+def explain_text(info: dict) -> str:
+    lines = [f"{info['rule']} — {info['title']}（" + tr("第{c}条", "clause {c}", c=info["clause"]) + "）"
+             if get_lang() == "zh" else f"{info['rule']} — {info['title']} (clause {info['clause']})"]
+    lines.append(tr("插件：{p}", "plugin: {p}", p=info["plugin"]))
+    others = [v for v in info["variants"] if v["towns"]]
+    for v in others:
+        lines.append(tr("  {t} 使用插件 {p} 的替代规则", "  {t}: replaced by plugin {p}",
+                        t="、".join(v["towns"]), p=v["plugin"]))
+    lines.append("")
+    lines.append(tr("条文（昆组字〔2011〕23号）：", "clause text (昆组字〔2011〕23号):"))
+    lines.append(info["clause_text"] or tr("（无）", "(none)"))
+    lines.append("")
+    where = info["town"] or tr("全市", "the city")
+    lines.append(tr("现行参数（{w}）：", "parameters in force ({w}):", w=where))
+    if not info["params"]:
+        lines.append(tr("  （无参数）", "  (no parameters)"))
+    for p in info["params"]:
+        lines.append(f"  {p['name']} = {json.dumps(p['value'], ensure_ascii=False)}    "
+                     + tr("来源：", "from: ") + _origin_label(p["origin"]))
+    lines.append("")
+    lines.append(tr("通过条件：", "what counts as pass:"))
+    lines.append(info["passes"] or "-")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_check(args) -> int:
+    from core import rules
+    from core.output import write_text
+
+    if args.explain:
+        info = rules.explain(args.explain, town=args.town)
+        if args.format == "json":
+            write_text(json.dumps(info, ensure_ascii=False, indent=1, default=str) + "\n", args.output)
+        else:
+            write_text(explain_text(info), args.output)
+        return 0
+    if args.format == "xlsx" and not args.output:
+        raise UserError(tr("xlsx 格式需要 --output 文件", "xlsx needs --output FILE"))
+    as_of = _parse_date(args.as_of)
+    if args.year is not None and not 1990 <= args.year <= 2200:
+        raise UserError(tr("--year 超出范围：{y}", "--year out of range: {y}", y=args.year))
+    result = rules.run_check(year=args.year, as_of=as_of, town=args.town, community=args.community,
+                             rule_ids=args.rule, store=not args.no_store)
+    write_findings(result, args.format, args.output, args.all)
+    print(summary_line(result), file=sys.stderr)
+    return result.exit_code

@@ -1,0 +1,29 @@
+"""Built-in report ``funding`` (第19条): per community N, floor, allocated, gap and the
+city/town split, with totals per town and for the city.
+
+``run(ctx)`` uses only ``ctx.year``, ``ctx.as_of``, ``ctx.town``,
+``ctx.community``, ``ctx.principal`` and ``ctx.lang`` (the report context of
+``dangjian report``).
+"""
+from __future__ import annotations
+
+from core import Report, hookimpl
+
+
+def run(ctx):
+    from core.funding import funding_table
+    from core.rules import resolve_dates, scope_communities
+
+    year, as_of = resolve_dates(getattr(ctx, "year", None), getattr(ctx, "as_of", None))
+    communities = scope_communities(getattr(ctx, "town", None), getattr(ctx, "community", None),
+                                    getattr(ctx, "principal", None))
+    return funding_table(year, as_of, communities, getattr(ctx, "lang", "zh"))
+
+
+REPORT = Report(name="funding", title_zh="社区党组织活动经费（第19条）", title_en="community activity funding (clause 19)",
+                run=run)
+
+
+@hookimpl
+def dangjian_register_reports(register):
+    register(REPORT)
