@@ -1,1 +1,219 @@
-"""Built-in plugin rules_dues (being written)."""
+"""Built-in rule of clause 13 on Party dues (党费): ``dues.on_time``.
+
+Subjects: every member whose relationship is in the community (社区党员,
+流出党员).  Every month from the later of January and the month of 入党, up
+to the last month ended by the as-of date, must be paid in full by the
+month's end (advance and quarterly payment allowed: paid ≥ due and
+paid_date ≤ the month's end).  A month not paid in full by the as-of date is
+unpaid (arrears); one paid in full later than its month is late.
+``fail`` at ``fail_months`` consecutive unpaid months (Party Constitution
+art. 9), looking back across the year boundary; ``warn`` for any unpaid or
+late month of the year; else ``pass``.
+
+Set-based: the on-time months are only counted in SQL; the months of a member
+are fetched only when the count falls short, and the previous year only for
+members whose January is unpaid.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from peewee import fn
+
+from core import Rule, hookimpl
+from core.i18n import tr
+from core.models import DuesPayment, Member, Organization
+from plugins.rules_members import (RELATIONSHIP_CLASSES, chunks, month_from_index, month_index, scope_members)
+
+LIST_CAP = 60
+
+
+def month_of(field):
+    """SQL expression: the 'YYYY-MM' of a date column."""
+    from core.db import is_sqlite
+
+    if is_sqlite():
+        return fn.substr(field, 1, 7)
+    return fn.to_char(field, "YYYY-MM")
+
+
+def _paid_by(as_of: dt.date):
+    """Paid in full by the as-of date (or nothing was due)."""
+    return ((DuesPayment.due <= 0)
+            | ((DuesPayment.paid >= DuesPayment.due) & DuesPayment.paid_date.is_null(False)
+               & (DuesPayment.paid_date <= as_of)))
+
+
+def _on_time(as_of: dt.date):
+    return ((DuesPayment.due <= 0)
+            | ((DuesPayment.paid >= DuesPayment.due) & DuesPayment.paid_date.is_null(False)
+               & (DuesPayment.paid_date <= as_of) & (month_of(DuesPayment.paid_date) <= DuesPayment.month)))
+
+
+def _scope_dues(ctx, cols, where):
+    """DuesPayment rows of members whose relationship is in the communities in scope."""
+    for ids in chunks(ctx.community_ids):
+        q = (DuesPayment.select(*cols)
+             .join(Member, on=(DuesPayment.member == Member.id))
+             .join(Organization, on=(Member.organization == Organization.id))
+             .where(Organization.community.in_(ids) & Member.management_class.in_(RELATIONSHIP_CLASSES)
+                    & (DuesPayment.month >= month_of(Member.joined_date)) & where))
+        yield q
+
+
+def evaluate_dues_on_time(ctx):
+    months = ctx.months_ended()
+    members = scope_members(ctx, Member.joined_date, relationship=True)
+    if not members:
+        return
+    first, last = (months[0].label, months[-1].label) if months else (None, None)
+    ok_count: dict[int, int] = defaultdict(int)
+    bad: dict[int, dict] = defaultdict(dict)  # member → {month: (due, paid, paid_date, id)}
+    if months:
+        in_year = (DuesPayment.month >= first) & (DuesPayment.month <= last)
+        for q in _scope_dues(ctx, (DuesPayment.member, fn.COUNT(DuesPayment.id)), in_year & _on_time(ctx.as_of)):
+            for mid, n in q.group_by(DuesPayment.member).tuples():
+                ok_count[mid] += n
+        cols = (DuesPayment.member, DuesPayment.month, DuesPayment.due, DuesPayment.paid, DuesPayment.paid_date,
+                DuesPayment.id)
+        for q in _scope_dues(ctx, cols, in_year & ~_on_time(ctx.as_of)):
+            for mid, month, due, paid, pdate, pid in q.tuples():
+                bad[mid][month] = (due, paid, pdate, pid)
+
+    last_i = month_index(last) if last else None
+    jan_i = ctx.year * 12
+    required: dict[int, range] = {}
+    short = []
+    for row in members:
+        mid, joined = row[0], row[5]
+        start = max(jan_i, month_index(joined))
+        rng = range(start, last_i + 1) if last_i is not None and start <= last_i else range(0)
+        required[mid] = rng
+        if ok_count.get(mid, 0) < len(rng):
+            short.append(mid)
+
+    ok_months: dict[int, set] = defaultdict(set)
+    for ids in chunks(short):
+        q = (DuesPayment.select(DuesPayment.member, DuesPayment.month)
+             .where(DuesPayment.member.in_(ids) & (DuesPayment.month >= first) & (DuesPayment.month <= last)
+                    & _on_time(ctx.as_of)).tuples())
+        for mid, month in q:
+            ok_months[mid].add(month)
+
+    # unpaid months per member in the year (not paid in full by the as-of date), late months
+    unpaid: dict[int, list] = {}
+    late: dict[int, list] = {}
+    need_lookback = []
+    joined_of = {row[0]: row[5] for row in members}
+    for mid in short:
+        u, lt = [], []
+        for i in required[mid]:
+            label = month_from_index(i)
+            if label in ok_months[mid]:
+                continue
+            b = bad[mid].get(label)
+            if b is not None and b[2] is not None and b[1] >= b[0] and b[2] <= ctx.as_of:
+                lt.append(label)
+            else:
+                u.append(label)
+        unpaid[mid], late[mid] = u, lt
+        if u and month_index(u[0]) == jan_i and month_index(joined_of[mid]) < jan_i:
+            need_lookback.append(mid)
+
+    # previous year: months paid in full by the as-of date, for members whose January is unpaid
+    prev_paid: dict[int, set] = defaultdict(set)
+    prev_first, prev_last = f"{ctx.year - 1:04d}-01", f"{ctx.year - 1:04d}-12"
+    for ids in chunks(need_lookback):
+        q = (DuesPayment.select(DuesPayment.member, DuesPayment.month)
+             .where(DuesPayment.member.in_(ids) & (DuesPayment.month >= prev_first)
+                    & (DuesPayment.month <= prev_last) & _paid_by(ctx.as_of)).tuples())
+        for mid, month in q:
+            prev_paid[mid].add(month)
+
+    for row in members:
+        mid, comm, idn = row[0], row[1], row[2]
+        ref = ctx.community(comm)
+        fail_months = int(ctx.params(ref.town).get("fail_months", 6))
+        rng = required[mid]
+        subject = ctx.show_id(idn)
+        ev = {"member_id": mid, "months_required": len(rng), "fail_months": fail_months}
+        if rng:
+            ev["from"] = month_from_index(rng[0])
+            ev["to"] = month_from_index(rng[-1])
+        if mid not in unpaid:
+            if not rng:
+                yield ctx.finding(subject, "pass", tr("本年尚无应交月份", "no month due yet this year"), ev,
+                                  community=ref)
+            else:
+                yield ctx.finding(subject, "pass", tr("{n} 个月党费均按月足额交纳", "dues paid in full and on time "
+                                                      "for all {n} months", n=len(rng)), ev, community=ref)
+            continue
+        u, lt = unpaid[mid], late[mid]
+        # longest run of consecutive unpaid months touching the year, looking back across the year boundary
+        idx = [month_index(x) for x in u]
+        best, best_run, cur = 0, [], []
+        for i in idx:
+            if cur and i == cur[-1] + 1:
+                cur.append(i)
+            else:
+                cur = [i]
+            if len(cur) > best:
+                best, best_run = len(cur), list(cur)
+        back = 0
+        if mid in need_lookback:  # January unpaid: count the unpaid months just before it
+            i = jan_i - 1
+            floor = max((ctx.year - 1) * 12, month_index(joined_of[mid]))
+            while i >= floor and month_from_index(i) not in prev_paid[mid]:
+                back += 1
+                i -= 1
+            run0 = []  # the run starting in January
+            for x in idx:
+                if not run0 or x == run0[-1] + 1:
+                    run0.append(x)
+                else:
+                    break
+            if back + len(run0) > best:
+                best = back + len(run0)
+                best_run = list(range(jan_i - back, jan_i)) + run0
+        ev.update({"unpaid_months": u[:LIST_CAP], "unpaid_count": len(u), "late_months": lt[:LIST_CAP],
+                   "late_count": len(lt), "longest_unpaid_run": best,
+                   "run_months": [month_from_index(i) for i in best_run][:LIST_CAP],
+                   "payment_ids": sorted(v[3] for k, v in bad[mid].items() if k in set(u) | set(lt))[:LIST_CAP]})
+        if back:
+            ev["unpaid_before_year"] = back
+        if best >= fail_months:
+            yield ctx.finding(subject, "fail", tr("连续 {n} 个月未交纳党费（{a} 至 {b}）",
+                                                  "dues unpaid for {n} consecutive months ({a} to {b})",
+                                                  n=best, a=month_from_index(best_run[0]),
+                                                  b=month_from_index(best_run[-1])), ev, community=ref)
+        elif u:
+            msg = tr("欠交党费 {n} 个月：{m}", "dues in arrears for {n} months: {m}", n=len(u),
+                     m=", ".join(u[:12]))
+            if lt:
+                msg += tr("；逾期交纳 {k} 个月", "; {k} months paid late", k=len(lt))
+            yield ctx.finding(subject, "warn", msg, ev, community=ref)
+        elif lt:
+            yield ctx.finding(subject, "warn", tr("{k} 个月党费逾期交纳：{m}", "dues paid late for {k} months: {m}",
+                                                  k=len(lt), m=", ".join(lt[:12])), ev, community=ref)
+        else:
+            yield ctx.finding(subject, "pass", tr("{n} 个月党费均按月足额交纳", "dues paid in full and on time "
+                                                  "for all {n} months", n=len(rng)), ev, community=ref)
+
+
+RULES = [
+    Rule(id="dues.on_time", clause=13, title_zh="按时足额交纳党费", title_en="Party dues paid in full and on time",
+         subjects="member", params={"fail_months": 6}, evaluate=evaluate_dues_on_time,
+         description_zh="组织关系在社区的党员（社区党员、流出党员）自 1 月或入党当月起每月在当月底前足额交纳（可预交、按季交）；"
+                        "连续 6 个月未交（跨年度回溯）为不符合，有欠交或逾期为提醒。",
+         description_en="Members whose relationship is in the community pay every month, from the later of January "
+                        "and the month of joining, in full by the month's end (advance and quarterly payment "
+                        "allowed); 6 consecutive unpaid months (looking back across the year boundary) fail; any "
+                        "arrears or late month warn."),
+]
+
+
+@hookimpl
+def dangjian_register_rules(register):
+    for rule in RULES:
+        register(rule)
