@@ -115,7 +115,7 @@ def make_worker(community, *, posts=("other",), post_start="2020-01-01", post_en
                 birth="1980-06-15", education: str = "bachelor", certificate: str = "social_worker",
                 certificate_date="2018-06-01", college_graduate: bool = False, backup_talent: bool = False,
                 filing_date="2020-02-01", status: str = "active", name: str | None = None,
-                id_number: str | None = None, **kw) -> m.Worker:
+                id_number: str | None = None, hired_date="2015-01-01", **kw) -> m.Worker:
     """A worker in post with ``posts`` (codes: secretary, director, deputy_secretary,
     committee_member, other) held from ``post_start`` (to ``post_end``)."""
     idn = id_number or new_id(birth)
@@ -123,7 +123,7 @@ def make_worker(community, *, posts=("other",), post_start="2020-01-01", post_en
                         education=education, certificate=certificate,
                         certificate_date=D(certificate_date) if certificate != "none" else None,
                         college_graduate=college_graduate, backup_talent=backup_talent,
-                        filing_date=D(filing_date), status=status, hired_date=dt.date(2015, 1, 1), **kw)
+                        filing_date=D(filing_date), status=status, hired_date=D(hired_date), **kw)
     for p in posts or ():
         make_post(w, p, post_start, post_end)
     return w
