@@ -286,3 +286,62 @@ def palette_lookup(text: str, scope, limit: int = 8) -> tuple[list[tuple], list[
                      allow_id_search=access.current().full_personal_data)
     members = [dict(zip(MEMBER_COLUMNS, r)) for r in member_page(f, None, limit)]
     return communities, members
+
+
+# ====================================================================== one member's page
+
+def member_detail(member_id: int, year: int | None = None) -> dict:
+    """A member's page: the record (in the user's scope, else NotFound), org and
+    community, transfers, recent attendance, dues of the year, evaluations."""
+    from core import records
+    from core.models import Member
+
+    m = records.get(Member, member_id)  # scope-checked
+    year = year or _today().year
+    org = _dicts("SELECT o.code, o.name, o.kind FROM organization o WHERE o.id = ?", [m.organization_id]) \
+        if m.organization_id else []
+    comm = _dicts("SELECT c.code, c.name, t.name AS town FROM community c JOIN town t ON t.id = c.town_id "
+                  "WHERE c.id = ?", [m.community_id]) if m.community_id else []
+    transfers = _dicts("SELECT date, direction, from_org, to_org, letter_no FROM transfer WHERE member_id = ? "
+                       "ORDER BY date, id", [member_id])
+    attendance = _dicts(
+        "SELECT mt.date, mt.type, mt.topic, o.name AS org, a.status, a.leave_reason FROM attendance a "
+        "JOIN meeting mt ON mt.id = a.meeting_id JOIN organization o ON o.id = mt.organization_id "
+        "WHERE a.member_id = ? ORDER BY mt.date DESC, mt.id DESC LIMIT 24", [member_id])
+    att_counts = dict(_rows(
+        "SELECT a.status, COUNT(*) FROM attendance a JOIN meeting mt ON mt.id = a.meeting_id "
+        "WHERE a.member_id = ? AND mt.date >= ? AND mt.date <= ? GROUP BY a.status",
+        [member_id, f"{year}-01-01", f"{year}-12-31"]))
+    dues = _dicts("SELECT month, due, paid, paid_date FROM dues_payment WHERE member_id = ? AND month >= ? "
+                  "AND month <= ? ORDER BY month", [member_id, f"{year}-01", f"{year}-12"])
+    evaluations = _dicts("SELECT year, result FROM evaluation WHERE member_id = ? ORDER BY year DESC",
+                         [member_id])
+    certificates = _dicts("SELECT number, destination, issue_date, valid_until, returned_date "
+                          "FROM floating_certificate WHERE member_id = ? ORDER BY issue_date", [member_id])
+    volunteer = _scalar("SELECT SUM(hours) FROM volunteer_hours WHERE member_id = ? AND date >= ? AND date <= ?",
+                        [member_id, f"{year}-01-01", f"{year}-12-31"])
+    return {
+        "member": m, "org": org[0] if org else None, "community": comm[0] if comm else None,
+        "transfers": transfers, "attendance": attendance, "attendance_counts": att_counts, "dues": dues,
+        "evaluations": evaluations, "certificates": certificates, "volunteer_hours": volunteer, "year": year,
+    }
+
+
+def member_points(member_id: int, year: int, principal=None) -> tuple[str, list] | None:
+    """(points, items) of the member under the ``member-points`` scorer for the
+    member's community, or None when no scorer is registered."""
+    from core import plugins, scoring
+    from core.models import Community, Member
+
+    reg = plugins.get().registry
+    if "member-points" not in reg.scorer_names():
+        return None
+    m = Member.get_by_id(member_id)
+    if m.community_id is None:
+        return None
+    code = Community.get_by_id(m.community_id).code
+    results = scoring.run_scorer("member-points", year=year, community=code, principal=principal)
+    for r in results:
+        if r.subject == m.id_number:
+            return scoring.fmt_points(r.points), list(r.items)
+    return None

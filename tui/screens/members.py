@@ -1,0 +1,177 @@
+"""Members (党员): search by name, pinyin initials or ID-number prefix; filter by
+class, organization and status; the whole city's roster scrolls lazily (LazyTable)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Input, Select, Static
+
+from core import queries
+from core.enums import MEMBER_CLASS
+from core.i18n import get_lang, tr
+from tui.app import DangjianScreen, tb
+from tui.widgets.lazytable import Column, LazyTable
+
+
+class MemberSource:
+    """PagedSource over :func:`core.queries.member_page` for one filter."""
+
+    def __init__(self, f: queries.MemberFilter):
+        self.f = f
+
+    def count(self) -> int:
+        return queries.member_count(self.f)
+
+    def page(self, after_key, limit):
+        return queries.member_page(self.f, after_key, limit)
+
+    def seek(self, after_key, n):
+        return queries.member_seek(self.f, after_key, n)
+
+
+STATUS_CHOICES = [("active", "在册", "on roster"), ("full", "正式党员", "full"),
+                  ("probationary", "预备党员", "probationary"), ("left", "已转出", "transferred out"),
+                  ("all", "全部", "all")]
+
+
+def status_label(row, today: dt.date) -> str:
+    full_date, active = row[5], row[6]
+    if not active:
+        return tr("已转出", "left")
+    if isinstance(full_date, str):
+        full_date = dt.date.fromisoformat(full_date[:10])
+    if full_date is not None and full_date <= today:
+        return tr("正式", "full")
+    return tr("预备", "probationary")
+
+
+class MembersScreen(DangjianScreen):
+    SCREEN_NAME = "members"
+    BINDINGS = [
+        tb("ctrl+f", "focus_search", "搜索|Search", id="members.search"),
+        tb("ctrl+l", "focus_table", "列表|List", id="members.list"),
+        tb("ctrl+o", "clear_org", "清除组织|All orgs", id="members.clear_org"),
+    ]
+    DEFAULT_CSS = """
+    MembersScreen #members-bar { height: 1; padding: 0 0; }
+    MembersScreen #members-search { width: 1fr; }
+    MembersScreen #members-class { width: 16; }
+    MembersScreen #members-status { width: 14; }
+    """
+
+    def __init__(self, organization: int | None = None, organization_name: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.organization = organization
+        self.organization_name = organization_name
+        self.last_filter: queries.MemberFilter | None = None
+        self.search_ms: float | None = None
+
+    def compose_body(self) -> ComposeResult:
+        lang = get_lang()
+        with Horizontal(id="members-bar"):
+            yield Input(placeholder=tr("姓名 / 拼音首字母 / 身份证号开头", "name / initials / ID prefix"),
+                        id="members-search", compact=True)
+            yield Select([(MEMBER_CLASS.label(c, lang), c) for c in MEMBER_CLASS.codes],
+                         prompt=tr("全部类别", "all classes"), id="members-class", compact=True)
+            yield Select([(zh if lang == "zh" else en, code) for code, zh, en in STATUS_CHOICES],
+                         value="active", allow_blank=False, id="members-status", compact=True)
+        yield Static("", id="members-info", classes="status-line")
+        yield LazyTable(self._columns(), empty_text=tr("（没有符合条件的党员）", "(no matching members)"),
+                        id="members-table")
+
+    def _columns(self) -> list[Column]:
+        app = self.app
+        today = _today()
+        lang = get_lang()
+        return [
+            Column(tr("姓名", "Name"), 10, lambda r: r[1]),
+            Column(tr("身份证号", "ID number"), 18, lambda r: app.show_id(r[2])),
+            Column(tr("类别", "Class"), 8 if lang == "zh" else 12, lambda r: MEMBER_CLASS.label(r[4], lang)),
+            Column(tr("状态", "Status"), 6 if lang == "zh" else 12, lambda r: status_label(r, today)),
+            Column(tr("党组织", "Organization"), 0, lambda r: r[7] or (r[8] or "")),
+        ]
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#members-search", Input).focus()
+
+    def current_filter(self) -> queries.MemberFilter:
+        app = self.app
+        text = self.query_one("#members-search", Input).value
+        klass = self.query_one("#members-class", Select).value
+        status = self.query_one("#members-status", Select).value
+        scope = app.scope_ids()
+        return queries.MemberFilter(
+            text=text, member_class=None if klass is Select.NULL else klass,
+            status="active" if status is Select.NULL else status, organization=self.organization,
+            scope=frozenset(scope) if scope is not None else None,
+            allow_id_search=bool(app.principal and app.principal.full_personal_data), on=_today())
+
+    def refresh_data(self) -> None:
+        f = self.current_filter()
+        self.run_db(self._load, f, on_done=self._show, group="search")
+
+    @staticmethod
+    def _load(f: queries.MemberFilter):
+        import time
+
+        t0 = time.perf_counter()
+        source = MemberSource(f)
+        total = source.count()
+        first = source.page(None, 200)
+        return f, source, total, first, (time.perf_counter() - t0) * 1000
+
+    def _show(self, result) -> None:
+        f, source, total, first, ms = result
+        self.last_filter = f
+        self.search_ms = ms
+        table = self.query_one(LazyTable)
+        table.set_source(source, total, first)
+        parts = [tr("共 {n} 名", "{n} members", n=f"{total:,}")]
+        if self.organization is not None:
+            parts.append(tr("组织：{o}（ctrl+o 取消）", "org: {o} (ctrl+o clears)",
+                            o=self.organization_name or self.organization))
+        kind = f.search_kind()
+        if kind:
+            parts.append({"id": tr("按身份证号开头", "by ID prefix"), "initials": tr("按拼音首字母", "by initials"),
+                          "name": tr("按姓名开头", "by name")}[kind])
+            if kind == "id" and not f.allow_id_search and len(f.text.strip()) > 6:
+                parts.append(tr("无权按完整身份证号搜索", "full ID search not allowed"))
+        self.query_one("#members-info", Static).update("  ".join(parts))
+
+    @on(Input.Changed, "#members-search")
+    def search_changed(self) -> None:
+        self.refresh_data()
+
+    @on(Input.Submitted, "#members-search")
+    def search_submitted(self) -> None:
+        self.action_focus_table()
+
+    @on(Select.Changed)
+    def filter_changed(self) -> None:
+        if self.is_mounted:
+            self.refresh_data()
+
+    @on(LazyTable.Selected, "#members-table")
+    def open_member(self, event: LazyTable.Selected) -> None:
+        self.app.open_member(event.key)
+
+    def action_focus_search(self) -> None:
+        self.query_one("#members-search", Input).focus()
+
+    def action_focus_table(self) -> None:
+        self.query_one(LazyTable).focus()
+
+    def action_clear_org(self) -> None:
+        self.organization = None
+        self.organization_name = None
+        self.refresh_data()
+
+
+def _today() -> dt.date:
+    from core.dates import today
+
+    return today()
