@@ -66,7 +66,7 @@ def split(town: str, community: str, year: int, amount: Decimal) -> tuple[Decima
                                ValueError(f"split {city} + {town_part} does not sum to {amount}"))
             continue
         return city, town_part, plugin
-    return Decimal(0), amount, "default"
+    return Decimal("0.00"), amount, "default"
 
 
 def community_funding(communities, year: int, as_of: dt.date, params_for=None) -> list[CommunityFunding]:

@@ -1,0 +1,162 @@
+"""The rule engine: one finding per subject, errors isolated, scope filters, stored runs, explain."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from core import Rule, access, plugins
+from core.errors import AccessDenied, UserError
+from core.models import CheckRun, StoredFinding
+from core.rules import clause_text, explain, last_run, resolve_dates, run_check
+from tests import factories as f
+
+AS_OF = dt.date(2026, 6, 30)
+
+
+@pytest.fixture
+def city(dangjian_db):
+    a = f.make_community("YS001", town="玉山镇")
+    b = f.make_community("YS002", town="玉山镇")
+    c = f.make_community("BC001", town="巴城镇")
+    return a, b, c
+
+
+def _add(rule):
+    plugins.get().registry.add_rule(rule, "tests")
+    return rule
+
+
+def per_community(status="pass"):
+    def ev(ctx):
+        for c in ctx.communities:
+            yield ctx.finding(c.code, status, "ok", {"n": 1}, community=c)
+    return ev
+
+
+def test_resolve_dates(monkeypatch):
+    monkeypatch.setenv("DANGJIAN_TODAY", "2026-11-28")
+    assert resolve_dates(None, None) == (2026, dt.date(2026, 11, 28))
+    assert resolve_dates(2025, None) == (2025, dt.date(2025, 12, 31))
+    assert resolve_dates(None, dt.date(2024, 3, 1)) == (2024, dt.date(2024, 3, 1))
+
+
+def test_one_finding_per_subject_for_every_builtin_rule(city, monkeypatch):
+    """Every built-in rule yields exactly one finding per subject, never two."""
+    a, b, c = city
+    br = f.make_org(a, "branch")
+    f.make_members(5, br)
+    f.make_worker(a, posts=("secretary", "director"))
+    f.make_worker(b, posts=("other",))
+    res = run_check(as_of=AS_OF, store=False)
+    seen = {}
+    for x in res.findings:
+        key = (x.rule, x.town, x.community, x.subject)
+        assert key not in seen, key
+        seen[key] = x
+    # every community rule covers every community
+    reg = plugins.get().registry
+    for rid in reg.rule_ids():
+        if reg.rules[rid].subjects == "community":
+            got = {x.community for x in res.findings if x.rule == rid}
+            assert got == {"YS001", "YS002", "BC001"}, rid
+
+
+def test_raising_rule_gives_error_and_others_run(city):
+    def boom(ctx):
+        yield ctx.finding("x", "pass", "partial")
+        raise RuntimeError("kaput")
+    _add(Rule("zz.boom", 5, "坏规则", "bad rule", boom, subjects="community"))
+    _add(Rule("zz.good", 5, "好规则", "good rule", per_community(), subjects="community"))
+    res = run_check(as_of=AS_OF, rule_ids=["zz.boom", "zz.good"], store=False)
+    errs = [x for x in res.findings if x.rule == "zz.boom"]
+    assert len(errs) == 1 and errs[0].status == "error"
+    assert "zz.boom" in errs[0].message and "tests" in errs[0].message and "kaput" in errs[0].message
+    assert errs[0].evidence["plugin"] == "tests"
+    assert len([x for x in res.findings if x.rule == "zz.good"]) == 3
+    assert res.exit_code == 2
+
+
+def test_plugin_load_error_is_an_error_finding(city):
+    plugins.get().infos[0].errors.append("import failed: SyntaxError")
+    res = run_check(as_of=AS_OF, rule_ids=["worker.one_shoulder"], store=False)
+    errs = [x for x in res.findings if x.status == "error"]
+    assert len(errs) == 1 and errs[0].rule == "plugin" and "SyntaxError" in errs[0].message
+
+
+def test_scope_filters(city):
+    _add(Rule("zz.good", 5, "好", "good", per_community(), subjects="community"))
+    r = run_check(as_of=AS_OF, rule_ids=["zz.good"], town="玉山镇", store=False)
+    assert {x.community for x in r.findings} == {"YS001", "YS002"}
+    r = run_check(as_of=AS_OF, rule_ids=["zz.good"], community="BC001", store=False)
+    assert [x.community for x in r.findings] == ["BC001"] and r.findings[0].town == "巴城镇"
+    with pytest.raises(UserError, match="不存在镇|未知区镇|unknown town"):
+        run_check(as_of=AS_OF, town="不存在镇", store=False)
+    with pytest.raises(UserError, match="XX999"):
+        run_check(as_of=AS_OF, community="XX999", store=False)
+    with pytest.raises(UserError, match="no.such"):
+        run_check(as_of=AS_OF, rule_ids=["no.such"], store=False)
+    with pytest.raises(UserError):
+        run_check(as_of=AS_OF, town="巴城镇", community="YS001", store=False)
+
+
+def test_principal_scope(city):
+    _add(Rule("zz.good", 5, "好", "good", per_community(), subjects="community"))
+    clerk = access.Principal("clerk", "community", "YS002", full_personal_data=False)
+    r = run_check(as_of=AS_OF, rule_ids=["zz.good"], principal=clerk, store=False)
+    assert [x.community for x in r.findings] == ["YS002"]
+    with pytest.raises(AccessDenied):
+        run_check(as_of=AS_OF, community="BC001", principal=clerk, store=False)
+    town = access.Principal("t", "town", "巴城镇")
+    r = run_check(as_of=AS_OF, rule_ids=["zz.good"], principal=town, store=False)
+    assert [x.community for x in r.findings] == ["BC001"]
+
+
+def test_town_only_variant_runs_for_its_town(city):
+    _add(Rule("zz.v", 5, "通用", "general", per_community("pass"), subjects="community"))
+    _add(Rule("zz.v", 5, "巴城", "town", per_community("warn"), subjects="community", towns=["巴城镇"]))
+    r = run_check(as_of=AS_OF, rule_ids=["zz.v"], store=False)
+    assert {x.community: x.status for x in r.findings} == {"YS001": "pass", "YS002": "pass", "BC001": "warn"}
+    r = run_check(as_of=AS_OF, rule_ids=["zz.v"], town="玉山镇", store=False)
+    assert {x.status for x in r.findings} == {"pass"}
+
+
+def test_stored_runs_and_last_run(city):
+    _add(Rule("zz.good", 5, "好", "good", per_community(), subjects="community"))
+    _add(Rule("zz.bad", 5, "坏", "bad", per_community("fail"), subjects="community"))
+    r1 = run_check(as_of=AS_OF, rule_ids=["zz.good", "zz.bad"])
+    assert r1.run_id and StoredFinding.select().where(StoredFinding.run == r1.run_id).count() == 6
+    run = CheckRun.get_by_id(r1.run_id)
+    assert json.loads(run.counts) == {"pass": 3, "fail": 3} and run.year == 2026 and run.as_of == AS_OF
+    r2 = run_check(as_of=AS_OF)  # whole rule set, whole city
+    r3 = run_check(as_of=AS_OF, town="巴城镇")
+    got, findings = last_run(community="YS001")
+    assert got.id == r2.run_id  # the town run of 巴城镇 does not cover YS001
+    assert findings and {x.community for x in findings} == {"YS001"}
+    got, findings = last_run(community="BC001")
+    assert got.id == r3.run_id
+    got, findings = last_run(rule="zz.bad", town="玉山镇")
+    assert got.id == r2.run_id and {x.status for x in findings} == {"fail"}
+    assert last_run(year=2019) == (None, [])
+    assert run_check(as_of=AS_OF, store=False).run_id is None
+    assert isinstance(findings[0].evidence, dict)
+
+
+def test_explain(city, tmp_path, monkeypatch):
+    info = explain("pay.secretary_floor")
+    assert info["clause"] == 9 and "1.2倍" in info["clause_text"]
+    assert info["params"] == [{"name": "multiple", "value": 1.2, "origin": "default"}]
+    assert info["plugin"] == "plugins.rules_workers" and info["passes"]
+    assert clause_text(19).startswith("19.")
+    cfg = tmp_path / "city.toml"
+    cfg.write_text('[params."pay.secretary_floor"]\nmultiple = 1.3\n'
+                   '[towns."巴城镇".params."pay.secretary_floor"]\nmultiple = 1.5\n', encoding="utf-8")
+    from core import config
+
+    config.load(str(cfg))
+    assert explain("pay.secretary_floor")["params"][0]["value"] == 1.3
+    p = explain("pay.secretary_floor", town="巴城镇")["params"][0]
+    assert p["value"] == 1.5 and p["origin"].startswith("town config")
+    with pytest.raises(UserError):
+        explain("no.such")
