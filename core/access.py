@@ -2,36 +2,94 @@
 
 The user is the OS account of the effective uid — never an environment
 variable — except on a city server: when the effective account is the
-configured service account and the process was started by sudo, the user is
-``SUDO_USER``.  While the user table is empty the database is in single-user
-mode and whoever runs it is admin.
+configured service account (config ``service_account``, default
+``dangjian``) and the process was started by sudo, the user is
+``SUDO_USER``.  "Started by sudo" is checked, not assumed: an ancestor
+process must be ``sudo`` and its real uid (the invoking user, set by the
+kernel) must be the account ``SUDO_USER`` names; otherwise the identity stays
+the service account itself (which should have no user record, so is
+refused).  While the user table is empty the database is in single-user mode
+and whoever runs it is admin.
 
-Scope is enforced in core: queries go through :meth:`Principal.scope_communities`
-/ :func:`scope_query`, writes through :func:`require_write`.
+Scope is enforced in core: queries go through :func:`core.records.scoped`
+(or :func:`scope_query` on a community field), writes through
+:mod:`core.records` (:meth:`Principal.require_write` and the record's
+community), bulk paths check :meth:`Principal.scope_community_ids` themselves.
+Personal data: :func:`show_id` / :func:`show_phone` mask unless the user may
+see them.
 """
 from __future__ import annotations
 
 import os
 import pwd
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
-from core.errors import AccessDenied
+from core.errors import AccessDenied, UserError
 from core.i18n import tr
+
+ROLES = ("community", "street", "town", "city", "admin")
+_SCOPE_TTL = 30.0  # seconds a computed scope is reused (new communities show up after this)
+
+
+def _service_account() -> str:
+    try:
+        from core import config
+
+        return config.get().get("service_account", "dangjian") or "dangjian"
+    except Exception:
+        return "dangjian"
+
+
+def _proc_status(pid: int) -> dict:
+    out = {}
+    with open(f"/proc/{pid}/status", encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            k, _, v = line.partition(":")
+            out[k] = v.strip()
+    return out
+
+
+def sudo_invoker() -> str | None:
+    """The login of the user who ran sudo to start this process, verified by the kernel, or None.
+
+    Walks up the parent processes to the nearest ``sudo`` and takes its real
+    uid (sudo runs with the invoking user's real uid).  Returns None when no
+    ancestor is sudo or ``/proc`` cannot tell.
+    """
+    pid = os.getppid()
+    for _ in range(8):
+        if pid <= 1:
+            return None
+        try:
+            st = _proc_status(pid)
+        except OSError:
+            return None
+        if st.get("Name") == "sudo":
+            try:
+                ruid = int(st["Uid"].split()[0])
+                return pwd.getpwuid(ruid).pw_name
+            except (KeyError, ValueError):
+                return None
+        try:
+            pid = int(st.get("PPid", "0"))
+        except ValueError:
+            return None
+    return None
 
 
 def os_login() -> str:
     """The OS account the user is (see module doc)."""
     login = pwd.getpwuid(os.geteuid()).pw_name
-    try:
-        from core import config
-
-        service = config.get().get("service_account", "dangjian")
-    except Exception:
-        service = "dangjian"
+    if login != _service_account():
+        return login
     sudo_user = os.environ.get("SUDO_USER")
-    if login == service and sudo_user and os.environ.get("SUDO_UID"):
+    if not sudo_user:
+        return login
+    invoker = sudo_invoker()
+    if invoker is not None and invoker == sudo_user:
         return sudo_user
-    return login
+    return login  # SUDO_USER without a sudo behind it proves nothing
 
 
 @dataclass
@@ -42,6 +100,8 @@ class Principal:
     read_only: bool = False
     full_personal_data: bool = True
     single_user: bool = False
+    _ids: object = field(default=None, repr=False, compare=False)
+    _ids_at: float = field(default=0.0, repr=False, compare=False)
 
     @property
     def is_admin(self) -> bool:
@@ -49,23 +109,43 @@ class Principal:
 
     @property
     def sees_everything(self) -> bool:
-        return self.role in ("admin", "city") or self.scope == "city"
+        return self.role in ("admin", "city") or (self.scope == "city" and self.role not in ("community",
+                                                                                              "street", "town"))
 
     def scope_community_ids(self):
-        """Community ids inside the scope, or None for the whole city."""
+        """Community ids inside the scope (a frozenset), or None for the whole city."""
         if self.sees_everything:
             return None
+        now = time.monotonic()
+        if self._ids is not None and now - self._ids_at < _SCOPE_TTL:
+            return self._ids
         from core.models import Community, Street, Town
 
         q = Community.select(Community.id)
         if self.role == "community":
             q = q.where(Community.code == self.scope)
-        elif self.role == "street" and "/" in self.scope:
-            town, street = self.scope.split("/", 1)
-            q = q.join(Street).join(Town).where((Town.name == town) & (Street.name == street))
+        elif self.role == "street":
+            town, _, street = self.scope.partition("/")
+            q = q.join(Street, on=(Community.street == Street.id)).join(Town, on=(Street.town == Town.id)).where(
+                (Town.name == town) & (Street.name == street))
         else:  # town
             q = q.join(Town, on=(Community.town == Town.id)).where(Town.name == self.scope)
-        return {c.id for c in q}
+        self._ids = frozenset(c.id for c in q)
+        self._ids_at = now
+        return self._ids
+
+    def in_scope(self, community_id) -> bool:
+        ids = self.scope_community_ids()
+        return ids is None or community_id in ids
+
+    def require_community(self, community_id) -> None:
+        """Refuse unless the community (an id; None = no community) is inside the scope."""
+        ids = self.scope_community_ids()
+        if ids is None:
+            return
+        if community_id is None or community_id not in ids:
+            raise AccessDenied(tr("该记录不在您的权限范围（{scope}）内", "this record is outside your scope ({scope})",
+                                  scope=self.scope))
 
     def require_write(self):
         if self.read_only:
@@ -74,6 +154,18 @@ class Principal:
     def require_admin(self, what: str = ""):
         if not self.is_admin:
             raise AccessDenied(tr("只有管理员可以{what}", "only an administrator may {what}", what=what))
+
+    def describe(self) -> str:
+        """One line for status bars and `dangjian users list`: who, role, scope, flags."""
+        role = tr({"community": "社区", "street": "街道", "town": "区镇", "city": "市级", "admin": "管理员"}
+                  .get(self.role, self.role), self.role)
+        scope = tr("全市", "city") if self.scope == "city" else self.scope
+        flags = []
+        if self.read_only:
+            flags.append(tr("只读", "read-only"))
+        if self.single_user:
+            flags.append(tr("单用户模式", "single-user mode"))
+        return f"{self.login} · {role} · {scope}" + (f" · {'/'.join(flags)}" if flags else "")
 
 
 _current: Principal | None = None
@@ -111,4 +203,55 @@ def scope_query(query, community_field):
     ids = current().scope_community_ids()
     if ids is None:
         return query
-    return query.where(community_field.in_(list(ids)))
+    return query.where(community_field.in_(sorted(ids)))
+
+
+def show_id(number: str | None) -> str:
+    """An ID number as the current user may see it (masked unless full personal data)."""
+    from core import ids
+
+    if not number:
+        return ""
+    return number if current().full_personal_data else ids.mask(number)
+
+
+def show_phone(phone: str | None) -> str:
+    from core import ids
+
+    if not phone:
+        return ""
+    return phone if current().full_personal_data else ids.mask_phone(phone)
+
+
+def validate_scope(role: str, scope: str | None) -> str:
+    """Check a role's scope against the data; returns the normalised scope or raises UserError.
+
+    community: an existing community code; street: ``town/street`` existing;
+    town: an existing town name; city and admin: ``city``.
+    """
+    from core.models import Community, Street, Town
+
+    if role not in ROLES:
+        raise UserError(tr("未知角色 {r}；可选：{a}", "unknown role {r}; choose from: {a}", r=role, a=", ".join(ROLES)))
+    scope = (scope or "").strip() or "city"
+    if role in ("city", "admin"):
+        if scope not in ("city", "全市"):
+            raise UserError(tr("角色 {r} 的范围只能是 city（全市）", "role {r} has the whole city as scope: use city",
+                               r=role))
+        return "city"
+    if role == "community":
+        if not Community.select().where(Community.code == scope).exists():
+            raise UserError(tr("社区编码不存在：{s}", "no community with code {s}", s=scope))
+        return scope
+    if role == "street":
+        town, sep, street = scope.partition("/")
+        if not sep or not town or not street:
+            raise UserError(tr("街道范围的写法是 区镇/街道：{s}", "a street scope is written town/street: {s}", s=scope))
+        q = Street.select().join(Town).where((Town.name == town) & (Street.name == street))
+        if not q.exists():
+            raise UserError(tr("街道不存在：{s}", "no such street: {s}", s=scope))
+        return scope
+    # town
+    if not Town.select().where(Town.name == scope).exists():
+        raise UserError(tr("区镇不存在：{s}", "no such town: {s}", s=scope))
+    return scope

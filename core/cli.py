@@ -165,6 +165,9 @@ def setup(args) -> None:
     if known:  # before any rule is registered (a bare install) there is nothing to check against
         cfg.validate_rule_params(known)
     db.connect(args.db)
+    from core import access
+
+    access.current()  # identity first: an account with no user record is refused here (SPEC §7)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -264,7 +264,7 @@ def _clean(model, data: dict) -> dict:
 
 
 def validate(model, record: dict) -> list[str]:
-    """Errors from ``core.validators.validate_record`` (if present) and the plugins' hook."""
+    """Errors from ``core.validators.validate_record`` (which asks the plugins too), else the plugins' hook."""
     kind = KIND_OF.get(_model_name(model), model._meta.table_name)
     errors: list[str] = []
     try:
@@ -272,8 +272,9 @@ def validate(model, record: dict) -> list[str]:
     except ImportError:
         validators = None
     fn = getattr(validators, "validate_record", None) if validators else None
-    if fn is not None:
+    if fn is not None:  # it calls the plugins' hook itself
         errors.extend(str(e) for e in (fn(kind, dict(record)) or []))
+        return errors
     try:
         from core import plugins
 

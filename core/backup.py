@@ -1,0 +1,189 @@
+"""``dangjian backup FILE`` and ``dangjian restore FILE`` (备份与恢复, admin only), SPEC §7.
+
+SQLite: the online backup API (``sqlite3.Connection.backup``) copies the whole
+database in one step from a read snapshot, so the copy is consistent while
+others keep writing (in WAL mode readers do not block writers).  The copy is
+written beside the target and renamed into place, so a crash never leaves a
+half-written backup under the final name.
+
+Restore on SQLite copies the backup *into* the live database through the same
+API (taking SQLite's write lock), so other sessions simply see the restored
+data on their next read — no file is swapped under them; the schema is then
+upgraded if the backup was older.
+
+PostgreSQL: ``pg_dump --format=custom`` and ``pg_restore --clean --if-exists
+--single-transaction`` (the client tools of the server's major version, Debian
+package ``postgresql-client``).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from core import access, db
+from core.errors import UserError
+from core.i18n import tr
+
+
+def _sqlite_path() -> str:
+    return db.database.obj.database
+
+
+def backup_sqlite(target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=str(target.parent))
+    os.close(fd)
+    src = sqlite3.connect(_sqlite_path(), timeout=30)
+    try:
+        src.execute("PRAGMA busy_timeout = 30000")
+        dst = sqlite3.connect(tmp)
+        try:
+            src.backup(dst)  # pages=-1: all pages in one step, from one read snapshot
+            dst.execute("PRAGMA journal_mode = DELETE")  # a self-contained single file
+            ok = dst.execute("PRAGMA quick_check").fetchone()[0]
+            if ok != "ok":
+                raise UserError(tr("备份校验失败：{e}", "backup check failed: {e}", e=ok))
+        finally:
+            dst.close()
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    finally:
+        src.close()
+
+
+def _pg_env_args(url: str) -> tuple[list[str], dict]:
+    """libpq connection options for pg_dump / pg_restore, the password in PGPASSWORD (never on argv)."""
+    from playhouse.db_url import parse
+
+    kw = parse(url)
+    env = dict(os.environ)
+    args = []
+    if kw.get("host"):
+        args += ["--host", str(kw["host"])]
+    if kw.get("port"):
+        args += ["--port", str(kw["port"])]
+    if kw.get("user"):
+        args += ["--username", str(kw["user"])]
+    if kw.get("password"):
+        env["PGPASSWORD"] = str(kw["password"])
+    args += ["--dbname", str(kw["database"])]
+    return args, env
+
+
+def _run_tool(cmd: list[str], env: dict) -> None:
+    if shutil.which(cmd[0]) is None:
+        raise UserError(tr("找不到 {t}：请安装 PostgreSQL 客户端（Debian：apt-get install postgresql-client）",
+                           "{t} not found: install the PostgreSQL client tools (Debian: apt-get install "
+                           "postgresql-client)", t=cmd[0]))
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        msg = (proc.stderr or proc.stdout).strip().splitlines()
+        raise UserError(tr("{t} 失败：{e}", "{t} failed: {e}", t=cmd[0], e=msg[-1] if msg else proc.returncode))
+
+
+def backup_postgres(target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    args, env = _pg_env_args(db.current_url())
+    tmp = target.with_name(f".{target.name}.part")
+    try:
+        _run_tool(["pg_dump", "--format=custom", "--no-owner", "--file", str(tmp)] + args, env)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def backup(target) -> Path:
+    """Write a consistent copy of the current database to ``target``; returns its path."""
+    access.current().require_admin(tr("备份数据库", "back up the database"))
+    target = Path(target).expanduser().resolve()
+    if db.is_sqlite():
+        if target == Path(_sqlite_path()).resolve():
+            raise UserError(tr("备份文件不能是数据库本身", "the backup file cannot be the database itself"))
+        backup_sqlite(target)
+    elif db.is_postgres():
+        backup_postgres(target)
+    else:  # pragma: no cover
+        raise UserError("unsupported database")
+    return target
+
+
+def _check_sqlite_backup(path: Path) -> int:
+    """The schema version in a backup file; UserError if it is not a dangjian SQLite database."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise UserError(tr("无法打开备份 {f}：{e}", "cannot open backup {f}: {e}", f=path, e=exc)) from None
+    try:
+        ok = con.execute("PRAGMA quick_check").fetchone()[0]
+        if ok != "ok":
+            raise UserError(tr("备份文件已损坏：{e}", "the backup file is damaged: {e}", e=ok))
+        row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)
+    except sqlite3.DatabaseError as exc:
+        raise UserError(tr("{f} 不是本系统的 SQLite 备份：{e}", "{f} is not a dangjian SQLite backup: {e}",
+                           f=path, e=exc)) from None
+    finally:
+        con.close()
+
+
+def restore(source) -> None:
+    """Replace the current database's contents with the backup ``source`` (no confirmation here)."""
+    from core import migrations
+
+    access.current().require_admin(tr("恢复数据库", "restore the database"))
+    source = Path(source).expanduser().resolve()
+    if not source.is_file():
+        raise UserError(tr("备份文件不存在：{f}", "no such backup file: {f}", f=source))
+    if db.is_sqlite():
+        version = _check_sqlite_backup(source)
+        if version > len(migrations.STEPS):
+            raise UserError(tr("备份来自更新的版本（结构版本 {v}），请先升级本程序",
+                               "the backup comes from a newer version (schema {v}); upgrade dangjian first",
+                               v=version))
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            live = db.database.connection()
+            src.backup(live)
+        finally:
+            src.close()
+    elif db.is_postgres():
+        args, env = _pg_env_args(db.current_url())
+        _run_tool(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction"] + args
+                  + [str(source)], env)
+    db.close()
+    db.connect(db.current_url())  # reconnect and upgrade the schema if the backup was older
+    access.set_current(None)
+
+
+def cmd_backup(args) -> int:
+    path = backup(args.file)
+    size = path.stat().st_size
+    print(tr("已备份到 {f}（{n} 字节）", "backed up to {f} ({n} bytes)", f=path, n=size), file=sys.stderr)
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from core.cli_basic import confirm
+
+    access.current().require_admin(tr("恢复数据库", "restore the database"))
+    if not Path(args.file).expanduser().is_file():
+        raise UserError(tr("备份文件不存在：{f}", "no such backup file: {f}", f=args.file))
+    if not confirm(tr("将用 {f} 替换数据库 {db} 中的全部数据，确定吗？",
+                      "This replaces every record in {db} with the backup {f}. Sure?",
+                      f=args.file, db=db.redact(db.current_url() or "")), args.yes):
+        print(tr("已取消", "cancelled"), file=sys.stderr)
+        return 2
+    restore(args.file)
+    print(tr("已从 {f} 恢复", "restored from {f}", f=args.file), file=sys.stderr)
+    return 0
