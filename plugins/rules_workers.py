@@ -356,12 +356,13 @@ def _pay_floor(ctx):
             continue
         floor = Fraction(str(multiple)) * Fraction(Decimal(wage.amount))
         floor_yuan = Decimal(floor.numerator) / Decimal(floor.denominator)
-        ev.update(wage=str(wage.amount), floor=str(floor_yuan.quantize(Decimal("0.01"))), wage_id=wage.id)
+        ev.update(wage=str(Decimal(str(wage.amount)).quantize(Decimal("0.01"))), floor=str(floor_yuan.quantize(Decimal("0.01"))), wage_id=wage.id)
         if w.id not in pay:
             yield ctx.finding(subject, "fail", tr("缺少{y}年基本报酬数据", "no base pay recorded for {y}",
                                                   y=ctx.year), ev, community=c)
             continue
         pid, amount = pay[w.id]
+        amount = Decimal(str(amount)).quantize(Decimal("0.01"))
         ev.update(base_pay=str(amount), pay_id=pid)
         if Fraction(Decimal(amount)) >= floor:
             yield ctx.finding(subject, "pass", tr("基本报酬{p}元，不低于{m}倍上年平均工资{f}元",
