@@ -1,1 +1,345 @@
-"""Built-in plugin rules_orglife (being written)."""
+"""Built-in rules of clause 13 on organizational life (组织生活):
+``orglife.three_meetings_one_lesson`` (三会一课), ``orglife.democratic_evaluation``
+(民主评议党员) and ``orglife.absence_without_leave`` (无故不参加组织生活).
+
+Set-based: meetings, attendance and member counts are fetched for the whole
+scope in a few queries; attendance rows come through the raw cursor (the
+city holds millions of them).
+"""
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+
+from peewee import fn
+
+from core import Rule, hookimpl
+from core.db import database
+from core.i18n import get_lang, tr
+from core.models import Attendance, Evaluation, Meeting, Member, Organization
+from core.rules import fraction
+from plugins.rules_members import (RELATIONSHIP_CLASSES, chunks, missed_periods, month_from_index, month_index,
+                                   scope_members, scope_orgs)
+
+LIST_CAP = 60
+
+
+def _join(items) -> str:
+    return (", " if get_lang() == "en" else "、").join(items)
+
+
+def _scope_meetings(ctx, types, start, end) -> list[tuple]:
+    """(org id, type, date, meeting id) of meetings of ``types`` by organizations in scope."""
+    out = []
+    for ids in chunks(ctx.community_ids):
+        q = (Meeting.select(Meeting.organization, Meeting.type, Meeting.date, Meeting.id)
+             .join(Organization)
+             .where(Organization.community.in_(ids) & Meeting.type.in_(types)
+                    & (Meeting.date >= start) & (Meeting.date <= end)).tuples())
+        out.extend(q)
+    return out
+
+
+def _formal_counts(ctx) -> dict[int, int]:
+    """{org id: formal members whose relationship is there}, at the as-of date, groups rolled into their branch."""
+    orgs = scope_orgs(ctx)
+    counts: dict[int, int] = defaultdict(int)
+    for ids in chunks(list(orgs)):
+        q = (Member.select(Member.organization, fn.COUNT(Member.id))
+             .where(Member.organization.in_(ids) & Member.management_class.in_(RELATIONSHIP_CLASSES)
+                    & ((Member.active == True) | (Member.left_date > ctx.as_of))  # noqa: E712
+                    & Member.full_date.is_null(False) & (Member.full_date <= ctx.as_of))
+             .group_by(Member.organization).tuples())
+        for oid, n in q:
+            info = orgs[oid]
+            target = info[2] if info[1] == "group" and info[2] in orgs else oid
+            counts[target] += n
+    return counts
+
+
+# ---------------------------------------------------------------- 三会一课
+
+def evaluate_three_meetings(ctx):
+    """Every 党支部: 党员大会 each quarter ended; 支委会 each month ended (from 7 formal
+    members); 党小组会 each month ended for each 党小组 under it; 党课 each
+    quarter (or month) ended."""
+    orgs = scope_orgs(ctx)
+    branches = sorted((code, oid, comm) for oid, (code, kind, _p, comm) in orgs.items() if kind == "branch")
+    groups: dict[int, list] = defaultdict(list)
+    for oid, (code, kind, parent, _c) in orgs.items():
+        if kind == "group" and parent is not None:
+            groups[parent].append((code, oid))
+    quarters, months = ctx.quarters_ended(), ctx.months_ended()
+    held: dict[tuple, list] = defaultdict(list)  # (org, type) → [date]
+    for oid, typ, d, _mid in _scope_meetings(ctx, ("assembly", "committee_meeting", "group_meeting", "lecture"),
+                                             ctx.year_start, ctx.as_of):
+        held[(oid, typ)].append(d)
+    counts = _formal_counts(ctx)
+    names = {"assembly": ("党员大会", "general assembly"), "committee_meeting": ("支委会", "committee meeting"),
+             "group_meeting": ("党小组会", "group meeting"), "lecture": ("党课", "Party lecture")}
+
+    def nm(t):
+        return names[t][0] if get_lang() != "en" else names[t][1]
+
+    for code, oid, comm in branches:
+        ref = ctx.community(comm)
+        p = ctx.params(ref.town)
+        min_members = int(p.get("committee_meeting_min_members", 7))
+        lecture_periods = months if str(p.get("lecture_period", "quarter")) == "month" else quarters
+        formal = counts.get(oid, 0)
+        problems = []
+        ev = {"formal_members": formal, "committee_meeting_required": formal >= min_members,
+              "quarters_ended": len(quarters), "months_ended": len(months),
+              "held": {t: len(held.get((oid, t), [])) for t in ("assembly", "committee_meeting", "lecture")}}
+        miss = missed_periods(quarters, held.get((oid, "assembly"), []))
+        ev["assembly_missed"] = miss
+        if miss:
+            problems.append(tr("{k}缺：{p}", "no {k} in {p}", k=nm("assembly"), p=_join(miss)))
+        if formal >= min_members:
+            miss = missed_periods(months, held.get((oid, "committee_meeting"), []))
+            ev["committee_meeting_missed"] = miss
+            if miss:
+                problems.append(tr("{k}缺：{p}", "no {k} in {p}", k=nm("committee_meeting"), p=_join(miss)))
+        miss = missed_periods(lecture_periods, held.get((oid, "lecture"), []))
+        ev["lecture_missed"] = miss
+        if miss:
+            problems.append(tr("{k}缺：{p}", "no {k} in {p}", k=nm("lecture"), p=_join(miss)))
+        gm = {}
+        for gcode, gid in sorted(groups.get(oid, [])):
+            miss = missed_periods(months, held.get((gid, "group_meeting"), []))
+            if miss:
+                gm[gcode] = miss
+                problems.append(tr("党小组 {g} {k}缺：{p}", "group {g}: no {k} in {p}", g=gcode,
+                                   k=nm("group_meeting"), p=_join(miss)))
+        ev["groups"] = len(groups.get(oid, []))
+        ev["group_meeting_missed"] = gm
+        if problems:
+            yield ctx.finding(code, "fail", ("；" if get_lang() != "en" else "; ").join(problems), ev, community=ref)
+        elif not quarters and not months:
+            yield ctx.finding(code, "pass", tr("本年尚无已结束的月份", "no month has ended yet this year"), ev,
+                              community=ref)
+        else:
+            yield ctx.finding(code, "pass", tr("三会一课按期召开", "三会一课 held in every period ended"), ev,
+                              community=ref)
+
+
+# ---------------------------------------------------------------- 民主评议
+
+def evaluate_democratic_evaluation(ctx):
+    """Every 党支部: a 民主评议 meeting in the year and a result for every formal
+    member (formal at the date of the year's last 民主评议 meeting, else at the
+    as-of date; 预备党员 take part but are not graded); warn when 优秀 exceeds
+    max_excellent_share of those graded (compared exactly).  Not done before
+    the year has ended: warn ("due by 12-31")."""
+    orgs = scope_orgs(ctx)
+    branch_of = {}
+    for oid, (code, kind, parent, _c) in orgs.items():
+        if kind == "branch":
+            branch_of[oid] = oid
+        elif kind == "group" and parent in orgs and orgs[parent][1] == "branch":
+            branch_of[oid] = parent
+    meetings: dict[int, list] = defaultdict(list)
+    for oid, _t, d, mid in _scope_meetings(ctx, ("democratic_evaluation",), ctx.year_start, ctx.as_of):
+        if oid in branch_of:
+            meetings[branch_of[oid]].append((d, mid))
+    members = scope_members(ctx, Member.full_date, relationship=True)
+    by_branch: dict[int, list] = defaultdict(list)
+    for row in members:
+        b = branch_of.get(row[4])
+        if b is not None:
+            by_branch[b].append(row)
+    results: dict[int, str] = {}
+    for ids in chunks([r[0] for r in members]):
+        q = (Evaluation.select(Evaluation.member, Evaluation.result)
+             .where(Evaluation.member.in_(ids) & (Evaluation.year == ctx.year)).tuples())
+        results.update(q)
+    for oid in sorted((o for o, info in orgs.items() if info[1] == "branch"), key=lambda o: orgs[o][0]):
+        code, _k, _p, comm = orgs[oid]
+        ref = ctx.community(comm)
+        limit = fraction(ctx.params(ref.town).get("max_excellent_share", "1/3"))
+        mts = sorted(meetings.get(oid, []))
+        on = mts[-1][0] if mts else ctx.as_of
+        rows = by_branch.get(oid, [])
+        formal = [r for r in rows if r[5] is not None and r[5] <= on]
+        ungraded = [r for r in formal if r[0] not in results]
+        graded = [r for r in rows if r[0] in results]
+        excellent = sum(1 for r in graded if results[r[0]] == "excellent")
+        ev = {"meeting_ids": [m for _, m in mts], "formal_members": len(formal), "graded": len(graded),
+              "excellent": excellent, "ungraded": len(ungraded),
+              "ungraded_member_ids": [r[0] for r in ungraded][:LIST_CAP], "max_excellent_share": str(limit)}
+        problems = []
+        if not mts:
+            problems.append(tr("本年未召开民主评议会议", "no democratic evaluation meeting this year"))
+        if ungraded:
+            problems.append(tr("{n} 名正式党员无评议结果", "{n} formal members without a result", n=len(ungraded)))
+        too_many = excellent * limit.denominator > len(graded) * limit.numerator
+        if too_many:
+            ev["excellent_share"] = f"{excellent}/{len(graded)}"
+        sep = "；" if get_lang() != "en" else "; "
+        if problems:
+            status = "fail" if ctx.year_over else "warn"
+            msg = sep.join(problems)
+            if not ctx.year_over:
+                msg += tr("（12-31 前完成）", " (due by 12-31)")
+            if too_many:
+                msg += sep + tr("优秀 {e}/{g} 超过 {l}", "优秀 {e} of {g} exceeds {l}", e=excellent, g=len(graded),
+                                l=str(limit))
+            yield ctx.finding(code, status, msg, ev, community=ref)
+        elif too_many:
+            yield ctx.finding(code, "warn", tr("评为优秀的 {e} 人超过已评 {g} 人的 {l}",
+                                               "{e} rated excellent: more than {l} of the {g} graded",
+                                               e=excellent, g=len(graded), l=str(limit)), ev, community=ref)
+        else:
+            yield ctx.finding(code, "pass", tr("已开展民主评议，{g} 人有评议结果（优秀 {e}）",
+                                               "democratic evaluation held; {g} graded ({e} excellent)",
+                                               g=len(graded), e=excellent), ev, community=ref)
+
+
+# ---------------------------------------------------------------- 无故不参加组织生活
+
+def evaluate_absence(ctx):
+    """Every 社区党员 not mobility-impaired, and every placed 流入党员 (warn at most):
+    the longest run of consecutive months (looking back across the year
+    boundary) in which org-life meetings were held for the member and the
+    member attended none of them and had leave for none of them.  Months with
+    no meeting held for the member neither count nor break a run."""
+    months = ctx.months_ended()
+    if not months:
+        end = None
+    else:
+        end = months[-1].end
+    orgs = scope_orgs(ctx)
+    rows = scope_members(ctx, Member.joined_date, Member.placed_date, Member.mobility_impaired,
+                         where=Member.management_class.in_(("resident", "floating_in")))
+    subjects = []
+    for row in rows:
+        mid, comm, idn, cls, org, joined, placed, immobile = row
+        if org is None or org not in orgs:
+            continue
+        if cls == "resident" and immobile:
+            continue
+        if cls == "floating_in" and (placed is None or placed > ctx.as_of):
+            continue
+        subjects.append(row)
+    if not subjects:
+        return
+    look_start = dt.date(ctx.year - 1, 1, 1)
+    jan_i = ctx.year * 12
+    held_branch: dict[int, dict] = defaultdict(lambda: defaultdict(list))
+    held_group: dict[int, dict] = defaultdict(lambda: defaultdict(list))
+    meeting_at: dict[int, tuple] = {}
+    if end is not None:
+        for oid, typ, d, mtg in _scope_meetings(ctx, ("assembly", "lecture", "group_meeting"), look_start, end):
+            mi = month_index(d)
+            if typ == "group_meeting":
+                if orgs.get(oid, ("", ""))[1] == "group":
+                    held_group[oid][mi].append(mtg)
+                    meeting_at[mtg] = (oid, mi)
+            else:
+                held_branch[oid][mi].append(mtg)
+                meeting_at[mtg] = (oid, mi)
+    covered: dict[int, set] = defaultdict(set)  # member → {(org, month)} with present or leave
+    if meeting_at:
+        for ids in chunks(ctx.community_ids):
+            q = (Attendance.select(Attendance.member, Attendance.meeting)
+                 .join(Meeting).join(Organization)
+                 .where(Organization.community.in_(ids)
+                        & Meeting.type.in_(("assembly", "lecture", "group_meeting"))
+                        & (Meeting.date >= look_start) & (Meeting.date <= end)
+                        & Attendance.status.in_(("present", "leave"))))
+            cursor = database.execute(q)
+            for member_id, meeting_id in cursor.fetchall():
+                at = meeting_at.get(meeting_id)
+                if at is not None:
+                    covered[member_id].add(at)
+    seq_cache: dict[tuple, list] = {}
+
+    def held_months(branch, group):
+        key = (branch, group)
+        if key not in seq_cache:
+            ms = set(held_branch.get(branch, {}))
+            if group is not None:
+                ms |= set(held_group.get(group, {}))
+            seq_cache[key] = sorted(ms)
+        return seq_cache[key]
+
+    look_i = month_index(look_start)
+    for mid, comm, idn, cls, org, joined, placed, _imm in subjects:
+        ref = ctx.community(comm)
+        p = ctx.params(ref.town)
+        fail_m, warn_m = int(p.get("fail_months", 6)), int(p.get("warn_months", 3))
+        kind, parent = orgs[org][1], orgs[org][2]
+        branch, group = (parent, org) if kind == "group" else (org, None)
+        start = max(look_i, month_index(joined), month_index(placed) if cls == "floating_in" and placed else 0)
+        seq = held_months(branch, group)
+        seq = seq[bisect.bisect_left(seq, start):]
+        mine = covered.get(mid, ())
+        best, best_run, cur = 0, [], []
+        absent_year = []
+        held_year = 0
+        for mi in seq:
+            present = (branch, mi) in mine or (group is not None and (group, mi) in mine)
+            if mi >= jan_i:
+                held_year += 1
+            if present:
+                cur = []
+                continue
+            cur = cur + [mi]
+            if mi >= jan_i:
+                absent_year.append(mi)
+                if len(cur) > best:
+                    best, best_run = len(cur), cur
+        ev = {"member_id": mid, "months_with_meetings": held_year, "absent_months": [month_from_index(i) for i in
+                                                                                     absent_year][:LIST_CAP],
+              "longest_run": best, "run_months": [month_from_index(i) for i in best_run][:LIST_CAP],
+              "fail_months": fail_m, "warn_months": warn_m, "management_class": cls}
+        subject = ctx.show_id(idn)
+        run_txt = (f"{month_from_index(best_run[0])}–{month_from_index(best_run[-1])}" if best_run else "")
+        if best >= fail_m and cls != "floating_in":
+            yield ctx.finding(subject, "fail", tr("连续 {n} 个月无故不参加组织生活（{r}）",
+                                                  "absent without leave {n} months in a row ({r})", n=best, r=run_txt),
+                              ev, community=ref)
+        elif best >= warn_m:
+            yield ctx.finding(subject, "warn", tr("连续 {n} 个月无故不参加组织生活（{r}）",
+                                                  "absent without leave {n} months in a row ({r})", n=best, r=run_txt),
+                              ev, community=ref)
+        else:
+            yield ctx.finding(subject, "pass", tr("无连续 {w} 个月无故缺席（有会议的月份 {h} 个，缺席 {a} 个）",
+                                                  "no run of {w} months absent without leave ({h} months with "
+                                                  "meetings, {a} absent)", w=warn_m, h=held_year,
+                                                  a=len(absent_year)), ev, community=ref)
+
+
+RULES = [
+    Rule(id="orglife.three_meetings_one_lesson", clause=13, title_zh="三会一课", title_en="Three meetings and one lesson",
+         subjects="organization", params={"committee_meeting_min_members": 7, "lecture_period": "quarter"},
+         evaluate=evaluate_three_meetings,
+         description_zh="每个党支部：已结束的每季度党员大会；正式党员（组织关系在此）7 人以上的每月支委会；每个党小组每月党小组会；"
+                        "每季度党课（lecture_period）。",
+         description_en="Every branch: a 党员大会 each quarter ended; a 支委会 each month ended where the branch has 7 "
+                        "or more formal members whose relationship is there; a 党小组会 each month ended for each "
+                        "group under it; a 党课 each quarter ended (lecture_period)."),
+    Rule(id="orglife.democratic_evaluation", clause=13, title_zh="民主评议党员", title_en="Democratic evaluation of members",
+         subjects="organization", params={"max_excellent_share": "1/3"}, evaluate=evaluate_democratic_evaluation,
+         description_zh="每个党支部本年召开民主评议会议、每名正式党员有评议结果（预备党员参加但不评定）；优秀超过已评人数 1/3 为提醒；"
+                        "年底前未完成为提醒，年度结束仍未完成为不符合。",
+         description_en="Every branch: a 民主评议 meeting in the year and a result for every formal member "
+                        "(probationary members are not graded); warn when 优秀 > 1/3 of those graded; not done "
+                        "before the year has ended is warn, at year end fail."),
+    Rule(id="orglife.absence_without_leave", clause=13, title_zh="无故不参加组织生活",
+         title_en="Absent from org life without leave", subjects="member",
+         params={"fail_months": 6, "warn_months": 3}, evaluate=evaluate_absence,
+         description_zh="行动方便的社区党员与已编入的流入党员（至多提醒）：有组织生活会议的月份中未出席也未请假，连续 6 个月为不符合、"
+                        "3 个月为提醒；无会议的月份不计入也不中断；跨年度回溯。",
+         description_en="Resident members not mobility-impaired, and placed floating-in members (warn at most): "
+                        "months with org-life meetings held for the member, none attended and no leave; 6 in a row "
+                        "fail, 3 warn; months without meetings neither count nor break a run; runs look back "
+                        "across the year boundary."),
+]
+
+
+@hookimpl
+def dangjian_register_rules(register):
+    for rule in RULES:
+        register(rule)
