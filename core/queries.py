@@ -345,3 +345,153 @@ def member_points(member_id: int, year: int, principal=None) -> tuple[str, list]
         if r.subject == m.id_number:
             return scoring.fmt_points(r.points), list(r.items)
     return None
+
+
+# ====================================================================== dashboard
+
+def _scope_sql(column: str, scope) -> tuple[str, list]:
+    if scope is None:
+        return "1 = 1", []
+    c, p = _in(scope)
+    return f"{column} IN {c}", p
+
+
+def members_by_class(scope, on: dt.date | None = None) -> dict:
+    """{"classes": {class: n}, "full": n, "probationary": n} of active members in scope."""
+    on = on or _today()
+    where, params = _scope_sql("community_id", scope)
+    classes = dict(_rows(f"SELECT management_class, COUNT(*) FROM member WHERE active = ? AND {where} "
+                         "GROUP BY management_class", [True] + params))
+    full = _scalar(f"SELECT COUNT(*) FROM member WHERE active = ? AND {where} AND full_date IS NOT NULL "
+                   "AND full_date <= ?", [True] + params + [on.isoformat()]) or 0
+    total = sum(classes.values())
+    return {"classes": classes, "full": int(full), "probationary": total - int(full), "total": total}
+
+
+def meetings_due(scope, on: dt.date | None = None, committee_min: int = 7) -> dict:
+    """Org-life meetings still due in the current month/quarter (三会一课) for orgs in scope:
+    {"committee_meeting": n branches (with ≥ committee_min formal members) without a 支委会 this month,
+     "group_meeting": n groups without a 党小组会 this month,
+     "assembly": n branches without a 党员大会 this quarter, "lecture": … without a 党课 this quarter,
+     "branches": n, "groups": n}."""
+    on = on or _today()
+    month_start = on.replace(day=1)
+    q_start = on.replace(month=3 * ((on.month - 1) // 3) + 1, day=1)
+    where, params = _scope_sql("o.community_id", scope)
+    orgs = _rows(f"SELECT o.id, o.kind FROM organization o WHERE o.kind IN ('branch', 'group') AND {where}", params)
+    branches = [i for i, k in orgs if k == "branch"]
+    groups = [i for i, k in orgs if k == "group"]
+    held: dict = {}
+    rows = _rows(f"SELECT mt.organization_id, mt.type, MAX(mt.date) FROM meeting mt JOIN organization o "
+                 f"ON o.id = mt.organization_id WHERE mt.date >= ? AND mt.date <= ? AND {where} "
+                 "AND mt.type IN ('assembly', 'committee_meeting', 'group_meeting', 'lecture') "
+                 "GROUP BY mt.organization_id, mt.type", [q_start.isoformat(), on.isoformat()] + params)
+    for oid, typ, last in rows:
+        held[(oid, typ)] = _date(last)
+    formal = dict(_rows(
+        f"SELECT m.organization_id, COUNT(*) FROM member m JOIN organization o ON o.id = m.organization_id "
+        f"WHERE o.kind = 'branch' AND {where} AND m.active = ? AND m.full_date IS NOT NULL AND m.full_date <= ? "
+        "AND m.management_class IN ('resident', 'floating_out') GROUP BY m.organization_id",
+        params + [True, on.isoformat()]))
+
+    def missing(ids, typ, since):
+        return sum(1 for i in ids if not (held.get((i, typ)) and held[(i, typ)] >= since))
+
+    return {
+        "committee_meeting": missing([b for b in branches if formal.get(b, 0) >= committee_min],
+                                     "committee_meeting", month_start),
+        "group_meeting": missing(groups, "group_meeting", month_start),
+        "assembly": missing(branches, "assembly", q_start),
+        "lecture": missing(branches, "lecture", q_start),
+        "branches": len(branches), "groups": len(groups),
+    }
+
+
+def overdue_demands(scope, on: dt.date | None = None, max_days: int = 15, limit: int = 5) -> dict:
+    """Demands neither answered nor closed nor refused after ``max_days``: count and the oldest few."""
+    on = on or _today()
+    cutoff = (on - dt.timedelta(days=max_days)).isoformat()
+    where, params = _scope_sql("v.community_id", scope)
+    base = (f"FROM visit v JOIN community c ON c.id = v.community_id WHERE v.demand <> '' AND "
+            f"v.answered_date IS NULL AND v.closed_date IS NULL AND v.refused_reason IS NULL AND v.date < ? "
+            f"AND {where}")
+    n = _scalar(f"SELECT COUNT(*) {base}", [cutoff] + params) or 0
+    oldest = _dicts(f"SELECT v.id, v.date, v.demand, c.name AS community {base} ORDER BY v.date, v.id LIMIT ?",
+                    [cutoff] + params + [limit])
+    return {"count": int(n), "oldest": oldest}
+
+
+def funding_gaps(principal, town, community, year: int, as_of: dt.date) -> dict:
+    """Communities whose activity funding for ``year`` is below the clause-19 floor."""
+    from core.funding import community_funding
+    from core.rules import scope_communities
+
+    refs = scope_communities(town, community, principal)
+    lines = community_funding(refs, year, as_of)
+    short = sorted([x for x in lines if x.gap > 0], key=lambda x: -x.gap)
+    return {"communities": len(lines), "short": len(short), "gap": sum((x.gap for x in short), 0),
+            "top": [(x.name, x.code, x.floor, x.allocated, x.gap) for x in short[:5]]}
+
+
+def findings_summary(findings) -> dict:
+    """Counts of fail/warn/error by clause and by rule from a list of findings."""
+    by_clause: dict = {}
+    by_rule: dict = {}
+    totals: dict = {}
+    for f in findings:
+        totals[f.status] = totals.get(f.status, 0) + 1
+        if f.status not in ("fail", "warn", "error"):
+            continue
+        c = by_clause.setdefault(f.clause, {"fail": 0, "warn": 0, "error": 0})
+        c[f.status] += 1
+        r = by_rule.setdefault(f.rule, {"fail": 0, "warn": 0, "error": 0, "clause": f.clause})
+        r[f.status] += 1
+    return {"by_clause": by_clause, "by_rule": by_rule, "totals": totals}
+
+
+def last_check(principal, town, community, year: int, scope) -> dict | None:
+    """The last stored check run covering the view, summarised; None when there is none."""
+    from core.rules import last_run
+
+    run, findings = last_run(town=town, community=community, year=year)
+    if run is None:
+        return None
+    if scope is not None:
+        codes = {r[0] for r in _rows(f"SELECT code FROM community WHERE id IN {_in(scope)[0]}", _in(scope)[1])}
+        findings = [f for f in findings if f.community in codes]
+    out = findings_summary(findings)
+    out.update({"run_id": run.id, "at": run.finished_at or run.started_at, "as_of": run.as_of, "stored": True})
+    return out
+
+
+def run_check_summary(principal, town, community, year: int) -> dict:
+    """Run the rules over the view now (stored), and summarise the findings."""
+    from core.rules import run_check
+
+    result = run_check(year=year, town=town, community=community, principal=principal, store=True)
+    out = findings_summary(result.findings)
+    out.update({"run_id": result.run_id, "at": dt.datetime.now(), "as_of": result.as_of, "stored": False})
+    return out
+
+
+def dashboard(principal, town, community, year: int, scope) -> dict:
+    """Everything the dashboard shows, in one call (run it in a worker)."""
+    from core import config
+    from core.rules import resolve_dates
+
+    year, as_of = resolve_dates(year, None)
+    on = min(as_of, _today())
+    cfg = config.get()
+    committee_min = cfg.rule_params("orglife.three_meetings_one_lesson",
+                                    {"committee_meeting_min_members": 7})[0].get("committee_meeting_min_members", 7)
+    max_days = cfg.rule_params("service.demand_response", {"max_days": 15})[0].get("max_days", 15)
+    out = {"year": year, "as_of": as_of,
+           "members": members_by_class(scope, on),
+           "meetings": meetings_due(scope, on, int(committee_min)),
+           "demands": overdue_demands(scope, on, int(max_days)),
+           "check": last_check(principal, town, community, year, scope)}
+    try:
+        out["funding"] = funding_gaps(principal, town, community, year, as_of)
+    except Exception as exc:  # funding needs the funding rule's params; show why if missing
+        out["funding"] = {"error": str(exc)}
+    return out

@@ -415,16 +415,16 @@ class DangjianApp(App):
     BINDINGS = [
         tb("f1", "help", "帮助|Help", id="app.help"),
         tb("f2", "menu", "菜单|Menu", id="app.menu"),
-        tb("f3", "goto('members')", "党员|Members", id="app.members"),
-        tb("f4", "goto('orgs')", "组织|Orgs", id="app.orgs"),
+        tb("f3", "goto('members')", "党员|Members", id="app.members", show=False),
+        tb("f4", "goto('orgs')", "组织|Orgs", id="app.orgs", show=False),
         tb("f6", "goto('dashboard')", "工作台|Home", id="app.dashboard", show=False),
         tb("f7", "year(-1)", "上一年|Prev year", id="app.prev_year", show=False),
         tb("f8", "year(1)", "下一年|Next year", id="app.next_year", show=False),
         tb("ctrl+y", "ask_year", "年度|Year", id="app.year", show=False),
         tb("f9", "scope", "范围|Scope", id="app.scope", show=False),
-        tb("ctrl+p", "command_palette", "搜索跳转|Jump", id="app.palette", priority=True),
+        tb("ctrl+p", "command_palette", "跳转|Jump", id="app.palette", priority=True),
         tb("escape", "back", "返回|Back", id="app.back", show=False),
-        tb("ctrl+q", "quit", "退出|Quit", id="app.quit", priority=True),
+        tb("ctrl+q", "quit", "退出|Quit", id="app.quit", priority=True, show=False),
     ]
 
     def __init__(self, year: int | None = None, **kwargs):
