@@ -1,0 +1,66 @@
+"""democracy.four_two and democracy.affairs_published (clause 14)."""
+from __future__ import annotations
+
+import pytest
+
+from core.models import FourTwoDecision
+from core.rules import CommunityRef, Context
+from plugins import rules_democracy as rdem
+from tests import factories as f
+
+
+def _run(rule_id, communities, as_of, year=None):
+    rule = next(r for r in rdem.RULES if r.id == rule_id)
+    refs = [CommunityRef(c.id, c.code, c.name, c.town.name, c.town_id) for c in communities]
+    as_of = f.D(as_of)
+    ctx = Context(rule=rule, year=year or as_of.year, as_of=as_of, communities=refs)
+    return {x.subject: x for x in rule.evaluate(ctx)}
+
+
+def _decision(c, code, *dates):
+    kw = {s: f.D(d) for s, d in zip(FourTwoDecision.STAGES, dates)}
+    return FourTwoDecision.create(code=code, community=c, title=f"决策{code}", **kw)
+
+
+@pytest.fixture
+def comm(dangjian_db):
+    return f.make_community("KS001")
+
+
+def test_four_two_stages(comm):
+    _decision(comm, "D1", "2026-01-05", "2026-01-10", "2026-01-20", "2026-02-01", "2026-02-03", "2026-05-01")
+    _decision(comm, "D2", "2026-01-05", "2026-01-10", "2026-01-08", "2026-02-01", "2026-02-03", "2026-05-01")
+    _decision(comm, "D3", "2026-01-05", None, "2026-01-20", "2026-02-01", "2026-02-03", "2026-05-01")
+    _decision(comm, "D4", "2026-03-05", "2026-03-10", "2026-03-20", None, None, None)  # under way
+    _decision(comm, "D5", "2025-11-05", "2026-01-10", "2026-01-20", "2026-02-01", "2026-02-03", "2026-05-01")
+    _decision(comm, "D6", "2026-01-05", "2026-01-05", "2026-01-05", "2026-01-05", "2026-01-05", "2026-01-05")
+    _decision(comm, "D7", None, "2026-02-10", "2026-02-20", "2026-03-01", "2026-03-03", "2026-04-01")
+    _decision(comm, "D8", "2026-08-01", None, None, None, None, None)  # after the as-of date
+    out = _run("democracy.four_two", [comm], "2026-06-30")
+    assert out["D1"].status == "pass"
+    assert out["D2"].status == "fail" and out["D2"].evidence["out_of_order"] == ["reviewed"]
+    assert out["D3"].status == "fail" and out["D3"].evidence["missing"] == ["consulted"]
+    assert out["D4"].status == "warn"
+    assert "D5" not in out  # dated in 2025 (its first stage)
+    assert out["D6"].status == "pass"  # same-day stages are in order
+    assert out["D7"].status == "fail"  # first stage missing: dated by its earliest stage, proposal skipped
+    assert "D8" not in out
+    dec = _run("democracy.four_two", [comm], "2026-12-31")
+    assert dec["D4"].status == "fail"
+    assert dec["D8"].status == "fail" and dec["D8"].evidence["missing"][0] == "consulted"
+    assert "D5" in _run("democracy.four_two", [comm], "2025-12-31")
+
+
+def test_affairs_published_each_quarter(dangjian_db):
+    a = f.make_community("KS001")
+    b = f.make_community("KS002")
+    for d in ("2026-03-31", "2026-04-01", "2026-07-15"):
+        f.make_publication(a, 2026, "party_affairs", d)
+    f.make_publication(b, 2026, "party_affairs", "2026-02-01")
+    f.make_publication(b, 2026, "funding", "2026-05-01")  # another kind
+    out = _run("democracy.affairs_published", [a, b], "2026-09-30")
+    assert out["KS001"].status == "pass"
+    assert out["KS002"].status == "fail" and out["KS002"].evidence["quarters_missed"] == ["2026Q2", "2026Q3"]
+    assert _run("democracy.affairs_published", [b], "2026-03-31")["KS002"].status == "pass"
+    early = _run("democracy.affairs_published", [a, b], "2026-03-30")
+    assert {x.status for x in early.values()} == {"pass"}
