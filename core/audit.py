@@ -182,10 +182,13 @@ def _parse_since(text: str) -> dt.datetime:
     raise UserError(tr("--since 的日期格式应为 YYYY-MM-DD：{v}", "--since must be a date YYYY-MM-DD: {v}", v=text))
 
 
-def _short(values: dict | None) -> str:
+def _short(values: dict | None, width: int | None = None) -> str:
     if not values:
         return ""
-    return json.dumps(values, ensure_ascii=False, sort_keys=True)
+    text = json.dumps(values, ensure_ascii=False, sort_keys=True)
+    if width and len(text) > width:
+        text = text[: width - 3] + "..."
+    return text
 
 
 def cmd_audit(args) -> int:
@@ -200,12 +203,13 @@ def cmd_audit(args) -> int:
         key = key or None
     rows = []
     records = []
+    width = 60 if args.format in ("table", "md") else None
     for r in query(user=args.user, since=since, table=table, key=key, limit=args.limit):
         old = mask_values(json.loads(r.old) if r.old else None)
         new = mask_values(json.loads(r.new) if r.new else None)
         at = r.at if isinstance(r.at, str) else r.at.strftime("%Y-%m-%d %H:%M:%S")
         rows.append([at, r.user, tr({"create": "新增", "update": "修改", "delete": "删除"}[r.action], r.action)
-                     if r.action in ACTIONS else r.action, r.table, r.key, _short(old), _short(new)])
+                     if r.action in ACTIONS else r.action, r.table, r.key, _short(old, width), _short(new, width)])
         records.append({"at": at, "user": r.user, "action": r.action, "table": r.table, "key": r.key,
                         "old": old, "new": new})
     headers = [tr("时间", "time"), tr("用户", "user"), tr("操作", "action"), tr("表", "table"),
