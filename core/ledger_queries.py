@@ -1,0 +1,889 @@
+"""Queries of the record-keeping screens (台账录入界面的查询).
+
+Every read the terminal app's ledger screens need — workers and trainings,
+meetings and attendance, the dues grid, visits and demands, funding, the
+compliance matrix, and the generic record lists and forms — lives here and
+returns plain rows (dicts), so screens hold no SQL.  Every query is limited to
+the current user's scope (:func:`core.access.current`), set-based (a handful
+of queries per screen, never one per row) and paged by key where a list can
+be long (``after`` = the last key of the previous page).
+
+ID numbers and phones come back masked unless the user may see them
+(:func:`show_id`, :func:`show_phone`).
+
+Writes do not live here: they go through :mod:`core.records` so the audit log,
+scope rules and optimistic locking apply.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+from peewee import JOIN, SQL, fn
+
+from core import access, enums, ids
+from core import models as m
+from core.dates import month_key, today
+from core.i18n import get_lang, tr
+
+PAGE = 200
+
+# ---------------------------------------------------------------- record kinds
+
+KIND_MODELS: dict[str, type] = {
+    # the import kinds of SPEC §5
+    "communities": m.Community, "orgs": m.Organization, "members": m.Member, "workers": m.Worker,
+    "pay": m.WorkerPay, "trainings": m.Training, "meetings": m.Meeting, "attendance": m.Attendance,
+    "evaluations": m.Evaluation, "dues": m.DuesPayment, "visits": m.Visit,
+    "reports_given": m.DutyReport, "publications": m.Publication, "funding": m.FundingAllocation,
+    "expenditures": m.Expenditure, "wages": m.UrbanWage, "transfers": m.Transfer,
+    # the other records of SPEC §2
+    "posts": m.WorkerPost, "certificates": m.FloatingCertificate, "committees": m.ResidentsCommittee,
+    "services": m.ServiceRecord, "commitments": m.Commitment, "zones": m.ResponsibilityZone,
+    "duty_posts": m.DutyPost, "volunteer_hours": m.VolunteerHours, "pairings": m.Pairing,
+    "diary": m.DiaryEntry, "decisions": m.FourTwoDecision, "facilities": m.Facility,
+    "units": m.ResidentUnit, "consultations": m.UnitConsultation, "leader_points": m.LeaderContactPoint,
+    "entry_items": m.EntryItem,
+}
+MODEL_KINDS = {model: kind for kind, model in KIND_MODELS.items()}
+TABLE_MODELS = {model._meta.table_name: model for model in KIND_MODELS.values()}
+
+
+def scope_ids(scope=None):
+    """Community ids the view covers, or None for the whole city: the user's scope
+    (:func:`core.access.current`), narrowed to ``scope`` (a set of ids, e.g. the app's
+    town/community view) when given."""
+    mine = access.current().scope_community_ids()
+    if scope is None:
+        return mine
+    scope = set(scope)
+    return scope if mine is None else (scope & set(mine))
+
+
+def scoped(model, query=None, scope=None):
+    """``query`` (default ``model.select()``) limited to the user's scope (and ``scope``),
+    by the same paths to the community that :mod:`core.records` enforces on writes."""
+    from core import records
+
+    query = query if query is not None else model.select()
+    ids_ = scope_ids(scope)
+    if ids_ is None:
+        return query
+    cond = records.scope_condition(model, ids_)
+    if cond is None:
+        if records._global_readable(model):
+            return query
+        return query.where(SQL("1 = 0"))
+    return query.where(cond)
+
+
+def in_scope(community_id) -> bool:
+    sids = scope_ids()
+    return sids is None or community_id in sids
+
+
+# ---------------------------------------------------------------- personal data
+
+def show_id(number: str | None) -> str:
+    if access.current().full_personal_data:
+        return number or ""
+    return ids.mask(number)
+
+
+def show_phone(phone: str | None) -> str:
+    if access.current().full_personal_data:
+        return phone or ""
+    return ids.mask_phone(phone)
+
+
+def lab(choice, code) -> str:
+    return choice.label(code, get_lang()) if code is not None else ""
+
+
+def money(value) -> str:
+    if value is None:
+        return ""
+    return f"{Decimal(value):.2f}"
+
+
+def _prefix(field, text):
+    """Exact prefix match, portable (no LIKE/GLOB differences between backends)."""
+    return fn.SUBSTR(field, 1, len(text)) == text
+
+
+# ---------------------------------------------------------------- lookups for forms
+
+def communities(scope=None) -> list[dict]:
+    q = scoped(m.Community, m.Community.select(m.Community.id, m.Community.code, m.Community.name), scope
+               ).order_by(m.Community.code)
+    return [{"id": c.id, "code": c.code, "name": c.name} for c in q]
+
+
+def community_by_code(code: str):
+    c = m.Community.get_or_none(m.Community.code == code)
+    if c is None or not in_scope(c.id):
+        return None
+    return {"id": c.id, "code": c.code, "name": c.name}
+
+
+def org_by_code(code: str):
+    o = scoped(m.Organization).where(m.Organization.code == code).first()
+    return None if o is None else {"id": o.id, "code": o.code, "name": o.name, "kind": o.kind}
+
+
+def member_by_id_number(number: str):
+    n = ids.normalize(number)
+    mb = scoped(m.Member).where(m.Member.id_number == n).first()
+    return None if mb is None else {"id": mb.id, "name": mb.name, "id_number": mb.id_number}
+
+
+def worker_by_id_number(number: str):
+    n = ids.normalize(number)
+    w = scoped(m.Worker).where(m.Worker.id_number == n).first()
+    return None if w is None else {"id": w.id, "name": w.name, "id_number": w.id_number}
+
+
+def ref_label(model, pk) -> str:
+    """A short human label of a referenced record: code, ID number or name."""
+    if pk is None:
+        return ""
+    obj = model.get_or_none(model.id == pk)
+    if obj is None:
+        return ""
+    for attr in ("code", "id_number", "name", "number", "login"):
+        if attr in model._meta.fields:
+            return str(getattr(obj, attr))
+    return str(pk)
+
+
+def resolve_ref(model, text: str):
+    """The id of the record of ``model`` named by ``text`` (code / ID number / name) in scope, or None."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if model is m.Member:
+        r = member_by_id_number(text)
+    elif model is m.Worker:
+        r = worker_by_id_number(text)
+    elif model is m.Organization:
+        r = org_by_code(text)
+    elif model is m.Community:
+        r = community_by_code(text)
+    else:
+        key = None
+        for attr in ("code", "number", "name"):
+            if attr in model._meta.fields:
+                key = attr
+                break
+        q = scoped(model)
+        if key:
+            obj = q.where(getattr(model, key) == text).first()
+        elif text.isdigit():
+            obj = q.where(model.id == int(text)).first()
+        else:
+            obj = None
+        r = None if obj is None else {"id": obj.id}
+    return None if r is None else r["id"]
+
+
+def record(kind: str, pk: int) -> dict | None:
+    """One record as a dict of field values (FKs as ids) with its ``version``; None when not visible."""
+    model = KIND_MODELS[kind]
+    obj = scoped(model).where(model.id == pk).first()
+    if obj is None:
+        return None
+    out = {}
+    for name, field in model._meta.fields.items():
+        out[name] = getattr(obj, field.column_name if hasattr(field, "rel_model") else name)
+    return out
+
+
+# ---------------------------------------------------------------- workers
+
+def current_posts(worker_ids, on: dt.date | None = None) -> dict[int, list[str]]:
+    on = on or today()
+    out: dict[int, list[str]] = {}
+    if not worker_ids:
+        return out
+    q = (m.WorkerPost.select(m.WorkerPost.worker, m.WorkerPost.post)
+         .where(m.WorkerPost.worker.in_(list(worker_ids)) & (m.WorkerPost.start_date <= on)
+                & (m.WorkerPost.end_date.is_null() | (m.WorkerPost.end_date >= on)))
+         .order_by(m.WorkerPost.worker, m.WorkerPost.post).tuples())
+    for wid, post in q:
+        out.setdefault(wid, []).append(post)
+    return out
+
+
+def worker_rows(search: str = "", *, year: int | None = None, after: int | None = None,
+                limit: int = PAGE, community_id: int | None = None, scope=None, offset: int = 0,
+                count: bool = False):
+    """Workers in scope (by id; ``after`` the last id seen), with current posts and the year's training."""
+    year = year or today().year
+    W = m.Worker
+    q = scoped(W, W.select(W.id, W.name, W.id_number, W.status, W.certificate, W.education,
+                           m.Community.name.alias("community_name"))
+               .join(m.Community, on=(W.community == m.Community.id)).switch(W), scope)
+    s = (search or "").strip()
+    if s:
+        if s[:1].isdigit():
+            q = q.where(_prefix(W.id_number, s.upper()))
+        elif s.isascii():
+            q = q.where(_prefix(W.initials, s.lower()))
+        else:
+            q = q.where(_prefix(W.name, s))
+    if community_id:
+        q = q.where(W.community == community_id)
+    if count:
+        return q.count()
+    if after:
+        q = q.where(W.id > after)
+    rows = list(q.order_by(W.id).offset(offset or None).limit(limit).dicts())
+    wids = [r["id"] for r in rows]
+    posts = current_posts(wids)
+    days = {}
+    if wids:
+        t = (m.Training.select(m.Training.worker, fn.COUNT(m.Training.id), fn.SUM(m.Training.days))
+             .where(m.Training.worker.in_(wids) & (m.Training.start_date >= dt.date(year, 1, 1))
+                    & (m.Training.start_date <= dt.date(year, 12, 31)))
+             .group_by(m.Training.worker).tuples())
+        days = {wid: (n, Decimal(d or 0)) for wid, n, d in t}
+    for r in rows:
+        r["id_shown"] = show_id(r["id_number"])
+        r["posts"] = "、".join(lab(enums.POST, p) for p in posts.get(r["id"], []))
+        r["certificate_label"] = lab(enums.CERTIFICATE, r["certificate"])
+        r["status_label"] = lab(enums.WORKER_STATUS, r["status"])
+        n, d = days.get(r["id"], (0, Decimal(0)))
+        r["trainings"] = n
+        r["training_days"] = d
+    return rows
+
+
+def worker_detail(worker_id: int, year: int | None = None) -> dict | None:
+    """A worker with every post (history) and trainings (newest first)."""
+    w = scoped(m.Worker).where(m.Worker.id == worker_id).first()
+    if w is None:
+        return None
+    posts = [{"id": p.id, "post": lab(enums.POST, p.post), "start": p.start_date, "end": p.end_date}
+             for p in m.WorkerPost.select().where(m.WorkerPost.worker == worker_id)
+             .order_by(m.WorkerPost.start_date.desc())]
+    trainings = [{"id": t.id, "title": t.title, "level": lab(enums.TRAINING_LEVEL, t.level),
+                  "start_date": t.start_date, "days": t.days, "version": t.version}
+                 for t in m.Training.select().where(m.Training.worker == worker_id)
+                 .order_by(m.Training.start_date.desc(), m.Training.id.desc())]
+    return {
+        "id": w.id, "name": w.name, "id_shown": show_id(w.id_number), "id_number": w.id_number,
+        "community": w.community.name, "education": lab(enums.EDUCATION, w.education),
+        "certificate": lab(enums.CERTIFICATE, w.certificate), "certificate_date": w.certificate_date,
+        "status": lab(enums.WORKER_STATUS, w.status), "phone": show_phone(w.phone),
+        "college_graduate": w.college_graduate, "backup_talent": w.backup_talent,
+        "posts": posts, "trainings": trainings,
+    }
+
+
+# ---------------------------------------------------------------- organizations
+
+def org_subtree_ids(org_id: int) -> list[int]:
+    """The organization and every organization below it (set-based, one query per level)."""
+    out = [org_id]
+    frontier = [org_id]
+    while frontier:
+        frontier = [o for (o,) in m.Organization.select(m.Organization.id)
+                    .where(m.Organization.parent.in_(frontier)).tuples()]
+        out.extend(frontier)
+    return out
+
+
+def org_choices(kinds=("committee", "general_branch", "branch", "group"), scope=None) -> list[dict]:
+    """Organizations in scope (for selects), ordered by code."""
+    O = m.Organization
+    q = scoped(O, O.select(O.id, O.code, O.name, O.kind), scope).where(O.kind.in_(list(kinds))).order_by(O.code)
+    return [{"id": o["id"], "code": o["code"], "name": o["name"], "kind": o["kind"],
+             "kind_label": lab(enums.ORG_KIND, o["kind"])} for o in q.dicts()]
+
+
+def org_members(org_id: int) -> list[dict]:
+    """Active members of an organization and of the organizations below it, by name."""
+    sub = org_subtree_ids(org_id)
+    Mb = m.Member
+    q = scoped(Mb, Mb.select(Mb.id, Mb.name, Mb.id_number, Mb.organization, Mb.dues_class,
+                             Mb.monthly_income, Mb.joined_date, Mb.full_date, Mb.management_class)
+               ).where(Mb.organization.in_(sub) & (Mb.active == True)).order_by(Mb.name, Mb.id)  # noqa: E712
+    rows = list(q.dicts())
+    for r in rows:
+        r["id_shown"] = show_id(r["id_number"])
+    return rows
+
+
+# ---------------------------------------------------------------- meetings and attendance
+
+def meeting_rows(*, year: int | None = None, org_id: int | None = None, after: tuple | None = None,
+                 limit: int = PAGE, scope=None, offset: int = 0, count: bool = False):
+    """Meetings in scope, newest first; ``after`` = (date, id) of the last row seen."""
+    Mt, O = m.Meeting, m.Organization
+    q = scoped(Mt, Mt.select(Mt.id, Mt.code, Mt.date, Mt.type, Mt.topic, Mt.version,
+                             O.name.alias("org_name"), O.code.alias("org_code"))
+               .join(O, on=(Mt.organization == O.id)).switch(Mt), scope)
+    if year:
+        q = q.where((Mt.date >= dt.date(year, 1, 1)) & (Mt.date <= dt.date(year, 12, 31)))
+    if org_id:
+        q = q.where(Mt.organization == org_id)
+    if count:
+        return q.count()
+    if after:
+        d, i = after
+        q = q.where((Mt.date < d) | ((Mt.date == d) & (Mt.id < i)))
+    rows = list(q.order_by(Mt.date.desc(), Mt.id.desc()).offset(offset or None).limit(limit).dicts())
+    mids = [r["id"] for r in rows]
+    counts: dict[int, dict] = {}
+    if mids:
+        A = m.Attendance
+        for mid, status, n in (A.select(A.meeting, A.status, fn.COUNT(A.id)).where(A.meeting.in_(mids))
+                               .group_by(A.meeting, A.status).tuples()):
+            counts.setdefault(mid, {})[status] = n
+    for r in rows:
+        c = counts.get(r["id"], {})
+        r["type_label"] = lab(enums.MEETING_TYPE, r["type"])
+        r["present"], r["leave"], r["absent"] = c.get("present", 0), c.get("leave", 0), c.get("absent", 0)
+    return rows
+
+
+def meeting(meeting_id: int) -> dict | None:
+    Mt, O = m.Meeting, m.Organization
+    r = scoped(Mt, Mt.select(Mt, O.name.alias("org_name"), O.code.alias("org_code"))
+               .join(O, on=(Mt.organization == O.id)).switch(Mt)).where(Mt.id == meeting_id).dicts().first()
+    if r is None:
+        return None
+    r["type_label"] = lab(enums.MEETING_TYPE, r["type"])
+    return r
+
+
+def suggest_meeting_code(org_code: str, date: dt.date, type_code: str) -> str:
+    """``ORGCODE-YYYYMMDD-type`` with a number added when it is taken."""
+    base = f"{org_code}-{date:%Y%m%d}-{type_code}"
+    taken = {c for (c,) in m.Meeting.select(m.Meeting.code).where(_prefix(m.Meeting.code, base)).tuples()}
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def attendance_roster(meeting_id: int) -> list[dict]:
+    """Every member expected at the meeting (its organization and those below), with the
+    attendance row when there is one: ``status`` None means not recorded yet."""
+    mt = m.Meeting.get_or_none(m.Meeting.id == meeting_id)
+    if mt is None:
+        return []
+    members = org_members(mt.organization_id)
+    A = m.Attendance
+    rows = {a["member"]: a for a in A.select(A.id, A.member, A.status, A.leave_reason, A.version)
+            .where(A.meeting == meeting_id).dicts()}
+    known = {r["id"] for r in members}
+    extra = [k for k in rows if k not in known]  # recorded but no longer in the org
+    if extra:
+        for mb in m.Member.select(m.Member.id, m.Member.name, m.Member.id_number).where(m.Member.id.in_(extra)).dicts():
+            mb["id_shown"] = show_id(mb["id_number"])
+            members.append(mb)
+    out = []
+    for mb in members:
+        a = rows.get(mb["id"])
+        out.append({"member_id": mb["id"], "name": mb["name"], "id_shown": mb["id_shown"],
+                    "attendance_id": a["id"] if a else None, "status": a["status"] if a else None,
+                    "leave_reason": (a["leave_reason"] or "") if a else "",
+                    "version": a["version"] if a else None})
+    return out
+
+
+# ---------------------------------------------------------------- dues
+
+def months_of(year: int) -> list[str]:
+    return [f"{year:04d}-{mo:02d}" for mo in range(1, 13)]
+
+
+def propose_dues(dues_class, monthly_income) -> Decimal | None:
+    """The dues calculator's monthly amount (``core.dues.propose``); None when it cannot say.
+
+    Until ``core.dues`` exists this falls back to the rates of config ``[dues]``
+    (SPEC §3: the rate applies to the whole income, half-up to the fen)."""
+    try:
+        from core import dues as dues_calc
+    except ImportError:
+        dues_calc = None
+    if dues_calc is not None and hasattr(dues_calc, "propose"):
+        try:
+            value = dues_calc.propose(dues_class, monthly_income)
+        except Exception:
+            return None
+        return None if value is None else Decimal(str(value))
+    return _fallback_propose(dues_class, monthly_income)
+
+
+def _fallback_propose(dues_class, monthly_income) -> Decimal | None:
+    from decimal import ROUND_HALF_UP
+
+    from core import config
+
+    rates = config.get().section("dues")
+    if not dues_class:
+        return None
+    if dues_class in ("employed", "retired"):
+        if monthly_income is None:
+            return None
+        income = Decimal(str(monthly_income))
+        for upper, rate in rates[dues_class]:
+            if upper == -1 or income <= Decimal(str(upper)):
+                return (income * Decimal(str(rate))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return None
+    fixed = rates.get(dues_class)
+    return None if fixed is None else Decimal(str(fixed))
+
+
+def dues_grid(org_id: int, year: int) -> dict:
+    """The dues month grid of a branch: members (with the calculator's proposal) and
+    payments keyed ``(member_id, 'YYYY-MM')``."""
+    members = org_members(org_id)
+    mids = [r["id"] for r in members]
+    D = m.DuesPayment
+    payments = {}
+    if mids:
+        for p in (D.select(D.id, D.member, D.month, D.due, D.paid, D.paid_date, D.version)
+                  .where(D.member.in_(mids) & D.month.between(f"{year:04d}-01", f"{year:04d}-12")).dicts()):
+            payments[(p["member"], p["month"])] = p
+    for r in members:
+        r["proposal"] = propose_dues(r["dues_class"], r["monthly_income"])
+        r["first_month"] = month_key(r["joined_date"]) if r["joined_date"] else None
+    return {"members": members, "payments": payments, "months": months_of(year)}
+
+
+def dues_cell_state(payment: dict | None, month: str, first_month: str | None, now: dt.date | None = None) -> str:
+    """``paid`` / ``partial`` / ``owed`` (month ended or current, unpaid) / ``future`` / ``before``
+    (before the member joined)."""
+    now = now or today()
+    if first_month and month < first_month:
+        return "before"
+    if payment is not None and payment["paid"] is not None and Decimal(payment["paid"]) > 0:
+        return "paid" if Decimal(payment["paid"]) >= Decimal(payment["due"] or 0) else "partial"
+    return "future" if month > month_key(now) else "owed"
+
+
+# ---------------------------------------------------------------- visits and demands
+
+def demand_days(town: str | None = None) -> int:
+    from core import config
+
+    try:
+        params, _ = config.get().rule_params("service.demand_response", {"max_days": 15}, town, None)
+        return int(params.get("max_days", 15))
+    except Exception:
+        return 15
+
+
+def visit_rows(*, open_only: bool = False, kind: str | None = None, community_id: int | None = None,
+               after: tuple | None = None, limit: int = PAGE, now: dt.date | None = None,
+               scope=None, offset: int = 0, count: bool = False):
+    """Visits in scope, newest first; ``after`` = (date, id).  ``overdue`` marks an open demand
+    past the deadline (demand_response's max_days after the visit)."""
+    now = now or today()
+    V, C = m.Visit, m.Community
+    Wk, Mb = m.Worker.alias(), m.Member.alias()
+    q = scoped(V, V.select(V.id, V.kind, V.date, V.people, V.demand, V.answered_date, V.closed_date,
+                           V.refused_reason, V.version, C.name.alias("community_name"),
+                           Wk.name.alias("staff_name"), Mb.name.alias("member_name"))
+               .join(C, on=(V.community == C.id)).switch(V)
+               .join(Wk, JOIN.LEFT_OUTER, on=(V.staff == Wk.id)).switch(V)
+               .join(Mb, JOIN.LEFT_OUTER, on=(V.member == Mb.id)).switch(V), scope)
+    open_cond = ((V.demand != "") & V.answered_date.is_null() & V.closed_date.is_null()
+                 & (V.refused_reason.is_null() | (V.refused_reason == "")))
+    if open_only:
+        q = q.where(open_cond)
+    if kind:
+        q = q.where(V.kind == kind)
+    if community_id:
+        q = q.where(V.community == community_id)
+    if count:
+        return q.count()
+    if after:
+        d, i = after
+        q = q.where((V.date < d) | ((V.date == d) & (V.id < i)))
+    rows = list(q.order_by(V.date.desc(), V.id.desc()).offset(offset or None).limit(limit).dicts())
+    cutoff = now - dt.timedelta(days=demand_days())
+    for r in rows:
+        r["kind_label"] = lab(enums.VISIT_KIND, r["kind"])
+        is_open = bool(r["demand"]) and not r["answered_date"] and not r["closed_date"] and not r["refused_reason"]
+        r["open"] = is_open
+        r["deadline"] = r["date"] + dt.timedelta(days=demand_days()) if r["demand"] else None
+        r["overdue"] = is_open and r["date"] < cutoff
+    return rows
+
+
+def overdue_count(now: dt.date | None = None, scope=None) -> int:
+    now = now or today()
+    V = m.Visit
+    cutoff = now - dt.timedelta(days=demand_days())
+    return scoped(V, None, scope).where((V.demand != "") & V.answered_date.is_null() & V.closed_date.is_null()
+                           & (V.refused_reason.is_null() | (V.refused_reason == "")) & (V.date < cutoff)).count()
+
+
+# ---------------------------------------------------------------- funding
+
+def relationship_members(as_of: dt.date) -> dict[int, int]:
+    """Members whose relationship is in the community (社区党员 and 流出党员 of its organizations,
+    formal and probationary, retirees included) at ``as_of``, per community id."""
+    Mb, O = m.Member, m.Organization
+    q = (Mb.select(O.community, fn.COUNT(Mb.id)).join(O, on=(Mb.organization == O.id))
+         .where(Mb.management_class.in_(["resident", "floating_out"]) & (Mb.joined_date <= as_of)
+                & ((Mb.active == True) | (Mb.left_date > as_of)))  # noqa: E712
+         .group_by(O.community).tuples())
+    return {cid: n for cid, n in q if cid is not None}
+
+
+def funding_rows(year: int, as_of: dt.date | None = None, scope=None) -> list[dict]:
+    """Per community in scope: members N, the clause-19 floor max(per_member × N, minimum),
+    allocations from the activity sources and from the others, the gap, and the city/town split
+    of the floor (the town's plugin decides; default 100 % town)."""
+    from core import config, plugins
+
+    as_of = as_of or min(dt.date(year, 12, 31), today())
+    C, T, FA = m.Community, m.Town, m.FundingAllocation
+    comms = list(scoped(C, C.select(C.id, C.code, C.name, T.name.alias("town"))
+                        .join(T, on=(C.town == T.id)).switch(C), scope).order_by(T.name, C.code).dicts())
+    cids = [c["id"] for c in comms]
+    counts = relationship_members(as_of)
+    alloc: dict[int, dict] = {}
+    if cids:
+        for cid, source, amount in (FA.select(FA.community, FA.source, fn.SUM(FA.amount))
+                                    .where(FA.community.in_(cids) & (FA.year == year))
+                                    .group_by(FA.community, FA.source).tuples()):
+            alloc.setdefault(cid, {})[source] = Decimal(amount or 0)
+    pm = plugins.get()
+    out = []
+    for c in comms:
+        params, _ = config.get().rule_params("funding.floor", {"per_member": 150, "minimum": 15000},
+                                             c["town"], pm.town_params(c["town"]).get("funding.floor"))
+        n = counts.get(c["id"], 0)
+        floor = max(Decimal(str(params["per_member"])) * n, Decimal(str(params["minimum"])))
+        a = alloc.get(c["id"], {})
+        activity = sum((v for k, v in a.items() if k in enums.ACTIVITY_FUNDING_SOURCES), Decimal(0))
+        other = sum((v for k, v in a.items() if k not in enums.ACTIVITY_FUNDING_SOURCES), Decimal(0))
+        split = None
+        try:
+            split = pm.funding_split(c["town"], c["code"], year, floor)
+        except Exception:
+            split = None
+        if not split:
+            split = {"city": Decimal(0), "town": floor}
+        out.append({"community_id": c["id"], "code": c["code"], "name": c["name"], "town": c["town"],
+                    "members": n, "floor": floor, "allocated": activity, "other": other,
+                    "city_share": Decimal(split.get("city", 0)), "town_share": Decimal(split.get("town", 0)),
+                    "city_paid": a.get("city_finance", Decimal(0)), "town_paid": a.get("town_finance", Decimal(0)),
+                    "gap": max(floor - activity, Decimal(0))})
+    return out
+
+
+def allocations(community_id: int, year: int) -> list[dict]:
+    FA = m.FundingAllocation
+    q = scoped(FA).where((FA.community == community_id) & (FA.year == year)).order_by(FA.date, FA.id)
+    return [{"id": a.id, "date": a.date, "amount": a.amount, "source": a.source,
+             "source_label": lab(enums.FUNDING_SOURCE, a.source), "version": a.version} for a in q]
+
+
+# ---------------------------------------------------------------- compliance
+
+def latest_run(year: int | None = None) -> dict | None:
+    """The newest stored check run (of ``year`` when given)."""
+    q = m.CheckRun.select().order_by(m.CheckRun.started_at.desc(), m.CheckRun.id.desc())
+    if year:
+        q = q.where(m.CheckRun.year == year)
+    r = q.dicts().first()
+    return r
+
+
+def _visible_codes(scope=None):
+    sids = scope_ids(scope)
+    if sids is None:
+        return None
+    return [c for (c,) in m.Community.select(m.Community.code).where(m.Community.id.in_(sorted(sids))).tuples()]
+
+
+def compliance_matrix(run_id: int, scope=None) -> dict:
+    """Rules × communities of a stored run: ``rules`` [{rule, clause, title}], ``communities``
+    [{code, name}], ``cells`` {(rule, code): {status: n}}, ``colour`` {(rule, code): red/amber/green/grey}."""
+    F = m.StoredFinding
+    q = (F.select(F.rule, F.clause, F.community, F.status, fn.COUNT(F.id))
+         .where((F.run == run_id) & F.community.is_null(False))
+         .group_by(F.rule, F.clause, F.community, F.status))
+    codes = _visible_codes(scope)
+    if codes is not None:
+        q = q.where(F.community.in_(codes))
+    cells: dict[tuple, dict] = {}
+    clauses: dict[str, int] = {}
+    for rule, clause, code, status, n in q.tuples():
+        cells.setdefault((rule, code), {})[status] = n
+        clauses[rule] = clause
+    names = {c.code: c.name for c in m.Community.select(m.Community.code, m.Community.name)
+             .where(m.Community.code.in_(sorted({k[1] for k in cells})))} if cells else {}
+    comm_list = [{"code": c, "name": names.get(c, c)} for c in sorted({k[1] for k in cells})]
+    titles = rule_titles()
+    rule_list = [{"rule": r, "clause": clauses[r], "title": titles.get(r, r)}
+                 for r in sorted(clauses, key=lambda r: (clauses[r] or 0, r))]
+    colour = {k: status_colour(v) for k, v in cells.items()}
+    return {"rules": rule_list, "communities": comm_list, "cells": cells, "colour": colour}
+
+
+def status_colour(counts: dict) -> str:
+    if counts.get("fail") or counts.get("error"):
+        return "red"
+    if counts.get("warn"):
+        return "amber"
+    if counts.get("pass") or counts.get("info"):
+        return "green"
+    return "grey"
+
+
+def rule_titles() -> dict[str, str]:
+    from core import plugins
+
+    lang = get_lang()
+    reg = plugins.get().registry
+    out = {}
+    for rid in reg.rule_ids():
+        rule = reg.rule_for(rid, None)
+        if rule is None:
+            variants = reg.rule_variants(rid)
+            rule = variants[0] if variants else None
+        if rule is not None:
+            out[rid] = rule.title(lang)
+    return out
+
+
+def cell_findings(run_id: int, rule: str, community: str) -> list[dict]:
+    """The findings of one rule in one community (worst first)."""
+    codes = _visible_codes()
+    if codes is not None and community not in codes:
+        return []
+    F = m.StoredFinding
+    order = {"error": 0, "fail": 1, "warn": 2, "info": 3, "pass": 4}
+    rows = list(F.select().where((F.run == run_id) & (F.rule == rule) & (F.community == community)).dicts())
+    for r in rows:
+        r["status_label"] = lab(enums.FINDING_STATUS, r["status"])
+        try:
+            r["evidence"] = json.loads(r["evidence"] or "{}")
+        except ValueError:
+            r["evidence"] = {"text": r["evidence"]}
+    rows.sort(key=lambda r: (order.get(r["status"], 9), r["subject"]))
+    return rows
+
+
+# Evidence keys that carry record ids.  A rule's evidence names records either as
+# ``{"records": [{"table": "visit", "id": 3}, …]}`` or under a key ending in ``_id`` /
+# ``_ids`` whose stem is a table name (``meeting_ids``, ``visit_id``, ``member_id`` …).
+_ALIASES = {"staff": "worker", "secretary": "worker", "org": "organization", "branch": "organization",
+            "group": "organization", "payment": "dues_payment", "dues": "dues_payment",
+            "allocation": "funding_allocation", "decision": "four_two_decision",
+            "report": "duty_report", "post": "worker_post", "demand": "visit", "late": "visit",
+            "open": "visit", "reception": "visit", "contact": "visit"}
+
+
+def _table_for(stem: str):
+    stem = stem.lower()
+    for cand in (stem, stem.rstrip("s"), _ALIASES.get(stem), _ALIASES.get(stem.rstrip("s"))):
+        if cand and cand in TABLE_MODELS:
+            return TABLE_MODELS[cand]
+        if cand and cand in KIND_MODELS:
+            return KIND_MODELS[cand]
+    return None
+
+
+def evidence_refs(evidence) -> list[tuple[type, int]]:
+    """(model, id) pairs named in a finding's evidence, in order, without repeats."""
+    out: list[tuple[type, int]] = []
+
+    def add(model, value):
+        if model is None:
+            return
+        vals = value if isinstance(value, (list, tuple)) else [value]
+        for v in vals:
+            if isinstance(v, dict) and "id" in v:
+                v = v["id"]
+            if isinstance(v, int) and not isinstance(v, bool) and (model, v) not in out:
+                out.append((model, v))
+
+    def walk(obj):
+        if isinstance(obj, dict):
+            if "table" in obj and "id" in obj:
+                add(_table_for(str(obj["table"])), obj["id"])
+            for k, v in obj.items():
+                k = str(k)
+                if k.endswith("_ids"):
+                    add(_table_for(k[:-4]), v)
+                elif k.endswith("_id"):
+                    add(_table_for(k[:-3]), v)
+                elif k in ("records", "ids") and isinstance(v, list):
+                    walk(v)
+                elif isinstance(v, (dict, list)):
+                    walk(v)
+        elif isinstance(obj, list):
+            for x in obj:
+                walk(x)
+
+    walk(evidence or {})
+    return out
+
+
+def describe(model, obj) -> str:
+    """A one-line description of a record for the drill-down list."""
+    parts = []
+    for name, field in model._meta.fields.items():
+        if name in ("id", "version", "initials"):
+            continue
+        val = getattr(obj, field.column_name if hasattr(field, "rel_model") else name)
+        if val in (None, ""):
+            continue
+        if name in ("id_number",):
+            val = show_id(val)
+        elif name == "phone":
+            val = show_phone(val)
+        elif hasattr(field, "rel_model"):
+            val = ref_label(field.rel_model, val)
+            if field.rel_model in (m.Member, m.Worker):
+                val = show_id(val)
+        parts.append(str(val))
+        if len(parts) >= 6:
+            break
+    return " ".join(parts)
+
+
+def evidence_records(evidence) -> list[dict]:
+    """The records behind a finding (in scope), each {kind, table, id, title, text}."""
+    out = []
+    by_model: dict[type, list[int]] = {}
+    for model, pk in evidence_refs(evidence):
+        by_model.setdefault(model, []).append(pk)
+    for model, pks in by_model.items():
+        objs = {o.id: o for o in scoped(model).where(model.id.in_(pks))}
+        for pk in pks:
+            o = objs.get(pk)
+            if o is None:
+                continue
+            out.append({"kind": MODEL_KINDS.get(model), "table": model._meta.table_name, "id": pk,
+                        "title": kind_title(MODEL_KINDS.get(model)), "text": describe(model, o)})
+    return out
+
+
+def clause_text(n: int | None) -> str:
+    """The text of 第N条 of the policy (昆组字〔2011〕23号), or '' when it is not available."""
+    if n is None:
+        return ""
+    for mod_name, fn_name in (("core.clauses", "clause_text"), ("core.policy", "clause_text")):
+        try:
+            mod = __import__(mod_name, fromlist=[fn_name])
+            return getattr(mod, fn_name)(n) or ""
+        except (ImportError, AttributeError):
+            continue
+    return _seed_clause(n)
+
+
+def _seed_clause(n: int) -> str:
+    import re
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    for folder in (here / "_seed", here.parent / "docs", here.parent / "seed", here / "data"):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.txt")):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if "昆组字" not in text[:200]:
+                continue
+            mt = re.search(rf"(?m)^\s*{n}\s*[.．、]\s*(.+?)(?=^\s*\d+\s*[.．、]|^[一二三四五六七八九十]+、|\Z)",
+                           text, re.S)
+            if mt:
+                return f"{n}. " + mt.group(1).strip()
+    return ""
+
+
+# ---------------------------------------------------------------- generic record lists
+
+KIND_TITLES = {
+    "communities": ("社区", "Communities"), "orgs": ("党组织", "Party organizations"),
+    "members": ("党员", "Members"), "workers": ("社区工作者", "Community workers"),
+    "pay": ("年基本报酬", "Base pay"), "trainings": ("培训", "Trainings"),
+    "meetings": ("会议", "Meetings"), "attendance": ("出勤", "Attendance"),
+    "evaluations": ("民主评议", "Evaluations"), "dues": ("党费", "Dues"),
+    "visits": ("接访走访", "Visits"), "reports_given": ("述职", "Reports given"),
+    "publications": ("公开", "Publications"), "funding": ("经费划拨", "Funding allocations"),
+    "expenditures": ("经费支出", "Expenditures"), "wages": ("城镇职工平均工资", "Urban average wage"),
+    "transfers": ("组织关系转接", "Transfers"), "posts": ("职务", "Worker posts"),
+    "certificates": ("流动党员活动证", "Floating certificates"), "committees": ("居委会", "Residents' committees"),
+    "services": ("服务记录", "Service records"), "commitments": ("承诺", "Commitments"),
+    "zones": ("党员责任区", "Responsibility zones"), "duty_posts": ("设岗定责", "Duty posts"),
+    "volunteer_hours": ("志愿服务", "Volunteer hours"), "pairings": ("结对帮扶", "Pairings"),
+    "diary": ("民情日记", "Public-sentiment diary"), "decisions": ("四议两公开", "Four-two decisions"),
+    "facilities": ("阵地", "Facilities"), "units": ("驻区单位", "Resident units"),
+    "consultations": ("征求社区意见", "Unit consultations"), "leader_points": ("领导联系点", "Leader contact points"),
+    "entry_items": ("准入事项", "Entry items"),
+}
+
+
+def kind_title(kind: str | None) -> str:
+    if kind is None:
+        return ""
+    zh, en = KIND_TITLES.get(kind, (kind, kind))
+    return tr(zh, en)
+
+
+def record_rows(kind: str, *, after: int | None = None, limit: int = PAGE, scope=None, offset: int = 0,
+                count: bool = False):
+    """A page of records of ``kind`` in scope (newest id first); values as stored, FKs as ids,
+    with ``_text`` the one-line description.  ``after`` = last id seen (ids smaller follow)."""
+    model = KIND_MODELS[kind]
+    q = scoped(model, None, scope)
+    if count:
+        return q.count()
+    if after:
+        q = q.where(model.id < after)
+    rows = []
+    for o in q.order_by(model.id.desc()).offset(offset or None).limit(limit):
+        rows.append({"id": o.id, "version": o.version, "_text": describe(model, o)})
+    return rows
+
+
+def record_count(kind: str, scope=None) -> int:
+    return scoped(KIND_MODELS[kind], None, scope).count()
+
+
+# ---------------------------------------------------------------- paged sources for the lazy table
+
+def key_id(row: dict):
+    return row["id"]
+
+
+def key_date_id(row: dict):
+    return (row["date"], row["id"])
+
+
+class RowSource:
+    """A keyset-paged source (``count``/``page``/``seek``, as ``tui.widgets.lazytable`` wants)
+    over one of the list functions above: ``RowSource(visit_rows, key_date_id, open_only=True)``.
+    Rows are ``(key, row dict)``."""
+
+    def __init__(self, fn, key=key_id, **filters):
+        self.fn = fn
+        self.key = key
+        self.filters = filters
+
+    def count(self) -> int:
+        return self.fn(count=True, **self.filters)
+
+    def page(self, after_key, limit: int) -> list[tuple]:
+        return [(self.key(r), r) for r in self.fn(after=after_key, limit=limit, **self.filters)]
+
+    def seek(self, after_key, n: int):
+        rows = self.fn(after=after_key, limit=1, offset=max(0, n - 1), **self.filters)
+        return self.key(rows[0]) if rows else None
+
+    def first(self, limit: int = PAGE) -> tuple[int, list[tuple]]:
+        """(count, first block) — call in a worker, hand to ``LazyTable.set_source``."""
+        return self.count(), self.page(None, limit)
