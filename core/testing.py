@@ -63,3 +63,328 @@ def _drop_all_pg():
 
     database.execute_sql("DROP SCHEMA public CASCADE")
     database.execute_sql("CREATE SCHEMA public")
+
+
+# ---------------------------------------------------------------- plugin kit (for town IT)
+#
+# A town's plugin is tested in ten lines::
+#
+#     pytest_plugins = ["core.testing"]
+#
+#     def test_my_points(plugin_kit):
+#         kit = plugin_kit.load("plugins/my_town.py")      # loaded as from a plugin folder
+#         assert kit.errors() == []
+#         pts = kit.points("member-points")                 # {name: points} over the tiny city
+#         assert pts["张伟"] != kit.points("member-points", plugin=False)["张伟"]
+#
+# ``dangjian_city`` alone gives the tiny city (two towns, 巴城镇 and 玉山镇, one
+# community each, year 2025 checked as of 2025-12-31) in a fresh database.
+
+TINY_YEAR = 2025
+
+
+class TinyCity:
+    """Records of the tiny city, by name: ``towns``, ``communities`` (by code),
+    ``orgs`` (by code), ``members`` and ``workers`` (by name); ``year`` and
+    ``as_of`` (the year is over, so yearly obligations are decided)."""
+
+    def __init__(self):
+        import datetime as dt
+
+        self.year = TINY_YEAR
+        self.as_of = dt.date(TINY_YEAR, 12, 31)
+        self.towns: dict = {}
+        self.communities: dict = {}
+        self.orgs: dict = {}
+        self.members: dict = {}
+        self.workers: dict = {}
+
+    def member(self, name):
+        return self.members[name]
+
+    def worker(self, name):
+        return self.workers[name]
+
+
+# (town, community code, community name, members [(name, class, retired, sex)], workers [(name, posts)])
+TINY_CITY_LAYOUT = [
+    ("巴城镇", "BC01", "巴城社区",
+     [("张伟", "resident", False, "M"), ("李娜", "resident", True, "F"), ("王强", "in_service", False, "M"),
+      ("刘洋", "floating_in", False, "M")],
+     [("周明", ("secretary", "director")), ("吴婷", ("other",))]),
+    ("玉山镇", "YS01", "玉山社区",
+     [("陈静", "resident", False, "F"), ("杨军", "resident", True, "M"), ("赵敏", "in_service", False, "F"),
+      ("黄磊", "floating_in", False, "M")],
+     [("徐刚", ("secretary",)), ("孙丽", ("director",))]),
+]
+
+
+def build_tiny_city() -> TinyCity:
+    """Fill the bound (empty) database with the tiny city and return it.
+
+    Per community: a 党支部 ``<code>-ZB`` with a 党小组 ``<code>-XZ``; two 社区党员
+    (the second retired), an 在职党员 registered there, a placed 流入党员; two
+    workers; a 党员大会 and a 党课 each quarter with attendance (the first
+    member present at all, the second absent without leave at the Q4 assembly),
+    dues paid monthly on time except the second member's November and December,
+    volunteer hours, commitments, a pairing, trainings, duty reports, funding,
+    spending, publications and a reception with a demand.
+    """
+    import datetime as dt
+    from decimal import Decimal
+
+    from core import ids, models as m
+    from core.db import write_tx
+    from core.pinyin import initials
+
+    city = TinyCity()
+    y = city.year
+    D = dt.date
+    seq = 0
+    with write_tx():
+        m.UrbanWage.create(year=y - 1, amount=Decimal("90000"), source="统计公报")
+        for t_index, (town_name, code, cname, members, workers) in enumerate(TINY_CITY_LAYOUT):
+            town = m.Town.create(name=town_name)
+            city.towns[town_name] = town
+            comm = m.Community.create(code=code, name=cname, town=town)
+            city.communities[code] = comm
+            branch = m.Organization.create(code=f"{code}-ZB", name=f"{cname}党支部", kind="branch", community=comm,
+                                           founded=D(2000, 7, 1))
+            group = m.Organization.create(code=f"{code}-XZ", name=f"{cname}第一党小组", kind="group", parent=branch,
+                                          community=comm)
+            city.orgs[branch.code] = branch
+            city.orgs[group.code] = group
+            area = "320583" if t_index == 0 else "320584"
+            made = []
+            for i, (name, klass, retired, sex) in enumerate(members):
+                seq += 1
+                birth = D(1950 if retired else 1980 + i, 3, 1 + i)
+                number = ids.make(area, birth, seq * 2 + (1 if sex == "M" else 0))
+                org = None if klass == "in_service" else branch
+                mem = m.Member.create(
+                    id_number=number, name=name, initials=initials(name), sex=sex, birth_date=birth,
+                    joined_date=D(2005, 7, 1), full_date=D(2006, 7, 1), organization=org, community=comm,
+                    management_class=klass, retired=retired,
+                    registered_date=D(y - 1, 3, 1) if klass in ("in_service", "floating_in") else None,
+                    placed_date=D(y - 1, 3, 10) if klass == "floating_in" else None,
+                    phone=f"1391234{seq:04d}", dues_class="retired" if retired else "employed",
+                    monthly_income=Decimal("3000.00") if not retired else Decimal("4000.00"),
+                    work_unit="昆山某公司" if klass == "in_service" else None)
+                city.members[name] = mem
+                made.append(mem)
+            for i, (name, posts) in enumerate(workers):
+                seq += 1
+                birth = D(1985 + i, 5, 10)
+                number = ids.make(area, birth, seq * 2 + 1)
+                w = m.Worker.create(id_number=number, name=name, initials=initials(name), sex="M",
+                                    birth_date=birth, community=comm, education="bachelor",
+                                    certificate="assistant" if i == 0 else "none",
+                                    certificate_date=D(2015, 6, 1) if i == 0 else None, hired_date=D(2010, 1, 1),
+                                    college_graduate=(i == 1), backup_talent=(i == 1),
+                                    filing_date=D(2018, 3, 1) if "secretary" in posts else None,
+                                    phone=f"1380000{seq:04d}")
+                for p in posts:
+                    m.WorkerPost.create(worker=w, post=p, start_date=D(2018, 1, 1))
+                m.WorkerPay.create(worker=w, year=y, base_pay=Decimal("120000"))
+                m.Training.create(worker=w, title=f"{y}年社区书记培训" if i == 0 else f"{y}年社区工作者培训",
+                                  level="city" if i == 0 else "street", start_date=D(y, 4, 10), days=7 if i == 0 else 5)
+                if "secretary" in posts:
+                    m.DutyReport.create(worker=w, year=y, audience="street_committee", date=D(y, 12, 20))
+                    m.DutyReport.create(worker=w, year=y, audience="members_public", date=D(y, 12, 22))
+                city.workers[name] = w
+            resident_a, resident_b, in_service, floating = made
+            for qn in range(4):
+                month = 3 * qn + 3
+                for mtype, day in (("assembly", 10), ("lecture", 20)):
+                    mt = m.Meeting.create(code=f"{code}-{y}{month:02d}-{mtype}", organization=branch, type=mtype,
+                                          date=D(y, month, day), topic=f"{y}年第{qn + 1}季度")
+                    m.Attendance.create(meeting=mt, member=resident_a, status="present")
+                    status_b = "absent" if (qn == 3 and mtype == "assembly") else "present"
+                    m.Attendance.create(meeting=mt, member=resident_b, status=status_b)
+                    m.Attendance.create(meeting=mt, member=floating, status="leave" if qn == 0 else "present",
+                                        leave_reason="出差" if qn == 0 else None)
+                    if mtype == "assembly":
+                        m.Attendance.create(meeting=mt, member=in_service, status="present")
+            if t_index == 0:  # 巴城 holds its 党小组会 every month; 玉山 does not
+                for month in range(1, 13):
+                    mt = m.Meeting.create(code=f"{code}-{y}{month:02d}-group", organization=group,
+                                          type="group_meeting", date=D(y, month, 25), topic="学习")
+                    m.Attendance.create(meeting=mt, member=resident_a, status="present")
+            for mem in (resident_a, resident_b):
+                for month in range(1, 13):
+                    if mem is resident_b and month >= 11:
+                        continue
+                    due = Decimal("15.00") if mem is resident_a else Decimal("20.00")
+                    m.DuesPayment.create(member=mem, month=f"{y}-{month:02d}", due=due, paid=due,
+                                         paid_date=D(y, month, 5))
+            m.VolunteerHours.create(member=resident_a, date=D(y, 5, 1), hours=Decimal("6"), activity="环境整治")
+            m.VolunteerHours.create(member=in_service, date=D(y, 6, 1), hours=Decimal("10"), activity="义诊")
+            m.Commitment.create(member=resident_a, year=y, content="帮助邻里", fulfilled=True, fulfilled_date=D(y, 9, 1))
+            m.Commitment.create(member=in_service, year=y, content="结对帮扶", fulfilled=True, fulfilled_date=D(y, 10, 1))
+            m.Commitment.create(member=resident_b, year=y, content="楼道清洁", fulfilled=False)
+            m.Pairing.create(member=in_service, household="困难户甲", since=D(y, 2, 1))
+            m.FundingAllocation.create(community=comm, year=y, amount=Decimal("15000"), source="town_finance",
+                                       date=D(y, 3, 1))
+            m.Expenditure.create(community=comm, date=D(y, 6, 1), amount=Decimal("3200.50"), purpose="党员活动")
+            m.Publication.create(community=comm, year=y, kind="funding", date=D(y, 12, 28))
+            m.Publication.create(community=comm, year=y, kind="visit_schedule", date=D(y, 1, 15))
+            secretary = city.workers[workers[0][0]]
+            m.Visit.create(community=comm, kind="reception", date=D(y, 3, 3), staff=secretary, people=2,
+                           demand="路灯维修", answered_date=D(y, 3, 10), closed_date=D(y, 3, 20))
+            m.Visit.create(community=comm, kind="hardship_visit", date=D(y, 4, 3), staff=secretary,
+                           member=resident_b, people=1)
+    return city
+
+
+class PluginKit:
+    """Load a plugin the way ``plugin_dirs`` does and run its hooks over the tiny city.
+
+    ``load(path)`` copies a plugin file (or every ``.py`` of a folder) into a
+    plugin folder named by ``DANGJIAN_PLUGIN_DIRS`` and reloads the plugins, so
+    ``dangjian`` commands run through :meth:`cli` see it too.
+    """
+
+    def __init__(self, city: TinyCity, plugin_dir, monkeypatch):
+        self.city = city
+        self.plugin_dir = plugin_dir
+        self._monkeypatch = monkeypatch
+        self.loaded: list[str] = []
+
+    # -- loading
+    def load(self, path) -> "PluginKit":
+        import shutil
+        from pathlib import Path
+
+        path = Path(path)
+        files = sorted(path.glob("*.py")) if path.is_dir() else [path]
+        for f in files:
+            shutil.copy(f, self.plugin_dir / f.name)
+            self.loaded.append(f.stem)
+        self._monkeypatch.setenv("DANGJIAN_PLUGIN_DIRS", str(self.plugin_dir))
+        self.reload()
+        return self
+
+    def write(self, name: str, source: str) -> "PluginKit":
+        """Write ``source`` as plugin ``name``.py and load it."""
+        import textwrap
+
+        f = self.plugin_dir.parent / f"_src_{name}.py"
+        f.write_text(textwrap.dedent(source), encoding="utf-8")
+        target = self.plugin_dir / f"{name}.py"
+        target.write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+        self.loaded.append(name)
+        self._monkeypatch.setenv("DANGJIAN_PLUGIN_DIRS", str(self.plugin_dir))
+        return self.reload()
+
+    def reload(self, plugin: bool = True) -> "PluginKit":
+        from core import plugins
+
+        if not plugin:
+            self._monkeypatch.delenv("DANGJIAN_PLUGIN_DIRS", raising=False)
+        plugins.reset()
+        plugins.load()
+        return self
+
+    @property
+    def manager(self):
+        from core import plugins
+
+        return plugins.get()
+
+    def errors(self) -> list:
+        """[(plugin, message)] of every plugin that failed to load or raised."""
+        return self.manager.errors()
+
+    def _without_plugin(self, fn):
+        import os
+
+        saved = os.environ.get("DANGJIAN_PLUGIN_DIRS")
+        self.reload(plugin=False)
+        try:
+            return fn()
+        finally:
+            if saved:
+                self._monkeypatch.setenv("DANGJIAN_PLUGIN_DIRS", saved)
+            self.reload()
+
+    # -- running hooks
+    def score(self, name: str, plugin: bool = True, **kw) -> list:
+        """Results of scorer ``name`` (``core.scoring.ScoreResult``) over the tiny city."""
+        from core.scoring import run_scorer
+
+        kw.setdefault("year", self.city.year)
+        kw.setdefault("as_of", self.city.as_of)
+        if not plugin:
+            return self._without_plugin(lambda: run_scorer(name, **kw))
+        return run_scorer(name, **kw)
+
+    def points(self, name: str, plugin: bool = True, **kw) -> dict:
+        """{subject's name: points} of scorer ``name``."""
+        return {r.name or r.subject: r.points for r in self.score(name, plugin=plugin, **kw)}
+
+    def check(self, rule_ids=None, plugin: bool = True, **kw) -> list:
+        """Findings (``core.api.Finding``) of the rules (all, or ``rule_ids``), not stored."""
+        from core.rules import run_check
+
+        kw.setdefault("year", self.city.year)
+        kw.setdefault("as_of", self.city.as_of)
+
+        def run():
+            return run_check(rule_ids=rule_ids, store=False, **kw).findings
+        return self._without_plugin(run) if not plugin else run()
+
+    def report(self, name: str, **kw):
+        """A report's table ``(headers, rows)`` or, for an HTML-only report, its page."""
+        from core.reports import run_report
+
+        kw.setdefault("year", self.city.year)
+        kw.setdefault("as_of", self.city.as_of)
+        return run_report(name, **kw)
+
+    def funding_split(self, town: str, community: str, amount, year: int | None = None):
+        from decimal import Decimal
+
+        return self.manager.funding_split(town=town, community=community, year=year or self.city.year,
+                                          amount=Decimal(str(amount)))
+
+    def town_params(self, town: str) -> dict:
+        return self.manager.town_params(town)
+
+    def validate(self, kind: str, record: dict) -> list:
+        return self.manager.validate_record(kind, record)
+
+    def screens(self) -> list:
+        """[(name, title, factory, plugin)] registered for the UI (factories not called)."""
+        return self.manager.collect_screens()
+
+    def models(self) -> list:
+        return self.manager.collect_models()
+
+    def cli(self, *argv) -> tuple:
+        """Run ``dangjian ARGV…``: (exit code, stdout, stderr)."""
+        import contextlib
+        import io
+
+        from core.cli import main
+
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main([str(a) for a in argv])
+        self.reload()
+        return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def dangjian_city(dangjian_db, monkeypatch):
+    """The tiny city (:func:`build_tiny_city`) in a fresh database; "today" is in
+    January after its year, so the year is over."""
+    monkeypatch.setenv("DANGJIAN_TODAY", f"{TINY_YEAR + 1}-01-15")
+    return build_tiny_city()
+
+
+@pytest.fixture
+def plugin_kit(dangjian_city, dangjian_env, monkeypatch):
+    """A :class:`PluginKit` over the tiny city: ``plugin_kit.load("my_town.py")``."""
+    folder = dangjian_env / "kit_plugins"
+    folder.mkdir(exist_ok=True)
+    return PluginKit(dangjian_city, folder, monkeypatch)

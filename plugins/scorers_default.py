@@ -1,1 +1,466 @@
-"""Built-in plugin scorers_default (being written)."""
+"""Built-in scorers (SPEC §4): the city's default scoring systems.
+
+- ``member-points`` 党员积分 (第13条: 积极探索对党员参加教育培训和党组织活动实行积分制考核)
+- ``community-score`` 先锋社区 (第16条) — the five goods of 第2条, plus 社会公开评价;
+  classes 先进 / 一般 / 后进 (第22条)
+- ``worker-appraisal`` 社区党务工作者绩效考核 (第8条)
+- ``in-service-performance`` 在职党员社区表现 (第17条)
+
+Items and weights are in config (``[scoring."<name>"]``); a town overrides them
+in ``[towns."<town>".scoring."<name>"]`` or replaces a scorer with its own
+plugin (``Scorer(name, ..., towns=["<town>"])``).  Every item says why it was
+given; the items add up to the points.  No item counts online time or
+check-ins (2023 guidance against 指尖上的形式主义).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from peewee import JOIN, fn
+
+from core import hookimpl
+from core.api import Scorer
+from core.i18n import tr
+from core.scoring import D, fmt_points, q
+
+GOODS = ("leadership", "cadres", "mechanism", "performance", "masses")
+GOOD_LABELS = {
+    "leadership": ("领导班子好", "good leadership"),
+    "cadres": ("党员干部队伍好", "good members and cadres"),
+    "mechanism": ("工作机制好", "good working mechanisms"),
+    "performance": ("工作业绩好", "good results"),
+    "masses": ("群众反映好", "good response from residents"),
+}
+CLASS_LABELS = {"advanced": ("先进", "advanced"), "ordinary": ("一般", "ordinary"), "lagging": ("后进", "lagging")}
+GRADE_LABELS = {"good": ("好", "good"), "fair": ("一般", "fair"), "poor": ("差", "poor")}
+
+
+def good_label(code: str) -> str:
+    zh, en = GOOD_LABELS.get(code, (code, code))
+    return tr(zh, en)
+
+
+def class_label(code: str) -> str:
+    zh, en = CLASS_LABELS[code]
+    return tr(zh, en)
+
+
+def community_class(points, params) -> str:
+    """先进 at or above ``advanced_min``; 后进 below ``lagging_below``; else 一般 (第22条)."""
+    points = D(points)
+    if points >= D(params["advanced_min"]):
+        return "advanced"
+    if points < D(params["lagging_below"]):
+        return "lagging"
+    return "ordinary"
+
+
+# ---------------------------------------------------------------- shared queries
+
+def _member_community():
+    from core.models import Member, Organization
+
+    return fn.COALESCE(Member.community, Organization.community)
+
+
+def scoped_members(ctx, classes):
+    """Active members of ``classes`` in the scope at the as-of date: dicts with id, id_number,
+    name, management_class, joined_date, org (name), community_id (one query)."""
+    from core.models import Member, Organization
+
+    comm = _member_community()
+    rows = (Member.select(Member.id, Member.id_number, Member.name, Member.management_class, Member.joined_date,
+                          Member.placed_date, Organization.name.alias("org"), comm.alias("community_id"))
+            .join(Organization, JOIN.LEFT_OUTER, on=(Member.organization == Organization.id))
+            .where(Member.management_class.in_(list(classes)), Member.joined_date <= ctx.as_of,
+                   (Member.active == True) | (Member.left_date > ctx.as_of),  # noqa: E712
+                   comm.in_(ctx.community_ids))
+            .order_by(Member.id).dicts())
+    return list(rows)
+
+
+def _ids_subquery(member_ids):
+    return list(member_ids)
+
+
+def count_by_member(query_rows) -> dict:
+    return {r[0]: r[1] for r in query_rows}
+
+
+def attendance_counts(ctx, member_ids, statuses=("present",), org_community=False):
+    """{(member id, status): n} of attendance at meetings in the year up to the as-of date.
+    ``org_community``: only meetings of organizations in the member's scope communities."""
+    from core.models import Attendance, Meeting, Organization
+
+    q_ = (Attendance.select(Attendance.member, Attendance.status, fn.COUNT(Attendance.id))
+          .join(Meeting, on=(Attendance.meeting == Meeting.id))
+          .where(Attendance.member.in_(member_ids), Attendance.status.in_(list(statuses)),
+                 Meeting.date >= ctx.year_start, Meeting.date <= ctx.as_of))
+    if org_community:
+        q_ = (q_.join(Organization, on=(Meeting.organization == Organization.id))
+              .where(Organization.community.in_(ctx.community_ids)))
+    out: dict = {}
+    for mid, status, n in q_.group_by(Attendance.member, Attendance.status).tuples():
+        out[(mid, status)] = n
+    return out
+
+
+def volunteer_hours(ctx, member_ids) -> dict:
+    from core.models import VolunteerHours
+
+    rows = (VolunteerHours.select(VolunteerHours.member, fn.SUM(VolunteerHours.hours))
+            .where(VolunteerHours.member.in_(member_ids), VolunteerHours.date >= ctx.year_start,
+                   VolunteerHours.date <= ctx.as_of)
+            .group_by(VolunteerHours.member).tuples())
+    return {m: D(h or 0) for m, h in rows}
+
+
+def commitments_kept(ctx, member_ids) -> dict:
+    from core.models import Commitment
+
+    rows = (Commitment.select(Commitment.member, fn.COUNT(Commitment.id))
+            .where(Commitment.member.in_(member_ids), Commitment.year == ctx.year,
+                   Commitment.fulfilled == True,  # noqa: E712
+                   (Commitment.fulfilled_date.is_null()) | (Commitment.fulfilled_date <= ctx.as_of))
+            .group_by(Commitment.member).tuples())
+    return dict(rows)
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1))
+
+
+def late_dues_months(ctx, members) -> dict:
+    """{member id: [months 'YYYY-MM']} ended by the as-of date (from the later of January and
+    the month of joining) not paid in full by the month's end.  One query."""
+    from core.models import DuesPayment
+
+    ids = [m["id"] for m in members]
+    months = ctx.months_ended()
+    if not ids or not months:
+        return {}
+    paid: dict = {}
+    rows = (DuesPayment.select(DuesPayment.member, DuesPayment.month, DuesPayment.due, DuesPayment.paid,
+                               DuesPayment.paid_date)
+            .where(DuesPayment.member.in_(ids), DuesPayment.month >= f"{ctx.year}-01",
+                   DuesPayment.month <= f"{ctx.year}-12").tuples())
+    for mid, month, due, amount, paid_date in rows:
+        paid[(mid, month)] = (D(due or 0), D(amount or 0), paid_date)
+    out: dict = {}
+    for m in members:
+        joined = m["joined_date"]
+        for p in months:
+            if joined and joined > p.end:
+                continue
+            row = paid.get((m["id"], p.label))
+            ok = row is not None and row[1] >= row[0] and row[2] is not None and row[2] <= p.end
+            if not ok:
+                out.setdefault(m["id"], []).append(p.label)
+    return out
+
+
+def trainings_of_members(ctx, id_numbers) -> dict:
+    """{id number: trainings in the year} for members who are also workers (one query)."""
+    from core.models import Training, Worker
+
+    rows = (Training.select(Worker.id_number, fn.COUNT(Training.id))
+            .join(Worker, on=(Training.worker == Worker.id))
+            .where(Worker.id_number.in_(list(id_numbers)), Training.start_date >= ctx.year_start,
+                   Training.start_date <= ctx.as_of)
+            .group_by(Worker.id_number).tuples())
+    return dict(rows)
+
+
+def _capped(points: Decimal, cap) -> Decimal:
+    if cap is None or cap == "":
+        return points
+    cap = D(cap)
+    return min(points, cap) if points >= 0 else max(points, -abs(cap))
+
+
+# ---------------------------------------------------------------- member points (第13条)
+
+MEMBER_POINTS_CLASSES = ("resident", "floating_out", "floating_in")
+
+
+def score_member_points(ctx):
+    """党员积分 per member whose relationship is in the community, and every placed 流入党员.
+
+    Items: base; each meeting attended (出席); each training (a member who is
+    also a community worker); volunteer hours (capped); commitments kept;
+    deductions for each meeting recorded 缺席 (absent without leave) and each
+    month ended whose dues were not paid in full by the month's end.
+    """
+    members = [m for m in scoped_members(ctx, MEMBER_POINTS_CLASSES)
+               if m["management_class"] != "floating_in" or m["placed_date"] is not None]
+    if not members:
+        return
+    ids = [m["id"] for m in members]
+    att = attendance_counts(ctx, ids, ("present", "absent"))
+    hours = volunteer_hours(ctx, ids)
+    kept = commitments_kept(ctx, ids)
+    trainings = trainings_of_members(ctx, {m["id_number"] for m in members})
+    dues_members = [m for m in members if m["management_class"] in ("resident", "floating_out")]
+    late = late_dues_months(ctx, dues_members)
+    for m in members:
+        ref = ctx.community(m["community_id"])
+        p = ctx.params(ref.town)
+        items = [ctx.item("base", tr("基础分", "base points"), p["base"])]
+        n = att.get((m["id"], "present"), 0)
+        if n:
+            items.append(ctx.item("meetings_attended", tr("参加组织生活 {n} 次", "{n} meetings attended", n=n),
+                                  D(p["per_meeting_attended"]) * n, n))
+        n = trainings.get(m["id_number"], 0)
+        if n:
+            items.append(ctx.item("trainings", tr("参加培训 {n} 次", "{n} trainings", n=n), D(p["per_training"]) * n, n))
+        h = hours.get(m["id"], Decimal(0))
+        if h:
+            per = D(p["volunteer_hours_per_point"])
+            pts = _capped(h / per if per else Decimal(0), p.get("max_volunteer_points"))
+            items.append(ctx.item("volunteer_hours", tr("志愿服务 {h} 小时", "{h} volunteer hours",
+                                                        h=format(h.normalize(), "f")), pts, float(h)))
+        n = kept.get(m["id"], 0)
+        if n:
+            items.append(ctx.item("commitments_kept", tr("践行承诺 {n} 项", "{n} commitments kept", n=n),
+                                  D(p["per_commitment_kept"]) * n, n))
+        n = att.get((m["id"], "absent"), 0)
+        if n:
+            items.append(ctx.item("absence_without_leave", tr("无故缺席 {n} 次", "{n} absences without leave", n=n),
+                                  D(p["per_absence_without_leave"]) * n, n))
+        months = late.get(m["id"], [])
+        if months:
+            items.append(ctx.item("late_dues", tr("党费未按月足额交纳 {n} 个月", "{n} months of dues late or unpaid",
+                                                  n=len(months)),
+                                  D(p["per_late_dues_month"]) * len(months), len(months)))
+        yield ctx.result(m["id_number"], items, community=ref, name=m["name"], org=m["org"])
+
+
+# ---------------------------------------------------------------- community score (第2、16、22条)
+
+def score_community(ctx):
+    """先锋社区 score per community: the five goods of 第2条 from rule findings, plus
+    社会公开评价; class 先进 / 一般 / 后进 by config thresholds (第22条)."""
+    by_comm: dict = {}
+    for f in ctx.findings():
+        by_comm.setdefault(f.community, []).append(f)
+    for ref in ctx.communities:
+        p = ctx.params(ref.town)
+        values = {k: D(v) for k, v in (p.get("status_values") or {}).items()}
+        goods_of = p.get("goods") or {}
+        weights = {g: D((p.get("weights") or {}).get(g, 0)) for g in GOODS}
+        extra_goods = [g for g in (p.get("weights") or {}) if g not in GOODS]
+        for g in extra_goods:
+            weights[g] = D(p["weights"][g])
+        # per good: mean over rules of the mean status value of their findings here
+        per_rule: dict = {}
+        for f in by_comm.get(ref.code, []):
+            good = goods_of.get(f.rule)
+            if good is None or f.status not in values:
+                continue
+            per_rule.setdefault(good, {}).setdefault(f.rule, []).append(values[f.status])
+        good_scores: dict = {}
+        for g, rules in per_rule.items():
+            means = [sum(v) / len(v) for v in rules.values()]
+            good_scores[g] = sum(means) / len(means) * 100
+        pe = ctx.public_evaluation(ref.code, ref.town)
+        pe_weight = D(p.get("public_evaluation_weight", 0)) if pe is not None else Decimal(0)
+        used = {g: w for g, w in weights.items() if g in good_scores and w > 0}
+        total_w = sum(used.values(), Decimal(0))
+        rule_share = (Decimal(1) - pe_weight) if total_w else Decimal(0)
+        if not total_w and pe is not None:
+            pe_weight = Decimal(1)
+        items = []
+        extra = {}
+        for g in list(GOODS) + extra_goods:
+            s = good_scores.get(g)
+            extra[good_label(g)] = "" if s is None else str(q(s))
+            if g not in used:
+                continue
+            share = rule_share * used[g] / total_w
+            items.append(ctx.item(f"good.{g}", tr("{g} {s} 分 × {w}%", "{g} {s} × {w}%", g=good_label(g), s=q(s),
+                                                  w=fmt_points(share * 100)),
+                                  s * share, {"score": float(q(s)), "rules": len(per_rule[g])}))
+        if pe is not None:
+            items.append(ctx.item("public_evaluation", tr("社会公开评价 {s} 分 × {w}%", "public evaluation {s} × {w}%",
+                                                          s=q(pe), w=fmt_points(pe_weight * 100)),
+                                  pe * pe_weight, float(pe)))
+            extra[tr("社会公开评价", "public evaluation")] = str(q(pe))
+        else:
+            extra[tr("社会公开评价", "public evaluation")] = ""
+        if not items:
+            yield ctx.result(ref.code, [], community=ref, name=ref.name, klass=tr("无数据", "no data"),
+                             extra=extra, points=0)
+            continue
+        total = sum((i["points"] for i in items), Decimal(0))
+        yield ctx.result(ref.code, items, community=ref, name=ref.name, klass=class_label(community_class(total, p)),
+                         extra=extra)
+
+
+# ---------------------------------------------------------------- worker appraisal (第8条)
+
+def score_worker_appraisal(ctx):
+    """绩效考核 of each community worker in post: training (第7条), certificate,
+    secretary's filing and dual report (第8条), visits kept as staff, demands
+    answered late as staff (第11条)."""
+    from core.models import DutyReport, Training, Visit
+    from core.rules import workers_in_post
+
+    workers = workers_in_post(ctx.community_ids, ctx.as_of)
+    if not workers:
+        return
+    wids = [w.id for w in workers]
+    tr_rows = (Training.select(Training.worker, Training.level, fn.COUNT(Training.id), fn.SUM(Training.days))
+               .where(Training.worker.in_(wids), Training.start_date >= ctx.year_start,
+                      Training.start_date <= ctx.as_of)
+               .group_by(Training.worker, Training.level).tuples())
+    trainings: dict = {}
+    for wid, level, n, days in tr_rows:
+        trainings.setdefault(wid, {})[level] = (n, D(days or 0))
+    reports: dict = {}
+    for wid, n in (DutyReport.select(DutyReport.worker, fn.COUNT(fn.DISTINCT(DutyReport.audience)))
+                   .where(DutyReport.worker.in_(wids), DutyReport.year == ctx.year,
+                          DutyReport.date <= ctx.as_of)
+                   .group_by(DutyReport.worker).tuples()):
+        reports[wid] = n
+    visits: dict = {}
+    late: dict = {}
+    vrows = (Visit.select(Visit.staff, Visit.kind, Visit.date, Visit.demand, Visit.answered_date, Visit.closed_date,
+                          Visit.refused_reason)
+             .where(Visit.staff.in_(wids), Visit.date >= ctx.year_start, Visit.date <= ctx.as_of).tuples())
+    vrows = list(vrows)
+    for wid, kind, date, demand, answered, closed, refused in vrows:
+        if kind in ("reception", "home_visit"):
+            visits[wid] = visits.get(wid, 0) + 1
+    for w in workers:
+        ref = ctx.community(w.community_id)
+        p = ctx.params(ref.town)
+        items = [ctx.item("base", tr("基础分", "base points"), p["base"])]
+        t = trainings.get(w.id, {})
+        n_all = sum(v[0] for v in t.values())
+        days = sum((v[1] for v in t.values()), Decimal(0))
+        if days:
+            pts = _capped(days * D(p["per_training_day"]), p.get("max_training_points"))
+            items.append(ctx.item("training_days", tr("培训 {d} 天", "{d} training days", d=format(days.normalize(), "f")),
+                                  pts, float(days)))
+        rule_id = "train.leader" if w.is_leader else "train.staff"
+        rp = ctx.rule_params(rule_id, ref.town)
+        if w.is_leader:
+            met = t.get("city", (0, 0))[0] >= int(rp.get("min_city_trainings", 1)) and days >= D(rp.get("min_days", 7))
+        else:
+            met = n_all >= int(rp.get("min_trainings", 1)) and days >= D(rp.get("min_days", 5))
+        if met:
+            items.append(ctx.item("training_met", tr("培训达到第7条要求", "training requirement of clause 7 met"),
+                                  p["training_requirement_met"]))
+        if w.certificate and w.certificate != "none" and (w.certificate_date is None or w.certificate_date <= ctx.as_of):
+            items.append(ctx.item("certificate", tr("持有社会工作者职业水平证书", "holds a social-worker certificate"),
+                                  p["certificate"]))
+        if w.is_secretary:
+            if w.filing_date and w.filing_date <= ctx.as_of:
+                items.append(ctx.item("secretary_filed", tr("书记已备案", "secretary filed"), p["secretary_filed"]))
+            n = reports.get(w.id, 0)
+            if n:
+                items.append(ctx.item("dual_report", tr("述职 {n} 次（双述职）", "{n} reports given (dual report)", n=n),
+                                      D(p["per_duty_report"]) * n, n))
+        n = visits.get(w.id, 0)
+        if n:
+            per = D(p["visits_per_point"])
+            pts = _capped(Decimal(n) / per if per else Decimal(0), p.get("max_visit_points"))
+            items.append(ctx.item("visits", tr("接待走访 {n} 次", "{n} receptions and visits", n=n), pts, n))
+        max_days = int(ctx.rule_params("service.demand_response", ref.town).get("max_days", 15))
+        n_late = 0
+        for wid, kind, date, demand, answered, closed, refused in vrows:
+            if wid != w.id or not demand or refused:
+                continue
+            done = min([d for d in (answered, closed) if d is not None], default=None)
+            if (done is not None and (done - date).days > max_days) or \
+                    (done is None and (ctx.as_of - date).days > max_days):
+                n_late += 1
+        if n_late:
+            items.append(ctx.item("demands_late", tr("诉求超过 {d} 天未答复 {n} 件", "{n} demands not answered within {d} days",
+                                                     d=max_days, n=n_late),
+                                  D(p["per_demand_late"]) * n_late, n_late))
+        yield ctx.result(w.id_number, items, community=ref, name=w.name)
+
+
+# ---------------------------------------------------------------- in-service performance (第17条)
+
+def grade(points, p) -> str:
+    points = D(points)
+    if points >= D(p["good_min"]):
+        return "good"
+    if points >= D(p["fair_min"]):
+        return "fair"
+    return "poor"
+
+
+def score_in_service(ctx):
+    """在职党员 at their residence community (第17条): community activities attended,
+    volunteer hours, commitments kept, pairings (结对帮扶), responsibility zones and
+    posts (党员责任区、设岗定责); grade 好 / 一般 / 差 by thresholds."""
+    from core.models import DutyPost, Member, Pairing, ResponsibilityZone
+
+    members = [m for m in scoped_members(ctx, ("in_service",))]
+    if not members:
+        return
+    ids = [m["id"] for m in members]
+    att = attendance_counts(ctx, ids, ("present",), org_community=True)
+    hours = volunteer_hours(ctx, ids)
+    kept = commitments_kept(ctx, ids)
+    pairings = dict(Pairing.select(Pairing.member, fn.COUNT(Pairing.id))
+                    .where(Pairing.member.in_(ids), Pairing.since <= ctx.as_of,
+                           (Pairing.until.is_null()) | (Pairing.until >= ctx.year_start))
+                    .group_by(Pairing.member).tuples())
+    posts: dict = {}
+    for mid, n in (ResponsibilityZone.select(ResponsibilityZone.member, fn.COUNT(ResponsibilityZone.id))
+                   .where(ResponsibilityZone.member.in_(ids)).group_by(ResponsibilityZone.member).tuples()):
+        posts[mid] = posts.get(mid, 0) + n
+    for mid, n in (DutyPost.select(DutyPost.member, fn.COUNT(DutyPost.id))
+                   .where(DutyPost.member.in_(ids), (DutyPost.since.is_null()) | (DutyPost.since <= ctx.as_of))
+                   .group_by(DutyPost.member).tuples()):
+        posts[mid] = posts.get(mid, 0) + n
+    for m in members:
+        ref = ctx.community(m["community_id"])
+        p = ctx.params(ref.town)
+        items = [ctx.item("base", tr("基础分", "base points"), p["base"])]
+        n = att.get((m["id"], "present"), 0)
+        if n:
+            items.append(ctx.item("activities", tr("参加社区活动 {n} 次", "{n} community activities attended", n=n),
+                                  D(p["per_activity"]) * n, n))
+        h = hours.get(m["id"], Decimal(0))
+        if h:
+            per = D(p["volunteer_hours_per_point"])
+            pts = _capped(h / per if per else Decimal(0), p.get("max_volunteer_points"))
+            items.append(ctx.item("volunteer_hours", tr("志愿服务 {h} 小时", "{h} volunteer hours",
+                                                        h=format(h.normalize(), "f")), pts, float(h)))
+        n = kept.get(m["id"], 0)
+        if n:
+            items.append(ctx.item("commitments_kept", tr("践行承诺 {n} 项", "{n} commitments kept", n=n),
+                                  D(p["per_commitment_kept"]) * n, n))
+        n = pairings.get(m["id"], 0)
+        if n:
+            items.append(ctx.item("pairings", tr("结对帮扶 {n} 户", "{n} households paired", n=n), D(p["per_pairing"]) * n, n))
+        n = posts.get(m["id"], 0)
+        if n:
+            items.append(ctx.item("posts", tr("认领责任区或岗位 {n} 个", "{n} zones or posts held", n=n),
+                                  D(p["per_post"]) * n, n))
+        total = sum((i["points"] for i in items), Decimal(0))
+        zh, en = GRADE_LABELS[grade(total, p)]
+        yield ctx.result(m["id_number"], items, community=ref, name=m["name"], org=m["org"], klass=tr(zh, en))
+
+
+SCORERS = [
+    Scorer("member-points", "党员积分", "member points", score_member_points, subjects="member"),
+    Scorer("community-score", "先锋社区评分", "community score (pioneer community)", score_community,
+           subjects="community"),
+    Scorer("worker-appraisal", "社区工作者绩效考核", "community worker appraisal", score_worker_appraisal,
+           subjects="worker"),
+    Scorer("in-service-performance", "在职党员社区表现", "in-service members' community performance",
+           score_in_service, subjects="member"),
+]
+
+
+@hookimpl
+def dangjian_register_scorers(register):
+    for s in SCORERS:
+        register(s)

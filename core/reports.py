@@ -1,0 +1,216 @@
+"""Reports (报表): ``dangjian report NAME`` over a scope, in every output format.
+
+A report is a :class:`core.Report` registered through
+``dangjian_register_reports``; its ``run(ctx)`` returns a table —
+``(headers, rows)`` or a :class:`ReportTable` — or, for an HTML-only report
+(``formats=("html",)``), a whole page as a string.
+
+``ctx`` (:class:`ReportContext`) carries ``year``, ``as_of``, ``town``,
+``community`` (the filters as given), ``communities`` (the
+``CommunityRef`` list in scope: filters and the user's scope), ``principal``,
+``lang``, ``show_id()`` / ``show_phone()`` (masked unless the user may see
+full personal data), ``findings()`` (rule findings for the scope, computed
+once), ``score(name)`` (a scorer's results for the scope) and
+``rule_params(rule_id, town)``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from dataclasses import dataclass, field
+
+from core.errors import UserError
+from core.i18n import get_lang, tr
+
+
+@dataclass
+class ReportTable:
+    """A report's table: headers and rows; optional title, JSON records and a status column (HTML colours)."""
+    headers: list
+    rows: list
+    title: str | None = None
+    records: list | None = None
+    status_col: int | None = None
+    notes: list = field(default_factory=list)
+
+
+@dataclass
+class ReportContext:
+    report: object
+    year: int
+    as_of: dt.date
+    town: str | None
+    community: str | None
+    communities: list
+    principal: object = None
+    lang: str = "zh"
+    everything: bool = False
+    _cache: dict = field(default_factory=dict)
+
+    @property
+    def community_ids(self) -> list[int]:
+        return [c.id for c in self.communities]
+
+    @property
+    def towns(self) -> list[str]:
+        return sorted({c.town for c in self.communities})
+
+    def community_ref(self, community_id: int):
+        if "_by_id" not in self._cache:
+            self._cache["_by_id"] = {c.id: c for c in self.communities}
+        return self._cache["_by_id"].get(community_id)
+
+    @property
+    def full_personal_data(self) -> bool:
+        return bool(self.principal is not None and getattr(self.principal, "full_personal_data", False))
+
+    def show_id(self, id_number: str | None) -> str:
+        from core import ids
+
+        return (id_number or "") if self.full_personal_data else ids.mask(id_number)
+
+    def show_phone(self, phone: str | None) -> str:
+        from core import ids
+
+        return (phone or "") if self.full_personal_data else ids.mask_phone(phone)
+
+    @property
+    def year_start(self) -> dt.date:
+        return dt.date(self.year, 1, 1)
+
+    def months_ended(self):
+        from core.rules import months_ended
+
+        return months_ended(self.year, self.as_of)
+
+    def rule_params(self, rule_id: str, town: str | None = None) -> dict:
+        from core.scoring import rule_params
+
+        key = ("r", rule_id, town)
+        if key not in self._cache:
+            self._cache[key] = rule_params(rule_id, town)
+        return self._cache[key]
+
+    def findings(self) -> list:
+        """Rule findings for the communities in scope (one rule-engine run, not stored)."""
+        if "findings" not in self._cache:
+            from core.scoring import check_findings
+
+            self._cache["findings"] = check_findings(self.year, self.as_of, self.communities, self.principal) \
+                if self.communities else []
+        return self._cache["findings"]
+
+    def score(self, name: str):
+        """A :class:`core.scoring.ScoreRun` of scorer ``name`` over the scope."""
+        key = ("score", name)
+        if key not in self._cache:
+            from core.scoring import run_scorer_full
+
+            findings = self.findings() if name == "community-score" else None
+            self._cache[key] = run_scorer_full(name, self.year, self.as_of, self.town, self.community,
+                                               self.principal, findings=findings)
+        return self._cache[key]
+
+    def table(self, headers, rows, title=None, records=None, status_col=None) -> ReportTable:
+        return ReportTable(list(headers), list(rows), title, records, status_col)
+
+
+def get_report(name: str):
+    from core import plugins
+
+    reg = plugins.get().registry
+    report = reg.reports.get(name)
+    if report is None:
+        raise UserError(tr("没有名为 {n} 的报表；可选：{a}", "no report named {n}; choose from: {a}",
+                           n=name, a=", ".join(sorted(reg.reports)) or "-"))
+    return report
+
+
+def make_context(report, year=None, as_of=None, town=None, community=None, principal=None) -> ReportContext:
+    from core import access
+    from core.rules import resolve_dates, scope_communities
+
+    if isinstance(as_of, str):
+        from core.scoring import parse_date
+
+        as_of = parse_date(as_of, "--as-of")
+    if principal is None:
+        principal = access.current()
+    year, as_of = resolve_dates(year, as_of)
+    refs = scope_communities(town, community, principal)
+    everything = principal.scope_community_ids() is None and not town and not community
+    return ReportContext(report, year, as_of, town, community, refs, principal, get_lang(), everything)
+
+
+def run_report(name: str, year=None, as_of=None, town=None, community=None, principal=None):
+    """Run report ``name``: a :class:`ReportTable` or, for an HTML-only report, the page (str)."""
+    report = get_report(name)
+    ctx = make_context(report, year, as_of, town, community, principal)
+    return normalise(report, report.run(ctx), ctx)
+
+
+def normalise(report, result, ctx):
+    if isinstance(result, str):
+        return result
+    if isinstance(result, ReportTable):
+        table = result
+    elif isinstance(result, (tuple, list)) and len(result) in (2, 3):
+        table = ReportTable(list(result[0]), list(result[1]))
+        if len(result) == 3 and isinstance(result[2], dict):
+            for k, v in result[2].items():
+                setattr(table, k, v)
+    else:
+        raise UserError(tr("报表 {n}（插件 {p}）返回的不是表格", "report {n} (plugin {p}) did not return a table",
+                           n=report.name, p=report.plugin))
+    if table.title is None:
+        table.title = f"{report.title(get_lang())} {ctx.year}"
+    return table
+
+
+def html_only(report) -> bool:
+    return tuple(report.formats) == ("html",)
+
+
+def list_reports():
+    from core import plugins
+
+    reg = plugins.get().registry
+    rows = []
+    for name in sorted(reg.reports):
+        r = reg.reports[name]
+        fmts = tr("仅 HTML（打印）", "HTML only (printable)") if html_only(r) else ", ".join(r.formats)
+        rows.append([name, r.title(get_lang()), r.plugin or "", fmts])
+    return [tr("报表", "report"), tr("名称", "title"), tr("插件", "plugin"), tr("格式", "formats")], rows
+
+
+def cmd_report(args) -> int:
+    """``dangjian report NAME [--year Y] [--as-of D] [--town T] [--community C] [--format F] [--output FILE]``."""
+    from core.output import render, write_text
+
+    if args.list or not args.name:
+        headers, rows = list_reports()
+        fmt = args.format if (args.format != "xlsx" or args.output) else "table"
+        render(headers, rows, fmt, title=tr("报表", "reports"), output=args.output)
+        if not args.list:
+            print(tr("请给出报表名称（见上表）", "name a report (see the list above)"), file=sys.stderr)
+            return 2
+        return 0
+    report = get_report(args.name)
+    if html_only(report) and args.format not in ("table", "html"):
+        raise UserError(tr("报表 {n} 只有可打印的 HTML 格式（--format html）",
+                           "report {n} is printable HTML only (--format html)", n=report.name))
+    if not html_only(report) and args.format not in report.formats:
+        raise UserError(tr("报表 {n} 不支持格式 {f}；可选：{a}", "report {n} has no format {f}; choose from: {a}",
+                           n=report.name, f=args.format, a=", ".join(report.formats)))
+    result = run_report(args.name, year=args.year, as_of=args.as_of, town=args.town, community=args.community)
+    if isinstance(result, str):
+        write_text(result, args.output)
+        if args.output:
+            print(tr("已写入 {f}", "written to {f}", f=args.output), file=sys.stderr)
+        return 0
+    render(result.headers, result.rows, args.format, title=result.title or report.name, output=args.output,
+           records=result.records, status_col=result.status_col)
+    for note in result.notes:
+        print(f"dangjian: {note}", file=sys.stderr)
+    print(tr("{n} 行", "{n} rows", n=len(result.rows)), file=sys.stderr)
+    return 0

@@ -1,0 +1,617 @@
+"""Scoring systems (评分): runs a registered :class:`core.Scorer` over a scope.
+
+SPEC §4: member points (党员积分, clause 13), community score (先锋社区 and the
+five goods of clause 2, classes of clause 22), worker appraisal (clause 8) and
+in-service members' community performance (clause 17).  Each is a plugin; a
+town plugin replaces one for its town only (``Scorer(..., towns=["巴城镇"])``)
+or adds one.
+
+A scorer's ``score(ctx)`` yields ``(subject, points, items)``:
+
+- ``subject`` — the raw key: the ID number for a member or worker, the code of
+  an organization or community (the engine masks ID numbers on output);
+- ``points`` — a number (``Decimal`` preferred);
+- ``items`` — a list of dicts ``{"code", "label", "count", "points"}``, one per
+  addition or deduction, base points included, so the items add up to the
+  points.  ``ctx.item(...)`` builds one.
+
+``ctx.result(subject, items, community=…, name=…, org=…, klass=…)`` yields a
+result whose points are the sum of its items and which carries the display
+fields; a plain 3-tuple is fine too (the engine then looks the subject up).
+
+Parameters: ``Scorer.params`` (defaults) ← ``config/default.toml``
+``[scoring."<name>"]`` ← a town plugin's ``dangjian_town_params(town)``
+``{"<name>": {...}}`` ← the city config ← ``[towns."<town>".scoring."<name>"]``;
+tables are merged key by key.  Ranks are shown only where ``[points]
+show_ranking`` (or ``[towns."<town>".points] show_ranking``) is true.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import sys
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from core.errors import UserError
+from core.i18n import get_lang, tr
+
+CENT = Decimal("0.01")
+
+
+def D(value) -> Decimal:
+    """A number as an exact Decimal (floats through their shortest repr)."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)
+
+
+def q(value) -> Decimal:
+    """Round half up to 0.01."""
+    return D(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def fmt_points(value) -> str:
+    """``60``, ``62.5``, ``-2`` — no trailing zeros."""
+    if value is None:
+        return ""
+    d = q(value).normalize()
+    if d == d.to_integral_value():
+        d = d.quantize(Decimal(1))
+    return format(d, "f")
+
+
+# ---------------------------------------------------------------- scope
+
+@dataclass
+class Scope:
+    """Communities in scope: ``refs`` (CommunityRef list) and whether that is every community."""
+    refs: list
+    everything: bool = False
+
+
+def resolve_scope(town: str | None = None, community: str | None = None, principal=None) -> Scope:
+    """Communities limited by ``--town``, ``--community`` and the user's scope
+    (:func:`core.rules.scope_communities`: an unknown name is a UserError, a
+    community outside the user's scope is refused)."""
+    from core.rules import scope_communities
+
+    refs = scope_communities(town, community, principal)
+    ids = principal.scope_community_ids() if principal is not None else None
+    return Scope(refs, everything=(ids is None and not town and not community))
+
+
+# ---------------------------------------------------------------- parameters
+
+def _deep_merge(base: dict, over: dict | None) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in (over or {}).items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def scoring_params(name: str, defaults: dict | None = None, town: str | None = None) -> dict:
+    """A scorer's parameters for ``town`` (layers in the module doc)."""
+    from core import config, plugins
+
+    cfg = config.get()
+    values = _deep_merge({}, defaults or {})
+    values = _deep_merge(values, cfg.defaults.get("scoring", {}).get(name, {}))
+    if town:
+        try:
+            values = _deep_merge(values, plugins.get().town_params(town).get(name))
+        except Exception:  # a broken plugin is reported by `dangjian plugins`
+            pass
+    for _path, raw in cfg.sources[1:]:
+        values = _deep_merge(values, raw.get("scoring", {}).get(name, {}))
+    if town:
+        for _path, raw in cfg.sources[1:]:
+            values = _deep_merge(values, raw.get("towns", {}).get(town, {}).get("scoring", {}).get(name, {}))
+    return values
+
+
+def rule_params(rule_id: str, town: str | None = None) -> dict:
+    """A rule's parameters in force for ``town`` (a scorer may reuse a rule's thresholds)."""
+    from core import config, plugins
+
+    reg = plugins.get().registry
+    rule = reg.rule_for(rule_id, town)
+    town_defaults = None
+    if town:
+        try:
+            town_defaults = plugins.get().town_params(town).get(rule_id)
+        except Exception:
+            town_defaults = None
+    return config.get().rule_params(rule_id, rule.params if rule else {}, town, town_defaults)[0]
+
+
+def show_ranking(town: str | None) -> bool:
+    """``[points] show_ranking``, or the town's ``[towns."<town>".points] show_ranking``."""
+    from core import config
+
+    cfg = config.get()
+    value = bool(cfg.section("points").get("show_ranking", False))
+    if town:
+        tsec = cfg.get("towns", {}).get(town, {}).get("points", {})
+        if "show_ranking" in tsec:
+            value = bool(tsec["show_ranking"])
+    return value
+
+
+# ---------------------------------------------------------------- results
+
+class ScoreResult(tuple):
+    """``(subject, points, items)`` with display fields: ``community`` (code),
+    ``town``, ``name``, ``org`` (organization name), ``klass`` (a class label such
+    as 先进), ``extra`` (dict of further columns), ``rank`` (set by the engine),
+    ``scorer`` (the Scorer that produced it)."""
+
+    def __new__(cls, subject, points, items, **meta):
+        self = super().__new__(cls, (str(subject), q(points), list(items or [])))
+        self.community = meta.get("community")
+        self.town = meta.get("town")
+        self.name = meta.get("name")
+        self.org = meta.get("org")
+        self.klass = meta.get("klass")
+        self.extra = dict(meta.get("extra") or {})
+        self.rank = None
+        self.scorer = meta.get("scorer")
+        return self
+
+    subject = property(lambda self: self[0])
+    points = property(lambda self: self[1])
+    items = property(lambda self: self[2])
+
+    def items_total(self) -> Decimal:
+        return sum((q(i.get("points", 0)) for i in self.items), Decimal(0))
+
+
+# ---------------------------------------------------------------- context
+
+@dataclass
+class ScoreContext:
+    """What a scorer's ``score(ctx)`` gets.
+
+    ``year``, ``as_of``, ``communities`` (``CommunityRef(id, code, name, town,
+    town_id)`` — already limited to the user's scope, the ``--town`` /
+    ``--community`` filters and, for a town-only scorer, its towns),
+    ``params(town)``, ``principal``, ``show_id()``, ``item()``, ``result()``,
+    ``findings()`` (rule findings for the communities, for roll-ups) and
+    ``public_evaluation(code)``.
+    """
+    scorer: object
+    year: int
+    as_of: dt.date
+    communities: list
+    principal: object = None
+    lang: str = "zh"
+    everything: bool = False
+    _findings: list | None = None
+    _cache: dict = field(default_factory=dict)
+
+    # -- scope
+    @property
+    def community_ids(self) -> list[int]:
+        return [c.id for c in self.communities]
+
+    @property
+    def towns(self) -> list[str]:
+        return sorted({c.town for c in self.communities})
+
+    def community(self, community_id: int):
+        if "_by_id" not in self._cache:
+            self._cache["_by_id"] = {c.id: c for c in self.communities}
+        return self._cache["_by_id"].get(community_id)
+
+    def community_by_code(self, code: str):
+        if "_by_code" not in self._cache:
+            self._cache["_by_code"] = {c.code: c for c in self.communities}
+        return self._cache["_by_code"].get(code)
+
+    def in_scope(self, field_):
+        """A peewee condition limiting ``field_`` (a community id column) to the scope."""
+        return field_.in_(self.community_ids)
+
+    # -- dates
+    @property
+    def year_start(self) -> dt.date:
+        return dt.date(self.year, 1, 1)
+
+    @property
+    def year_end(self) -> dt.date:
+        return dt.date(self.year, 12, 31)
+
+    @property
+    def year_over(self) -> bool:
+        return self.as_of >= self.year_end
+
+    def months_ended(self):
+        from core.rules import months_ended
+
+        return months_ended(self.year, self.as_of)
+
+    def quarters_ended(self):
+        from core.rules import quarters_ended
+
+        return quarters_ended(self.year, self.as_of)
+
+    # -- parameters
+    def params(self, town: str | None = None) -> dict:
+        """The scorer's parameters for ``town`` (the city's when None)."""
+        key = ("p", town)
+        if key not in self._cache:
+            self._cache[key] = scoring_params(self.scorer.name, getattr(self.scorer, "params", None), town)
+        return self._cache[key]
+
+    def rule_params(self, rule_id: str, town: str | None = None) -> dict:
+        key = ("r", rule_id, town)
+        if key not in self._cache:
+            self._cache[key] = rule_params(rule_id, town)
+        return self._cache[key]
+
+    # -- personal data
+    def show_id(self, id_number: str | None) -> str:
+        from core import ids
+
+        if self.principal is not None and getattr(self.principal, "full_personal_data", False):
+            return id_number or ""
+        return ids.mask(id_number)
+
+    # -- items and results
+    @staticmethod
+    def item(code: str, label: str, points, count=None) -> dict:
+        """One addition or deduction: ``label`` says why (in the interface language)."""
+        out = {"code": code, "label": label, "points": q(points)}
+        if count is not None:
+            out["count"] = count
+        return out
+
+    def result(self, subject, items, community=None, name=None, org=None, klass=None, extra=None,
+               points=None) -> ScoreResult:
+        """A result whose points are the sum of ``items`` (unless ``points`` is given).
+        ``community`` is a CommunityRef, an id or a code."""
+        ref = community
+        if isinstance(community, int):
+            ref = self.community(community)
+        elif isinstance(community, str):
+            ref = self.community_by_code(community)
+        total = points if points is not None else sum((q(i["points"]) for i in items), Decimal(0))
+        return ScoreResult(subject, total, items, community=getattr(ref, "code", community),
+                           town=getattr(ref, "town", None), name=name, org=org, klass=klass, extra=extra,
+                           scorer=self.scorer)
+
+    # -- inputs for roll-ups
+    def findings(self) -> list:
+        """Rule findings (``core.api.Finding``) for the communities in scope, this year and as-of."""
+        if self._findings is None:
+            self._findings = check_findings(self.year, self.as_of, self.communities, self.principal)
+        codes = {c.code for c in self.communities}
+        return [f for f in self._findings if f.community in codes]
+
+    def public_evaluation(self, code: str, town: str | None = None):
+        """社会公开评价 (clause 16) of a community for the year, 0–100, or None.
+
+        Read from config: ``[scoring."community-score".public_evaluation."<year>"]``
+        ``"<community code>" = score`` (a city's or town's config file).
+        """
+        params = self.params(town)
+        table = (params.get("public_evaluation") or {}).get(str(self.year)) or {}
+        value = table.get(code)
+        if value is None:
+            return None
+        value = D(value)
+        if not Decimal(0) <= value <= Decimal(100):
+            raise UserError(tr("社会公开评价 {c} = {v}：应在 0 至 100 之间",
+                               "public evaluation {c} = {v}: must be between 0 and 100", c=code, v=value))
+        return value
+
+
+def check_findings(year, as_of, communities, principal=None) -> list:
+    """Findings of every rule for ``communities`` (runs the rule engine, not stored).
+
+    The caller keeps the result (``ScoreContext`` does, per run).
+    """
+    from core import rules
+
+    run_check = getattr(rules, "run_check", None)
+    if run_check is None:
+        raise UserError(tr("规则引擎不可用", "the rule engine is not available"))
+    towns = {c.town for c in communities}
+    out = []
+    if len(communities) == 1:
+        out = list(run_check(year=year, as_of=as_of, community=communities[0].code, principal=principal,
+                             store=False).findings)
+    elif len(towns) == 1:
+        out = list(run_check(year=year, as_of=as_of, town=next(iter(towns)), principal=principal,
+                             store=False).findings)
+    else:
+        out = list(run_check(year=year, as_of=as_of, principal=principal, store=False).findings)
+    codes = {c.code for c in communities}
+    return [f for f in out if f.community in codes]
+
+
+# ---------------------------------------------------------------- engine
+
+def _lookup_meta(kind: str, subjects: set[str]) -> dict:
+    """Display fields for plain-tuple results: subject → {community, town, name, org}."""
+    from core.models import Community, Member, Organization, Town, Worker
+
+    out: dict = {}
+    if not subjects:
+        return out
+    subj = list(subjects)
+    if kind == "member":
+        rows = (Member.select(Member.id_number, Member.name, Organization.name.alias("org"),
+                              Community.code.alias("code"), Town.name.alias("town"))
+                .join(Organization, join_type="LEFT OUTER", on=(Member.organization == Organization.id))
+                .switch(Member)
+                .join(Community, join_type="LEFT OUTER", on=(Member.community == Community.id))
+                .join(Town, join_type="LEFT OUTER", on=(Community.town == Town.id))
+                .where(Member.id_number.in_(subj)).dicts())
+        for r in rows:
+            out[r["id_number"]] = {"name": r["name"], "org": r["org"], "community": r["code"], "town": r["town"]}
+    elif kind == "worker":
+        rows = (Worker.select(Worker.id_number, Worker.name, Community.code.alias("code"), Town.name.alias("town"))
+                .join(Community).join(Town).where(Worker.id_number.in_(subj)).dicts())
+        for r in rows:
+            out[r["id_number"]] = {"name": r["name"], "community": r["code"], "town": r["town"]}
+    elif kind == "organization":
+        rows = (Organization.select(Organization.code, Organization.name, Community.code.alias("ccode"),
+                                    Town.name.alias("town"))
+                .join(Community, join_type="LEFT OUTER").join(Town, join_type="LEFT OUTER")
+                .where(Organization.code.in_(subj)).dicts())
+        for r in rows:
+            out[r["code"]] = {"name": r["name"], "community": r["ccode"], "town": r["town"]}
+    elif kind == "community":
+        rows = (Community.select(Community.code, Community.name, Town.name.alias("town")).join(Town)
+                .where(Community.code.in_(subj)).dicts())
+        for r in rows:
+            out[r["code"]] = {"name": r["name"], "community": r["code"], "town": r["town"]}
+    return out
+
+
+@dataclass
+class ScoreRun:
+    """The outcome of :func:`run_scorer_full`: results, and the errors of scorers that raised."""
+    name: str
+    year: int
+    as_of: dt.date
+    results: list
+    errors: list
+    ranked: bool
+    scorers: list
+
+
+def run_scorer_full(name: str, year: int | None = None, as_of: dt.date | None = None, town: str | None = None,
+                    community: str | None = None, principal=None, findings: list | None = None) -> ScoreRun:
+    from core import access, plugins
+    from core.rules import resolve_dates
+
+    reg = plugins.get().registry
+    if name not in reg.scorer_names():
+        raise UserError(tr("没有名为 {n} 的评分；可选：{a}", "no scorer named {n}; choose from: {a}",
+                           n=name, a=", ".join(reg.scorer_names()) or "-"))
+    if principal is None:
+        principal = access.current()
+    year, as_of = resolve_dates(year, as_of)
+    scope = resolve_scope(town, community, principal)
+    # group communities by the scorer in force in their town
+    groups: list[tuple[object, list]] = []
+    for ref in scope.refs:
+        scorer = reg.scorer_for(name, ref.town)
+        if scorer is None:
+            continue
+        for s, refs in groups:
+            if s is scorer:
+                refs.append(ref)
+                break
+        else:
+            groups.append((scorer, [ref]))
+    results: list[ScoreResult] = []
+    errors: list[str] = []
+    lang = get_lang()
+    for scorer, refs in groups:
+        ctx = ScoreContext(scorer, year, as_of, refs, principal, lang,
+                           everything=(scope.everything and len(groups) == 1), _findings=findings)
+        try:
+            produced = list(scorer.score(ctx) or [])
+        except UserError:
+            raise
+        except Exception as exc:
+            plugins.get().hook_error(scorer.plugin or "?", f"score {name}", exc)
+            errors.append(tr("评分 {n}（插件 {p}）出错：{e}", "scorer {n} (plugin {p}) raised: {e}",
+                             n=name, p=scorer.plugin, e=repr(exc)))
+            continue
+        plain = [r for r in produced if not isinstance(r, ScoreResult)]
+        meta = _lookup_meta(scorer.subjects, {str(r[0]) for r in plain}) if plain else {}
+        codes = {c.code for c in refs}
+        for r in produced:
+            if not isinstance(r, ScoreResult):
+                subject, points, items = r[0], r[1], (r[2] if len(r) > 2 else [])
+                m = meta.get(str(subject), {})
+                r = ScoreResult(subject, points, items, scorer=scorer, **m)
+                if r.community is not None and r.community not in codes:
+                    continue  # a town-only scorer stays inside its towns
+            r.scorer = r.scorer or scorer
+            if r.town is None and r.community:
+                ref = next((c for c in refs if c.code == r.community), None)
+                r.town = ref.town if ref else None
+            results.append(r)
+    ranked = _rank(results, scorer_kind=(groups[0][0].subjects if groups else "member"))
+    results.sort(key=lambda r: (r.town or "", r.community or "", r.org or "", -r.points, r.subject))
+    return ScoreRun(name, year, as_of, results, errors, ranked, [s for s, _ in groups])
+
+
+def run_scorer(name: str, year: int | None = None, as_of: dt.date | None = None, town: str | None = None,
+               community: str | None = None, principal=None, findings: list | None = None) -> list:
+    """Run scorer ``name`` over the scope: a list of :class:`ScoreResult`,
+    each a ``(subject, points, items)`` tuple.  A town-only replacement scores
+    its towns' subjects, the general scorer the rest.  A scorer that raises is
+    reported as a :class:`UserError`."""
+    run = run_scorer_full(name, year, as_of, town, community, principal, findings)
+    if run.errors:
+        raise UserError("; ".join(run.errors))
+    return run.results
+
+
+def _rank(results: list, scorer_kind: str) -> bool:
+    """Set ``rank`` (1, 1, 3 …) within each community (within the town for community
+    subjects) where ranking is on for the town.  True when any rank was set."""
+    groups: dict = {}
+    for r in results:
+        if not show_ranking(r.town):
+            continue
+        key = (r.town,) if scorer_kind in ("community", "town") else (r.town, r.community)
+        groups.setdefault(key, []).append(r)
+    for rows in groups.values():
+        rows.sort(key=lambda r: -r.points)
+        prev, rank = None, 0
+        for i, r in enumerate(rows, start=1):
+            if r.points != prev:
+                rank, prev = i, r.points
+            r.rank = rank
+    return bool(groups)
+
+
+# ---------------------------------------------------------------- output
+
+def items_text(items: list) -> str:
+    parts = []
+    for i in items:
+        p = q(i.get("points", 0))
+        sign = "+" if p > 0 else ""
+        parts.append(f"{i.get('label', i.get('code'))} {sign}{fmt_points(p)}")
+    return "; ".join(parts)
+
+
+def table(run: ScoreRun, principal=None, with_items: bool = True):
+    """(headers, rows, records) for a score run."""
+    from core import ids
+
+    full = principal is not None and getattr(principal, "full_personal_data", False)
+    kind = run.scorers[0].subjects if run.scorers else "member"
+    has_org = any(r.org for r in run.results)
+    has_class = any(r.klass for r in run.results)
+    extra_keys: list[str] = []
+    for r in run.results:
+        for k in r.extra:
+            if k not in extra_keys:
+                extra_keys.append(k)
+    masked = kind in ("member", "worker")
+
+    def subj(s):
+        return s if (full or not masked) else ids.mask(s)
+
+    headers = []
+    if run.ranked:
+        headers.append(tr("名次", "rank"))
+    headers += [tr("区镇", "town"), tr("社区", "community")]
+    if has_org:
+        headers.append(tr("党组织", "organization"))
+    headers += [tr("对象", "subject"), tr("名称", "name"), tr("得分", "points")]
+    if has_class:
+        headers.append(tr("等次", "class"))
+    headers += extra_keys
+    if with_items:
+        headers.append(tr("明细", "items"))
+    rows, records = [], []
+    for r in run.results:
+        row = []
+        if run.ranked:
+            row.append(r.rank if r.rank is not None else "")
+        row += [r.town or "", r.community or ""]
+        if has_org:
+            row.append(r.org or "")
+        row += [subj(r.subject), r.name or "", fmt_points(r.points)]
+        if has_class:
+            row.append(r.klass or "")
+        row += [r.extra.get(k, "") for k in extra_keys]
+        if with_items:
+            row.append(items_text(r.items))
+        rows.append(row)
+        rec = {"scorer": run.name, "year": run.year, "town": r.town, "community": r.community,
+               "subject": subj(r.subject), "name": r.name, "points": r.points,
+               "items": [dict(i) for i in r.items], "plugin": getattr(r.scorer, "plugin", None)}
+        if has_org:
+            rec["organization"] = r.org
+        if has_class:
+            rec["class"] = r.klass
+        if r.extra:
+            rec["extra"] = r.extra
+        if run.ranked:
+            rec["rank"] = r.rank
+        records.append(rec)
+    return headers, rows, records
+
+
+def list_scorers():
+    """(headers, rows): every scorer, its plugin and the towns it serves."""
+    from core import plugins
+
+    reg = plugins.get().registry
+    rows = []
+    for name in reg.scorer_names():
+        general = reg.scorers.get(name)
+        if general is not None:
+            rows.append([name, general.title(get_lang()), general.plugin or "", tr("全市", "everywhere")])
+        seen = []
+        for town, s in sorted(reg.town_scorers.get(name, {}).items()):
+            for entry in seen:
+                if entry[0] is s:
+                    entry[1].append(town)
+                    break
+            else:
+                seen.append((s, [town]))
+        for s, towns in seen:
+            rows.append([name, s.title(get_lang()), s.plugin or "", "、".join(towns)])
+    return [tr("评分", "scorer"), tr("名称", "title"), tr("插件", "plugin"), tr("适用", "applies to")], rows
+
+
+def cmd_score(args) -> int:
+    """``dangjian score NAME [--year Y] [--as-of D] [--town T] [--community C] [--format F] [--output FILE]``."""
+    from core import access
+    from core.output import render
+
+    if args.list or not args.name:
+        headers, rows = list_scorers()
+        if not args.list:
+            print(tr("请给出评分名称：", "name a scorer:"), file=sys.stderr)
+        render(headers, rows, args.format if args.format != "xlsx" or args.output else "table",
+               title=tr("评分", "scorers"), output=args.output)
+        return 0 if args.list else 2
+    as_of = parse_date(args.as_of, "--as-of")
+    principal = access.current()
+    run = run_scorer_full(args.name, year=args.year, as_of=as_of, town=args.town, community=args.community,
+                          principal=principal)
+    headers, rows, records = table(run, principal)
+    from core import plugins
+
+    s = run.scorers[0] if run.scorers else plugins.get().registry.scorer_for(args.name, None)
+    title = f"{s.title(get_lang()) if s else args.name} {run.year}（{tr('截至', 'as of ')}{run.as_of}）"
+    render(headers, rows, args.format, title=title, output=args.output, records=records)
+    for e in run.errors:
+        print(f"dangjian: {e}", file=sys.stderr)
+    print(tr("{n} 个对象已评分", "{n} subjects scored", n=len(run.results)), file=sys.stderr)
+    return 2 if run.errors else 0
+
+
+def parse_date(text: str | None, what: str):
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UserError(tr("{w} 日期格式应为 YYYY-MM-DD：{t}", "{w}: a date YYYY-MM-DD is expected: {t}",
+                           w=what, t=text)) from None
+
+
+def dumps(obj) -> str:
+    from core.output import _jsonable
+
+    return json.dumps(obj, ensure_ascii=False, default=_jsonable)
