@@ -495,3 +495,90 @@ def dashboard(principal, town, community, year: int, scope) -> dict:
     except Exception as exc:  # funding needs the funding rule's params; show why if missing
         out["funding"] = {"error": str(exc)}
     return out
+
+
+# ====================================================================== organization tree
+
+def org_tree(principal, town, community, scope, year: int | None = None) -> dict:
+    """Organizations in scope with direct and subtree member counts and the
+    ``org.kind_size`` verdict (the rule itself, run unstored over the view).
+
+    Returns {"communities": [(id, code, name, town)], "orgs": [dict], "verdicts": {code: (status, message)},
+    "verdict_error": str|None}.
+    """
+    where, params = _scope_sql("c.id", scope)
+    communities = _rows(f"SELECT c.id, c.code, c.name, t.name FROM community c JOIN town t ON t.id = c.town_id "
+                        f"WHERE {where} ORDER BY t.name, c.code", params)
+    where_o, params_o = _scope_sql("o.community_id", scope)
+    orgs = _dicts(f"SELECT o.id, o.code, o.name, o.kind, o.parent_id, o.community_id, o.approval_no "
+                  f"FROM organization o WHERE {where_o} ORDER BY o.code", params_o)
+    counts = dict(_rows(f"SELECT m.organization_id, COUNT(*) FROM member m JOIN organization o "
+                        f"ON o.id = m.organization_id WHERE m.active = ? AND {where_o} "
+                        "GROUP BY m.organization_id", [True] + params_o))
+    by_id = {o["id"]: o for o in orgs}
+    for o in orgs:
+        o["members"] = int(counts.get(o["id"], 0))
+        o["children"] = []
+    for o in orgs:
+        p = by_id.get(o["parent_id"])
+        if p is not None:
+            p["children"].append(o["id"])
+
+    def subtotal(o):
+        if "subtree" not in o:
+            o["subtree"] = o["members"] + sum(subtotal(by_id[c]) for c in o["children"])
+        return o["subtree"]
+
+    for o in orgs:
+        subtotal(o)
+    verdicts: dict = {}
+    error = None
+    try:
+        from core.rules import run_check
+
+        result = run_check(year=year, town=town, community=community, rule_ids=["org.kind_size"],
+                           principal=principal, store=False)
+        for f in result.findings:
+            if f.rule == "org.kind_size":
+                verdicts[f.subject] = (f.status, f.message)
+    except Exception as exc:  # no such rule, or it raised: the tree still shows
+        error = str(exc)
+    return {"communities": communities, "orgs": orgs, "verdicts": verdicts, "verdict_error": error}
+
+
+# ====================================================================== generic scorer / report tables
+
+def scorer_table(name: str, principal, town, community, year: int) -> dict:
+    """Run scorer ``name`` over the view: {"title", "headers", "rows", "records", "errors", "kind"}."""
+    from core import plugins, scoring
+    from core.i18n import get_lang
+
+    run = scoring.run_scorer_full(name, year=year, town=town, community=community, principal=principal)
+    headers, rows, records = scoring.table(run, principal, with_items=True)
+    reg = plugins.get().registry
+    s = reg.scorer_for(name, town) or reg.scorers.get(name)
+    title = s.title(get_lang()) if s else name
+    kind = run.scorers[0].subjects if run.scorers else "member"
+    # unmasked subjects let the screen open the member's page
+    raw = [r.subject for r in run.results]
+    return {"title": title, "headers": headers, "rows": rows, "records": records, "errors": list(run.errors),
+            "kind": kind, "subjects": raw, "year": run.year, "as_of": run.as_of}
+
+
+def report_table(name: str, principal, town, community, year: int) -> dict:
+    """Run report ``name`` over the view: same shape as :func:`scorer_table` (``html`` for HTML-only)."""
+    from core import reports
+
+    result = reports.run_report(name, year=year, town=town, community=community, principal=principal)
+    if isinstance(result, str):
+        return {"title": name, "html": result, "headers": [], "rows": [], "records": None, "errors": [],
+                "kind": None, "subjects": None}
+    return {"title": result.title or name, "headers": list(result.headers), "rows": [list(r) for r in result.rows],
+            "records": result.records, "errors": [], "kind": None, "subjects": None,
+            "status_col": result.status_col, "notes": list(result.notes or [])}
+
+
+def member_id_by_number(id_number: str, scope) -> int | None:
+    """The member with this (full) ID number inside ``scope``, for drill-down."""
+    where, params = _scope_sql("community_id", scope)
+    return _scalar(f"SELECT id FROM member WHERE id_number = ? AND {where}", [id_number] + params)

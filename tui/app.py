@@ -422,7 +422,7 @@ class DangjianApp(App):
         tb("f8", "year(1)", "下一年|Next year", id="app.next_year", show=False),
         tb("ctrl+y", "ask_year", "年度|Year", id="app.year", show=False),
         tb("f9", "scope", "范围|Scope", id="app.scope", show=False),
-        tb("ctrl+p", "command_palette", "跳转|Jump", id="app.palette", priority=True),
+        tb("ctrl+p", "command_palette", "跳转|Jump", id="app.palette", priority=True, show=False),
         tb("escape", "back", "返回|Back", id="app.back", show=False),
         tb("ctrl+q", "quit", "退出|Quit", id="app.quit", priority=True, show=False),
     ]
