@@ -527,6 +527,56 @@ def parse_value(f: Field, v):
     raise ValueError(f"unknown field type {t}")  # pragma: no cover - a spec bug
 
 
+def parser_for(f: Field):
+    """A one-argument parser for field ``f`` (the importer calls it per cell)."""
+    t = f.type
+    if t == "text":
+        ml = f.max_length
+
+        def text(v):
+            if isinstance(v, str):
+                s = v.strip()
+                if not s:
+                    return None
+                if "\x00" in s or (ml and len(s) > ml):
+                    return parse_text(s, ml)
+                return s
+            return parse_text(v, ml)
+        return text
+    if t == "date":
+        nf = f.not_future
+
+        def date(v):
+            if isinstance(v, str) and len(v) == 10 and v[4] == "-" and v[7] == "-":
+                try:
+                    d = dt.date.fromisoformat(v)
+                except ValueError:
+                    return parse_date(v, not_future=nf)
+                if d.year >= 1900 and (not nf or d <= today()):
+                    return d
+            return parse_date(v, not_future=nf)
+        return date
+    if t == "choice":
+        ch = f.choice
+
+        def choice(v):
+            if isinstance(v, str):
+                code = ch._parse.get(v.strip())
+                if code is not None:
+                    return code
+            return parse_choice(ch, v)
+        return choice
+    if t == "bool":
+        def boolean(v):
+            if v == "是":
+                return True
+            if v == "否":
+                return False
+            return parse_bool(v)
+        return boolean
+    return lambda v: parse_value(f, v)
+
+
 def one_year_after(d: dt.date) -> dt.date:
     try:
         return d.replace(year=d.year + 1)
@@ -672,41 +722,88 @@ def call_plugins(kind: str, record: dict) -> list[str]:
     return plugins.get().validate_record(kind, record)
 
 
+class FieldMessage(tuple):
+    """``(field, message)``; ``str()`` gives "标签: message" for callers that want one line."""
+
+    def __new__(cls, kind: str, field: str, message: str):
+        obj = super().__new__(cls, (field, message))
+        obj.kind = kind
+        return obj
+
+    def __str__(self):
+        return f"{label_of(self.kind, self[0])}: {self[1]}" if self[0] else self[1]
+
+
+def _ref_by_id(target: str, pk):
+    """The natural key of a referenced row given by its id, or None."""
+    from core import models
+
+    model_name, attr = _REF_LOOKUP[target]
+    model = getattr(models, model_name)
+    row = model.select(getattr(model, attr)).where(model.id == pk).tuples().first()
+    return row[0] if row else None
+
+
 def clean_record(kind: str, data: dict, *, check_refs: bool = True,
                  call_hooks: bool = True) -> tuple[dict, list[tuple[str, str]]]:
-    """Parse and validate ``data`` (see module doc); returns (record, [(field, message)])."""
-    errs: list[tuple[str, str]] = []
+    """Parse and validate ``data`` (see module doc); returns (record, [(field, message)]).
+
+    Fields absent from ``data`` are neither parsed nor required, except that a
+    member's ``status`` is derived from ``full_date`` when only that is given
+    (a record read from the database).  A reference given as an int is a row id.
+    """
+    errs: list = []
     rec: dict = {}
+    if kind not in FIELDS:  # a record with no import kind: only the plugins have a say
+        msgs = call_plugins(kind, dict(data)) if call_hooks else []
+        return dict(data), [FieldMessage(kind, "", m) for m in msgs]
+    data = dict(data)
+    if kind == "members" and "status" not in data and "full_date" in data:
+        fd = data.get("full_date")
+        data["status"] = "full" if fd else "probationary"
     for f in fields(kind):
-        raw = data.get(f.name)
+        if f.name not in data:
+            continue
+        raw = data[f.name]
         if f.is_ref and raw is not None and hasattr(raw, "_meta"):
             raw = getattr(raw, "code", None) or getattr(raw, "id_number", None)
+        elif f.is_ref and isinstance(raw, int) and not isinstance(raw, bool):
+            target = f.type.split(":", 1)[1]
+            found = _ref_by_id(target, raw) if check_refs else str(raw)
+            if found is None:
+                errs.append(FieldMessage(kind, f.name, tr("引用的记录不存在（id {i}）", "no such record (id {i})", i=raw)))
+                continue
+            rec[f.name] = found
+            continue
         try:
             val = parse_value(f, raw)
         except FieldError as exc:
-            errs.append((f.name, str(exc)))
+            errs.append(FieldMessage(kind, f.name, str(exc)))
             continue
         if f.required and (val is None or val == []):
-            errs.append((f.name, tr("必填", "required")))
+            errs.append(FieldMessage(kind, f.name, tr("必填", "required")))
             continue
         rec[f.name] = val
     if errs:
         return rec, errs
-    errs.extend(cross_check(kind, rec))
+    errs.extend(FieldMessage(kind, n, m) for n, m in cross_check(kind, rec, set(data)))
     if check_refs and not errs:
         for f in fields(kind):
             v = rec.get(f.name)
-            if f.is_ref and v:
+            if f.is_ref and v and f.name in data and not isinstance(data[f.name], int):
                 target = f.type.split(":", 1)[1]
                 if not ref_exists(target, v):
-                    errs.append((f.name, unknown_ref_message(target, v)))
+                    errs.append(FieldMessage(kind, f.name, unknown_ref_message(target, v)))
     if call_hooks and not errs:
-        errs.extend(("", m) for m in call_plugins(kind, dict(rec)))
+        errs.extend(FieldMessage(kind, "", m) for m in call_plugins(kind, dict(rec)))
     return rec, errs
 
 
 def validate_record(kind: str, data: dict, *, check_refs: bool = True) -> list[tuple[str, str]]:
-    """[(field, message)] for a record a form is about to save; empty when fine."""
+    """[(field, message)] for a record a form is about to save; empty when fine.
+
+    Each item is a ``(field, message)`` tuple whose ``str()`` is "标签: message".
+    """
     return clean_record(kind, data, check_refs=check_refs)[1]
 
 

@@ -1,0 +1,453 @@
+"""Excel and CSV in and out (导入导出): templates, import with row-level errors, export.
+
+CLI handlers (``core.cli`` names them):
+
+- :func:`cmd_import` — ``dangjian import KIND FILE [--partial] [--rejects PATH] [--encoding ENC]``
+- :func:`cmd_export` — ``dangjian export KIND FILE [--town NAME] [--community CODE]``
+- :func:`cmd_template` — ``dangjian template KIND [FILE]``
+
+Library use: :func:`import_file` (returns an :class:`engine.Result`),
+:func:`export_rows` (headers and rows of a kind in scope), :func:`write_template`.
+The kinds, headers, value sets and natural keys are those of SPEC §5, held in
+:data:`core.validators.FIELDS`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from core import access, enums, ids, validators
+from core.dates import today
+from core.errors import UserError
+from core.i18n import tr
+from core.importing import files
+from core.importing.engine import REJECT_COLUMN, Result, run
+
+KINDS = validators.KINDS
+
+
+def _kind(kind: str) -> str:
+    validators.fields(kind)  # raises a UserError listing the kinds
+    return kind
+
+
+def _authorize(kind: str):
+    p = access.current()
+    p.require_write()
+    if kind in validators.ADMIN_KINDS:
+        p.require_admin(tr("导入{k}", "import {k}", k=kind))
+    return p
+
+
+# ---------------------------------------------------------------- import
+
+def import_file(kind: str, path, *, partial: bool = False, encoding: str | None = None,
+                progress: bool = True) -> tuple[Result, object]:
+    """Import ``path`` as ``kind``; returns (result, table).  Raises UserError for file-level problems."""
+    _kind(kind)
+    _authorize(kind)
+    table = files.Table(path, encoding, want_total=progress and sys.stderr.isatty())
+    if table.masked:
+        table.close()
+        raise UserError(tr("{f} 是身份号码已遮盖的导出文件，不能导入（会破坏数据）；请由有权查看完整身份号码的用户导出",
+                           "{f} is an export with masked ID numbers and cannot be imported (it would corrupt "
+                           "data); export it as a user allowed to see full ID numbers", f=path))
+    bar = files.Progress(tr("导入 {k}", "importing {k}", k=kind), table.total) if progress else None
+    try:
+        res = run(kind, table, partial, bar)
+    finally:
+        table.close()
+        if bar:
+            bar.done()
+    return res, table
+
+
+def error_lines(res: Result, fname: str) -> list[str]:
+    out = []
+    labels = getattr(res, "labels", {})
+    kind_fields = None
+    for it in sorted(res.rejected, key=lambda i: i.rowno):
+        for name, msg in it.errors:
+            if kind_fields is None:
+                kind_fields = {}
+            label = labels.get(name) or (validators.label_of(res.kind, name) if name else "")
+            if not label:
+                label = next(iter(labels.values()), "")
+            out.append(f"{fname} row {it.rowno}, {label}: {msg}")
+    return out
+
+
+def write_rejects(res: Result, table, path) -> None:
+    headers = [h for h in table.header if h != REJECT_COLUMN]
+    idx = [i for i, h in enumerate(table.header) if h != REJECT_COLUMN]
+    labels = getattr(res, "labels", {})
+    rows = []
+    for it in sorted(res.rejected, key=lambda i: i.rowno):
+        cells = list(it.cells)
+        vals = [validators.as_text(cells[i]) if i < len(cells) else "" for i in idx]
+        reason = "；".join(f"{labels.get(n) or validators.label_of(res.kind, n) if n else ''}"
+                          f"{': ' if n else ''}{m}" for n, m in it.errors)
+        rows.append(vals + [reason])
+    files.write_csv(path, headers + [REJECT_COLUMN], rows)
+
+
+def summary(kind: str, res: Result) -> str:
+    return tr("{k}：新增 {i}，更新 {u}，未变 {n}，拒绝 {r}", "{k}: inserted {i}, updated {u}, unchanged {n}, rejected {r}",
+              k=kind, i=res.inserted, u=res.updated, n=res.unchanged, r=len(res.rejected))
+
+
+def cmd_import(args) -> int:
+    kind = _kind(args.kind)
+    res, table = import_file(kind, args.file, partial=args.partial, encoding=args.encoding)
+    for line in error_lines(res, args.file):
+        print(line, file=sys.stderr)
+    if res.rejected and args.partial:
+        rej = args.rejects or f"{args.file}.rejects.csv"
+        write_rejects(res, table, rej)
+        print(tr("被拒绝的行已存入 {p}", "rejected rows saved to {p}", p=rej), file=sys.stderr)
+    if res.rejected and not args.partial:
+        print(tr("{k}：{r} 行有错误，未写入任何记录（可用 --partial 只写入正确的行）",
+                 "{k}: {r} row(s) with errors; nothing was written (--partial writes the good rows)",
+                 k=kind, r=len({it.rowno for it in res.rejected})), file=sys.stderr)
+        return 2
+    print(summary(kind, res), file=sys.stderr)
+    return 1 if res.rejected else 0
+
+
+# ---------------------------------------------------------------- export
+
+def _maps():
+    from core.models import Community, Meeting, Member, Organization, Town, Worker
+
+    return {
+        "community": dict(Community.select(Community.id, Community.code).tuples()),
+        "org": dict(Organization.select(Organization.id, Organization.code).tuples()),
+        "member": dict(Member.select(Member.id, Member.id_number).tuples()),
+        "worker": dict(Worker.select(Worker.id, Worker.id_number).tuples()),
+        "meeting": dict(Meeting.select(Meeting.id, Meeting.code).tuples()),
+        "town": dict(Town.select(Town.id, Town.name).tuples()),
+    }
+
+
+def _community_filter(town: str | None, community: str | None):
+    """Community ids allowed by the user's scope and the --town/--community filters (None: all)."""
+    from core.models import Community, Town
+
+    allowed = access.current().scope_community_ids()
+    if town or community:
+        q = Community.select(Community.id)
+        if town:
+            q = q.join(Town, on=(Community.town == Town.id)).where(Town.name == town)
+            if not Town.select().where(Town.name == town).exists():
+                raise UserError(tr("未知的区镇 {t}", "unknown town {t}", t=town))
+        if community:
+            if not Community.select().where(Community.code == community).exists():
+                raise UserError(tr("未知的社区编码 {c}", "unknown community code {c}", c=community))
+            q = q.where(Community.code == community)
+        ids_ = {c for (c,) in q.tuples()}
+        allowed = ids_ if allowed is None else (allowed & ids_)
+    return allowed
+
+
+def _records(kind: str, allowed):
+    """Yield (community id, {field: value}) per record of ``kind`` (references as natural keys)."""
+    from core import models as m
+
+    mp = _maps()
+    cm, om, mm, wm, mtm = mp["community"], mp["org"], mp["member"], mp["worker"], mp["meeting"]
+
+    def sel(model, *order):
+        q = model.select()
+        if order:
+            q = q.order_by(*order)
+        return q.dicts().iterator()
+
+    if kind == "communities":
+        streets = {s.id: s.name for s in m.Street.select()}
+        for r in sel(m.Community, m.Community.code):
+            yield r["id"], {"town": mp["town"].get(r["town"]), "street": streets.get(r["street"]),
+                            "code": r["code"], "name": r["name"]}
+    elif kind == "orgs":
+        for r in sel(m.Organization, m.Organization.code):
+            yield r["community"], {"code": r["code"], "name": r["name"], "kind": r["kind"],
+                                   "parent": om.get(r["parent"]), "community": cm.get(r["community"]),
+                                   "approval_no": r["approval_no"]}
+    elif kind == "members":
+        t = today()
+        for r in sel(m.Member, m.Member.id):
+            rec = dict(r)
+            rec["status"] = "full" if r["full_date"] and r["full_date"] <= t else "probationary"
+            rec["organization"] = om.get(r["organization"])
+            rec["community"] = cm.get(r["community"])
+            yield r["community"], rec
+    elif kind == "workers":
+        posts: dict = {}
+        for w, p, s in (m.WorkerPost.select(m.WorkerPost.worker, m.WorkerPost.post, m.WorkerPost.start_date)
+                        .where(m.WorkerPost.end_date.is_null()).tuples()):
+            posts.setdefault(w, {})[p] = s
+        for r in sel(m.Worker, m.Worker.id):
+            rec = dict(r)
+            cur = posts.get(r["id"], {})
+            rec["posts"] = sorted(cur, key=enums.POST.codes.index)
+            rec["post_date"] = max(cur.values()) if cur else None
+            rec["community"] = cm.get(r["community"])
+            yield r["community"], rec
+    elif kind in ("pay", "trainings", "reports_given"):
+        model = {"pay": m.WorkerPay, "trainings": m.Training, "reports_given": m.DutyReport}[kind]
+        wc = dict(m.Worker.select(m.Worker.id, m.Worker.community).tuples())
+        for r in sel(model, model.id):
+            rec = dict(r)
+            rec["worker"] = wm.get(r["worker"])
+            yield wc.get(r["worker"]), rec
+    elif kind in ("evaluations", "dues", "transfers"):
+        model = {"evaluations": m.Evaluation, "dues": m.DuesPayment, "transfers": m.Transfer}[kind]
+        mc = dict(m.Member.select(m.Member.id, m.Member.community).tuples())
+        for r in sel(model, model.id):
+            rec = dict(r)
+            rec["member"] = mm.get(r["member"])
+            yield mc.get(r["member"]), rec
+    elif kind == "meetings":
+        oc = dict(m.Organization.select(m.Organization.id, m.Organization.community).tuples())
+        for r in sel(m.Meeting, m.Meeting.id):
+            rec = dict(r)
+            rec["organization"] = om.get(r["organization"])
+            yield oc.get(r["organization"]), rec
+    elif kind == "attendance":
+        oc = dict(m.Organization.select(m.Organization.id, m.Organization.community).tuples())
+        mo = dict(m.Meeting.select(m.Meeting.id, m.Meeting.organization).tuples())
+        for r in sel(m.Attendance, m.Attendance.id):
+            rec = dict(r)
+            rec["meeting"] = mtm.get(r["meeting"])
+            rec["member"] = mm.get(r["member"])
+            yield oc.get(mo.get(r["meeting"])), rec
+    elif kind in ("visits", "publications", "funding", "expenditures"):
+        model = {"visits": m.Visit, "publications": m.Publication, "funding": m.FundingAllocation,
+                 "expenditures": m.Expenditure}[kind]
+        for r in sel(model, model.id):
+            rec = dict(r)
+            rec["community"] = cm.get(r["community"])
+            if kind == "visits":
+                rec["staff"] = wm.get(r["staff"])
+                rec["member"] = mm.get(r["member"])
+            yield r["community"], rec
+    elif kind == "wages":
+        for r in sel(m.UrbanWage, m.UrbanWage.year):
+            yield None, dict(r)
+
+
+def _cell(f: validators.Field, v, xlsx: bool, masked: bool):
+    if v is None or v == "" or v == []:
+        return None
+    t = f.type
+    if t in ("id",) or t.startswith("idref:"):
+        return ids.mask(v) if masked else v
+    if f.name == "phone" and masked:
+        return ids.mask_phone(v)
+    if t == "choice":
+        return f.choice.label(v, "zh")
+    if t == "bool":
+        return "是" if v else "否"
+    if t == "posts":
+        return validators.format_posts(v)
+    if t == "date":
+        if isinstance(v, str):
+            v = dt.date.fromisoformat(v[:10])
+        return v if xlsx else v.isoformat()
+    if t == "money":
+        d = Decimal(str(v)).quantize(Decimal("0.01"))
+        return d if xlsx else f"{d:.2f}"
+    if t == "days":
+        d = Decimal(str(v)).quantize(Decimal("0.1"))
+        d = d.normalize() if d == d.to_integral_value() else d
+        return (int(d) if d == d.to_integral_value() else d) if xlsx else format(d, "f")
+    if t in ("int", "year"):
+        return int(v)
+    return str(v)
+
+
+def export_rows(kind: str, town: str | None = None, community: str | None = None, xlsx: bool = False):
+    """(headers, rows, masked) for ``kind`` in the user's scope and the filters."""
+    _kind(kind)
+    p = access.current()
+    allowed = _community_filter(town, community)
+    masked = not p.full_personal_data
+    specs = validators.fields(kind)
+    headers = [f.label for f in specs]
+    rows = []
+    for comm, rec in _records(kind, allowed):
+        if allowed is not None and comm not in allowed:
+            continue
+        rows.append([_cell(f, rec.get(f.name), xlsx, masked) for f in specs])
+    return headers, rows, masked
+
+
+def write_export(kind: str, path, town=None, community=None) -> tuple[int, bool]:
+    xlsx = files.is_xlsx(path)
+    headers, rows, masked = export_rows(kind, town, community, xlsx=xlsx)
+    if xlsx:
+        from openpyxl import Workbook
+
+        wb = Workbook(write_only=False)
+        ws = wb.active
+        ws.title = (f"{kind}（{files.MASK_MARK_ZH} {files.MASK_MARK_EN}）" if masked else kind)[:31]
+        ws.append(headers)
+        for r in rows:
+            ws.append(r)
+        _format_sheet(ws, validators.fields(kind), len(rows) + 1, validation=False)
+        wb.save(path)
+    else:
+        files.write_csv(path, headers, rows, comment=files.MASK_COMMENT if masked else None)
+    return len(rows), masked
+
+
+def cmd_export(args) -> int:
+    kind = _kind(args.kind)
+    access.current()
+    try:
+        n, masked = write_export(kind, args.file, args.town, args.community)
+    except OSError as exc:
+        raise UserError(tr("无法写入 {f}：{e}", "cannot write {f}: {e}", f=args.file, e=exc.strerror or exc)) from None
+    msg = tr("{k}：导出 {n} 条到 {f}", "{k}: exported {n} record(s) to {f}", k=kind, n=n, f=args.file)
+    if masked:
+        msg += tr("（身份号码和电话已遮盖，此文件不能再导入）", " (ID numbers and phones masked; this file cannot be imported)")
+    print(msg, file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------- template
+
+def _format_sheet(ws, specs, last_row: int, validation: bool = True):
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+    from wcwidth import wcswidth
+
+    last = max(last_row, 1000)
+    for i, f in enumerate(specs, start=1):
+        col = get_column_letter(i)
+        cell = ws.cell(row=1, column=i)
+        cell.font = Font(bold=True)
+        width = max(wcswidth(f.label), 8)
+        if f.type == "date":
+            width = max(width, 12)
+        elif f.type in ("id",) or f.type.startswith("idref:"):
+            width = max(width, 21)
+        elif f.type in ("text",) and (f.max_length or 0) >= 128:
+            width = max(width, 24)
+        elif f.type == "posts":
+            width = max(width, 24)
+        elif f.choice is not None:
+            width = max(width, max(wcswidth(x) for x in f.choice.labels("zh")) + 2)
+        ws.column_dimensions[col].width = width + 2
+        fmt = None
+        if f.type == "date":
+            fmt = "yyyy-mm-dd"
+        elif f.type == "money":
+            fmt = "0.00"
+        elif f.type in ("id", "text", "month") or f.type.startswith(("idref:", "ref:")):
+            fmt = "@"
+        if fmt and validation:
+            for r in range(2, last + 1):
+                ws.cell(row=r, column=i).number_format = fmt
+        if validation:
+            options = None
+            if f.choice is not None and f.type == "choice":
+                options = f.choice.labels("zh")
+            elif f.type == "bool":
+                options = ["是", "否"]
+            elif f.type == "posts":
+                options = enums.POST.labels("zh")
+            if options:
+                dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"', allow_blank=True)
+                if f.type == "posts":  # several posts joined by 、 are allowed too
+                    dv.showErrorMessage = False
+                else:
+                    dv.showErrorMessage = True
+                    dv.errorTitle = "取值不对"
+                    dv.error = "可选：" + "/".join(options)
+                dv.promptTitle = f.label
+                dv.prompt = ("可选：" + "/".join(options))[:255]
+                dv.showInputMessage = True
+                ws.add_data_validation(dv)
+                dv.add(f"{col}2:{col}{last}")
+            elif f.type == "date":
+                dv = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True)
+                dv.showErrorMessage = True
+                dv.error = "请填写日期 YYYY-MM-DD"
+                ws.add_data_validation(dv)
+                dv.add(f"{col}2:{col}{last}")
+    ws.freeze_panes = "A2"
+
+
+TYPE_ZH = {
+    "text": "文字", "date": "日期 YYYY-MM-DD", "month": "月份 YYYY-MM", "bool": "是/否", "money": "金额（元，最多两位小数，不能为负）",
+    "int": "整数", "year": "年度（四位数字）", "days": "天数（大于0，最多一位小数）", "id": "公民身份号码（18位）",
+    "posts": "职务（多个用“、”分隔）",
+}
+
+
+def _type_zh(f: validators.Field) -> str:
+    if f.type == "choice":
+        return "可选：" + "/".join(f.choice.labels("zh"))
+    if f.type.startswith("idref:"):
+        who = "党员" if f.type.endswith("member") else "社区工作者"
+        return f"已有{who}的公民身份号码"
+    if f.type.startswith("ref:"):
+        return {"community": "已有的社区编码", "org": "已有的组织编码", "meeting": "已有的会议编号"}[f.type[4:]]
+    if f.type == "posts":
+        return TYPE_ZH["posts"] + "：" + "/".join(enums.POST.labels("zh"))
+    return TYPE_ZH.get(f.type, f.type)
+
+
+def write_template(kind: str, path) -> None:
+    specs = validators.fields(_kind(kind))
+    headers = [f.label for f in specs]
+    if not files.is_xlsx(path):
+        files.write_csv(path, headers, [])
+        return
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = kind
+    ws.append(headers)
+    _format_sheet(ws, specs, 1, validation=True)
+    info = wb.create_sheet("说明")
+    info.append(["列名", "English", "是否必填", "可否省略此列", "是否为关键字段", "取值与格式", "说明"])
+    for f in specs:
+        info.append([f.label, f.en, "必填" if f.required else "可空", "可省略" if f.optional_column else "必须有此列",
+                     "是" if f.key else "", _type_zh(f), f.help])
+    info.append([])
+    keys = "、".join(f.label for f in specs if f.key)
+    notes = [
+        f"关键字段（{keys}）相同的行视为同一条记录：再次导入会更新该记录，内容相同则不变。",
+        "第一行是表头，请勿修改；从第二行起每行一条记录。空单元格表示“不知道”或“不适用”。",
+        "日期写作 YYYY-MM-DD（也可以是 Excel 日期单元格）；月份写作 YYYY-MM；是/否 两选一；金额单位为元，最多两位小数。",
+        "身份号码、编码请按文本填写（本模板已设为文本格式），避免 Excel 把它们变成数字。",
+        "导入时任何一行有错误，默认全部不写入；加 --partial 只写入正确的行，错误的行另存为 .rejects.csv。",
+    ]
+    for n in notes:
+        info.append([n])
+    for row in info.iter_rows(min_row=1, max_row=1):
+        for c in row:
+            c.font = Font(bold=True)
+    for col, w in zip("ABCDEFG", (16, 18, 10, 14, 14, 40, 60)):
+        info.column_dimensions[col].width = w
+    for row in info.iter_rows(min_row=2):
+        for c in row:
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+    wb.save(path)
+
+
+def cmd_template(args) -> int:
+    kind = _kind(args.kind)
+    path = args.file or f"{kind}.xlsx"
+    try:
+        write_template(kind, path)
+    except OSError as exc:
+        raise UserError(tr("无法写入 {f}：{e}", "cannot write {f}: {e}", f=path, e=exc.strerror or exc)) from None
+    print(tr("已写出模板 {f}", "template written: {f}", f=path), file=sys.stderr)
+    return 0

@@ -1,0 +1,263 @@
+"""Reading and writing the table files of SPEC §5: ``.xlsx`` and ``.csv``.
+
+CSV is read as UTF-8, UTF-8 with BOM or GBK (detected; ``--encoding``
+overrides) and streamed row by row; ``.xlsx`` through openpyxl's read-only
+mode (the first sheet).  Rows come out as ``(row_number, cells)`` with the
+row number as Excel numbers it (the header is row 1).
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import sys
+import zipfile
+from pathlib import Path
+
+from core.errors import UserError
+from core.i18n import tr
+
+MASK_MARK_ZH = "已遮盖"
+MASK_MARK_EN = "masked"
+MASK_COMMENT = "# 身份号码和电话已遮盖（masked: ID numbers and phones），本文件不能导入 / this file cannot be imported"
+
+csv.field_size_limit(1 << 20)
+
+
+def is_xlsx(path) -> bool:
+    return str(path).lower().endswith((".xlsx", ".xlsm"))
+
+
+def detect_encoding(path: Path) -> str:
+    """'utf-8-sig' (BOM), 'utf-8' or 'gbk'; a file that is none of them is refused."""
+    with open(path, "rb") as fh:
+        head = fh.read(3)
+        if head == codecs.BOM_UTF8:
+            return "utf-8-sig"
+        fh.seek(0)
+        for enc in ("utf-8", "gb18030"):
+            dec = codecs.getincrementaldecoder(enc)()
+            fh.seek(0)
+            try:
+                while True:
+                    block = fh.read(1 << 20)
+                    if not block:
+                        dec.decode(b"", final=True)
+                        break
+                    dec.decode(block)
+                return "utf-8" if enc == "utf-8" else "gbk"
+            except UnicodeDecodeError:
+                continue
+    raise UserError(tr("{f}：无法识别文件编码（应为 UTF-8 或 GBK），可用 --encoding 指定",
+                       "{f}: cannot tell the file's encoding (UTF-8 or GBK expected); use --encoding",
+                       f=path))
+
+
+def count_lines(path: Path) -> int:
+    n = 0
+    with open(path, "rb") as fh:
+        while True:
+            block = fh.read(1 << 20)
+            if not block:
+                break
+            n += block.count(b"\n")
+    return n
+
+
+class Table:
+    """An opened input file: ``header`` (list of str, row ``header_row``) and ``rows()``."""
+
+    def __init__(self, path, encoding: str | None = None, want_total: bool = False):
+        self.path = Path(path)
+        self.name = str(path)
+        if not self.path.exists():
+            raise UserError(tr("找不到文件 {f}", "file not found: {f}", f=path))
+        if self.path.is_dir():
+            raise UserError(tr("{f} 是文件夹，不是文件", "{f} is a folder, not a file", f=path))
+        self.total = None
+        self.masked = False
+        if is_xlsx(path):
+            self._open_xlsx(want_total)
+        else:
+            self._open_csv(encoding, want_total)
+
+    # ------------------------------------------------------------ csv
+    def _open_csv(self, encoding, want_total):
+        enc = encoding or detect_encoding(self.path)
+        if enc.lower().replace("_", "-") in ("gbk", "gb2312", "cp936"):
+            enc = "gb18030"  # a superset: what Excel calls GBK
+        try:
+            codecs.lookup(enc)
+        except LookupError:
+            raise UserError(tr("未知编码 {e}", "unknown encoding {e}", e=encoding)) from None
+        self.encoding = enc
+        self._fh = open(self.path, "r", encoding=enc, newline="", errors="strict")
+        self._reader = csv.reader(self._fh)
+        self._rowno = 0
+        if want_total:
+            self.total = count_lines(self.path)
+        self.header = None
+        try:
+            for cells in self._reader:
+                self._rowno += 1
+                first = cells[0].strip() if cells else ""
+                if first.startswith("#"):
+                    text = ",".join(cells)
+                    if MASK_MARK_ZH in text or MASK_MARK_EN in text.lower():
+                        self.masked = True
+                    continue
+                if not any(c.strip() for c in cells):
+                    continue
+                self.header = [c.strip().lstrip("\ufeff") for c in cells]
+                self.header_row = self._rowno
+                break
+        except (UnicodeDecodeError, csv.Error) as exc:
+            self.close()
+            raise self._bad(exc) from None
+        if self.header is None:
+            self.close()
+            raise UserError(tr("{f} 是空文件：没有表头行", "{f} is empty: no header row", f=self.name))
+
+    def _bad(self, exc):
+        if isinstance(exc, UnicodeDecodeError):
+            return UserError(tr("{f} 第{n}行：无法按 {e} 解码，可用 --encoding 指定编码",
+                                "{f} row {n}: cannot be decoded as {e}; use --encoding",
+                                f=self.name, n=self._rowno + 1, e=self.encoding))
+        return UserError(tr("{f} 第{n}行：不是有效的 CSV（{x}）", "{f} row {n}: not valid CSV ({x})",
+                            f=self.name, n=self._rowno + 1, x=exc))
+
+    # ------------------------------------------------------------ xlsx
+    def _open_xlsx(self, want_total):
+        from openpyxl import load_workbook
+
+        self.encoding = None
+        try:
+            self._wb = load_workbook(self.path, read_only=True, data_only=True)
+            if not self._wb.worksheets:
+                raise UserError(tr("{f} 没有工作表", "{f} has no sheet", f=self.name))
+            ws = self._wb.worksheets[0]
+            if MASK_MARK_ZH in ws.title or MASK_MARK_EN in ws.title.lower():
+                self.masked = True
+            try:
+                if want_total and ws.max_row:
+                    self.total = ws.max_row
+            except Exception:
+                self.total = None
+            ws.reset_dimensions()
+            self._rows = ws.iter_rows(values_only=True)
+            self._rowno = 0
+            self.header = None
+            for cells in self._rows:
+                self._rowno += 1
+                vals = ["" if c is None else str(c).strip() for c in cells]
+                if vals and vals[0].startswith("#"):
+                    if MASK_MARK_ZH in ",".join(vals) or MASK_MARK_EN in ",".join(vals).lower():
+                        self.masked = True
+                    continue
+                if not any(vals):
+                    if self._rowno > 1000:
+                        break
+                    continue
+                while vals and not vals[-1]:
+                    vals.pop()
+                self.header = vals
+                self.header_row = self._rowno
+                break
+        except UserError:
+            raise
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, IndexError, EOFError) as exc:
+            raise UserError(tr("{f} 不是有效的 .xlsx 文件（{x}）", "{f} is not a valid .xlsx file ({x})",
+                               f=self.name, x=type(exc).__name__)) from None
+        except Exception as exc:  # openpyxl raises assorted errors on garbled files
+            raise UserError(tr("{f} 不是有效的 .xlsx 文件（{x}）", "{f} is not a valid .xlsx file ({x})",
+                               f=self.name, x=type(exc).__name__)) from None
+        if self.header is None:
+            raise UserError(tr("{f} 是空文件：没有表头行", "{f} is empty: no header row", f=self.name))
+
+    def rows(self):
+        """Yield (row_number, cells) for the data rows; blank rows are skipped."""
+        if self.encoding is not None:
+            try:
+                for cells in self._reader:
+                    self._rowno += 1
+                    if not cells or not any(c.strip() for c in cells):
+                        continue
+                    yield self._rowno, cells
+            except (UnicodeDecodeError, csv.Error) as exc:
+                raise self._bad(exc) from None
+            finally:
+                self.close()
+        else:
+            try:
+                for cells in self._rows:
+                    self._rowno += 1
+                    if not any(c is not None and (not isinstance(c, str) or c.strip()) for c in cells):
+                        continue
+                    yield self._rowno, cells
+            except UserError:
+                raise
+            except Exception as exc:
+                raise UserError(tr("{f} 第{n}行：无法读取（{x}）", "{f} row {n}: cannot be read ({x})",
+                                   f=self.name, n=self._rowno + 1, x=type(exc).__name__)) from None
+            finally:
+                self.close()
+
+    def close(self):
+        fh = getattr(self, "_fh", None)
+        if fh is not None:
+            fh.close()
+        wb = getattr(self, "_wb", None)
+        if wb is not None:
+            try:
+                wb.close()
+            except Exception:
+                pass
+
+
+# ---------------------------------------------------------------- writing
+
+def write_csv(path, headers, rows, comment: str | None = None) -> None:
+    """CSV in UTF-8 with BOM (Excel opens it correctly); ``comment`` as a first '#' line."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\r\n")
+        if comment:
+            w.writerow([comment])
+        w.writerow(headers)
+        for r in rows:
+            w.writerow(["" if c is None else c for c in r])
+
+
+class Progress:
+    """A progress bar on stderr when it is a terminal; silent otherwise."""
+
+    def __init__(self, label: str, total: int | None):
+        self.on = bool(getattr(sys.stderr, "isatty", lambda: False)())
+        self.label = label
+        self.total = total
+        self.last = 0.0
+
+    def update(self, n: int, force: bool = False):
+        if not self.on:
+            return
+        import time
+
+        now = time.monotonic()
+        if not force and now - self.last < 0.2:
+            return
+        self.last = now
+        if self.total:
+            frac = min(1.0, n / self.total)
+            bar = "#" * int(frac * 30)
+            sys.stderr.write(f"\r{self.label} [{bar:<30}] {n}/{self.total}")
+        else:
+            sys.stderr.write(f"\r{self.label} {n}")
+        sys.stderr.flush()
+
+    def done(self):
+        if self.on:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+def bytes_io_text(data: bytes) -> io.StringIO:  # pragma: no cover - helper for callers
+    return io.StringIO(data.decode("utf-8"))
