@@ -1,0 +1,272 @@
+"""Party dues (党费; clause 13): a month grid per branch.
+
+Pick a branch (its groups' members included); the grid shows each member
+with the calculator's proposed monthly amount (``core.dues.propose`` from the
+member's dues class and declared income) and the twelve months of the year:
+``已`` paid, ``部`` part-paid, ``欠`` owed (month begun, nothing paid), blank
+for months still to come, ``-`` before the member joined.
+
+Keys on the grid: ``p`` marks the cell paid with the proposal, ``w`` marks the
+whole month (every member not yet paid) paid with each one's proposal,
+Enter opens the payment's form (a different amount or date), ctrl+d deletes a
+payment after confirmation.  Every write goes through ``core.records``.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Select, Static
+
+from core import ledger_queries as lq
+from core.i18n import get_lang, tr
+from tui.app import DangjianScreen, tb
+
+CELL = {"paid": ("已", "green"), "partial": ("部", "yellow"), "owed": ("欠", "bold red"),
+        "future": ("", ""), "before": ("-", "dim")}
+CELL_EN = {"paid": "ok", "partial": "pt", "owed": "!!", "future": "", "before": "-"}
+
+
+def _year(app) -> int:
+    return getattr(app, "year", None) or lq.today().year
+
+
+def _scope(app):
+    fn = getattr(app, "scope_ids", None)
+    return fn() if fn else None
+
+
+def mark_paid(cells: list[tuple[int, str]], proposals: dict, payments: dict) -> dict:
+    """Mark ``cells`` [(member_id, month)] paid with the member's proposal, today, through
+    core.records, in one transaction.  ``payments`` {(member_id, month): row} as read."""
+    from core import models as m
+    from core import records
+    from core.db import write_tx
+
+    today = lq.today()
+    created = updated = skipped = 0
+    with write_tx():
+        for member_id, month in cells:
+            amount = proposals.get(member_id)
+            if amount is None:
+                skipped += 1
+                continue
+            p = payments.get((member_id, month))
+            if p is None:
+                records.create(m.DuesPayment, {"member": member_id, "month": month, "due": amount,
+                                               "paid": amount, "paid_date": today})
+                created += 1
+            else:
+                due = Decimal(p["due"] or 0) or amount
+                records.update(m.DuesPayment, p["id"], {"due": due, "paid": due, "paid_date": today},
+                               p["version"])
+                updated += 1
+    return {"created": created, "updated": updated, "skipped": skipped}
+
+
+def _delete_payment(payment_id: int, version: int) -> int:
+    from core import models as m
+    from core import records
+
+    records.delete(m.DuesPayment, payment_id, version)
+    return payment_id
+
+
+class DuesScreen(DangjianScreen):
+    SCREEN_NAME = "dues"
+    BINDINGS = [
+        tb("p", "mark_cell", "交纳|Mark paid", id="dues.mark_cell"),
+        tb("w", "mark_month", "整月交纳|Whole month", id="dues.mark_month"),
+        tb("ctrl+d", "delete_payment", "删除|Delete", id="dues.delete"),
+        tb("ctrl+o", "focus_org", "选支部|Branch", id="dues.branch"),
+    ]
+    DEFAULT_CSS = """
+    DuesScreen #dues-bar { height: 1; }
+    DuesScreen #dues-org { width: 40; }
+    DuesScreen #dues-info { width: 1fr; padding: 0 1; color: $text-muted; }
+    DuesScreen #dues-grid { height: 1fr; }
+    DuesScreen #dues-status { height: 1; padding: 0 1; color: $text-muted; }
+    """
+
+    def __init__(self, org_id: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.org_id = org_id
+        self.grid: dict | None = None
+        self._orgs_loaded = False
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="dues-bar"):
+            yield Select([], prompt=tr("选择支部", "choose a branch"), id="dues-org", compact=True)
+            yield Static("", id="dues-info")
+        yield DataTable(id="dues-grid", cursor_type="cell", fixed_columns=2)
+        yield Static("", id="dues-status")
+
+    def refresh_data(self) -> None:
+        if not self._orgs_loaded:
+            self.run_db(lq.org_choices, ("general_branch", "branch"), _scope(self.app), on_done=self._orgs,
+                        group="orgs")
+        elif self.org_id is not None:
+            self.run_db(lq.dues_grid, self.org_id, _year(self.app), on_done=self._show, group="grid")
+
+    def _orgs(self, orgs: list[dict]) -> None:
+        self._orgs_loaded = True
+        sel = self.query_one("#dues-org", Select)
+        sel.set_options([(f"{o['name']}（{o['code']}）", o["id"]) for o in orgs])
+        if self.org_id is None and orgs:
+            self.org_id = orgs[0]["id"]
+        if self.org_id is not None:
+            sel.value = self.org_id
+        self.refresh_data()
+        self.query_one("#dues-grid", DataTable).focus()
+
+    @on(Select.Changed, "#dues-org")
+    def org_changed(self, event: Select.Changed) -> None:
+        if event.value is Select.NULL or event.value == self.org_id and self.grid is not None:
+            return
+        self.org_id = event.value
+        self.refresh_data()
+
+    def _show(self, grid: dict) -> None:
+        self.grid = grid
+        t = self.query_one("#dues-grid", DataTable)
+        keep = t.cursor_coordinate if t.row_count else None
+        t.clear(columns=True)
+        t.add_column(tr("姓名", "Name"), key="name", width=8)
+        t.add_column(tr("月应交", "Monthly"), key="proposal", width=7)
+        for i, month in enumerate(grid["months"], 1):
+            t.add_column(tr("{m}月", "{m:>2}", m=i), key=month, width=3)
+        now = lq.today()
+        owed_total = 0
+        for r in grid["members"]:
+            cells = [r["name"], lq.money(r["proposal"]) if r["proposal"] is not None else "?"]
+            for month in grid["months"]:
+                state = lq.dues_cell_state(grid["payments"].get((r["id"], month)), month, r["first_month"], now)
+                owed_total += state == "owed"
+                text, style = CELL[state]
+                if get_lang() == "en":
+                    text = CELL_EN[state]
+                cells.append(Text(text, style=style, justify="center"))
+            t.add_row(*cells, key=str(r["id"]))
+        if keep is not None and keep.row < t.row_count:
+            t.cursor_coordinate = keep
+        elif t.row_count:
+            month_col = now.month + 1 if _year(self.app) == now.year else 2
+            t.cursor_coordinate = (0, month_col)
+        self.query_one("#dues-info", Static).update(
+            tr("{y}年  {n} 名党员  欠交 {o} 个月次", "{y}: {n} members, {o} months owed",
+               y=_year(self.app), n=len(grid["members"]), o=owed_total))
+        self._status()
+
+    def _cell(self) -> tuple[dict, str] | None:
+        t = self.query_one("#dues-grid", DataTable)
+        if self.grid is None or not t.row_count:
+            return None
+        row, col = t.cursor_coordinate
+        if col < 2 or row >= len(self.grid["members"]):
+            return None
+        return self.grid["members"][row], self.grid["months"][col - 2]
+
+    def _status(self) -> None:
+        cell = self._cell()
+        text = tr("p 交纳本格  w 整月交纳  Enter 详情", "p: pay cell  w: whole month  Enter: details")
+        if cell:
+            member, month = cell
+            p = self.grid["payments"].get((member["id"], month))
+            if p:
+                text = tr("{n} {m}：应交 {d} 实交 {p} {dt}", "{n} {m}: due {d} paid {p} {dt}", n=member["name"],
+                          m=month, d=lq.money(p["due"]), p=lq.money(p["paid"]), dt=p["paid_date"] or "")
+            else:
+                text = tr("{n} {m}：未交；建议 {a} 元", "{n} {m}: unpaid; proposal {a}", n=member["name"], m=month,
+                          a=lq.money(member["proposal"]) if member["proposal"] is not None else "?")
+        self.query_one("#dues-status", Static).update(text)
+
+    @on(DataTable.CellHighlighted, "#dues-grid")
+    def cell_moved(self) -> None:
+        self._status()
+
+    def _mark(self, cells: list[tuple[int, str]]) -> None:
+        if not cells:
+            self.notify(tr("没有需要交纳的月份", "nothing to mark"), timeout=3)
+            return
+        proposals = {r["id"]: r["proposal"] for r in self.grid["members"]}
+        no_rate = [r["name"] for r in self.grid["members"]
+                   if r["proposal"] is None and any(c[0] == r["id"] for c in cells)]
+        if no_rate:
+            self.notify(tr("没有党费类别或月收入，无法计算：{n}", "no dues class or income, no proposal: {n}",
+                           n="、".join(no_rate)), severity="warning")
+        self.run_db(mark_paid, cells, proposals, dict(self.grid["payments"]), on_done=self._marked, group="save")
+
+    def _marked(self, result: dict) -> None:
+        n = result["created"] + result["updated"]
+        self.notify(tr("已登记 {n} 笔党费", "{n} payments recorded", n=n), timeout=3)
+        self.refresh_data()
+
+    def action_mark_cell(self) -> None:
+        cell = self._cell()
+        if cell is None:
+            return
+        member, month = cell
+        state = lq.dues_cell_state(self.grid["payments"].get((member["id"], month)), month, member["first_month"])
+        if state in ("paid", "before"):
+            self.notify(tr("该月已交或尚未入党", "already paid, or before joining"), timeout=3)
+            return
+        self._mark([(member["id"], month)])
+
+    def action_mark_month(self) -> None:
+        cell = self._cell()
+        if cell is None:
+            return
+        _member, month = cell
+        todo = []
+        for r in self.grid["members"]:
+            state = lq.dues_cell_state(self.grid["payments"].get((r["id"], month)), month, r["first_month"])
+            if state in ("owed", "partial", "future") and r["proposal"] is not None:
+                todo.append((r["id"], month))
+        self._mark(todo)
+
+    @on(DataTable.CellSelected, "#dues-grid")
+    def open_payment(self) -> None:
+        from tui.widgets.form import FormScreen
+
+        cell = self._cell()
+        if cell is None:
+            return
+        member, month = cell
+        p = self.grid["payments"].get((member["id"], month))
+        fixed = {"member": _member_id_number(member), "month": month}
+        done = lambda saved: self.refresh_data() if saved is not None else None  # noqa: E731
+        if p:
+            self.app.push_screen(FormScreen("dues", p["id"], fixed=fixed), done)
+        else:
+            amount = lq.money(member["proposal"]) if member["proposal"] is not None else ""
+            self.app.push_screen(FormScreen("dues", fixed=fixed, defaults={
+                "due": amount, "paid": amount, "paid_date": lq.today().isoformat()}), done)
+
+    def action_delete_payment(self) -> None:
+        from tui.widgets.confirm import ConfirmDialog
+
+        cell = self._cell()
+        if cell is None:
+            return
+        member, month = cell
+        p = self.grid["payments"].get((member["id"], month))
+        if p is None:
+            return
+
+        def done(yes) -> None:
+            if yes:
+                self.run_db(_delete_payment, p["id"], p["version"], on_done=lambda _: self.refresh_data(),
+                            group="save")
+
+        self.app.push_screen(ConfirmDialog(tr("删除这笔党费记录？", "Delete this dues payment?"),
+                                           f"{member['name']} {month}  {lq.money(p['paid'])}"), done)
+
+    def action_focus_org(self) -> None:
+        self.query_one("#dues-org", Select).focus()
+
+
+def _member_id_number(member: dict) -> str:
+    return member["id_number"]
