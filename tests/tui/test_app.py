@@ -1,0 +1,323 @@
+"""The app shell: start, dashboard, help, menu, Esc, palette, plugins, English, keymap."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from tests.tui.helpers import aio, make_app, screen_text, settle
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@aio
+async def test_starts_on_dashboard(tui_db):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert type(app.screen).__name__ == "DashboardScreen"
+        assert "工作台" in text and "2026年" in text
+        assert "单用户模式" in text
+        assert "党员 49 名" in text  # 50 built, one transferred out
+        assert "尚未运行检查" in text
+        # the single-user notice is also a notification
+        assert any("单用户模式：当前账号为管理员" in n.message for n in app._notifications)
+
+
+@aio
+async def test_dashboard_runs_a_check_in_a_worker(tui_db):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot, 5)
+        text = screen_text(app)
+        assert "不符合" in text and "第13条" in text
+        assert "尚未运行检查" not in text
+    # the run was stored: a new app reads it from the last run
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "尚未运行检查" not in screen_text(app)
+
+
+@aio
+async def test_help_lists_bindings_and_esc_goes_back(tui_db):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "HelpScreen"
+        help_text = str(app.screen.query_one("#help-text").render())
+        for ident in ("app.help", "app.menu", "app.palette", "dashboard.run_check", "screen.refresh", "app.back"):
+            assert ident in help_text
+        assert "运行检查" in help_text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "DashboardScreen"
+
+
+@aio
+async def test_menu_navigation_and_esc(tui_db):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "MenuScreen"
+        await pilot.press("down", "enter")  # 组织架构
+        await settle(pilot)
+        assert type(app.screen).__name__ == "OrgTreeScreen"
+        text = screen_text(app)
+        assert "城东社区" in text and "湖滨社区" in text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "DashboardScreen"
+        await pilot.press("escape")  # nothing below the dashboard: stays
+        await settle(pilot)
+        assert type(app.screen).__name__ == "DashboardScreen"
+
+
+@aio
+async def test_org_tree_counts_and_verdicts(tui_db):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "[党委] 城东社区党委" in text
+        assert "[党小组] 第一党小组" in text
+        # a 党委 with far fewer than 101 formal members fails clause 3
+        line = next(x for x in text.splitlines() if "城东社区党委" in x)
+        assert "不符合" in line
+
+
+@aio
+async def test_org_enter_opens_its_members(tui_db):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        # cursor: 湖滨社区 is the first community (巴城镇 sorts first); go to the 湖滨支部 leaf
+        tree = app.screen.query_one("Tree")
+        node = next(n for n in tree.root.children if "湖滨" in str(n.label))
+        node.expand()
+        await settle(pilot)
+        tree.move_cursor(node.children[0])
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "MembersScreen"
+        text = screen_text(app)
+        assert "组织：湖滨支部" in text
+        assert "城东第一支部" not in text
+
+
+@aio
+async def test_palette_jumps_to_member_and_screen(tui_db):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"zwm")
+        await settle(pilot, 6)
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "MemberDetailScreen"
+        assert "张伟明" in screen_text(app)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"插件状态")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "PluginsScreen"
+
+
+@aio
+async def test_palette_jumps_to_community(tui_db):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"湖滨")
+        await pilot.pause(0.5)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.community == "BC001"
+        assert "社区 湖滨社区" in screen_text(app)
+
+
+def _write_plugin(folder, body):
+    folder.mkdir(exist_ok=True)
+    (folder / "town_screen.py").write_text(textwrap.dedent(body), encoding="utf-8")
+
+
+PLUGIN = '''
+from core import hookimpl
+
+
+def make():
+    from textual.screen import Screen
+    from textual.widgets import Static
+
+    class TownScreen(Screen):
+        BINDINGS = [("escape", "app.pop_screen", "back")]
+
+        def compose(self):
+            yield Static("玉山镇特色页面")
+
+    return TownScreen()
+
+
+@hookimpl
+def dangjian_register_screens(register):
+    register("yushan", "玉山镇特色", make)
+'''
+
+
+@aio
+async def test_plugin_screen_appears_in_menu_and_palette(tui_db, tmp_path, monkeypatch):
+    from core import plugins
+
+    _write_plugin(tmp_path / "plugs", PLUGIN)
+    monkeypatch.setenv("DANGJIAN_PLUGIN_DIRS", str(tmp_path / "plugs"))
+    plugins.reset()
+    plugins.load()
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        entries = dict(app.menu_entries())
+        assert "plugin:yushan" in entries and "玉山镇特色" in entries["plugin:yushan"]
+        await pilot.press("ctrl+p")
+        await pilot.press(*"玉山镇特色")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "玉山镇特色页面" in screen_text(app)
+
+
+@aio
+async def test_broken_plugin_gives_a_notice(tui_db, tmp_path, monkeypatch):
+    from core import plugins
+
+    _write_plugin(tmp_path / "bad", "raise RuntimeError('boom')\n")
+    monkeypatch.setenv("DANGJIAN_PLUGIN_DIRS", str(tmp_path / "bad"))
+    plugins.reset()
+    plugins.load()
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert any("插件加载失败" in n.message and "town_screen" in n.message for n in app._notifications)
+        app.open_screen("plugins", reset=True)
+        await settle(pilot)
+        assert "town_screen" in screen_text(app) and "出错" in screen_text(app)
+
+
+@aio
+async def test_english_mode(tui_db):
+    from core import i18n
+
+    i18n.set_lang("en")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Dashboard" in text and "49 members" in text and "single-user" in text
+        assert "Help" in text  # footer
+        await pilot.press("f3")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Members" in text and "resident" in text
+
+
+@aio
+async def test_keymap_from_config_rebinds_by_id(tui_db, tmp_path):
+    from core import config
+
+    cfg = tmp_path / "keys.toml"
+    cfg.write_text('[keymap]\n"app.help" = "f12"\n', encoding="utf-8")
+    config.load(str(cfg))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "DashboardScreen"
+        await pilot.press("f12")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "HelpScreen"
+
+
+@aio
+async def test_year_keys_and_worker_error_is_a_notice(tui_db):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        assert app.year == 2025 and "2025年" in screen_text(app)
+
+        def boom():
+            raise RuntimeError("数据库坏了")
+
+        app.screen.run_db(boom)
+        await settle(pilot)
+        assert any("数据库坏了" in n.message for n in app._notifications)
+        assert app.is_running
+
+
+@aio
+async def test_generic_report_screen(tui_db):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_screen("report:funding", reset=True)
+        await settle(pilot, 5)
+        text = screen_text(app)
+        assert "城东社区" in text and "湖滨社区" in text
+        await pilot.press("ctrl+f")
+        await pilot.press(*"湖滨")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "城东社区" not in text and "湖滨社区" in text
+
+
+@aio
+async def test_generic_scorer_drills_to_member(tui_db):
+    from core import plugins
+
+    if "member-points" not in plugins.get().registry.scorer_names():
+        pytest.skip("no member-points scorer registered")
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_screen("scorer:member-points", reset=True)
+        await settle(pilot, 5)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "MemberDetailScreen"
+
+
+@aio
+async def test_cursor_never_blinks(tui_db):
+    from textual.widgets import Input
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        inputs = list(app.screen.query(Input))
+        assert inputs and all(not i.cursor_blink for i in inputs if i.has_focus)
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        assert not app.screen.query_one(Input).cursor_blink
