@@ -19,8 +19,8 @@ A scorer's ``score(ctx)`` yields ``(subject, points, items)``:
 result whose points are the sum of its items and which carries the display
 fields; a plain 3-tuple is fine too (the engine then looks the subject up).
 
-Parameters: ``Scorer.params`` (defaults) ← ``config/default.toml``
-``[scoring."<name>"]`` ← a town plugin's ``dangjian_town_params(town)``
+Parameters: ``config/default.toml`` ``[scoring."<name>"]`` ← the scorer's
+own ``Scorer.params`` (so a town's replacement keeps its weights) ← a town plugin's ``dangjian_town_params(town)``
 ``{"<name>": {...}}`` ← the city config ← ``[towns."<town>".scoring."<name>"]``;
 tables are merged key by key.  Ranks are shown only where ``[points]
 show_ranking`` (or ``[towns."<town>".points] show_ranking``) is true.
@@ -101,8 +101,8 @@ def scoring_params(name: str, defaults: dict | None = None, town: str | None = N
     from core import config, plugins
 
     cfg = config.get()
-    values = _deep_merge({}, defaults or {})
-    values = _deep_merge(values, cfg.defaults.get("scoring", {}).get(name, {}))
+    values = _deep_merge({}, cfg.defaults.get("scoring", {}).get(name, {}))
+    values = _deep_merge(values, defaults or {})  # a (town) scorer's own weights win over the shipped ones
     if town:
         try:
             values = _deep_merge(values, plugins.get().town_params(town).get(name))

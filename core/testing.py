@@ -268,10 +268,7 @@ class PluginKit:
         """Write ``source`` as plugin ``name``.py and load it."""
         import textwrap
 
-        f = self.plugin_dir.parent / f"_src_{name}.py"
-        f.write_text(textwrap.dedent(source), encoding="utf-8")
-        target = self.plugin_dir / f"{name}.py"
-        target.write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+        (self.plugin_dir / f"{name}.py").write_text(textwrap.dedent(source), encoding="utf-8")
         self.loaded.append(name)
         self._monkeypatch.setenv("DANGJIAN_PLUGIN_DIRS", str(self.plugin_dir))
         return self.reload()
