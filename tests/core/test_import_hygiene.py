@@ -1,0 +1,32 @@
+"""Headless stays headless: core and the CLI never import textual (DESIGN.md)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_core_does_not_import_textual():
+    code = ("import sys\n"
+            "import core, core.cli, core.rules, core.queries, core.access, core.config, core.plugins\n"
+            "import importlib\n"
+            "for name in ('core.importing', 'core.reports', 'core.scoring', 'core.funding', 'core.demo',\n"
+            "             'core.cli_check', 'core.cli_basic', 'core.records', 'core.output'):\n"
+            "    try:\n"
+            "        importlib.import_module(name)\n"
+            "    except ModuleNotFoundError as exc:\n"
+            "        if exc.name != name:\n"
+            "            raise\n"
+            "from core import config, plugins\n"
+            "config.load(None); plugins.load()\n"
+            "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
+            "print(','.join(bad))\n"
+            "sys.exit(1 if bad else 0)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, f"textual imported by core: {r.stdout} {r.stderr[-2000:]}"
+
+
+def test_cli_check_help_does_not_import_textual():
+    code = ("import sys\nfrom core.cli import build_parser\nbuild_parser()\n"
+            "sys.exit(1 if 'textual' in sys.modules else 0)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr

@@ -1,0 +1,146 @@
+"""core.queries: keyset pages, prefix search (name, initials, ID), scope, dashboard figures."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from core import queries
+from core.queries import MemberFilter
+
+
+@pytest.fixture
+def city(dangjian_db, monkeypatch):
+    monkeypatch.setenv("DANGJIAN_TODAY", "2026-06-15")
+    from tests.tui import tui_data
+
+    return tui_data.build(extra=430)  # 450 members: three 200-row blocks
+
+
+def all_rows(f):
+    out, after = [], None
+    while True:
+        page = queries.member_page(f, after, 200)
+        out += page
+        if len(page) < 200:
+            return out
+        after = page[-1][0]
+
+
+def test_keyset_pages_cover_everything_once(city):
+    f = MemberFilter(status="all")
+    got = all_rows(f)
+    assert len(got) == queries.member_count(f) == 450
+    assert [r[0] for r in got] == sorted(r[0] for r in got)
+    assert len({r[0] for r in got}) == 450
+
+
+def test_seek_reaches_far_blocks(city):
+    f = MemberFilter(status="all")
+    ids = [r[0] for r in all_rows(f)]
+    assert queries.member_seek(f, None, 1) == ids[0]
+    assert queries.member_seek(f, None, 400) == ids[399]
+    assert queries.member_seek(f, ids[199], 200) == ids[399]
+    assert queries.member_seek(f, None, 451) is None
+    assert queries.member_position(f, ids[250]) == 250
+
+
+def test_prefix_search_kinds(city):
+    assert MemberFilter(text="张伟").search_kind() == "name"
+    assert MemberFilter(text="zw").search_kind() == "initials"
+    assert MemberFilter(text="3205").search_kind() == "id"
+    assert MemberFilter(text="32058319700101001x").search_kind() == "id"
+    assert {r[1] for r in queries.member_page(MemberFilter(text="张伟"))} == {"张伟", "张伟明"}
+    assert {r[1] for r in queries.member_page(MemberFilter(text="张"))} == {"张伟", "张伟明"}
+    assert [r[1] for r in queries.member_page(MemberFilter(text="ZWM"))] == ["张伟明"]
+    assert [r[1] for r in queries.member_page(MemberFilter(text="zw"))] == ["张伟", "张伟明"]
+    from tests.tui import tui_data
+
+    idn = tui_data.member_id_number(3)
+    assert [r[2] for r in queries.member_page(MemberFilter(text=idn))] == [idn]
+    assert all(r[2].startswith(idn[:8]) for r in queries.member_page(MemberFilter(text=idn[:8], status="all")))
+    # lower-case x in a typed ID matches the stored upper-case X
+    assert queries.member_count(MemberFilter(text="nothing-like-this")) == 0
+
+
+def test_id_search_limited_for_masked_users(city):
+    from tests.tui import tui_data
+
+    idn = tui_data.member_id_number(3)
+    assert queries.member_count(MemberFilter(text=idn, allow_id_search=False)) == 0
+    assert queries.member_count(MemberFilter(text=idn[:6], allow_id_search=False)) > 0
+
+
+def test_status_class_org_and_scope_filters(city):
+    on = dt.date(2026, 6, 15)
+    left = queries.member_page(MemberFilter(status="left"))
+    assert [r[1] for r in left] == ["杨帆"]
+    active = queries.member_count(MemberFilter())
+    assert active == 449
+    full = queries.member_count(MemberFilter(status="full", on=on))
+    prob = queries.member_count(MemberFilter(status="probationary", on=on))
+    assert full + prob == active and prob == 50  # every 9th member is probationary
+    fo = queries.member_page(MemberFilter(member_class="floating_out"), None, 500)
+    assert fo and all(r[4] == "floating_out" for r in fo)
+    # an org filter covers the org's whole subtree (the committee holds no members itself)
+    com = queries.member_count(MemberFilter(organization=city["com"]))
+    b1 = queries.member_count(MemberFilter(organization=city["b1"]))
+    assert com > b1 > 0
+    c2 = queries.member_count(MemberFilter(scope=frozenset({city["c2"]})))
+    c1 = queries.member_count(MemberFilter(scope=frozenset({city["c1"]})))
+    assert c1 + c2 == active and c2 > 0
+    assert com == c1
+
+
+def test_name_prefix_uses_an_index_on_sqlite(city):
+    from core.db import database
+
+    where, params = queries._member_where(MemberFilter(text="张伟", status="all"))
+    plan = " ".join(str(r) for r in database.execute_sql(
+        f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM member m WHERE {where}", params).fetchall())
+    assert "USING INDEX" in plan or "USING COVERING INDEX" in plan
+
+
+def test_scope_ids_and_choices(city):
+    from core.access import Principal
+
+    admin = Principal("a")
+    assert queries.scope_ids(admin) is None
+    assert queries.scope_ids(admin, town="巴城镇") == {city["c2"]}
+    assert queries.scope_ids(admin, community="KS001") == {city["c1"]}
+    clerk = Principal("c", "community", "KS001", False, False)
+    assert queries.scope_ids(clerk) == {city["c1"]}
+    assert queries.scope_ids(clerk, town="巴城镇") == set()
+    labels = [c[0] for c in queries.scope_choices(admin)]
+    assert labels[0] == "全市" and any("湖滨社区" in x for x in labels)
+
+
+def test_palette_lookup(city):
+    comms, members = queries.palette_lookup("湖滨", None)
+    assert [c[1] for c in comms] == ["BC001"]
+    comms, members = queries.palette_lookup("zwm", None)
+    assert [m["name"] for m in members] == ["张伟明"]
+    comms, members = queries.palette_lookup("张伟", {city["c2"]})
+    assert members == [] or all(m["community_name"] == "湖滨社区" for m in members)
+
+
+def test_dashboard_figures(city):
+    from core import access, config, plugins
+
+    config.load(None)
+    plugins.load()
+    d = queries.dashboard(access.current(), None, None, 2026, None)
+    assert d["members"]["total"] == 449
+    assert sum(d["members"]["classes"].values()) == 449
+    assert d["meetings"]["branches"] == 3 and d["meetings"]["groups"] == 1
+    # B001 held a 党员大会 on 2026-03-05: that is last quarter, so all three branches still owe one
+    assert d["meetings"]["assembly"] == 3
+    assert d["demands"]["count"] == 1 and d["demands"]["oldest"][0]["demand"] == "楼道灯坏了"
+    assert d["check"] is None
+    assert d["funding"]["communities"] == 2 and d["funding"]["short"] == 2
+
+
+def test_overdue_demand_boundary(city):
+    on = dt.date(2026, 4, 16)  # demand dated 04-01: 15 days later is not yet overdue
+    assert queries.overdue_demands(None, on, 15)["count"] == 0
+    assert queries.overdue_demands(None, on + dt.timedelta(days=1), 15)["count"] == 1
