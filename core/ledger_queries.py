@@ -679,7 +679,7 @@ def cell_findings(run_id: int, rule: str, community: str) -> list[dict]:
 # Evidence keys that carry record ids.  A rule's evidence names records either as
 # ``{"records": [{"table": "visit", "id": 3}, …]}`` or under a key ending in ``_id`` /
 # ``_ids`` whose stem is a table name (``meeting_ids``, ``visit_id``, ``member_id`` …).
-_ALIASES = {"staff": "worker", "secretary": "worker", "org": "organization", "branch": "organization",
+_ALIASES = {"staff": "worker", "secretary": "worker", "director": "worker", "org": "organization", "branch": "organization",
             "group": "organization", "payment": "dues_payment", "dues": "dues_payment",
             "allocation": "funding_allocation", "decision": "four_two_decision",
             "report": "duty_report", "post": "worker_post", "demand": "visit", "late": "visit",
@@ -687,12 +687,16 @@ _ALIASES = {"staff": "worker", "secretary": "worker", "org": "organization", "br
 
 
 def _table_for(stem: str):
-    stem = stem.lower()
-    for cand in (stem, stem.rstrip("s"), _ALIASES.get(stem), _ALIASES.get(stem.rstrip("s"))):
-        if cand and cand in TABLE_MODELS:
-            return TABLE_MODELS[cand]
-        if cand and cand in KIND_MODELS:
-            return KIND_MODELS[cand]
+    """The model a key stem names: ``meeting`` → Meeting, ``ungraded_member`` → Member,
+    ``secretary`` → Worker (the last words are tried when the whole stem is unknown)."""
+    words = stem.lower().split("_")
+    for i in range(len(words)):
+        s = "_".join(words[i:])
+        for cand in (s, s.rstrip("s"), _ALIASES.get(s), _ALIASES.get(s.rstrip("s"))):
+            if cand and cand in TABLE_MODELS:
+                return TABLE_MODELS[cand]
+            if cand and cand in KIND_MODELS:
+                return KIND_MODELS[cand]
     return None
 
 
@@ -776,32 +780,12 @@ def clause_text(n: int | None) -> str:
     """The text of 第N条 of the policy (昆组字〔2011〕23号), or '' when it is not available."""
     if n is None:
         return ""
-    for mod_name, fn_name in (("core.clauses", "clause_text"), ("core.policy", "clause_text")):
-        try:
-            mod = __import__(mod_name, fromlist=[fn_name])
-            return getattr(mod, fn_name)(n) or ""
-        except (ImportError, AttributeError):
-            continue
-    return _seed_clause(n)
+    from core import rules
 
-
-def _seed_clause(n: int) -> str:
-    import re
-    from pathlib import Path
-
-    here = Path(__file__).resolve().parent
-    for folder in (here / "_seed", here.parent / "docs", here.parent / "seed", here / "data"):
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.glob("*.txt")):
-            text = path.read_text(encoding="utf-8", errors="replace")
-            if "昆组字" not in text[:200]:
-                continue
-            mt = re.search(rf"(?m)^\s*{n}\s*[.．、]\s*(.+?)(?=^\s*\d+\s*[.．、]|^[一二三四五六七八九十]+、|\Z)",
-                           text, re.S)
-            if mt:
-                return f"{n}. " + mt.group(1).strip()
-    return ""
+    try:
+        return rules.clause_text(int(n))
+    except (OSError, ValueError, KeyError):
+        return ""
 
 
 # ---------------------------------------------------------------- generic record lists

@@ -40,11 +40,11 @@ def run(coro_fn, *args):
 
 
 @contextlib.asynccontextmanager
-async def open_screen(screen, size=(80, 24)):
+async def open_screen(screen, size=(80, 24), year=None):
     """Run the real app at 80x24 with ``screen`` pushed on top of the dashboard."""
     from tui.app import DangjianApp
 
-    app = DangjianApp()
+    app = DangjianApp(year=year)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         app.push_screen(screen)

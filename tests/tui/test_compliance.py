@@ -1,0 +1,80 @@
+"""Compliance: rules x communities; drill from a failing cell to its findings, to the
+record behind a finding (opened in the form) and to the clause text (80x24)."""
+from __future__ import annotations
+
+import pytest
+
+from core import models as m
+from tests.tui.ledger_fixtures import TODAY, open_screen, run, screen_text, settle, small_city
+
+
+@pytest.fixture
+def city(dangjian_db, monkeypatch):
+    monkeypatch.setenv("DANGJIAN_TODAY", TODAY)
+    return small_city()
+
+
+async def _t_drill_to_record_and_clause(city):
+    from core import rules
+    from tui.screens.compliance import ComplianceScreen, FindingDetailScreen, FindingsScreen
+    from tui.widgets.form import FormScreen
+
+    result = rules.run_check(year=2025)  # a year that has ended: yearly quotas fail, not warn
+    assert result.run_id
+    async with open_screen(ComplianceScreen(), year=2025) as (app, pilot):
+        screen = app.screen
+        text = screen_text(app)
+        assert "城中社" in text and "城南社" in text
+        assert "不符" in text
+        matrix = screen.matrix
+        rules_order = [r["rule"] for r in matrix["rules"]]
+        comms = [c["code"] for c in matrix["communities"]]
+        row, col = rules_order.index("train.staff"), comms.index("KS002") + 1
+        assert matrix["colour"][("train.staff", "KS002")] == "red"
+        grid = screen.query_one("#comp-grid")
+        grid.cursor_coordinate = (row, col)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, FindingsScreen)
+        text = screen_text(app)
+        assert "第7条" in text and "不符合" in text and "孙丽" not in text
+        await pilot.press("enter")
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, FindingDetailScreen)
+        text = screen_text(app)
+        assert "孙丽" in text  # the worker behind the finding
+        assert city["w2"].id_number not in text or app.principal.full_personal_data
+        clause = str(detail.query_one("#fd-clause").render())
+        assert "条款原文" in clause and "社区工作者培训" in clause
+        await pilot.press("ctrl+k")  # the clause text scrolls into view
+        await pilot.press("enter")  # Enter on the records list
+        await pilot.press("ctrl+l", "enter")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        assert form.kind == "workers" and form.record_id == city["w2"].id
+        assert form.query_one("#f-name").value == "孙丽"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is detail
+
+
+async def _t_no_run_yet_then_recheck(city):
+    from tui.screens.compliance import ComplianceScreen
+
+    async with open_screen(ComplianceScreen()) as (app, pilot):
+        assert "尚无检查结果" in screen_text(app)
+        await pilot.press("ctrl+r")
+        await settle(pilot, rounds=8)
+        assert m.CheckRun.select().count() == 1
+        text = screen_text(app)
+        assert "不符" in text and "检查时间" in text
+
+
+def test_drill_to_record_and_clause(city):
+    run(_t_drill_to_record_and_clause, city)
+
+
+def test_no_run_yet_then_recheck(city):
+    run(_t_no_run_yet_then_recheck, city)

@@ -1,0 +1,279 @@
+"""Compliance (合规检查): rules × communities, red / amber / green.
+
+Reads the latest stored check run of the year (``dangjian check`` keeps every
+run; the dashboard and this screen never re-run a city-wide check just to
+draw); ctrl+r re-checks the view's scope in a worker.  Rows are the rules
+(clause and title), columns the communities; a cell is red when a finding
+fails (or errored), amber for warnings, green when everything passes.
+
+Enter on a cell lists its findings; Enter on a finding shows its message,
+the clause's text and the records behind it (the evidence carries their
+ids); Enter on a record opens it in the record form.
+"""
+from __future__ import annotations
+
+import json
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
+
+from core import ledger_queries as lq
+from core.i18n import tr
+from tui.app import DangjianScreen, tb
+
+COLOUR = {"red": "bold white on dark_red", "amber": "black on dark_orange", "green": "black on green4",
+          "grey": "dim"}
+
+
+def _year(app) -> int:
+    return getattr(app, "year", None) or lq.today().year
+
+
+def _scope(app):
+    fn = getattr(app, "scope_ids", None)
+    return fn() if fn else None
+
+
+def cell_text(counts: dict) -> str:
+    colour = lq.status_colour(counts)
+    if colour == "red":
+        n = counts.get("fail", 0) + counts.get("error", 0)
+        return tr("不符{n}", "fail{n}", n=n) if counts.get("fail") else tr("错误{n}", "err{n}", n=n)
+    if colour == "amber":
+        return tr("提醒{n}", "warn{n}", n=counts.get("warn", 0))
+    if colour == "green":
+        return tr("通过", "ok")
+    return ""
+
+
+def run_and_load(year: int, town: str | None, community: str | None, scope):
+    from core import rules
+
+    result = rules.run_check(year=year, town=town, community=community)
+    return load_matrix(year, scope, result.run_id)
+
+
+def load_matrix(year: int, scope, run_id: int | None = None):
+    """(run, matrix) of the latest stored run of ``year`` (or of ``run_id``); (None, None) if none."""
+    from core import models as m
+
+    if run_id is None:
+        run = lq.latest_run(year)
+    else:
+        run = m.CheckRun.select().where(m.CheckRun.id == run_id).dicts().first()
+    if run is None:
+        return None, None
+    return run, lq.compliance_matrix(run["id"], scope)
+
+
+class ComplianceScreen(DangjianScreen):
+    SCREEN_NAME = "compliance"
+    BINDINGS = [
+        tb("ctrl+r", "run_check", "重新检查|Re-check", id="compliance.run"),
+    ]
+    DEFAULT_CSS = """
+    ComplianceScreen #comp-info { height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
+    ComplianceScreen #comp-grid { height: 1fr; }
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.run: dict | None = None
+        self.matrix: dict | None = None
+        self.running = False
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="comp-info")
+        yield DataTable(id="comp-grid", cursor_type="cell", fixed_columns=1)
+
+    def refresh_data(self) -> None:
+        self.run_db(load_matrix, _year(self.app), _scope(self.app), on_done=self._show, group="load")
+
+    def action_run_check(self) -> None:
+        if self.running:
+            return
+        self.running = True
+        self.query_one("#comp-info", Static).update(tr("正在检查……", "checking…"))
+        app = self.app
+        self.run_db(run_and_load, _year(app), getattr(app, "town", None), getattr(app, "community", None),
+                    _scope(app), on_done=self._checked, group="check")
+
+    def _checked(self, result) -> None:
+        self.running = False
+        self._show(result)
+
+    def _show(self, result) -> None:
+        run, matrix = result
+        self.run, self.matrix = run, matrix
+        info = self.query_one("#comp-info", Static)
+        t = self.query_one("#comp-grid", DataTable)
+        t.clear(columns=True)
+        if run is None:
+            info.update(tr("{y}年尚无检查结果，按 ctrl+r 检查", "no check run for {y} yet; ctrl+r runs one",
+                           y=_year(self.app)))
+            return
+        counts = json.loads(run.get("counts") or "{}")
+        info.update(tr("检查时间 {t}  截至 {a}  不符合 {f}  提醒 {w}  错误 {e}  Enter 查看",
+                       "run {t}  as of {a}  fail {f}  warn {w}  error {e}  Enter opens",
+                       t=str(run["started_at"])[:16], a=run["as_of"], f=counts.get("fail", 0),
+                       w=counts.get("warn", 0), e=counts.get("error", 0)))
+        t.add_column(tr("规则", "Rule"), key="rule", width=24)
+        for c in matrix["communities"]:
+            t.add_column(c["name"][:6], key=c["code"], width=7)
+        for r in matrix["rules"]:
+            cells = [tr("第{n}条 ", "Cl.{n} ", n=r["clause"]) + r["title"]]
+            for c in matrix["communities"]:
+                counts = matrix["cells"].get((r["rule"], c["code"]))
+                if not counts:
+                    cells.append("")
+                    continue
+                colour = matrix["colour"][(r["rule"], c["code"])]
+                cells.append(Text(cell_text(counts), style=COLOUR[colour], justify="center"))
+            t.add_row(*cells, key=r["rule"])
+        if t.row_count and len(matrix["communities"]):
+            t.cursor_coordinate = (0, 1)
+        t.focus()
+
+    @on(DataTable.CellSelected, "#comp-grid")
+    def open_cell(self, event: DataTable.CellSelected) -> None:
+        if self.matrix is None or self.run is None:
+            return
+        row, col = event.coordinate
+        if col == 0 or row >= len(self.matrix["rules"]):
+            return
+        rule = self.matrix["rules"][row]
+        comm = self.matrix["communities"][col - 1]
+        if not self.matrix["cells"].get((rule["rule"], comm["code"])):
+            return
+        self.app.push_screen(FindingsScreen(self.run["id"], rule, comm))
+
+
+class FindingsScreen(DangjianScreen):
+    """The findings of one rule in one community (worst first)."""
+
+    TITLE_ZH = "检查结论"
+    TITLE_EN = "Findings"
+    DEFAULT_CSS = """
+    FindingsScreen #fs-head { height: auto; padding: 0 1; background: $boost; }
+    FindingsScreen #fs-table { height: 1fr; }
+    """
+
+    def __init__(self, run_id: int, rule: dict, community: dict, **kwargs):
+        super().__init__(**kwargs)
+        self.run_id = run_id
+        self.rule = rule
+        self.community = community
+        self.rows: list[dict] = []
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(tr("第{n}条 {t}（{r}） — {c}", "Clause {n} {t} ({r}) - {c}", n=self.rule["clause"],
+                        t=self.rule["title"], r=self.rule["rule"], c=self.community["name"]), id="fs-head",
+                     markup=False)
+        yield DataTable(id="fs-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        t = self.query_one(DataTable)
+        t.add_column(tr("结论", "Status"), key="status", width=6)
+        t.add_column(tr("对象", "Subject"), key="subject", width=18)
+        t.add_column(tr("说明", "Message"), key="message")
+        super().on_mount()
+        t.focus()
+
+    def refresh_data(self) -> None:
+        self.run_db(lq.cell_findings, self.run_id, self.rule["rule"], self.community["code"],
+                    on_done=self._show, group="load")
+
+    def _show(self, rows: list[dict]) -> None:
+        self.rows = rows
+        t = self.query_one(DataTable)
+        t.clear()
+        style = {"fail": "bold red", "error": "bold red", "warn": "yellow", "pass": "green", "info": "cyan"}
+        for i, r in enumerate(rows):
+            t.add_row(Text(r["status_label"], style=style.get(r["status"], "")), r["subject"], r["message"],
+                      key=str(i))
+
+    @on(DataTable.RowSelected, "#fs-table")
+    def open_finding(self, event: DataTable.RowSelected) -> None:
+        i = event.cursor_row
+        if 0 <= i < len(self.rows):
+            self.app.push_screen(FindingDetailScreen(self.rows[i], self.rule))
+
+
+class FindingDetailScreen(DangjianScreen):
+    """One finding: its message, the records behind it and the clause's text."""
+
+    TITLE_ZH = "结论详情"
+    TITLE_EN = "Finding"
+    BINDINGS = [
+        tb("ctrl+k", "focus_clause", "条款原文|Clause text", id="finding.clause"),
+        tb("ctrl+l", "focus_records", "相关记录|Records", id="finding.records"),
+    ]
+    DEFAULT_CSS = """
+    FindingDetailScreen #fd-head { height: auto; max-height: 5; padding: 0 1; background: $boost; }
+    FindingDetailScreen #fd-records { height: 1fr; min-height: 4; }
+    FindingDetailScreen #fd-clause-box { height: 1fr; min-height: 4; border-top: solid $accent; }
+    FindingDetailScreen #fd-clause { padding: 0 1; }
+    """
+
+    def __init__(self, finding: dict, rule: dict, **kwargs):
+        super().__init__(**kwargs)
+        self.finding = finding
+        self.rule = rule
+        self.records: list[dict] = []
+
+    def compose_body(self) -> ComposeResult:
+        f = self.finding
+        yield Static(f"{f['status_label']}  {f['rule']}  {tr('对象', 'subject')} {f['subject']}\n{f['message']}",
+                     id="fd-head", markup=False)
+        yield DataTable(id="fd-records", cursor_type="row", zebra_stripes=True)
+        with VerticalScroll(id="fd-clause-box", can_focus=True):
+            yield Static("", id="fd-clause", markup=False)
+
+    def on_mount(self) -> None:
+        t = self.query_one("#fd-records", DataTable)
+        t.add_column(tr("相关记录", "Records"), key="kind", width=12)
+        t.add_column(tr("内容", "Record"), key="text")
+        super().on_mount()
+        t.focus()
+
+    def refresh_data(self) -> None:
+        ev = self.finding.get("evidence") or {}
+        clause = self.finding.get("clause") or self.rule.get("clause")
+        self.run_db(lambda: (lq.evidence_records(ev), lq.clause_text(clause)), on_done=self._show, group="load")
+
+    def _show(self, result) -> None:
+        records, clause = result
+        self.records = records
+        t = self.query_one("#fd-records", DataTable)
+        t.clear()
+        for i, r in enumerate(records):
+            t.add_row(r["title"], r["text"], key=str(i))
+        if not records:
+            t.add_row(tr("（无）", "(none)"), tr("该结论的依据中没有记录编号", "the evidence names no records"))
+        ev = self.finding.get("evidence") or {}
+        plain = {k: v for k, v in ev.items() if not (str(k).endswith("_ids") or str(k).endswith("_id"))}
+        evidence = json.dumps(plain, ensure_ascii=False, default=str)
+        self.query_one("#fd-clause", Static).update(
+            tr("依据：", "Evidence: ") + evidence + "\n\n" + tr("条款原文：", "Clause text: ") + "\n"
+            + (clause or tr("（条款原文不可用）", "(clause text not available)")))
+
+    @on(DataTable.RowSelected, "#fd-records")
+    def open_record(self, event: DataTable.RowSelected) -> None:
+        from tui.widgets.form import FormScreen
+
+        i = event.cursor_row
+        if not (0 <= i < len(self.records)):
+            return
+        r = self.records[i]
+        if r["kind"] is None:
+            return
+        self.app.push_screen(FormScreen(r["kind"], r["id"]), lambda saved: self.refresh_data() if saved else None)
+
+    def action_focus_clause(self) -> None:
+        self.query_one("#fd-clause-box").focus()
+
+    def action_focus_records(self) -> None:
+        self.query_one("#fd-records", DataTable).focus()
