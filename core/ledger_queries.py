@@ -528,57 +528,36 @@ def overdue_count(now: dt.date | None = None, scope=None) -> int:
 
 # ---------------------------------------------------------------- funding
 
-def relationship_members(as_of: dt.date) -> dict[int, int]:
-    """Members whose relationship is in the community (社区党员 and 流出党员 of its organizations,
-    formal and probationary, retirees included) at ``as_of``, per community id."""
-    Mb, O = m.Member, m.Organization
-    q = (Mb.select(O.community, fn.COUNT(Mb.id)).join(O, on=(Mb.organization == O.id))
-         .where(Mb.management_class.in_(["resident", "floating_out"]) & (Mb.joined_date <= as_of)
-                & ((Mb.active == True) | (Mb.left_date > as_of)))  # noqa: E712
-         .group_by(O.community).tuples())
-    return {cid: n for cid, n in q if cid is not None}
-
-
 def funding_rows(year: int, as_of: dt.date | None = None, scope=None) -> list[dict]:
-    """Per community in scope: members N, the clause-19 floor max(per_member × N, minimum),
-    allocations from the activity sources and from the others, the gap, and the city/town split
-    of the floor (the town's plugin decides; default 100 % town)."""
-    from core import config, plugins
+    """Per community in scope (``core.funding.community_funding``): members N, the clause-19
+    floor, the year's allocations from the activity sources up to the as-of date, the gap, the
+    city/town split of the floor (the town's plugin decides; default 100 % town) and what came
+    from the other sources (not counted)."""
+    from core import funding, rules
 
     as_of = as_of or min(dt.date(year, 12, 31), today())
-    C, T, FA = m.Community, m.Town, m.FundingAllocation
-    comms = list(scoped(C, C.select(C.id, C.code, C.name, T.name.alias("town"))
-                        .join(T, on=(C.town == T.id)).switch(C), scope).order_by(T.name, C.code).dicts())
-    cids = [c["id"] for c in comms]
-    counts = relationship_members(as_of)
-    alloc: dict[int, dict] = {}
+    refs = rules.scope_communities()
+    ids_ = scope_ids(scope)
+    if ids_ is not None:
+        refs = [c for c in refs if c.id in ids_]
+    lines = funding.community_funding(refs, year, as_of)
+    FA = m.FundingAllocation
+    other: dict[int, Decimal] = {}
+    cids = [c.id for c in refs]
     if cids:
-        for cid, source, amount in (FA.select(FA.community, FA.source, fn.SUM(FA.amount))
-                                    .where(FA.community.in_(cids) & (FA.year == year))
-                                    .group_by(FA.community, FA.source).tuples()):
-            alloc.setdefault(cid, {})[source] = Decimal(amount or 0)
-    pm = plugins.get()
+        for cid, amount in (FA.select(FA.community, fn.SUM(FA.amount))
+                            .where(FA.community.in_(cids) & (FA.year == year)
+                                   & FA.source.not_in(list(enums.ACTIVITY_FUNDING_SOURCES)))
+                            .group_by(FA.community).tuples()):
+            other[cid] = Decimal(str(amount or 0))
     out = []
-    for c in comms:
-        params, _ = config.get().rule_params("funding.floor", {"per_member": 150, "minimum": 15000},
-                                             c["town"], pm.town_params(c["town"]).get("funding.floor"))
-        n = counts.get(c["id"], 0)
-        floor = max(Decimal(str(params["per_member"])) * n, Decimal(str(params["minimum"])))
-        a = alloc.get(c["id"], {})
-        activity = sum((v for k, v in a.items() if k in enums.ACTIVITY_FUNDING_SOURCES), Decimal(0))
-        other = sum((v for k, v in a.items() if k not in enums.ACTIVITY_FUNDING_SOURCES), Decimal(0))
-        split = None
-        try:
-            split = pm.funding_split(c["town"], c["code"], year, floor)
-        except Exception:
-            split = None
-        if not split:
-            split = {"city": Decimal(0), "town": floor}
-        out.append({"community_id": c["id"], "code": c["code"], "name": c["name"], "town": c["town"],
-                    "members": n, "floor": floor, "allocated": activity, "other": other,
-                    "city_share": Decimal(split.get("city", 0)), "town_share": Decimal(split.get("town", 0)),
-                    "city_paid": a.get("city_finance", Decimal(0)), "town_paid": a.get("town_finance", Decimal(0)),
-                    "gap": max(floor - activity, Decimal(0))})
+    for ln in sorted(lines, key=lambda x: (x.town, x.code)):
+        out.append({"community_id": ln.community_id, "code": ln.code, "name": ln.name, "town": ln.town,
+                    "members": ln.members, "floor": ln.floor, "allocated": ln.allocated,
+                    "other": other.get(ln.community_id, Decimal(0)), "city_share": ln.city_share,
+                    "town_share": ln.town_share, "split_by": ln.split_by,
+                    "city_paid": ln.by_source.get("city_finance", Decimal(0)),
+                    "town_paid": ln.by_source.get("town_finance", Decimal(0)), "gap": ln.gap})
     return out
 
 

@@ -1,0 +1,191 @@
+"""Funding (经费; clauses 18, 19): per community the floor, what was allocated, the gap and
+the city/town split of the floor.
+
+The floor is ``max(150 × N, 15000)`` (config ``funding.floor``), N the members
+whose relationship is in the community; only 市级财政 and 区镇财政 count against it
+(委托事项, donations … are shown apart).  The split between city and town is
+the town plugin's (``dangjian_funding_split``; 昆山开发区 and 玉山镇 pay 50/50
+in the built-in example), else 100 % town.  Communities short of the floor
+are red.
+
+Keys: Enter lists the community's allocations of the year below the table,
+ctrl+n adds an allocation, ctrl+e edits the highlighted allocation, ctrl+d
+deletes it after confirmation.
+"""
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Static
+
+from core import ledger_queries as lq
+from core.i18n import tr
+from tui.app import DangjianScreen, tb
+
+
+def _year(app) -> int:
+    return getattr(app, "year", None) or lq.today().year
+
+
+def _scope(app):
+    fn = getattr(app, "scope_ids", None)
+    return fn() if fn else None
+
+
+def _yuan(v) -> str:
+    return f"{v:,.0f}" if v is not None else ""
+
+
+def _delete_allocation(alloc_id: int, version: int) -> int:
+    from core import models as m
+    from core import records
+
+    records.delete(m.FundingAllocation, alloc_id, version)
+    return alloc_id
+
+
+class FundingScreen(DangjianScreen):
+    SCREEN_NAME = "funding"
+    BINDINGS = [
+        tb("ctrl+n", "new_allocation", "新增划拨|New", id="funding.new"),
+        tb("ctrl+e", "edit_allocation", "修改|Edit", id="funding.edit"),
+        tb("ctrl+d", "delete_allocation", "删除|Delete", id="funding.delete"),
+        tb("ctrl+l", "focus_table", "社区列表|Communities", id="funding.list", show=False),
+    ]
+    DEFAULT_CSS = """
+    FundingScreen #fund-info { height: 1; padding: 0 1; color: $text-muted; }
+    FundingScreen #fund-table { height: 2fr; }
+    FundingScreen #fund-alloc-title { height: 1; padding: 0 1; background: $boost; }
+    FundingScreen #fund-allocs { height: 1fr; min-height: 4; }
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.rows: list[dict] = []
+        self.community: dict | None = None
+        self.allocs: list[dict] = []
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="fund-info")
+        yield DataTable(id="fund-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="fund-alloc-title")
+        yield DataTable(id="fund-allocs", cursor_type="row")
+
+    def on_mount(self) -> None:
+        t = self.query_one("#fund-table", DataTable)
+        t.add_column(tr("社区", "Community"), key="name", width=10)
+        t.add_column(tr("党员", "Mbrs"), key="members", width=4)
+        t.add_column(tr("下限", "Floor"), key="floor", width=7)
+        t.add_column(tr("已拨", "Alloc"), key="allocated", width=7)
+        t.add_column(tr("缺口", "Gap"), key="gap", width=7)
+        t.add_column(tr("市级", "City"), key="city", width=7)
+        t.add_column(tr("区镇", "Town"), key="town", width=7)
+        t.add_column(tr("其他", "Other"), key="other", width=7)
+        a = self.query_one("#fund-allocs", DataTable)
+        a.add_column(tr("日期", "Date"), key="date", width=10)
+        a.add_column(tr("来源", "Source"), key="source", width=10)
+        a.add_column(tr("金额", "Amount"), key="amount", width=12)
+        super().on_mount()
+        t.focus()
+
+    def refresh_data(self) -> None:
+        self.run_db(lq.funding_rows, _year(self.app), None, _scope(self.app), on_done=self._show, group="load")
+
+    def _show(self, rows: list[dict]) -> None:
+        self.rows = rows
+        t = self.query_one("#fund-table", DataTable)
+        keep = t.cursor_row if t.row_count else 0
+        t.clear()
+        short = 0
+        for r in rows:
+            gap_style = "bold red" if r["gap"] > 0 else "green"
+            short += r["gap"] > 0
+            t.add_row(r["name"], str(r["members"]), _yuan(r["floor"]), _yuan(r["allocated"]),
+                      Text(_yuan(r["gap"]), style=gap_style), _yuan(r["city_share"]), _yuan(r["town_share"]),
+                      _yuan(r["other"]), key=r["code"])
+        if rows:
+            t.move_cursor(row=min(keep, len(rows) - 1))
+        self.query_one("#fund-info", Static).update(
+            tr("{y}年  {n} 个社区  未达下限 {s} 个  （元；Enter 看划拨明细）",
+               "{y}: {n} communities, {s} below the floor (yuan; Enter: allocations)",
+               y=_year(self.app), n=len(rows), s=short))
+        if self.community is not None:
+            self._load_allocs()
+
+    @on(DataTable.RowSelected, "#fund-table")
+    def open_community(self, event: DataTable.RowSelected) -> None:
+        i = event.cursor_row
+        if 0 <= i < len(self.rows):
+            self.community = self.rows[i]
+            self._load_allocs()
+            self.query_one("#fund-allocs", DataTable).focus()
+
+    def _load_allocs(self) -> None:
+        c = self.community
+        self.run_db(lq.allocations, c["community_id"], _year(self.app), on_done=self._show_allocs, group="allocs")
+
+    def _show_allocs(self, allocs: list[dict]) -> None:
+        self.allocs = allocs
+        c = self.community
+        self.query_one("#fund-alloc-title", Static).update(
+            tr("{n} {y}年划拨：下限 {f}，市级应承担 {cs}，区镇应承担 {ts}",
+               "{n} {y} allocations: floor {f}, city share {cs}, town share {ts}",
+               n=c["name"], y=_year(self.app), f=_yuan(c["floor"]), cs=_yuan(c["city_share"]),
+               ts=_yuan(c["town_share"])))
+        a = self.query_one("#fund-allocs", DataTable)
+        a.clear()
+        for r in allocs:
+            a.add_row(str(r["date"]), r["source_label"], lq.money(r["amount"]), key=str(r["id"]))
+
+    def _alloc(self) -> dict | None:
+        a = self.query_one("#fund-allocs", DataTable)
+        if not self.allocs or not a.row_count:
+            return None
+        return self.allocs[min(a.cursor_row, len(self.allocs) - 1)]
+
+    def _current_community(self) -> dict | None:
+        if self.community is not None:
+            return self.community
+        t = self.query_one("#fund-table", DataTable)
+        if self.rows and t.row_count:
+            return self.rows[t.cursor_row]
+        return None
+
+    def _saved(self, saved) -> None:
+        if saved is not None:
+            self.refresh_data()
+
+    def action_new_allocation(self) -> None:
+        from tui.widgets.form import FormScreen
+
+        c = self._current_community()
+        defaults = {"year": str(_year(self.app)), "date": lq.today().isoformat(), "source": "town_finance"}
+        if c is not None:
+            defaults["community"] = c["code"]
+            self.community = c
+        self.app.push_screen(FormScreen("funding", defaults=defaults), self._saved)
+
+    def action_edit_allocation(self) -> None:
+        from tui.widgets.form import FormScreen
+
+        a = self._alloc()
+        if a is not None:
+            self.app.push_screen(FormScreen("funding", a["id"]), self._saved)
+
+    def action_delete_allocation(self) -> None:
+        from tui.widgets.confirm import ConfirmDialog
+
+        a = self._alloc()
+        if a is None:
+            return
+
+        def done(yes) -> None:
+            if yes:
+                self.run_db(_delete_allocation, a["id"], a["version"], on_done=self._saved, group="save")
+
+        self.app.push_screen(ConfirmDialog(tr("删除这笔经费划拨？", "Delete this allocation?"),
+                                           f"{a['date']}  {a['source_label']}  {lq.money(a['amount'])}"), done)
+
+    def action_focus_table(self) -> None:
+        self.query_one("#fund-table", DataTable).focus()
