@@ -1,0 +1,159 @@
+"""Other records (其他台账): forms for every record kind — create, edit, delete.
+
+Left: the record kinds (the import kinds of SPEC §5 and the other records of
+§2: services, commitments, zones, posts, volunteer hours, pairings, diary,
+四议两公开, facilities, resident units …).  Right: that kind's records in the
+view's scope, newest first, lazily paged.  Enter (or ctrl+e) edits the
+highlighted record in the record form, ctrl+n creates one, ctrl+d deletes
+after confirmation — always through ``core.records`` (scope, audit log,
+optimistic locking).
+"""
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from core import ledger_queries as lq
+from core.i18n import tr
+from tui.app import DangjianScreen, tb
+from tui.widgets.lazytable import Column, LazyTable
+
+# The kinds offered here, in menu order (workers, meetings, dues, visits and funding have
+# their own screens too, but are editable here as well).
+KINDS = ["members", "orgs", "transfers", "certificates", "evaluations", "attendance", "posts", "pay",
+         "reports_given", "trainings", "publications", "expenditures", "services", "commitments", "zones",
+         "duty_posts", "volunteer_hours", "pairings", "diary", "decisions", "facilities", "units",
+         "consultations", "leader_points", "entry_items", "committees", "wages", "communities",
+         "meetings", "dues", "visits", "funding", "workers"]
+
+
+def _scope(app):
+    fn = getattr(app, "scope_ids", None)
+    return fn() if fn else None
+
+
+def delete_record(kind: str, record_id: int, version: int) -> int:
+    from core import records
+
+    records.delete(lq.KIND_MODELS[kind], record_id, version)
+    return record_id
+
+
+class RecordsScreen(DangjianScreen):
+    SCREEN_NAME = "records"
+    BINDINGS = [
+        tb("ctrl+n", "new_record", "新增|New", id="records.new"),
+        tb("ctrl+e", "edit_record", "修改|Edit", id="records.edit"),
+        tb("ctrl+d", "delete_record", "删除|Delete", id="records.delete"),
+        tb("ctrl+k", "focus_kinds", "类别|Kinds", id="records.kinds"),
+        tb("ctrl+l", "focus_list", "列表|List", id="records.list", show=False),
+    ]
+    DEFAULT_CSS = """
+    RecordsScreen #rec-body { height: 1fr; }
+    RecordsScreen #rec-kinds { width: 20; height: 1fr; border: none; }
+    RecordsScreen #rec-right { width: 1fr; }
+    RecordsScreen #rec-info { height: 1; padding: 0 1; color: $text-muted; }
+    RecordsScreen #rec-table { height: 1fr; }
+    """
+
+    def __init__(self, kind: str = "members", **kwargs):
+        super().__init__(**kwargs)
+        self.kind = kind
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="rec-body"):
+            yield OptionList(*[Option(lq.kind_title(k), id=k) for k in KINDS], id="rec-kinds")
+            with Vertical(id="rec-right"):
+                yield Static("", id="rec-info")
+                yield LazyTable([Column(tr("编号", "Id"), 6, lambda r: str(r[0]), align="right"),
+                                 Column(tr("内容", "Record"), 0, lambda r: r[1]["_text"])],
+                                empty_text=tr("（没有记录，ctrl+n 新增）", "(no records; ctrl+n adds one)"),
+                                id="rec-table")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        kinds = self.query_one("#rec-kinds", OptionList)
+        kinds.highlighted = KINDS.index(self.kind) if self.kind in KINDS else 0
+        kinds.focus()
+
+    def refresh_data(self) -> None:
+        source = lq.RowSource(lq.record_rows, lq.key_id, kind=self.kind, scope=_scope(self.app))
+        kind = self.kind
+        self.run_db(source.first, on_done=lambda r: self._show(kind, source, r), group="list")
+
+    def _show(self, kind: str, source, result) -> None:
+        if kind != self.kind:
+            return
+        total, first = result
+        table = self.query_one("#rec-table", LazyTable)
+        table.set_source(source, total, first, cursor=min(table.cursor, max(0, total - 1)))
+        self.query_one("#rec-info", Static).update(
+            tr("{k}：{n} 条  Enter 修改  ctrl+n 新增  ctrl+d 删除", "{k}: {n}  Enter edits  ctrl+n new  ctrl+d delete",
+               k=lq.kind_title(kind), n=total))
+
+    @on(OptionList.OptionHighlighted, "#rec-kinds")
+    def kind_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id and event.option.id != self.kind:
+            self.kind = event.option.id
+            self.query_one("#rec-table", LazyTable).set_source(None)
+            self.refresh_data()
+
+    @on(OptionList.OptionSelected, "#rec-kinds")
+    def kind_selected(self, event: OptionList.OptionSelected) -> None:
+        self.action_focus_list()
+
+    @on(LazyTable.Selected, "#rec-table")
+    def row_selected(self, event: LazyTable.Selected) -> None:
+        self.action_edit_record()
+
+    def _current(self):
+        row = self.query_one("#rec-table", LazyTable).cursor_row
+        return row[1] if row else None
+
+    def _saved(self, saved) -> None:
+        if saved is not None:
+            self.notify(tr("已保存", "Saved"), timeout=3)
+            self.refresh_data()
+
+    def action_new_record(self) -> None:
+        from tui.widgets.form import FormScreen
+
+        defaults = {}
+        if self.kind in ("publications", "funding", "pay", "evaluations", "reports_given", "commitments"):
+            defaults["year"] = str(getattr(self.app, "year", lq.today().year))
+        self.app.push_screen(FormScreen(self.kind, defaults=defaults), self._saved)
+
+    def action_edit_record(self) -> None:
+        from tui.widgets.form import FormScreen
+
+        row = self._current()
+        if row is not None:
+            self.app.push_screen(FormScreen(self.kind, row["id"]), self._saved)
+
+    def action_delete_record(self) -> None:
+        from tui.widgets.confirm import ConfirmDialog
+
+        row = self._current()
+        if row is None:
+            return
+        kind = self.kind
+
+        def done(yes) -> None:
+            if yes:
+                self.run_db(delete_record, kind, row["id"], row["version"], on_done=self._deleted, group="save")
+
+        self.app.push_screen(ConfirmDialog(tr("删除这条{k}记录？", "Delete this record ({k})?", k=lq.kind_title(kind)),
+                                           row["_text"]), done)
+
+    def _deleted(self, _id) -> None:
+        self.notify(tr("已删除", "Deleted"), timeout=3)
+        self.refresh_data()
+
+    def action_focus_kinds(self) -> None:
+        self.query_one("#rec-kinds", OptionList).focus()
+
+    def action_focus_list(self) -> None:
+        self.query_one("#rec-table", LazyTable).focus()
