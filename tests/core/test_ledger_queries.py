@@ -1,0 +1,146 @@
+"""core.ledger_queries: scope, masking, keyset paging, deadlines, dues cells, evidence refs."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from core import access
+from core import ledger_queries as lq
+from core import models as m
+from tests import factories as f
+
+
+@pytest.fixture
+def two(dangjian_db, monkeypatch):
+    monkeypatch.setenv("DANGJIAN_TODAY", "2026-06-15")
+    c1 = f.make_community("KS001", town="玉山镇")
+    c2 = f.make_community("KS002", town="巴城镇")
+    br = f.make_org(c1, "branch", code="ZB01")
+    grp = f.make_org(c1, "group", parent=br, code="XZ01")
+    f.make_org(c2, "branch", code="ZB02")
+    mem = [f.make_member(br, dues_class="employed", monthly_income="3000.00") for _ in range(2)]
+    mem.append(f.make_member(grp, dues_class="retired", monthly_income="6000.00", joined_date="2026-03-01",
+                             full_date=None))
+    w = [f.make_worker(c1), f.make_worker(c2)]
+    return {"c1": c1, "c2": c2, "br": br, "grp": grp, "members": mem, "workers": w}
+
+
+def test_scope_limits_lists(two):
+    access.set_current(access.Principal("u", "community", "KS001", False, False))
+    rows = lq.worker_rows()
+    assert [r["id"] for r in rows] == [two["workers"][0].id]
+    assert "*" in rows[0]["id_shown"] and rows[0]["id_shown"] != two["workers"][0].id_number
+    f.make_visit(two["c2"], "reception", "2026-06-01", demand="x")
+    assert lq.visit_rows() == []
+    assert lq.record_rows("visits") == [] and lq.record_count("visits") == 0
+    assert lq.record("visits", m.Visit.get().id) is None
+    assert [o["code"] for o in lq.org_choices()] == ["XZ01", "ZB01"]
+    access.set_current(None)
+    assert len(lq.worker_rows()) == 2
+    assert lq.worker_rows()[0]["id_shown"] == two["workers"][0].id_number  # single-user admin sees all
+
+
+def test_app_narrowing_is_intersected_with_user_scope(two):
+    access.set_current(access.Principal("u", "community", "KS001", False, False))
+    assert lq.scope_ids({two["c2"].id}) == set()
+    assert lq.worker_rows(scope={two["c2"].id}) == []
+
+
+def test_keyset_paging_and_seek(two):
+    for i in range(25):
+        f.make_visit(two["c1"], "home_visit", dt.date(2026, 1, 1) + dt.timedelta(days=i % 5))
+    src = lq.RowSource(lq.visit_rows, lq.key_date_id)
+    total, first = src.first(limit=10)
+    assert total == 25 and len(first) == 10
+    seen = [k for k, _ in first]
+    after = seen[-1]
+    while True:
+        page = src.page(after, 10)
+        if not page:
+            break
+        seen.extend(k for k, _ in page)
+        after = page[-1][0]
+    assert len(seen) == 25 == len(set(seen))
+    assert seen == sorted(seen, reverse=True)  # newest first, ties by id
+    assert src.seek(None, 12) == seen[11]
+    assert src.seek(seen[4], 3) == seen[7]
+    assert src.seek(seen[-1], 1) is None
+
+
+def test_overdue_boundary(two):
+    # max_days 15: a demand of 05-31 is due 06-15 (today): open, not overdue; 05-30 is overdue
+    f.make_visit(two["c1"], "reception", "2026-05-31", demand="a")
+    f.make_visit(two["c1"], "reception", "2026-05-30", demand="b")
+    f.make_visit(two["c1"], "reception", "2026-05-01", demand="c", refused_reason="不属于职责")
+    f.make_visit(two["c1"], "reception", "2026-05-01", demand="d", closed_date="2026-05-20")
+    f.make_visit(two["c1"], "reception", "2026-05-01")  # no demand
+    rows = {r["demand"]: r for r in lq.visit_rows()}
+    assert rows["a"]["open"] and not rows["a"]["overdue"]
+    assert rows["b"]["open"] and rows["b"]["overdue"]
+    assert not rows["c"]["open"] and not rows["d"]["open"] and not rows[""]["open"]
+    assert lq.overdue_count() == 1
+    assert [r["demand"] for r in lq.visit_rows(open_only=True)] == ["a", "b"]
+
+
+def test_dues_grid_and_cells(two):
+    g = lq.dues_grid(two["br"].id, 2026)
+    ids = {r["id"]: r for r in g["members"]}
+    assert set(ids) == {x.id for x in two["members"]}  # the group's member is in the branch grid
+    late = two["members"][2]
+    assert ids[late.id]["first_month"] == "2026-03"
+    assert ids[two["members"][0].id]["proposal"] == Decimal("15.00")  # 3000 x 0.5 %
+    assert ids[late.id]["proposal"] == Decimal("60.00")  # retired, 6000 x 1 %
+    now = dt.date(2026, 6, 15)
+    assert lq.dues_cell_state(None, "2026-02", "2026-03", now) == "before"
+    assert lq.dues_cell_state(None, "2026-06", None, now) == "owed"
+    assert lq.dues_cell_state(None, "2026-07", None, now) == "future"
+    assert lq.dues_cell_state({"paid": Decimal("5"), "due": Decimal("15")}, "2026-05", None, now) == "partial"
+    assert lq.dues_cell_state({"paid": Decimal("15"), "due": Decimal("15")}, "2026-05", None, now) == "paid"
+    f.make_dues(late, "2026-04", "60")
+    g = lq.dues_grid(two["br"].id, 2026)
+    assert (late.id, "2026-04") in g["payments"]
+
+
+def test_meeting_roster_and_counts(two):
+    mt = f.make_meeting(two["br"], "assembly", "2026-06-01")
+    f.make_attendance(mt, two["members"][0], "leave", "病假")
+    roster = lq.attendance_roster(mt.id)
+    assert len(roster) == 3
+    by = {r["member_id"]: r for r in roster}
+    assert by[two["members"][0].id]["status"] == "leave" and by[two["members"][0].id]["leave_reason"] == "病假"
+    assert by[two["members"][1].id]["status"] is None
+    row = lq.meeting_rows(year=2026)[0]
+    assert (row["present"], row["leave"], row["absent"]) == (0, 1, 0)
+    assert lq.meeting_rows(year=2025) == []
+
+
+def test_evidence_refs_and_records(two):
+    mt = f.make_meeting(two["br"], "assembly", "2026-06-01")
+    ev = {"meeting_ids": [mt.id], "worker_id": two["workers"][0].id, "ungraded_member_ids": [two["members"][0].id],
+          "payment_ids": [], "count": 3, "records": [{"table": "organization", "id": two["br"].id}]}
+    refs = lq.evidence_refs(ev)
+    assert (m.Meeting, mt.id) in refs and (m.Worker, two["workers"][0].id) in refs
+    assert (m.Member, two["members"][0].id) in refs and (m.Organization, two["br"].id) in refs
+    recs = lq.evidence_records(ev)
+    kinds = {r["kind"] for r in recs}
+    assert kinds == {"meetings", "workers", "members", "orgs"}
+    access.set_current(access.Principal("u", "community", "KS002", False, False))
+    assert lq.evidence_records(ev) == []  # records outside the scope are not shown
+
+
+def test_clause_text():
+    assert "社区工作者培训" in lq.clause_text(7)
+    assert lq.clause_text(None) == ""
+
+
+def test_funding_rows(two):
+    f.make_allocation(two["c1"], 2026, "10000", "town_finance")
+    f.make_allocation(two["c1"], 2026, "3000", "entrusted")
+    rows = {r["code"]: r for r in lq.funding_rows(2026)}
+    assert rows["KS001"]["floor"] == Decimal("15000.00")
+    assert rows["KS001"]["allocated"] == Decimal("10000.00") and rows["KS001"]["gap"] == Decimal("5000.00")
+    assert rows["KS001"]["other"] == Decimal("3000.00")
+    assert rows["KS001"]["city_share"] + rows["KS001"]["town_share"] == rows["KS001"]["floor"]
+    assert rows["KS002"]["city_share"] == 0  # 巴城镇: 100 % town
