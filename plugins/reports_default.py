@@ -51,10 +51,12 @@ def run_training(ctx):
     from core.models import Training
     from core.rules import workers_in_post
 
+    from core.models import Worker
+
     workers = workers_in_post(ctx.community_ids, ctx.as_of)
-    wids = [w.id for w in workers]
+    wids = Worker.select(Worker.id).where(Worker.community.in_(ctx.community_ids))
     by_worker: dict = {}
-    if wids:
+    if workers:
         rows = (Training.select(Training.worker, Training.title, Training.level, Training.start_date, Training.days)
                 .where(Training.worker.in_(wids), Training.start_date >= ctx.year_start,
                        Training.start_date <= ctx.as_of)
@@ -117,9 +119,11 @@ def run_dues(ctx):
         .where(Organization.community.in_(ctx.community_ids), Member.management_class.in_(RELATIONSHIP_CLASSES),
                on_roster(ctx.as_of))
         .order_by(Member.id).dicts())
-    ids = [m["id"] for m in members]
+    ids = (Member.select(Member.id).join(Organization, on=(Member.organization == Organization.id))
+           .where(Organization.community.in_(ctx.community_ids), Member.management_class.in_(RELATIONSHIP_CLASSES),
+                  on_roster(ctx.as_of)))
     pay: dict = {}
-    if ids and months:
+    if members and months:
         for mid, month, due, paid in (DuesPayment.select(DuesPayment.member, DuesPayment.month, DuesPayment.due,
                                                          DuesPayment.paid)
                                       .where(DuesPayment.member.in_(ids), DuesPayment.month >= months[0].label,
@@ -279,9 +283,9 @@ def run_roster(ctx):
 
     workers = list(Worker.select().where(Worker.community.in_(ctx.community_ids)).order_by(Worker.community,
                                                                                          Worker.name).dicts())
-    wids = [w["id"] for w in workers]
+    wids = Worker.select(Worker.id).where(Worker.community.in_(ctx.community_ids))
     posts: dict = {}
-    if wids:
+    if workers:
         for wid, post in (WorkerPost.select(WorkerPost.worker, WorkerPost.post)
                           .where(WorkerPost.worker.in_(wids), WorkerPost.start_date <= ctx.as_of,
                                  (WorkerPost.end_date.is_null()) | (WorkerPost.end_date > ctx.as_of)).tuples()):

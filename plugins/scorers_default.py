@@ -80,8 +80,23 @@ def scoped_members(ctx, classes):
     return list(rows)
 
 
-def _ids_subquery(member_ids):
-    return list(member_ids)
+def member_subquery(ctx, classes, column=None):
+    """A subquery of the ids (or ``column``) of the members :func:`scoped_members` returns —
+    used with ``.in_()`` so a whole city never sends 100,000 ids as parameters."""
+    from core.models import Member, Organization
+
+    comm = _member_community()
+    return (Member.select(column or Member.id)
+            .join(Organization, JOIN.LEFT_OUTER, on=(Member.organization == Organization.id))
+            .where(Member.management_class.in_(list(classes)), Member.joined_date <= ctx.as_of,
+                   (Member.active == True) | (Member.left_date > ctx.as_of),  # noqa: E712
+                   comm.in_(ctx.community_ids)))
+
+
+def worker_subquery(ctx):
+    from core.models import Worker
+
+    return Worker.select(Worker.id).where(Worker.community.in_(ctx.community_ids))
 
 
 def count_by_member(query_rows) -> dict:
@@ -90,16 +105,19 @@ def count_by_member(query_rows) -> dict:
 
 def attendance_counts(ctx, member_ids, statuses=("present",), org_community=False):
     """{(member id, status): n} of attendance at meetings in the year up to the as-of date.
-    ``org_community``: only meetings of organizations in the member's scope communities."""
+    ``org_community``: only meetings of organizations of the member's own community."""
     from core.models import Attendance, Meeting, Organization
 
     q_ = (Attendance.select(Attendance.member, Attendance.status, fn.COUNT(Attendance.id))
           .join(Meeting, on=(Attendance.meeting == Meeting.id))
           .where(Attendance.member.in_(member_ids), Attendance.status.in_(list(statuses)),
                  Meeting.date >= ctx.year_start, Meeting.date <= ctx.as_of))
-    if org_community:
+    if org_community:  # only meetings of organizations of the member's own (residence) community
+        from core.models import Member
+
         q_ = (q_.join(Organization, on=(Meeting.organization == Organization.id))
-              .where(Organization.community.in_(ctx.community_ids)))
+              .switch(Attendance).join(Member, on=(Attendance.member == Member.id))
+              .where(Organization.community == Member.community))
     out: dict = {}
     for mid, status, n in q_.group_by(Attendance.member, Attendance.status).tuples():
         out[(mid, status)] = n
@@ -136,10 +154,10 @@ def late_dues_months(ctx, members) -> dict:
     the month of joining) not paid in full by the month's end.  One query."""
     from core.models import DuesPayment
 
-    ids = [m["id"] for m in members]
     months = ctx.months_ended()
-    if not ids or not months:
+    if not members or not months:
         return {}
+    ids = member_subquery(ctx, ("resident", "floating_out"))
     paid: dict = {}
     rows = (DuesPayment.select(DuesPayment.member, DuesPayment.month, DuesPayment.due, DuesPayment.paid,
                                DuesPayment.paid_date)
@@ -160,13 +178,14 @@ def late_dues_months(ctx, members) -> dict:
     return out
 
 
-def trainings_of_members(ctx, id_numbers) -> dict:
-    """{id number: trainings in the year} for members who are also workers (one query)."""
-    from core.models import Training, Worker
+def trainings_of_members(ctx, classes) -> dict:
+    """{id number: trainings in the year} for members (of ``classes`` in scope) who are also workers."""
+    from core.models import Member, Training, Worker
 
     rows = (Training.select(Worker.id_number, fn.COUNT(Training.id))
             .join(Worker, on=(Training.worker == Worker.id))
-            .where(Worker.id_number.in_(list(id_numbers)), Training.start_date >= ctx.year_start,
+            .where(Worker.id_number.in_(member_subquery(ctx, classes, Member.id_number)),
+                   Training.start_date >= ctx.year_start,
                    Training.start_date <= ctx.as_of)
             .group_by(Worker.id_number).tuples())
     return dict(rows)
@@ -196,11 +215,11 @@ def score_member_points(ctx):
                if m["management_class"] != "floating_in" or m["placed_date"] is not None]
     if not members:
         return
-    ids = [m["id"] for m in members]
+    ids = member_subquery(ctx, MEMBER_POINTS_CLASSES)
     att = attendance_counts(ctx, ids, ("present", "absent"))
     hours = volunteer_hours(ctx, ids)
     kept = commitments_kept(ctx, ids)
-    trainings = trainings_of_members(ctx, {m["id_number"] for m in members})
+    trainings = trainings_of_members(ctx, MEMBER_POINTS_CLASSES)
     dues_members = [m for m in members if m["management_class"] in ("resident", "floating_out")]
     late = late_dues_months(ctx, dues_members)
     for m in members:
@@ -309,7 +328,7 @@ def score_worker_appraisal(ctx):
     workers = workers_in_post(ctx.community_ids, ctx.as_of)
     if not workers:
         return
-    wids = [w.id for w in workers]
+    wids = worker_subquery(ctx)
     tr_rows = (Training.select(Training.worker, Training.level, fn.COUNT(Training.id), fn.SUM(Training.days))
                .where(Training.worker.in_(wids), Training.start_date >= ctx.year_start,
                       Training.start_date <= ctx.as_of)
@@ -403,7 +422,7 @@ def score_in_service(ctx):
     members = [m for m in scoped_members(ctx, ("in_service",))]
     if not members:
         return
-    ids = [m["id"] for m in members]
+    ids = member_subquery(ctx, ("in_service",))
     att = attendance_counts(ctx, ids, ("present",), org_community=True)
     hours = volunteer_hours(ctx, ids)
     kept = commitments_kept(ctx, ids)
