@@ -174,91 +174,143 @@ def org_subtree(org_id: int) -> list[int]:
     return out
 
 
-def _member_where(f: MemberFilter) -> tuple[str, list]:
-    conds: list[str] = []
-    params: list = []
-    on = f.on or _today()
-    if f.status == "active":
-        conds.append("m.active = ?")
-        params.append(True)
-    elif f.status == "left":
-        conds.append("m.active = ?")
-        params.append(False)
-    elif f.status == "full":
-        conds.append("m.active = ? AND m.full_date IS NOT NULL AND m.full_date <= ?")
-        params += [True, on.isoformat()]
-    elif f.status == "probationary":
-        conds.append("m.active = ? AND (m.full_date IS NULL OR m.full_date > ?)")
-        params += [True, on.isoformat()]
-    if f.member_class:
-        conds.append("m.management_class = ?")
-        params.append(f.member_class)
-    if f.organization is not None:
-        if f._org_ids is None:
-            f._org_ids = org_subtree(f.organization)
-        c, p = _in(f._org_ids)
-        conds.append(f"m.organization_id IN {c}")
-        params += p
-    if f.scope is not None:
-        c, p = _in(f.scope)
-        conds.append(f"m.community_id IN {c}")
-        params += p
-    kind = f.search_kind()
-    t = f.text.strip()
-    if kind == "id":
-        t = t.upper()
-        if not f.allow_id_search and len(t) > 6:
-            conds.append("1 = 0")
-        else:
-            c, p = prefix_condition("m.id_number", t)
-            conds.append(c)
-            params += p
-    elif kind == "initials":
-        c, p = prefix_condition("m.initials", t.lower())
-        conds.append(c)
-        params += p
-    elif kind == "name":
-        c, p = prefix_condition("m.name", t)
-        conds.append(c)
-        params += p
-    return (" AND ".join(conds) or "1 = 1"), params
-
-
 MEMBER_COLUMNS = ("id", "name", "id_number", "sex", "management_class", "full_date", "active",
                   "org_name", "community_name")
 
 
+def _member_conds(f: MemberFilter) -> tuple[list[tuple[str, list]], tuple[str, list] | None, str | None]:
+    """(filter conditions, the prefix-search condition or None, the active condition's SQL or None)."""
+    conds: list[tuple[str, list]] = []
+    on = f.on or _today()
+    # the roster flag matches ~99 % of rows: keep SQLite from choosing its index over a
+    # selective prefix index (no ANALYZE statistics to tell it); '+col' disables an index
+    active = "+m.active" if not is_postgres() else "m.active"
+    active_sql = None
+    if f.status == "active":
+        active_sql = f"{active} = ?"
+        conds.append((active_sql, [True]))
+    elif f.status == "left":
+        conds.append(("m.active = ?", [False]))
+    elif f.status == "full":
+        conds.append((f"{active} = ? AND m.full_date IS NOT NULL AND m.full_date <= ?", [True, on.isoformat()]))
+    elif f.status == "probationary":
+        conds.append((f"{active} = ? AND (m.full_date IS NULL OR m.full_date > ?)", [True, on.isoformat()]))
+    if f.member_class:
+        conds.append(("m.management_class = ?", [f.member_class]))
+    if f.organization is not None:
+        if f._org_ids is None:
+            f._org_ids = org_subtree(f.organization)
+        c, p = _in(f._org_ids)
+        conds.append((f"m.organization_id IN {c}", p))
+    if f.scope is not None:
+        c, p = _in(f.scope)
+        conds.append((f"m.community_id IN {c}", p))
+    kind = f.search_kind()
+    t = f.text.strip()
+    prefix = None
+    if kind == "id":
+        t = t.upper()
+        if not f.allow_id_search and len(t) > 6:
+            prefix = ("1 = 0", [])
+        else:
+            prefix = prefix_condition("m.id_number", t)
+    elif kind == "initials":
+        prefix = prefix_condition("m.initials", t.lower())
+    elif kind == "name":
+        prefix = prefix_condition("m.name", t)
+    return conds, prefix, active_sql
+
+
+def _member_where(f: MemberFilter) -> tuple[str, list]:
+    conds, prefix, _ = _member_conds(f)
+    if prefix is not None:
+        conds = conds + [prefix]
+    sql = " AND ".join(c for c, _ in conds) or "1 = 1"
+    return sql, [p for _, ps in conds for p in ps]
+
+
+# The list is ordered by the column searched, so the index of that column yields the
+# rows in order and a page stops after ``limit`` matches: (name, id), (initials, id),
+# (id_number), or id when not searching.  The first element of every row is its key.
+_ORDER = {"": (["m.id"], "m.id"), "name": (["m.name", "m.id"], "m.name, m.id"),
+          "initials": (["m.initials", "m.id"], "m.initials, m.id"), "id": (["m.id_number"], "m.id_number")}
+
+
+def _order(f: MemberFilter):
+    return _ORDER[f.search_kind()]
+
+
+def _after(f: MemberFilter, key) -> tuple[str, list]:
+    cols, _ = _order(f)
+    if key is None:
+        return "", []
+    if len(cols) == 1:
+        return f" AND {cols[0]} > ?", [key]
+    # (a, b) > (x, y) written out: portable and index-friendly on both backends
+    return f" AND ({cols[0]} > ? OR ({cols[0]} = ? AND {cols[1]} > ?))", [key[0], key[0], key[1]]
+
+
+def _key_sql(f: MemberFilter) -> str:
+    cols, _ = _order(f)
+    return ", ".join(cols)
+
+
 def member_count(f: MemberFilter) -> int:
+    """Rows of the filter.  A prefix search on the roster counts the prefix on its index
+    alone and takes away the few members who left (both index-only), instead of looking
+    up the roster flag of every match."""
+    conds, prefix, active_sql = _member_conds(f)
+    if prefix is not None and active_sql is not None and len(conds) == 1:
+        c, p = prefix
+        everyone = _scalar(f"SELECT COUNT(*) FROM member m WHERE {c}", p) or 0
+        left = _scalar(f"SELECT COUNT(*) FROM member m WHERE m.active = ? AND {c}", [False] + p) or 0
+        return int(everyone) - int(left)
     where, params = _member_where(f)
     return int(_scalar(f"SELECT COUNT(*) FROM member m WHERE {where}", params) or 0)
 
 
-def member_page(f: MemberFilter, after_id: int | None = None, limit: int = BLOCK) -> list[tuple]:
-    """Up to ``limit`` rows after ``after_id`` (keyset on id): tuples in MEMBER_COLUMNS order."""
+def member_page(f: MemberFilter, after_key=None, limit: int = BLOCK) -> list[tuple]:
+    """Up to ``limit`` rows after ``after_key`` (keyset in the filter's order).
+
+    Each row is ``(key, *MEMBER_COLUMNS)``: the key first (what ``after_key``
+    and :func:`member_seek` take), then id, name, id_number, sex,
+    management_class, full_date, active, org_name, community_name."""
     where, params = _member_where(f)
-    if after_id is not None:
-        where += " AND m.id > ?"
-        params.append(after_id)
-    sql = ("SELECT m.id, m.name, m.id_number, m.sex, m.management_class, m.full_date, m.active, "
+    extra, p2 = _after(f, after_key)
+    _cols, order = _order(f)
+    sql = (f"SELECT {_key_sql(f)}, m.id, m.name, m.id_number, m.sex, m.management_class, m.full_date, m.active, "
            "o.name, c.name FROM member m LEFT JOIN organization o ON o.id = m.organization_id "
-           f"LEFT JOIN community c ON c.id = m.community_id WHERE {where} ORDER BY m.id LIMIT ?")
-    return _rows(sql, params + [limit])
+           f"LEFT JOIN community c ON c.id = m.community_id WHERE {where}{extra} ORDER BY {order} LIMIT ?")
+    n = len(_order(f)[0])
+    out = []
+    for r in _rows(sql, params + p2 + [limit]):
+        key = r[0] if n == 1 else tuple(r[:n])
+        out.append((key,) + tuple(r[n:]))
+    return out
 
 
-def member_seek(f: MemberFilter, after_id: int | None, n: int) -> int | None:
-    """The id of the ``n``-th row (1-based) after ``after_id``: lets a block far away be
+def member_seek(f: MemberFilter, after_key, n: int):
+    """The key of the ``n``-th row (1-based) after ``after_key``: lets a block far away be
     reached from the nearest known key without paging through everything."""
     where, params = _member_where(f)
-    if after_id is not None:
-        where += " AND m.id > ?"
-        params.append(after_id)
-    return _scalar(f"SELECT m.id FROM member m WHERE {where} ORDER BY m.id LIMIT 1 OFFSET ?", params + [n - 1])
+    extra, p2 = _after(f, after_key)
+    _cols, order = _order(f)
+    rows = _rows(f"SELECT {_key_sql(f)} FROM member m WHERE {where}{extra} ORDER BY {order} LIMIT 1 OFFSET ?",
+                 params + p2 + [n - 1])
+    if not rows:
+        return None
+    return rows[0][0] if len(rows[0]) == 1 else tuple(rows[0])
 
 
-def member_position(f: MemberFilter, member_id: int) -> int:
-    """How many rows of the filter come before ``member_id`` (to put the cursor on it)."""
+def member_position(f: MemberFilter, key) -> int:
+    """How many rows of the filter come before the row with ``key``."""
     where, params = _member_where(f)
-    return int(_scalar(f"SELECT COUNT(*) FROM member m WHERE {where} AND m.id < ?", params + [member_id]) or 0)
+    cols, _ = _order(f)
+    if len(cols) == 1:
+        cond, p = f"{cols[0]} < ?", [key]
+    else:
+        cond, p = f"({cols[0]} < ? OR ({cols[0]} = ? AND {cols[1]} < ?))", [key[0], key[0], key[1]]
+    return int(_scalar(f"SELECT COUNT(*) FROM member m WHERE {where} AND {cond}", params + p) or 0)
 
 
 def palette_lookup(text: str, scope, limit: int = 8) -> tuple[list[tuple], list[dict]]:
@@ -284,7 +336,7 @@ def palette_lookup(text: str, scope, limit: int = 8) -> tuple[list[tuple], list[
 
     f = MemberFilter(text=text, scope=frozenset(scope) if scope is not None else None,
                      allow_id_search=access.current().full_personal_data)
-    members = [dict(zip(MEMBER_COLUMNS, r)) for r in member_page(f, None, limit)]
+    members = [dict(zip(MEMBER_COLUMNS, r[1:])) for r in member_page(f, None, limit)]
     return communities, members
 
 

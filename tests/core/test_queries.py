@@ -17,14 +17,19 @@ def city(dangjian_db, monkeypatch):
     return tui_data.build(extra=430)  # 450 members: three 200-row blocks
 
 
-def all_rows(f):
+def page(f, after=None, limit=200):
+    """Rows without their keyset key: (id, name, id_number, sex, class, full_date, active, org, community)."""
+    return [r[1:] for r in queries.member_page(f, after, limit)]
+
+
+def all_rows(f, with_keys=False):
     out, after = [], None
     while True:
-        page = queries.member_page(f, after, 200)
-        out += page
-        if len(page) < 200:
-            return out
-        after = page[-1][0]
+        block = queries.member_page(f, after, 200)
+        out += block
+        if len(block) < 200:
+            return out if with_keys else [r[1:] for r in out]
+        after = block[-1][0]
 
 
 def test_keyset_pages_cover_everything_once(city):
@@ -37,7 +42,7 @@ def test_keyset_pages_cover_everything_once(city):
 
 def test_seek_reaches_far_blocks(city):
     f = MemberFilter(status="all")
-    ids = [r[0] for r in all_rows(f)]
+    ids = [r[0] for r in all_rows(f, with_keys=True)]
     assert queries.member_seek(f, None, 1) == ids[0]
     assert queries.member_seek(f, None, 400) == ids[399]
     assert queries.member_seek(f, ids[199], 200) == ids[399]
@@ -50,15 +55,15 @@ def test_prefix_search_kinds(city):
     assert MemberFilter(text="zw").search_kind() == "initials"
     assert MemberFilter(text="3205").search_kind() == "id"
     assert MemberFilter(text="32058319700101001x").search_kind() == "id"
-    assert {r[1] for r in queries.member_page(MemberFilter(text="张伟"))} == {"张伟", "张伟明"}
-    assert {r[1] for r in queries.member_page(MemberFilter(text="张"))} == {"张伟", "张伟明"}
-    assert [r[1] for r in queries.member_page(MemberFilter(text="ZWM"))] == ["张伟明"]
-    assert [r[1] for r in queries.member_page(MemberFilter(text="zw"))] == ["张伟", "张伟明"]
+    assert {r[1] for r in page(MemberFilter(text="张伟"))} == {"张伟", "张伟明"}
+    assert {r[1] for r in page(MemberFilter(text="张"))} == {"张伟", "张伟明"}
+    assert [r[1] for r in page(MemberFilter(text="ZWM"))] == ["张伟明"]
+    assert [r[1] for r in page(MemberFilter(text="zw"))] == ["张伟", "张伟明"]
     from tests.tui import tui_data
 
     idn = tui_data.member_id_number(3)
-    assert [r[2] for r in queries.member_page(MemberFilter(text=idn))] == [idn]
-    assert all(r[2].startswith(idn[:8]) for r in queries.member_page(MemberFilter(text=idn[:8], status="all")))
+    assert [r[2] for r in page(MemberFilter(text=idn))] == [idn]
+    assert all(r[2].startswith(idn[:8]) for r in page(MemberFilter(text=idn[:8], status="all")))
     # lower-case x in a typed ID matches the stored upper-case X
     assert queries.member_count(MemberFilter(text="nothing-like-this")) == 0
 
@@ -73,14 +78,14 @@ def test_id_search_limited_for_masked_users(city):
 
 def test_status_class_org_and_scope_filters(city):
     on = dt.date(2026, 6, 15)
-    left = queries.member_page(MemberFilter(status="left"))
+    left = page(MemberFilter(status="left"))
     assert [r[1] for r in left] == ["杨帆"]
     active = queries.member_count(MemberFilter())
     assert active == 449
     full = queries.member_count(MemberFilter(status="full", on=on))
     prob = queries.member_count(MemberFilter(status="probationary", on=on))
     assert full + prob == active and prob == 50  # every 9th member is probationary
-    fo = queries.member_page(MemberFilter(member_class="floating_out"), None, 500)
+    fo = page(MemberFilter(member_class="floating_out"), None, 500)
     assert fo and all(r[4] == "floating_out" for r in fo)
     # an org filter covers the org's whole subtree (the committee holds no members itself)
     com = queries.member_count(MemberFilter(organization=city["com"]))
@@ -144,3 +149,21 @@ def test_overdue_demand_boundary(city):
     on = dt.date(2026, 4, 16)  # demand dated 04-01: 15 days later is not yet overdue
     assert queries.overdue_demands(None, on, 15)["count"] == 0
     assert queries.overdue_demands(None, on + dt.timedelta(days=1), 15)["count"] == 1
+
+
+@pytest.mark.parametrize("text", ["张", "zw", "3205", "党员"])
+def test_keyset_in_search_order_covers_every_match_once(city, text):
+    f = MemberFilter(text=text, status="all")
+    keyed = all_rows(f, with_keys=True)
+    assert len(keyed) == queries.member_count(f)
+    keys = [r[0] for r in keyed]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    if len(keyed) > 3:
+        assert queries.member_seek(f, keys[0], 2) == keys[2]
+        assert queries.member_position(f, keys[3]) == 3
+    # the roster count (prefix minus those who left) agrees with a plain count
+    f2 = MemberFilter(text=text)
+    where, params = queries._member_where(f2)
+    from core.queries import _scalar
+
+    assert queries.member_count(f2) == _scalar(f"SELECT COUNT(*) FROM member m WHERE {where}", params)

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.timeout(60)
 
 def rows(app):
     t = app.screen.query_one("#members-table")
-    return [t.row_at(i) for i in range(t.total)]
+    return [t.row_at(i)[1:] for i in range(t.total)]
 
 
 async def open_members(pilot):
@@ -147,7 +147,7 @@ async def test_lazy_table_scrolls_through_many_rows(tui_db):
         await pilot.press("end")
         await settle(pilot)
         assert table.cursor == table.total - 1
-        assert table.cursor_row[1] == rows_[-1]["name"]
+        assert table.cursor_row[2] == rows_[-1]["name"]
         assert rows_[-1]["name"] in screen_text(app)
         assert len(table._blocks) <= 3  # only the blocks looked at
         await pilot.press("home", "pagedown", "down")

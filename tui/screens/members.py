@@ -38,7 +38,7 @@ STATUS_CHOICES = [("active", "在册", "on roster"), ("full", "正式党员", "f
 
 
 def status_label(row, today: dt.date) -> str:
-    full_date, active = row[5], row[6]
+    full_date, active = row[6], row[7]
     if not active:
         return tr("已转出", "left")
     if isinstance(full_date, str):
@@ -87,11 +87,12 @@ class MembersScreen(DangjianScreen):
         today = _today()
         lang = get_lang()
         return [
-            Column(tr("姓名", "Name"), 10, lambda r: r[1]),
-            Column(tr("身份证号", "ID number"), 18, lambda r: app.show_id(r[2])),
-            Column(tr("类别", "Class"), 8 if lang == "zh" else 12, lambda r: MEMBER_CLASS.label(r[4], lang)),
+            # rows are (key, id, name, id_number, sex, class, full_date, active, org, community)
+            Column(tr("姓名", "Name"), 10, lambda r: r[2]),
+            Column(tr("身份证号", "ID number"), 18, lambda r: app.show_id(r[3])),
+            Column(tr("类别", "Class"), 8 if lang == "zh" else 12, lambda r: MEMBER_CLASS.label(r[5], lang)),
             Column(tr("状态", "Status"), 6 if lang == "zh" else 12, lambda r: status_label(r, today)),
-            Column(tr("党组织", "Organization"), 0, lambda r: r[7] or (r[8] or "")),
+            Column(tr("党组织", "Organization"), 0, lambda r: r[8] or (r[9] or "")),
         ]
 
     def on_mount(self) -> None:
@@ -157,7 +158,7 @@ class MembersScreen(DangjianScreen):
 
     @on(LazyTable.Selected, "#members-table")
     def open_member(self, event: LazyTable.Selected) -> None:
-        self.app.open_member(event.key)
+        self.app.open_member(event.row[1])
 
     def action_focus_search(self) -> None:
         self.query_one("#members-search", Input).focus()
