@@ -187,12 +187,38 @@ def summary_line(result, with_run: bool = True) -> str:
     return line
 
 
+def write_json(findings, output: str | None) -> None:
+    """A JSON list of findings, one finding a line, streamed (a city run has ~200k)."""
+    from pathlib import Path
+
+    from core.output import check_stdout_encoding
+
+    enc = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    if output:
+        fh = open(Path(output), "w", encoding="utf-8", newline="")
+    else:
+        check_stdout_encoding()
+        fh = sys.stdout
+    try:
+        fh.write("[")
+        buf = []
+        for i, f in enumerate(findings):
+            buf.append(("\n" if i == 0 else ",\n") + enc(f.as_dict()))
+            if len(buf) >= 5000:
+                fh.write("".join(buf))
+                buf = []
+        fh.write("".join(buf) + ("\n]\n" if findings else "]\n"))
+        fh.flush()
+    finally:
+        if output:
+            fh.close()
+
+
 def write_findings(result, fmt: str, output: str | None, show_all: bool) -> None:
     from core.output import write_text, write_xlsx
 
     if fmt == "json":
-        text = json.dumps([f.as_dict() for f in result.findings], ensure_ascii=False, indent=1, default=str) + "\n"
-        write_text(text, output)
+        write_json(result.findings, output)
     elif fmt == "csv":
         from core.output import csv_text
 
