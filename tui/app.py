@@ -84,6 +84,7 @@ Other helpers: ``self.app.open_screen(name)`` opens a registered screen
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from textual import events, on, work
@@ -407,7 +408,7 @@ class DangjianApp(App):
     """社区党建工作电子台账."""
 
     TITLE = "社区党建工作电子台账"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses elsewhere work too
     COMMANDS = App.COMMANDS | {JumpProvider}
     COMMAND_PALETTE_DISPLAY = "^p"
     NOTIFICATION_TIMEOUT = 6

@@ -32,11 +32,13 @@ async def _t_create_service_record(city):
         form.query_one("#f-target_group").value = "needy"
         form.query_one("#f-date").value = "2026-06-01"
         form.query_one("#f-content").value = "上门送药"
+        form.query_one("#f-free").value = "0"  # 否: low-cost
         await pilot.press("f10")
         await settle(pilot)
         assert not isinstance(app.screen, FormScreen)
         s = m.ServiceRecord.get()
         assert s.community_id == city["c1"].id and s.target_group == "needy" and s.content == "上门送药"
+        assert s.free is False
         assert "上门送药" in screen_text(app)
 
 

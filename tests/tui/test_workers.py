@@ -29,12 +29,20 @@ async def _t_add_training(city):
         form = app.screen
         assert isinstance(form, FormScreen)
         assert "新增培训：赵敏" in screen_text(app)
-        # the title has the focus (the worker is fixed)
+        # keyboard only: the title has the focus (the worker is fixed)
         await pilot.press(*"dangke")
-        form.query_one("#f-title").value = "社区书记示范培训"
-        form.query_one("#f-level").value = "city"
-        form.query_one("#f-start_date").value = "2026-05-10"
-        form.query_one("#f-days").value = "3"
+        assert form.query_one("#f-title").value == "dangke"
+        form.query_one("#f-title").value = "社区书记示范培训"  # Chinese comes from the IME
+        await pilot.press("tab", "enter")  # open the level list
+        await pilot.pause()
+        await pilot.press("down", "enter")  # the first level: 市级及以上
+        await pilot.pause()
+        assert form.query_one("#f-level").value == "city"
+        await pilot.press("tab", "ctrl+a")
+        form.query_one("#f-start_date").value = ""
+        await pilot.press(*"2026-05-10", "tab", *"3")
+        assert form.query_one("#f-start_date").value == "2026-05-10"
+        assert form.query_one("#f-days").value == "3"
         await pilot.press("f10")
         await settle(pilot)
         assert not isinstance(app.screen, FormScreen)

@@ -53,7 +53,7 @@ class RecordsScreen(DangjianScreen):
     ]
     DEFAULT_CSS = """
     RecordsScreen #rec-body { height: 1fr; }
-    RecordsScreen #rec-kinds { width: 20; height: 1fr; border: none; }
+    RecordsScreen #rec-kinds { width: 22; height: 1fr; border: none; }
     RecordsScreen #rec-right { width: 1fr; }
     RecordsScreen #rec-info { height: 1; padding: 0 1; color: $text-muted; }
     RecordsScreen #rec-table { height: 1fr; }

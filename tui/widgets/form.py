@@ -9,7 +9,7 @@ the kind — ``core.validators.FIELDS`` for the import kinds of SPEC §5 (the
 very parsers and cross-field rules the importer uses), :data:`EXTRA_FIELDS`
 for the other records — and become widgets by type: text/date/month/money/
 number/ID number/reference → ``Input``, enumeration → ``Select``, boolean →
-``Checkbox``.  References are typed by their natural key (community code,
+a 是/否 ``Select`` (empty: not given).  References are typed by their natural key (community code,
 org code, meeting code, ID number), as in the import files.
 
 Saving (F10 or ctrl+s) runs in a thread worker:
@@ -543,8 +543,9 @@ class FormScreen(DbWorkMixin, ModalScreen):
             options = [(f.choice.label(c, get_lang()), c) for c in f.choice.codes]
             w = Select(options, prompt=tr("请选择", "choose"), allow_blank=True, id=wid, compact=True,
                        disabled=disabled, classes="fwidget")
-        elif f.type == "bool":
-            w = Checkbox("", id=wid, compact=True, disabled=disabled, classes="fwidget")
+        elif f.type == "bool":  # 是/否 spelled out (a checkbox glyph is unclear on a monochrome terminal)
+            w = Select([(tr("是", "yes"), "1"), (tr("否", "no"), "0")], prompt=tr("（未填）", "(not given)"),
+                       allow_blank=True, id=wid, compact=True, disabled=disabled, classes="fwidget")
         else:
             placeholder = {"date": "YYYY-MM-DD", "month": "YYYY-MM", "money": tr("元", "yuan"),
                            "year": "YYYY", "posts": tr("如 党组织书记、居委会主任", "e.g. 党组织书记、居委会主任")
@@ -593,7 +594,13 @@ class FormScreen(DbWorkMixin, ModalScreen):
                 continue
             w = self.query_one(f"#f-{f.name}")
             v = raw[f.name]
-            if isinstance(w, Select):
+            if isinstance(w, Select) and f.type == "bool":
+                try:
+                    b = V.parse_bool(v)
+                except V.FieldError:
+                    b = None
+                w.value = Select.NULL if b is None else ("1" if b else "0")
+            elif isinstance(w, Select):
                 code = f.choice.parse(v) if isinstance(v, str) and v else v
                 w.value = code if code in f.choice.codes else Select.NULL
             elif isinstance(w, Checkbox):
