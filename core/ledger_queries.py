@@ -570,13 +570,44 @@ def allocations(community_id: int, year: int) -> list[dict]:
 
 # ---------------------------------------------------------------- compliance
 
-def latest_run(year: int | None = None) -> dict | None:
-    """The newest stored check run (of ``year`` when given)."""
-    q = m.CheckRun.select().order_by(m.CheckRun.started_at.desc(), m.CheckRun.id.desc())
+def latest_run(year: int | None = None, town: str | None = None, community: str | None = None) -> dict | None:
+    """The newest stored check run of ``year`` that covers the view (the user's scope, narrowed
+    to ``town`` / ``community``): a whole-city run, a run of the view's town or community, or a run
+    made by a user with the same scope.  Runs limited to some rules are partial and not used."""
+    me = access.current()
+    towns_ok, comms_ok, users_ok = set(), set(), {me.scope}
+    if community:
+        comms_ok.add(community)
+        c = m.Community.get_or_none(m.Community.code == community)
+        if c is not None:
+            towns_ok.add(m.Town.get_by_id(c.town_id).name)
+    if town:
+        towns_ok.add(town)
+    if me.role == "community":
+        comms_ok.add(me.scope)
+    elif me.role == "town":
+        towns_ok.add(me.scope)
+    q = m.CheckRun.select().order_by(m.CheckRun.id.desc())
     if year:
         q = q.where(m.CheckRun.year == year)
-    r = q.dicts().first()
-    return r
+    for run in q.limit(200).dicts():
+        parts = [p for p in (run["scope"] or "city").split(";") if p]
+        if any(p.startswith("rules=") for p in parts):
+            continue
+        users = [p[5:] for p in parts if p.startswith("user=")]
+        if users and users[0] not in users_ok and not me.sees_everything:
+            continue
+        if users and me.sees_everything and not (community or town):
+            continue  # a scoped user's run does not cover the whole city
+        base = next((p for p in parts if not p.startswith("user=")), "city")
+        if base == "city":
+            return run
+        kind, _, value = base.partition("=")
+        if kind == "town" and value in towns_ok:
+            return run
+        if kind == "community" and value in comms_ok:
+            return run
+    return None
 
 
 def _visible_codes(scope=None):

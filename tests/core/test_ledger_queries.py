@@ -144,3 +144,20 @@ def test_funding_rows(two):
     assert rows["KS001"]["other"] == Decimal("3000.00")
     assert rows["KS001"]["city_share"] + rows["KS001"]["town_share"] == rows["KS001"]["floor"]
     assert rows["KS002"]["city_share"] == 0  # 巴城镇: 100 % town
+
+
+def test_latest_run_covers_the_view(two):
+    from core import rules
+
+    access.set_current(access.Principal("u1", "community", "KS001", False, False))
+    mine = rules.run_check(year=2026).run_id
+    assert lq.latest_run(2026)["id"] == mine
+    access.set_current(access.Principal("u2", "community", "KS002", False, False))
+    assert lq.latest_run(2026) is None  # another community's run does not cover KS002
+    access.set_current(None)
+    assert lq.latest_run(2026) is None  # nor the whole city
+    city = rules.run_check(year=2026).run_id
+    assert lq.latest_run(2026)["id"] == city
+    assert lq.latest_run(2025) is None
+    access.set_current(access.Principal("u2", "community", "KS002", False, False))
+    assert lq.latest_run(2026)["id"] == city

@@ -56,12 +56,14 @@ def run_and_load(year: int, town: str | None, community: str | None, scope):
     return load_matrix(year, scope, result.run_id)
 
 
-def load_matrix(year: int, scope, run_id: int | None = None):
-    """(run, matrix) of the latest stored run of ``year`` (or of ``run_id``); (None, None) if none."""
+def load_matrix(year: int, scope, run_id: int | None = None, town: str | None = None,
+                community: str | None = None):
+    """(run, matrix) of the latest stored run of ``year`` covering the view (or of ``run_id``);
+    (None, None) if there is none."""
     from core import models as m
 
     if run_id is None:
-        run = lq.latest_run(year)
+        run = lq.latest_run(year, town, community)
     else:
         run = m.CheckRun.select().where(m.CheckRun.id == run_id).dicts().first()
     if run is None:
@@ -90,7 +92,9 @@ class ComplianceScreen(DangjianScreen):
         yield DataTable(id="comp-grid", cursor_type="cell", fixed_columns=1)
 
     def refresh_data(self) -> None:
-        self.run_db(load_matrix, _year(self.app), _scope(self.app), on_done=self._show, group="load")
+        app = self.app
+        self.run_db(load_matrix, _year(app), _scope(app), None, getattr(app, "town", None),
+                    getattr(app, "community", None), on_done=self._show, group="load")
 
     def action_run_check(self) -> None:
         if self.running:
