@@ -234,17 +234,33 @@ class Handler:
             self.ctx.refs.prefetch(target, {it.rec.get(name) for it in items if it.rec.get(name)})
 
     # --- existing rows
-    def fetch_existing(self, items: list[Item]) -> dict:
+    def fetch_existing(self, items: list[Item], names: list[str] | None = None) -> dict:
+        """Existing rows for the items' keys: {key: {field: value}} (raw SQL, set-based)."""
+        from peewee import BooleanField, DateField, DecimalField
+
         m = self.model
-        names = list(dict.fromkeys(["id", *self.key_fields, *self.value_fields, *self.scope_extra()]))
-        cols = [getattr(m, n) for n in names]
-        lookup_col = getattr(m, self.lookup)
+        if names is None:
+            names = list(dict.fromkeys(["id", *self.key_fields, *self.value_fields, *self.scope_extra()]))
+        fields_ = [m._meta.fields[n] for n in names]
+        conv = [(i, f.python_value) for i, f in enumerate(fields_)
+                if isinstance(f, (DateField, DecimalField, BooleanField))]
+        lookup_col = m._meta.fields[self.lookup].column_name
         keys = list({it.vals.get(self.lookup) for it in items if it.vals.get(self.lookup) is not None})
+        param = db.database.param
+        head = (f"SELECT {', '.join(_q(f.column_name) for f in fields_)} FROM {_q(self.table)} "
+                f"WHERE {_q(lookup_col)} IN ")
         out = {}
+        key = self.key
         for i in range(0, len(keys), 500):
-            for row in m.select(*cols).where(lookup_col.in_(keys[i:i + 500])).tuples():
+            part = keys[i:i + 500]
+            cur = db.database.execute_sql(head + "(" + ", ".join(param for _ in part) + ")", part)
+            for row in cur.fetchall():
+                if conv:
+                    row = list(row)
+                    for j, fn in conv:
+                        row[j] = fn(row[j])
                 d = dict(zip(names, row))
-                out.setdefault(self.key(d), d)
+                out.setdefault(key(d), d)
         return out
 
     def scope_extra(self) -> list[str]:
@@ -1047,10 +1063,10 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
                 v = it.vals
                 rows.append(tuple(v[f.name] if f.name in v else defaults[f.name] for f in fields_))
             db.executemany(handler.insert_sql, rows)
-            got = handler.fetch_existing(inserts)
+            got = handler.fetch_existing(inserts, list(dict.fromkeys(["id", *handler.key_fields])))
             for it in inserts:
                 it.id = got[handler.key(it.vals)]["id"]
-                new = {k: jsonable(v) for k, v in it.vals.items()}
+                new = dict(it.vals)  # audit.to_json writes dates and money itself
                 if it.extra is not None:
                     new.update(it.extra["new"])
                 elif kind == "workers" and it.rec.get("posts"):
