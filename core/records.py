@@ -323,32 +323,54 @@ def _integrity(exc: Exception, model) -> UserError:
                         t=model._meta.table_name, e=str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
 
 
+class _Conflict(Exception):
+    """The row changed between our read and our write (caught and turned into StaleEdit)."""
+
+
+def _audit_values(model, values: dict) -> dict:
+    out = {}
+    for name, v in values.items():
+        f = model._meta.fields.get(name)
+        if isinstance(f, peewee.DecimalField) and v is not None:
+            v = f.db_value(v)
+        out[name] = v
+    return out
+
+
 def create(model, data: dict):
-    """Insert one record in scope, validated and audited; returns the new instance."""
+    """Insert one record in scope, validated and audited; returns the new instance.
+
+    Everything that only reads (scope, validation) happens before the write
+    transaction, which holds the write lock for two statements: the INSERT and
+    its audit row.
+    """
     principal = access.current()
     principal.require_write()
     values = _clean(model, data)
+    community = community_of(model, values)
+    _check_scope(model, community, principal)
+    full = {}
+    for f in model._meta.sorted_fields:
+        if f.name == "id":
+            continue
+        full[f.name] = f.default() if callable(f.default) else f.default
+    full.update(values)
+    errors = validate(model, full)
+    if errors:
+        raise RecordInvalid(errors)
+    if "version" not in values:
+        values = dict(values, version=1)
 
     def run():
         with write_tx():
-            community = community_of(model, values)
-            _check_scope(model, community, principal)
-            full = {f.name: (f.default() if callable(f.default) else f.default)
-                    for f in model._meta.sorted_fields if f.name not in ("id",)}
-            full.update(values)
-            errors = validate(model, full)
-            if errors:
-                raise RecordInvalid(errors)
             try:
                 with database.atomic():  # savepoint: a constraint error leaves the transaction usable
                     new_id = model.insert(**values).execute()
             except peewee.IntegrityError as exc:
                 raise _integrity(exc, model) from None
-            row = _row(model, new_id)
-            if model.__name__ == "Community":
-                community = new_id
-            audit.record("create", model._meta.table_name, new_id, None, _plain(row), community=community,
-                         user=principal.login)
+            full["id"] = new_id
+            audit.record("create", model._meta.table_name, new_id, None, _audit_values(model, full),
+                         community=new_id if model.__name__ == "Community" else community, user=principal.login)
             return new_id
 
     new_id = with_retry(run)
@@ -393,45 +415,51 @@ def update(model, id, changes: dict, version: int):
     """Change fields of one record read at ``version``; :class:`StaleEdit` if it changed since.
 
     Returns the updated instance (its ``version`` is one higher).  Changing
-    nothing (all values equal) still checks the version but writes no audit row.
+    nothing (all values equal) writes nothing, after checking the version.
+    The checks read the row at ``version``; the write transaction then holds
+    the write lock only for ``UPDATE … WHERE id = ? AND version = ?`` and the
+    audit row — if the row moved on in between, the UPDATE matches nothing and
+    the edit is stale.
     """
     principal = access.current()
     principal.require_write()
     values = _clean(model, changes)
+    old = _row(model, id)
+    if old is None:
+        raise _stale(model, id, values, None, version)
+    _check_scope(model, community_of(model, old), principal)
+    merged = dict(old)
+    merged.update(values)
+    new_community = id if model.__name__ == "Community" else community_of(model, merged)
+    _check_scope(model, new_community, principal)
+    if old["version"] != version:
+        raise _stale(model, id, values, old, version)
+    changed = [k for k in values if not _same(old.get(k), values[k])]
+    if not changed:
+        return model.get_by_id(id)
+    errors = validate(model, merged)
+    if errors:
+        raise RecordInvalid(errors)
+    pk = model._meta.primary_key
+    sets = {k: values[k] for k in changed}
 
     def run():
         with write_tx():
-            old = _row(model, id)
-            if old is None:
-                raise _stale(model, id, values, None, version)
-            _check_scope(model, community_of(model, old), principal)
-            merged = dict(old)
-            merged.update(values)
-            new_community = community_of(model, merged)
-            _check_scope(model, new_community, principal)
-            if old["version"] != version:
-                raise _stale(model, id, values, old, version)
-            errors = validate(model, merged)
-            if errors:
-                raise RecordInvalid(errors)
-            pk = model._meta.primary_key
-            q = model.update(**values, version=model.version + 1).where((pk == id) & (model.version == version))
+            q = model.update(**sets, version=model.version + 1).where((pk == id) & (model.version == version))
             try:
                 with database.atomic():
                     n = q.execute()
             except peewee.IntegrityError as exc:
                 raise _integrity(exc, model) from None
-            if n == 0:  # cannot happen under BEGIN IMMEDIATE, but PostgreSQL READ COMMITTED may race
-                raise _stale(model, id, values, _row(model, id), version)
-            new = _row(model, id)
-            changed = [k for k in values if not _same(old.get(k), new.get(k))]
-            if changed:
-                if model.__name__ == "Community":
-                    new_community = id
-                audit.record("update", model._meta.table_name, id, {k: old.get(k) for k in changed},
-                             {k: new.get(k) for k in changed}, community=new_community, user=principal.login)
+            if n == 0:
+                raise _Conflict()
+            audit.record("update", model._meta.table_name, id, {k: old.get(k) for k in changed},
+                         _audit_values(model, sets), community=new_community, user=principal.login)
 
-    with_retry(run)
+    try:
+        with_retry(run)
+    except _Conflict:
+        raise _stale(model, id, values, _row(model, id), version) from None
     return model.get_by_id(id)
 
 
@@ -439,17 +467,17 @@ def delete(model, id, version: int) -> None:
     """Delete one record read at ``version``; :class:`StaleEdit` if it changed since."""
     principal = access.current()
     principal.require_write()
+    old = _row(model, id)
+    if old is None:
+        raise _stale(model, id, {}, None, version)
+    community = id if model.__name__ == "Community" else community_of(model, old)
+    _check_scope(model, community, principal)
+    if old["version"] != version:
+        raise _stale(model, id, {}, old, version)
+    pk = model._meta.primary_key
 
     def run():
         with write_tx():
-            old = _row(model, id)
-            if old is None:
-                raise _stale(model, id, {}, None, version)
-            community = id if model.__name__ == "Community" else community_of(model, old)
-            _check_scope(model, community, principal)
-            if old["version"] != version:
-                raise _stale(model, id, {}, old, version)
-            pk = model._meta.primary_key
             try:
                 with database.atomic():
                     n = model.delete().where((pk == id) & (model.version == version)).execute()
@@ -458,11 +486,14 @@ def delete(model, id, version: int) -> None:
                                    "other records still refer to it; cannot delete: {t} {id}",
                                    t=model._meta.table_name, id=id)) from exc
             if n == 0:
-                raise _stale(model, id, {}, _row(model, id), version)
+                raise _Conflict()
             audit.record("delete", model._meta.table_name, id, _plain(old), None, community=community,
                          user=principal.login)
 
-    with_retry(run)
+    try:
+        with_retry(run)
+    except _Conflict:
+        raise _stale(model, id, {}, _row(model, id), version) from None
 
 
 def history(model, id) -> list[dict]:
