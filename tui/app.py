@@ -206,7 +206,8 @@ class DangjianScreen(Screen):
     def on_mount(self) -> None:
         app = self.app
         self._data_generation = getattr(app, "data_generation", 0)
-        self.refresh_data()
+        # paint the screen first, then load (a worker competing for the GIL slows the first paint)
+        self.call_after_refresh(self.refresh_data)
 
     def on_screen_resume(self) -> None:
         app = self.app

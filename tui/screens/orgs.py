@@ -27,6 +27,11 @@ class OrgTreeScreen(DangjianScreen):
     OrgTreeScreen Tree { height: 1fr; }
     """
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.orgs: dict = {}
+        self.verdicts: dict = {}
+
     def compose_body(self) -> ComposeResult:
         tree: Tree = Tree(tr("组织架构", "Organizations"), id="org-tree")
         tree.auto_expand = False
@@ -64,33 +69,25 @@ class OrgTreeScreen(DangjianScreen):
     def _show(self, d: dict) -> None:
         tree = self.query_one(Tree)
         tree.clear()
-        orgs = {o["id"]: o for o in d["orgs"]}
-        verdicts = d["verdicts"]
+        self.orgs = {o["id"]: o for o in d["orgs"]}
+        self.verdicts = d["verdicts"]
         by_comm: dict = {}
         for o in d["orgs"]:
-            if o["parent_id"] not in orgs:
-                by_comm.setdefault(o["community_id"], []).append(o)
+            if o["parent_id"] not in self.orgs:
+                by_comm.setdefault(o["community_id"], []).append(o["id"])
         single = len(d["communities"]) == 1
-
-        def add(node, o):
-            if o["children"]:
-                child = node.add(self._label(o, verdicts), data=o, expand=o["kind"] in ("committee",))
-                for cid in o["children"]:
-                    add(child, orgs[cid])
-            else:
-                node.add_leaf(self._label(o, verdicts), data=o)
-
+        # nodes below a community are added when it is first expanded (a city has thousands of orgs)
         for cid, code, name, town in d["communities"]:
             tops = by_comm.get(cid, [])
-            n = sum(o["subtree"] for o in tops)
-            cnode = tree.root.add(Text.assemble((f"{name}", "bold"), f" ({code}, {town}) ",
-                                                (tr("{n}人", "{n}", n=n), "cyan")),
-                                  data=None, expand=single)
-            for o in tops:
-                add(cnode, o)
+            n = sum(self.orgs[o]["subtree"] for o in tops)
+            label = Text.assemble((f"{name}", "bold"), f" ({code}, {town}) ", (tr("{n}人", "{n}", n=n), "cyan"))
+            cnode = tree.root.add(label, data={"community": code, "children": tops, "loaded": False})
+            if single:
+                self._load_children(cnode)
+                cnode.expand()
         tree.root.expand()
-        fails = sum(1 for s, _ in verdicts.values() if s == "fail")
-        warns = sum(1 for s, _ in verdicts.values() if s == "warn")
+        fails = sum(1 for s, _ in self.verdicts.values() if s == "fail")
+        warns = sum(1 for s, _ in self.verdicts.values() if s == "warn")
         info = tr("社区{c}个 党组织{o}个 第3条：不符合{f} 提醒{w} 回车看党员",
                   "{c} communities, {o} orgs; cl. 3: {f} fail, {w} warn; Enter: members",
                   c=len(d["communities"]), o=len(d["orgs"]), f=fails, w=warns)
@@ -98,10 +95,31 @@ class OrgTreeScreen(DangjianScreen):
             info += "  " + tr("（未能判断：{e}）", "(no verdict: {e})", e=d["verdict_error"])
         self.query_one("#org-info", Static).update(info)
 
+    def _load_children(self, node) -> None:
+        data = node.data
+        if not data or data.get("loaded"):
+            return
+        data["loaded"] = True
+        for oid in data["children"]:
+            o = self.orgs[oid]
+            if o["children"]:
+                child = node.add(self._label(o, self.verdicts),
+                                 data={"org": o, "children": o["children"], "loaded": False})
+                if o["kind"] == "committee":
+                    self._load_children(child)
+                    child.expand()
+            else:
+                node.add_leaf(self._label(o, self.verdicts), data={"org": o, "children": [], "loaded": True})
+
+    @on(Tree.NodeExpanded)
+    def expanded(self, event: Tree.NodeExpanded) -> None:
+        self._load_children(event.node)
+
     @on(Tree.NodeSelected)
     def selected(self, event: Tree.NodeSelected) -> None:
-        o = event.node.data
+        o = (event.node.data or {}).get("org")
         if not o:
+            self._load_children(event.node)
             event.node.toggle()
             return
         from tui.screens.members import MembersScreen
@@ -109,7 +127,14 @@ class OrgTreeScreen(DangjianScreen):
         self.app.push_screen(MembersScreen(organization=o["id"], organization_name=o["name"]))
 
     def action_expand_all(self) -> None:
-        self.query_one(Tree).root.expand_all()
+        def load(node):
+            self._load_children(node)
+            for child in node.children:
+                load(child)
+
+        root = self.query_one(Tree).root
+        load(root)
+        root.expand_all()
 
     def action_collapse_all(self) -> None:
         for node in self.query_one(Tree).root.children:
