@@ -144,8 +144,11 @@ def executemany(sql: str, rows) -> None:
         return
     cursor = database.cursor()
     if is_postgres():
-        from psycopg2.extras import execute_values
+        from psycopg2.extras import execute_batch, execute_values
 
+        if " VALUES " not in sql:  # UPDATE … WHERE id = ?: batched statements
+            execute_batch(cursor, sql.replace("?", "%s"), rows, page_size=1000)
+            return
         head, _, tail = sql.partition(" VALUES ")
         tail = tail.strip()
         # "(?, ?, ?) ON CONFLICT ..." -> "%s ON CONFLICT ..."
