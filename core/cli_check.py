@@ -187,7 +187,7 @@ def summary_line(result, with_run: bool = True) -> str:
     return line
 
 
-def write_json(findings, output: str | None) -> None:
+def write_json(findings, output: str | None, evidence_json: list | None = None) -> None:
     """A JSON list of findings, one finding a line, streamed (a city run has ~200k)."""
     from pathlib import Path
 
@@ -203,7 +203,13 @@ def write_json(findings, output: str | None) -> None:
         fh.write("[")
         buf = []
         for i, f in enumerate(findings):
-            buf.append(("\n" if i == 0 else ",\n") + enc(f.as_dict()))
+            if evidence_json is not None:  # reuse the stored evidence text
+                d = f.as_dict()
+                del d["evidence"]
+                line = enc(d)[:-1] + ', "evidence": ' + evidence_json[i] + "}"
+            else:
+                line = enc(f.as_dict())
+            buf.append(("\n" if i == 0 else ",\n") + line)
             if len(buf) >= 5000:
                 fh.write("".join(buf))
                 buf = []
@@ -218,7 +224,7 @@ def write_findings(result, fmt: str, output: str | None, show_all: bool) -> None
     from core.output import write_text, write_xlsx
 
     if fmt == "json":
-        write_json(result.findings, output)
+        write_json(result.findings, output, getattr(result, "evidence_json", None))
     elif fmt == "csv":
         from core.output import csv_text
 

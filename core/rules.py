@@ -204,6 +204,7 @@ class CheckResult:
     as_of: dt.date
     communities: list = field(default_factory=list)
     scope: str = "city"
+    evidence_json: list | None = None  # the findings' evidence as compact JSON (when stored), same order
 
     @property
     def counts(self) -> dict:
@@ -332,8 +333,9 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
                                 subject=name, message=tr("插件 {p} 出错：{e}", "plugin {p} failed: {e}", p=name, e=err),
                                 evidence={"plugin": name, "error": err}))
     scope = _scope_label(town, community, rule_ids, principal)
-    run_id = store_run(findings, year, as_of, scope, principal) if store else None
-    return CheckResult(findings, run_id, year, as_of, communities, scope)
+    evidence_json = evidence_texts(findings) if store else None
+    run_id = store_run(findings, year, as_of, scope, principal, evidence_json) if store else None
+    return CheckResult(findings, run_id, year, as_of, communities, scope, evidence_json)
 
 
 def _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, principal, lang, findings):
@@ -369,7 +371,15 @@ def _scope_label(town, community, rule_ids, principal) -> str:
     return ";".join(parts) or "city"
 
 
-def store_run(findings, year, as_of, scope, principal=None) -> int:
+def evidence_texts(findings) -> list[str]:
+    """Each finding's evidence as compact JSON text (what is stored)."""
+    import json
+
+    dumps = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":")).encode
+    return [dumps(f.evidence) for f in findings]
+
+
+def store_run(findings, year, as_of, scope, principal=None, evidence_json=None) -> int:
     """Keep a run's findings (bulk insert); returns the CheckRun id."""
     import json
 
@@ -384,9 +394,10 @@ def store_run(findings, year, as_of, scope, principal=None) -> int:
         run = CheckRun.create(started_at=now, finished_at=now, year=year, as_of=as_of, scope=scope[:128],
                               user=getattr(principal, "login", None), counts=json.dumps(counts))
         table = StoredFinding._meta.table_name
-        dumps = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":")).encode
-        rows = [(run.id, f.rule, f.clause, f.status, f.town, f.community, str(f.subject)[:64], f.message,
-                 dumps(f.evidence), 1) for f in findings]
+        if evidence_json is None:
+            evidence_json = evidence_texts(findings)
+        rows = [(run.id, f.rule, f.clause, f.status, f.town, f.community, str(f.subject)[:64], f.message, ev, 1)
+                for f, ev in zip(findings, evidence_json)]
         db.executemany(f'INSERT INTO "{table}" (run_id, rule, clause, status, town, community, subject, message, '
                        f'evidence, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
     return run.id
