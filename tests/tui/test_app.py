@@ -321,3 +321,41 @@ async def test_cursor_never_blinks(tui_db):
         await pilot.press("ctrl+y")
         await settle(pilot)
         assert not app.screen.query_one(Input).cursor_blink
+
+
+@aio
+async def test_scope_dialog_narrows_the_view(tui_db):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f9")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "ScopeDialog"
+        labels = [str(o.prompt) for o in app.screen.query_one("OptionList").options]
+        target = next(i for i, x in enumerate(labels) if "湖滨社区" in x)
+        for _ in range(target):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await settle(pilot)
+        text = screen_text(app)
+        assert app.community == "BC001" and "社区 湖滨社区" in text
+        assert "党员 11 名" in text  # only 湖滨支部's active members (12, one left)
+
+
+@aio
+async def test_community_user_sees_only_their_scope(tui_db):
+    from core import access
+
+    access.set_current(access.Principal("clerk", "community", "KS001", read_only=False, full_personal_data=False))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "clerk" in text and "单用户模式" not in text
+        assert "党员 38 名" in text
+        # a member of another community cannot be opened, even by id
+        other = tui_db["members"][3]  # in 湖滨支部 (BC001)
+        app.open_member(other)
+        await settle(pilot)
+        assert any("权限范围" in n.message for n in app._notifications)
+        assert app.is_running

@@ -56,6 +56,12 @@ class Tmux:
         self.run("kill-server", check=False)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
 def test_real_program_in_a_terminal(tui_db, dangjian_db, tmp_path):
     from core import db
@@ -75,6 +81,12 @@ def test_real_program_in_a_terminal(tui_db, dangjian_db, tmp_path):
         t.run("set-option", "-t", "t", "remain-on-exit", "on", check=False)
         shown = t.wait_for("党员 49 名")
         assert "工作台" in shown and "单用户模式" in shown
+        # idle costs nothing: no blinking cursor, no timers (DESIGN: 1.4 % CPU per blinking session)
+        pid = int(t.run("display-message", "-p", "-t", "t", "#{pane_pid}").stdout.strip())
+        time.sleep(8)  # let the start-up notices time out
+        before = _cpu_seconds(pid)
+        time.sleep(3)
+        assert _cpu_seconds(pid) - before < 0.06  # under 2 % of one core while idle
         t.keys("F3")
         t.wait_for("共 49 名")
         t.keys("z", "w", "m")

@@ -32,7 +32,7 @@ class MemberDetailScreen(DangjianScreen):
     SCREEN_NAME = "member"
     TITLE_ZH = "党员详情"
     TITLE_EN = "Member"
-    BINDINGS = [tb("ctrl+t", "points", "计算积分|Points", id="member.points")]
+    BINDINGS = [tb("ctrl+t", "points", "重算积分|Points", id="member.points")]
     DEFAULT_CSS = """
     MemberDetailScreen .section { height: auto; margin: 0 0 1 0; }
     """
@@ -49,8 +49,7 @@ class MemberDetailScreen(DangjianScreen):
             yield Static("", id="member-attendance", classes="section")
             yield Static("", id="member-dues", classes="section")
             yield Static("", id="member-evaluations", classes="section")
-            yield Static(tr("积分：按 ctrl+t 计算", "Points: press ctrl+t to compute"), id="member-points",
-                         classes="section")
+            yield Static(tr("积分：计算中……", "Points: computing…"), id="member-points", classes="section")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -127,6 +126,7 @@ class MemberDetailScreen(DangjianScreen):
         self._section("#member-evaluations", tr("民主评议", "Evaluations"),
                       [tr("年度", "Year"), tr("结果", "Result")],
                       [[r["year"], EVALUATION.label(r["result"], lang)] for r in d["evaluations"]])
+        self.action_points()  # the scorer runs over the member's community: in its own worker
 
     def _section(self, sel: str, title: str, headers, rows, aligns=None, styles=None) -> None:
         out = Text()
