@@ -359,3 +359,19 @@ async def test_community_user_sees_only_their_scope(tui_db):
         await settle(pilot)
         assert any("权限范围" in n.message for n in app._notifications)
         assert app.is_running
+
+
+@aio
+async def test_generic_screen_shows_a_user_error_inline(tui_db):
+    from core import plugins
+
+    if "ledger" not in plugins.get().registry.reports:
+        pytest.skip("no ledger report registered")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_screen("report:ledger", reset=True)
+        await settle(pilot, 5)
+        assert type(app.screen).__name__ == "GenericTableScreen"
+        assert "F9" in screen_text(app)
+        assert app.is_running

@@ -19,6 +19,16 @@ from tui.app import DangjianScreen, tb, translate_bindings
 from tui.widgets.lazytable import Column, LazyTable, ListSource
 
 
+def _catch_user_errors(fn, *args):
+    """Run ``fn``; a UserError (e.g. "choose a community") becomes a line on the screen, not a crash."""
+    from core.errors import UserError
+
+    try:
+        return fn(*args)
+    except UserError as exc:
+        return {"user_error": str(exc)}
+
+
 class RowDetail(ModalScreen[None]):
     BINDINGS = [tb("escape", "close", "关闭|Close", id="detail.close")]
     DEFAULT_CSS = """
@@ -76,7 +86,8 @@ class GenericTableScreen(DangjianScreen):
         app = self.app
         fn = queries.scorer_table if self.table_kind == "scorer" else queries.report_table
         self.query_one("#generic-info", Static).update(tr("正在计算……", "Computing…"))
-        self.run_db(fn, self.table_key, app.principal, app.town, app.community, app.year, on_done=self._show)
+        self.run_db(_catch_user_errors, fn, self.table_key, app.principal, app.town, app.community, app.year,
+                    on_done=self._show)
 
     def _show(self, d: dict) -> None:
         self.data = d
@@ -85,6 +96,11 @@ class GenericTableScreen(DangjianScreen):
         for bar in self.query(TopBar):
             bar.update_text()
         table = self.query_one(LazyTable)
+        if d.get("user_error"):
+            table.set_source(ListSource([]))
+            self.query_one("#generic-info", Static).update(
+                d["user_error"] + "  " + tr("（F9 选择范围，F7/F8 换年度）", "(F9: scope, F7/F8: year)"))
+            return
         if d.get("html"):
             table.columns = [Column("", 0, lambda r: "")]
             table.set_source(ListSource([]))
