@@ -111,6 +111,8 @@ def cmd_import(args) -> int:
         print(tr("{k}：{r} 行有错误，未写入任何记录（可用 --partial 只写入正确的行）",
                  "{k}: {r} row(s) with errors; nothing was written (--partial writes the good rows)",
                  k=kind, r=len({it.rowno for it in res.rejected})), file=sys.stderr)
+        res.inserted = res.updated = res.unchanged = 0
+        print(summary(kind, res), file=sys.stderr)
         return 2
     print(summary(kind, res), file=sys.stderr)
     return 1 if res.rejected else 0

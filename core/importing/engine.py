@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -23,17 +24,21 @@ from core.validators import Field, FieldError, as_text
 CHUNK = 2000
 
 
-@dataclass
 class Item:
     """One data row on its way in."""
-    rowno: int
-    cells: list
-    rec: dict = field(default_factory=dict)  # parsed values, references as natural keys
-    vals: dict = field(default_factory=dict)  # model field -> value (references as ids)
-    community: int | None = None
-    errors: list = field(default_factory=list)  # [(field name or '', message)]
-    id: int | None = None
-    extra: object = None  # a handler's own change (worker posts)
+    __slots__ = ("rowno", "cells", "rec", "vals", "community", "errors", "id", "extra", "k", "changed")
+
+    def __init__(self, rowno: int, cells: list):
+        self.rowno = rowno
+        self.cells = cells
+        self.rec: dict = {}  # parsed values, references as natural keys
+        self.vals: dict = {}  # model field -> value (references as ids)
+        self.community: int | None = None
+        self.errors: list = []  # [(field name or '', message)]
+        self.id: int | None = None
+        self.extra = None  # a handler's own change (worker posts)
+        self.k = None  # the model key
+        self.changed = None
 
     def err(self, name: str, msg: str):
         self.errors.append((name, msg))
@@ -185,6 +190,7 @@ class Handler:
             d = f.default
             self.defaults[f.name] = d() if callable(d) else d
         self.table = m.table_name
+        self.row_getter = operator.itemgetter(*[f.name for f in self.fields])
         self.insert_sql = (f"INSERT INTO {_q(self.table)} ({', '.join(_q(f.column_name) for f in self.fields)}) "
                            f"VALUES ({', '.join('?' for _ in self.fields)})")
         self.value_fields = self.compute_value_fields()
@@ -405,6 +411,23 @@ class Orgs(Handler):
 
     def after_write(self, inserted, updated, extra):
         self.ctx.refs.forget("org", [it.vals["code"] for it in inserted + updated])
+        # Member.community follows the organization's community
+        from core.models import Member
+        moved = {it.id: it.vals["community"] for it in updated
+                 if it.changed and "community" in it.changed[0] and it.vals["community"] is not None}
+        if not moved:
+            return
+        oids = list(moved)
+        changes = []
+        for i in range(0, len(oids), 500):
+            q = (Member.select(Member.id, Member.organization, Member.community)
+                 .where(Member.organization.in_(oids[i:i + 500])).tuples())
+            for mid, oid, old in q:
+                if old != moved[oid]:
+                    changes.append((moved[oid], mid))
+                    self.ctx.audit.append(audit.Entry("update", Member._meta.table_name, mid, {"community": old},
+                                                      {"community": moved[oid]}, moved[oid]))
+        db.executemany('UPDATE "member" SET "community_id" = ?, "version" = "version" + 1 WHERE "id" = ?', changes)
 
 
 class Members(Handler):
@@ -445,7 +468,8 @@ class Members(Handler):
                     it.err("community", tr("与所在党组织的社区不一致", "disagrees with the community of the organization"))
         if comm is None:
             comm = given
-        vals = {n: r.get(n) for n in self.value_fields if n in r}
+        vals = dict(r)
+        vals.pop("status", None)
         vals["organization"] = org
         vals["community"] = comm
         vals["initials"] = initials(r["name"])
@@ -1032,8 +1056,10 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
         existing = handler.fetch_existing(ok)
         handler.load_extra(ok, existing)
         inserts, updates, extras = [], [], []
+        key = handler.key
         for it in ok:
-            old = existing.get(handler.key(it.vals))
+            it.k = key(it.vals)
+            old = existing.get(it.k)
             if old is not None and scope is not None:
                 oc = handler.existing_community(old)
                 if oc is not None and oc not in scope:
@@ -1058,14 +1084,16 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
         fields_ = handler.fields
         defaults = handler.defaults
         if inserts:
+            getter = handler.row_getter
             rows = []
             for it in inserts:
-                v = it.vals
-                rows.append(tuple(v[f.name] if f.name in v else defaults[f.name] for f in fields_))
+                row = defaults.copy()
+                row.update(it.vals)
+                rows.append(getter(row))
             db.executemany(handler.insert_sql, rows)
             got = handler.fetch_existing(inserts, list(dict.fromkeys(["id", *handler.key_fields])))
             for it in inserts:
-                it.id = got[handler.key(it.vals)]["id"]
+                it.id = got[it.k]["id"]
                 new = dict(it.vals)  # audit.to_json writes dates and money itself
                 if it.extra is not None:
                     new.update(it.extra["new"])

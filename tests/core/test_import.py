@@ -553,3 +553,62 @@ def test_empty_and_missing_files(city, capsys):
     p.write_bytes(b"PK\x03\x04garbage")
     assert city.run("import", "members", p) == 2
     assert "不是有效的 .xlsx" in capsys.readouterr().err
+
+
+def test_org_moving_community_moves_its_members(city, capsys):
+    city.load("members")
+    text = CSV["orgs"].replace("O2,同心第一支部,党支部,O1,C001,", "O2,同心第一支部,党支部,O1,C002,")
+    assert city.run("import", "orgs", city.write("o.csv", text)) == 0
+    assert {p.community.code for p in m.Member.select().where(m.Member.organization == m.Organization.get(code="O2"))} == {"C002"}
+    row = m.AuditLog.select().where((m.AuditLog.table == "member") & (m.AuditLog.action == "update")).first()
+    assert json.loads(row.new)["community"] == m.Community.get(code="C002").id
+
+
+def test_failed_import_prints_summary(city, capsys):
+    city.load("orgs")
+    p = city.write("m.csv", CSV["members"].replace("正式党员,O2", "正式,O2", 1))
+    assert city.run("import", "members", p) == 2
+    assert stderr_summary(capsys.readouterr().err) == "members：新增 0，更新 0，未变 0，拒绝 1"
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch):
+    import io
+    import sys
+
+    from core.importing.files import Progress
+
+    fake = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", fake)
+    quiet = Progress("导入 members", 100)
+    quiet.update(50, force=True)
+    assert fake.getvalue() == ""
+    fake.isatty = lambda: True
+    bar = Progress("导入 members", 100)
+    bar.update(50, force=True)
+    bar.done()
+    assert "50/100" in fake.getvalue() and "#" * 15 in fake.getvalue()
+
+
+@pytest.mark.parametrize("kind", ORDER)
+def test_template_every_kind_reimports_empty(city, capsys, kind):
+    from openpyxl import load_workbook
+
+    assert city.run("template", kind) == 0
+    wb = load_workbook(city.folder / f"{kind}.xlsx")
+    from core.validators import FIELDS
+
+    assert [c.value for c in wb.worksheets[0][1]] == [f.label for f in FIELDS[kind]]
+    enum_cols = [f for f in FIELDS[kind] if f.type in ("choice", "bool")]
+    assert len(wb.worksheets[0].data_validations.dataValidation) >= len(enum_cols)
+    capsys.readouterr()
+    assert city.run("import", kind, city.folder / f"{kind}.xlsx") == 0
+    assert "新增 0，更新 0，未变 0，拒绝 0" in capsys.readouterr().err
+
+
+def test_english_messages(city, capsys):
+    city.load("orgs")
+    bad = CSV["members"].replace("正式党员,O2", "正式,O2", 1)
+    assert city.run("--lang", "en", "import", "members", city.write("m.csv", bad)) == 2
+    err = capsys.readouterr().err
+    assert "m.csv row 2, 党员状态: '正式' is not one of: 正式党员/预备党员" in err
+    assert "members: inserted 0, updated 0, unchanged 0, rejected 1" in err
