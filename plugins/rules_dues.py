@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from decimal import Decimal
 
 from peewee import fn
 
 from core import Rule, hookimpl
 from core.i18n import tr
-from core.models import DuesPayment, Member, Organization
-from plugins.rules_members import (RELATIONSHIP_CLASSES, chunks, month_from_index, month_index, scope_members)
+from core.models import DuesPayment, Member
+from plugins.rules_members import (RELATIONSHIP_CLASSES, as_date, chunks, month_from_index, month_index, raw_rows,
+                                   scope_members)
 
 LIST_CAP = 60
 
@@ -51,15 +53,17 @@ def _on_time(as_of: dt.date):
                & (DuesPayment.paid_date <= as_of) & (month_of(DuesPayment.paid_date) <= DuesPayment.month)))
 
 
-def _scope_dues(ctx, cols, where):
-    """DuesPayment rows of members whose relationship is in the communities in scope."""
-    for ids in chunks(ctx.community_ids):
-        q = (DuesPayment.select(*cols)
-             .join(Member, on=(DuesPayment.member == Member.id))
-             .join(Organization, on=(Member.organization == Organization.id))
-             .where(Organization.community.in_(ids) & Member.management_class.in_(RELATIONSHIP_CLASSES)
-                    & (DuesPayment.month >= month_of(Member.joined_date)) & where))
-        yield q
+BIG_SCOPE = 20000  # members: above this, scan the year's dues once instead of looking members up
+
+
+def _year_rows(member_ids: list, cols, where, big: bool):
+    """Rows of DuesPayment for these members: one scan of the window (big scopes; the
+    month predicates are written so no index on month is used) or member look-ups."""
+    if big:
+        yield from raw_rows(DuesPayment.select(*cols).where(where))
+        return
+    for ids in chunks(member_ids, 5000):
+        yield from raw_rows(DuesPayment.select(*cols).where(DuesPayment.member.in_(ids) & where))
 
 
 def evaluate_dues_on_time(ctx):
@@ -68,18 +72,27 @@ def evaluate_dues_on_time(ctx):
     if not members:
         return
     first, last = (months[0].label, months[-1].label) if months else (None, None)
-    ok_count: dict[int, int] = defaultdict(int)
+    member_ids = [r[0] for r in members]
+    in_scope = set(member_ids)
+    big = len(member_ids) > BIG_SCOPE
+    ok_count: dict[int, tuple] = {}
     bad: dict[int, dict] = defaultdict(dict)  # member → {month: (due, paid, paid_date, id)}
     if months:
-        in_year = (DuesPayment.month >= first) & (DuesPayment.month <= last)
-        for q in _scope_dues(ctx, (DuesPayment.member, fn.COUNT(DuesPayment.id)), in_year & _on_time(ctx.as_of)):
-            for mid, n in q.group_by(DuesPayment.member).tuples():
-                ok_count[mid] += n
+        month7 = fn.substr(DuesPayment.month, 1, 7)
+        in_year = (fn.substr(DuesPayment.month, 1, 4) == f"{ctx.year:04d}") & (month7 <= last)
+        q_cols = (DuesPayment.member, fn.COUNT(DuesPayment.id), fn.MIN(DuesPayment.month))
+        for ids in ([member_ids] if big else chunks(member_ids, 5000)):
+            q = DuesPayment.select(*q_cols).where(in_year & _on_time(ctx.as_of))
+            if not big:
+                q = q.where(DuesPayment.member.in_(ids))
+            for mid, n, low in raw_rows(q.group_by(DuesPayment.member)):
+                if mid in in_scope:
+                    ok_count[mid] = (n, low)
         cols = (DuesPayment.member, DuesPayment.month, DuesPayment.due, DuesPayment.paid, DuesPayment.paid_date,
                 DuesPayment.id)
-        for q in _scope_dues(ctx, cols, in_year & ~_on_time(ctx.as_of)):
-            for mid, month, due, paid, pdate, pid in q.tuples():
-                bad[mid][month] = (due, paid, pdate, pid)
+        for mid, month, due, paid, pdate, pid in _year_rows(member_ids, cols, in_year & ~_on_time(ctx.as_of), big):
+            if mid in in_scope:
+                bad[mid][month] = (Decimal(str(due)), Decimal(str(paid or 0)), as_date(pdate), pid)
 
     last_i = month_index(last) if last else None
     jan_i = ctx.year * 12
@@ -90,15 +103,16 @@ def evaluate_dues_on_time(ctx):
         start = max(jan_i, month_index(joined))
         rng = range(start, last_i + 1) if last_i is not None and start <= last_i else range(0)
         required[mid] = rng
-        if ok_count.get(mid, 0) < len(rng):
+        n, low = ok_count.get(mid, (0, None))
+        if n != len(rng) or (n and low < month_from_index(start)):
             short.append(mid)
 
     ok_months: dict[int, set] = defaultdict(set)
-    for ids in chunks(short):
+    for ids in chunks(short, 5000):
         q = (DuesPayment.select(DuesPayment.member, DuesPayment.month)
              .where(DuesPayment.member.in_(ids) & (DuesPayment.month >= first) & (DuesPayment.month <= last)
-                    & _on_time(ctx.as_of)).tuples())
-        for mid, month in q:
+                    & _on_time(ctx.as_of)))
+        for mid, month in raw_rows(q):
             ok_months[mid].add(month)
 
     # unpaid months per member in the year (not paid in full by the as-of date), late months
@@ -124,17 +138,22 @@ def evaluate_dues_on_time(ctx):
     # previous year: months paid in full by the as-of date, for members whose January is unpaid
     prev_paid: dict[int, set] = defaultdict(set)
     prev_first, prev_last = f"{ctx.year - 1:04d}-01", f"{ctx.year - 1:04d}-12"
-    for ids in chunks(need_lookback):
+    for ids in chunks(need_lookback, 5000):
         q = (DuesPayment.select(DuesPayment.member, DuesPayment.month)
              .where(DuesPayment.member.in_(ids) & (DuesPayment.month >= prev_first)
-                    & (DuesPayment.month <= prev_last) & _paid_by(ctx.as_of)).tuples())
-        for mid, month in q:
+                    & (DuesPayment.month <= prev_last) & _paid_by(ctx.as_of)))
+        for mid, month in raw_rows(q):
             prev_paid[mid].add(month)
 
+    t_none = tr("本年尚无应交月份", "no month due yet this year")
+    t_ok = tr("{n} 个月党费均按月足额交纳", "dues paid in full and on time for all {n} months")
+    fail_by_town = {}
     for row in members:
         mid, comm, idn = row[0], row[1], row[2]
         ref = ctx.community(comm)
-        fail_months = int(ctx.params(ref.town).get("fail_months", 6))
+        if ref.town not in fail_by_town:
+            fail_by_town[ref.town] = int(ctx.params(ref.town).get("fail_months", 6))
+        fail_months = fail_by_town[ref.town]
         rng = required[mid]
         subject = ctx.show_id(idn)
         ev = {"member_id": mid, "months_required": len(rng), "fail_months": fail_months}
@@ -142,12 +161,7 @@ def evaluate_dues_on_time(ctx):
             ev["from"] = month_from_index(rng[0])
             ev["to"] = month_from_index(rng[-1])
         if mid not in unpaid:
-            if not rng:
-                yield ctx.finding(subject, "pass", tr("本年尚无应交月份", "no month due yet this year"), ev,
-                                  community=ref)
-            else:
-                yield ctx.finding(subject, "pass", tr("{n} 个月党费均按月足额交纳", "dues paid in full and on time "
-                                                      "for all {n} months", n=len(rng)), ev, community=ref)
+            yield ctx.finding(subject, "pass", t_ok.format(n=len(rng)) if rng else t_none, ev, community=ref)
             continue
         u, lt = unpaid[mid], late[mid]
         # longest run of consecutive unpaid months touching the year, looking back across the year boundary

@@ -9,11 +9,12 @@ runs a few queries for the whole scope, never one per member.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 
 from core import Rule, hookimpl
 from core.i18n import tr
-from core.models import FloatingCertificate, Member, Organization, Visit
+from core.models import FloatingCertificate, Meeting, Member, Organization, Visit
 
 CHUNK = 30000
 RELATIONSHIP_CLASSES = ("resident", "floating_out")  # SPEC §3: "relationship is in the community"
@@ -39,6 +40,7 @@ def month_index(label_or_date) -> int:
     return int(y) * 12 + int(m) - 1
 
 
+@functools.lru_cache(maxsize=4096)
 def month_from_index(i: int) -> str:
     return f"{i // 12:04d}-{i % 12 + 1:02d}"
 
@@ -72,9 +74,40 @@ def _active(as_of: dt.date):
     return (Member.active == True) | (Member.left_date > as_of)  # noqa: E712
 
 
+def as_date(v):
+    """A date from what the driver returns (SQLite: 'YYYY-MM-DD' text; PostgreSQL: a date)."""
+    if v is None or isinstance(v, dt.date):
+        return v
+    return dt.date.fromisoformat(str(v)[:10])
+
+
+def raw_rows(query, date_cols=()) -> list[tuple]:
+    """Rows of a peewee query through the raw cursor (no model or converter
+    overhead); the columns at ``date_cols`` are turned into dates."""
+    from core.db import database
+
+    rows = database.execute(query).fetchall()
+    if date_cols and rows and any(isinstance(rows[0][i], str) for i in date_cols):
+        conv = []
+        for r in rows:
+            r = list(r)
+            for i in date_cols:
+                if r[i] is not None:
+                    r[i] = dt.date.fromisoformat(r[i][:10])
+            conv.append(tuple(r))
+        return conv
+    return [tuple(r) for r in rows]
+
+
+def _date_cols(fields, offset: int) -> tuple:
+    from peewee import DateField
+
+    return tuple(offset + i for i, fld in enumerate(fields) if isinstance(fld, DateField))
+
+
 def scope_members(ctx, *fields, relationship: bool = False, where=None) -> list[tuple]:
     """Members of the communities in scope, as tuples ``(member id, community id,
-    id number, management class, organization id, *fields)``.
+    id number, management class, organization id, *fields)`` (date fields as dates).
 
     ``relationship=True``: only members whose relationship is in the
     community (社区党员 or 流出党员 belonging to one of its organizations; the
@@ -84,6 +117,7 @@ def scope_members(ctx, *fields, relationship: bool = False, where=None) -> list[
     unplaced 流入党员 has no organization).
     """
     base = (Member.id, Member.id_number, Member.management_class, Member.organization) + tuple(fields)
+    dcols = _date_cols(fields, 5)
     cond = _active(ctx.as_of) & (Member.joined_date <= ctx.as_of)
     if where is not None:
         cond = cond & where
@@ -95,15 +129,28 @@ def scope_members(ctx, *fields, relationship: bool = False, where=None) -> list[
              .where(cond & Organization.community.in_(ids)))
         if relationship:
             q = q.where(Member.management_class.in_(RELATIONSHIP_CLASSES))
-        for row in q.tuples():
+        for row in raw_rows(q, dcols):
             seen[row[1]] = (row[1], row[0]) + row[2:]
     if not relationship:
         for ids in chunks(ctx.community_ids):
             q = (Member.select(Member.community, *base)
                  .where(cond & Member.community.in_(ids) & Member.organization.is_null()))
-            for row in q.tuples():
+            for row in raw_rows(q, dcols):
                 seen.setdefault(row[1], (row[1], row[0]) + row[2:])
     return [r for r in seen.values() if r[1] in wanted]
+
+
+def scope_meetings(ctx, types, start: dt.date, end: dt.date) -> list[tuple]:
+    """(meeting id, org id, type, date) of meetings of ``types`` held by the
+    organizations of the communities in scope between ``start`` and ``end``."""
+    org_ids = list(scope_orgs(ctx))
+    out = []
+    for ids in chunks(org_ids):
+        q = (Meeting.select(Meeting.id, Meeting.organization, Meeting.type, Meeting.date)
+             .where(Meeting.organization.in_(ids) & Meeting.type.in_(list(types))
+                    & (Meeting.date >= start) & (Meeting.date <= end)))
+        out.extend(raw_rows(q, (3,)))
+    return out
 
 
 def secretary_posts(ctx) -> dict[int, list[tuple]]:
@@ -125,8 +172,8 @@ def member_visits(ctx, kind: str, start: dt.date, end: dt.date) -> dict[int, lis
     for ids in chunks(ctx.community_ids):
         q = (Visit.select(Visit.member, Visit.date, Visit.id)
              .where(Visit.community.in_(ids) & (Visit.kind == kind) & (Visit.date >= start)
-                    & (Visit.date <= end) & Visit.member.is_null(False)).tuples())
-        for mid, d, vid in q:
+                    & (Visit.date <= end) & Visit.member.is_null(False)))
+        for mid, d, vid in raw_rows(q, (1,)):
             out[mid].append((d, vid))
     return out
 

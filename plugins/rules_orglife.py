@@ -20,25 +20,13 @@ from core.i18n import get_lang, tr
 from core.models import Attendance, Evaluation, Meeting, Member, Organization
 from core.rules import fraction
 from plugins.rules_members import (RELATIONSHIP_CLASSES, chunks, missed_periods, month_from_index, month_index,
-                                   scope_members, scope_orgs)
+                                   raw_rows, scope_meetings, scope_members, scope_orgs)
 
 LIST_CAP = 60
 
 
 def _join(items) -> str:
     return (", " if get_lang() == "en" else "、").join(items)
-
-
-def _scope_meetings(ctx, types, start, end) -> list[tuple]:
-    """(org id, type, date, meeting id) of meetings of ``types`` by organizations in scope."""
-    out = []
-    for ids in chunks(ctx.community_ids):
-        q = (Meeting.select(Meeting.organization, Meeting.type, Meeting.date, Meeting.id)
-             .join(Organization)
-             .where(Organization.community.in_(ids) & Meeting.type.in_(types)
-                    & (Meeting.date >= start) & (Meeting.date <= end)).tuples())
-        out.extend(q)
-    return out
 
 
 def _formal_counts(ctx) -> dict[int, int]:
@@ -72,8 +60,8 @@ def evaluate_three_meetings(ctx):
             groups[parent].append((code, oid))
     quarters, months = ctx.quarters_ended(), ctx.months_ended()
     held: dict[tuple, list] = defaultdict(list)  # (org, type) → [date]
-    for oid, typ, d, _mid in _scope_meetings(ctx, ("assembly", "committee_meeting", "group_meeting", "lecture"),
-                                             ctx.year_start, ctx.as_of):
+    for _mid, oid, typ, d in scope_meetings(ctx, ("assembly", "committee_meeting", "group_meeting", "lecture"),
+                                            ctx.year_start, ctx.as_of):
         held[(oid, typ)].append(d)
     counts = _formal_counts(ctx)
     names = {"assembly": ("党员大会", "general assembly"), "committee_meeting": ("支委会", "committee meeting"),
@@ -140,7 +128,7 @@ def evaluate_democratic_evaluation(ctx):
         elif kind == "group" and parent in orgs and orgs[parent][1] == "branch":
             branch_of[oid] = parent
     meetings: dict[int, list] = defaultdict(list)
-    for oid, _t, d, mid in _scope_meetings(ctx, ("democratic_evaluation",), ctx.year_start, ctx.as_of):
+    for mid, oid, _t, d in scope_meetings(ctx, ("democratic_evaluation",), ctx.year_start, ctx.as_of):
         if oid in branch_of:
             meetings[branch_of[oid]].append((d, mid))
     members = scope_members(ctx, Member.full_date, relationship=True)
@@ -198,17 +186,80 @@ def evaluate_democratic_evaluation(ctx):
 
 # ---------------------------------------------------------------- 无故不参加组织生活
 
+def _agg_ids(field):
+    """SQL aggregate: the ids of a group as one comma-separated text."""
+    from core.db import is_sqlite
+    from peewee import Cast
+
+    if is_sqlite():
+        return fn.group_concat(field)
+    return fn.string_agg(Cast(field, "text"), ",")
+
+
+def _covered(ctx, meeting_key: dict, types, start: dt.date, end: dt.date) -> dict:
+    """{meeting key: {member id as text}} of present/leave rows at the meetings of ``meeting_key``
+    (the scope's meetings of ``types`` from ``start`` to ``end``), read per meeting with the
+    member ids aggregated in SQL."""
+    cov: dict[int, set] = {}
+    for ids in chunks(list(scope_orgs(ctx))):
+        sub = (Meeting.select(Meeting.id)
+               .where(Meeting.organization.in_(ids) & Meeting.type.in_(list(types))
+                      & (Meeting.date >= start) & (Meeting.date <= end)))
+        q = (Attendance.select(Attendance.meeting, _agg_ids(Attendance.member))
+             .where(Attendance.meeting.in_(sub) & Attendance.status.in_(("present", "leave")))
+             .group_by(Attendance.meeting))
+        for mtg, csv in raw_rows(q):
+            key = meeting_key.get(mtg)
+            if key is None:
+                continue
+            got = set(str(csv).split(","))
+            if key in cov:
+                cov[key] |= got
+            else:
+                cov[key] = got
+    return cov
+
+
+def _covered_of_members(meeting_key: dict, members: list, start: dt.date, end: dt.date) -> dict:
+    """The same for a few members (read per member): {member id as text: {meeting key}}."""
+    cov: dict[str, set] = defaultdict(set)
+    for ids in chunks(members, 5000):
+        q = (Attendance.select(Attendance.member, Attendance.meeting)
+             .join(Meeting, on=(Attendance.meeting == Meeting.id))
+             .where(Attendance.member.in_(ids) & Attendance.status.in_(("present", "leave"))
+                    & (Meeting.date >= start) & (Meeting.date <= end)))
+        for member, mtg in raw_rows(q):
+            key = meeting_key.get(mtg)
+            if key is not None:
+                cov[str(member)].add(key)
+    return cov
+
+
+def _held(ctx, orgs, start, end, base):
+    """(meeting id → key, org id → set of month offsets) for org-life meetings held for members:
+    党员大会/党课 of a non-group organization, 党小组会 of a group."""
+    meeting_key, held = {}, defaultdict(set)
+    for mtg, oid, typ, d in scope_meetings(ctx, ("assembly", "lecture", "group_meeting"), start, end):
+        is_group = orgs.get(oid, ("", ""))[1] == "group"
+        if (typ == "group_meeting") != is_group:
+            continue
+        off = month_index(d) - base
+        meeting_key[mtg] = oid * 100 + off
+        held[oid].add(off)
+    return meeting_key, held
+
+
 def evaluate_absence(ctx):
     """Every 社区党员 not mobility-impaired, and every placed 流入党员 (warn at most):
     the longest run of consecutive months (looking back across the year
     boundary) in which org-life meetings were held for the member and the
     member attended none of them and had leave for none of them.  Months with
-    no meeting held for the member neither count nor break a run."""
+    no meeting held for the member neither count nor break a run.
+
+    Phase 1 reads the year's attendance (grouped per meeting in SQL); phase 2
+    reads the previous year only for members whose first months of the year
+    are absent."""
     months = ctx.months_ended()
-    if not months:
-        end = None
-    else:
-        end = months[-1].end
     orgs = scope_orgs(ctx)
     rows = scope_members(ctx, Member.joined_date, Member.placed_date, Member.mobility_impaired,
                          where=Member.management_class.in_(("resident", "floating_in")))
@@ -224,91 +275,129 @@ def evaluate_absence(ctx):
         subjects.append(row)
     if not subjects:
         return
-    look_start = dt.date(ctx.year - 1, 1, 1)
-    jan_i = ctx.year * 12
-    held_branch: dict[int, dict] = defaultdict(lambda: defaultdict(list))
-    held_group: dict[int, dict] = defaultdict(lambda: defaultdict(list))
-    meeting_at: dict[int, tuple] = {}
-    if end is not None:
-        for oid, typ, d, mtg in _scope_meetings(ctx, ("assembly", "lecture", "group_meeting"), look_start, end):
-            mi = month_index(d)
-            if typ == "group_meeting":
-                if orgs.get(oid, ("", ""))[1] == "group":
-                    held_group[oid][mi].append(mtg)
-                    meeting_at[mtg] = (oid, mi)
-            else:
-                held_branch[oid][mi].append(mtg)
-                meeting_at[mtg] = (oid, mi)
-    covered: dict[int, set] = defaultdict(set)  # member → {(org, month)} with present or leave
-    if meeting_at:
-        for ids in chunks(ctx.community_ids):
-            q = (Attendance.select(Attendance.member, Attendance.meeting)
-                 .join(Meeting).join(Organization)
-                 .where(Organization.community.in_(ids)
-                        & Meeting.type.in_(("assembly", "lecture", "group_meeting"))
-                        & (Meeting.date >= look_start) & (Meeting.date <= end)
-                        & Attendance.status.in_(("present", "leave"))))
-            cursor = database.execute(q)
-            for member_id, meeting_id in cursor.fetchall():
-                at = meeting_at.get(meeting_id)
-                if at is not None:
-                    covered[member_id].add(at)
-    seq_cache: dict[tuple, list] = {}
+    base = (ctx.year - 1) * 12  # month offsets: 0–11 the previous year, 12–23 this year
+    jan = 12
+    labels = [month_from_index(base + i) for i in range(24)]
+    if months:
+        meeting_key, held = _held(ctx, orgs, ctx.year_start, months[-1].end, base)
+        cov = (_covered(ctx, meeting_key, ("assembly", "lecture", "group_meeting"), ctx.year_start,
+                        months[-1].end) if meeting_key else {})
+    else:
+        held, cov = {}, {}
 
-    def held_months(branch, group):
-        key = (branch, group)
-        if key not in seq_cache:
-            ms = set(held_branch.get(branch, {}))
-            if group is not None:
-                ms |= set(held_group.get(group, {}))
-            seq_cache[key] = sorted(ms)
-        return seq_cache[key]
+    def seq_of(branch, group, held_map):
+        ms = set(held_map.get(branch, ()))
+        if group is not None:
+            ms |= held_map.get(group, set())
+        return sorted(ms)
 
-    look_i = month_index(look_start)
-    for mid, comm, idn, cls, org, joined, placed, _imm in subjects:
-        ref = ctx.community(comm)
-        p = ctx.params(ref.town)
-        fail_m, warn_m = int(p.get("fail_months", 6)), int(p.get("warn_months", 3))
+    def start_of(cls, joined, placed):
+        st = month_index(joined)
+        if cls == "floating_in" and placed:
+            st = max(st, month_index(placed))
+        return st - base
+
+    # members grouped by (branch, group): they share the meetings held for them
+    by_key: dict[tuple, list] = defaultdict(list)
+    info = {}
+    for row in subjects:
+        mid, comm, idn, cls, org, joined, placed, _imm = row
         kind, parent = orgs[org][1], orgs[org][2]
-        branch, group = (parent, org) if kind == "group" else (org, None)
-        start = max(look_i, month_index(joined), month_index(placed) if cls == "floating_in" and placed else 0)
-        seq = held_months(branch, group)
-        seq = seq[bisect.bisect_left(seq, start):]
-        mine = covered.get(mid, ())
-        best, best_run, cur = 0, [], []
-        absent_year = []
-        held_year = 0
-        for mi in seq:
-            present = (branch, mi) in mine or (group is not None and (group, mi) in mine)
-            if mi >= jan_i:
-                held_year += 1
-            if present:
-                cur = []
-                continue
-            cur = cur + [mi]
-            if mi >= jan_i:
-                absent_year.append(mi)
-                if len(cur) > best:
-                    best, best_run = len(cur), cur
-        ev = {"member_id": mid, "months_with_meetings": held_year, "absent_months": [month_from_index(i) for i in
-                                                                                     absent_year][:LIST_CAP],
-              "longest_run": best, "run_months": [month_from_index(i) for i in best_run][:LIST_CAP],
+        key = (parent, org) if kind == "group" else (org, None)
+        by_key[key].append(str(mid))
+        info[mid] = (key, start_of(cls, joined, placed))
+    empty: set = set()
+    absent_of: dict[str, list] = defaultdict(list)  # member → absent month offsets, ascending
+    seqs = {}
+    for key, mids in by_key.items():
+        branch, group = key
+        seq = seq_of(branch, group, held)
+        seqs[key] = seq
+        everyone = set(mids)
+        for m in seq:
+            got = cov.get(branch * 100 + m, empty) if branch is not None else empty
+            if group is not None:
+                got = got | cov.get(group * 100 + m, empty)
+            for x in everyone - got:
+                absent_of[x].append(m)
+
+    results = {}
+    lookback = []
+    for row in subjects:
+        mid = row[0]
+        key, st = info[mid]
+        seq = seqs[key]
+        absent = absent_of.get(str(mid))
+        if st > jan:
+            seq = seq[bisect.bisect_left(seq, st):]
+            if absent:
+                absent = [m for m in absent if m >= st]
+        if not absent:
+            results[mid] = (len(seq), (), 0, (), 0)
+            continue
+        pos = {m: i for i, m in enumerate(seq)}
+        best, best_end, cur, prev = 0, -1, 0, None
+        for m in absent:
+            i = pos[m]
+            cur = cur + 1 if prev is not None and i == prev + 1 else 1
+            prev = i
+            if cur > best:
+                best, best_end = cur, i
+        lead = 0
+        while lead < len(absent) and absent[lead] == seq[lead]:
+            lead += 1
+        results[mid] = (len(seq), absent, best, seq[best_end - best + 1:best_end + 1], lead)
+        if lead and st < jan:
+            lookback.append(mid)
+
+    back: dict[int, list] = {}
+    if lookback:
+        prev_start, prev_end = dt.date(ctx.year - 1, 1, 1), ctx.year_start - dt.timedelta(days=1)
+        prev_key, prev_held = _held(ctx, orgs, prev_start, prev_end, base)
+        prev_cov = _covered_of_members(prev_key, lookback, prev_start, prev_end)
+        prev_seqs: dict[tuple, list] = {}
+        for mid in lookback:
+            key, st = info[mid]
+            branch, group = key
+            if key not in prev_seqs:
+                prev_seqs[key] = seq_of(branch, group, prev_held)
+            keys = prev_cov.get(str(mid), empty)
+            run = []
+            for m in reversed(prev_seqs[key]):
+                if m < st or (branch is not None and branch * 100 + m in keys) \
+                        or (group is not None and group * 100 + m in keys):
+                    break
+                run.append(m)
+            back[mid] = run[::-1]
+
+    t_run = tr("连续 {n} 个月无故不参加组织生活（{r}）", "absent without leave {n} months in a row ({r})")
+    t_ok = tr("无连续 {w} 个月无故缺席（有会议的月份 {h} 个，缺席 {a} 个）",
+              "no run of {w} months absent without leave ({h} months with meetings, {a} absent)")
+    params_by_town = {}
+    for row in subjects:
+        mid, comm, idn, cls = row[0], row[1], row[2], row[3]
+        ref = ctx.community(comm)
+        if ref.town not in params_by_town:
+            p = ctx.params(ref.town)
+            params_by_town[ref.town] = (int(p.get("fail_months", 6)), int(p.get("warn_months", 3)))
+        fail_m, warn_m = params_by_town[ref.town]
+        n_held, absent, best, run, lead = results[mid]
+        run = list(run)
+        before = back.get(mid)
+        if before and len(before) + lead > best:
+            best = len(before) + lead
+            run = before + list(absent[:lead])
+        ev = {"member_id": mid, "months_with_meetings": n_held,
+              "absent_months": [labels[m] for m in absent][:LIST_CAP],
+              "longest_run": best, "run_months": [labels[m] for m in run][:LIST_CAP],
               "fail_months": fail_m, "warn_months": warn_m, "management_class": cls}
         subject = ctx.show_id(idn)
-        run_txt = (f"{month_from_index(best_run[0])}–{month_from_index(best_run[-1])}" if best_run else "")
-        if best >= fail_m and cls != "floating_in":
-            yield ctx.finding(subject, "fail", tr("连续 {n} 个月无故不参加组织生活（{r}）",
-                                                  "absent without leave {n} months in a row ({r})", n=best, r=run_txt),
-                              ev, community=ref)
-        elif best >= warn_m:
-            yield ctx.finding(subject, "warn", tr("连续 {n} 个月无故不参加组织生活（{r}）",
-                                                  "absent without leave {n} months in a row ({r})", n=best, r=run_txt),
-                              ev, community=ref)
+        if best >= warn_m:
+            status = "fail" if best >= fail_m and cls != "floating_in" else "warn"
+            yield ctx.finding(subject, status, t_run.format(n=best, r=f"{labels[run[0]]}–{labels[run[-1]]}"), ev,
+                              community=ref)
         else:
-            yield ctx.finding(subject, "pass", tr("无连续 {w} 个月无故缺席（有会议的月份 {h} 个，缺席 {a} 个）",
-                                                  "no run of {w} months absent without leave ({h} months with "
-                                                  "meetings, {a} absent)", w=warn_m, h=held_year,
-                                                  a=len(absent_year)), ev, community=ref)
+            yield ctx.finding(subject, "pass", t_ok.format(w=warn_m, h=n_held, a=len(absent)), ev, community=ref)
 
 
 RULES = [

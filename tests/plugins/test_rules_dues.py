@@ -32,8 +32,10 @@ def _months(y, a, b):
     return [f"{y}-{m:02d}" for m in range(a, b + 1)]
 
 
-@pytest.fixture
-def setup(dangjian_db):
+@pytest.fixture(params=["lookup", "scan"])
+def setup(dangjian_db, request, monkeypatch):
+    if request.param == "scan":  # the big-scope path: one scan of the year's dues
+        monkeypatch.setattr(rd, "BIG_SCOPE", 0)
     c = f.make_community("KS001")
     br = f.make_org(c, "branch")
     return c, br
