@@ -54,10 +54,15 @@ async def open_screen(screen, size=(80, 24), year=None):
 
 async def settle(pilot, rounds: int = 4):
     """Let thread workers finish and their results reach the screen."""
+    from textual.worker import WorkerCancelled, WorkerFailed
+
     app = pilot.app
     for _ in range(rounds):
         await pilot.pause(0.05)
-        await app.workers.wait_for_complete()
+        try:
+            await app.workers.wait_for_complete()
+        except (WorkerCancelled, WorkerFailed):  # a superseded exclusive worker; errors show on screen
+            pass
         await pilot.pause()
 
 

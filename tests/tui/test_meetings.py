@@ -90,6 +90,36 @@ async def _t_leave_without_reason_is_not_set(city):
         assert m.Attendance.select().count() == 0
 
 
+async def _t_change_saved_sheet_updates_rows(city):
+    from tui.screens.meetings import AttendanceScreen
+    from tui.widgets.confirm import ConfirmDialog
+
+    mt = m.Meeting.create(code="M2", organization=city["branch"], type="assembly", date=dt.date(2026, 6, 2))
+    for mb in city["members"]:
+        m.Attendance.create(meeting=mt, member=mb, status="present")
+    async with open_screen(AttendanceScreen(mt.id)) as (app, pilot):
+        sheet = app.screen
+        assert "出席 5" in screen_text(app)
+        first = sheet.rows[0]["member_id"]
+        await pilot.press("x")
+        assert "缺席 1" in screen_text(app)
+        await pilot.press("escape")  # unsaved: asks first
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert m.Attendance.select().count() == 5
+        a = m.Attendance.get((m.Attendance.meeting == mt) & (m.Attendance.member == first))
+        assert a.status == "absent" and a.version == 2
+        assert m.AuditLog.select().where((m.AuditLog.table == "attendance") & (m.AuditLog.action == "update")).count() == 1
+
+
+def test_change_saved_sheet_updates_rows(city):
+    run(_t_change_saved_sheet_updates_rows, city)
+
+
 def test_create_meeting_and_mark_attendance(city):
     run(_t_create_meeting_and_mark_attendance, city)
 

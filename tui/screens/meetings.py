@@ -314,10 +314,10 @@ class AttendanceScreen(DangjianScreen):
 
     # -- actions
     def action_all_present(self) -> None:
+        """Everybody present (then toggle the few on leave or absent)."""
         for i, r in enumerate(self.rows):
-            if r["status"] is None:
+            if r["status"] != "present":
                 self._set(i, "present")
-        # members already on leave or absent keep their mark: "all present" fills the sheet
 
     def action_mark(self, status: str) -> None:
         i = self._cursor()
