@@ -490,8 +490,9 @@ def items_text(items: list) -> str:
     return "; ".join(parts)
 
 
-def table(run: ScoreRun, principal=None, with_items: bool = True):
-    """(headers, rows, records) for a score run."""
+def table(run: ScoreRun, principal=None, with_items: bool = True, want: str = "both"):
+    """(headers, rows, records) for a score run; ``want`` "rows" or "records" skips the other
+    (a whole city's member points are 100,000 lines)."""
     from core import ids
 
     full = principal is not None and getattr(principal, "full_personal_data", False)
@@ -522,22 +523,13 @@ def table(run: ScoreRun, principal=None, with_items: bool = True):
         headers.append(tr("明细", "items"))
     rows, records = [], []
     for r in run.results:
-        row = []
-        if run.ranked:
-            row.append(r.rank if r.rank is not None else "")
-        row += [r.town or "", r.community or ""]
-        if has_org:
-            row.append(r.org or "")
-        row += [subj(r.subject), r.name or "", fmt_points(r.points)]
-        if has_class:
-            row.append(r.klass or "")
-        row += [r.extra.get(k, "") for k in extra_keys]
-        if with_items:
-            row.append(items_text(r.items))
-        rows.append(row)
+        if want != "records":
+            rows.append(_row(r, run, has_org, has_class, extra_keys, with_items, subj))
+        if want == "rows":
+            continue
         rec = {"scorer": run.name, "year": run.year, "town": r.town, "community": r.community,
                "subject": subj(r.subject), "name": r.name, "points": r.points,
-               "items": [dict(i) for i in r.items], "plugin": getattr(r.scorer, "plugin", None)}
+               "items": r.items, "plugin": getattr(r.scorer, "plugin", None)}
         if has_org:
             rec["organization"] = r.org
         if has_class:
@@ -548,6 +540,22 @@ def table(run: ScoreRun, principal=None, with_items: bool = True):
             rec["rank"] = r.rank
         records.append(rec)
     return headers, rows, records
+
+
+def _row(r, run, has_org, has_class, extra_keys, with_items, subj) -> list:
+    row = []
+    if run.ranked:
+        row.append(r.rank if r.rank is not None else "")
+    row += [r.town or "", r.community or ""]
+    if has_org:
+        row.append(r.org or "")
+    row += [subj(r.subject), r.name or "", fmt_points(r.points)]
+    if has_class:
+        row.append(r.klass or "")
+    row += [r.extra.get(k, "") for k in extra_keys]
+    if with_items:
+        row.append(items_text(r.items))
+    return row
 
 
 def list_scorers():
@@ -589,7 +597,7 @@ def cmd_score(args) -> int:
     principal = access.current()
     run = run_scorer_full(args.name, year=args.year, as_of=as_of, town=args.town, community=args.community,
                           principal=principal)
-    headers, rows, records = table(run, principal)
+    headers, rows, records = table(run, principal, want="records" if args.format == "json" else "rows")
     from core import plugins
 
     s = run.scorers[0] if run.scorers else plugins.get().registry.scorer_for(args.name, None)

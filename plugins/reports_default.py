@@ -124,11 +124,29 @@ def run_dues(ctx):
                   on_roster(ctx.as_of)))
     pay: dict = {}
     if members and months:
-        for mid, month, due, paid in (DuesPayment.select(DuesPayment.member, DuesPayment.month, DuesPayment.due,
-                                                         DuesPayment.paid)
-                                      .where(DuesPayment.member.in_(ids), DuesPayment.month >= months[0].label,
-                                             DuesPayment.month <= months[-1].label).tuples()):
-            pay[(mid, month)] = (Decimal(str(due or 0)), Decimal(str(paid or 0)))
+        # months paid in full, counted per member in SQL; only members short of their months are read in detail
+        first, last = months[0].label, months[-1].label
+        join_month = fn.SUBSTR(Member.joined_date.cast("TEXT"), 1, 7)
+        full = dict(DuesPayment.select(DuesPayment.member, fn.COUNT(DuesPayment.id))
+                    .join(Member, on=(DuesPayment.member == Member.id))
+                    .where(DuesPayment.member.in_(ids), DuesPayment.month >= first, DuesPayment.month <= last,
+                           DuesPayment.month >= join_month, DuesPayment.paid >= DuesPayment.due)
+                    .group_by(DuesPayment.member).tuples())
+        labels = [p.label for p in months]
+        short = []
+        for m in members:
+            start = max(first, f"{m['joined_date']:%Y-%m}") if m["joined_date"] else first
+            if sum(1 for x in labels if x >= start) > full.get(m["id"], 0):
+                short.append(m["id"])
+        short_set = set(short)
+        members = [m for m in members if m["id"] in short_set]
+        for i in range(0, len(short), 500):
+            chunk = short[i:i + 500]
+            for mid, month, due, paid in (DuesPayment.select(DuesPayment.member, DuesPayment.month, DuesPayment.due,
+                                                             DuesPayment.paid)
+                                          .where(DuesPayment.member.in_(chunk), DuesPayment.month >= first,
+                                                 DuesPayment.month <= last).tuples()):
+                pay[(mid, month)] = (Decimal(str(due or 0)), Decimal(str(paid or 0)))
     headers = [tr("区镇", "town"), tr("社区", "community"), tr("党组织", "organization"), tr("姓名", "name"),
                tr("公民身份号码", "ID number"), tr("党费类别", "dues class"), tr("月收入", "monthly income"),
                tr("测算月缴", "proposed monthly"), tr("欠缴月份", "months in arrears"), tr("欠缴月数", "months"),

@@ -150,31 +150,32 @@ def _month_end(year: int, month: int) -> dt.date:
 
 
 def late_dues_months(ctx, members) -> dict:
-    """{member id: [months 'YYYY-MM']} ended by the as-of date (from the later of January and
-    the month of joining) not paid in full by the month's end.  One query."""
-    from core.models import DuesPayment
+    """{member id: number of months} ended by the as-of date (from the later of January and the
+    month of joining) not paid in full by the month's end.  One grouped query counts the months
+    that were paid in time; the rest are late."""
+    from core.models import DuesPayment, Member
 
-    months = ctx.months_ended()
+    months = [p.label for p in ctx.months_ended()]
     if not members or not months:
         return {}
-    ids = member_subquery(ctx, ("resident", "floating_out"))
-    paid: dict = {}
-    rows = (DuesPayment.select(DuesPayment.member, DuesPayment.month, DuesPayment.due, DuesPayment.paid,
-                               DuesPayment.paid_date)
-            .where(DuesPayment.member.in_(ids), DuesPayment.month >= f"{ctx.year}-01",
-                   DuesPayment.month <= f"{ctx.year}-12").tuples())
-    for mid, month, due, amount, paid_date in rows:
-        paid[(mid, month)] = (D(due or 0), D(amount or 0), paid_date)
+    first, last = months[0], months[-1]
+    join_month = fn.SUBSTR(Member.joined_date.cast("TEXT"), 1, 7)
+    paid_month = fn.SUBSTR(DuesPayment.paid_date.cast("TEXT"), 1, 7)
+    good = dict(DuesPayment.select(DuesPayment.member, fn.COUNT(DuesPayment.id))
+                .join(Member, on=(DuesPayment.member == Member.id))
+                .where(DuesPayment.member.in_(member_subquery(ctx, ("resident", "floating_out"))),
+                       DuesPayment.month >= first, DuesPayment.month <= last, DuesPayment.month >= join_month,
+                       DuesPayment.paid >= DuesPayment.due, DuesPayment.paid_date.is_null(False),
+                       paid_month <= DuesPayment.month)
+                .group_by(DuesPayment.member).tuples())
     out: dict = {}
     for m in members:
         joined = m["joined_date"]
-        for p in months:
-            if joined and joined > p.end:
-                continue
-            row = paid.get((m["id"], p.label))
-            ok = row is not None and row[1] >= row[0] and row[2] is not None and row[2] <= p.end
-            if not ok:
-                out.setdefault(m["id"], []).append(p.label)
+        start = max(first, f"{joined:%Y-%m}") if joined else first
+        due = sum(1 for x in months if x >= start)
+        late = due - good.get(m["id"], 0)
+        if late > 0:
+            out[m["id"]] = late
     return out
 
 
@@ -222,36 +223,36 @@ def score_member_points(ctx):
     trainings = trainings_of_members(ctx, MEMBER_POINTS_CLASSES)
     dues_members = [m for m in members if m["management_class"] in ("resident", "floating_out")]
     late = late_dues_months(ctx, dues_members)
+    L = {"base": tr("基础分", "base points"), "meetings": tr("参加组织生活 {n} 次", "{n} meetings attended"),
+         "trainings": tr("参加培训 {n} 次", "{n} trainings"), "hours": tr("志愿服务 {h} 小时", "{h} volunteer hours"),
+         "kept": tr("践行承诺 {n} 项", "{n} commitments kept"),
+         "absent": tr("无故缺席 {n} 次", "{n} absences without leave"),
+         "late_dues": tr("党费未按月足额交纳 {n} 个月", "{n} months of dues late or unpaid")}
     for m in members:
         ref = ctx.community(m["community_id"])
         p = ctx.params(ref.town)
-        items = [ctx.item("base", tr("基础分", "base points"), p["base"])]
+        items = [ctx.item("base", L["base"], p["base"])]
         n = att.get((m["id"], "present"), 0)
         if n:
-            items.append(ctx.item("meetings_attended", tr("参加组织生活 {n} 次", "{n} meetings attended", n=n),
-                                  D(p["per_meeting_attended"]) * n, n))
+            items.append(ctx.item("meetings_attended", L["meetings"].format(n=n), D(p["per_meeting_attended"]) * n, n))
         n = trainings.get(m["id_number"], 0)
         if n:
-            items.append(ctx.item("trainings", tr("参加培训 {n} 次", "{n} trainings", n=n), D(p["per_training"]) * n, n))
+            items.append(ctx.item("trainings", L["trainings"].format(n=n), D(p["per_training"]) * n, n))
         h = hours.get(m["id"], Decimal(0))
         if h:
             per = D(p["volunteer_hours_per_point"])
             pts = _capped(h / per if per else Decimal(0), p.get("max_volunteer_points"))
-            items.append(ctx.item("volunteer_hours", tr("志愿服务 {h} 小时", "{h} volunteer hours",
-                                                        h=format(h.normalize(), "f")), pts, float(h)))
+            items.append(ctx.item("volunteer_hours", L["hours"].format(h=format(h.normalize(), "f")), pts, float(h)))
         n = kept.get(m["id"], 0)
         if n:
-            items.append(ctx.item("commitments_kept", tr("践行承诺 {n} 项", "{n} commitments kept", n=n),
-                                  D(p["per_commitment_kept"]) * n, n))
+            items.append(ctx.item("commitments_kept", L["kept"].format(n=n), D(p["per_commitment_kept"]) * n, n))
         n = att.get((m["id"], "absent"), 0)
         if n:
-            items.append(ctx.item("absence_without_leave", tr("无故缺席 {n} 次", "{n} absences without leave", n=n),
+            items.append(ctx.item("absence_without_leave", L["absent"].format(n=n),
                                   D(p["per_absence_without_leave"]) * n, n))
-        months = late.get(m["id"], [])
-        if months:
-            items.append(ctx.item("late_dues", tr("党费未按月足额交纳 {n} 个月", "{n} months of dues late or unpaid",
-                                                  n=len(months)),
-                                  D(p["per_late_dues_month"]) * len(months), len(months)))
+        n = late.get(m["id"], 0)
+        if n:
+            items.append(ctx.item("late_dues", L["late_dues"].format(n=n), D(p["per_late_dues_month"]) * n, n))
         yield ctx.result(m["id_number"], items, community=ref, name=m["name"], org=m["org"])
 
 
@@ -347,10 +348,12 @@ def score_worker_appraisal(ctx):
     vrows = (Visit.select(Visit.staff, Visit.kind, Visit.date, Visit.demand, Visit.answered_date, Visit.closed_date,
                           Visit.refused_reason)
              .where(Visit.staff.in_(wids), Visit.date >= ctx.year_start, Visit.date <= ctx.as_of).tuples())
-    vrows = list(vrows)
+    demands_of: dict = {}
     for wid, kind, date, demand, answered, closed, refused in vrows:
         if kind in ("reception", "home_visit"):
             visits[wid] = visits.get(wid, 0) + 1
+        if demand and not refused:
+            demands_of.setdefault(wid, []).append((date, answered, closed))
     for w in workers:
         ref = ctx.community(w.community_id)
         p = ctx.params(ref.town)
@@ -388,9 +391,7 @@ def score_worker_appraisal(ctx):
             items.append(ctx.item("visits", tr("接待走访 {n} 次", "{n} receptions and visits", n=n), pts, n))
         max_days = int(ctx.rule_params("service.demand_response", ref.town).get("max_days", 15))
         n_late = 0
-        for wid, kind, date, demand, answered, closed, refused in vrows:
-            if wid != w.id or not demand or refused:
-                continue
+        for date, answered, closed in demands_of.get(w.id, []):
             done = min([d for d in (answered, closed) if d is not None], default=None)
             if (done is not None and (done - date).days > max_days) or \
                     (done is None and (ctx.as_of - date).days > max_days):
