@@ -43,8 +43,6 @@ def main(argv=None) -> int:
     else:
         if args.keep:
             path = Path(args.keep).resolve()
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(path) + suffix).unlink(missing_ok=True)
             build_path = path.with_name(path.name + ".building")
             for suffix in ("", "-wal", "-shm"):
                 Path(str(build_path) + suffix).unlink(missing_ok=True)
@@ -84,6 +82,8 @@ def main(argv=None) -> int:
         peak_py = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     if args.keep and not args.db:
+        for suffix in ("-wal", "-shm"):  # a closed database has none; stale ones would not match the new file
+            Path(str(path) + suffix).unlink(missing_ok=True)
         os.replace(build_path, path)
     size = Path(path if args.keep else build_path).stat().st_size if not args.db else None
     ru = resource.getrusage(resource.RUSAGE_SELF)

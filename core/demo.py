@@ -142,6 +142,7 @@ TOWNS = [  # name, code (统计用区划代码 style), weight (share of communit
 STREETS = {
     "昆山开发区": ["青阳街道", "中华园街道", "蓬朗街道", "兵希街道"],
     "昆山高新区": ["玉山街道", "城北街道"],
+    "玉山镇": ["城中街道"],  # some of the town's communities are under it, others directly under the town
 }
 SPLIT_TOWNS = ("昆山开发区", "玉山镇")
 
@@ -587,7 +588,7 @@ class _Generator:
         k = 0
         for ti, (tname, tcode, _w, rural) in enumerate(towns):
             town = {"id": self.nid(models.Town), "name": tname, "code": tcode, "rural": rural, "streets": []}
-            for sname in STREETS.get(tname, []) if self.size == "city" else []:
+            for sname in STREETS.get(tname, []):
                 town["streets"].append((self.nid(models.Street), sname))
             self.towns.append(town)
             for j in range(per_town[ti]):
@@ -598,7 +599,8 @@ class _Generator:
                 c.name = f"{base}社区" if k < len(names) else f"{base}{k // len(names) + 1}社区"
                 k += 1
                 c.town = town
-                c.street = r.choice(town["streets"])[0] if town["streets"] else None
+                options = [sid for sid, _ in town["streets"]] + ([None] if tname == "玉山镇" else [])
+                c.street = options[j % len(options)] if options else None
                 self.comms.append(c)
         # sizes
         n = len(self.comms)
@@ -688,7 +690,8 @@ class _Generator:
             w.phone = self.phone()
             age = idnum.age_on(w.birth, T)
             if role == "secretary":
-                w.edu = r.choices(["high_school", "college", "bachelor", "postgraduate"], [4, 40, 50, 6])[0]
+                w.edu = r.choices(["high_school", "college", "bachelor", "postgraduate"],
+                                  [0 if self.size == "small" else 4, 40, 50, 6])[0]
             else:
                 w.edu = r.choices(["high_school", "vocational", "college", "bachelor", "postgraduate"],
                                   [10, 10, 35, 40, 5])[0]
@@ -747,8 +750,14 @@ class _Generator:
         if "secretary_changed" in c.faults:
             deputy = next((w for w in c.workers if w.role == "deputy_secretary"), None)
             if deputy is not None and deputy.posts[0][1] < self.W0:
-                change = self.rdate(dt.date(self.Y - 1, 5, 1), min(T - dt.timedelta(days=60), dt.date(self.Y, 4, 30)))
-                if change > self.W0:
+                change = self.rdate(dt.date(self.Y - 1, 5, 1), dt.date(self.Y - 1, 11, 30))
+                if change < T:
+                    # the successor's qualifications match, so the town's trend is decided elsewhere
+                    deputy.cert = sec.cert
+                    deputy.cert_date = self.rdate(dt.date(self.Y - 6, 1, 1), self.W0) if sec.cert != "none" else None
+                    deputy.edu = sec.edu
+                    if deputy.member is not None:
+                        deputy.member.edu = sec.edu
                     # the old secretary retired; the deputy took over
                     for p in sec.posts:
                         p[2] = change
@@ -1032,7 +1041,7 @@ class _Generator:
         # workers
         ws = [w for w in self.workers if w.status == "active"]
         young = [w for w in ws if idnum.age_on(w.birth, T) <= 45]
-        for w in self.sample([w for w in young if w.cert != "none"], 0.08):
+        for w in self.sample([w for w in young if w.cert != "none" and w.role != "secretary"], 0.08):
             w.cert, w.cert_date = "none", None
         for w in self.sample([w for w in young if w.cert == "none" and w.hired < self.W0 and w.role != "secretary"],
                              0.3):
@@ -1040,6 +1049,7 @@ class _Generator:
             w.cert = "assistant"
             w.cert_date = self.rdate(dt.date(self.Y, 1, 10), max(dt.date(self.Y, 1, 10), T - dt.timedelta(days=5)))
         secs = [w for w in ws if any(p[0] == "secretary" and p[2] is None for p in w.posts)]
+        stable = [w for w in secs if all(p[1] < self.W0 for p in w.posts if p[0] == "secretary")]
         for w in self.sample(secs, 0.06):
             w.filing = None
         for f, share in (("report_missing", 0.1), ("pay_low", 0.08), ("pay_missing", 0.02), ("pay_exact", 0.02)):
@@ -1054,7 +1064,7 @@ class _Generator:
         # secretaries' qualifications trend (train.secretary_quals_trend): in some towns a secretary
         # obtains a certificate this year, in others nobody does
         by_town = {}
-        for w in secs:
+        for w in stable:
             by_town.setdefault(w.comm.town["name"], []).append(w)
         single = len(self.towns) == 1
         for tname, lst in by_town.items():

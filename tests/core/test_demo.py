@@ -1,0 +1,290 @@
+"""The demo city (core.demo): counts, determinism, valid data, planted non-compliance, the CLI."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+
+import pytest
+
+from core import db, demo, ids, models
+from core.cli import main
+from core.pinyin import initials
+
+TODAY = "2026-11-28"
+
+EXCLUDED = {models.CheckRun, models.StoredFinding, models.User, models.AuditLog}
+
+# rules that only report a metric (info) and so cannot fail
+INFO_ONLY = {"worker.age_structure", "worker.one_shoulder"}
+
+
+@pytest.fixture
+def today(monkeypatch):
+    monkeypatch.setenv("DANGJIAN_TODAY", TODAY)
+    return dt.date.fromisoformat(TODAY)
+
+
+@pytest.fixture
+def small(dangjian_db, today):
+    t = time.perf_counter()
+    counts = demo.build()
+    return counts, time.perf_counter() - t
+
+
+def table_hash(*tables) -> str:
+    """A digest of whole tables, rows ordered by id (what determinism means here)."""
+    h = hashlib.sha256()
+    for model in tables:
+        cols = [f.column_name for f in model._meta.sorted_fields]
+        cursor = db.database.execute_sql(
+            f'SELECT {", ".join(chr(34) + c + chr(34) for c in cols)} FROM "{model._meta.table_name}" ORDER BY id')
+        for row in cursor:
+            h.update(repr(tuple(str(v) for v in row)).encode())
+    return h.hexdigest()
+
+
+HASHED = (models.Community, models.Organization, models.Member, models.Worker, models.WorkerPost,
+          models.Meeting, models.Attendance, models.DuesPayment, models.Visit, models.FundingAllocation,
+          models.FourTwoDecision, models.Transfer)
+
+
+# ---------------------------------------------------------------- counts and shape
+
+def test_small_demo_counts(small):
+    counts, seconds = small
+    assert seconds < 20
+    assert counts["社区"] == 3 and counts["党员"] == 300 and counts["工作者"] == 25
+    assert counts["区镇"] == 1
+    assert [t.name for t in models.Town.select()] == ["玉山镇"]  # the built-in 50/50 funding split applies
+    assert models.Community.select().count() == 3
+    assert models.Member.select().count() == 300
+    assert models.Worker.select().count() == 25
+    assert counts["出勤"] == models.Attendance.select().count() > 5000
+    assert counts["党费"] == models.DuesPayment.select().count() > 4000
+    assert counts["会议"] == models.Meeting.select().count()
+
+
+def test_every_model_gets_rows(small):
+    empty = [m.__name__ for m in models.CORE_MODELS if m not in EXCLUDED and not m.select().exists()]
+    assert empty == []
+    for m in EXCLUDED:
+        assert not m.select().exists() or m is models.AuditLog
+
+
+def test_wages_for_the_two_previous_years(small, today):
+    years = sorted(w.year for w in models.UrbanWage.select())
+    assert years == [today.year - 2, today.year - 1]
+
+
+def test_records_cover_previous_and_current_year_and_nothing_after_today(small, today):
+    first = dt.date(today.year - 1, 1, 1)
+    checks = [(models.Meeting, models.Meeting.date), (models.Visit, models.Visit.date),
+              (models.Training, models.Training.start_date), (models.Transfer, models.Transfer.date),
+              (models.FundingAllocation, models.FundingAllocation.date), (models.Publication, models.Publication.date),
+              (models.DutyReport, models.DutyReport.date), (models.Expenditure, models.Expenditure.date),
+              (models.ServiceRecord, models.ServiceRecord.date), (models.DiaryEntry, models.DiaryEntry.date),
+              (models.VolunteerHours, models.VolunteerHours.date)]
+    for model, field in checks:
+        lo = model.select(field).order_by(field).first()
+        hi = model.select(field).order_by(field.desc()).first()
+        assert getattr(hi, field.name) <= today, model.__name__
+        if model in (models.Meeting, models.Visit, models.ServiceRecord):
+            assert getattr(lo, field.name) >= first
+            assert getattr(hi, field.name).year == today.year
+    for f in ("joined_date", "full_date", "placed_date", "registered_date", "left_date"):
+        field = getattr(models.Member, f)
+        assert not models.Member.select().where(field > today).exists(), f
+    assert not models.DuesPayment.select().where(models.DuesPayment.paid_date > today).exists()
+    assert not models.Visit.select().where((models.Visit.answered_date > today)
+                                           | (models.Visit.closed_date > today)).exists()
+    months = {d.month for d in models.DuesPayment.select(models.DuesPayment.month).distinct()}
+    assert min(months) == f"{today.year - 1}-01" and max(months) == f"{today.year}-{today.month:02d}"
+
+
+def test_foreign_keys_consistent(small):
+    """The SQLite build runs with FK checks off for speed; the rows must still be consistent."""
+    if not db.is_sqlite():
+        pytest.skip("SQLite only")
+    assert db.database.execute_sql("PRAGMA foreign_key_check").fetchall() == []
+    assert db.database.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1  # switched back on
+
+
+# ---------------------------------------------------------------- people are realistic
+
+def test_id_numbers_valid_unique_and_consistent(small, today):
+    seen = set()
+    for m in models.Member.select():
+        assert ids.validate(m.id_number, today) == m.id_number
+        assert ids.sex(m.id_number) == m.sex
+        assert ids.birth_date(m.id_number) == m.birth_date
+        assert m.id_number[:6] in ("320583", *demo.OTHER_AREAS)
+        assert m.initials == initials(m.name) and m.initials
+        assert m.joined_date > m.birth_date
+        seen.add(m.id_number)
+    assert len(seen) == 300
+    for w in models.Worker.select():
+        assert ids.validate(w.id_number, today) == w.id_number
+        assert ids.sex(w.id_number) == w.sex and ids.birth_date(w.id_number) == w.birth_date
+        assert w.initials == initials(w.name)
+
+
+def test_member_mix(small, today):
+    q = models.Member.select()
+    total = q.count()
+    share = {c: q.where(models.Member.management_class == c).count() / total
+             for c in ("resident", "in_service", "floating_in", "floating_out")}
+    assert share["resident"] > 0.6 and 0.08 < share["in_service"] < 0.25
+    assert 0.01 < share["floating_in"] < 0.12 and 0.01 < share["floating_out"] < 0.12
+    retired = q.where(models.Member.retired == True).count() / total  # noqa: E712
+    assert 0.25 < retired < 0.55
+    probationary = q.where(models.Member.full_date.is_null()).count()
+    assert probationary >= 1
+    assert {m.education for m in q} >= {"middle_or_below", "high_school", "college", "bachelor"}
+    names = [m.name for m in q]
+    assert any(n[0] in "单曾解" for n in names)  # polyphonic surnames are in the mix
+
+
+def test_org_tree_conventions(small):
+    O = models.Organization
+    for c in models.Community.select():
+        tops = list(O.select().where(O.community == c, O.parent.is_null()))
+        assert len(tops) == 1 and tops[0].kind in ("committee", "general_branch", "branch")
+    for g in O.select().where(O.kind == "group"):
+        assert g.parent.kind == "branch"
+    for m in models.Member.select().where(models.Member.organization.is_null(False)):
+        assert m.organization.kind in ("branch", "group")
+        assert m.community_id == m.organization.community_id
+    unplaced = models.Member.select().where(models.Member.organization.is_null())
+    assert all(m.management_class == "floating_in" and m.placed_date is None for m in unplaced)
+
+
+# ---------------------------------------------------------------- determinism
+
+def test_same_seed_and_today_give_identical_data(dangjian_env, today, tmp_path):
+    digests = []
+    for name, seed in (("a", 20111), ("b", 20111), ("c", 7)):
+        db.connect(f"sqlite:///{tmp_path / name}.db")
+        demo.build(seed=seed)
+        digests.append(table_hash(*HASHED))
+        db.close()
+    assert digests[0] == digests[1]
+    assert digests[2] != digests[0]
+
+
+def test_today_moves_the_demo(dangjian_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("DANGJIAN_TODAY", "2027-03-10")
+    db.connect(f"sqlite:///{tmp_path / 'later.db'}")
+    demo.build()
+    assert sorted(w.year for w in models.UrbanWage.select()) == [2025, 2026]
+    last = models.Meeting.select().order_by(models.Meeting.date.desc()).first().date
+    assert last <= dt.date(2027, 3, 10) and last.year == 2027
+    first = models.Meeting.select().order_by(models.Meeting.date).first().date
+    assert first.year == 2026
+
+
+# ---------------------------------------------------------------- the rules see both sides
+
+def test_every_rule_has_failing_and_passing_subjects(small, capsys, tmp_path):
+    """SPEC §7: every rule that can pass or fail has failing subjects in the demo (and passing ones)."""
+    statuses = {}
+    for year in ("2025", "2026"):
+        out = tmp_path / f"c{year}.json"
+        rc = main(["check", "--year", year, "--format", "json", "--output", str(out)])
+        assert rc in (0, 1), capsys.readouterr().err
+        for f in json.loads(out.read_text(encoding="utf-8")):
+            statuses.setdefault(f["rule"], set()).add(f["status"])
+    from core import plugins
+
+    rule_ids = set(plugins.get().registry.rule_ids())
+    assert rule_ids, "no rules registered"
+    missing = sorted(rule_ids - set(statuses))
+    assert missing == [], f"rules with no finding at all: {missing}"
+    assert not any("error" in s for s in statuses.values()), {r: s for r, s in statuses.items() if "error" in s}
+    one_sided = {r: sorted(s) for r, s in statuses.items()
+                 if r not in INFO_ONLY and not ("pass" in s and s & {"fail", "warn"})}
+    assert one_sided == {}
+
+
+def test_funding_split_town_gets_half_city_half(small, today):
+    FA = models.FundingAllocation
+    for c in models.Community.select():
+        city = sum(a.amount for a in FA.select().where(FA.community == c, FA.year == today.year - 1,
+                                                      FA.source == "city_finance"))
+        town = sum(a.amount for a in FA.select().where(FA.community == c, FA.year == today.year - 1,
+                                                      FA.source == "town_finance"))
+        assert city > 0 and abs(city - town) <= 1
+
+
+# ---------------------------------------------------------------- a city-shaped build, scaled down
+
+def test_city_code_path_scaled_down(dangjian_db, today):
+    counts = demo.build("city", scale=0.02)
+    assert counts["社区"] == 7 and counts["党员"] == 2000 and counts["工作者"] == 60
+    towns = [t.name for t in models.Town.select().order_by(models.Town.id)]
+    assert len(towns) == 7 and "玉山镇" in towns and "昆山开发区" in towns
+    assert models.Street.select().exists()
+    tops = {o.kind for o in models.Organization.select().where(models.Organization.parent.is_null())}
+    assert "committee" in tops
+    assert models.Transfer.select().where(models.Transfer.direction == "intra_city").exists()
+
+
+def test_unknown_size_is_a_user_error(dangjian_db, today):
+    from core.errors import UserError
+
+    with pytest.raises(UserError):
+        demo.build("huge")
+    assert not demo.has_data()
+
+
+def test_build_refuses_a_database_with_records(small):
+    from core.errors import UserError
+
+    before = models.Member.select().count()
+    with pytest.raises(UserError):
+        demo.build()
+    assert models.Member.select().count() == before
+
+
+def test_wipe_empties_everything_but_users(small):
+    models.User.create(login="someone", role="admin")
+    demo.wipe()
+    assert not demo.has_data()
+    assert [m.__name__ for m in models.CORE_MODELS if m is not models.User and m.select().exists()] == []
+    assert models.User.select().count() == 1
+
+
+# ---------------------------------------------------------------- the CLI
+
+def test_cli_demo_builds_then_leaves_data_alone_then_resets(dangjian_db, today, capsys):
+    assert main(["demo", "--no-open"]) == 0
+    err = capsys.readouterr().err
+    assert "演示数据已生成" in err and "党员 300" in err and "社区 3" in err
+    before = table_hash(*HASHED)
+
+    assert main(["demo", "--no-open"]) == 0
+    err = capsys.readouterr().err
+    assert "不作改动" in err
+    assert table_hash(*HASHED) == before
+
+    assert main(["demo", "--reset", "--yes", "--no-open"]) == 0
+    err = capsys.readouterr().err
+    assert "演示数据已生成" in err
+    assert table_hash(*HASHED) == before  # same seed, same today: the same demo again
+    assert models.Member.select().count() == 300
+
+
+def test_cli_demo_reset_without_yes_and_no_terminal_changes_nothing(dangjian_db, today, capsys, monkeypatch):
+    assert main(["demo", "--no-open"]) == 0
+    before = table_hash(*HASHED)
+    monkeypatch.setattr("sys.stdin", None)
+    assert main(["demo", "--reset", "--no-open"]) == 2
+    assert "--yes" in capsys.readouterr().err
+    assert table_hash(*HASHED) == before
+
+
+def test_cli_demo_english_summary(dangjian_db, today, capsys):
+    assert main(["--lang", "en", "demo", "--no-open", "--seed", "5"]) == 0
+    err = capsys.readouterr().err
+    assert "demo built" in err and "members 300" in err
