@@ -634,3 +634,17 @@ def member_id_by_number(id_number: str, scope) -> int | None:
     """The member with this (full) ID number inside ``scope``, for drill-down."""
     where, params = _scope_sql("community_id", scope)
     return _scalar(f"SELECT id FROM member WHERE id_number = ? AND {where}", [id_number] + params)
+
+
+def org_search(text: str, scope, limit: int = 50) -> list[tuple]:
+    """Organizations in scope whose name or code starts with ``text`` (all when empty):
+    (id, code, name, kind, community name)."""
+    where, params = _scope_sql("o.community_id", scope)
+    text = text.strip()
+    if text:
+        c1, p1 = prefix_condition("o.name", text)
+        c2, p2 = prefix_condition("o.code", text)
+        where += f" AND ({c1} OR {c2})"
+        params += p1 + p2
+    return _rows(f"SELECT o.id, o.code, o.name, o.kind, c.name FROM organization o LEFT JOIN community c "
+                 f"ON c.id = o.community_id WHERE {where} ORDER BY o.code LIMIT ?", params + [limit])

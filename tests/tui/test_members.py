@@ -153,3 +153,26 @@ async def test_lazy_table_scrolls_through_many_rows(tui_db):
         await pilot.press("home", "pagedown", "down")
         await settle(pilot)
         assert table.cursor == table._rows_visible() + 1
+
+
+@aio
+async def test_organization_filter_picker(tui_db):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_members(pilot)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "OrgPicker"
+        await pilot.press(*"湖滨")
+        await settle(pilot)
+        await pilot.press("enter")  # one match: chosen
+        await settle(pilot)
+        assert type(app.screen).__name__ == "MembersScreen"
+        got = rows(app)
+        assert len(got) == 11 and all(r[7] == "湖滨支部" for r in got)
+        assert "组织：湖滨支部" in screen_text(app)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        await pilot.press("down", "enter")  # (all organizations)
+        await settle(pilot)
+        assert len(rows(app)) == 49

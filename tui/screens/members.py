@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.widgets import Input, Select, Static
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
 
 from core import queries
-from core.enums import MEMBER_CLASS
+from core.enums import MEMBER_CLASS, ORG_KIND
 from core.i18n import get_lang, tr
-from tui.app import DangjianScreen, tb
+from tui.app import DangjianScreen, tb, translate_bindings
 from tui.widgets.lazytable import Column, LazyTable
 
 
@@ -53,7 +55,7 @@ class MembersScreen(DangjianScreen):
     BINDINGS = [
         tb("ctrl+f", "focus_search", "搜索|Search", id="members.search"),
         tb("ctrl+l", "focus_table", "列表|List", id="members.list"),
-        tb("ctrl+o", "clear_org", "清除组织|All orgs", id="members.clear_org"),
+        tb("ctrl+o", "pick_org", "组织|Org", id="members.org"),
     ]
     DEFAULT_CSS = """
     MembersScreen #members-bar { height: 1; padding: 0 0; }
@@ -133,7 +135,7 @@ class MembersScreen(DangjianScreen):
         table.set_source(source, total, first)
         parts = [tr("共 {n} 名", "{n} members", n=f"{total:,}")]
         if self.organization is not None:
-            parts.append(tr("组织：{o}（ctrl+o 取消）", "org: {o} (ctrl+o clears)",
+            parts.append(tr("组织：{o}（ctrl+o 更改）", "org: {o} (ctrl+o changes)",
                             o=self.organization_name or self.organization))
         kind = f.search_kind()
         if kind:
@@ -166,10 +168,90 @@ class MembersScreen(DangjianScreen):
     def action_focus_table(self) -> None:
         self.query_one(LazyTable).focus()
 
-    def action_clear_org(self) -> None:
-        self.organization = None
-        self.organization_name = None
+    def action_pick_org(self) -> None:
+        self.app.push_screen(OrgPicker(self.app.scope_ids()), self._org_picked)
+
+    def _org_picked(self, choice) -> None:
+        if choice is None:
+            return
+        self.organization, self.organization_name = choice if choice[0] is not None else (None, None)
         self.refresh_data()
+
+
+class OrgPicker(ModalScreen):
+    """Choose an organization (name or code prefix); the first line means all organizations."""
+
+    BINDINGS = [tb("escape", "cancel", "取消|Cancel", id="orgpicker.cancel")]
+    DEFAULT_CSS = """
+    OrgPicker { align: center middle; }
+    OrgPicker > Vertical { width: 70; max-width: 100%; height: auto; max-height: 90%;
+        border: round $accent; background: $panel; padding: 0 1; }
+    OrgPicker OptionList { height: auto; max-height: 16; border: none; }
+    """
+
+    def __init__(self, scope):
+        super().__init__()
+        translate_bindings(self)
+        self.scope = scope
+        self.found: list[tuple] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(tr("按组织筛选：输入名称或编码开头，下移选择，回车确定",
+                           "Filter by organization: type a name or code, Down to choose, Enter"))
+            yield Input(id="org-text", compact=True)
+            yield OptionList(id="org-list")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+        self._search("")
+
+    @on(Input.Changed, "#org-text")
+    def changed(self, event: Input.Changed) -> None:
+        self._search(event.value)
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _search(self, text: str) -> None:
+        rows = queries.org_search(text, self.scope, 50)
+        self.app.call_from_thread(self._fill, rows)
+
+    def _fill(self, rows) -> None:
+        lang = get_lang()
+        self.found = rows
+        ol = self.query_one(OptionList)
+        ol.clear_options()
+        ol.add_option(Option(tr("（全部组织）", "(all organizations)"), id="all"))
+        for oid, code, name, kind, cname in rows:
+            ol.add_option(Option(f"{name} [{ORG_KIND.label(kind, lang)}] {code} {cname or ''}", id=str(oid)))
+
+    @on(Input.Submitted, "#org-text")
+    def submitted(self) -> None:
+        ol = self.query_one(OptionList)
+        if len(self.found) == 1:
+            self.dismiss((self.found[0][0], self.found[0][2]))
+        else:
+            ol.focus()
+            ol.highlighted = 0
+
+    def key_down(self, event) -> None:
+        if self.query_one(Input).has_focus:
+            event.stop()
+            event.prevent_default()
+            ol = self.query_one(OptionList)
+            ol.focus()
+            ol.highlighted = 0
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id == "all":
+            self.dismiss((None, None))
+            return
+        oid = int(event.option.id)
+        name = next((r[2] for r in self.found if r[0] == oid), str(oid))
+        self.dismiss((oid, name))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 def _today() -> dt.date:
