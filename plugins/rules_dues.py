@@ -202,13 +202,13 @@ def evaluate_dues_on_time(ctx):
                                                   n=best, a=month_from_index(best_run[0]),
                                                   b=month_from_index(best_run[-1])), ev, community=ref)
         elif u:
-            msg = tr("欠交党费 {n} 个月：{m}", "dues in arrears for {n} months: {m}", n=len(u),
+            msg = tr("欠交党费 {n} 个月：{m}", "dues in arrears for {n} month(s): {m}", n=len(u),
                      m=", ".join(u[:12]))
             if lt:
-                msg += tr("；逾期交纳 {k} 个月", "; {k} months paid late", k=len(lt))
+                msg += tr("；逾期交纳 {k} 个月", "; {k} month(s) paid late", k=len(lt))
             yield ctx.finding(subject, "warn", msg, ev, community=ref)
         elif lt:
-            yield ctx.finding(subject, "warn", tr("{k} 个月党费逾期交纳：{m}", "dues paid late for {k} months: {m}",
+            yield ctx.finding(subject, "warn", tr("{k} 个月党费逾期交纳：{m}", "dues paid late for {k} month(s): {m}",
                                                   k=len(lt), m=", ".join(lt[:12])), ev, community=ref)
         else:
             yield ctx.finding(subject, "pass", tr("{n} 个月党费均按月足额交纳", "dues paid in full and on time "

@@ -108,7 +108,7 @@ def evaluate_three_meetings(ctx):
             yield ctx.finding(code, "pass", tr("本年尚无已结束的月份", "no month has ended yet this year"), ev,
                               community=ref)
         else:
-            yield ctx.finding(code, "pass", tr("三会一课按期召开", "三会一课 held in every period ended"), ev,
+            yield ctx.finding(code, "pass", tr("三会一课按期召开", "three meetings and one lesson held in every period ended"), ev,
                               community=ref)
 
 
@@ -138,10 +138,11 @@ def evaluate_democratic_evaluation(ctx):
         if b is not None:
             by_branch[b].append(row)
     results: dict[int, str] = {}
-    for ids in chunks([r[0] for r in members]):
+    for ids in chunks(list(orgs)):
         q = (Evaluation.select(Evaluation.member, Evaluation.result)
-             .where(Evaluation.member.in_(ids) & (Evaluation.year == ctx.year)).tuples())
-        results.update(q)
+             .join(Member, on=(Evaluation.member == Member.id))
+             .where(Member.organization.in_(ids) & (Evaluation.year == ctx.year)))
+        results.update(raw_rows(q))
     for oid in sorted((o for o, info in orgs.items() if info[1] == "branch"), key=lambda o: orgs[o][0]):
         code, _k, _p, comm = orgs[oid]
         ref = ctx.community(comm)
@@ -171,7 +172,7 @@ def evaluate_democratic_evaluation(ctx):
             if not ctx.year_over:
                 msg += tr("（12-31 前完成）", " (due by 12-31)")
             if too_many:
-                msg += sep + tr("优秀 {e}/{g} 超过 {l}", "优秀 {e} of {g} exceeds {l}", e=excellent, g=len(graded),
+                msg += sep + tr("优秀 {e}/{g} 超过 {l}", "{e} of {g} graded excellent, more than {l}", e=excellent, g=len(graded),
                                 l=str(limit))
             yield ctx.finding(code, status, msg, ev, community=ref)
         elif too_many:
@@ -323,6 +324,7 @@ def evaluate_absence(ctx):
 
     results = {}
     lookback = []
+    pos_of: dict[tuple, dict] = {}
     for row in subjects:
         mid = row[0]
         key, st = info[mid]
@@ -335,7 +337,9 @@ def evaluate_absence(ctx):
         if not absent:
             results[mid] = (len(seq), (), 0, (), 0)
             continue
-        pos = {m: i for i, m in enumerate(seq)}
+        pos = pos_of.get(key)
+        if pos is None:
+            pos = pos_of[key] = {m: i for i, m in enumerate(seqs[key])}
         best, best_end, cur, prev = 0, -1, 0, None
         for m in absent:
             i = pos[m]
@@ -346,7 +350,8 @@ def evaluate_absence(ctx):
         lead = 0
         while lead < len(absent) and absent[lead] == seq[lead]:
             lead += 1
-        results[mid] = (len(seq), absent, best, seq[best_end - best + 1:best_end + 1], lead)
+        full = seqs[key]
+        results[mid] = (len(seq), absent, best, full[best_end - best + 1:best_end + 1], lead)
         if lead and st < jan:
             lookback.append(mid)
 
@@ -370,7 +375,7 @@ def evaluate_absence(ctx):
                 run.append(m)
             back[mid] = run[::-1]
 
-    t_run = tr("连续 {n} 个月无故不参加组织生活（{r}）", "absent without leave {n} months in a row ({r})")
+    t_run = tr("连续 {n} 个有会议的月份无故不参加组织生活（{r}）", "absent without leave in {n} consecutive months with meetings ({r})")
     t_ok = tr("无连续 {w} 个月无故缺席（有会议的月份 {h} 个，缺席 {a} 个）",
               "no run of {w} months absent without leave ({h} months with meetings, {a} absent)")
     params_by_town = {}

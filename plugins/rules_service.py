@@ -87,7 +87,7 @@ def _weekly(ctx, kind: str, name_zh: str, name_en: str, secretary: bool):
         missed = [w.label for w in weeks if w.label not in week_rows]
         held = total - len(missed)
         ev = {"weeks_ended": total, "weeks_held": held, "weeks_missed": missed[:LIST_CAP],
-              "records": len(rows), "min_share": str(share)}
+              "records": len(rows), "visit_ids": sorted(v for _, _, v in rows)[:LIST_CAP], "min_share": str(share)}
         if total:
             ev["share"] = round(held / total, 4)
         if secretary:
