@@ -293,7 +293,42 @@ def cmd_check(args) -> int:
     if args.year is not None and not 1990 <= args.year <= 2200:
         raise UserError(tr("--year 超出范围：{y}", "--year out of range: {y}", y=args.year))
     result = rules.run_check(year=args.year, as_of=as_of, town=args.town, community=args.community,
-                             rule_ids=args.rule, store=not args.no_store)
-    write_findings(result, args.format, args.output, args.all)
+                             rule_ids=args.rule, store=False)
+    if args.no_store:
+        write_findings(result, args.format, args.output, args.all)
+    else:
+        _write_and_store(result, args)
     print(summary_line(result), file=sys.stderr)
     return result.exit_code
+
+
+def _write_and_store(result, args) -> None:
+    """Store the run in a second thread while the output is written: SQLite
+    releases the GIL while it inserts, so a city run's ~200k rows cost little."""
+    import threading
+
+    from core import access, db, rules
+
+    principal = access.current()
+    result.evidence_json = rules.evidence_texts(result.findings)
+    box: dict = {}
+
+    def store():
+        try:
+            box["id"] = rules.store_run(result.findings, result.year, result.as_of, result.scope, principal,
+                                        result.evidence_json)
+        except BaseException as exc:  # re-raised in the main thread
+            box["exc"] = exc
+        finally:
+            if not db.database.is_closed():
+                db.database.close()  # this thread's connection
+
+    worker = threading.Thread(target=store, name="dangjian-store-run")
+    worker.start()
+    try:
+        write_findings(result, args.format, args.output, args.all)
+    finally:
+        worker.join()
+    if "exc" in box:
+        raise box["exc"]
+    result.run_id = box["id"]

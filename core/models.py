@@ -466,7 +466,7 @@ class CheckRun(BaseModel):
 
 class StoredFinding(BaseModel):
     """A finding of a stored run (SPEC §6 fields)."""
-    run = ForeignKeyField(CheckRun, backref="findings", on_delete="CASCADE")
+    run = ForeignKeyField(CheckRun, backref="findings", on_delete="CASCADE", index=False)  # (run, community) covers it
     rule = CharField(max_length=64)
     clause = IntegerField(null=True)
     status = CharField(max_length=8)

@@ -319,8 +319,9 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
     lang = get_lang()
     findings: list[Finding] = []
     # A city-wide run keeps ~200k findings alive; the cyclic GC would rescan them
-    # on every allocation burst (measured: a third of the run).  Nothing here
-    # builds reference cycles that matter, so collect once at the end instead.
+    # on every collection (measured on the city demo: 7.7 s of rules with the GC,
+    # 6.2 s without; gc.freeze between rules helps less; peak memory the same).
+    # Rules free their data by reference counting, so the GC waits until the end.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
