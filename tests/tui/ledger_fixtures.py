@@ -52,7 +52,7 @@ async def open_screen(screen, size=(80, 24), year=None):
         yield app, pilot
 
 
-async def settle(pilot, rounds: int = 4):
+async def settle(pilot, rounds: int = 2):
     """Let thread workers finish and their results reach the screen."""
     from textual.worker import WorkerCancelled, WorkerFailed
 
