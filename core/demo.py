@@ -434,7 +434,7 @@ class _Generator:
             if rows:
                 executemany(self.sql[model], rows)
                 self.counts[model] = self.counts.get(model, 0) + len(rows)
-                self.buf[model] = []
+                rows.clear()  # in place: the hot loops hold a reference to the buffer
 
     def say(self, text):
         if self.progress:
@@ -690,8 +690,7 @@ class _Generator:
             w.phone = self.phone()
             age = idnum.age_on(w.birth, T)
             if role == "secretary":
-                w.edu = r.choices(["high_school", "college", "bachelor", "postgraduate"],
-                                  [0 if self.size == "small" else 4, 40, 50, 6])[0]
+                w.edu = r.choices(["college", "bachelor", "postgraduate"], [40, 50, 6])[0]
             else:
                 w.edu = r.choices(["high_school", "vocational", "college", "bachelor", "postgraduate"],
                                   [10, 10, 35, 40, 5])[0]
@@ -726,15 +725,20 @@ class _Generator:
             c.workers.append(w)
             self.workers.append(w)
         # the college-graduate programme and the backup-talent pool
-        young = [w for w in c.workers if idnum.age_on(w.birth, T) <= 35 and w.role in ("other", "committee_member")]
-        if young:
-            g = r.choice(young)
-            g.college = True
-            g.edu = r.choice(["bachelor", "bachelor", "postgraduate"])
-            if g.member is not None:
-                g.member.edu = g.edu
-        for w in self.sample([w for w in c.workers if w.role != "secretary"
-                              and idnum.age_on(w.birth, T) <= 45], 0.2):
+        # in post for both years, so the planted gaps are the only ones
+        settled = [w for w in c.workers if w.role not in ("secretary", "director") and w.hired < self.W0]
+        settled = settled or [w for w in c.workers if w.hired < self.W0]
+        for limit in (35, 45, 200):
+            young = [w for w in settled if idnum.age_on(w.birth, T) <= limit]
+            if young:
+                g = r.choice(young)
+                g.college = True
+                g.edu = r.choice(["bachelor", "bachelor", "postgraduate"])
+                if g.member is not None:
+                    g.member.edu = g.edu
+                break
+        pool = [w for w in settled if idnum.age_on(w.birth, T) <= 45] or settled
+        for w in self.sample(pool, 0.2):
             w.backup = True
 
     def plan_secretary(self, c: _Comm):
@@ -960,8 +964,8 @@ class _Generator:
                    and p.full is not None and p.joined < self.W0]
         r.shuffle(movable)
         n = len(movable)
-        ins = movable[:max(1, n * 2 // 100)]
-        outs = movable[len(ins):len(ins) + max(1, n // 100)]
+        ins = movable[:max(1, n // 100)]
+        outs = movable[len(ins):len(ins) + max(1, n * 7 // 1000)]
         moves = movable[len(ins) + len(outs):len(ins) + len(outs) + max(1, n // 200)]
         for p in ins:
             d = self.rdate(lo, hi)
@@ -1021,14 +1025,14 @@ class _Generator:
             p.dues_prof = "quarterly"
         # floating members
         fin = [p for p in self.persons if p.cls == "floating_in"]
-        for p in self.sample(fin, 0.1):
+        for p in self.sample(fin, 0.06):
             p.placed = p.registered + dt.timedelta(days=r.randint(34, 70))
             if p.placed > T:
                 p.placed = T
             if p.segs:
                 p.segs[0][1] = max(p.segs[0][1], p.placed)
         for p in self.sample([p for p in fin if p.placed and p.placed - p.registered <= dt.timedelta(days=30)],
-                             0.05):
+                             0.03):
             # registered, never placed
             p.placed = None
             p.org = None
@@ -1067,8 +1071,17 @@ class _Generator:
         for w in stable:
             by_town.setdefault(w.comm.town["name"], []).append(w)
         single = len(self.towns) == 1
+        edu_lag = set(self.sample(sorted(by_town), 0.15)) if not single and len(by_town) > 2 else set()
         for tname, lst in by_town.items():
             lst = r.sample(lst, len(lst))
+            # education is taken as constant: one secretary below 大专 keeps the town's share under 100 %
+            for i, w in enumerate(lst):
+                if tname in edu_lag and i == len(lst) - 1:
+                    w.edu = "high_school"
+                elif w.edu not in ("college", "bachelor", "postgraduate"):
+                    w.edu = "college"
+                if w.member is not None:
+                    w.member.edu = w.edu
             # last year: one secretary obtains a certificate (the share rises)
             if lst and (single or r.random() < 0.6):
                 lst[0].cert = "social_worker" if lst[0].cert == "none" else lst[0].cert
