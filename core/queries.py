@@ -501,19 +501,64 @@ def findings_summary(findings) -> dict:
     return {"by_clause": by_clause, "by_rule": by_rule, "totals": totals}
 
 
-def last_check(principal, town, community, year: int, scope) -> dict | None:
-    """The last stored check run covering the view, summarised; None when there is none."""
-    from core.rules import last_run
+def last_run_id(town: str | None, community: str | None, year: int | None):
+    """The latest stored check run covering the view — the same choice as
+    :func:`core.rules.last_run`, without loading its findings (a city run holds
+    ~200k).  Returns the CheckRun or None."""
+    from core.models import CheckRun, Community, Town
 
-    run, findings = last_run(town=town, community=community, year=year)
+    accept = {"city"}
+    if community:
+        c = Community.get_or_none(Community.code == community)
+        accept.add(f"community={community}")
+        if c is not None:
+            accept.add(f"town={Town.get_by_id(c.town_id).name}")
+    elif town:
+        accept.add(f"town={town}")
+    q = CheckRun.select().order_by(CheckRun.id.desc())
+    if year is not None:
+        q = q.where(CheckRun.year == year)
+    for run in q.limit(200):
+        parts = run.scope.split(";")
+        if any(p.startswith(("user=", "rules=")) for p in parts):
+            continue
+        base = parts[0]
+        if base in accept:
+            return run
+    return None
+
+
+def last_check(principal, town, community, year: int, scope) -> dict | None:
+    """The last stored check run covering the view, summarised by SQL; None when there is none."""
+    run = last_run_id(town, community, year)
     if run is None:
         return None
+    where, params = "f.run_id = ?", [run.id]
+    if community:
+        where += " AND f.community = ?"
+        params.append(community)
+    elif town:
+        where += " AND f.town = ?"
+        params.append(town)
     if scope is not None:
-        codes = {r[0] for r in _rows(f"SELECT code FROM community WHERE id IN {_in(scope)[0]}", _in(scope)[1])}
-        findings = [f for f in findings if f.community in codes]
-    out = findings_summary(findings)
-    out.update({"run_id": run.id, "at": run.finished_at or run.started_at, "as_of": run.as_of, "stored": True})
-    return out
+        c, p = _in(scope)
+        where += f" AND f.community IN (SELECT code FROM community WHERE id IN {c})"
+        params += p
+    rows = _rows(f"SELECT f.clause, f.rule, f.status, COUNT(*) FROM stored_finding f WHERE {where} "
+                 "GROUP BY f.clause, f.rule, f.status", params)
+    by_clause: dict = {}
+    by_rule: dict = {}
+    totals: dict = {}
+    for clause, rule, status, n in rows:
+        totals[status] = totals.get(status, 0) + n
+        if status not in ("fail", "warn", "error"):
+            continue
+        c = by_clause.setdefault(clause, {"fail": 0, "warn": 0, "error": 0})
+        c[status] += n
+        r = by_rule.setdefault(rule, {"fail": 0, "warn": 0, "error": 0, "clause": clause})
+        r[status] += n
+    return {"by_clause": by_clause, "by_rule": by_rule, "totals": totals, "run_id": run.id,
+            "at": run.finished_at or run.started_at, "as_of": run.as_of, "stored": True}
 
 
 def run_check_summary(principal, town, community, year: int) -> dict:

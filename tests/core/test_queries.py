@@ -167,3 +167,24 @@ def test_keyset_in_search_order_covers_every_match_once(city, text):
     from core.queries import _scalar
 
     assert queries.member_count(f2) == _scalar(f"SELECT COUNT(*) FROM member m WHERE {where}", params)
+
+
+def test_last_check_summary_matches_the_stored_findings(city):
+    from core import access, config, plugins
+    from core.rules import last_run, run_check
+
+    config.load(None)
+    plugins.load()
+    me = access.current()
+    assert queries.last_check(me, None, None, 2026, None) is None
+    run_check(year=2026, principal=me, store=True)
+    run_check(year=2026, principal=me, store=True, rule_ids=["org.kind_size"])  # a partial run is not used
+    for town, community in ((None, None), ("巴城镇", None), (None, "KS001")):
+        got = queries.last_check(me, town, community, 2026, None)
+        _run, findings = last_run(town=town, community=community, year=2026)
+        want = queries.findings_summary(findings)
+        assert got["totals"] == want["totals"] and got["by_clause"] == want["by_clause"]
+    # narrowing to a scope keeps only its communities' findings
+    only_c2 = queries.last_check(me, None, None, 2026, {city["c2"]})
+    _run, findings = last_run(community="BC001", year=2026)
+    assert only_c2["totals"] == queries.findings_summary(findings)["totals"]
