@@ -17,18 +17,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from core import enums
 from core import ledger_queries as lq
 from core.i18n import get_lang, tr
 from tui.app import DangjianScreen, tb, translate_bindings
-from tui.widgets.lazytable import Column, LazyTable
+from tui.widgets.lazytable import Column, LazyTable, ListSource
 
 
 def _year(app) -> int:
@@ -185,6 +184,10 @@ class ReasonDialog(ModalScreen):
 STATUS_STYLE = {"present": "green", "leave": "yellow", "absent": "bold red", None: "dim"}
 
 
+def _status_label(status: str | None) -> str:
+    return enums.ATTENDANCE.label(status, get_lang()) if status else tr("未登记", "not set")
+
+
 def save_attendance(meeting_id: int, rows: list[dict]) -> dict:
     """Write the changed attendance rows through core.records in one transaction.
 
@@ -239,17 +242,18 @@ class AttendanceScreen(DangjianScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="att-head", markup=False)
-        yield DataTable(id="att-table", cursor_type="row", zebra_stripes=True)
+        yield LazyTable([
+            Column(tr("姓名", "Name"), 10, lambda r: r[1]["name"]),
+            Column(tr("身份号码", "ID number"), 18, lambda r: r[1]["id_shown"]),
+            Column(tr("出勤", "Attendance"), 8, lambda r: _status_label(r[1]["status"])),
+            Column(tr("请假事由", "Leave reason"), 0, lambda r: r[1]["leave_reason"] or ""),
+        ], empty_text=tr("（该组织没有党员）", "(no members in this organization)"),
+            row_style=lambda r: STATUS_STYLE.get(r[1]["status"]), id="att-table")
         yield Static("", id="att-status")
 
     def on_mount(self) -> None:
-        t = self.query_one(DataTable)
-        t.add_column(tr("姓名", "Name"), key="name", width=10)
-        t.add_column(tr("身份号码", "ID number"), key="id", width=18)
-        t.add_column(tr("出勤", "Attendance"), key="status", width=8)
-        t.add_column(tr("请假事由", "Leave reason"), key="reason")
         super().on_mount()
-        t.focus()
+        self.query_one("#att-table", LazyTable).focus()
 
     def refresh_data(self) -> None:
         self.run_db(lambda: (lq.meeting(self.meeting_id), lq.attendance_roster(self.meeting_id)),
@@ -266,16 +270,9 @@ class AttendanceScreen(DangjianScreen):
             return
         head.update(f"{meeting['code']}  {meeting['date']}  {meeting['type_label']}  {meeting['org_name']}"
                     + (f"\n{meeting['topic']}" if meeting.get("topic") else ""))
-        t = self.query_one(DataTable)
-        t.clear()
-        for r in rows:
-            t.add_row(r["name"], r["id_shown"], self._status_cell(r), r["leave_reason"], key=str(r["member_id"]))
+        t = self.query_one("#att-table", LazyTable)
+        t.set_source(ListSource([(r["member_id"], r) for r in rows]), cursor=t.cursor)
         self._update_status()
-
-    @staticmethod
-    def _status_cell(r: dict) -> Text:
-        label = enums.ATTENDANCE.label(r["status"], get_lang()) if r["status"] else tr("未登记", "not set")
-        return Text(label, style=STATUS_STYLE.get(r["status"], ""))
 
     def _update_status(self) -> None:
         counts = {"present": 0, "leave": 0, "absent": 0, None: 0}
@@ -288,11 +285,7 @@ class AttendanceScreen(DangjianScreen):
         self.query_one("#att-status", Static).update(text)
 
     def _redraw(self, i: int) -> None:
-        r = self.rows[i]
-        t = self.query_one(DataTable)
-        key = str(r["member_id"])
-        t.update_cell(key, "status", self._status_cell(r))
-        t.update_cell(key, "reason", r["leave_reason"])
+        self.query_one("#att-table", LazyTable).refresh()
 
     def _set(self, i: int, status: str, reason: str | None = None) -> None:
         r = self.rows[i]
@@ -307,10 +300,10 @@ class AttendanceScreen(DangjianScreen):
         self._update_status()
 
     def _cursor(self) -> int | None:
-        t = self.query_one(DataTable)
-        if not self.rows or t.cursor_row is None or t.cursor_row >= len(self.rows):
+        t = self.query_one("#att-table", LazyTable)
+        if not self.rows or t.cursor >= len(self.rows):
             return None
-        return t.cursor_row
+        return t.cursor
 
     # -- actions
     def action_all_present(self) -> None:
@@ -323,7 +316,7 @@ class AttendanceScreen(DangjianScreen):
         i = self._cursor()
         if i is not None:
             self._set(i, status)
-            self.query_one(DataTable).action_cursor_down()
+            self.query_one("#att-table", LazyTable).action_cursor(1)
 
     def action_toggle(self, status: str) -> None:
         i = self._cursor()
