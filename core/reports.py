@@ -100,15 +100,27 @@ class ReportContext:
                 if self.communities else []
         return self._cache["findings"]
 
+    def finding_counts(self) -> dict:
+        """``{(community code, rule id, status): n}`` for the scope (cheap from a current stored run)."""
+        if "counts" not in self._cache:
+            from core.scoring import count_findings, finding_counts
+
+            if "findings" in self._cache:
+                self._cache["counts"] = count_findings(self._cache["findings"])
+            else:
+                self._cache["counts"] = finding_counts(self.year, self.as_of, self.communities, self.principal) \
+                    if self.communities else {}
+        return self._cache["counts"]
+
     def score(self, name: str):
         """A :class:`core.scoring.ScoreRun` of scorer ``name`` over the scope."""
         key = ("score", name)
         if key not in self._cache:
             from core.scoring import run_scorer_full
 
-            findings = self.findings() if name == "community-score" else None
+            counts = self.finding_counts() if name == "community-score" else None
             self._cache[key] = run_scorer_full(name, self.year, self.as_of, self.town, self.community,
-                                               self.principal, findings=findings)
+                                               self.principal, counts=counts)
         return self._cache[key]
 
     def table(self, headers, rows, title=None, records=None, status_col=None) -> ReportTable:

@@ -34,6 +34,7 @@ import sys
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from core.api import Finding
 from core.errors import UserError
 from core.i18n import get_lang, tr
 
@@ -194,6 +195,7 @@ class ScoreContext:
     everything: bool = False
     _findings: list | None = None
     _cache: dict = field(default_factory=dict)
+    _counts: dict | None = None
 
     # -- scope
     @property
@@ -294,6 +296,17 @@ class ScoreContext:
         codes = {c.code for c in self.communities}
         return [f for f in self._findings if f.community in codes]
 
+    def finding_counts(self) -> dict:
+        """``{(community code, rule id, status): number of findings}`` for the communities in
+        scope — what a roll-up needs, read cheaply from a current stored run when there is one."""
+        if self._counts is None:
+            if self._findings is not None:
+                self._counts = count_findings(self._findings)
+            else:
+                self._counts = finding_counts(self.year, self.as_of, self.communities, self.principal)
+        codes = {c.code for c in self.communities}
+        return {k: n for k, n in self._counts.items() if k[0] in codes}
+
     def public_evaluation(self, code: str, town: str | None = None):
         """社会公开评价 (clause 16) of a community for the year, 0–100, or None.
 
@@ -312,12 +325,88 @@ class ScoreContext:
         return value
 
 
-def check_findings(year, as_of, communities, principal=None) -> list:
-    """Findings of every rule for ``communities`` (runs the rule engine, not stored).
+def current_stored_run(year, as_of, communities):
+    """The last stored check run covering ``communities`` for this year and as-of date, when
+    nothing was written since it started (the audit log's latest entry is older); else None.
+    DESIGN.md: reports read the last run instead of re-running a whole city."""
+    from peewee import fn
+
+    from core import rules
+    from core.models import AuditLog
+
+    last_run = getattr(rules, "last_run", None)
+    if last_run is None or not communities:
+        return None
+    towns = {c.town for c in communities}
+    # rule="\0" picks the run by scope without loading its findings (none has that rule id)
+    if len(communities) == 1:
+        run, _ = last_run(community=communities[0].code, year=year, rule="\0")
+    elif len(towns) == 1:
+        run, _ = last_run(town=next(iter(towns)), year=year, rule="\0")
+    else:
+        run, _ = last_run(year=year, rule="\0")
+    if run is None or run.as_of != as_of or run.scope.startswith("rules=") or ";rules=" in run.scope:
+        return None
+    changed = AuditLog.select(fn.MAX(AuditLog.at)).scalar()
+    if changed is not None and run.started_at is not None and changed >= run.started_at:
+        return None
+    return run
+
+
+def stored_findings(year, as_of, communities):
+    """The findings of :func:`current_stored_run` for ``communities``, or None."""
+    import json
+
+    from core.models import StoredFinding
+
+    run = current_stored_run(year, as_of, communities)
+    if run is None:
+        return None
+    codes = [c.code for c in communities]
+    q = (StoredFinding.select(StoredFinding.rule, StoredFinding.clause, StoredFinding.status, StoredFinding.town,
+                              StoredFinding.community, StoredFinding.subject, StoredFinding.message,
+                              StoredFinding.evidence)
+         .where(StoredFinding.run == run.id, StoredFinding.community.in_(codes)).order_by(StoredFinding.id))
+    return [Finding(r, c, st, t, cm, sb, msg, json.loads(ev or "{}")) for r, c, st, t, cm, sb, msg, ev in q.tuples()]
+
+
+def count_findings(findings) -> dict:
+    out: dict = {}
+    for f in findings:
+        key = (f.community, f.rule, f.status)
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
+def finding_counts(year, as_of, communities, principal=None) -> dict:
+    """``{(community code, rule id, status): n}``: one GROUP BY over a current stored run, else
+    counted from a fresh run of the rule engine."""
+    from peewee import fn
+
+    from core.models import StoredFinding
+
+    run = current_stored_run(year, as_of, communities)
+    if run is None:
+        return count_findings(check_findings(year, as_of, communities, principal, use_stored=False))
+    codes = {c.code for c in communities}
+    q = (StoredFinding.select(StoredFinding.community, StoredFinding.rule, StoredFinding.status,
+                              fn.COUNT(StoredFinding.id))
+         .where(StoredFinding.run == run.id)
+         .group_by(StoredFinding.community, StoredFinding.rule, StoredFinding.status).tuples())
+    return {(c, r, s_): n for c, r, s_, n in q if c in codes}
+
+
+def check_findings(year, as_of, communities, principal=None, use_stored: bool = True) -> list:
+    """Findings of every rule for ``communities``: the last stored check run when it is
+    still current (:func:`stored_findings`), else a fresh run of the rule engine (not stored).
 
     The caller keeps the result (``ScoreContext`` does, per run).
     """
     from core import rules
+
+    stored = stored_findings(year, as_of, communities) if use_stored else None
+    if stored is not None:
+        return stored
 
     run_check = getattr(rules, "run_check", None)
     if run_check is None:
@@ -389,7 +478,8 @@ class ScoreRun:
 
 
 def run_scorer_full(name: str, year: int | None = None, as_of: dt.date | None = None, town: str | None = None,
-                    community: str | None = None, principal=None, findings: list | None = None) -> ScoreRun:
+                    community: str | None = None, principal=None, findings: list | None = None,
+                    counts: dict | None = None) -> ScoreRun:
     from core import access, plugins
     from core.rules import resolve_dates
 
@@ -418,7 +508,8 @@ def run_scorer_full(name: str, year: int | None = None, as_of: dt.date | None = 
     lang = get_lang()
     for scorer, refs in groups:
         ctx = ScoreContext(scorer, year, as_of, refs, principal, lang,
-                           everything=(scope.everything and len(groups) == 1), _findings=findings)
+                           everything=(scope.everything and len(groups) == 1), _findings=findings,
+                           _counts=counts)
         try:
             produced = list(scorer.score(ctx) or [])
         except UserError:

@@ -354,7 +354,7 @@ def run_town_summary(ctx):
                            Visit.date >= ctx.year_start, Visit.date <= ctx.as_of)
                     .group_by(Visit.community).tuples()) if ids_ else {}
     funding = {f.community_id: f for f in community_funding(ctx.communities, ctx.year, ctx.as_of)}
-    findings = ctx.findings()
+    counts = ctx.finding_counts()
     scores = ctx.score("community-score")
     klass = {r.community: r for r in scores.results}
     from plugins.scorers_default import CLASS_LABELS
@@ -386,10 +386,10 @@ def run_town_summary(ctx):
         ref = ctx.community_ref(w.community_id)
         towns[ref.town]["workers"] += 1
     code_town = {c.code: c.town for c in ctx.communities}
-    for f in findings:
-        town = code_town.get(f.community)
-        if town and f.status in ("pass", "warn", "fail", "error"):
-            towns[town][f.status] += 1
+    for (code, _rule, status), n in counts.items():
+        town = code_town.get(code)
+        if town and status in ("pass", "warn", "fail", "error"):
+            towns[town][status] += n
     headers = [tr("区镇", "town"), tr("社区数", "communities"), tr("党员数", "members"), tr("在职党员报到", "in-service registered"),
                tr("社区工作者", "workers"), tr("通过", "pass"), tr("提醒", "warn"), tr("不符合", "fail"), tr("错误", "error"),
                tr("达标率", "compliance"), tr("平均得分", "mean score"), tr("先进", "advanced"), tr("一般", "ordinary"),

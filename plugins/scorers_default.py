@@ -262,8 +262,8 @@ def score_community(ctx):
     """先锋社区 score per community: the five goods of 第2条 from rule findings, plus
     社会公开评价; class 先进 / 一般 / 后进 by config thresholds (第22条)."""
     by_comm: dict = {}
-    for f in ctx.findings():
-        by_comm.setdefault(f.community, []).append(f)
+    for (code, rule, status), n in ctx.finding_counts().items():
+        by_comm.setdefault(code, []).append((rule, status, n))
     for ref in ctx.communities:
         p = ctx.params(ref.town)
         values = {k: D(v) for k, v in (p.get("status_values") or {}).items()}
@@ -274,14 +274,16 @@ def score_community(ctx):
             weights[g] = D(p["weights"][g])
         # per good: mean over rules of the mean status value of their findings here
         per_rule: dict = {}
-        for f in by_comm.get(ref.code, []):
-            good = goods_of.get(f.rule)
-            if good is None or f.status not in values:
+        for rule, status, n in by_comm.get(ref.code, []):
+            good = goods_of.get(rule)
+            if good is None or status not in values:
                 continue
-            per_rule.setdefault(good, {}).setdefault(f.rule, []).append(values[f.status])
+            acc = per_rule.setdefault(good, {}).setdefault(rule, [Decimal(0), 0])
+            acc[0] += values[status] * n
+            acc[1] += n
         good_scores: dict = {}
         for g, rules in per_rule.items():
-            means = [sum(v) / len(v) for v in rules.values()]
+            means = [total / n for total, n in rules.values()]
             good_scores[g] = sum(means) / len(means) * 100
         pe = ctx.public_evaluation(ref.code, ref.town)
         pe_weight = D(p.get("public_evaluation_weight", 0)) if pe is not None else Decimal(0)

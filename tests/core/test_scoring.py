@@ -375,3 +375,30 @@ def test_score_list_and_bad_names(dangjian_city, capsys):
 def test_score_community_scope(dangjian_city, capsys):
     code, out, err = cli(capsys, "score", "member-points", "--year", Y, "--community", "YS01", "--format", "json")
     assert {d["community"] for d in json.loads(out)} == {"YS01"}
+
+
+def test_community_score_reads_a_current_stored_run(dangjian_city, capsys, monkeypatch):
+    from core import rules
+    from core.db import write_tx
+    from core.models import AuditLog
+
+    code, out, err = cli(capsys, "check", "--year", Y, "--format", "json")  # the run is stored
+    fresh = {k: v.points for k, v in scores("community-score").items()}
+
+    def no_rerun(**kw):
+        raise AssertionError("the rule engine ran again")
+
+    monkeypatch.setattr(rules, "run_check", no_rerun)
+    assert {k: v.points for k, v in scores("community-score").items()} == fresh
+    code, out, err = cli(capsys, "report", "town-summary", "--year", Y, "--format", "json")
+    assert code == 0 and {d["town"] for d in json.loads(out)} == {"巴城镇", "玉山镇"}
+    # another as-of date: the stored run does not answer
+    from core.errors import UserError
+
+    with pytest.raises(UserError, match="ran again"):
+        scores("community-score", as_of=dt.date(Y, 6, 30))
+    # a write since the run makes it stale
+    with write_tx():
+        AuditLog.create(user="someone", action="update", table="member", key="1")
+    with pytest.raises(UserError, match="ran again"):
+        scores("community-score")
