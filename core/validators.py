@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from operator import mul
 from dataclasses import dataclass, field as dc_field
 from decimal import Decimal, InvalidOperation
 
@@ -584,7 +585,7 @@ def parser_for(f: Field):
             if isinstance(v, str):
                 s = v.strip().upper()
                 if len(s) == 18 and s[:17].isdigit() and (s[17] == "X" or s[17].isdigit()):
-                    total = sum([int(c) * w for c, w in zip(s[:17], weights)])
+                    total = sum(map(mul, map(int, s[:17]), weights))
                     if checks[total % 11] == s[17]:
                         try:
                             b = dt.date(int(s[6:10]), int(s[10:12]), int(s[12:14]))

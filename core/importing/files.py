@@ -178,11 +178,14 @@ class Table:
         """Yield (row_number, cells) for the data rows; blank rows are skipped."""
         if self.encoding is not None:
             try:
+                n = self._rowno
                 for cells in self._reader:
-                    self._rowno += 1
-                    if not cells or not any(c.strip() for c in cells):
+                    n += 1
+                    if not "".join(cells).strip():
                         continue
-                    yield self._rowno, cells
+                    self._rowno = n
+                    yield n, cells
+                self._rowno = n
             except (UnicodeDecodeError, csv.Error) as exc:
                 raise self._bad(exc) from None
             finally:
