@@ -408,35 +408,44 @@ def last_run(town=None, community=None, year=None, rule=None):
     """The latest stored run that covers the scope, and its findings there.
 
     Returns ``(CheckRun, [Finding])`` or ``(None, [])``.  A whole-city run
-    covers every town and community; a town's run covers its communities.
-    Runs limited to some rules (``--rule``) are used only when ``rule`` is
-    one of them.  Findings are filtered to ``town`` / ``community`` / ``rule``.
+    covers every town and community; a town's run covers its communities; a
+    run limited by a user's scope covers what that scope holds.  Runs limited
+    to some rules (``--rule``) are used only when ``rule`` is one of them.
+    Findings are filtered to ``town`` / ``community`` / ``rule``.
     """
     import json
 
-    from core.models import CheckRun, Community, StoredFinding, Town
+    from core.models import CheckRun, Community, StoredFinding, Street, Town
 
-    accept = {"city"}
+    base_ok = {"city"}
+    user_ok: set = set()
     if community:
         c = Community.get_or_none(Community.code == community)
-        accept.add(f"community={community}")
+        base_ok.add(f"community={community}")
+        user_ok.add(community)
         if c is not None:
-            accept.add(f"town={Town.get_by_id(c.town_id).name}")
+            tname = Town.get_by_id(c.town_id).name
+            base_ok.add(f"town={tname}")
+            user_ok.add(tname)
+            if c.street_id:
+                user_ok.add(f"{tname}/{Street.get_by_id(c.street_id).name}")
     elif town:
-        accept.add(f"town={town}")
+        base_ok.add(f"town={town}")
+        user_ok.add(town)
     q = CheckRun.select().order_by(CheckRun.id.desc())
     if year is not None:
         q = q.where(CheckRun.year == year)
     chosen = None
-    for run in q.limit(200):
+    for run in q.limit(500):
         parts = run.scope.split(";")
-        base = parts[0] if not parts[0].startswith(("rules=", "user=")) else "city"
-        if any(p.startswith("user=") for p in parts):
-            continue
+        base = next((p for p in parts if p.startswith(("town=", "community="))), "city")
+        users = [p[5:] for p in parts if p.startswith("user=")]
         rules_part = [p for p in parts if p.startswith("rules=")]
         if rules_part and (rule is None or rule not in rules_part[0][6:].split(",")):
             continue
-        if base in accept:
+        if users and users[0] not in user_ok:
+            continue
+        if base in base_ok:
             chosen = run
             break
     if chosen is None:

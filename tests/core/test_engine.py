@@ -160,3 +160,15 @@ def test_explain(city, tmp_path, monkeypatch):
     assert p["value"] == 1.5 and p["origin"].startswith("town config")
     with pytest.raises(UserError):
         explain("no.such")
+
+
+def test_last_run_of_a_scoped_user(city):
+    _add(Rule("zz.good", 5, "好", "good", per_community(), subjects="community"))
+    clerk = access.Principal("clerk", "town", "玉山镇")
+    r = run_check(as_of=AS_OF, rule_ids=None, principal=clerk)
+    got, findings = last_run(community="YS002")
+    assert got.id == r.run_id and {x.community for x in findings} == {"YS002"}
+    got, _ = last_run(town="玉山镇")
+    assert got.id == r.run_id
+    assert last_run(community="BC001") == (None, [])  # outside that user's run
+    assert last_run() == (None, [])  # no whole-city run yet
