@@ -734,7 +734,8 @@ def run_ledger(ctx):
         shown = sorted(fs, key=lambda f: ({"error": 0, "fail": 1, "warn": 2, "info": 3, "pass": 4}.get(f.status, 5),
                                           f.rule, f.subject))
         parts.append(html_table([tr("规则", "rule"), tr("结论", "status"), tr("对象", "subject"), tr("说明", "message")],
-                                [[f.rule, status_lab.get(f.status, f.status), f.subject, f.message] for f in shown],
+                                [[f.rule, status_lab.get(f.status, f.status), _subject(ctx, f.subject), f.message]
+                                 for f in shown],
                                 classes=[f.status for f in shown]))
     sections.append(("findings", tr("检查结论（按条款）", "Findings by clause"), "".join(parts) or html_table([], [])))
 
@@ -748,6 +749,15 @@ def run_ledger(ctx):
     body = "".join(f"<section id=\"{a}\"><h2>{i}. {esc(t)}</h2>{h}</section>"
                    for i, (a, t, h) in enumerate(sections, start=1))
     return html_doc(title, head + nav + body)
+
+
+def _subject(ctx, subject: str) -> str:
+    """A finding's subject as this user may see it (a stored run may hold full ID numbers)."""
+    import re
+
+    if subject and not ctx.full_personal_data and re.fullmatch(r"\d{17}[\dXx]", subject):
+        return ctx.show_id(subject)
+    return subject
 
 
 REPORTS = [

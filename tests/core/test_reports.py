@@ -326,3 +326,17 @@ def test_reports_respect_the_users_scope(dangjian_city, capsys):
     assert {d["区镇"] for d in data} == {"玉山镇"}
     code, out, err = cli(capsys, "report", "roster", "--community", "BC01")
     assert code == 2
+
+
+def test_ledger_masks_subjects_of_a_stored_run_made_by_an_admin(dangjian_city, capsys):
+    from core import access
+    from core.db import write_tx
+    from core.models import User
+
+    code, out, err = cli(capsys, "check", "--year", Y, "--format", "json")  # admin (single-user): full IDs stored
+    full = dangjian_city.members["李娜"].id_number
+    assert full in out
+    with write_tx():
+        User.create(login=access.os_login(), role="city", scope="city", full_personal_data=False)
+    code, out, err = cli(capsys, "report", "ledger", "--year", Y, "--community", "BC01")
+    assert code == 0 and "dues.on_time" in out and full not in out
