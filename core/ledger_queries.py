@@ -635,11 +635,39 @@ def compliance_matrix(run_id: int, scope=None) -> dict:
     names = {c.code: c.name for c in m.Community.select(m.Community.code, m.Community.name)
              .where(m.Community.code.in_(sorted({k[1] for k in cells})))} if cells else {}
     comm_list = [{"code": c, "name": names.get(c, c)} for c in sorted({k[1] for k in cells})]
+    # roll-ups (a town's or the city's findings, community empty) as columns "@town" / "@"
+    towns = _visible_rollups(scope)
+    rq = (F.select(F.rule, F.clause, F.town, F.status, fn.COUNT(F.id))
+          .where((F.run == run_id) & F.community.is_null())
+          .group_by(F.rule, F.clause, F.town, F.status))
+    rollups: set = set()
+    for rule, clause, town, status, n in rq.tuples():
+        if towns is not None and town not in towns:
+            continue
+        code = "@" + (town or "")
+        cells.setdefault((rule, code), {})[status] = n
+        clauses[rule] = clause
+        rollups.add(town or "")
+    for t in sorted(rollups, key=lambda t: (t == "", t)):
+        comm_list.append({"code": "@" + t, "name": t or tr("全市", "City")})
     titles = rule_titles()
     rule_list = [{"rule": r, "clause": clauses[r], "title": titles.get(r, r)}
                  for r in sorted(clauses, key=lambda r: (clauses[r] or 0, r))]
     colour = {k: status_colour(v) for k, v in cells.items()}
     return {"rules": rule_list, "communities": comm_list, "cells": cells, "colour": colour}
+
+
+def _visible_rollups(scope=None):
+    """Towns whose roll-up findings the view may show (None: all, the city's included): a town
+    only when every one of its communities is in the view."""
+    ids_ = scope_ids(scope)
+    if ids_ is None:
+        return None
+    by_town: dict[str, set] = {}
+    for cid, town in (m.Community.select(m.Community.id, m.Town.name)
+                      .join(m.Town, on=(m.Community.town == m.Town.id)).tuples()):
+        by_town.setdefault(town, set()).add(cid)
+    return {t for t, cids in by_town.items() if cids <= set(ids_)}
 
 
 def status_colour(counts: dict) -> str:
@@ -670,12 +698,20 @@ def rule_titles() -> dict[str, str]:
 
 def cell_findings(run_id: int, rule: str, community: str) -> list[dict]:
     """The findings of one rule in one community (worst first)."""
-    codes = _visible_codes()
-    if codes is not None and community not in codes:
-        return []
     F = m.StoredFinding
+    if community.startswith("@"):  # a town's (or the city's) roll-up
+        town = community[1:] or None
+        towns = _visible_rollups()
+        if towns is not None and town not in towns:
+            return []
+        where = F.community.is_null() & (F.town.is_null() if town is None else (F.town == town))
+    else:
+        codes = _visible_codes()
+        if codes is not None and community not in codes:
+            return []
+        where = F.community == community
     order = {"error": 0, "fail": 1, "warn": 2, "info": 3, "pass": 4}
-    rows = list(F.select().where((F.run == run_id) & (F.rule == rule) & (F.community == community)).dicts())
+    rows = list(F.select().where((F.run == run_id) & (F.rule == rule) & where).dicts())
     for r in rows:
         r["status_label"] = lab(enums.FINDING_STATUS, r["status"])
         try:

@@ -161,3 +161,21 @@ def test_latest_run_covers_the_view(two):
     assert lq.latest_run(2025) is None
     access.set_current(access.Principal("u2", "community", "KS002", False, False))
     assert lq.latest_run(2026)["id"] == city
+
+
+def test_matrix_rollup_columns(two):
+    from core import rules
+
+    run_id = rules.run_check(year=2026).run_id
+    mx = lq.compliance_matrix(run_id)
+    codes = [c["code"] for c in mx["communities"]]
+    assert codes[:2] == ["KS001", "KS002"]
+    assert "@玉山镇" in codes and "@" in codes  # train.secretary_quals_trend: every town, and the city
+    assert ("train.secretary_quals_trend", "@") in mx["cells"]
+    found = lq.cell_findings(run_id, "train.secretary_quals_trend", "@玉山镇")
+    assert found and all(x["town"] == "玉山镇" and x["community"] is None for x in found)
+    access.set_current(access.Principal("u", "town", "玉山镇", False, False))
+    codes = [c["code"] for c in lq.compliance_matrix(run_id)["communities"]]
+    assert codes == ["KS001", "@玉山镇"]
+    assert lq.cell_findings(run_id, "train.secretary_quals_trend", "@") == []
+    assert lq.cell_findings(run_id, "train.secretary_quals_trend", "@巴城镇") == []
