@@ -692,7 +692,8 @@ def cmd_score(args) -> int:
     from core import plugins
 
     s = run.scorers[0] if run.scorers else plugins.get().registry.scorer_for(args.name, None)
-    title = f"{s.title(get_lang()) if s else args.name} {run.year}（{tr('截至', 'as of ')}{run.as_of}）"
+    title = tr("{t} {y}（截至 {d}）", "{t} {y} (as of {d})", t=s.title(get_lang()) if s else args.name, y=run.year,
+               d=run.as_of)
     render(headers, rows, args.format, title=title, output=args.output, records=records)
     for e in run.errors:
         print(f"dangjian: {e}", file=sys.stderr)
