@@ -36,6 +36,10 @@ Record validation — the entry point for a form::
     errors = validate_record(kind, data)        # -> [(field, message), …]
     record, errors = clean_record(kind, data)   # parsed values too
 
+Each error is a ``(field, message)`` tuple (:class:`FieldMessage`) whose
+``str()`` is "标签: message" (the field's Chinese label, or English with
+``--lang en``), so a form can put it beside the input or print it whole.
+
 ``data`` is keyed by the English field names of ``FIELDS[kind]``; values may
 be raw (strings) or already parsed.  Reference fields (``community``,
 ``organization``, ``parent``, ``member``, ``worker``, ``staff``, ``meeting``)
@@ -53,7 +57,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from operator import mul
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from core import enums, ids

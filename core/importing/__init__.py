@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from decimal import Decimal
-from pathlib import Path
 
 from core import access, enums, ids, validators
 from core.dates import today
@@ -66,12 +65,9 @@ def import_file(kind: str, path, *, partial: bool = False, encoding: str | None 
 
 def error_lines(res: Result, fname: str) -> list[str]:
     out = []
-    labels = getattr(res, "labels", {})
-    kind_fields = None
+    labels = res.labels
     for it in sorted(res.rejected, key=lambda i: i.rowno):
         for name, msg in it.errors:
-            if kind_fields is None:
-                kind_fields = {}
             label = labels.get(name) or (validators.label_of(res.kind, name) if name else "")
             if not label:
                 label = next(iter(labels.values()), "")

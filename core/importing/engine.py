@@ -10,7 +10,6 @@ row — no write bypasses them.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import operator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,7 +18,7 @@ from core import access, audit, db, ids, validators
 from core.dates import today
 from core.errors import UserError
 from core.i18n import get_lang, tr
-from core.validators import Field, FieldError, as_text
+from core.validators import Field, FieldError
 
 CHUNK = 2000
 
@@ -961,6 +960,8 @@ class Result:
     unchanged: int = 0
     rejected: list = field(default_factory=list)  # Items with errors
     written: bool = False
+    kind: str = ""
+    labels: dict = field(default_factory=dict)  # field name -> the file's header for it
 
 
 def _parsers(colmap):
@@ -1014,7 +1015,6 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
     from peewee import DatabaseError as PeeweeDBError, IntegrityError
 
     from core import plugins as plugins_mod
-    from core.models import AuditLog  # noqa: F401  (audit table must exist)
 
     colmap = header_map(kind, table.header, table.name)
     present = {f.name for _, f in colmap}
