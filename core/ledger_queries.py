@@ -718,8 +718,34 @@ def cell_findings(run_id: int, rule: str, community: str) -> list[dict]:
             r["evidence"] = json.loads(r["evidence"] or "{}")
         except ValueError:
             r["evidence"] = {"text": r["evidence"]}
+        r["subject"] = mask_ids_in(r["subject"])  # a run made by an admin stores full ID numbers
+        r["message"] = mask_ids_in(r["message"])
+        r["evidence"] = _mask_evidence(r["evidence"])
     rows.sort(key=lambda r: (order.get(r["status"], 9), r["subject"]))
     return rows
+
+
+_ID_RE = None
+
+
+def mask_ids_in(text):
+    """``text`` with every ID number in it masked, unless the user may see full numbers."""
+    global _ID_RE
+    if not isinstance(text, str) or access.current().full_personal_data:
+        return text
+    if _ID_RE is None:
+        import re
+
+        _ID_RE = re.compile(r"(?<![0-9])\d{17}[0-9Xx](?![0-9])")
+    return _ID_RE.sub(lambda mt: ids.mask(mt.group(0)), text)
+
+
+def _mask_evidence(ev):
+    if isinstance(ev, dict):
+        return {k: _mask_evidence(v) for k, v in ev.items()}
+    if isinstance(ev, list):
+        return [_mask_evidence(v) for v in ev]
+    return mask_ids_in(ev)
 
 
 # Evidence keys that carry record ids.  A rule's evidence names records either as

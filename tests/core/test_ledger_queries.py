@@ -179,3 +179,16 @@ def test_matrix_rollup_columns(two):
     assert codes == ["KS001", "@玉山镇"]
     assert lq.cell_findings(run_id, "train.secretary_quals_trend", "@") == []
     assert lq.cell_findings(run_id, "train.secretary_quals_trend", "@巴城镇") == []
+
+
+def test_findings_of_an_admin_run_are_masked_for_others(two):
+    from core import rules
+
+    run_id = rules.run_check(year=2026).run_id  # single-user admin: full ID numbers stored
+    w = two["workers"][0]
+    full = [x for x in lq.cell_findings(run_id, "worker.certificate", "KS001") if x["subject"] == w.id_number]
+    assert full
+    access.set_current(access.Principal("u", "community", "KS001", False, False))
+    rows = lq.cell_findings(run_id, "worker.certificate", "KS001")
+    assert rows and all(w.id_number not in (x["subject"] + x["message"] + str(x["evidence"])) for x in rows)
+    assert any(x["subject"] == lq.ids.mask(w.id_number) for x in rows)
