@@ -612,3 +612,45 @@ def test_english_messages(city, capsys):
     err = capsys.readouterr().err
     assert "m.csv row 2, 党员状态: '正式' is not one of: 正式党员/预备党员" in err
     assert "members: inserted 0, updated 0, unchanged 0, rejected 1" in err
+
+
+def test_bulk_path_is_executemany_in_one_transaction(city, monkeypatch):
+    """Inserts, updates and audit rows go through core.db.executemany, a handful of calls, not one per row."""
+    from core import db as dbmod
+
+    city.load("orgs")
+    calls = []
+    orig = dbmod.executemany
+
+    def spy(sql, rows):
+        rows = list(rows)
+        calls.append((sql.split()[0] + " " + sql.split()[2], len(rows), dbmod.database.in_transaction()))
+        return orig(sql, rows)
+
+    monkeypatch.setattr(dbmod, "executemany", spy)
+    many = ["姓名,公民身份号码,入党日期,党员状态,所在党组织编码,党员类别,离退休,行动不便,报到日期,编入日期,流动党员活动证号,联系人"]
+    for i in range(300):
+        many.append(f"党员{i},{ids.make('320583', dt.date(1970, 1, 1) + dt.timedelta(days=i), 100 + i % 800)},"
+                    f"2000-01-01,正式党员,O2,社区党员,否,否,,,,")
+    assert city.run("import", "members", city.write("many.csv", "\n".join(many) + "\n")) == 0
+    assert ('INSERT "member"', 300, True) in calls
+    assert ('INSERT "audit_log"', 300, True) in calls
+    assert len(calls) <= 4
+    assert m.Member.select().count() == 300
+
+
+def test_excel_cells_for_months_money_and_years(city, capsys):
+    from openpyxl import Workbook
+
+    city.load("members")
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["公民身份号码", "所属月份", "应交金额", "实交金额", "交纳日期"])
+    ws.append([M1, dt.datetime(2024, 3, 1), 12.5, 12.5, dt.datetime(2024, 3, 2)])
+    ws.append([M2, "2024-03", 3, None, None])
+    path = city.folder / "dues.xlsx"
+    wb.save(path)
+    assert city.run("import", "dues", path) == 0, capsys.readouterr().err
+    d = m.DuesPayment.get(month="2024-03", member=m.Member.get(id_number=M1))
+    assert d.due == Decimal("12.50") and d.paid_date == dt.date(2024, 3, 2)
+    assert m.DuesPayment.get(month="2024-03", member=m.Member.get(id_number=M2)).paid == 0
