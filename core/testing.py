@@ -51,9 +51,11 @@ def dangjian_db(dangjian_env, monkeypatch):
     url = os.environ.get("DANGJIAN_TEST_DB") or f"sqlite:///{dangjian_env / 'test.db'}"
     if url.startswith("postgres"):
         db.connect(url, migrate=False)
-        _drop_all_pg()
+        _reset_pg()
     monkeypatch.setenv("DANGJIAN_DB", url)
     db.connect(url)
+    if url.startswith("postgres"):
+        _mark_pg_schema()
     yield url
     db.close()
 
@@ -63,6 +65,48 @@ def _drop_all_pg():
 
     database.execute_sql("DROP SCHEMA public CASCADE")
     database.execute_sql("CREATE SCHEMA public")
+
+
+def _pg_fingerprint() -> str:
+    """A hash of the DDL the models create (tables and indexes) and the number of migration steps."""
+    import hashlib
+
+    from core import migrations, models
+    from core.db import database
+
+    h = hashlib.sha1(str(len(migrations.STEPS)).encode())
+    for m in [*models.CORE_MODELS, models.SchemaVersion]:
+        h.update(database.get_sql_context().sql(m._schema._create_table(safe=True)).query()[0].encode())
+        for idx in m._schema._create_indexes(safe=True):
+            h.update(database.get_sql_context().sql(idx).query()[0].encode())
+    return "dangjian-test " + h.hexdigest()
+
+
+def _mark_pg_schema() -> None:
+    from core.db import database
+
+    database.execute_sql(f"COMMENT ON SCHEMA public IS '{_pg_fingerprint()}'")
+
+
+def _reset_pg() -> None:
+    """Empty every table when the schema is the one the models make (fast: one TRUNCATE);
+    otherwise drop and recreate the schema.  Sequences restart, so ids begin at 1 again."""
+    from core import models
+    from core.db import database
+
+    try:
+        mark = database.execute_sql("SELECT obj_description('public'::regnamespace, 'pg_namespace')").fetchone()[0]
+        have = {r[0] for r in database.execute_sql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()}
+        want = {m._meta.table_name for m in models.CORE_MODELS} | {"schema_version"}
+        if mark == _pg_fingerprint() and want <= have:
+            tables = ", ".join(f'"{t}"' for t in sorted(have - {"schema_version"}))
+            database.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            return
+    except Exception:  # noqa: BLE001 - anything odd: rebuild
+        if not database.is_closed() and database.in_transaction():
+            database.rollback()
+    _drop_all_pg()
 
 
 # ---------------------------------------------------------------- plugin kit (for town IT)
