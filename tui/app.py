@@ -410,7 +410,7 @@ class DangjianApp(App):
 
     TITLE = "社区党建工作电子台账"
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses elsewhere work too
-    COMMANDS = App.COMMANDS | {JumpProvider}
+    COMMANDS = {JumpProvider}  # Textual's system commands are English-only; F1/ctrl+q cover them
     COMMAND_PALETTE_DISPLAY = "^p"
     NOTIFICATION_TIMEOUT = 6
 
@@ -671,6 +671,15 @@ class DangjianApp(App):
     def action_menu(self) -> None:
         self.push_screen(MenuScreen(self.menu_entries()),
                          lambda name: self.open_screen(name, reset=name != "help") if name else None)
+
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(
+                id="--command-palette",
+                placeholder=tr("搜索：页面、社区、党员（姓名、拼音首字母、身份证号开头）",
+                               "Find: a screen, community or member (name, initials, ID prefix)")))
 
     def action_help(self) -> None:
         if type(self.screen).__name__ == "HelpScreen":

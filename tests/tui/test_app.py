@@ -125,6 +125,7 @@ async def test_palette_jumps_to_member_and_screen(tui_db):
         await settle(pilot)
         await pilot.press("ctrl+p")
         await settle(pilot)
+        assert "搜索：页面、社区、党员" in screen_text(app)
         await pilot.press(*"zwm")
         await settle(pilot, 6)
         await pilot.pause(0.5)
