@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import threading
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -324,9 +325,11 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
     # Rules free their data by reference counting, so the GC waits until the end.
     gc_was_enabled = gc.isenabled()
     gc.disable()
+    _run_cache.data = {}
     try:
         _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, principal, lang, findings)
     finally:
+        _run_cache.data = None
         if gc_was_enabled:
             gc.enable()
     for name, err in manager.errors():
@@ -337,6 +340,9 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
     evidence_json = evidence_texts(findings) if store else None
     run_id = store_run(findings, year, as_of, scope, principal, evidence_json) if store else None
     return CheckResult(findings, run_id, year, as_of, communities, scope, evidence_json)
+
+
+_run_cache = threading.local()
 
 
 def _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, principal, lang, findings):
@@ -584,14 +590,30 @@ class WorkerRow:
         return bool(self.posts & set(LEADER_POSTS))
 
 
+def run_cached(key, compute):
+    """Inside :func:`run_check`, compute a value once per run (rules that need the
+    same rows share them); outside a run, just compute it."""
+    cache = getattr(_run_cache, "data", None)
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
 def workers_in_post(community_ids, on: dt.date) -> list[WorkerRow]:
     """Workers in post at ``on`` in these communities, with the posts they held
     that day (WorkerPost start ≤ on < end).  In post: status 在岗 and hired by
     then, or 退出 since but holding a post that day whose end is recorded
-    (a past year's check uses the posts held then).  Two queries."""
+    (a past year's check uses the posts held then).  Two queries, once per run.
+    Treat the list as read-only: rules of one run share it."""
+    ids = list(community_ids)
+    return run_cached(("workers_in_post", tuple(ids), on), lambda: _workers_in_post(ids, on))
+
+
+def _workers_in_post(ids, on: dt.date) -> list[WorkerRow]:
     from core.models import Worker, WorkerPost
 
-    ids = list(community_ids)
     held = {}
     pq = (WorkerPost.select(WorkerPost.id, WorkerPost.worker, WorkerPost.post, WorkerPost.end_date)
           .join(Worker, on=(WorkerPost.worker == Worker.id))
