@@ -376,3 +376,27 @@ async def test_generic_screen_shows_a_user_error_inline(tui_db):
         assert type(app.screen).__name__ == "GenericTableScreen"
         assert "F9" in screen_text(app)
         assert app.is_running
+
+
+def test_screens_are_imported_lazily(tui_db):
+    """Start-up imports the dashboard only; other screens load when first opened."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from core import config, plugins, db\n"
+        "config.load(None); plugins.load(); db.connect(None)\n"
+        "from tui import app as tapp\n"
+        "class B(tapp.DangjianApp):\n"
+        "    def on_mount(self):\n"
+        "        super().on_mount(); self.call_after_refresh(self.exit)\n"
+        "B().run(headless=True, size=(80, 24))\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('tui.screens.'))\n"
+        "print(','.join(loaded))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr[-2000:]
+    loaded = set(r.stdout.strip().split(","))
+    assert "tui.screens.dashboard" in loaded
+    assert not loaded & {"tui.screens.members", "tui.screens.orgs", "tui.screens.generic", "tui.screens.workers",
+                         "tui.screens.meetings", "tui.screens.compliance"}
