@@ -150,3 +150,126 @@ def test_scope_ids_and_masking(dangjian_db):
     assert access.show_phone("13812345678") == "138****5678"
     access.set_current(Principal("a", "community", "A1", full_personal_data=True))
     assert access.show_id("32058319700101001X") == "32058319700101001X"
+
+
+# ---------------------------------------------------------------- scope through every headless face
+
+def _run(principal, argv, capsys):
+    """``dangjian ARGV`` as ``principal``: (exit code, stdout + files written, stderr)."""
+    from core.cli import main
+
+    access.set_current(principal)
+    capsys.readouterr()
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _all_ids():
+    from core.models import Member, Worker
+
+    return {m.id_number for m in Member.select(Member.id_number)} | {w.id_number for w in Worker.select(Worker.id_number)}
+
+
+def _assert_nothing_of_yushan(text, full_ids, where):
+    # the tiny city's 玉山镇 community is YS01, its people's ID numbers start 320584
+    assert "YS01" not in text and "玉山" not in text and "320584" not in text, (where, text[:3000])
+    leaked = [i for i in full_ids if i in text]
+    assert not leaked, (where, leaked)  # masked user: no full ID number anywhere
+
+
+@pytest.fixture
+def clerk(dangjian_city):
+    return Principal("clerk", "community", "BC01", read_only=False, full_personal_data=False)
+
+
+def test_check_is_limited_to_the_scope(clerk, capsys):
+    import json as _json
+
+    code, out, err = _run(clerk, ["check", "--community", "YS01", "--format", "json", "--no-store"], capsys)
+    assert code == 2 and "YS01" in err and "Traceback" not in err  # refused, not empty-and-silent
+    code, out, err = _run(clerk, ["check", "--town", "玉山镇", "--format", "json", "--no-store"], capsys)
+    assert code == 2 or _json.loads(out) == []
+    code, out, err = _run(clerk, ["check", "--year", "2025", "--all", "--format", "json", "--no-store"], capsys)
+    assert code in (0, 1), err
+    findings = _json.loads(out)
+    assert findings and {f["community"] for f in findings} <= {"BC01", None}
+    _assert_nothing_of_yushan(out, _all_ids(), "check --all")
+
+
+def test_reports_and_scores_are_limited_to_the_scope(clerk, capsys, tmp_path):
+    from core import plugins
+
+    reg = plugins.get().registry
+    ids = _all_ids()
+    assert reg.reports, "no reports registered"
+    for name, rep in sorted(reg.reports.items()):
+        fmt = "json" if "json" in (rep.formats or ()) else "html"
+        code, out, err = _run(clerk, ["report", name, "--year", "2025", "--format", fmt], capsys)
+        if code == 2:  # a per-community report (the ledger) needs --community
+            assert "Traceback" not in err
+        else:
+            assert code in (0, 1), (name, err)
+            _assert_nothing_of_yushan(out, ids, f"report {name}")
+        code, out, err = _run(clerk, ["report", name, "--year", "2025", "--community", "BC01", "--format", fmt],
+                              capsys)
+        assert code in (0, 1), (name, err)
+        _assert_nothing_of_yushan(out, ids, f"report {name} --community BC01")
+        code, out, err = _run(clerk, ["report", name, "--year", "2025", "--community", "YS01", "--format", fmt],
+                              capsys)
+        assert code == 2 or "YS01" not in out, (name, out[:500])
+    for name in reg.scorer_names():
+        code, out, err = _run(clerk, ["score", name, "--year", "2025", "--format", "json"], capsys)
+        assert code in (0, 1), (name, err)
+        _assert_nothing_of_yushan(out, ids, f"score {name}")
+
+
+def test_exports_are_limited_and_masked(clerk, capsys, tmp_path):
+    from core import validators
+
+    ids = _all_ids()
+    exported = 0
+    for kind in validators.KINDS:
+        path = tmp_path / f"{kind}.csv"
+        code, out, err = _run(clerk, ["export", kind, str(path)], capsys)
+        if code == 2:  # admin-only kinds may be refused
+            assert "Traceback" not in err
+            continue
+        assert code == 0, (kind, err)
+        text = path.read_text(encoding="utf-8-sig")
+        _assert_nothing_of_yushan(text, ids, f"export {kind}")
+        exported += 1
+    assert exported >= 10
+    text = (tmp_path / "members.csv").read_text(encoding="utf-8-sig")
+    assert "张伟" in text and "陈静" not in text
+
+
+def test_import_into_another_community_is_refused(clerk, capsys, tmp_path):
+    from core.models import Visit
+
+    n = Visit.select().count()
+    path = tmp_path / "visits.csv"
+    path.write_text("社区编码,类型,日期,接待人身份号码,对象身份号码,人次,诉求,答复日期,办结日期\n"
+                    "YS01,接待日,2025-05-06,,,1,,,\n", encoding="utf-8")
+    code, out, err = _run(clerk, ["import", "visits", str(path)], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert Visit.select().count() == n
+    reader = Principal("reader", "community", "BC01", read_only=True, full_personal_data=False)
+    path.write_text("社区编码,类型,日期,接待人身份号码,对象身份号码,人次,诉求,答复日期,办结日期\n"
+                    "BC01,接待日,2025-05-06,,,1,,,\n", encoding="utf-8")
+    code, out, err = _run(reader, ["import", "visits", str(path)], capsys)
+    assert code == 2 and Visit.select().count() == n
+    code, out, err = _run(clerk, ["import", "visits", str(path)], capsys)
+    assert code == 0, err
+    assert Visit.select().count() == n + 1
+
+
+def test_full_personal_data_flag_unmasks(dangjian_city, capsys):
+    import json as _json
+
+    full = Principal("boss", "community", "BC01", full_personal_data=True)
+    code, out, err = _run(full, ["report", "roster", "--year", "2025", "--format", "json"], capsys)
+    assert code == 0
+    rows = _json.loads(out)
+    w = dangjian_city.workers["周明"]
+    assert any(w.id_number in _json.dumps(r, ensure_ascii=False) for r in rows)
