@@ -301,3 +301,13 @@ def test_cli_demo_english_summary(dangjian_db, today, capsys):
     assert main(["--lang", "en", "demo", "--no-open", "--seed", "5"]) == 0
     err = capsys.readouterr().err
     assert "demo built" in err and "members 300" in err
+
+
+def test_new_records_after_the_demo_get_fresh_ids(small):
+    """Explicit ids are used in bulk; on PostgreSQL the sequences are moved past them."""
+    town = models.Town.create(name="新建镇")
+    assert town.id == models.Town.select().count()
+    comm = models.Community.create(code="X0001", name="新社区", town=town)
+    m = models.Member.create(id_number="32058319900101001X", name="新党员", joined_date=dt.date(2020, 1, 1),
+                             community=comm)
+    assert m.id == 301
