@@ -42,7 +42,7 @@ def _pct(fr: Fraction) -> str:
 def _posts_label(posts, lang):
     from core.enums import POST
 
-    return "、".join(POST.label(p, lang) for p in sorted(posts)) or tr("无职务", "no post")
+    return ("、" if lang == "zh" else ", ").join(POST.label(p, lang) for p in sorted(posts)) or tr("无职务", "no post")
 
 
 # ------------------------------------------------------------------ 第6条
@@ -323,7 +323,7 @@ def _dual_report(ctx):
                                                                    "the members"), ev, community=c)
         else:
             status = yearly_status(ctx)
-            labels = "、".join(REPORT_AUDIENCE.label(a, ctx.lang) for a in missing)
+            labels = ("、" if ctx.lang == "zh" else " and ").join(REPORT_AUDIENCE.label(a, ctx.lang) for a in missing)
             due = "" if status == "fail" else tr("（12-31前完成）", " (due by 12-31)")
             yield ctx.finding(ctx.show_id(w.id_number), status,
                               tr("{y}年未向{m}述职", "no {y} report to {m}", y=ctx.year, m=labels) + due,
