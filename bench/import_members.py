@@ -12,6 +12,19 @@
    (WAL, unique index on the ID number) in one transaction;
 5. prints both, the ratio (target ≤ 3) and the peak memory (target ≤ 300 MB);
    also the time of re-importing the same file (every row "unchanged").
+
+Measured 2026-11-28 on the shared 2-core build machine (load average ~8, so
+figures swing by ±30 % between runs): import 25–30 s, re-import 13–16 s,
+floor 2.0–3.5 s, ratio 7.7–14 — the target of 3 is NOT met; peak RSS
+190 MB (met).  Where the time goes (cProfile, 100k rows): executemany ~8 s
+(the member table has 8 indexes — inserting the same rows with them costs
+~4.5x inserting them with none — plus 100k audit rows with 4 indexes), audit
+JSON ~3.5 s, cell parsing/validation ~5 s, cross-field checks, pinyin and
+building the rows ~3 s, set-based lookups ~1 s.  Tried and kept: raw
+set-based SQL lookups instead of peewee queries, per-field fast parsers, GC
+paused during the import (full collections were quadratic), rowids taken
+from max(id) under the write lock instead of re-querying keys.  Not tried:
+dropping and rebuilding the member indexes around a big insert (~3 s).
 """
 from __future__ import annotations
 

@@ -1034,6 +1034,9 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
     now = dt.datetime.now()
     seen: dict = {}
 
+    sqlite = db.is_sqlite()
+    max_sql = f'SELECT max("id") FROM {_q(handler.table)}'
+
     def process(items: list[Item]):
         handler.prepare(items)
         ok = []
@@ -1090,11 +1093,20 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
                 row = defaults.copy()
                 row.update(it.vals)
                 rows.append(getter(row))
+            new_ids = None
+            if sqlite:  # under BEGIN IMMEDIATE nobody else writes: rowids are max + 1, max + 2, …
+                before = db.database.execute_sql(max_sql).fetchone()[0] or 0
             db.executemany(handler.insert_sql, rows)
-            got = handler.fetch_existing(inserts, list(dict.fromkeys(["id", *handler.key_fields])))
-            for it in inserts:
-                it.id = got[it.k]["id"]
-                new = dict(it.vals)  # audit.to_json writes dates and money itself
+            if sqlite:
+                after = db.database.execute_sql(max_sql).fetchone()[0] or 0
+                if after - before == len(inserts):
+                    new_ids = range(before + 1, after + 1)
+            if new_ids is None:
+                got = handler.fetch_existing(inserts, list(dict.fromkeys(["id", *handler.key_fields])))
+                new_ids = [got[it.k]["id"] for it in inserts]
+            for it, new_id in zip(inserts, new_ids):
+                it.id = new_id
+                new = {k: v for k, v in it.vals.items() if v is not None}  # audit.to_json writes dates itself
                 if it.extra is not None:
                     new.update(it.extra["new"])
                 elif kind == "workers" and it.rec.get("posts"):
