@@ -325,6 +325,9 @@ class ScoreContext:
         return value
 
 
+NO_RULE = " "
+
+
 def current_stored_run(year, as_of, communities):
     """The last stored check run covering ``communities`` for this year and as-of date, when
     nothing was written since it started (the audit log's latest entry is older); else None.
@@ -338,13 +341,13 @@ def current_stored_run(year, as_of, communities):
     if last_run is None or not communities:
         return None
     towns = {c.town for c in communities}
-    # rule="\0" picks the run by scope without loading its findings (none has that rule id)
+    # rule=" " picks the run by scope without loading its findings (no rule id has a space)
     if len(communities) == 1:
-        run, _ = last_run(community=communities[0].code, year=year, rule="\0")
+        run, _ = last_run(community=communities[0].code, year=year, rule=NO_RULE)
     elif len(towns) == 1:
-        run, _ = last_run(town=next(iter(towns)), year=year, rule="\0")
+        run, _ = last_run(town=next(iter(towns)), year=year, rule=NO_RULE)
     else:
-        run, _ = last_run(year=year, rule="\0")
+        run, _ = last_run(year=year, rule=NO_RULE)
     if run is None or run.as_of != as_of or run.scope.startswith("rules=") or ";rules=" in run.scope:
         return None
     changed = AuditLog.select(fn.MAX(AuditLog.at)).scalar()

@@ -10,6 +10,10 @@ Fixtures:
   and migrated, single-user admin; yields the URL.
 - ``dangjian_env`` — sets ``DANGJIAN_TODAY`` style isolation: its own config
   (no user config), Chinese, plugins reloaded.
+- ``dangjian_city`` — ``dangjian_db`` filled with a tiny city
+  (:func:`build_tiny_city`: 巴城镇 and 玉山镇, one community each, year 2025).
+- ``plugin_kit`` — a :class:`PluginKit` over the tiny city: load a town's
+  plugin file as a plugin folder would and run its hooks (docs/plugins.md).
 """
 from __future__ import annotations
 
