@@ -120,19 +120,23 @@ def evaluate_dues_on_time(ctx):
     late: dict[int, list] = {}
     need_lookback = []
     joined_of = {row[0]: row[5] for row in members}
+    jan_label = month_from_index(jan_i)
+    as_of = ctx.as_of
     for mid in short:
         u, lt = [], []
+        okm = ok_months.get(mid, ())
+        badm = bad.get(mid, {})
         for i in required[mid]:
             label = month_from_index(i)
-            if label in ok_months[mid]:
+            if label in okm:
                 continue
-            b = bad[mid].get(label)
-            if b is not None and b[2] is not None and b[1] >= b[0] and b[2] <= ctx.as_of:
+            b = badm.get(label)
+            if b is not None and b[2] is not None and b[1] >= b[0] and b[2] <= as_of:
                 lt.append(label)
             else:
                 u.append(label)
         unpaid[mid], late[mid] = u, lt
-        if u and month_index(u[0]) == jan_i and month_index(joined_of[mid]) < jan_i:
+        if u and u[0] == jan_label and month_index(joined_of[mid]) < jan_i:
             need_lookback.append(mid)
 
     # previous year: months paid in full by the as-of date, for members whose January is unpaid
@@ -147,6 +151,10 @@ def evaluate_dues_on_time(ctx):
 
     t_none = tr("本年尚无应交月份", "no month due yet this year")
     t_ok = tr("{n} 个月党费均按月足额交纳", "dues paid in full and on time for all {n} months")
+    t_run = tr("连续 {n} 个月未交纳党费（{a} 至 {b}）", "dues unpaid for {n} consecutive months ({a} to {b})")
+    t_arrears = tr("欠交党费 {n} 个月：{m}", "dues in arrears for {n} month(s): {m}")
+    t_and_late = tr("；逾期交纳 {k} 个月", "; {k} month(s) paid late")
+    t_late = tr("{k} 个月党费逾期交纳：{m}", "dues paid late for {k} month(s): {m}")
     fail_by_town = {}
     for row in members:
         mid, comm, idn = row[0], row[1], row[2]
@@ -164,6 +172,7 @@ def evaluate_dues_on_time(ctx):
             yield ctx.finding(subject, "pass", t_ok.format(n=len(rng)) if rng else t_none, ev, community=ref)
             continue
         u, lt = unpaid[mid], late[mid]
+        decided = set(u) | set(lt)
         # longest run of consecutive unpaid months touching the year, looking back across the year boundary
         idx = [month_index(x) for x in u]
         best, best_run, cur = 0, [], []
@@ -193,26 +202,22 @@ def evaluate_dues_on_time(ctx):
         ev.update({"unpaid_months": u[:LIST_CAP], "unpaid_count": len(u), "late_months": lt[:LIST_CAP],
                    "late_count": len(lt), "longest_unpaid_run": best,
                    "run_months": [month_from_index(i) for i in best_run][:LIST_CAP],
-                   "payment_ids": sorted(v[3] for k, v in bad[mid].items() if k in set(u) | set(lt))[:LIST_CAP]})
+                   "payment_ids": (sorted(v[3] for k, v in bad[mid].items() if k in decided)[:LIST_CAP]
+                                   if mid in bad else [])})
         if back:
             ev["unpaid_before_year"] = back
         if best >= fail_months:
-            yield ctx.finding(subject, "fail", tr("连续 {n} 个月未交纳党费（{a} 至 {b}）",
-                                                  "dues unpaid for {n} consecutive months ({a} to {b})",
-                                                  n=best, a=month_from_index(best_run[0]),
-                                                  b=month_from_index(best_run[-1])), ev, community=ref)
+            yield ctx.finding(subject, "fail", t_run.format(n=best, a=month_from_index(best_run[0]),
+                                                            b=month_from_index(best_run[-1])), ev, community=ref)
         elif u:
-            msg = tr("欠交党费 {n} 个月：{m}", "dues in arrears for {n} month(s): {m}", n=len(u),
-                     m=", ".join(u[:12]))
+            msg = t_arrears.format(n=len(u), m=", ".join(u[:12]))
             if lt:
-                msg += tr("；逾期交纳 {k} 个月", "; {k} month(s) paid late", k=len(lt))
+                msg += t_and_late.format(k=len(lt))
             yield ctx.finding(subject, "warn", msg, ev, community=ref)
         elif lt:
-            yield ctx.finding(subject, "warn", tr("{k} 个月党费逾期交纳：{m}", "dues paid late for {k} month(s): {m}",
-                                                  k=len(lt), m=", ".join(lt[:12])), ev, community=ref)
+            yield ctx.finding(subject, "warn", t_late.format(k=len(lt), m=", ".join(lt[:12])), ev, community=ref)
         else:
-            yield ctx.finding(subject, "pass", tr("{n} 个月党费均按月足额交纳", "dues paid in full and on time "
-                                                  "for all {n} months", n=len(rng)), ev, community=ref)
+            yield ctx.finding(subject, "pass", t_ok.format(n=len(rng)), ev, community=ref)
 
 
 RULES = [
