@@ -191,6 +191,7 @@ def evaluate_floating_in_placed(ctx):
     for mid, comm, idn, _cls, org, reg, placed in rows:
         if reg is not None and reg > ctx.as_of:
             continue  # not yet registered at the as-of date: not a 流入党员 then
+        raw_placed = placed
         ref = ctx.community(comm)
         max_days = int(ctx.params(ref.town).get("max_days", 30))
         if placed is not None and placed > ctx.as_of:
@@ -198,6 +199,12 @@ def evaluate_floating_in_placed(ctx):
         ev = {"member_id": mid, "registered_date": reg.isoformat() if reg else None,
               "placed_date": placed.isoformat() if placed else None, "max_days": max_days}
         subject = ctx.show_id(idn)
+        if placed is None and org is not None and (raw_placed is None):
+            yield ctx.finding(subject, "warn", tr("已编入党组织但未记录编入日期，无法判断是否在 {n} 天内编入",
+                                                  "placed into an organization but the placement date is not "
+                                                  "recorded: cannot tell whether within {n} days", n=max_days),
+                              ev, community=ref)
+            continue
         if reg is None:
             if placed is not None:
                 yield ctx.finding(subject, "pass", tr("已于 {p} 编入党组织（无报到日期）",

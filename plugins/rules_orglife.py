@@ -271,8 +271,8 @@ def evaluate_absence(ctx):
             continue
         if cls == "resident" and immobile:
             continue
-        if cls == "floating_in" and (placed is None or placed > ctx.as_of):
-            continue
+        if cls == "floating_in" and placed is not None and placed > ctx.as_of:
+            continue  # placed (has an organization) — but only after the as-of date
         subjects.append(row)
     if not subjects:
         return

@@ -43,7 +43,9 @@ def test_floating_in_placed_30_vs_31_days(comm):
     overdue = f.make_member(None, c, management_class="floating_in", registered_date=f.D("2026-05-01"))
     future = f.make_member(None, c, management_class="floating_in", registered_date=f.D("2026-07-01"))
     resident = f.make_member(br)
+    no_date = f.make_member(br, management_class="floating_in", registered_date=f.D("2026-03-01"))
     out = _run("member.floating_in_placed", c, "2026-06-20")
+    assert out[no_date.id].status == "warn" and "编入日期" in out[no_date.id].message
     assert out[on_time.id].status == "pass" and out[on_time.id].evidence["days"] == 30
     assert out[late.id].status == "fail" and out[late.id].evidence["days"] == 31
     assert out[pending.id].status == "warn"

@@ -207,8 +207,13 @@ def test_absence_subject_set(comm):
     unplaced_in = f.make_member(None, comm, management_class="floating_in", registered_date=f.D("2026-06-01"))
     inservice = f.make_member(None, comm, management_class="in_service")
     floating_out = f.make_member(br, management_class="floating_out")
+    placed_no_date = f.make_member(br, management_class="floating_in", registered_date=f.D("2025-01-01"))
+    placed_later = f.make_member(br, management_class="floating_in", registered_date=f.D("2026-07-01"),
+                                 placed_date=f.D("2026-08-05"))
     out = _run("orglife.absence_without_leave", comm, "2026-07-31", key="member")
     assert out[resident.id].status == "fail"
     assert out[placed_in.id].status == "warn"  # floating-in: warn at most
-    assert set(out) == {resident.id, placed_in.id}
+    assert out[placed_no_date.id].status == "warn"  # has an organization: placed, date not recorded
+    assert set(out) == {resident.id, placed_in.id, placed_no_date.id}
+    del placed_later
     del impaired, unplaced_in, inservice, floating_out
