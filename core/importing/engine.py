@@ -691,10 +691,9 @@ class Meetings(Handler):
         return ["organization"]
 
     def existing_community(self, old):
-        for code, hit in self.ctx.refs.maps["org"].items():
-            if hit and hit[0] == old.get("organization"):
-                return hit[1]
-        return None
+        if getattr(self, "_org_comm", None) is None:
+            self._org_comm = {hit[0]: hit[1] for hit in self.ctx.refs.maps["org"].values() if hit}
+        return self._org_comm.get(old.get("organization"))
 
     def after_write(self, inserted, updated, extra):
         self.ctx.refs.forget("meeting", [it.vals["code"] for it in inserted + updated])

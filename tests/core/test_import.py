@@ -654,3 +654,21 @@ def test_excel_cells_for_months_money_and_years(city, capsys):
     d = m.DuesPayment.get(month="2024-03", member=m.Member.get(id_number=M1))
     assert d.due == Decimal("12.50") and d.paid_date == dt.date(2024, 3, 2)
     assert m.DuesPayment.get(month="2024-03", member=m.Member.get(id_number=M2)).paid == 0
+
+
+def test_scoped_user_cannot_take_over_another_communitys_meeting(city, capsys):
+    from core import access
+
+    city.load()
+    _add_user("boss", role="admin", scope="city", full_personal_data=True)
+    _add_user(access.os_login(), role="community", scope="C001", full_personal_data=False)
+    text = "会议编号,组织编码,会议类型,日期,主题\nMT2,O2,党课,2024-02-20,\n"
+    before = snapshot(skip_audit=False)
+    assert city.run("import", "meetings", city.write("mt.csv", text)) == 2
+    assert "mt.csv row 2, 组织编码: 已有记录不在你的权限范围内" in capsys.readouterr().err
+    assert snapshot(skip_audit=False) == before
+    # and unknown member IDs are masked in messages for users who may not see them
+    other = ids.make("320583", dt.date(1985, 1, 1), 901)
+    assert city.run("import", "evaluations", city.write("e.csv", f"公民身份号码,年度,评议结果\n{other},2023,优秀\n")) == 2
+    err = capsys.readouterr().err
+    assert ids.mask(other) in err and other not in err
