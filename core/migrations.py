@@ -14,7 +14,22 @@ def _step1_initial():
     database.create_tables(models.CORE_MODELS, safe=True)
 
 
-STEPS = [_step1_initial]
+def _step2_prefix_indexes():
+    """PostgreSQL: ``text_pattern_ops`` indexes so ``LIKE 'x%'`` prefix search (names,
+    pinyin initials, ID numbers) uses an index under any collation (DESIGN.md).
+    SQLite's plain indexes already serve the range form core.queries uses there."""
+    from core.db import is_postgres
+
+    if not is_postgres():
+        return
+    for table, column in (("member", "name"), ("member", "initials"), ("member", "id_number"),
+                          ("worker", "name"), ("worker", "initials"), ("worker", "id_number"),
+                          ("organization", "name"), ("community", "name")):
+        database.execute_sql(f'CREATE INDEX IF NOT EXISTS "{table}_{column}_prefix" '
+                             f'ON "{table}" ("{column}" text_pattern_ops)')
+
+
+STEPS = [_step1_initial, _step2_prefix_indexes]
 
 
 def current_version() -> int:
