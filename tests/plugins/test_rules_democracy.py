@@ -64,3 +64,45 @@ def test_affairs_published_each_quarter(dangjian_db):
     assert _run("democracy.affairs_published", [b], "2026-03-31")["KS002"].status == "pass"
     early = _run("democracy.affairs_published", [a, b], "2026-03-30")
     assert {x.status for x in early.values()} == {"pass"}
+
+
+def test_part_b_rules_through_run_check_and_cli(dangjian_db, capsys):
+    """Every rule of clauses 11–14 runs through the engine: one finding per subject, clause numbers, exit code."""
+    from core.cli import main
+    from core.rules import run_check
+
+    a = f.make_community("KS001", town="玉山镇")
+    b = f.make_community("KS002", town="巴城镇")
+    br = f.make_org(a, "branch", code="BA")
+    f.make_org(b, "branch", code="BB")
+    f.make_members(3, br)
+    f.make_member(br, management_class="floating_out")
+    f.make_member(None, a, management_class="floating_in", registered_date=f.D("2026-01-02"))
+    f.make_member(br, mobility_impaired=True)
+    _decision(a, "D1", "2026-01-05", "2026-01-10", "2026-01-20", "2026-02-01", "2026-02-03", "2026-05-01")
+    ids = ["service.opinion_meetings", "service.reception_weekly", "service.visit_weekly",
+           "service.schedule_published", "service.demand_response", "member.floating_in_placed",
+           "member.immobile_visited", "member.floating_out_contact", "orglife.three_meetings_one_lesson",
+           "orglife.democratic_evaluation", "orglife.absence_without_leave", "dues.on_time",
+           "democracy.four_two", "democracy.affairs_published"]
+    res = run_check(year=2026, as_of="2026-06-30", rule_ids=ids, store=False)
+    by_rule = {}
+    for x in res.findings:
+        by_rule.setdefault(x.rule, []).append(x)
+    assert not [x for x in res.findings if x.status == "error"], [x.message for x in res.findings if x.status == "error"]
+    expected = {"service.opinion_meetings": 2, "service.reception_weekly": 2, "service.visit_weekly": 2,
+                "service.schedule_published": 2, "service.demand_response": 2, "member.floating_in_placed": 1,
+                "member.immobile_visited": 1, "member.floating_out_contact": 1,
+                "orglife.three_meetings_one_lesson": 2, "orglife.democratic_evaluation": 2,
+                "orglife.absence_without_leave": 3, "dues.on_time": 5, "democracy.four_two": 1,
+                "democracy.affairs_published": 2}
+    assert {k: len(v) for k, v in by_rule.items()} == expected
+    assert {x.clause for x in by_rule["dues.on_time"]} == {13}
+    assert {x.town for x in by_rule["service.visit_weekly"]} == {"玉山镇", "巴城镇"}
+    # the CLI: fails → exit 1, scoped to one community
+    code = main(["check", "--year", "2026", "--as-of", "2026-06-30", "--community", "KS002",
+                 "--rule", "democracy.affairs_published", "--format", "json"])
+    out = capsys.readouterr().out
+    import json
+    data = json.loads(out)
+    assert code == 1 and len(data) == 1 and data[0]["subject"] == "KS002" and data[0]["status"] == "fail"
