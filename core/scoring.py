@@ -358,8 +358,6 @@ def current_stored_run(year, as_of, communities):
 
 def stored_findings(year, as_of, communities):
     """The findings of :func:`current_stored_run` for ``communities``, or None."""
-    import json
-
     from core.models import StoredFinding
 
     run = current_stored_run(year, as_of, communities)
@@ -712,9 +710,3 @@ def parse_date(text: str | None, what: str):
     except ValueError:
         raise UserError(tr("{w} 日期格式应为 YYYY-MM-DD：{t}", "{w}: a date YYYY-MM-DD is expected: {t}",
                            w=what, t=text)) from None
-
-
-def dumps(obj) -> str:
-    from core.output import _jsonable
-
-    return json.dumps(obj, ensure_ascii=False, default=_jsonable)

@@ -98,13 +98,6 @@ def run_training(ctx):
 
 # ================================================================ dues (第13条)
 
-def _month_end(label: str):
-    import datetime as dt
-
-    y, m = int(label[:4]), int(label[5:])
-    return dt.date(y + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1)
-
-
 def run_dues(ctx):
     from core import dues as dues_calc
     from core.errors import UserError

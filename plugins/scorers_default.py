@@ -99,10 +99,6 @@ def worker_subquery(ctx):
     return Worker.select(Worker.id).where(Worker.community.in_(ctx.community_ids))
 
 
-def count_by_member(query_rows) -> dict:
-    return {r[0]: r[1] for r in query_rows}
-
-
 def attendance_counts(ctx, member_ids, statuses=("present",), org_community=False):
     """{(member id, status): n} of attendance at meetings in the year up to the as-of date.
     ``org_community``: only meetings of organizations of the member's own community."""
@@ -143,10 +139,6 @@ def commitments_kept(ctx, member_ids) -> dict:
                    (Commitment.fulfilled_date.is_null()) | (Commitment.fulfilled_date <= ctx.as_of))
             .group_by(Commitment.member).tuples())
     return dict(rows)
-
-
-def _month_end(year: int, month: int) -> dt.date:
-    return (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1))
 
 
 def late_dues_months(ctx, members) -> dict:
