@@ -14,7 +14,6 @@ check-ins (2023 guidance against 指尖上的形式主义).
 """
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 from peewee import JOIN, fn
