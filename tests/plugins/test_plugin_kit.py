@@ -236,3 +236,16 @@ def test_examples_are_packaged(name):
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert '"plugins"' in text
     assert (EXAMPLES / name).is_file()
+
+
+def test_bacheng_rule_counts_in_its_towns_community_score(plugin_kit):
+    """The example maps its rule into 群众反映好 through dangjian_town_params, for 巴城镇 only."""
+    from core.api import Finding
+    from core.scoring import run_scorer
+
+    kit = plugin_kit.load(EXAMPLES)
+    fs = [Finding("service.demand_response", 11, "pass", t, c, c, "x") for t, c in (("巴城镇", "BC01"), ("玉山镇", "YS01"))]
+    fs += [Finding("bacheng.pairing_coverage", 11, "fail", t, c, c, "x") for t, c in (("巴城镇", "BC01"), ("玉山镇", "YS01"))]
+    r = {x.community: x for x in run_scorer("community-score", year=kit.city.year, as_of=kit.city.as_of, findings=fs)}
+    assert r["BC01"].extra["群众反映好"] == "50.00"  # mean of pass (1) and the town rule's fail (0)
+    assert r["YS01"].extra["群众反映好"] == "100.00"  # the mapping is 巴城镇's only
