@@ -143,7 +143,7 @@ class MembersScreen(DangjianScreen):
                           "name": tr("按姓名开头", "by name")}[kind])
             if kind == "id" and not f.allow_id_search and len(f.text.strip()) > 6:
                 parts.append(tr("无权按完整身份证号搜索", "full ID search not allowed"))
-        self.query_one("#members-info", Static).update("  ".join(parts))
+        self.query_one("#members-info", Static).update("  ".join(parts), layout=False)  # one fixed line
 
     @on(Input.Changed, "#members-search")
     def search_changed(self) -> None:

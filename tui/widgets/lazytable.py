@@ -153,7 +153,9 @@ class LazyTable(ScrollView, can_focus=True):
             if first_block is not None:
                 self._store(0, first_block)
         self.cursor = max(0, min(cursor, self.total - 1)) if self.total else 0
-        self.virtual_size = Size(self._table_width(), self.total + 1)
+        size = Size(self._table_width(), self.total + 1)
+        if size != self.virtual_size:  # a change costs a layout pass
+            self.virtual_size = size
         self.scroll_to(y=0, animate=False)
         self._keep_cursor_visible()
         self.refresh()
