@@ -34,6 +34,9 @@ class MemberSource:
         return queries.member_seek(self.f, after_key, n)
 
 
+SHORT_EN = {"resident": "resident", "in_service": "in-service", "floating_in": "floating-in",
+            "floating_out": "floating-out"}
+
 STATUS_CHOICES = [("active", "在册", "on roster"), ("full", "正式党员", "full"),
                   ("probationary", "预备党员", "probationary"), ("left", "已转出", "transferred out"),
                   ("all", "全部", "all")]
@@ -92,7 +95,8 @@ class MembersScreen(DangjianScreen):
             # rows are (key, id, name, id_number, sex, class, full_date, active, org, community)
             Column(tr("姓名", "Name"), 10, lambda r: r[2]),
             Column(tr("身份证号", "ID number"), 18, lambda r: app.show_id(r[3])),
-            Column(tr("类别", "Class"), 8 if lang == "zh" else 12, lambda r: MEMBER_CLASS.label(r[5], lang)),
+            Column(tr("类别", "Class"), 8 if lang == "zh" else 12,
+                   lambda r: MEMBER_CLASS.label(r[5], lang) if lang == "zh" else SHORT_EN.get(r[5], r[5])),
             Column(tr("状态", "Status"), 6 if lang == "zh" else 12, lambda r: status_label(r, today)),
             Column(tr("党组织", "Organization"), 0, lambda r: r[8] or (r[9] or "")),
         ]
