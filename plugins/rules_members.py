@@ -140,10 +140,10 @@ def scope_members(ctx, *fields, relationship: bool = False, where=None) -> list[
     return [r for r in seen.values() if r[1] in wanted]
 
 
-def scope_meetings(ctx, types, start: dt.date, end: dt.date) -> list[tuple]:
+def scope_meetings(ctx, types, start: dt.date, end: dt.date, org_ids=None) -> list[tuple]:
     """(meeting id, org id, type, date) of meetings of ``types`` held by the
-    organizations of the communities in scope between ``start`` and ``end``."""
-    org_ids = list(scope_orgs(ctx))
+    organizations of the communities in scope (or ``org_ids``) between ``start`` and ``end``."""
+    org_ids = list(scope_orgs(ctx)) if org_ids is None else list(org_ids)
     out = []
     for ids in chunks(org_ids):
         q = (Meeting.select(Meeting.id, Meeting.organization, Meeting.type, Meeting.date)

@@ -197,12 +197,12 @@ def _agg_ids(field):
     return fn.string_agg(Cast(field, "text"), ",")
 
 
-def _covered(ctx, meeting_key: dict, types, start: dt.date, end: dt.date) -> dict:
-    """{meeting key: {member id as text}} of present/leave rows at the meetings of ``meeting_key``
-    (the scope's meetings of ``types`` from ``start`` to ``end``), read per meeting with the
-    member ids aggregated in SQL."""
+def _covered(org_ids, meeting_key: dict, types, start: dt.date, end: dt.date) -> dict:
+    """{meeting key: {member id}} of present/leave rows at the meetings of ``meeting_key``
+    (the meetings of ``types`` held by ``org_ids`` from ``start`` to ``end``), read per
+    meeting with the member ids aggregated in SQL."""
     cov: dict[int, set] = {}
-    for ids in chunks(list(scope_orgs(ctx))):
+    for ids in chunks(list(org_ids)):
         sub = (Meeting.select(Meeting.id)
                .where(Meeting.organization.in_(ids) & Meeting.type.in_(list(types))
                       & (Meeting.date >= start) & (Meeting.date <= end)))
@@ -213,7 +213,7 @@ def _covered(ctx, meeting_key: dict, types, start: dt.date, end: dt.date) -> dic
             key = meeting_key.get(mtg)
             if key is None:
                 continue
-            got = set(str(csv).split(","))
+            got = set(map(int, str(csv).split(",")))
             if key in cov:
                 cov[key] |= got
             else:
@@ -222,8 +222,8 @@ def _covered(ctx, meeting_key: dict, types, start: dt.date, end: dt.date) -> dic
 
 
 def _covered_of_members(meeting_key: dict, members: list, start: dt.date, end: dt.date) -> dict:
-    """The same for a few members (read per member): {member id as text: {meeting key}}."""
-    cov: dict[str, set] = defaultdict(set)
+    """{member id: {meeting key}} of present/leave rows of a few members (read per member)."""
+    cov: dict[int, set] = defaultdict(set)
     for ids in chunks(members, 5000):
         q = (Attendance.select(Attendance.member, Attendance.meeting)
              .join(Meeting, on=(Attendance.meeting == Meeting.id))
@@ -232,15 +232,19 @@ def _covered_of_members(meeting_key: dict, members: list, start: dt.date, end: d
         for member, mtg in raw_rows(q):
             key = meeting_key.get(mtg)
             if key is not None:
-                cov[str(member)].add(key)
+                cov[member].add(key)
     return cov
 
 
-def _held(ctx, orgs, start, end, base):
-    """(meeting id → key, org id → set of month offsets) for org-life meetings held for members:
-    党员大会/党课 of a non-group organization, 党小组会 of a group."""
+ORG_LIFE = ("assembly", "lecture", "group_meeting")
+
+
+def _held(ctx, orgs, org_ids, start, end, base):
+    """(meeting id → key, org id → set of month offsets) for the org-life meetings held for
+    members: 党员大会/党课 of a non-group organization, 党小组会 of a group.  A key is
+    ``org id * 100 + month offset``."""
     meeting_key, held = {}, defaultdict(set)
-    for mtg, oid, typ, d in scope_meetings(ctx, ("assembly", "lecture", "group_meeting"), start, end):
+    for mtg, oid, typ, d in scope_meetings(ctx, ORG_LIFE, start, end, org_ids):
         is_group = orgs.get(oid, ("", ""))[1] == "group"
         if (typ == "group_meeting") != is_group:
             continue
@@ -250,6 +254,16 @@ def _held(ctx, orgs, start, end, base):
     return meeting_key, held
 
 
+def _seq_of(branch, group, held_map) -> list:
+    ms = set(held_map.get(branch, ()))
+    if group is not None:
+        ms |= held_map.get(group, set())
+    return sorted(ms)
+
+
+ABSENCE_CHUNK = 100  # communities per pass: bounds the memory of the attendance sets
+
+
 def evaluate_absence(ctx):
     """Every 社区党员 not mobility-impaired, and every placed 流入党员 (warn at most):
     the longest run of consecutive months (looking back across the year
@@ -257,14 +271,15 @@ def evaluate_absence(ctx):
     member attended none of them and had leave for none of them.  Months with
     no meeting held for the member neither count nor break a run.
 
-    Phase 1 reads the year's attendance (grouped per meeting in SQL); phase 2
-    reads the previous year only for members whose first months of the year
-    are absent."""
+    Per batch of communities: phase 1 reads the year's attendance (member ids
+    aggregated per meeting in SQL) and finds absent months by set differences
+    per organization and month; phase 2 reads the previous year only for
+    members whose first months of the year are absent."""
     months = ctx.months_ended()
     orgs = scope_orgs(ctx)
     rows = scope_members(ctx, Member.joined_date, Member.placed_date, Member.mobility_impaired,
                          where=Member.management_class.in_(("resident", "floating_in")))
-    subjects = []
+    by_comm: dict[int, list] = defaultdict(list)
     for row in rows:
         mid, comm, idn, cls, org, joined, placed, immobile = row
         if org is None or org not in orgs:
@@ -273,24 +288,60 @@ def evaluate_absence(ctx):
             continue
         if cls == "floating_in" and placed is not None and placed > ctx.as_of:
             continue  # placed (has an organization) — but only after the as-of date
-        subjects.append(row)
-    if not subjects:
+        by_comm[comm].append(row)
+    del rows
+    if not by_comm:
         return
+    orgs_by_comm: dict[int, list] = defaultdict(list)
+    for oid, info in orgs.items():
+        orgs_by_comm[info[3]].append(oid)
     base = (ctx.year - 1) * 12  # month offsets: 0–11 the previous year, 12–23 this year
-    jan = 12
     labels = [month_from_index(base + i) for i in range(24)]
+    t_run = tr("连续 {n} 个有会议的月份无故不参加组织生活（{r}）",
+               "absent without leave in {n} consecutive months with meetings ({r})")
+    t_ok = tr("无连续 {w} 个月无故缺席（有会议的月份 {h} 个，缺席 {a} 个）",
+              "no run of {w} months absent without leave ({h} months with meetings, {a} absent)")
+    params_by_town: dict = {}
+    for comm_ids in chunks(sorted(by_comm), ABSENCE_CHUNK):
+        subjects = [r for c in comm_ids for r in by_comm[c]]
+        org_ids = [o for c in comm_ids for o in orgs_by_comm.get(c, ())]
+        results, back = _absence_runs(ctx, orgs, org_ids, subjects, months, base)
+        for row in subjects:
+            mid, comm, idn, cls = row[0], row[1], row[2], row[3]
+            ref = ctx.community(comm)
+            if ref.town not in params_by_town:
+                p = ctx.params(ref.town)
+                params_by_town[ref.town] = (int(p.get("fail_months", 6)), int(p.get("warn_months", 3)))
+            fail_m, warn_m = params_by_town[ref.town]
+            n_held, absent, best, run, lead = results[mid]
+            run = list(run)
+            before = back.get(mid)
+            if before and len(before) + lead > best:
+                best = len(before) + lead
+                run = before + list(absent[:lead])
+            ev = {"member_id": mid, "months_with_meetings": n_held, "absent_months": [labels[m] for m in absent],
+                  "longest_run": best}
+            subject = ctx.show_id(idn)
+            if best >= warn_m:
+                ev["run_months"] = [labels[m] for m in run]
+                ev["management_class"] = cls
+                status = "fail" if best >= fail_m and cls != "floating_in" else "warn"
+                yield ctx.finding(subject, status, t_run.format(n=best, r=f"{labels[run[0]]}–{labels[run[-1]]}"),
+                                  ev, community=ref)
+            else:
+                yield ctx.finding(subject, "pass", t_ok.format(w=warn_m, h=n_held, a=len(absent)), ev,
+                                  community=ref)
+
+
+def _absence_runs(ctx, orgs, org_ids, subjects, months, base):
+    """For one batch: {member id: (months with meetings, absent month offsets, longest run in the
+    year, its months, leading absent months)} and {member id: absent months just before the year}."""
+    jan = 12
     if months:
-        meeting_key, held = _held(ctx, orgs, ctx.year_start, months[-1].end, base)
-        cov = (_covered(ctx, meeting_key, ("assembly", "lecture", "group_meeting"), ctx.year_start,
-                        months[-1].end) if meeting_key else {})
+        meeting_key, held = _held(ctx, orgs, org_ids, ctx.year_start, months[-1].end, base)
+        cov = _covered(org_ids, meeting_key, ORG_LIFE, ctx.year_start, months[-1].end) if meeting_key else {}
     else:
         held, cov = {}, {}
-
-    def seq_of(branch, group, held_map):
-        ms = set(held_map.get(branch, ()))
-        if group is not None:
-            ms |= held_map.get(group, set())
-        return sorted(ms)
 
     def start_of(cls, joined, placed):
         st = month_index(joined)
@@ -305,14 +356,14 @@ def evaluate_absence(ctx):
         mid, comm, idn, cls, org, joined, placed, _imm = row
         kind, parent = orgs[org][1], orgs[org][2]
         key = (parent, org) if kind == "group" else (org, None)
-        by_key[key].append(str(mid))
+        by_key[key].append(mid)
         info[mid] = (key, start_of(cls, joined, placed))
     empty: set = set()
-    absent_of: dict[str, list] = defaultdict(list)  # member → absent month offsets, ascending
+    absent_of: dict[int, list] = defaultdict(list)  # member → absent month offsets, ascending
     seqs = {}
     for key, mids in by_key.items():
         branch, group = key
-        seq = seq_of(branch, group, held)
+        seq = _seq_of(branch, group, held)
         seqs[key] = seq
         everyone = set(mids)
         for m in seq:
@@ -321,6 +372,7 @@ def evaluate_absence(ctx):
                 got = got | cov.get(group * 100 + m, empty)
             for x in everyone - got:
                 absent_of[x].append(m)
+    del cov
 
     results = {}
     lookback = []
@@ -329,7 +381,7 @@ def evaluate_absence(ctx):
         mid = row[0]
         key, st = info[mid]
         seq = seqs[key]
-        absent = absent_of.get(str(mid))
+        absent = absent_of.get(mid)
         if st > jan:
             seq = seq[bisect.bisect_left(seq, st):]
             if absent:
@@ -358,15 +410,15 @@ def evaluate_absence(ctx):
     back: dict[int, list] = {}
     if lookback:
         prev_start, prev_end = dt.date(ctx.year - 1, 1, 1), ctx.year_start - dt.timedelta(days=1)
-        prev_key, prev_held = _held(ctx, orgs, prev_start, prev_end, base)
+        prev_key, prev_held = _held(ctx, orgs, org_ids, prev_start, prev_end, base)
         prev_cov = _covered_of_members(prev_key, lookback, prev_start, prev_end)
         prev_seqs: dict[tuple, list] = {}
         for mid in lookback:
             key, st = info[mid]
             branch, group = key
             if key not in prev_seqs:
-                prev_seqs[key] = seq_of(branch, group, prev_held)
-            keys = prev_cov.get(str(mid), empty)
+                prev_seqs[key] = _seq_of(branch, group, prev_held)
+            keys = prev_cov.get(mid, empty)
             run = []
             for m in reversed(prev_seqs[key]):
                 if m < st or (branch is not None and branch * 100 + m in keys) \
@@ -374,35 +426,7 @@ def evaluate_absence(ctx):
                     break
                 run.append(m)
             back[mid] = run[::-1]
-
-    t_run = tr("连续 {n} 个有会议的月份无故不参加组织生活（{r}）", "absent without leave in {n} consecutive months with meetings ({r})")
-    t_ok = tr("无连续 {w} 个月无故缺席（有会议的月份 {h} 个，缺席 {a} 个）",
-              "no run of {w} months absent without leave ({h} months with meetings, {a} absent)")
-    params_by_town = {}
-    for row in subjects:
-        mid, comm, idn, cls = row[0], row[1], row[2], row[3]
-        ref = ctx.community(comm)
-        if ref.town not in params_by_town:
-            p = ctx.params(ref.town)
-            params_by_town[ref.town] = (int(p.get("fail_months", 6)), int(p.get("warn_months", 3)))
-        fail_m, warn_m = params_by_town[ref.town]
-        n_held, absent, best, run, lead = results[mid]
-        run = list(run)
-        before = back.get(mid)
-        if before and len(before) + lead > best:
-            best = len(before) + lead
-            run = before + list(absent[:lead])
-        ev = {"member_id": mid, "months_with_meetings": n_held,
-              "absent_months": [labels[m] for m in absent][:LIST_CAP],
-              "longest_run": best, "run_months": [labels[m] for m in run][:LIST_CAP],
-              "fail_months": fail_m, "warn_months": warn_m, "management_class": cls}
-        subject = ctx.show_id(idn)
-        if best >= warn_m:
-            status = "fail" if best >= fail_m and cls != "floating_in" else "warn"
-            yield ctx.finding(subject, status, t_run.format(n=best, r=f"{labels[run[0]]}–{labels[run[-1]]}"), ev,
-                              community=ref)
-        else:
-            yield ctx.finding(subject, "pass", t_ok.format(w=warn_m, h=n_held, a=len(absent)), ev, community=ref)
+    return results, back
 
 
 RULES = [

@@ -217,3 +217,21 @@ def test_absence_subject_set(comm):
     assert set(out) == {resident.id, placed_in.id, placed_no_date.id}
     del placed_later
     del impaired, unplaced_in, inservice, floating_out
+
+
+def test_absence_in_batches_of_communities(dangjian_db, monkeypatch):
+    monkeypatch.setattr(ro, "ABSENCE_CHUNK", 1)
+    a, b = f.make_community("KS001"), f.make_community("KS002")
+    out_members = {}
+    for c, n_absent in ((a, 6), (b, 3)):
+        br = f.make_org(c, "branch")
+        ms = _monthly(br, "assembly", 2026, range(1, 8))
+        mem = f.make_member(br, joined_date="2026-01-01", full_date=None)
+        _attend(ms[:7 - n_absent], mem)
+        out_members[c.code] = mem
+    rule = next(r for r in ro.RULES if r.id == "orglife.absence_without_leave")
+    refs = [CommunityRef(c.id, c.code, c.name, c.town.name, c.town_id) for c in (a, b)]
+    ctx = Context(rule=rule, year=2026, as_of=f.D("2026-07-31"), communities=refs)
+    out = {x.evidence["member_id"]: x for x in rule.evaluate(ctx)}
+    assert out[out_members["KS001"].id].status == "fail" and out[out_members["KS001"].id].community == "KS001"
+    assert out[out_members["KS002"].id].status == "warn" and out[out_members["KS002"].id].community == "KS002"
