@@ -287,13 +287,22 @@ def write_export(kind: str, path, town=None, community=None) -> tuple[int, bool]
     if xlsx:
         from openpyxl import Workbook
 
-        wb = Workbook(write_only=False)
-        ws = wb.active
-        ws.title = (f"{kind}（{files.MASK_MARK_ZH} {files.MASK_MARK_EN}）" if masked else kind)[:31]
-        ws.append(headers)
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+
+        wb = Workbook(write_only=True)  # streams rows: 100k members in bounded memory
+        ws = wb.create_sheet((f"{kind}（{files.MASK_MARK_ZH} {files.MASK_MARK_EN}）" if masked else kind)[:31])
+        _column_widths(ws, validators.fields(kind))
+        ws.freeze_panes = "A2"
+        bold = Font(bold=True)
+        head = []
+        for h in headers:
+            c = WriteOnlyCell(ws, value=h)
+            c.font = bold
+            head.append(c)
+        ws.append(head)
         for r in rows:
             ws.append(r)
-        _format_sheet(ws, validators.fields(kind), len(rows) + 1, validation=False)
         wb.save(path)
     else:
         files.write_csv(path, headers, rows, comment=files.MASK_COMMENT if masked else None)
@@ -316,29 +325,41 @@ def cmd_export(args) -> int:
 
 # ---------------------------------------------------------------- template
 
+def _width(f: validators.Field) -> int:
+    from wcwidth import wcswidth
+
+    width = max(wcswidth(f.label), 8)
+    if f.type == "date":
+        width = max(width, 12)
+    elif f.type in ("id",) or f.type.startswith("idref:"):
+        width = max(width, 21)
+    elif f.type in ("text",) and (f.max_length or 0) >= 128:
+        width = max(width, 24)
+    elif f.type == "posts":
+        width = max(width, 24)
+    elif f.choice is not None:
+        width = max(width, max(wcswidth(x) for x in f.choice.labels("zh")) + 2)
+    return width + 2
+
+
+def _column_widths(ws, specs):
+    from openpyxl.utils import get_column_letter
+
+    for i, f in enumerate(specs, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = _width(f)
+
+
 def _format_sheet(ws, specs, last_row: int, validation: bool = True):
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
-    from wcwidth import wcswidth
 
     last = max(last_row, 1000)
     for i, f in enumerate(specs, start=1):
         col = get_column_letter(i)
         cell = ws.cell(row=1, column=i)
         cell.font = Font(bold=True)
-        width = max(wcswidth(f.label), 8)
-        if f.type == "date":
-            width = max(width, 12)
-        elif f.type in ("id",) or f.type.startswith("idref:"):
-            width = max(width, 21)
-        elif f.type in ("text",) and (f.max_length or 0) >= 128:
-            width = max(width, 24)
-        elif f.type == "posts":
-            width = max(width, 24)
-        elif f.choice is not None:
-            width = max(width, max(wcswidth(x) for x in f.choice.labels("zh")) + 2)
-        ws.column_dimensions[col].width = width + 2
+        ws.column_dimensions[col].width = _width(f)
         fmt = None
         if f.type == "date":
             fmt = "yyyy-mm-dd"
