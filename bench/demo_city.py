@@ -53,16 +53,17 @@ def main(argv=None) -> int:
 
     sql_time = 0.0
     rows = 0
-    real = demo.executemany
+    def timing(real):
+        def timed(sql, chunk):
+            nonlocal sql_time, rows
+            t = time.perf_counter()
+            real(sql, chunk)
+            sql_time += time.perf_counter() - t
+            rows += len(chunk)
+        return timed
 
-    def timed(sql, chunk):
-        nonlocal sql_time, rows
-        t = time.perf_counter()
-        real(sql, chunk)
-        sql_time += time.perf_counter() - t
-        rows += len(chunk)
-
-    demo.executemany = timed
+    demo.executemany = timing(demo.executemany)  # SQLite
+    demo._copy = timing(demo._copy)  # PostgreSQL (COPY)
     if args.tracemalloc:
         import tracemalloc
 

@@ -311,3 +311,17 @@ def test_new_records_after_the_demo_get_fresh_ids(small):
     m = models.Member.create(id_number="32058319900101001X", name="新党员", joined_date=dt.date(2020, 1, 1),
                              community=comm)
     assert m.id == 301
+
+
+@pytest.mark.parametrize("day", ["2027-01-01", "2028-02-29", "2026-12-31"])
+def test_edge_days_build_and_date_nothing_after_today(dangjian_db, monkeypatch, day):
+    monkeypatch.setenv("DANGJIAN_TODAY", day)
+    today = dt.date.fromisoformat(day)
+    demo.build(seed=11)
+    for model in models.CORE_MODELS:
+        for field in model._meta.sorted_fields:
+            if type(field).__name__ == "DateField" and field.name != "valid_until":
+                assert not model.select().where(field > today).exists(), f"{model.__name__}.{field.name}"
+    if today.timetuple().tm_yday > 31:
+        assert models.Meeting.select().where(models.Meeting.date.year == today.year).exists()
+    assert models.Meeting.select().where(models.Meeting.date.year == today.year - 1).count() > 300
