@@ -176,3 +176,14 @@ async def test_organization_filter_picker(tui_db):
         await pilot.press("down", "enter")  # (all organizations)
         await settle(pilot)
         assert len(rows(app)) == 49
+
+
+@aio
+async def test_wider_terminal_shows_more_columns(tui_db):
+    for size, expect in (((80, 24), False), ((120, 30), True)):
+        app = make_app()
+        async with app.run_test(size=size) as pilot:
+            await open_members(pilot)
+            header = next(x for x in screen_text(app).splitlines() if "身份证号" in x and "拼音" not in x)
+            assert ("社区" in header) is expect and ("性别" in header) is expect
+            assert "党组织" in header

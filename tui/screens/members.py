@@ -12,7 +12,7 @@ from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from core import queries
-from core.enums import MEMBER_CLASS, ORG_KIND
+from core.enums import MEMBER_CLASS, ORG_KIND, SEX
 from core.i18n import get_lang, tr
 from tui.app import DangjianScreen, tb, translate_bindings
 from tui.widgets.lazytable import Column, LazyTable
@@ -98,7 +98,9 @@ class MembersScreen(DangjianScreen):
             Column(tr("类别", "Class"), 8 if lang == "zh" else 12,
                    lambda r: MEMBER_CLASS.label(r[5], lang) if lang == "zh" else SHORT_EN.get(r[5], r[5])),
             Column(tr("状态", "Status"), 6 if lang == "zh" else 12, lambda r: status_label(r, today)),
-            Column(tr("党组织", "Organization"), 0, lambda r: r[8] or (r[9] or "")),
+            Column(tr("性别", "Sex"), 4 if lang == "zh" else 6, lambda r: SEX.label(r[4], lang), show_from=110),
+            Column(tr("党组织", "Organization"), 0, lambda r: r[8] or ""),
+            Column(tr("社区", "Community"), 14, lambda r: r[9] or "", show_from=100),
         ]
 
     def on_mount(self) -> None:

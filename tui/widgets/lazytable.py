@@ -74,6 +74,7 @@ class Column:
     get: Callable[[tuple], str]
     align: str = "left"
     min_width: int = 6
+    show_from: int = 0  # shown only when the table is at least this wide (more room, more columns)
 
 
 class LazyTable(ScrollView, can_focus=True):
@@ -213,12 +214,17 @@ class LazyTable(ScrollView, can_focus=True):
         self.set_source(self.source, cursor=self.cursor)
 
     # ------------------------------------------------------------ layout
+    def visible_columns(self, width: int | None = None) -> list[Column]:
+        width = self.scrollable_content_region.width if width is None else width
+        return [c for c in self.columns if width >= c.show_from]
+
     def _widths(self, width: int) -> list[int]:
-        fixed = sum(c.width for c in self.columns if c.width) + len(self.columns) - 1
-        flex = [c for c in self.columns if not c.width]
+        cols = self.visible_columns(width)
+        fixed = sum(c.width for c in cols if c.width) + len(cols) - 1
+        flex = [c for c in cols if not c.width]
         rest = max(0, width - fixed)
         out = []
-        for c in self.columns:
+        for c in cols:
             if c.width:
                 out.append(c.width)
             else:
@@ -232,9 +238,9 @@ class LazyTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self._table_width(), self.total + 1)
         self._keep_cursor_visible()
 
-    def _cells(self, texts: list[str], widths: list[int]) -> str:
+    def _cells(self, texts: list[str], widths: list[int], cols: list[Column]) -> str:
         parts = []
-        for text, w, col in zip(texts, widths, self.columns):
+        for text, w, col in zip(texts, widths, cols):
             text = (text or "").replace("\n", " ")
             if col.align == "right" and cell_len(text) < w:
                 text = " " * (w - cell_len(text)) + text
@@ -243,10 +249,11 @@ class LazyTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
+        cols = self.visible_columns(width)
         widths = self._widths(width)
         if y == 0:
             style = self.get_component_rich_style("lazytable--header")
-            text = self._cells([c.title for c in self.columns], widths)
+            text = self._cells([c.title for c in cols], widths, cols)
             return Strip([Segment(set_cell_size(text, width), style)], width)
         index = int(self.scroll_offset.y) + y - 1
         base = self.rich_style
@@ -259,7 +266,7 @@ class LazyTable(ScrollView, can_focus=True):
         if row is None:
             return Strip.blank(width, base)
         texts = []
-        for c in self.columns:
+        for c in cols:
             try:
                 texts.append(str(c.get(row) or ""))
             except Exception:  # a bad cell never breaks the table
@@ -271,7 +278,7 @@ class LazyTable(ScrollView, can_focus=True):
                 style = style + Style.parse(extra)
         if index == self.cursor:
             style = style + self.get_component_rich_style("lazytable--cursor")
-        return Strip([Segment(set_cell_size(self._cells(texts, widths), width), style)], width)
+        return Strip([Segment(set_cell_size(self._cells(texts, widths, cols), width), style)], width)
 
     # ------------------------------------------------------------ cursor
     def _rows_visible(self) -> int:
