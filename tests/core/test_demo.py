@@ -325,3 +325,22 @@ def test_edge_days_build_and_date_nothing_after_today(dangjian_db, monkeypatch, 
     if today.timetuple().tm_yday > 31:
         assert models.Meeting.select().where(models.Meeting.date.year == today.year).exists()
     assert models.Meeting.select().where(models.Meeting.date.year == today.year - 1).count() > 300
+
+
+def test_identical_across_processes_and_hash_seeds(dangjian_env, today, tmp_path):
+    """No dependence on set/dict ordering: another process with another PYTHONHASHSEED builds the same."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from core import db, demo, models; from tests.core.test_demo import table_hash, HASHED; "
+            "db.connect(sys.argv[1]); demo.build(); print(table_hash(*HASHED))")
+    out = []
+    for n, seed in ((1, "1"), (2, "4242")):
+        env = dict(os.environ, PYTHONHASHSEED=seed, DANGJIAN_TODAY=TODAY)
+        r = subprocess.run([sys.executable, "-c", code, f"sqlite:///{tmp_path / f'p{n}.db'}"], capture_output=True,
+                           text=True, env=env, timeout=120, cwd=os.path.dirname(os.path.dirname(os.path.dirname(
+                               os.path.abspath(__file__)))))
+        assert r.returncode == 0, r.stderr
+        out.append(r.stdout.strip())
+    assert out[0] == out[1] and len(out[0]) == 64
