@@ -649,6 +649,8 @@ class DangjianApp(App):
         if name == "dashboard":
             self._pop_to_base()
             return
+        if name == "help":  # help describes the screen it is opened from: keep that screen
+            reset = False
         screen = self.make_screen(name)
         if screen is None:
             return
