@@ -400,3 +400,30 @@ def test_screens_are_imported_lazily(tui_db):
     assert "tui.screens.dashboard" in loaded
     assert not loaded & {"tui.screens.members", "tui.screens.orgs", "tui.screens.generic", "tui.screens.workers",
                          "tui.screens.meetings", "tui.screens.compliance"}
+
+
+def test_every_binding_has_an_id_and_a_description():
+    """DESIGN.md: footer, F1 help and [keymap] rely on binding ids and descriptions."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from textual.binding import Binding
+    from textual.dom import DOMNode
+
+    import tui.app
+    import tui.screens
+    import tui.widgets
+
+    mods = [tui.app]
+    for pkg in (tui.screens, tui.widgets):
+        for m in pkgutil.iter_modules(pkg.__path__):
+            mods.append(importlib.import_module(f"{pkg.__name__}.{m.name}"))
+    bad = []
+    for mod in mods:
+        for name, cls in inspect.getmembers(mod, inspect.isclass):
+            if issubclass(cls, DOMNode) and cls.__module__ == mod.__name__:
+                for b in cls.__dict__.get("BINDINGS", []):
+                    if not isinstance(b, Binding) or not b.id or not b.description:
+                        bad.append(f"{mod.__name__}.{name}: {b!r}")
+    assert not bad, "\n".join(bad)
