@@ -177,6 +177,7 @@ async def drive(url: str) -> dict:
             for _ in query:
                 await key("backspace")
         out["keystrokes"] = len(per_key)
+        out["per_key"] = [round(x) for x in per_key]
         out["db_mean_ms"] = statistics.mean(db_ms)
         out["db_max_ms"] = max(db_ms)
         out["key_mean_ms"] = statistics.mean(per_key)
@@ -250,6 +251,7 @@ def _print_drive(d: dict, s: dict | None) -> None:
     print(f"  of which SQL (count + first 200 rows, in the worker): mean {d['db_mean_ms']:.1f} ms, "
           f"max {d['db_max_ms']:.1f} ms")
     print(f"  matches: " + ", ".join(f"{k}: {v:,}" for k, v in d["matches"].items()))
+    print(f"  each keystroke (ms): {d['per_key']}")
     print(f"open members screen: {d['open_members_ms']:.0f} ms; page-down {d['pagedown_ms']:.1f} ms/key; "
           f"End (last of {d['roster']:,}) {d['end_ms']:.0f} ms, ok={d['end_row_ok']}; blocks cached {d['blocks_cached']}")
     print(f"organization tree: {d['org_tree_ms']:.0f} ms; member page: {d['member_page_ms']:.0f} ms")
