@@ -148,6 +148,9 @@ class TopBar(Static):
     TopBar { height: 1; background: $primary-darken-2; color: $text; padding: 0 1; }
     """
 
+    def __init__(self, **kwargs):
+        super().__init__("", markup=False, **kwargs)
+
     def on_mount(self) -> None:
         self.update_text()
 
@@ -232,7 +235,14 @@ class DangjianScreen(Screen):
         if event.state == WorkerState.SUCCESS:
             cb = self._db_callbacks.pop(worker, None)
             if cb is not None and self.is_attached:
-                cb(worker.result)
+                try:
+                    cb(worker.result)
+                except Exception as exc:  # a bug while showing data: a notice, not a crash
+                    app = self.app
+                    if isinstance(app, DangjianApp):
+                        app.report_error(exc)
+                    else:  # pragma: no cover
+                        raise
         elif event.state == WorkerState.ERROR:
             self._db_callbacks.pop(worker, None)
             app = self.app

@@ -275,6 +275,14 @@ async def test_year_keys_and_worker_error_is_a_notice(tui_db):
         assert any("数据库坏了" in n.message for n in app._notifications)
         assert app.is_running
 
+        def bad_show(result):
+            raise ValueError("显示出错")
+
+        app.screen.run_db(lambda: 1, on_done=bad_show, group="x")
+        await settle(pilot)
+        assert any("显示出错" in n.message for n in app._notifications)
+        assert app.is_running
+
 
 @aio
 async def test_generic_report_screen(tui_db):
