@@ -64,6 +64,7 @@ class GenericTableScreen(DangjianScreen):
         self.table_kind = kind
         self.table_key = key
         self.data: dict | None = None
+        self.all_rows: list[tuple] = []
         self.shown_rows: list[tuple] = []
 
     def screen_title(self) -> str:
@@ -123,7 +124,7 @@ class GenericTableScreen(DangjianScreen):
         self._apply_filter()
 
     def _apply_filter(self) -> None:
-        if self.data is None:
+        if self.data is None or self.data.get("user_error") or self.data.get("html"):
             return
         text = self.query_one("#generic-filter", Input).value.strip()
         rows = self.all_rows
