@@ -1092,9 +1092,9 @@ class _Generator:
             p.org = None
             p.segs = []
         fout = [p for p in self.persons if p.cls == "floating_out"]
-        for p in self.sample(fout, 0.08):
+        for p in self.sample(fout, 0.04):
             p.cert_no = None
-        for p in self.sample(fout, 0.05):
+        for p in self.sample(fout, 0.03):
             p.contact = None
         # workers
         ws = [w for w in self.workers if w.status == "active"]
