@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from decimal import Decimal
 
-from peewee import fn
+from peewee import Case, fn
 
 from core import Rule, hookimpl
 from core.i18n import tr
 from core.models import DuesPayment, Member
-from plugins.rules_members import (RELATIONSHIP_CLASSES, as_date, chunks, month_from_index, month_index, raw_rows,
-                                   scope_members)
+from plugins.rules_members import (agg_text, chunks, month_from_index, month_index,
+                                   raw_rows, scope_members)
 
 LIST_CAP = 60
 
@@ -53,17 +52,7 @@ def _on_time(as_of: dt.date):
                & (DuesPayment.paid_date <= as_of) & (month_of(DuesPayment.paid_date) <= DuesPayment.month)))
 
 
-BIG_SCOPE = 20000  # members: above this, scan the year's dues once instead of looking members up
-
-
-def _year_rows(member_ids: list, cols, where, big: bool):
-    """Rows of DuesPayment for these members: one scan of the window (big scopes; the
-    month predicates are written so no index on month is used) or member look-ups."""
-    if big:
-        yield from raw_rows(DuesPayment.select(*cols).where(where))
-        return
-    for ids in chunks(member_ids, 5000):
-        yield from raw_rows(DuesPayment.select(*cols).where(DuesPayment.member.in_(ids) & where))
+BIG_SCOPE = 20000  # members: above this, count the year's dues in one scan instead of looking members up
 
 
 def evaluate_dues_on_time(ctx):
@@ -76,23 +65,19 @@ def evaluate_dues_on_time(ctx):
     in_scope = set(member_ids)
     big = len(member_ids) > BIG_SCOPE
     ok_count: dict[int, tuple] = {}
-    bad: dict[int, dict] = defaultdict(dict)  # member → {month: (due, paid, paid_date, id)}
     if months:
         month7 = fn.substr(DuesPayment.month, 1, 7)
         in_year = (fn.substr(DuesPayment.month, 1, 4) == f"{ctx.year:04d}") & (month7 <= last)
-        q_cols = (DuesPayment.member, fn.COUNT(DuesPayment.id), fn.MIN(DuesPayment.month))
+        ok = _on_time(ctx.as_of)
+        q_cols = (DuesPayment.member, fn.SUM(Case(None, [(ok, 1)], 0)),
+                  fn.MIN(Case(None, [(ok, DuesPayment.month)], None)))
         for ids in ([member_ids] if big else chunks(member_ids, 5000)):
-            q = DuesPayment.select(*q_cols).where(in_year & _on_time(ctx.as_of))
+            q = DuesPayment.select(*q_cols).where(in_year)
             if not big:
                 q = q.where(DuesPayment.member.in_(ids))
             for mid, n, low in raw_rows(q.group_by(DuesPayment.member)):
                 if mid in in_scope:
-                    ok_count[mid] = (n, low)
-        cols = (DuesPayment.member, DuesPayment.month, DuesPayment.due, DuesPayment.paid, DuesPayment.paid_date,
-                DuesPayment.id)
-        for mid, month, due, paid, pdate, pid in _year_rows(member_ids, cols, in_year & ~_on_time(ctx.as_of), big):
-            if mid in in_scope:
-                bad[mid][month] = (Decimal(str(due)), Decimal(str(paid or 0)), as_date(pdate), pid)
+                    ok_count[mid] = (int(n or 0), low)
 
     last_i = month_index(last) if last else None
     jan_i = ctx.year * 12
@@ -107,13 +92,21 @@ def evaluate_dues_on_time(ctx):
         if n != len(rng) or (n and low < month_from_index(start)):
             short.append(mid)
 
+    # the members not plainly on time: their months of the year, classified here
     ok_months: dict[int, set] = defaultdict(set)
+    bad: dict[int, dict] = defaultdict(dict)  # member → {month: (due, paid, paid_date, id)}
+    as_of = ctx.as_of
     for ids in chunks(short, 5000):
-        q = (DuesPayment.select(DuesPayment.member, DuesPayment.month)
-             .where(DuesPayment.member.in_(ids) & (DuesPayment.month >= first) & (DuesPayment.month <= last)
-                    & _on_time(ctx.as_of)))
-        for mid, month in raw_rows(q):
-            ok_months[mid].add(month)
+        window = DuesPayment.member.in_(ids) & (DuesPayment.month >= first) & (DuesPayment.month <= last)
+        q = (DuesPayment.select(DuesPayment.member, agg_text(DuesPayment.month))
+             .where(window & _on_time(as_of)).group_by(DuesPayment.member))
+        for mid, csv in raw_rows(q):
+            ok_months[mid] = set(str(csv).split(","))
+        q = (DuesPayment.select(DuesPayment.member, DuesPayment.month, DuesPayment.due, DuesPayment.paid,
+                                DuesPayment.paid_date, DuesPayment.id)
+             .where(window & ~_on_time(as_of)))
+        for mid, month, due, paid, pdate, pid in raw_rows(q, (4,)):
+            bad[mid][month] = (due or 0, paid or 0, pdate, pid)
 
     # unpaid months per member in the year (not paid in full by the as-of date), late months
     unpaid: dict[int, list] = {}
@@ -121,7 +114,6 @@ def evaluate_dues_on_time(ctx):
     need_lookback = []
     joined_of = {row[0]: row[5] for row in members}
     jan_label = month_from_index(jan_i)
-    as_of = ctx.as_of
     for mid in short:
         u, lt = [], []
         okm = ok_months.get(mid, ())
@@ -142,6 +134,7 @@ def evaluate_dues_on_time(ctx):
     # previous year: months paid in full by the as-of date, for members whose January is unpaid
     prev_paid: dict[int, set] = defaultdict(set)
     prev_first, prev_last = f"{ctx.year - 1:04d}-01", f"{ctx.year - 1:04d}-12"
+    lookback_set = set(need_lookback)
     for ids in chunks(need_lookback, 5000):
         q = (DuesPayment.select(DuesPayment.member, DuesPayment.month)
              .where(DuesPayment.member.in_(ids) & (DuesPayment.month >= prev_first)
@@ -184,7 +177,7 @@ def evaluate_dues_on_time(ctx):
             if len(cur) > best:
                 best, best_run = len(cur), list(cur)
         back = 0
-        if mid in need_lookback:  # January unpaid: count the unpaid months just before it
+        if mid in lookback_set:  # January unpaid: count the unpaid months just before it
             i = jan_i - 1
             floor = max((ctx.year - 1) * 12, month_index(joined_of[mid]))
             while i >= floor and month_from_index(i) not in prev_paid[mid]:

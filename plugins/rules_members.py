@@ -87,16 +87,29 @@ def raw_rows(query, date_cols=()) -> list[tuple]:
     from core.db import database
 
     rows = database.execute(query).fetchall()
-    if date_cols and rows and any(isinstance(rows[0][i], str) for i in date_cols):
-        conv = []
-        for r in rows:
-            r = list(r)
-            for i in date_cols:
-                if r[i] is not None:
-                    r[i] = dt.date.fromisoformat(r[i][:10])
-            conv.append(tuple(r))
-        return conv
-    return [tuple(r) for r in rows]
+    if not date_cols or not rows:
+        return rows
+    fromiso = dt.date.fromisoformat
+    conv = []
+    for r in rows:
+        r = list(r)
+        for i in date_cols:
+            v = r[i]
+            if v.__class__ is str:
+                r[i] = fromiso(v[:10])
+        conv.append(tuple(r))
+    return conv
+
+
+def agg_text(field):
+    """SQL aggregate: the values of a group as one comma-separated text (group_concat / string_agg)."""
+    from peewee import Cast, fn
+
+    from core.db import is_sqlite
+
+    if is_sqlite():
+        return fn.group_concat(field)
+    return fn.string_agg(Cast(field, "text"), ",")
 
 
 def _date_cols(fields, offset: int) -> tuple:

@@ -15,12 +15,11 @@ from collections import defaultdict
 from peewee import fn
 
 from core import Rule, hookimpl
-from core.db import database
 from core.i18n import get_lang, tr
-from core.models import Attendance, Evaluation, Meeting, Member, Organization
+from core.models import Attendance, Evaluation, Meeting, Member
 from core.rules import fraction
-from plugins.rules_members import (RELATIONSHIP_CLASSES, chunks, missed_periods, month_from_index, month_index,
-                                   raw_rows, scope_meetings, scope_members, scope_orgs)
+from plugins.rules_members import (RELATIONSHIP_CLASSES, agg_text, chunks, missed_periods, month_from_index,
+                                   month_index, raw_rows, scope_meetings, scope_members, scope_orgs)
 
 LIST_CAP = 60
 
@@ -187,16 +186,6 @@ def evaluate_democratic_evaluation(ctx):
 
 # ---------------------------------------------------------------- 无故不参加组织生活
 
-def _agg_ids(field):
-    """SQL aggregate: the ids of a group as one comma-separated text."""
-    from core.db import is_sqlite
-    from peewee import Cast
-
-    if is_sqlite():
-        return fn.group_concat(field)
-    return fn.string_agg(Cast(field, "text"), ",")
-
-
 def _covered(org_ids, meeting_key: dict, types, start: dt.date, end: dt.date) -> dict:
     """{meeting key: {member id}} of present/leave rows at the meetings of ``meeting_key``
     (the meetings of ``types`` held by ``org_ids`` from ``start`` to ``end``), read per
@@ -206,7 +195,7 @@ def _covered(org_ids, meeting_key: dict, types, start: dt.date, end: dt.date) ->
         sub = (Meeting.select(Meeting.id)
                .where(Meeting.organization.in_(ids) & Meeting.type.in_(list(types))
                       & (Meeting.date >= start) & (Meeting.date <= end)))
-        q = (Attendance.select(Attendance.meeting, _agg_ids(Attendance.member))
+        q = (Attendance.select(Attendance.meeting, agg_text(Attendance.member))
              .where(Attendance.meeting.in_(sub) & Attendance.status.in_(("present", "leave")))
              .group_by(Attendance.meeting))
         for mtg, csv in raw_rows(q):
