@@ -705,6 +705,21 @@ class DangjianApp(App):
             self.pop_screen()
 
 
+def _utf8_terminal() -> None:
+    """SSH sessions without a UTF-8 locale give Python an ASCII stream: Chinese would become
+    '?' or raise.  The app writes UTF-8 (what every terminal in use here speaks)."""
+    import sys
+
+    for stream in (sys.__stdout__, sys.__stderr__):
+        enc = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if enc not in ("utf8", "utf8sig"):
+            try:
+                stream.reconfigure(encoding="utf-8", errors="replace")
+            except Exception:  # pragma: no cover - not a TextIOWrapper
+                pass
+
+
 def run_app(year: int | None = None) -> int:
+    _utf8_terminal()
     DangjianApp(year=year).run()
     return 0
