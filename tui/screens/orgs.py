@@ -21,7 +21,7 @@ class OrgTreeScreen(DangjianScreen):
     SCREEN_NAME = "orgs"
     BINDINGS = [
         tb("ctrl+e", "expand_all", "全部展开|Expand all", id="orgs.expand_all"),
-        tb("ctrl+w", "collapse_all", "全部收起|Collapse all", id="orgs.collapse_all"),
+        tb("ctrl+u", "collapse_all", "全部收起|Collapse all", id="orgs.collapse_all"),
     ]
     DEFAULT_CSS = """
     OrgTreeScreen Tree { height: 1fr; }
