@@ -243,6 +243,14 @@ def _held(ctx, orgs, org_ids, start, end, base):
     return meeting_key, held
 
 
+def _by_key(meeting_key: dict) -> dict:
+    """{org id * 100 + month offset: [meeting ids]} (the records behind a month)."""
+    out: dict[int, list] = defaultdict(list)
+    for mtg, key in meeting_key.items():
+        out[key].append(mtg)
+    return out
+
+
 def _seq_of(branch, group, held_map) -> list:
     ms = set(held_map.get(branch, ()))
     if group is not None:
@@ -294,7 +302,7 @@ def evaluate_absence(ctx):
     for comm_ids in chunks(sorted(by_comm), ABSENCE_CHUNK):
         subjects = [r for c in comm_ids for r in by_comm[c]]
         org_ids = [o for c in comm_ids for o in orgs_by_comm.get(c, ())]
-        results, back = _absence_runs(ctx, orgs, org_ids, subjects, months, base)
+        results, back, held_at = _absence_runs(ctx, orgs, org_ids, subjects, months, base)
         for row in subjects:
             mid, comm, idn, cls = row[0], row[1], row[2], row[3]
             ref = ctx.community(comm)
@@ -313,6 +321,10 @@ def evaluate_absence(ctx):
             subject = ctx.show_id(idn)
             if best >= warn_m:
                 ev["run_months"] = [labels[m] for m in run]
+                org = row[4]
+                pair = (orgs[org][2], org) if orgs[org][1] == "group" else (org, None)
+                ev["meeting_ids"] = sorted(x for m in run for o in pair if o is not None
+                                           for x in held_at.get(o * 100 + m, ()))[:LIST_CAP]
                 ev["management_class"] = cls
                 status = "fail" if best >= fail_m and cls != "floating_in" else "warn"
                 yield ctx.finding(subject, status, t_run.format(n=best, r=f"{labels[run[0]]}–{labels[run[-1]]}"),
@@ -328,9 +340,10 @@ def _absence_runs(ctx, orgs, org_ids, subjects, months, base):
     jan = 12
     if months:
         meeting_key, held = _held(ctx, orgs, org_ids, ctx.year_start, months[-1].end, base)
+        held_at = _by_key(meeting_key)
         cov = _covered(org_ids, meeting_key, ORG_LIFE, ctx.year_start, months[-1].end) if meeting_key else {}
     else:
-        held, cov = {}, {}
+        held, cov, held_at = {}, {}, {}
 
     def start_of(cls, joined, placed):
         st = month_index(joined)
@@ -400,6 +413,7 @@ def _absence_runs(ctx, orgs, org_ids, subjects, months, base):
     if lookback:
         prev_start, prev_end = dt.date(ctx.year - 1, 1, 1), ctx.year_start - dt.timedelta(days=1)
         prev_key, prev_held = _held(ctx, orgs, org_ids, prev_start, prev_end, base)
+        held_at.update(_by_key(prev_key))
         prev_cov = _covered_of_members(prev_key, lookback, prev_start, prev_end)
         prev_seqs: dict[tuple, list] = {}
         for mid in lookback:
@@ -415,7 +429,7 @@ def _absence_runs(ctx, orgs, org_ids, subjects, months, base):
                     break
                 run.append(m)
             back[mid] = run[::-1]
-    return results, back
+    return results, back, held_at
 
 
 RULES = [

@@ -158,6 +158,7 @@ def test_absence_5_vs_6_and_2_vs_3_months(comm):
     st = {k: out[m.id].status for k, m in members.items()}
     assert st == {"six": "fail", "five": "warn", "three": "warn", "two": "pass", "leave": "pass"}
     assert out[members["six"].id].evidence["longest_run"] == 6
+    assert out[members["six"].id].evidence["meeting_ids"] == sorted(m.id for m in ms[1:7])
     assert out[members["five"].id].evidence["longest_run"] == 5
 
 
@@ -192,6 +193,7 @@ def test_run_crosses_year_boundary_and_group_meetings(comm):
     out = _run("orglife.absence_without_leave", comm, "2026-03-31", key="member")
     assert out[crossing.id].status == "fail"
     assert out[crossing.id].evidence["run_months"][0] == "2025-10"
+    assert out[crossing.id].evidence["meeting_ids"] == sorted(m.id for m in a25[9:] + a26)
     assert out[in_group.id].status == "pass"
     assert out[other_group_absent.id].status == "warn" and out[other_group_absent.id].evidence["longest_run"] == 3
     del a26
