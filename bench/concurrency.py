@@ -76,7 +76,7 @@ def _wait_for_start(start: float) -> float:
     return start
 
 
-def editor(url: str, n: int, start: float, seconds: float, records: int) -> dict:
+def editor(url: str, n: int, start: float, seconds: float, records: int, think: float = 0.0) -> dict:
     from core import access, db, records as rec
     from core.errors import StaleEdit
     from core.models import Visit
@@ -103,12 +103,14 @@ def editor(url: str, n: int, start: float, seconds: float, records: int) -> dict
         except Exception as exc:  # noqa: BLE001 - everything else reached "the user"
             errors.append(f"{type(exc).__name__}: {exc}")
         lat.append((time.perf_counter() - t0) * 1000)
+        if think:
+            time.sleep(rnd.uniform(0, 2 * think) / 1000)
     db.close()
     return {"role": "editor", "ok": ok, "stale": stale, "errors": errors, "lat": [round(x, 2) for x in lat],
             "rows": 0}
 
 
-def importer(url: str, n: int, start: float, seconds: float) -> dict:
+def importer(url: str, n: int, start: float, seconds: float, think: float = 0.0) -> dict:
     """Bulk inserts of new visits with their audit rows, as the importer does, one transaction per batch."""
     import datetime as dt
 
@@ -147,6 +149,8 @@ def importer(url: str, n: int, start: float, seconds: float) -> dict:
             errors.append(f"{type(exc).__name__}: {exc}")
         lat.append((time.perf_counter() - t0) * 1000)
         batch += 1
+        if think:
+            time.sleep(random.uniform(0, 2 * think) / 1000)
     db.close()
     return {"role": "importer", "ok": ok, "stale": 0, "errors": errors, "lat": [round(x, 2) for x in lat],
             "rows": rows}
@@ -179,13 +183,13 @@ def percentile(values: list[float], p: float) -> float:
     return values[k]
 
 
-def run(url: str, processes: int, seconds: float, importers: int, records: int) -> dict:
+def run(url: str, processes: int, seconds: float, importers: int, records: int, think: float = 0.0) -> dict:
     setup(url, records)
     procs = []
     for n in range(processes):
         role = "importer" if n < importers else "editor"
         cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", role, "--n", str(n), "--db", url,
-               "-s", str(seconds), "--records", str(records)]
+               "-s", str(seconds), "--records", str(records), "--think", str(think)]
         procs.append(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=None if os.environ.get("DJ_DEBUG") else subprocess.PIPE, text=True))
     for p in procs:  # every session has started (Python imports can take seconds on a busy machine)
@@ -208,7 +212,7 @@ def run(url: str, processes: int, seconds: float, importers: int, records: int) 
     errors = [e for r in results for e in r["errors"]] + crashed
     writes = sum(r["ok"] for r in results)
     summary = {
-        "processes": processes, "seconds": seconds, "importers": importers, "records": records,
+        "processes": processes, "seconds": seconds, "importers": importers, "records": records, "think_ms": think,
         "write_tx": writes, "write_tx_per_s": round(writes / seconds, 1),
         "stale_edits": sum(r["stale"] for r in results),
         "lock_errors": sum(1 for e in errors if _busy(e)),
@@ -227,6 +231,8 @@ def main(argv=None) -> int:
     ap.add_argument("-s", "--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 60)))
     ap.add_argument("--importers", type=int, default=None, help="how many of the processes import (default 1/8)")
     ap.add_argument("--records", type=int, default=1000, help="records the editors share (fewer: more contention)")
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="mean pause in ms between a session's writes (0: write back to back, the worst case)")
     ap.add_argument("--json", action="store_true", help="print the summary as JSON")
     ap.add_argument("--worker", choices=["editor", "importer"], help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
@@ -238,9 +244,9 @@ def main(argv=None) -> int:
 
         faulthandler.register(signal.SIGUSR1)  # kill -USR1 PID: where is this session stuck?
         if a.worker == "editor":
-            res = editor(a.db, a.n, a.start, a.seconds, a.records)
+            res = editor(a.db, a.n, a.start, a.seconds, a.records, a.think)
         else:
-            res = importer(a.db, a.n, a.start, a.seconds)
+            res = importer(a.db, a.n, a.start, a.seconds, a.think)
         print(json.dumps(res))
         return 0
     tmp = None
@@ -256,12 +262,12 @@ def main(argv=None) -> int:
         _drop_all_pg()
         db.close()
     importers = a.importers if a.importers is not None else max(1, a.processes // 8)
-    s = run(url, a.processes, a.seconds, importers, a.records)
+    s = run(url, a.processes, a.seconds, importers, a.records, a.think)
     if a.json:
         print(json.dumps(s, ensure_ascii=False))
     else:
         print(f"{s['processes']} processes ({s['importers']} importing) for {s['seconds']:g} s on "
-              f"{url.split('://')[0]}, {s['records']} shared records")
+              f"{url.split('://')[0]}, {s['records']} shared records, think time {s['think_ms']:g} ms")
         print(f"write transactions: {s['write_tx']} ({s['write_tx_per_s']}/s); stale edits (re-read, not lost): "
               f"{s['stale_edits']}")
         print(f"lock errors: {s['lock_errors']} (target 0); other errors: {len(s['other_errors'])}")
