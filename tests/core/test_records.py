@@ -231,3 +231,23 @@ def test_masking_in_history(tree):
     assert records.history(Member, m.id)[-1]["new"]["phone"] == "13900001111"
     as_user("community", "B1", full=True)
     assert records.history(Member, m.id) == []
+
+
+def test_inside_an_outer_write_transaction(tree):
+    """The UI's form saves several records in one write_tx: a stale edit rolls the whole save back."""
+    from core.db import write_tx
+
+    as_user("admin", "city")
+    org = tree["org"]["A1"]
+    m = records.create(Meeting, {"code": "M1", "organization": org.id, "type": "assembly", "date": "2024-01-01"})
+    records.update(Meeting, m.id, {"topic": "别人先改"}, version=1)
+    with pytest.raises(StaleEdit):
+        with write_tx():
+            records.create(Meeting, {"code": "M2", "organization": org.id, "type": "assembly", "date": "2024-02-01"})
+            records.update(Meeting, m.id, {"topic": "我的"}, version=1)
+    assert Meeting.select().count() == 1 and Meeting.get_by_id(m.id).topic == "别人先改"
+    assert AuditLog.select().where(AuditLog.table == "meeting").count() == 2
+    with write_tx():
+        records.create(Meeting, {"code": "M2", "organization": org.id, "type": "assembly", "date": "2024-02-01"})
+        records.update(Meeting, m.id, {"topic": "我的"}, version=2)
+    assert Meeting.select().count() == 2 and AuditLog.select().where(AuditLog.table == "meeting").count() == 4
