@@ -197,12 +197,13 @@ async def drive(url: str) -> dict:
         out["end_ms"] = (time.perf_counter() - t) * 1000
         out["end_row_ok"] = table.cursor == table.total - 1 and table.cursor_row is not None
         out["blocks_cached"] = len(table._blocks)
+        last_member = table.cursor_row[1]
         t = time.perf_counter()
         await pilot.press("f4")
         await settle(pilot)
         out["org_tree_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        app.open_member(table.cursor_row[1])
+        app.open_member(last_member)
         await settle(pilot)
         out["member_page_ms"] = (time.perf_counter() - t) * 1000
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
