@@ -19,17 +19,35 @@ def set_lang(lang: str | None) -> None:
 
 
 def get_lang() -> str:
+    """--lang, then DANGJIAN_LANG, then config ``lang``, then Chinese.
+
+    Called for every message (hundreds of thousands in a city-wide check), so
+    the config module is looked up once and only its already-loaded value read.
+    """
     if _lang:
         return _lang
     env = os.environ.get("DANGJIAN_LANG")
     if env in ("zh", "en"):
         return env
+    cfg = _config_module()._config
+    if cfg is not None:
+        return cfg.lang
     try:
-        from core import config
-
-        return config.get().lang
+        return _config_module().get().lang
     except Exception:
         return "zh"
+
+
+_cfg_mod = None
+
+
+def _config_module():
+    global _cfg_mod
+    if _cfg_mod is None:
+        from core import config
+
+        _cfg_mod = config
+    return _cfg_mod
 
 
 def tr(zh: str, en: str, **fmt) -> str:

@@ -501,36 +501,18 @@ def findings_summary(findings) -> dict:
     return {"by_clause": by_clause, "by_rule": by_rule, "totals": totals}
 
 
-def last_run_id(town: str | None, community: str | None, year: int | None):
-    """The latest stored check run covering the view — the same choice as
-    :func:`core.rules.last_run`, without loading its findings (a city run holds
-    ~200k).  Returns the CheckRun or None."""
-    from core.models import CheckRun, Community, Town
+def last_run_id(town: str | None, community: str | None, year: int | None, principal=None):
+    """The latest stored check run covering the view (:func:`core.rules.find_run`,
+    which does not load the findings; a city run holds ~200k), leaving out runs
+    limited to some rules.  Returns the CheckRun or None."""
+    from core import rules
 
-    accept = {"city"}
-    if community:
-        c = Community.get_or_none(Community.code == community)
-        accept.add(f"community={community}")
-        if c is not None:
-            accept.add(f"town={Town.get_by_id(c.town_id).name}")
-    elif town:
-        accept.add(f"town={town}")
-    q = CheckRun.select().order_by(CheckRun.id.desc())
-    if year is not None:
-        q = q.where(CheckRun.year == year)
-    for run in q.limit(200):
-        parts = run.scope.split(";")
-        if any(p.startswith(("user=", "rules=")) for p in parts):
-            continue
-        base = parts[0]
-        if base in accept:
-            return run
-    return None
+    return rules.find_run(town, community, year, rule=" ", principal=principal)
 
 
 def last_check(principal, town, community, year: int, scope) -> dict | None:
     """The last stored check run covering the view, summarised by SQL; None when there is none."""
-    run = last_run_id(town, community, year)
+    run = last_run_id(town, community, year, principal)
     if run is None:
         return None
     where, params = "f.run_id = ?", [run.id]

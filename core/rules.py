@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from core.api import Finding, Rule
+from core.ids import mask as _mask
 from core.dates import today as _today
 
 
@@ -158,11 +159,9 @@ class Context:
     # -- personal data
     def show_id(self, id_number: str | None) -> str:
         """An ID number as this user may see it (masked unless allowed)."""
-        from core import ids
-
         if self.principal is not None and getattr(self.principal, "full_personal_data", False):
             return id_number or ""
-        return ids.mask(id_number)
+        return _mask(id_number)
 
     # -- findings
     def finding(self, subject, status, message, evidence=None, community=None, town=None) -> Finding:
@@ -410,21 +409,20 @@ def store_run(findings, year, as_of, scope, principal=None, evidence_json=None) 
     return run.id
 
 
-def last_run(town=None, community=None, year=None, rule=None):
-    """The latest stored run that covers the scope, and its findings there.
+def find_run(town=None, community=None, year=None, rule=None, principal=None):
+    """The latest stored :class:`CheckRun` that covers the scope, or None (findings not loaded).
 
-    Returns ``(CheckRun, [Finding])`` or ``(None, [])``.  A whole-city run
-    covers every town and community; a town's run covers its communities; a
-    run limited by a user's scope covers what that scope holds.  Runs limited
+    A whole-city run covers every town and community; a town's run covers its
+    communities; a run limited by a user's scope covers what that scope holds —
+    and is what that user (``principal``) sees as their last run.  Runs limited
     to some rules (``--rule``) are used only when ``rule`` is one of them.
-    Findings are filtered to ``town`` / ``community`` / ``rule``.
     """
-    import json
-
-    from core.models import CheckRun, Community, StoredFinding, Street, Town
+    from core.models import CheckRun, Community, Street, Town
 
     base_ok = {"city"}
     user_ok: set = set()
+    if principal is not None and getattr(principal, "scope", "city") != "city":
+        user_ok.add(principal.scope)
     if community:
         c = Community.get_or_none(Community.code == community)
         base_ok.add(f"community={community}")
@@ -441,7 +439,6 @@ def last_run(town=None, community=None, year=None, rule=None):
     q = CheckRun.select().order_by(CheckRun.id.desc())
     if year is not None:
         q = q.where(CheckRun.year == year)
-    chosen = None
     for run in q.limit(500):
         parts = run.scope.split(";")
         base = next((p for p in parts if p.startswith(("town=", "community="))), "city")
@@ -452,8 +449,22 @@ def last_run(town=None, community=None, year=None, rule=None):
         if users and users[0] not in user_ok:
             continue
         if base in base_ok:
-            chosen = run
-            break
+            return run
+    return None
+
+
+def last_run(town=None, community=None, year=None, rule=None, principal=None):
+    """The latest stored run that covers the scope (:func:`find_run`), and its findings there.
+
+    Returns ``(CheckRun, [Finding])`` or ``(None, [])``.  Findings are filtered
+    to ``town`` / ``community`` / ``rule``.  A whole city's run holds ~200k
+    findings: callers that need only counts query ``StoredFinding`` by run id.
+    """
+    import json
+
+    from core.models import StoredFinding
+
+    chosen = find_run(town, community, year, rule, principal)
     if chosen is None:
         return None, []
     fq = StoredFinding.select().where(StoredFinding.run == chosen.id)

@@ -337,17 +337,16 @@ def current_stored_run(year, as_of, communities):
     from core import rules
     from core.models import AuditLog
 
-    last_run = getattr(rules, "last_run", None)
-    if last_run is None or not communities:
+    if not communities:
         return None
     towns = {c.town for c in communities}
-    # rule=" " picks the run by scope without loading its findings (no rule id has a space)
+    # rule=" " leaves out runs limited to some rules (no rule id has a space)
     if len(communities) == 1:
-        run, _ = last_run(community=communities[0].code, year=year, rule=NO_RULE)
+        run = rules.find_run(community=communities[0].code, year=year, rule=NO_RULE)
     elif len(towns) == 1:
-        run, _ = last_run(town=next(iter(towns)), year=year, rule=NO_RULE)
+        run = rules.find_run(town=next(iter(towns)), year=year, rule=NO_RULE)
     else:
-        run, _ = last_run(year=year, rule=NO_RULE)
+        run = rules.find_run(year=year, rule=NO_RULE)
     if run is None or run.as_of != as_of or run.scope.startswith("rules=") or ";rules=" in run.scope:
         return None
     changed = AuditLog.select(fn.MAX(AuditLog.at)).scalar()

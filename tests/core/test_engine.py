@@ -172,3 +172,26 @@ def test_last_run_of_a_scoped_user(city):
     assert got.id == r.run_id
     assert last_run(community="BC001") == (None, [])  # outside that user's run
     assert last_run() == (None, [])  # no whole-city run yet
+
+
+def test_restricted_users_own_run_is_their_last_run(dangjian_db):
+    """A community user's check (scope 'user=CODE') is found again for that user."""
+    from core import access, rules
+    from core.access import Principal
+    from tests import factories as f
+
+    c1 = f.make_community("C001", town="玉山镇")
+    f.make_community("C002", town="玉山镇")
+    p = Principal("staff1", "community", "C001", full_personal_data=False)
+    access.set_current(p)
+    try:
+        res = rules.run_check(year=2025, principal=p)
+    finally:
+        access.set_current(None)
+    assert res.run_id
+    run = rules.find_run(year=2025, principal=p)
+    assert run is not None and run.id == res.run_id
+    # a city-wide viewer does not take a community user's partial run as the city's
+    assert rules.find_run(year=2025) is None
+    # but it covers that community when asked for it
+    assert rules.find_run(community=c1.code, year=2025).id == res.run_id
