@@ -526,10 +526,21 @@ LEADER_POSTS = ("secretary", "director")
 
 
 def on_roster(as_of: dt.date):
-    """peewee condition: the member had joined by ``as_of`` and had not left the roster then."""
-    from core.models import Member
+    """peewee condition: the member was on the city's roster at ``as_of``.
 
-    return (Member.joined_date <= as_of) & ((Member.active == True) | (Member.left_date > as_of))  # noqa: E712
+    Joined the Party by then, not transferred out by then (``left_date``), and
+    not transferred in after it (a 转入 dated later means the member was
+    elsewhere then: a past year's check must not count them).  The one
+    definition every rule, scorer and report uses.
+    """
+    from peewee import fn
+
+    from core.models import Member, Transfer
+
+    arrived_later = Transfer.select(Transfer.id).where(
+        (Transfer.member == Member.id) & (Transfer.direction == "in") & (Transfer.date > as_of))
+    return ((Member.joined_date <= as_of) & ((Member.active == True) | (Member.left_date > as_of))  # noqa: E712
+            & ~fn.EXISTS(arrived_later))
 
 
 def relationship_members(community_ids, as_of: dt.date, formal_only: bool = True):

@@ -22,6 +22,7 @@ from peewee import JOIN, fn
 
 from core import Report, enums, hookimpl
 from core.i18n import get_lang, tr
+from core.rules import on_roster
 
 ZERO = Decimal("0.00")
 
@@ -536,7 +537,7 @@ def run_ledger(ctx):
                                  Member.certificate_no, Member.contact_person)
                    .join(Organization, JOIN.LEFT_OUTER, on=(Member.organization == Organization.id))
                    .where(((Member.community == ref.id) | (Organization.community == ref.id)),
-                          Member.joined_date <= as_of, (Member.active == True) | (Member.left_date > as_of))  # noqa: E712
+                          on_roster(as_of))
                    .order_by(Member.management_class, Member.name).dicts())
     name_of = {m["id"]: m["name"] for m in members}
     parts = []

@@ -15,6 +15,7 @@ from collections import defaultdict
 from core import Rule, hookimpl
 from core.i18n import tr
 from core.models import FloatingCertificate, Meeting, Member, Organization, Visit
+from core.rules import on_roster
 
 CHUNK = 30000
 RELATIONSHIP_CLASSES = ("resident", "floating_out")  # SPEC §3: "relationship is in the community"
@@ -70,8 +71,6 @@ def scope_orgs(ctx) -> dict[int, tuple]:
     return cache[key]
 
 
-def _active(as_of: dt.date):
-    return (Member.active == True) | (Member.left_date > as_of)  # noqa: E712
 
 
 def as_date(v):
@@ -131,7 +130,7 @@ def scope_members(ctx, *fields, relationship: bool = False, where=None) -> list[
     """
     base = (Member.id, Member.id_number, Member.management_class, Member.organization) + tuple(fields)
     dcols = _date_cols(fields, 5)
-    cond = _active(ctx.as_of) & (Member.joined_date <= ctx.as_of)
+    cond = on_roster(ctx.as_of)
     if where is not None:
         cond = cond & where
     wanted = set(ctx.community_ids)

@@ -17,7 +17,7 @@ from peewee import fn
 from core import Rule, hookimpl
 from core.i18n import get_lang, tr
 from core.models import Attendance, Evaluation, Meeting, Member
-from core.rules import fraction
+from core.rules import fraction, on_roster
 from plugins.rules_members import (RELATIONSHIP_CLASSES, agg_text, chunks, missed_periods, month_from_index,
                                    month_index, raw_rows, scope_meetings, scope_members, scope_orgs)
 
@@ -35,7 +35,7 @@ def _formal_counts(ctx) -> dict[int, int]:
     for ids in chunks(list(orgs)):
         q = (Member.select(Member.organization, fn.COUNT(Member.id))
              .where(Member.organization.in_(ids) & Member.management_class.in_(RELATIONSHIP_CLASSES)
-                    & ((Member.active == True) | (Member.left_date > ctx.as_of))  # noqa: E712
+                    & on_roster(ctx.as_of)
                     & Member.full_date.is_null(False) & (Member.full_date <= ctx.as_of))
              .group_by(Member.organization).tuples())
         for oid, n in q:

@@ -21,6 +21,7 @@ from peewee import JOIN, fn
 from core import hookimpl
 from core.api import Scorer
 from core.i18n import tr
+from core.rules import on_roster
 from core.scoring import D, fmt_points, q
 
 GOODS = ("leadership", "cadres", "mechanism", "performance", "masses")
@@ -72,8 +73,7 @@ def scoped_members(ctx, classes):
     rows = (Member.select(Member.id, Member.id_number, Member.name, Member.management_class, Member.joined_date,
                           Member.placed_date, Organization.name.alias("org"), comm.alias("community_id"))
             .join(Organization, JOIN.LEFT_OUTER, on=(Member.organization == Organization.id))
-            .where(Member.management_class.in_(list(classes)), Member.joined_date <= ctx.as_of,
-                   (Member.active == True) | (Member.left_date > ctx.as_of),  # noqa: E712
+            .where(Member.management_class.in_(list(classes)), on_roster(ctx.as_of),
                    comm.in_(ctx.community_ids))
             .order_by(Member.id).dicts())
     return list(rows)
@@ -87,8 +87,7 @@ def member_subquery(ctx, classes, column=None):
     comm = _member_community()
     return (Member.select(column or Member.id)
             .join(Organization, JOIN.LEFT_OUTER, on=(Member.organization == Organization.id))
-            .where(Member.management_class.in_(list(classes)), Member.joined_date <= ctx.as_of,
-                   (Member.active == True) | (Member.left_date > ctx.as_of),  # noqa: E712
+            .where(Member.management_class.in_(list(classes)), on_roster(ctx.as_of),
                    comm.in_(ctx.community_ids)))
 
 
