@@ -164,6 +164,13 @@ def setup(args) -> None:
             known.setdefault(rid, {}).update(rule.params or {})
     if known:  # before any rule is registered (a bare install) there is nothing to check against
         cfg.validate_rule_params(known)
+    scorers = {}
+    for name in reg.scorer_names():
+        for scorer in [reg.scorers.get(name), *reg.town_scorers.get(name, {}).values()]:
+            if scorer is not None:
+                scorers.setdefault(name, {}).update(getattr(scorer, "params", None) or {})
+    if scorers:
+        cfg.validate_scoring(scorers)
     db.connect(args.db)
     from core import access
 

@@ -119,12 +119,6 @@ class Config:
     def section(self, name: str) -> dict:
         return self.data.get(name, {}) or {}
 
-    def scoring(self, name: str, town: str | None = None) -> dict:
-        out = dict(self.data.get("scoring", {}).get(name, {}))
-        if town:
-            out.update(self.data.get("towns", {}).get(town, {}).get("scoring", {}).get(name, {}))
-        return out
-
     # -- rule parameters
     def rule_params(self, rule_id: str, defaults: dict | None = None, town: str | None = None,
                     town_defaults: dict | None = None) -> tuple[dict, dict]:
@@ -175,6 +169,34 @@ class Config:
                     check_value(f"{path}: [{where}]", k, allowed[k], v)
 
 
+    def validate_scoring(self, scorers: dict[str, dict]) -> None:
+        """Check every ``[scoring."<name>"]`` section of the user's files (city-wide and
+        per town) against the known scorers (built-ins and plugins): ``scorers`` maps
+        a scorer's name to its own default parameters.
+        """
+        for path, raw in self.sources[1:]:
+            sections = [(f"scoring.\"{n}\"", n, sec) for n, sec in raw.get("scoring", {}).items()]
+            for town, tsec in raw.get("towns", {}).items():
+                for n, sec in tsec.get("scoring", {}).items():
+                    sections.append((f"towns.\"{town}\".scoring.\"{n}\"", n, sec))
+            for where, name, sec in sections:
+                if name not in scorers:
+                    raise ConfigError(f"{path}: [{where}]: unknown scorer {name!r}; known: "
+                                      + ", ".join(sorted(scorers)))
+                if not isinstance(sec, dict):
+                    raise ConfigError(f"{path}: [{where}]: a table is expected")
+                allowed = dict(self.defaults.get("scoring", {}).get(name, {}))
+                allowed.update(scorers[name] or {})
+                for k, v in sec.items():
+                    if k not in allowed:
+                        raise ConfigError(f"{path}: [{where}] {k}: unknown parameter; allowed: "
+                                          + ", ".join(sorted(allowed)))
+                    if not isinstance(allowed[k], dict):
+                        check_value(f"{path}: [{where}]", k, allowed[k], v)
+                    elif not isinstance(v, dict):
+                        raise ConfigError(f"{path}: [{where}] {k}: a table is expected")
+
+
 def _validate_top(path: str, raw: dict, defaults: dict) -> None:
     for key in raw:
         if key not in TOP_KEYS:
@@ -193,13 +215,6 @@ def _validate_top(path: str, raw: dict, defaults: dict) -> None:
     for k, v in raw.get("keymap", {}).items():
         if not isinstance(v, str):
             raise ConfigError(f"{path}: [keymap] {k}: a key name string is expected, e.g. \"f2\"")
-    for name, sec in raw.get("scoring", {}).items():
-        base = defaults.get("scoring", {}).get(name)
-        if base is None or not isinstance(sec, dict):
-            continue  # a plugin scorer's own section
-        for k, v in sec.items():
-            if k in base:
-                check_value(f"{path}: [scoring.\"{name}\"]", k, base[k], v)
     for town, tsec in raw.get("towns", {}).items():
         if not isinstance(tsec, dict):
             raise ConfigError(f"{path}: towns.{town}: a table is expected")

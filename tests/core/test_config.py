@@ -110,3 +110,29 @@ def test_plugin_dirs_relative_to_config_file(dangjian_env, tmp_path):
     p = write(tmp_path / "sub", 'plugin_dirs = ["plugins", "/abs/dir"]\n')
     cfg = config.load(p)
     assert cfg.plugin_dirs == [tmp_path / "sub" / "plugins", __import__("pathlib").Path("/abs/dir")]
+
+
+@pytest.mark.parametrize("text, fragments", [
+    ('[scoring."member-point"]\nbase = 1\n', ["unknown scorer 'member-point'", "member-points"]),
+    ('[scoring."member-points"]\nper_volunteer_hour = 1\n', ["per_volunteer_hour", "volunteer_hours_per_point"]),
+    ('[scoring."member-points"]\nbase = "sixty"\n', ["base", "number"]),
+    ('[scoring."community-score"]\npublic_evaluation_weight = 20\n', ["public_evaluation_weight", "fraction"]),
+    ('[towns."巴城镇".scoring."member-points"]\nbasis = 1\n', ['towns."巴城镇".scoring', "basis"]),
+])
+def test_bad_scoring_sections_refused_by_the_cli(dangjian_env, tmp_path, capsys, text, fragments):
+    from core.cli import main
+
+    p = write(tmp_path, text)
+    assert main(["--db", f"sqlite:///{tmp_path / 'a.db'}", "--config", str(p), "plugins"]) == 2
+    err = capsys.readouterr().err
+    assert str(p) in err
+    for f in fragments:
+        assert f in err
+
+
+def test_good_scoring_override_accepted(dangjian_env, tmp_path, capsys):
+    from core.cli import main
+
+    p = write(tmp_path, '[scoring."member-points"]\nbase = 50\n[towns."巴城镇".scoring."community-score"]\n'
+                        'advanced_min = 90\n[towns."巴城镇".scoring."community-score".goods]\n"org.kind_size" = "cadres"\n')
+    assert main(["--db", f"sqlite:///{tmp_path / 'a.db'}", "--config", str(p), "plugins"]) == 0
