@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from core.errors import UserError
 from core.i18n import get_lang, tr
+from core.rules import ScopedContext
 
 
 @dataclass
@@ -35,7 +36,7 @@ class ReportTable:
 
 
 @dataclass
-class ReportContext:
+class ReportContext(ScopedContext):
     report: object
     year: int
     as_of: dt.date
@@ -47,41 +48,8 @@ class ReportContext:
     everything: bool = False
     _cache: dict = field(default_factory=dict)
 
-    @property
-    def community_ids(self) -> list[int]:
-        return [c.id for c in self.communities]
-
-    @property
-    def towns(self) -> list[str]:
-        return sorted({c.town for c in self.communities})
-
     def community_ref(self, community_id: int):
-        if "_by_id" not in self._cache:
-            self._cache["_by_id"] = {c.id: c for c in self.communities}
-        return self._cache["_by_id"].get(community_id)
-
-    @property
-    def full_personal_data(self) -> bool:
-        return bool(self.principal is not None and getattr(self.principal, "full_personal_data", False))
-
-    def show_id(self, id_number: str | None) -> str:
-        from core import ids
-
-        return (id_number or "") if self.full_personal_data else ids.mask(id_number)
-
-    def show_phone(self, phone: str | None) -> str:
-        from core import ids
-
-        return (phone or "") if self.full_personal_data else ids.mask_phone(phone)
-
-    @property
-    def year_start(self) -> dt.date:
-        return dt.date(self.year, 1, 1)
-
-    def months_ended(self):
-        from core.rules import months_ended
-
-        return months_ended(self.year, self.as_of)
+        return self._by_id().get(community_id)
 
     def rule_params(self, rule_id: str, town: str | None = None) -> dict:
         from core.scoring import rule_params

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from core.api import Finding, Rule
-from core.ids import mask as _mask
+from core.ids import mask as _mask, mask_phone as _mask_phone
 from core.dates import today as _today
 
 
@@ -91,17 +91,17 @@ def fraction(value) -> Fraction:
     return Fraction(value)
 
 
-@dataclass
-class Context:
-    """What a rule's ``evaluate(ctx)`` gets (see ``core.api.Rule``)."""
-    rule: Rule
-    year: int
-    as_of: dt.date
-    communities: list[CommunityRef]
-    principal: object = None
-    lang: str = "zh"
-    whole_city: bool = False  # the scope is the whole city (a rule may add a city roll-up)
-    _params_cache: dict = field(default_factory=dict)
+class ScopedContext:
+    """What every plugin context shares (rules, scorers, reports): the scope, the
+    dates and the personal-data view.  Subclasses are dataclasses with the fields
+    ``year``, ``as_of``, ``communities`` (``CommunityRef`` list) and ``principal``.
+    """
+
+    def _lookup(self, name: str, key: str) -> dict:
+        cache = self.__dict__.setdefault("_scope_cache", {})
+        if name not in cache:
+            cache[name] = {getattr(c, key): c for c in self.communities}
+        return cache[name]
 
     # -- scope
     @property
@@ -112,18 +112,14 @@ class Context:
     def towns(self) -> list[str]:
         return sorted({c.town for c in self.communities})
 
-    def community(self, community_id: int) -> CommunityRef:
-        return self._by_id()[community_id]
+    def _by_id(self) -> dict:
+        return self._lookup("by_id", "id")
 
-    def _by_code(self):
-        if "_by_code" not in self._params_cache:
-            self._params_cache["_by_code"] = {c.code: c for c in self.communities}
-        return self._params_cache["_by_code"]
+    def _by_code(self) -> dict:
+        return self._lookup("by_code", "code")
 
-    def _by_id(self):
-        if "_by_id" not in self._params_cache:
-            self._params_cache["_by_id"] = {c.id: c for c in self.communities}
-        return self._params_cache["_by_id"]
+    def community_by_code(self, code: str):
+        return self._by_code().get(code)
 
     # -- dates
     @property
@@ -148,6 +144,35 @@ class Context:
     def weeks_ended(self) -> list[Period]:
         return weeks_ended(self.year, self.as_of)
 
+    # -- personal data
+    @property
+    def full_personal_data(self) -> bool:
+        return bool(self.principal is not None and getattr(self.principal, "full_personal_data", False))
+
+    def show_id(self, id_number: str | None) -> str:
+        """An ID number as this user may see it (masked unless allowed)."""
+        return (id_number or "") if self.full_personal_data else _mask(id_number)
+
+    def show_phone(self, phone: str | None) -> str:
+        """A phone number as this user may see it (masked unless allowed)."""
+        return (phone or "") if self.full_personal_data else _mask_phone(phone)
+
+
+@dataclass
+class Context(ScopedContext):
+    """What a rule's ``evaluate(ctx)`` gets (see ``core.api.Rule``)."""
+    rule: Rule
+    year: int
+    as_of: dt.date
+    communities: list[CommunityRef]
+    principal: object = None
+    lang: str = "zh"
+    whole_city: bool = False  # the scope is the whole city (a rule may add a city roll-up)
+    _params_cache: dict = field(default_factory=dict)
+
+    def community(self, community_id: int) -> CommunityRef:
+        return self._by_id()[community_id]
+
     # -- parameters
     def params(self, town: str | None = None) -> dict:
         """The rule's parameters in force for ``town`` (the city's when None)."""
@@ -155,13 +180,6 @@ class Context:
         if key not in self._params_cache:
             self._params_cache[key] = resolve_params(self.rule, town)[0]
         return self._params_cache[key]
-
-    # -- personal data
-    def show_id(self, id_number: str | None) -> str:
-        """An ID number as this user may see it (masked unless allowed)."""
-        if self.principal is not None and getattr(self.principal, "full_personal_data", False):
-            return id_number or ""
-        return _mask(id_number)
 
     # -- findings
     def finding(self, subject, status, message, evidence=None, community=None, town=None) -> Finding:

@@ -37,6 +37,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from core.api import Finding
 from core.errors import UserError
 from core.i18n import get_lang, tr
+from core.rules import ScopedContext
 
 CENT = Decimal("0.01")
 
@@ -176,7 +177,7 @@ class ScoreResult(tuple):
 # ---------------------------------------------------------------- context
 
 @dataclass
-class ScoreContext:
+class ScoreContext(ScopedContext):
     """What a scorer's ``score(ctx)`` gets.
 
     ``year``, ``as_of``, ``communities`` (``CommunityRef(id, code, name, town,
@@ -197,51 +198,12 @@ class ScoreContext:
     _cache: dict = field(default_factory=dict)
     _counts: dict | None = None
 
-    # -- scope
-    @property
-    def community_ids(self) -> list[int]:
-        return [c.id for c in self.communities]
-
-    @property
-    def towns(self) -> list[str]:
-        return sorted({c.town for c in self.communities})
-
     def community(self, community_id: int):
-        if "_by_id" not in self._cache:
-            self._cache["_by_id"] = {c.id: c for c in self.communities}
-        return self._cache["_by_id"].get(community_id)
-
-    def community_by_code(self, code: str):
-        if "_by_code" not in self._cache:
-            self._cache["_by_code"] = {c.code: c for c in self.communities}
-        return self._cache["_by_code"].get(code)
+        return self._by_id().get(community_id)
 
     def in_scope(self, field_):
         """A peewee condition limiting ``field_`` (a community id column) to the scope."""
         return field_.in_(self.community_ids)
-
-    # -- dates
-    @property
-    def year_start(self) -> dt.date:
-        return dt.date(self.year, 1, 1)
-
-    @property
-    def year_end(self) -> dt.date:
-        return dt.date(self.year, 12, 31)
-
-    @property
-    def year_over(self) -> bool:
-        return self.as_of >= self.year_end
-
-    def months_ended(self):
-        from core.rules import months_ended
-
-        return months_ended(self.year, self.as_of)
-
-    def quarters_ended(self):
-        from core.rules import quarters_ended
-
-        return quarters_ended(self.year, self.as_of)
 
     # -- parameters
     def params(self, town: str | None = None) -> dict:
@@ -256,14 +218,6 @@ class ScoreContext:
         if key not in self._cache:
             self._cache[key] = rule_params(rule_id, town)
         return self._cache[key]
-
-    # -- personal data
-    def show_id(self, id_number: str | None) -> str:
-        from core import ids
-
-        if self.principal is not None and getattr(self.principal, "full_personal_data", False):
-            return id_number or ""
-        return ids.mask(id_number)
 
     # -- items and results
     @staticmethod
