@@ -23,7 +23,7 @@ class ConfigError(Exception):
     pass
 
 
-TOP_KEYS = {"plugin_dirs", "lang", "service_account", "points", "dues", "keymap", "params",
+TOP_KEYS = {"plugin_dirs", "lang", "service_account", "check", "points", "dues", "keymap", "params",
             "towns", "scoring", "ui"}
 
 
@@ -206,7 +206,7 @@ def _validate_top(path: str, raw: dict, defaults: dict) -> None:
     if "plugin_dirs" in raw and not (isinstance(raw["plugin_dirs"], list)
                                      and all(isinstance(p, str) for p in raw["plugin_dirs"])):
         raise ConfigError(f"{path}: plugin_dirs: a list of folder paths is expected")
-    for sec in ("points", "dues"):
+    for sec in ("check", "points", "dues"):
         for k, v in raw.get(sec, {}).items():
             if k not in defaults.get(sec, {}):
                 raise ConfigError(f"{path}: [{sec}] {k}: unknown key; allowed: "

@@ -424,7 +424,28 @@ def store_run(findings, year, as_of, scope, principal=None, evidence_json=None) 
                 for f, ev in zip(findings, evidence_json)]
         db.executemany(f'INSERT INTO "{table}" (run_id, rule, clause, status, town, community, subject, message, '
                        f'evidence, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
+        prune_runs(run.scope)
     return run.id
+
+
+def prune_runs(scope: str) -> int:
+    """Keep the newest ``[check] keep_runs`` runs of one scope (0 keeps all); returns how many went.
+
+    A whole city's run holds ~200k findings, so a daily cron job would grow the
+    database without bound; the counts of the runs kept give the trend.
+    """
+    from core import config
+    from core.models import CheckRun, StoredFinding
+
+    keep = int(config.get().section("check").get("keep_runs", 20))
+    if keep <= 0:
+        return 0
+    old = [r for (r,) in CheckRun.select(CheckRun.id).where(CheckRun.scope == scope)
+           .order_by(CheckRun.id.desc()).offset(keep).tuples()]
+    if old:
+        StoredFinding.delete().where(StoredFinding.run.in_(old)).execute()
+        CheckRun.delete().where(CheckRun.id.in_(old)).execute()
+    return len(old)
 
 
 def find_run(town=None, community=None, year=None, rule=None, principal=None):

@@ -195,3 +195,35 @@ def test_restricted_users_own_run_is_their_last_run(dangjian_db):
     assert rules.find_run(year=2025) is None
     # but it covers that community when asked for it
     assert rules.find_run(community=c1.code, year=2025).id == res.run_id
+
+
+def test_old_runs_are_pruned_per_scope(dangjian_db, tmp_path):
+    from core import config, rules
+    from core.models import CheckRun, StoredFinding
+    from tests import factories as f
+
+    cfg = tmp_path / "keep.toml"
+    cfg.write_text("[check]\nkeep_runs = 2\n", encoding="utf-8")
+    config.load(cfg)
+    f.make_community("C001", town="玉山镇")
+    f.make_community("C002", town="巴城镇")
+    ids = [rules.run_check(year=2025).run_id for _ in range(3)]
+    town_run = rules.run_check(year=2025, town="巴城镇").run_id
+    kept = [r.id for r in CheckRun.select().order_by(CheckRun.id)]
+    assert kept == ids[1:] + [town_run]  # the oldest city run went; the town's is its own scope
+    assert not StoredFinding.select().where(StoredFinding.run == ids[0]).exists()
+    assert StoredFinding.select().where(StoredFinding.run == ids[2]).exists()
+
+
+def test_keep_runs_zero_keeps_all(dangjian_db, tmp_path):
+    from core import config, rules
+    from core.models import CheckRun
+    from tests import factories as f
+
+    cfg = tmp_path / "keep.toml"
+    cfg.write_text("[check]\nkeep_runs = 0\n", encoding="utf-8")
+    config.load(cfg)
+    f.make_community("C001")
+    for _ in range(3):
+        rules.run_check(year=2025)
+    assert CheckRun.select().count() == 3
