@@ -123,11 +123,15 @@ def is_postgres() -> bool:
 def write_tx():
     """A write transaction: ``BEGIN IMMEDIATE`` on SQLite, plain on PostgreSQL.
 
-    Nested use becomes a savepoint.
+    Nested use becomes a savepoint.  SQLite writers of all processes take turns
+    first come, first served (:mod:`core.writequeue`).
     """
     if is_sqlite() and not database.in_transaction():
-        with database.atomic("IMMEDIATE") as tx:
-            yield tx
+        from core.writequeue import queued
+
+        with queued(database.obj.database):
+            with database.atomic("IMMEDIATE") as tx:
+                yield tx
     else:
         with database.atomic() as tx:
             yield tx

@@ -42,3 +42,90 @@ def test_eight_processes_edit_and_import(dangjian_db):
     assert s["audit_updates"] == s["saved"]
     assert s["imported_rows"] == s["imported_reported"] == s["audit_creates"]
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+# ---------------------------------------------------------------- the writer queue (core.writequeue)
+
+HOLDER = """
+import sys, time
+from core.writequeue import queued
+path, name, hold, log = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+with queued(path):
+    with open(log, "a") as fh:
+        fh.write(f"{name} in {time.time():.3f}\\n")
+    print("in", flush=True)
+    time.sleep(hold)
+    with open(log, "a") as fh:
+        fh.write(f"{name} out {time.time():.3f}\\n")
+"""
+
+
+def _holder(tmp_path, name, hold):
+    return subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path / "x.db"), name, str(hold),
+                             str(tmp_path / "log")], stdout=subprocess.PIPE, text=True)
+
+
+def _log(tmp_path):
+    p = tmp_path / "log"
+    return [line.split() for line in p.read_text().splitlines()] if p.exists() else []
+
+
+def _wait_ticket(tmp_path, n, timeout=20):
+    """Wait until ``n`` tickets have been taken (the counter in the lock file)."""
+    import struct
+    import time
+
+    f = tmp_path / "x.db.writelock"
+    end = time.time() + timeout
+    while time.time() < end:
+        if f.exists() and f.stat().st_size >= 8 and struct.unpack("<Q", f.read_bytes()[:8])[0] >= n:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{n} tickets not taken")
+
+
+def test_queue_is_first_come_first_served(tmp_path):
+    a = _holder(tmp_path, "A", 1.5)
+    assert a.stdout.readline().strip() == "in"
+    waiters = []
+    for i, name in enumerate("BCD", start=2):
+        waiters.append(_holder(tmp_path, name, 0.05))
+        _wait_ticket(tmp_path, i)
+    for p in [a, *waiters]:
+        assert p.wait(timeout=60) == 0
+    entries = [row[0] for row in _log(tmp_path) if row[1] == "in"]
+    assert entries == ["A", "B", "C", "D"]
+    times = {(row[0], row[1]): float(row[2]) for row in _log(tmp_path)}
+    assert times[("B", "in")] >= times[("A", "out")]
+
+
+def test_a_killed_holder_or_waiter_does_not_block_the_queue(tmp_path):
+    import signal
+    import time
+
+    a = _holder(tmp_path, "A", 60)
+    assert a.stdout.readline().strip() == "in"
+    b = _holder(tmp_path, "B", 60)
+    _wait_ticket(tmp_path, 2)
+    c = _holder(tmp_path, "C", 0.01)
+    _wait_ticket(tmp_path, 3)
+    b.send_signal(signal.SIGKILL)  # a waiter dies in the queue
+    b.wait()
+    t0 = time.time()
+    a.send_signal(signal.SIGKILL)  # the holder dies inside its turn
+    a.wait()
+    assert c.wait(timeout=20) == 0
+    assert time.time() - t0 < 10
+    assert [row[0] for row in _log(tmp_path) if row[1] == "in"] == ["A", "C"]
+
+
+def test_queue_falls_back_when_unusable(tmp_path, monkeypatch):
+    from core import writequeue
+
+    with writequeue.queued(str(tmp_path / "missing-folder" / "x.db")):  # cannot create the lock file
+        pass
+    monkeypatch.setenv("DANGJIAN_WRITE_QUEUE", "0")
+    assert not writequeue.enabled()
+    with writequeue.queued(str(tmp_path / "y.db")):
+        pass
+    assert not (tmp_path / "y.db.writelock").exists()
