@@ -273,3 +273,25 @@ def test_full_personal_data_flag_unmasks(dangjian_city, capsys):
     rows = _json.loads(out)
     w = dangjian_city.workers["周明"]
     assert any(w.id_number in _json.dumps(r, ensure_ascii=False) for r in rows)
+
+
+def test_admin_only_import_kinds(clerk, capsys, tmp_path):
+    from core.models import Community, UrbanWage
+
+    n = Community.select().count()
+    files = {
+        "communities": "区镇,街道,社区编码,社区名称\n巴城镇,,BC09,新社区\n",
+        "orgs": "组织编码,组织名称,组织类别,上级组织编码,社区编码,批准文号\nBC01-ZB2,二支部,党支部,,BC01,\n",
+        "wages": "年度,城镇职工平均工资,来源\n2023,100000,统计公报\n",
+    }
+    city_user = Principal("cityclerk", "city", "city", full_personal_data=True)
+    for kind, text in files.items():
+        path = tmp_path / f"{kind}.csv"
+        path.write_text(text, encoding="utf-8")
+        for who in (clerk, city_user):
+            code, out, err = _run(who, ["--lang", "en", "import", kind, str(path)], capsys)
+            assert code == 2 and "only an administrator" in err, (kind, who.role, err)
+    assert Community.select().count() == n and not UrbanWage.select().where(UrbanWage.year == 2023).exists()
+    admin = Principal("boss", "admin", "city", full_personal_data=True)
+    code, out, err = _run(admin, ["import", "wages", str(tmp_path / "wages.csv")], capsys)
+    assert code == 0, err
