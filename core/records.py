@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import random
 import time
 from typing import Any, Callable
@@ -90,7 +91,8 @@ def _model_name(model) -> str:
     return model.__name__
 
 
-def path_fields(model) -> list:
+@functools.lru_cache(maxsize=None)
+def path_fields(model) -> tuple:
     """The foreign-key fields that lead from ``model`` to its community, in priority order."""
     from core.models import Community
 
@@ -103,7 +105,7 @@ def path_fields(model) -> list:
             continue
         if f.rel_model is Community or path_fields(f.rel_model):
             out.append(f)
-    return out
+    return tuple(out)
 
 
 def _fk_id(value):
