@@ -5,6 +5,7 @@ hundred SSH sessions must cost nothing.  The test starts the app in a
 pseudo-terminal, waits for the first paint to settle, then counts the bytes
 the app writes over 5 seconds of no input (target 0), on the dashboard and
 again after moving focus with a key (an input or table cursor must not blink).
+The app's CPU time over the idle window must stay under 1 %.
 "Settled" means 4 quiet seconds in a row, so one-off repaints (a notice that
 times out) are allowed, while anything periodic (a blinking cursor, a clock,
 a polling timer) keeps the screen from settling and then fails the count.
@@ -27,6 +28,12 @@ import pytest
 
 IDLE_SECONDS = 5.0
 QUIET = 4.0  # one-off repaints (a notice timing out, a worker's late result) may happen before this
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads), from /proc."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def tui_is_real() -> bool:
@@ -120,10 +127,14 @@ def test_idle_app_writes_nothing(dangjian_db, tmp_path):
         first = _settle(master, quiet=QUIET, limit=40)
         assert proc.poll() is None, first.decode("utf-8", "replace")[-2000:]
         assert len(first) > 200, first  # the first paint happened
+        cpu0 = _cpu_seconds(proc.pid)
         idle = _read_for(master, IDLE_SECONDS)
+        cpu = _cpu_seconds(proc.pid) - cpu0
         rate = len(idle) / IDLE_SECONDS
-        print(f"first paint {len(first)} bytes; idle {len(idle)} bytes in {IDLE_SECONDS:g} s ({rate:.1f} B/s)")
+        print(f"first paint {len(first)} bytes; idle {len(idle)} bytes in {IDLE_SECONDS:g} s ({rate:.1f} B/s), "
+              f"CPU {cpu:.2f} s")
         assert idle == b"", f"idle app wrote {len(idle)} bytes in {IDLE_SECONDS:g} s: {idle[:300]!r}"
+        assert cpu <= 0.05 * IDLE_SECONDS / 5, f"idle app used {cpu:.2f} s CPU in {IDLE_SECONDS:g} s"
         # move focus (tab) and let it settle: a focused widget's cursor must not blink either
         os.write(master, b"\t")
         _settle(master, quiet=QUIET, limit=40)
