@@ -51,7 +51,8 @@ def enabled() -> bool:
 
 def _fd(db_path: str) -> int:
     path = os.path.abspath(db_path) + ".writelock"
-    fd = _files.get(path)
+    key = f"{os.getpid()}:{path}"  # a forked child opens its own (flock is shared through an inherited fd)
+    fd = _files.get(key)
     if fd is None:
         try:
             try:  # new: give it the database file's permissions, so whoever may write the database may queue
@@ -64,7 +65,7 @@ def _fd(db_path: str) -> int:
                 fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
         except OSError:
             fd = -1
-        _files[path] = fd
+        _files[key] = fd
     return fd
 
 
