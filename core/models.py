@@ -92,8 +92,9 @@ class Member(BaseModel):
     birth_date = DateField(null=True)
     joined_date = DateField()  # 入党日期
     full_date = DateField(null=True)  # 转正日期; None while probationary
-    organization = ForeignKeyField(Organization, null=True, backref="members", on_delete="RESTRICT")
-    community = ForeignKeyField(Community, null=True, backref="members", on_delete="RESTRICT")
+    # no single-column indexes: the composite indexes in Meta lead with these columns
+    organization = ForeignKeyField(Organization, null=True, backref="members", on_delete="RESTRICT", index=False)
+    community = ForeignKeyField(Community, null=True, backref="members", on_delete="RESTRICT", index=False)
     management_class = CharField(max_length=16, default="resident")  # resident/in_service/floating_in/floating_out
     retired = BooleanField(default=False)
     mobility_impaired = BooleanField(default=False)
@@ -106,7 +107,7 @@ class Member(BaseModel):
     work_unit = CharField(max_length=128, null=True)
     dues_class = CharField(max_length=16, null=True)
     monthly_income = Money(null=True)
-    active = BooleanField(default=True, index=True)  # False once transferred out of the city roster
+    active = BooleanField(default=True)  # False once transferred out of the city roster
     left_date = DateField(null=True)
 
     class Meta:
