@@ -177,7 +177,9 @@ def resolve(login: str | None = None) -> Principal:
 
     login = login or os_login()
     if User.select().count() == 0:
-        return Principal(login, "admin", "city", False, True, single_user=True)
+        # single-user mode: admin, but personal data stay masked on screen and in outputs
+        # until the user records themselves with --full-personal-data (SPEC §7's per-user flag)
+        return Principal(login, "admin", "city", False, False, single_user=True)
     user = User.get_or_none(User.login == login)
     if user is None:
         raise AccessDenied(tr("账号 {login} 未登记为本系统用户，请联系管理员（dangjian users add）",

@@ -64,7 +64,7 @@ def add(login: str, role: str, scope: str | None = "city", read_only: bool = Fal
                                        "the user table is empty: you ({l}) must first be recorded as a writable "
                                        "admin, or nobody could manage users", l=login))
             else:
-                u = User.create(login=runner, role="admin", scope="city", read_only=False, full_personal_data=True)
+                u = User.create(login=runner, role="admin", scope="city", read_only=False, full_personal_data=False)
                 audit.record("create", "user", u.id, None, _values(u), user=runner)
                 added.append(runner)
         u = User.create(login=login, role=role, scope=scope, read_only=read_only,

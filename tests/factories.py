@@ -180,4 +180,10 @@ def make_dues(member, month: str, due, paid=None, paid_date=None) -> m.DuesPayme
                                 paid=Decimal(str(due if paid is None else paid)), paid_date=D(paid_date))
 
 
-__all__ = [n for n in dir() if n.startswith("make_")] + ["new_id", "D", "database"]
+# An admin allowed to see full ID numbers (single-user mode masks them): pass as
+# ``principal=`` where a test keys findings by the full number.
+from core.access import Principal  # noqa: E402
+
+FULL_VIEW = Principal("tester", "admin", "city", read_only=False, full_personal_data=True)
+
+__all__ = [n for n in dir() if n.startswith("make_")] + ["new_id", "D", "database", "FULL_VIEW"]

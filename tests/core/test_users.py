@@ -114,7 +114,8 @@ def test_bootstrap_records_running_account_first(tree, capsys):
     assert "single-user mode" in capsys.readouterr().err
     assert main(["--lang", "en", "users", "add", "alice", "--role", "community", "--scope", "A1"]) == 0
     assert "recorded the running account" in capsys.readouterr().err
-    assert _users() == {me: ("admin", "city", False, True), "alice": ("community", "A1", False, False)}
+    # recorded as admin with personal data masked, as in single-user mode (users set --full-personal-data)
+    assert _users() == {me: ("admin", "city", False, False), "alice": ("community", "A1", False, False)}
     assert main(["users", "list", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {r["login"] for r in rows} == {me, "alice"}

@@ -11,6 +11,7 @@ from tests import factories as f
 
 
 def check(rule, as_of="2026-06-30", year=None, **kw):
+    kw.setdefault("principal", f.FULL_VIEW)  # subjects are full ID numbers for this viewer
     res = run_check(year=year, as_of=f.D(as_of), rule_ids=[rule], store=False, **kw)
     return {x.subject: x for x in res.findings if x.rule == rule}
 

@@ -45,7 +45,8 @@ async def test_search_by_name_initials_and_id_prefix(tui_db):
         assert [r[1] for r in rows(app)] == ["单雄"]
         for _ in range(2):
             await pilot.press("backspace")
-        prefix = tui_data.member_id_number(2)[:12]
+        # a masked viewer (single-user mode) may search by the area code only
+        prefix = tui_data.member_id_number(2)[:6]
         await pilot.press(*prefix)
         await settle(pilot)
         got = rows(app)
@@ -73,6 +74,23 @@ async def test_filters_class_and_status(tui_db):
         await settle(pilot)
         expected = {(tui_data.NAMES[i] if i < 20 else f"党员{i:03d}") for i in range(50) if i % 9 == 0}
         assert {r[1] for r in rows(app)} == expected
+
+
+@aio
+async def test_full_data_user_sees_and_searches_full_numbers(tui_db):
+    from core import access
+
+    access.set_current(access.Principal("chen", "admin", "city", read_only=False, full_personal_data=True))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_members(pilot)
+        prefix = tui_data.member_id_number(2)[:12]
+        await pilot.press(*prefix)
+        await settle(pilot)
+        got = rows(app)
+        assert got and all(r[2].startswith(prefix) for r in got)
+        assert "李娜" in [r[1] for r in got]
+        assert tui_data.member_id_number(2) in screen_text(app)
 
 
 @aio
@@ -113,7 +131,10 @@ async def test_member_page_sections(tui_db):
         app.open_member(tui_db["members"][0])
         await settle(pilot)
         text = screen_text(app)
-        assert tui_data.member_id_number(0) in text  # single-user admin sees full numbers
+        from core.ids import mask
+
+        full = tui_data.member_id_number(0)
+        assert mask(full) in text and full not in text  # single-user mode masks personal data
         assert "2020-05-01" in text and "XJ2020-01" in text
         assert "出席 1" in text and "党员大会" in text
         assert "2026-01" in text and "5.00" in text
