@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+from itertools import compress, repeat
+from operator import is_not
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -27,13 +29,13 @@ class Item:
     """One data row on its way in."""
     __slots__ = ("rowno", "cells", "rec", "vals", "community", "errors", "id", "extra", "k", "changed")
 
-    def __init__(self, rowno: int, cells: list):
+    def __init__(self, rowno: int, cells: list, rec: dict | None = None, errors: list | None = None):
         self.rowno = rowno
         self.cells = cells
-        self.rec: dict = {}  # parsed values, references as natural keys
+        self.rec: dict = {} if rec is None else rec  # parsed values, references as natural keys
         self.vals: dict = {}  # model field -> value (references as ids)
         self.community: int | None = None
-        self.errors: list = []  # [(field name or '', message)]
+        self.errors: list = [] if errors is None else errors  # [(field name or '', message)]
         self.id: int | None = None
         self.extra = None  # a handler's own change (worker posts)
         self.k = None  # the model key
@@ -438,6 +440,7 @@ class Members(Handler):
         from core.models import Member
         self.model = Member
         super().__init__(ctx, present)
+        self.initials = {}  # name -> pinyin initials (names repeat a lot in a roster)
 
     def compute_value_fields(self):
         names = super().compute_value_fields()
@@ -471,7 +474,11 @@ class Members(Handler):
         vals.pop("status", None)
         vals["organization"] = org
         vals["community"] = comm
-        vals["initials"] = initials(r["name"])
+        name = r["name"]
+        ini = self.initials.get(name)
+        if ini is None:
+            ini = self.initials[name] = initials(name)
+        vals["initials"] = ini
         it.vals = vals
         it.community = comm
 
@@ -970,42 +977,194 @@ def _parsers(colmap):
     return out
 
 
-def parse_items(kind, rows, colmap, present, seen, key_names, labels):
-    """Parse raw rows into Items (errors attached); duplicates by natural key are errors."""
-    parsers = _parsers(colmap)
+_REDO = object()  # a cell the column fast path leaves to the field's own parser
+_BAD = object()  # a cell with an error (not put into the record)
+_BOOLS = {"是": True, "否": False}
+_STR_ONLY = {str}
+_ISO = dt.date.isoformat
+_FROMISO = dt.date.fromisoformat
+
+
+def _column_fast(f: Field, parse):
+    """A whole-column parser for the common shapes of field ``f``'s cells, or None.
+
+    It takes the column's raw cells and returns their parsed values — the very
+    values ``parse`` (the per-cell parser) gives — with ``_REDO`` for cells it
+    is not sure of, or returns None to leave the whole column to ``parse``.
+    Only plain text cells (CSV, or xlsx text) take it; it never raises.
+    """
+    t = f.type
+    if t == "text" or t.startswith("ref:"):
+        ml = f.max_length if t == "text" else 48
+        strip = str.strip
+
+        def text(col):
+            if set(map(type, col)) - _STR_ONLY:
+                return None
+            s = list(map(strip, col))
+            if "\x00" in "".join(s) or (ml and max(map(len, s), default=0) > ml):
+                return None
+            return [x or None for x in s]
+        return text
+    if t == "choice":
+        get = f.choice._parse.get
+        strip = str.strip
+
+        def choice(col):
+            if set(map(type, col)) - _STR_ONLY:
+                return None
+            s = list(map(strip, col))
+            vals = list(map(get, s))
+            if None in vals:
+                vals = [_REDO if v is None and x else v for v, x in zip(vals, s)]
+            return vals
+        return choice
+    if t == "bool":
+        get = _BOOLS.get
+
+        def boolean(col):
+            vals = list(map(get, col))
+            if None in vals:
+                vals = [_REDO if v is None else v for v in vals]
+            return vals
+        return boolean
+    if t == "date":
+        nf = f.not_future
+        now = today()
+
+        def date(col):
+            if set(map(type, col)) - _STR_ONLY:
+                return None
+            if not any(col):
+                return [None] * len(col)
+            try:
+                ds = list(map(_FROMISO, col))
+            except ValueError:
+                return None
+            # exactly YYYY-MM-DD (what the per-cell fast path takes), in range
+            if list(map(_ISO, ds)) != col or min(ds).year < 1900 or (nf and max(ds) > now):
+                return None
+            return ds
+        return date
+    if t in ("id", "money") or t.startswith("idref:"):
+        def mapped(col):  # the per-cell parser maps blanks to None and raises only FieldError
+            if set(map(type, col)) - _STR_ONLY:
+                return None
+            try:
+                return list(map(parse, col))
+            except FieldError:
+                return None
+        return mapped
+    return None
+
+
+def _parse_cells(col, parse, name, errs):
+    """Per-cell parsing of a column (the exact rules); errors into ``errs[i]``."""
+    vals = []
+    append = vals.append
+    for i, raw in enumerate(col):
+        if raw is None or raw == "":
+            append(None)
+            continue
+        try:
+            append(parse(raw))
+        except FieldError as exc:
+            errs.setdefault(i, []).append((name, str(exc)))
+            append(_BAD)
+    return vals
+
+
+def parse_items(kind, rows, colmap, present, seen, key_names, labels, block: int = CHUNK):
+    """Parse raw rows into Items (errors attached); duplicates by natural key are errors.
+
+    Rows are parsed a block at a time, column by column: each column's common
+    cell shapes in one pass (:func:`_column_fast`), anything else cell by cell
+    with the field's parser.  Per row the result is the same as parsing its
+    cells in column order: the same values, the same errors in the same order.
+    """
+    parsers = [(idx, name, required, parse, _column_fast(f, parse))
+               for idx, f, name, required, parse in _parsers(colmap)]
+    names = [p[1] for p in parsers]
     cross = validators.cross_check
     width = max((i for i, _ in colmap), default=-1) + 1
-    for rowno, cells in rows:
-        it = Item(rowno, cells)
-        rec = it.rec
-        n = len(cells)
-        for idx, f, name, required, parse in parsers:
-            raw = cells[idx] if idx < n else None
-            if raw is None or raw == "":
-                val = None
-            else:
-                try:
-                    val = parse(raw)
-                except FieldError as exc:
-                    it.errors.append((name, str(exc)))
-                    continue
-            if required and (val is None or val == []):
-                it.errors.append((name, tr("必填", "required")))
-                continue
-            rec[name] = val
-        if n > width and any(c not in (None, "") and str(c).strip() for c in cells[width:]):
-            it.errors.append(("", tr("有表头以外的内容", "has cells beyond the last column")))
-        if not it.errors:
-            for name, msg in cross(kind, rec, present):
-                it.errors.append((name, msg))
-        if not it.errors:
+    required_msg = tr("必填", "required")
+    beyond_msg = tr("有表头以外的内容", "has cells beyond the last column")
+    dup_field = key_names[0] if key_names else ""
+    dup_labels = "/".join(labels.get(x, x) for x in key_names)
+    single_key = key_names[0] if len(key_names) == 1 else None
+    buf = []
+    for row in rows:
+        buf.append(row)
+        if len(buf) >= block:
+            yield from _parse_block(buf, kind, parsers, names, width, cross, present, seen, key_names, single_key,
+                                    dup_field, dup_labels, required_msg, beyond_msg)
+            buf = []
+    if buf:
+        yield from _parse_block(buf, kind, parsers, names, width, cross, present, seen, key_names, single_key,
+                                dup_field, dup_labels, required_msg, beyond_msg)
+
+
+def _parse_block(buf, kind, parsers, names, width, cross, present, seen, key_names, single_key, dup_field,
+                 dup_labels, required_msg, beyond_msg):
+    cells_list = [cells for _, cells in buf]
+    lengths = set(map(len, cells_list))
+    padded = cells_list
+    if min(lengths) < width:
+        padded = [c if len(c) >= width else list(c) + [None] * (width - len(c)) for c in cells_list]
+    errs: dict[int, list] = {}
+    columns = []
+    for idx, name, required, parse, fast in parsers:
+        col = [c[idx] for c in padded]
+        vals = fast(col) if fast is not None else None
+        if vals is None:
+            vals = _parse_cells(col, parse, name, errs)
+        elif _REDO in vals:
+            for i, v in enumerate(vals):
+                if v is _REDO:
+                    raw = col[i]
+                    if raw is None or raw == "":
+                        vals[i] = None
+                        continue
+                    try:
+                        vals[i] = parse(raw)
+                    except FieldError as exc:
+                        errs.setdefault(i, []).append((name, str(exc)))
+                        vals[i] = _BAD
+        if required and (None in vals or [] in vals):
+            for i, v in enumerate(vals):
+                if v is None or v == []:
+                    errs.setdefault(i, []).append((name, required_msg))
+                    vals[i] = _BAD
+        columns.append(vals)
+    if max(lengths) > width:
+        for i, cells in enumerate(cells_list):
+            if len(cells) > width and any(c not in (None, "") and str(c).strip() for c in cells[width:]):
+                errs.setdefault(i, []).append(("", beyond_msg))
+    for i, values in enumerate(zip(*columns)):
+        rowno, cells = buf[i]
+        e = errs.get(i)
+        if e:
+            it = Item(rowno, cells, {n: v for n, v in zip(names, values) if v is not _BAD}, e)
+            yield it
+            continue
+        rec = dict(zip(names, values))
+        it = Item(rowno, cells, rec, [])
+        e = cross(kind, rec, present)
+        if e:
+            it.errors.extend(e)
+            yield it
+            continue
+        if single_key is not None:
+            v = rec.get(single_key)
+            k = ("" if v is None else v,)
+        else:
             k = tuple("" if rec.get(x) is None else rec.get(x) for x in key_names)
-            first = seen.get(k)
-            if first is not None:
-                it.errors.append((key_names[0], tr("与第{n}行重复（{k}）", "duplicate of row {n} ({k})", n=first,
-                                                   k="/".join(labels.get(x, x) for x in key_names))))
-            else:
-                seen[k] = rowno
+        first = seen.get(k)
+        if first is not None:
+            it.errors.append((dup_field, tr("与第{n}行重复（{k}）", "duplicate of row {n} ({k})", n=first,
+                                            k=dup_labels)))
+        else:
+            seen[k] = rowno
         yield it
 
 
@@ -1105,7 +1264,8 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
                 new_ids = [got[it.k]["id"] for it in inserts]
             for it, new_id in zip(inserts, new_ids):
                 it.id = new_id
-                new = {k: v for k, v in it.vals.items() if v is not None}  # audit.to_json writes dates itself
+                vals = it.vals  # the audit row: the values that are set (audit.to_json writes dates itself)
+                new = dict(compress(vals.items(), map(is_not, vals.values(), repeat(None))))
                 if it.extra is not None:
                     new.update(it.extra["new"])
                 elif kind == "workers" and it.rec.get("posts"):
