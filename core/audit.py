@@ -37,6 +37,9 @@ PERSONAL_FIELDS = ("id_number", "phone")
 
 
 def _default(value):
+    conv = _PLAIN.get(value.__class__)  # the common cases (import rows: dates, money) by exact type
+    if conv is not None:
+        return conv(value)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -55,8 +58,37 @@ def to_json(values: dict | None) -> str | None:
     return _encode(values)
 
 
-# one encoder for every row: json.dumps with options builds a new one per call (100k rows an import)
-_encode = json.JSONEncoder(ensure_ascii=False, default=_default, sort_keys=True).encode
+_PLAIN = {dt.date: dt.date.isoformat, dt.datetime: dt.datetime.isoformat, decimal.Decimal: decimal.Decimal.__str__}
+
+
+def _encoder():
+    """One encoder for every row (100k rows an import): the C encoder itself when there is one.
+
+    ``JSONEncoder.encode`` builds a new C encoder per call; the text is the same
+    either way (``ensure_ascii=False``, sorted keys, ``default`` for the rest).
+    """
+    enc = json.JSONEncoder(ensure_ascii=False, default=_default, sort_keys=True)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - pure-Python json
+        return enc.encode
+    try:
+        it = make(None, _default, json.encoder.encode_basestring, None, enc.key_separator, enc.item_separator,
+                  True, False, True)
+        probe = {"b": dt.date(2024, 1, 2), "a": [1, "\u4e2d", None, True, decimal.Decimal("1.50")]}
+        if "".join(it(probe, 0)) != enc.encode(probe):
+            return enc.encode  # pragma: no cover - another json version
+    except TypeError:  # pragma: no cover - another signature
+        return enc.encode
+    join = "".join
+
+    def encode(values):
+        if values.__class__ is not dict:
+            return enc.encode(values)
+        return join(it(values, 0))
+    return encode
+
+
+_encode = _encoder()
 
 
 @dataclass
