@@ -186,4 +186,15 @@ from core.access import Principal  # noqa: E402
 
 FULL_VIEW = Principal("tester", "admin", "city", read_only=False, full_personal_data=True)
 
-__all__ = [n for n in dir() if n.startswith("make_")] + ["new_id", "D", "database", "FULL_VIEW"]
+
+def record_me(full_personal_data: bool = True, role: str = "admin", scope: str = "city") -> m.User:
+    """Record the account running the tests as a user (ends single-user mode), or change it."""
+    from core.access import os_login, set_current
+
+    user, _ = m.User.get_or_create(login=os_login(), defaults={"role": role, "scope": scope})
+    user.role, user.scope, user.full_personal_data = role, scope, full_personal_data
+    user.save()
+    set_current(None)
+    return user
+
+__all__ = [n for n in dir() if n.startswith("make_")] + ["new_id", "D", "database", "FULL_VIEW", "record_me"]

@@ -270,8 +270,10 @@ def export_rows(kind: str, town: str | None = None, community: str | None = None
     _kind(kind)
     p = access.current()
     allowed = _community_filter(town, community)
-    masked = not p.full_personal_data
     specs = validators.fields(kind)
+    # only kinds that hold ID numbers or phones are masked (and then marked as not importable)
+    personal = any(f.type == "id" or f.type.startswith("idref:") or f.name == "phone" for f in specs)
+    masked = personal and not p.full_personal_data
     headers = [f.label for f in specs]
     rows = []
     for comm, rec in _records(kind, allowed):

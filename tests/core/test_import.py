@@ -359,6 +359,9 @@ def test_worker_post_change_ends_old_posts(city, capsys):
                      ("secretary", dt.date(2021, 1, 5), None)]
     # export shows the current posts with the latest start; re-import changes nothing
     out = city.folder / "w_export.csv"
+    from tests.factories import record_me
+
+    record_me(full_personal_data=True)  # a full-data export, so it can be imported again
     assert city.run("export", "workers", out) == 0
     row = [r for r in csv.reader(open(out, encoding="utf-8-sig")) if r and r[1] == W1][0]
     assert row[3] == "党组织书记" and row[4] == "2021-01-05"
@@ -465,6 +468,9 @@ def test_template_csv(city):
 @pytest.mark.parametrize("ext", ["csv", "xlsx"])
 def test_export_import_round_trip_every_kind(city, capsys, ext):
     city.load()
+    from tests.factories import record_me
+
+    record_me(full_personal_data=True)  # the round trip is for users allowed full ID numbers
     before = snapshot(skip_audit=False)
     for kind in ORDER:
         out = city.folder / f"export_{kind}.{ext}"
@@ -478,6 +484,9 @@ def test_export_import_round_trip_every_kind(city, capsys, ext):
 
 def test_export_filters_and_csv_bom(city):
     city.load()
+    from tests.factories import record_me
+
+    record_me(full_personal_data=True)
     out = city.folder / "v.csv"
     assert city.run("export", "visits", out, "--community", "C002") == 0
     raw = out.read_bytes()
@@ -672,3 +681,16 @@ def test_scoped_user_cannot_take_over_another_communitys_meeting(city, capsys):
     assert city.run("import", "evaluations", city.write("e.csv", f"公民身份号码,年度,评议结果\n{other},2023,优秀\n")) == 2
     err = capsys.readouterr().err
     assert ids.mask(other) in err and other not in err
+
+
+def test_kinds_without_personal_data_are_not_marked_masked(city, capsys):
+    """A masked viewer's export of communities holds no ID numbers: it stays importable."""
+    city.load()
+    out = city.folder / "c.csv"
+    assert city.run("export", "communities", out) == 0
+    assert not out.read_text(encoding="utf-8-sig").startswith("#")
+    assert city.run("import", "communities", out) == 0
+    out = city.folder / "m.csv"
+    assert city.run("export", "members", out) == 0
+    assert out.read_text(encoding="utf-8-sig").startswith("#")  # members are masked and marked
+    assert city.run("import", "members", out) == 2

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from core import access
+from core import access, ids
 from core import ledger_queries as lq
 from core import models as m
 from tests import factories as f
@@ -39,7 +39,8 @@ def test_scope_limits_lists(two):
     assert [o["code"] for o in lq.org_choices()] == ["XZ01", "ZB01"]
     access.set_current(None)
     assert len(lq.worker_rows()) == 2
-    assert lq.worker_rows()[0]["id_shown"] == two["workers"][0].id_number  # single-user admin sees all
+    # single-user admin sees every community, with personal data masked
+    assert lq.worker_rows()[0]["id_shown"] == ids.mask(two["workers"][0].id_number)
 
 
 def test_app_narrowing_is_intersected_with_user_scope(two):
@@ -184,8 +185,9 @@ def test_matrix_rollup_columns(two):
 def test_findings_of_an_admin_run_are_masked_for_others(two):
     from core import rules
 
-    run_id = rules.run_check(year=2026).run_id  # single-user admin: full ID numbers stored
+    run_id = rules.run_check(year=2026, principal=f.FULL_VIEW).run_id  # an admin with full data: full IDs stored
     w = two["workers"][0]
+    access.set_current(f.FULL_VIEW)
     full = [x for x in lq.cell_findings(run_id, "worker.certificate", "KS001") if x["subject"] == w.id_number]
     assert full
     access.set_current(access.Principal("u", "community", "KS001", False, False))

@@ -133,8 +133,11 @@ def test_ledger_book_holds_everything(dangjian_city, tmp_path, capsys):
                  "第13条", "第19条", "dues.on_time"):  # findings by clause
         assert text in page, text
     assert "玉山社区" not in page and "陈静" not in page
-    # IDs: admin in single-user mode sees them; the phones too
-    assert dangjian_city.members["张伟"].id_number in page
+    # IDs: masked in single-user mode
+    from core.ids import mask
+
+    assert mask(dangjian_city.members["张伟"].id_number) in page
+    assert dangjian_city.members["张伟"].id_number not in page
 
 
 def test_ledger_masks_for_users_without_personal_data(dangjian_city, capsys):
@@ -161,13 +164,16 @@ def test_roster_masks_ids_and_phones_unless_allowed(dangjian_city, capsys):
     from core.db import write_tx
     from core.models import User
 
+    from tests.factories import record_me
+
     zm = dangjian_city.workers["周明"]
+    record_me(full_personal_data=True)
     headers, rows = report_csv(capsys, "roster")
     row = [r for r in rows if r[2] == "周明"][0]
     assert row[headers.index("公民身份号码")] == zm.id_number
     assert row[headers.index("联系电话")] == zm.phone
     with write_tx():
-        user = User.create(login=access.os_login(), role="city", scope="city", full_personal_data=False)
+        user = record_me(full_personal_data=False, role="city")
     headers, rows = report_csv(capsys, "roster")
     row = [r for r in rows if r[2] == "周明"][0]
     assert row[headers.index("公民身份号码")] == ids.mask(zm.id_number) != zm.id_number
@@ -333,10 +339,13 @@ def test_ledger_masks_subjects_of_a_stored_run_made_by_an_admin(dangjian_city, c
     from core.db import write_tx
     from core.models import User
 
-    code, out, err = cli(capsys, "check", "--year", Y, "--format", "json")  # admin (single-user): full IDs stored
+    from tests.factories import record_me
+
+    record_me(full_personal_data=True)
+    code, out, err = cli(capsys, "check", "--year", Y, "--format", "json")  # an admin with full data: full IDs stored
     full = dangjian_city.members["李娜"].id_number
     assert full in out
     with write_tx():
-        User.create(login=access.os_login(), role="city", scope="city", full_personal_data=False)
+        record_me(full_personal_data=False, role="city")
     code, out, err = cli(capsys, "report", "ledger", "--year", Y, "--community", "BC01")
     assert code == 0 and "dues.on_time" in out and full not in out

@@ -349,11 +349,16 @@ def test_score_masks_ids_unless_allowed(dangjian_city, capsys):
     from core.db import write_tx
     from core.models import User
 
+    from tests.factories import record_me
+
     full = dangjian_city.members["张伟"].id_number
     code, out, err = cli(capsys, "score", "member-points", "--year", Y, "--format", "csv")
-    assert full in out  # single-user mode: admin sees everything
+    assert full not in out  # single-user mode masks
+    record_me(full_personal_data=True)
+    code, out, err = cli(capsys, "score", "member-points", "--year", Y, "--format", "csv")
+    assert full in out  # an admin allowed full personal data
     with write_tx():
-        User.create(login=access.os_login(), role="city", scope="city", full_personal_data=False)
+        record_me(full_personal_data=False, role="city")
     code, out, err = cli(capsys, "score", "member-points", "--year", Y, "--format", "csv")
     assert code == 0 and full not in out and full[:6] + "********" + full[-4:] in out
 
