@@ -213,7 +213,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:  # console-script entry point
+    _skip_unused_drivers(sys.argv[1:])
     raise SystemExit(main())
+
+
+def _skip_unused_drivers(argv: list[str]) -> None:
+    """A process on SQLite never needs the PostgreSQL driver, yet peewee imports it
+    when installed (tens of ms of every start-up, the TUI's included).  Only the
+    console script does this: ``main()`` called in-process leaves modules alone."""
+    import os
+
+    url = None
+    for i, a in enumerate(argv):
+        if a == "--db" and i + 1 < len(argv):
+            url = argv[i + 1]
+        elif a.startswith("--db="):
+            url = a[len("--db="):]
+    url = url or os.environ.get("DANGJIAN_DB") or "sqlite:"
+    if url.startswith("sqlite"):
+        for name in ("psycopg2", "psycopg"):
+            sys.modules.setdefault(name, None)
 
 
 if __name__ == "__main__":

@@ -76,3 +76,21 @@ def test_lang_en_messages(dangjian_env, tmp_path, capsys):
     assert main(["--db", db, "--lang", "en", "init"]) == 0
     err = capsys.readouterr().err
     assert "database" in err and "数据库" not in err
+
+
+def test_sqlite_process_does_not_load_the_postgres_driver(tmp_path):
+    code = ("import sys; sys.argv = ['dangjian', '--db', %r, 'init']\n"
+            "from core import cli\n"
+            "try:\n    cli.run()\nexcept SystemExit as e:\n    rc = e.code\n"
+            "import peewee\n"
+            "print(rc, peewee.psycopg2 is None, sys.modules.get('psycopg2'))") % f"sqlite:///{tmp_path / 'a.db'}"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.stdout.split() == ["0", "True", "None"], r.stdout + r.stderr
+
+
+def test_postgres_url_keeps_the_driver(tmp_path):
+    from core.cli import _skip_unused_drivers
+
+    before = sys.modules.get("psycopg2", "absent")
+    _skip_unused_drivers(["--db", "postgresql://u:p@127.0.0.1:1/x", "init"])
+    assert sys.modules.get("psycopg2", "absent") == before
