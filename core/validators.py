@@ -633,6 +633,64 @@ def one_year_after(d: dt.date) -> dt.date:
         return d.replace(year=d.year + 1, day=28)
 
 
+def _cross_members(rec: dict, present, errs: list) -> None:
+    """cross_check for members (the importer calls it for every row: locals, no closures)."""
+    get = rec.get
+    idn = get("id_number")
+    b = None
+    if idn:
+        b = dt.date(int(idn[6:10]), int(idn[10:12]), int(idn[12:14]))
+        s = "M" if int(idn[16]) % 2 == 1 else "F"
+        given = get("birth_date")
+        if given is None:
+            rec["birth_date"] = b
+        elif given != b:
+            errs.append(("birth_date", tr("与身份号码不符：身份号码中为 {b}", "disagrees with the ID number, "
+                                            "which gives {b}", b=b.isoformat())))
+        given = get("sex")
+        if given is None:
+            rec["sex"] = s
+        elif given != s:
+            errs.append(("sex", tr("与身份号码不符：身份号码中为{s}", "disagrees with the ID number, which gives {s}",
+                                     s=enums.SEX.label(s, get_lang()))))
+    joined = get("joined_date")
+    status = get("status")
+    if status == "probationary":
+        if get("full_date") is not None:
+            errs.append(("full_date", tr("预备党员不应有转正日期", "a probationary member has no full-member date")))
+        rec["full_date"] = None
+    elif status == "full" and joined is not None:
+        full = get("full_date")
+        if full is None:
+            derived = one_year_after(joined)
+            if derived > _today_fast():
+                errs.append(("full_date", tr("入党未满一年（{d}转正）不能为正式党员，请填转正日期或改为预备党员",
+                                             "joined less than a year ago (full member on {d}): give the "
+                                             "full-member date or make it probationary", d=derived.isoformat())))
+            rec["full_date"] = derived
+        elif full < joined:
+            errs.append(("full_date", tr("转正日期早于入党日期", "full-member date before the joined date")))
+    if joined is not None and idn and joined < b:
+        errs.append(("joined_date", tr("入党日期早于出生日期", "joined before birth")))
+    cls = get("management_class")
+    if cls is not None and not get("organization"):
+        if cls not in ("floating_in", "in_service"):
+            errs.append(("organization", tr("必填（只有未编入的流入党员可留空并填社区编码）",
+                                            "required (only an unplaced floating-in member may leave it "
+                                            "empty and give the community code)")))
+        elif not get("community"):
+            errs.append(("community", tr("所在党组织编码为空时必填", "required when the org code is empty")))
+    placed = get("placed_date")
+    if placed:
+        registered = get("registered_date")
+        if registered and placed < registered:
+            errs.append(("placed_date", tr("编入日期早于报到日期", "placed before registering")))
+    if get("retired") is None and (present is None or "retired" in present):
+        rec["retired"] = False
+    if get("mobility_impaired") is None and (present is None or "mobility_impaired" in present):
+        rec["mobility_impaired"] = False
+
+
 def cross_check(kind: str, rec: dict, present: set | None = None) -> list[tuple[str, str]]:
     """Rules across fields of one parsed record; returns [(field, message)].
 
@@ -647,52 +705,7 @@ def cross_check(kind: str, rec: dict, present: set | None = None) -> list[tuple[
         return present is None or name in present
 
     if kind == "members":
-        idn = rec.get("id_number")
-        if idn:
-            b = dt.date(int(idn[6:10]), int(idn[10:12]), int(idn[12:14]))
-            s = "M" if int(idn[16]) % 2 == 1 else "F"
-            if rec.get("birth_date") is None:
-                rec["birth_date"] = b
-            elif rec["birth_date"] != b:
-                errs.append(("birth_date", tr("与身份号码不符：身份号码中为 {b}", "disagrees with the ID number, "
-                                                "which gives {b}", b=b.isoformat())))
-            if rec.get("sex") is None:
-                rec["sex"] = s
-            elif rec["sex"] != s:
-                errs.append(("sex", tr("与身份号码不符：身份号码中为{s}", "disagrees with the ID number, which gives {s}",
-                                         s=enums.SEX.label(s, get_lang()))))
-        joined = rec.get("joined_date")
-        status = rec.get("status")
-        full = rec.get("full_date")
-        if status == "probationary":
-            if full is not None:
-                errs.append(("full_date", tr("预备党员不应有转正日期", "a probationary member has no full-member date")))
-            rec["full_date"] = None
-        elif status == "full" and joined is not None:
-            if full is None:
-                derived = one_year_after(joined)
-                if derived > _today_fast():
-                    errs.append(("full_date", tr("入党未满一年（{d}转正）不能为正式党员，请填转正日期或改为预备党员",
-                                                 "joined less than a year ago (full member on {d}): give the "
-                                                 "full-member date or make it probationary", d=derived.isoformat())))
-                rec["full_date"] = derived
-            elif full < joined:
-                errs.append(("full_date", tr("转正日期早于入党日期", "full-member date before the joined date")))
-        if joined is not None and idn and joined < b:
-            errs.append(("joined_date", tr("入党日期早于出生日期", "joined before birth")))
-        cls = rec.get("management_class")
-        if not rec.get("organization") and cls is not None:
-            if cls not in ("floating_in", "in_service"):
-                errs.append(("organization", tr("必填（只有未编入的流入党员可留空并填社区编码）",
-                                                "required (only an unplaced floating-in member may leave it "
-                                                "empty and give the community code)")))
-            elif not rec.get("community"):
-                errs.append(("community", tr("所在党组织编码为空时必填", "required when the org code is empty")))
-        if rec.get("placed_date") and rec.get("registered_date") and rec["placed_date"] < rec["registered_date"]:
-            errs.append(("placed_date", tr("编入日期早于报到日期", "placed before registering")))
-        for b in ("retired", "mobility_impaired"):
-            if rec.get(b) is None and has(b):
-                rec[b] = False
+        _cross_members(rec, present, errs)
     elif kind == "workers":
         if rec.get("posts") and rec.get("post_date") is None:
             errs.append(("post_date", tr("填写职务时必填", "required when posts are given")))
