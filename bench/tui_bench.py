@@ -86,8 +86,9 @@ def cmd_tui(args):
 
 
 cli_basic.cmd_tui = cmd_tui
-from core.cli import main
-sys.exit(main(["--db", sys.argv[1], "tui"]))
+from core.cli import run  # what the dangjian console script runs
+sys.argv = ["dangjian", "--db", sys.argv[1], "tui"]
+run()
 """
 
 def launch(code: str, *args) -> dict:

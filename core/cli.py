@@ -156,7 +156,22 @@ def setup(args) -> None:
     if args.lang:
         i18n.set_lang(args.lang)
     cfg = config.load(args.config)
-    manager = plugins.load()
+    if args.command != "tui":
+        # the terminal app loads plugins after its first paint (start-up), then calls check_plugins()
+        check_plugins(cfg, plugins.load())
+    db.connect(args.db)
+    from core import access
+
+    access.current()  # identity first: an account with no user record is refused here (SPEC §7)
+
+
+def check_plugins(cfg=None, manager=None) -> None:
+    """Validate the config's rule and scorer sections against what the plugins registered
+    (ConfigError names the file and key)."""
+    from core import config, plugins
+
+    cfg = cfg or config.get()
+    manager = manager or plugins.get()
     reg = manager.registry
     known = {}
     for rid in reg.rule_ids():
@@ -171,10 +186,6 @@ def setup(args) -> None:
                 scorers.setdefault(name, {}).update(getattr(scorer, "params", None) or {})
     if scorers:
         cfg.validate_scoring(scorers)
-    db.connect(args.db)
-    from core import access
-
-    access.current()  # identity first: an account with no user record is refused here (SPEC §7)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,7 +43,7 @@ def migrate() -> tuple[int, int]:
     """Create or upgrade the schema; idempotent.  Returns (old, new) version."""
     old = current_version()
     if old >= len(STEPS) and database.table_exists("schema_version"):
-        _plugin_tables()
+        _plugin_tables_if_loaded()
         return old, old
     with write_tx():
         database.create_tables([models.SchemaVersion], safe=True)
@@ -53,12 +53,22 @@ def migrate() -> tuple[int, int]:
                 step()
                 models.SchemaVersion.delete().execute()
                 models.SchemaVersion.create(version=number)
-    _plugin_tables()
+    _plugin_tables_if_loaded()
     return old, len(STEPS)
 
 
-def _plugin_tables():
-    """Tables that plugins register through ``dangjian_register_models``."""
+def _plugin_tables_if_loaded():
+    """Plugin tables, when the plugins are loaded already: the terminal app loads them
+    after its first paint and then calls :func:`plugin_tables` itself."""
+    import sys
+
+    mod = sys.modules.get("core.plugins")
+    if mod is not None and mod._manager is not None:
+        plugin_tables()
+
+
+def plugin_tables():
+    """Create the tables plugins register through ``dangjian_register_models`` (idempotent)."""
     from core.plugins import registered_models
 
     extra = registered_models()

@@ -318,8 +318,16 @@ def load(config=None) -> PluginManager:
     return m
 
 
+_load_lock = __import__("threading").Lock()
+
+
 def get() -> PluginManager:
-    return _manager or load()
+    """The loaded plugin manager, loading it on first use (once, even from two threads:
+    the terminal app loads plugins after its first paint while a worker may ask)."""
+    if _manager is not None:
+        return _manager
+    with _load_lock:
+        return _manager or load()
 
 
 def reset() -> None:

@@ -474,10 +474,276 @@ class DangjianApp(App):
         if self.principal is not None and self.principal.single_user:
             self.notify(tr("单用户模式：当前账号为管理员", "Single-user mode: this account is the administrator"),
                         title=tr("提示", "Note"), timeout=8)
+        # plugins load in a thread once the first screen is up (start-up time), not in the CLI;
+        # a screen that needs them sooner (menu, palette, plugin screens) loads them on first use
+        self.set_timer(0.3, lambda: self.run_worker(self._load_plugins, thread=True, group="plugins",
+                                                    exit_on_error=False, name="load_plugins"))
+
+    def _load_plugins(self) -> None:
+        """(worker thread) Load plugins, check the config against them, create plugin tables."""
+        from core.config import ConfigError
+
         try:
             from core import plugins
+            from core.cli import check_plugins
+            from core.migrations import plugin_tables
 
+            check_plugins()
+            plugin_tables()
             errors = plugins.get().errors()
+        except ConfigError as exc:  # a config section naming an unknown rule or parameter
+            self.call_from_thread(self.exit, return_code=2, message=f"dangjian: {exc}")
+            return
+        except Exception as exc:  # pragma: no cover
+            errors = [("plugins", repr(exc))]
+        if errors:
+            names = sorted({n for n, _ in errors})
+            self.call_from_thread(
+                self.notify, tr("插件加载失败：{n}（F2 → 插件状态）", "plugin failed to load: {n} (F2 → Plugins)",
+                                n="、".join(names) if get_lang() == "zh" else ", ".join(names)),
+                severity="warning", timeout=10)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        no_blink(event.widget)
+
+
+def no_blink(widget) -> None:
+    if getattr(widget, "cursor_blink", False):
+        try:
+            widget.cursor_blink = False
+        except Exception:  # pragma: no cover
+            pass
+
+
+# ---------------------------------------------------------------- dialogs
+
+
+class MenuScreen(ModalScreen[str]):
+    """The main menu: every screen (built-in, plugin, scorer, report)."""
+
+    BINDINGS = [tb("escape", "dismiss_menu", "关闭|Close", id="menu.close")]
+    DEFAULT_CSS = """
+    MenuScreen { align: center middle; }
+    MenuScreen > Vertical { width: 60; max-width: 100%; height: auto; max-height: 90%;
+        border: round $accent; background: $panel; padding: 0 1; }
+    MenuScreen OptionList { height: auto; max-height: 18; border: none; }
+    """
+
+    def __init__(self, entries: list[tuple[str, str]]):
+        super().__init__()
+        translate_bindings(self)
+        self.entries = entries
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(tr("菜单（回车打开，Esc 关闭）", "Menu (Enter opens, Esc closes)"), classes="section-title")
+            yield OptionList(*[Option(title, id=name) for name, title in self.entries], id="menu-list")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_dismiss_menu(self) -> None:
+        self.dismiss(None)
+
+
+class YearDialog(ModalScreen[int]):
+    """Ask for a year."""
+
+    BINDINGS = [tb("escape", "cancel", "取消|Cancel", id="year.cancel")]
+    DEFAULT_CSS = """
+    YearDialog { align: center middle; }
+    YearDialog > Vertical { width: 40; height: auto; border: round $accent; background: $panel; padding: 0 1; }
+    """
+
+    def __init__(self, year: int):
+        super().__init__()
+        translate_bindings(self)
+        self.year = year
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(tr("年度（回车确定）", "Year (Enter to apply)"))
+            yield Input(str(self.year), id="year-input", restrict=r"\d{0,4}")
+            yield Label("", id="year-error", classes="error-text")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        try:
+            y = int(event.value)
+        except ValueError:
+            y = 0
+        if not 1990 <= y <= 2100:
+            self.query_one("#year-error", Label).update(tr("请输入1990到2100之间的年份", "enter a year 1990-2100"))
+            return
+        self.dismiss(y)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ScopeDialog(ModalScreen[tuple]):
+    """Narrow the view to a town or a community inside the user's scope."""
+
+    BINDINGS = [tb("escape", "cancel", "取消|Cancel", id="scope.cancel")]
+    DEFAULT_CSS = """
+    ScopeDialog { align: center middle; }
+    ScopeDialog > Vertical { width: 60; max-width: 100%; height: auto; max-height: 90%;
+        border: round $accent; background: $panel; padding: 0 1; }
+    ScopeDialog OptionList { height: auto; max-height: 18; border: none; }
+    """
+
+    def __init__(self, choices: list[tuple[str, str | None, str | None]]):
+        super().__init__()
+        translate_bindings(self)
+        self.choices = choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(tr("查看范围", "View scope"), classes="section-title")
+            yield OptionList(*[Option(label, id=str(i)) for i, (label, _t, _c) in enumerate(self.choices)])
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        _label, town, community = self.choices[int(event.option.id)]
+        self.dismiss((town, community))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+# ---------------------------------------------------------------- command palette
+
+
+class JumpProvider(Provider):
+    """Palette: jump to any screen, community or member (name, pinyin initials, ID prefix)."""
+
+    async def discover(self) -> Hits:
+        app = self.app
+        for name, title in app.menu_entries():
+            yield DiscoveryHit(title, lambda n=name: app.open_screen(n, reset=True),
+                               help=tr("打开页面", "open screen"))
+
+    async def search(self, query: str) -> Hits:
+        import asyncio
+
+        from core import queries
+
+        app = self.app
+        matcher = self.matcher(query)
+        for name, title in app.menu_entries():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), lambda n=name: app.open_screen(n, reset=True),
+                          text=title, help=tr("打开页面", "open screen"))
+        q = query.strip()
+        if not q:
+            return
+        scope = app.scope_ids()
+        try:
+            communities, members = await asyncio.to_thread(queries.palette_lookup, q, scope, 8)
+        except Exception as exc:  # pragma: no cover - reported, not raised
+            app.report_error(exc)
+            return
+        for cid, code, cname, town in communities:
+            label = f"{tr('社区', 'Community')} {cname} ({code}, {town})"
+            yield Hit(0.9, label, lambda c=code: app.jump_community(c), text=label,
+                      help=tr("以该社区为查看范围", "view this community"))
+        for row in members:
+            label = f"{tr('党员', 'Member')} {row['name']}  {app.show_id(row['id_number'])}  {row['org_name'] or ''}"
+            yield Hit(0.8, label, lambda i=row["id"]: app.open_member(i), text=label,
+                      help=tr("打开党员页面", "open the member's page"))
+
+
+# ---------------------------------------------------------------- the app
+
+
+class DangjianApp(App):
+    """社区党建工作电子台账."""
+
+    TITLE = "社区党建工作电子台账"
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses elsewhere work too
+    COMMANDS = {JumpProvider}  # Textual's system commands are English-only; F1/ctrl+q cover them
+    COMMAND_PALETTE_DISPLAY = "^p"
+    NOTIFICATION_TIMEOUT = 6
+
+    BINDINGS = [
+        tb("f1", "help", "帮助|Help", id="app.help"),
+        tb("f2", "menu", "菜单|Menu", id="app.menu"),
+        tb("f3", "goto('members')", "党员|Members", id="app.members", show=False),
+        tb("f4", "goto('orgs')", "组织|Orgs", id="app.orgs", show=False),
+        tb("f6", "goto('dashboard')", "工作台|Home", id="app.dashboard", show=False),
+        tb("f7", "year(-1)", "上一年|Prev year", id="app.prev_year", show=False),
+        tb("f8", "year(1)", "下一年|Next year", id="app.next_year", show=False),
+        tb("ctrl+y", "ask_year", "年度|Year", id="app.year", show=False),
+        tb("f9", "scope", "范围|Scope", id="app.scope", show=False),
+        tb("ctrl+p", "command_palette", "跳转|Jump", id="app.palette", priority=True, show=False),
+        tb("escape", "back", "返回|Back", id="app.back", show=False),
+        tb("ctrl+q", "quit", "退出|Quit", id="app.quit", priority=True, show=False),
+    ]
+
+    def __init__(self, year: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        translate_bindings(self)
+        from core import access
+        from core.dates import today
+
+        if get_lang() == "en":
+            self.title = "Community Party-building ledger"
+        self.principal = access.current()
+        self.year = year or today().year
+        self.town: str | None = None
+        self.community: str | None = None
+        self.data_generation = 0
+        self._plugin_screens: list[tuple[str, str, Any, str]] | None = None
+        self._scope_ids_cache: dict = {}
+        try:
+            from core import config
+
+            keymap = {str(k): str(v) for k, v in config.get().section("keymap").items()
+                      if isinstance(v, str)}
+        except Exception:
+            keymap = {}
+        if keymap:
+            self.set_keymap(keymap)
+
+    # -- start
+    def get_default_screen(self) -> Screen:
+        from tui.screens.dashboard import DashboardScreen
+
+        return DashboardScreen()
+
+    def on_mount(self) -> None:
+        if self.principal is not None and self.principal.single_user:
+            self.notify(tr("单用户模式：当前账号为管理员", "Single-user mode: this account is the administrator"),
+                        title=tr("提示", "Note"), timeout=8)
+        # plugins load after the first paint (start-up time), not in the CLI
+        self.call_after_refresh(self._load_plugins)
+
+    def _load_plugins(self) -> None:
+        from core.config import ConfigError
+
+        try:
+            from core import plugins
+            from core.cli import check_plugins
+
+            check_plugins()
+            from core.migrations import plugin_tables
+
+            plugin_tables()
+            errors = plugins.get().errors()
+        except ConfigError as exc:  # a config section naming an unknown rule or parameter
+            self.exit(return_code=2, message=f"dangjian: {exc}")
+            return
         except Exception as exc:  # pragma: no cover
             errors = [("plugins", repr(exc))]
         if errors:
@@ -721,5 +987,6 @@ def _utf8_terminal() -> None:
 
 def run_app(year: int | None = None) -> int:
     _utf8_terminal()
-    DangjianApp(year=year).run()
-    return 0
+    app = DangjianApp(year=year)
+    app.run()
+    return app.return_code or 0

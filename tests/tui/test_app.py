@@ -435,3 +435,27 @@ def test_every_binding_has_an_id_and_a_description():
                     if not isinstance(b, Binding) or not b.id or not b.description:
                         bad.append(f"{mod.__name__}.{name}: {b!r}")
     assert not bad, "\n".join(bad)
+
+
+def test_bad_config_section_stops_the_app_after_first_paint(tmp_path, monkeypatch):
+    """Plugins load after the first paint; a config naming an unknown rule still refuses to run."""
+    import subprocess
+    import sys
+
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('[params."no.such_rule"]\nx = 1\n', encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    code = ("import asyncio\n"
+            "from core import cli\n"
+            f"args = cli.build_parser().parse_args(['--db', {db!r}, '--config', {str(cfg)!r}, 'tui'])\n"
+            "cli.setup(args)\n"
+            "from tui.app import DangjianApp\n"
+            "async def go():\n"
+            "    app = DangjianApp()\n"
+            "    async with app.run_test(size=(80, 24)) as pilot:\n"
+            "        for _ in range(20):\n"
+            "            await pilot.pause(0.05)\n"
+            "    print('rc', app.return_code)\n"
+            "asyncio.run(go())\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "rc 2" in r.stdout, r.stdout + r.stderr
