@@ -132,10 +132,14 @@ def record_many(entries: Iterable[Entry], user: str | None = None, at: dt.dateti
     login = _login(user)
     when = (at or dt.datetime.now()).isoformat(sep=" ")
     rows = []
+    append = rows.append
+    encode = _encode
     for e in entries:
-        if e.action not in ACTIONS:
-            raise ValueError(f"audit action must be one of {ACTIONS}, not {e.action!r}")
-        rows.append((when, login, e.action, e.table, str(e.key), to_json(e.old), to_json(e.new), e.community, 1))
+        action, old, new = e.action, e.old, e.new
+        if action not in ACTIONS:
+            raise ValueError(f"audit action must be one of {ACTIONS}, not {action!r}")
+        append((when, login, action, e.table, str(e.key), None if old is None else encode(old),
+                None if new is None else encode(new), e.community, 1))
     if rows:
         db.executemany('INSERT INTO "audit_log" ("at", "user", "action", "table", "key", "old", "new", '
                        '"community", "version") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)

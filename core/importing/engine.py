@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from itertools import compress, repeat
-from operator import getitem, is_not, mod, mul
+from operator import getitem, is_not, itemgetter, mod, mul
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -452,13 +452,16 @@ class Members(Handler):
     def prepare(self, items):
         self.ctx.refs.load_all("org")
         self.ctx.refs.load_all("community")
+        self._orgs = self.ctx.refs.maps["org"]
 
     def build(self, it):
-        from core.pinyin import initials
         r = it.rec
         org = comm = None
-        if r.get("organization"):
-            hit = self.ref(it, "organization", "org")
+        code = r.get("organization")
+        if code:
+            hit = self._orgs.get(code)  # loaded whole in prepare(); unknown codes: ref() says so
+            if hit is None:
+                hit = self.ref(it, "organization", "org")
             if hit:
                 org, comm = hit
         given = None
@@ -477,6 +480,7 @@ class Members(Handler):
         name = r["name"]
         ini = self.initials.get(name)
         if ini is None:
+            from core.pinyin import initials
             ini = self.initials[name] = initials(name)
         vals["initials"] = ini
         it.vals = vals
@@ -1164,7 +1168,7 @@ def _parse_block(buf, kind, parsers, names, width, cross, present, seen, key_nam
     errs: dict[int, list] = {}
     columns = []
     for idx, name, required, parse, fast in parsers:
-        col = [c[idx] for c in padded]
+        col = list(map(itemgetter(idx), padded))
         vals = fast(col) if fast is not None else None
         if vals is None:
             vals = _parse_cells(col, parse, name, errs)
@@ -1269,6 +1273,7 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
         inserts, updates, extras = [], [], []
         key = handler.key
         value_fields = handler.value_fields
+        has_extra = type(handler).extra_diff is not Handler.extra_diff
         for it in ok:
             it.k = key(it.vals)
             old = existing.get(it.k)
@@ -1276,7 +1281,7 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
                 oc = handler.existing_community(old)
                 if oc is not None and oc not in scope:
                     it.err(handler.scope_field, tr("已有记录不在你的权限范围内", "the existing record is outside your scope"))
-            extra = handler.extra_diff(it, old) if not it.errors else None
+            extra = handler.extra_diff(it, old) if has_extra and not it.errors else None
             if it.errors:
                 res.rejected.append(it)
                 continue
