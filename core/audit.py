@@ -79,11 +79,17 @@ def _encoder():
             return enc.encode  # pragma: no cover - another json version
     except TypeError:  # pragma: no cover - another signature
         return enc.encode
+    # values that are all of these exact types: str() is what _default gives (date ISO, money as text)
+    plain = {str, int, float, bool, type(None), dt.date, decimal.Decimal}
+    it_plain = make(None, str, json.encoder.encode_basestring, None, enc.key_separator, enc.item_separator,
+                    True, False, True)
     join = "".join
 
     def encode(values):
         if values.__class__ is not dict:
             return enc.encode(values)
+        if set(map(type, values.values())) <= plain:
+            return join(it_plain(values, 0))
         return join(it(values, 0))
     return encode
 

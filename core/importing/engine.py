@@ -1306,11 +1306,7 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
         defaults = handler.defaults
         if inserts:
             getter = handler.row_getter
-            rows = []
-            for it in inserts:
-                row = defaults.copy()
-                row.update(it.vals)
-                rows.append(getter(row))
+            rows = [getter({**defaults, **it.vals}) for it in inserts]
             new_ids = None
             if sqlite:  # under BEGIN IMMEDIATE nobody else writes: rowids are max + 1, max + 2, …
                 before = db.database.execute_sql(max_sql).fetchone()[0] or 0

@@ -211,3 +211,22 @@ def _ok(parse, raw):
         return parse(raw) is not None
     except FieldError:
         return False
+
+
+def test_audit_json_is_the_reference_text():
+    """audit.to_json's fast encoders write what json.dumps(sort_keys, ensure_ascii=False, default) writes."""
+    import json
+
+    from core import audit
+
+    samples = [
+        {"b": dt.date(2024, 1, 2), "a": Decimal("1.50"), "c": "中\"\n\\", "d": None, "e": True, "f": 1.5, "g": 3},
+        {"at": dt.datetime(2024, 1, 2, 3, 4, 5), "m": Decimal("0.00")},  # datetime: ISO with T, not str()
+        {"posts": ["secretary", "director"], "post_date": "2024-01-01", "n": 0},
+        {"nested": {"z": dt.date(2020, 1, 1), "y": [Decimal("2"), None]}, "k": float("inf")},
+        {}, {"x": b"bytes"}, {2: "int key", 1: dt.date(2020, 5, 6)},
+    ]
+    for values in samples:
+        want = json.dumps(values, ensure_ascii=False, sort_keys=True, default=audit._default)
+        assert audit.to_json(values) == want
+    assert audit.to_json(None) is None
