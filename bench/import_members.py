@@ -13,18 +13,29 @@
 5. prints both, the ratio (target ≤ 3) and the peak memory (target ≤ 300 MB);
    also the time of re-importing the same file (every row "unchanged").
 
-Measured 2026-11-28 on the shared 2-core build machine (load average ~8, so
-figures swing by ±30 % between runs): import 25–30 s, re-import 13–16 s,
-floor 2.0–3.5 s, ratio 7.7–14 — the target of 3 is NOT met; peak RSS
-190 MB (met).  Where the time goes (cProfile, 100k rows): executemany ~8 s
-(the member table has 8 indexes — inserting the same rows with them costs
-~4.5x inserting them with none — plus 100k audit rows with 4 indexes), audit
-JSON ~3.5 s, cell parsing/validation ~5 s, cross-field checks, pinyin and
-building the rows ~3 s, set-based lookups ~1 s.  Tried and kept: raw
-set-based SQL lookups instead of peewee queries, per-field fast parsers, GC
-paused during the import (full collections were quadratic), rowids taken
-from max(id) under the write lock instead of re-querying keys.  Not tried:
-dropping and rebuilding the member indexes around a big insert (~3 s).
+Measured 2026-11-28 on the shared 2-core build machine, quiet (load ~1; others'
+test runs make single runs swing by +-15 %, so these are the better of
+several runs): import 5.1-5.4 s (was 5.7-6.2 s before the column-wise parser),
+re-import 2.8-2.9 s (was 3.2-3.6 s), floor 0.92-0.97 s, ratio 5.4-5.6 (was
+6.3) — the target of 3 is NOT met; peak RSS 204 MB (met).
+
+Where the time goes (100k rows, wall clock): SQLite executemany ~2.0 s
+(member rows ~1.4 s: a 25-column row with 5 indexes costs ~2.4x the same rows
+with none; audit rows ~0.6 s: ~450 bytes of JSON each, 4 indexes), existing
+rows looked up by key ~0.15 s, reading the CSV ~0.2 s, parsing and
+validating ~0.9 s (column-wise: each column's common cell shapes in one pass,
+the field's own parser for anything else; cross-field checks ~0.25 s of it),
+building model rows and pinyin initials ~0.4 s, audit JSON ~0.5 s, the
+per-row upsert bookkeeping the rest.  The DB part alone is ~2x the floor, so
+a ratio of 3 would leave ~0.5 s for all the Python work on 100k rows
+(parse, validate, scope, upsert, audit) — not reachable in CPython without
+changing what is stored.  Tried and kept: column-wise parsing, raw set-based
+SQL lookups instead of peewee queries, GC paused during the import (full
+collections were quadratic), rowids from max(id) under the write lock, the
+C JSON encoder called directly.  Not done: dropping and rebuilding the
+member indexes around a big insert (saves ~0.3 s when the table is empty,
+costs a full rebuild when it is not, and changes the schema under readers);
+sorting inserts by ID number (row ids would no longer follow the file).
 """
 from __future__ import annotations
 
