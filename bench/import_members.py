@@ -16,7 +16,7 @@
 Measured 2026-11-28 on the shared 2-core build machine, quiet (load ~1; others'
 test runs make single runs swing by +-15 %, so these are the better of
 several runs): import 5.1-5.4 s (was 5.7-6.2 s before the column-wise parser),
-re-import 2.8-2.9 s (was 3.2-3.6 s), floor 0.92-0.97 s, ratio 5.4-5.6 (was
+re-import 2.8-3.1 s (was 3.2-3.6 s), floor 0.92-0.97 s, ratio 5.4-5.9 (was
 6.3) — the target of 3 is NOT met; peak RSS 204 MB (met).
 
 Where the time goes (100k rows, wall clock): SQLite executemany ~2.0 s
