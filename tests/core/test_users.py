@@ -85,6 +85,14 @@ def cli_as(login: str | None, argv: list[str], url: str) -> subprocess.Completed
         import plugins as _p
         for m in _p.DEFAULT_PLUGINS:
             importlib.import_module(m)
+        # the shipped defaults are read now, as root: a checkout in a private folder (mode 0700,
+        # as mkdtemp makes them) is not readable by the test account, unlike an installed copy
+        import core.config as _c
+        _dp = _c.default_path()
+        _dd = _c._load(_dp)
+        _orig_load = _c._load
+        _c._load = lambda path: _dd if str(path) == str(_dp) else _orig_load(path)
+        _c.default_path = lambda: _dp
         os.seteuid({uid})
         from core.cli import main
         sys.exit(main({argv!r}))
