@@ -151,13 +151,15 @@ def build_parser() -> ArgParser:
 
 def setup(args) -> None:
     """Apply the global options: language, config, database, plugins, identity."""
-    from core import config, db, i18n, plugins
+    from core import config, db, i18n
 
     if args.lang:
         i18n.set_lang(args.lang)
     cfg = config.load(args.config)
     if args.command != "tui":
         # the terminal app loads plugins after its first paint (start-up), then calls check_plugins()
+        from core import plugins
+
         check_plugins(cfg, plugins.load())
     db.connect(args.db)
     from core import access

@@ -48,8 +48,6 @@ def resolve_url(url: str | None = None) -> str:
 
 def make_database(url: str):
     """Build (but do not bind) a peewee database for ``url``."""
-    from playhouse.db_url import parse
-
     if url.startswith("sqlite:///:memory:") or url == "sqlite://":
         raise DatabaseError("in-memory SQLite is not supported (one database per thread); use a file")
     if url.startswith("sqlite:"):
@@ -67,6 +65,8 @@ def make_database(url: str):
             import psycopg2  # noqa: F401
         except ImportError as exc:  # pragma: no cover - depends on extras
             raise DatabaseError("PostgreSQL needs psycopg2: pip install 'dangjian[postgres]'") from exc
+        from playhouse.db_url import parse
+
         kw = parse(url)
         return PostgresqlDatabase(kw.pop("database"), autorollback=False, **kw)
     raise DatabaseError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://…")

@@ -217,6 +217,10 @@ async def test_broken_plugin_gives_a_notice(tui_db, tmp_path, monkeypatch):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        for _ in range(60):  # plugins are checked in a worker once the first screen is up
+            if any("插件加载失败" in n.message for n in app._notifications):
+                break
+            await pilot.pause(0.05)
         assert any("插件加载失败" in n.message and "town_screen" in n.message for n in app._notifications)
         app.open_screen("plugins", reset=True)
         await settle(pilot)
