@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import uuid
 
 import pytest
 
@@ -17,22 +16,6 @@ from core.errors import AccessDenied, UserError
 
 ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not ROOT, reason="creating OS accounts and changing uid needs root")
-
-
-@pytest.fixture
-def os_user():
-    """A throw-away OS account (useradd), removed afterwards."""
-    made = []
-
-    def make(prefix="djt"):
-        name = f"{prefix}{uuid.uuid4().hex[:8]}"
-        subprocess.run(["useradd", "-M", "-s", "/bin/sh", "-p", "*", name], check=True)
-        made.append(name)
-        return name
-
-    yield make
-    for name in made:
-        subprocess.run(["userdel", "-f", name], capture_output=True)
 
 
 def _run_as_euid(uid: int, code: str, env: dict) -> str:

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import uuid
 
 import pytest
 
@@ -58,21 +57,6 @@ def shared_db(dangjian_env, monkeypatch):
     yield url
     db.close()
     shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture
-def os_user():
-    made = []
-
-    def make(prefix="dju"):
-        name = f"{prefix}{uuid.uuid4().hex[:8]}"
-        subprocess.run(["useradd", "-M", "-s", "/bin/sh", "-p", "*", name], check=True)
-        made.append(name)
-        return name
-
-    yield make
-    for name in made:
-        subprocess.run(["userdel", "-f", name], capture_output=True)
 
 
 def cli_as(login: str | None, argv: list[str], url: str) -> subprocess.CompletedProcess:
