@@ -46,11 +46,12 @@ def _load(path: Path) -> dict:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
 
-def _merge(base: dict, over: dict) -> dict:
+def deep_merge(base: dict, over: dict | None) -> dict:
+    """A copy of ``base`` with ``over`` laid on it, tables merged key by key."""
     out = copy.deepcopy(base)
-    for k, v in over.items():
+    for k, v in (over or {}).items():
         if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
+            out[k] = deep_merge(out[k], v)
         else:
             out[k] = copy.deepcopy(v)
     return out
@@ -238,7 +239,7 @@ def load(path: str | os.PathLike | None = None) -> Config:
         raw = _load(Path(path))
         _validate_top(str(path), raw, defaults)
         sources.append((str(path), raw))
-        data = _merge(data, raw)
+        data = deep_merge(data, raw)
     _config = Config(data, defaults, sources)
     return _config
 

@@ -27,7 +27,6 @@ show_ranking`` (or ``[towns."<town>".points] show_ranking``) is true.
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import sys
@@ -37,6 +36,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from core.api import Finding
 from core.errors import UserError
 from core.i18n import get_lang, tr
+from core.config import deep_merge
 from core.rules import ScopedContext
 
 CENT = Decimal("0.01")
@@ -88,33 +88,23 @@ def resolve_scope(town: str | None = None, community: str | None = None, princip
 
 # ---------------------------------------------------------------- parameters
 
-def _deep_merge(base: dict, over: dict | None) -> dict:
-    out = copy.deepcopy(base)
-    for k, v in (over or {}).items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _deep_merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
-
-
 def scoring_params(name: str, defaults: dict | None = None, town: str | None = None) -> dict:
     """A scorer's parameters for ``town`` (layers in the module doc)."""
     from core import config, plugins
 
     cfg = config.get()
-    values = _deep_merge({}, cfg.defaults.get("scoring", {}).get(name, {}))
-    values = _deep_merge(values, defaults or {})  # a (town) scorer's own weights win over the shipped ones
+    values = deep_merge({}, cfg.defaults.get("scoring", {}).get(name, {}))
+    values = deep_merge(values, defaults or {})  # a (town) scorer's own weights win over the shipped ones
     if town:
         try:
-            values = _deep_merge(values, plugins.get().town_params(town).get(name))
+            values = deep_merge(values, plugins.get().town_params(town).get(name))
         except Exception:  # a broken plugin is reported by `dangjian plugins`
             pass
     for _path, raw in cfg.sources[1:]:
-        values = _deep_merge(values, raw.get("scoring", {}).get(name, {}))
+        values = deep_merge(values, raw.get("scoring", {}).get(name, {}))
     if town:
         for _path, raw in cfg.sources[1:]:
-            values = _deep_merge(values, raw.get("towns", {}).get(town, {}).get("scoring", {}).get(name, {}))
+            values = deep_merge(values, raw.get("towns", {}).get(town, {}).get("scoring", {}).get(name, {}))
     return values
 
 
