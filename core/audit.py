@@ -96,6 +96,59 @@ def _encoder():
 
 _encode = _encoder()
 
+_quote = json.encoder.encode_basestring  # ensure_ascii=False, as _encode
+_BOOL = {True: "true", False: "false"}
+
+
+def _iso_quoted(v) -> str:
+    return '"' + v.isoformat() + '"'
+
+
+def _text_quoted(v) -> str:
+    return '"' + str(v) + '"'
+
+
+def _any_value(v) -> str:
+    return json.dumps(v, ensure_ascii=False, default=_default, sort_keys=True)
+
+
+def encode_columns(names: list[str], columns: list[list]) -> list[str]:
+    """Many records' JSON at once, column by column (a bulk import's "create" rows).
+
+    ``names`` sorted, ``columns[i]`` the values of ``names[i]`` per record.
+    Record j's text is ``to_json`` of ``{names[i]: columns[i][j]}`` without
+    the None values — the same text, about twice as fast for 100k records.
+    """
+    frags = []
+    none = type(None)
+    for name, col in zip(names, columns):
+        pre = _quote(name) + ": "
+        kinds = set(map(type, col))
+        has_none = none in kinds
+        kinds.discard(none)
+        if not kinds:
+            continue
+        if kinds == {str}:
+            conv = _quote
+        elif kinds == {int}:
+            conv = int.__repr__
+        elif kinds == {bool}:
+            conv = _BOOL.__getitem__
+        elif kinds <= {dt.date}:
+            conv = _iso_quoted
+        elif kinds <= {decimal.Decimal}:
+            conv = _text_quoted
+        else:
+            conv = _any_value
+        if has_none:
+            frags.append([None if v is None else pre + conv(v) for v in col])
+        else:
+            frags.append([pre + t for t in map(conv, col)])
+    if not frags:
+        return ["{}"] * (len(columns[0]) if columns else 0)
+    join = ", ".join
+    return ["{" + join(filter(None, r)) + "}" for r in zip(*frags)]
+
 
 @dataclass
 class Entry:
@@ -108,7 +161,7 @@ class Entry:
     community: int | None = None
 
 
-def _login(user: str | None) -> str:
+def login_of(user: str | None) -> str:
     if user:
         return user
     try:
@@ -124,18 +177,17 @@ def record(action: str, table: str, key, old: dict | None = None, new: dict | No
 
     if action not in ACTIONS:
         raise ValueError(f"audit action must be one of {ACTIONS}, not {action!r}")
-    AuditLog.insert(at=at or dt.datetime.now(), user=_login(user), action=action, table=table,
+    AuditLog.insert(at=at or dt.datetime.now(), user=login_of(user), action=action, table=table,
                     key=str(key), old=to_json(old), new=to_json(new), community=community).execute()
 
 
-def record_many(entries: Iterable[Entry], user: str | None = None, at: dt.datetime | None = None) -> int:
-    """Bulk audit rows (imports): one ``executemany``; call inside the import's write transaction.
+INSERT_SQL = ('INSERT INTO "audit_log" ("at", "user", "action", "table", "key", "old", "new", "community", '
+              '"version") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
 
-    Returns the number of rows written.
-    """
-    from core import db
 
-    login = _login(user)
+def rows_for(entries: Iterable[Entry], user: str | None = None, at: dt.datetime | None = None) -> list[tuple]:
+    """The rows :func:`record_many` writes (for :data:`INSERT_SQL`): plain str / int / None values."""
+    login = login_of(user)
     when = (at or dt.datetime.now()).isoformat(sep=" ")
     rows = []
     append = rows.append
@@ -146,9 +198,19 @@ def record_many(entries: Iterable[Entry], user: str | None = None, at: dt.dateti
             raise ValueError(f"audit action must be one of {ACTIONS}, not {action!r}")
         append((when, login, action, e.table, str(e.key), None if old is None else encode(old),
                 None if new is None else encode(new), e.community, 1))
+    return rows
+
+
+def record_many(entries: Iterable[Entry], user: str | None = None, at: dt.datetime | None = None) -> int:
+    """Bulk audit rows (imports): one ``executemany``; call inside the import's write transaction.
+
+    Returns the number of rows written.
+    """
+    from core import db
+
+    rows = rows_for(entries, user, at)
     if rows:
-        db.executemany('INSERT INTO "audit_log" ("at", "user", "action", "table", "key", "old", "new", '
-                       '"community", "version") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
+        db.executemany(INSERT_SQL, rows)
     return len(rows)
 
 

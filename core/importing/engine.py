@@ -1222,39 +1222,97 @@ def _parse_block(buf, kind, parsers, names, width, cross, present, seen, key_nam
         yield it
 
 
-def run(kind: str, table, partial: bool, progress=None) -> Result:
-    """Import the rows of ``table`` (an opened :class:`files.Table`) as ``kind``."""
-    from peewee import DatabaseError as PeeweeDBError, IntegrityError
+class Plan:
+    """What one chunk changes, worked out before anything is written.
 
-    from core import plugins as plugins_mod
+    ``writes``: (sql, rows) for :func:`core.db.executemany`, in order (inserts
+    with their ids reserved, then updates); ``entries``: their audit rows; the
+    item lists are kept for the handler's ``after_write``.
+    """
+    __slots__ = ("writes", "creates", "entries", "rejected", "inserts", "updates", "extras", "inserted", "updated",
+                 "unchanged")
 
-    colmap = header_map(kind, table.header, table.name)
-    present = {f.name for _, f in colmap}
-    labels = {f.name: table.header[i] for i, f in colmap}
-    ctx = Context(kind)
-    handler = HANDLERS[kind](ctx, present)
-    key_names = [f.name for f in validators.fields(kind) if f.key]
-    pm = plugins_mod.get()
-    try:
-        hooks = bool(pm.pm.hook.dangjian_validate_record.get_hookimpls())
-    except Exception:
-        hooks = True
-    scope = ctx.scope
-    res = Result()
-    res.kind = kind
-    res.labels = labels
-    now = dt.datetime.now()
-    seen: dict = {}
+    def __init__(self):
+        self.writes: list[tuple[str, list]] = []
+        self.creates = None  # the inserts' audit rows, to encode column by column: (names, vals list)
+        self.entries: list[audit.Entry] = []
+        self.rejected: list[Item] = []
+        self.inserts: list[Item] = []
+        self.updates: list[Item] = []
+        self.extras: list[Item] = []
+        self.inserted = self.updated = self.unchanged = 0
 
-    sqlite = db.is_sqlite()
-    max_sql = f'SELECT max("id") FROM {_q(handler.table)}'
 
-    def process(items: list[Item]):
+class Planner:
+    """Turns chunks of parsed items into :class:`Plan` s: references, scope, plugin checks, upsert, audit.
+
+    It reads the database (references, existing rows, the next free ids) but
+    never writes: :func:`run` applies each plan, in this process or — for a big
+    file — while a forked worker plans the next chunks (:func:`_run_forked`).
+    """
+
+    def __init__(self, kind: str, handler: Handler, ctx: Context, now: dt.datetime):
+        from core import plugins as plugins_mod
+
+        self.kind = kind
+        self.handler = handler
+        self.ctx = ctx
+        self.pm = plugins_mod.get()
+        try:
+            self.hooks = bool(self.pm.pm.hook.dangjian_validate_record.get_hookimpls())
+        except Exception:
+            self.hooks = True
+        self.scope = ctx.scope
+        self.login = audit.login_of(ctx.login)
+        self.when = now.isoformat(sep=" ")  # as audit.rows_for writes it
+        self.sqlite = db.is_sqlite()
+        self.next_id = None
+        fields_ = handler.fields
+        self.insert_sql = (f"INSERT INTO {_q(handler.table)} ({_q('id')}, "
+                           f"{', '.join(_q(f.column_name) for f in fields_)}) "
+                           f"VALUES ({', '.join('?' for _ in range(len(fields_) + 1))})")
+
+    def reserve_ids(self, n: int):
+        """``n`` new row ids for the handler's table.
+
+        SQLite: max(id) + 1 … — nobody else writes while the import holds the
+        write lock, and every insert into this table goes through here.
+        PostgreSQL: taken from the table's sequence.
+        """
+        table = self.handler.table
+        if self.sqlite:
+            if self.next_id is None:
+                top = db.database.execute_sql(f'SELECT max("id") FROM {_q(table)}').fetchone()[0]
+                self.next_id = (top or 0) + 1
+            start = self.next_id
+            self.next_id += n
+            return range(start, start + n)
+        cur = db.database.execute_sql("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                                      (table, n))
+        return [r[0] for r in cur.fetchall()]
+
+    def create_rows(self, names: list[str], columns: list[list], ids, communities) -> list[tuple]:
+        """Audit rows of inserted records: ``columns[i]`` the values of ``names[i]``; None values left out."""
+        when, login, table = self.when, self.login, self.handler.table
+        texts = audit.encode_columns(names, columns)
+        return [(when, login, "create", table, str(i), None, text, c, 1) for i, text, c in zip(ids, texts, communities)]
+
+    def creates_of(self, p: Plan) -> list[tuple]:
+        if p.creates is None:
+            return []
+        names, vals_list = p.creates
+        return self.create_rows(names, [list(map(dict.get, vals_list, repeat(n))) for n in names],
+                                [it.id for it in p.inserts], [it.community for it in p.inserts])
+
+    def plan(self, items: list[Item]) -> Plan:
+        handler, kind, scope, pm, hooks = self.handler, self.kind, self.scope, self.pm, self.hooks
+        p = Plan()
+        rejected = p.rejected
         handler.prepare(items)
         ok = []
         for it in items:
             if it.errors:
-                res.rejected.append(it)
+                rejected.append(it)
                 continue
             handler.build(it)
             if not it.errors and scope is not None and it.community not in scope:
@@ -1263,14 +1321,14 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
                 for msg in pm.validate_record(kind, dict(it.rec)):
                     it.err("", msg)
             if it.errors:
-                res.rejected.append(it)
+                rejected.append(it)
             else:
                 ok.append(it)
         if not ok:
-            return
+            return p
         existing = handler.fetch_existing(ok)
         handler.load_extra(ok, existing)
-        inserts, updates, extras = [], [], []
+        inserts, updates, extras = p.inserts, p.updates, p.extras
         key = handler.key
         value_fields = handler.value_fields
         has_extra = type(handler).extra_diff is not Handler.extra_diff
@@ -1283,7 +1341,7 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
                     it.err(handler.scope_field, tr("已有记录不在你的权限范围内", "the existing record is outside your scope"))
             extra = handler.extra_diff(it, old) if has_extra and not it.errors else None
             if it.errors:
-                res.rejected.append(it)
+                rejected.append(it)
                 continue
             it.extra = extra
             if old is None:
@@ -1301,36 +1359,33 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
             elif extra:
                 extras.append(it)
             else:
-                res.unchanged += 1
-        fields_ = handler.fields
-        defaults = handler.defaults
+                p.unchanged += 1
+        entries = p.entries
+        table = handler.table
         if inserts:
             getter = handler.row_getter
-            rows = [getter({**defaults, **it.vals}) for it in inserts]
-            new_ids = None
-            if sqlite:  # under BEGIN IMMEDIATE nobody else writes: rowids are max + 1, max + 2, …
-                before = db.database.execute_sql(max_sql).fetchone()[0] or 0
-            db.executemany(handler.insert_sql, rows)
-            if sqlite:
-                after = db.database.execute_sql(max_sql).fetchone()[0] or 0
-                if after - before == len(inserts):
-                    new_ids = range(before + 1, after + 1)
-            if new_ids is None:
-                got = handler.fetch_existing(inserts, list(dict.fromkeys(["id", *handler.key_fields])))
-                new_ids = [got[it.k]["id"] for it in inserts]
+            defaults = handler.defaults
+            new_ids = self.reserve_ids(len(inserts))
             for it, new_id in zip(inserts, new_ids):
                 it.id = new_id
-                vals = it.vals  # the audit row: the values that are set (audit.to_json writes dates itself)
-                new = dict(compress(vals.items(), map(is_not, vals.values(), repeat(None))))
-                if it.extra is not None:
-                    new.update(it.extra["new"])
-                elif kind == "workers" and it.rec.get("posts"):
-                    new["posts"] = it.rec["posts"]
-                    new["post_date"] = jsonable(it.rec.get("post_date"))
-                ctx.audit.append(audit.Entry("create", handler.table, it.id, None, new, it.community))
+            p.writes.append((self.insert_sql, [(it.id, *getter({**defaults, **it.vals})) for it in inserts]))
+            if kind != "workers" and not any(it.extra for it in inserts):
+                # the audit rows say the values that are set (see create_rows)
+                vals_list = [it.vals for it in inserts]
+                p.creates = (sorted(set().union(*vals_list)), vals_list)
+            else:
+                for it in inserts:
+                    vals = it.vals
+                    new = dict(compress(vals.items(), map(is_not, vals.values(), repeat(None))))
+                    if it.extra is not None:
+                        new.update(it.extra["new"])
+                    elif kind == "workers" and it.rec.get("posts"):
+                        new["posts"] = it.rec["posts"]
+                        new["post_date"] = jsonable(it.rec.get("post_date"))
+                    entries.append(audit.Entry("create", table, it.id, None, new, it.community))
         if updates:
             vf = handler.value_fields
-            db.executemany(handler.update_sql, [tuple(it.vals.get(n) for n in vf) + (it.id,) for it in updates])
+            p.writes.append((handler.update_sql, [tuple(it.vals.get(n) for n in vf) + (it.id,) for it in updates]))
         for it in updates + extras:
             changed, old = it.changed
             o = {n: jsonable(old.get(n)) for n in changed}
@@ -1338,12 +1393,81 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
             if it.extra:
                 o.update(it.extra["old"])
                 nw.update(it.extra["new"])
-            ctx.audit.append(audit.Entry("update", handler.table, it.id, o, nw, it.community))
-        handler.after_write(inserts, updates, [it for it in updates + extras if it.extra])
-        audit.record_many(ctx.audit, user=ctx.login, at=now)
+            entries.append(audit.Entry("update", table, it.id, o, nw, it.community))
+        p.inserted = len(inserts)
+        p.updated = len(updates) + len(extras)
+        return p
+
+
+def _chunked(items_iter, size: int = CHUNK, first: int | None = None):
+    """Lists of ``size`` items; the first ones smaller when ``first`` is given (the writer starts sooner)."""
+    chunk = []
+    want = first or size
+    for it in items_iter:
+        chunk.append(it)
+        if len(chunk) >= want:
+            yield chunk
+            chunk = []
+            want = min(size, want * 2)
+    if chunk:
+        yield chunk
+
+
+# A file at least this big is planned by a forked worker while this process writes (~15k member rows).
+FORK_MIN_BYTES = 1_500_000
+
+
+def _fork_wanted(handler: Handler, table) -> bool:
+    """Plan in a forked worker?  ``DANGJIAN_IMPORT_WORKER``: ``0`` never, ``1`` always (where possible)."""
+    import os
+    import threading
+
+    setting = os.environ.get("DANGJIAN_IMPORT_WORKER", "auto")
+    if setting == "0":
+        return False
+    cls = type(handler)
+    return (hasattr(os, "fork") and db.is_sqlite() and not db.database.in_transaction()
+            and threading.active_count() == 1
+            and not handler.whole_file  # these depend on their own writes (orgs, transfers, workers, meetings)
+            and cls.after_write is Handler.after_write and cls.extra_diff is Handler.extra_diff
+            and (setting == "1" or _size(table) >= FORK_MIN_BYTES))
+
+
+def _size(table) -> int:
+    try:
+        return table.path.stat().st_size
+    except (AttributeError, OSError):
+        return 0
+
+
+def run(kind: str, table, partial: bool, progress=None) -> Result:
+    """Import the rows of ``table`` (an opened :class:`files.Table`) as ``kind``."""
+    from peewee import DatabaseError as PeeweeDBError, IntegrityError
+
+    colmap = header_map(kind, table.header, table.name)
+    present = {f.name for _, f in colmap}
+    labels = {f.name: table.header[i] for i, f in colmap}
+    ctx = Context(kind)
+    handler = HANDLERS[kind](ctx, present)
+    key_names = [f.name for f in validators.fields(kind) if f.key]
+    res = Result()
+    res.kind = kind
+    res.labels = labels
+    now = dt.datetime.now()
+    planner = Planner(kind, handler, ctx, now)
+    forked = _fork_wanted(handler, table)
+
+    def apply(p: Plan):
+        for sql, rows in p.writes:
+            db.executemany(sql, rows)
+        handler.after_write(p.inserts, p.updates, [it for it in p.updates + p.extras if it.extra])
+        db.executemany(audit.INSERT_SQL, planner.creates_of(p))
+        audit.record_many(p.entries + ctx.audit, user=ctx.login, at=now)
         ctx.audit.clear()
-        res.inserted += len(inserts)
-        res.updated += len(updates) + len(extras)
+        res.rejected.extend(p.rejected)
+        res.inserted += p.inserted
+        res.updated += p.updated
+        res.unchanged += p.unchanged
 
     import gc
 
@@ -1351,24 +1475,20 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
     gc.disable()  # a big import allocates millions of long-lived objects: full collections cost O(n²)
     try:
         with db.write_tx():
-            items_iter = parse_items(kind, table.rows(), colmap, present, seen, key_names, labels)
-            if handler.whole_file:
+            items_iter = parse_items(kind, table.rows(), colmap, present, {}, key_names, labels)
+            if forked:
+                _run_forked(planner, items_iter, res, partial, now, progress)
+            elif handler.whole_file:
                 items = list(items_iter)
                 for chunk in handler.chunks(items):
-                    process(chunk)
+                    apply(planner.plan(chunk))
                     if progress:
                         progress.update(res.inserted + res.updated + res.unchanged + len(res.rejected))
             else:
-                chunk = []
-                for it in items_iter:
-                    chunk.append(it)
-                    if len(chunk) >= CHUNK:
-                        process(chunk)
-                        chunk = []
-                        if progress:
-                            progress.update(it.rowno)
-                if chunk:
-                    process(chunk)
+                for chunk in _chunked(items_iter):
+                    apply(planner.plan(chunk))
+                    if progress:
+                        progress.update(chunk[-1].rowno)
             if res.rejected and not partial:
                 raise Rollback()
             res.written = True
@@ -1386,3 +1506,181 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
     res.labels = labels
     res.kind = kind
     return res
+
+
+# ---------------------------------------------------------------- the forked planner
+
+# Plain values for marshal (what sqlite3's adapters would have bound: ISO dates, money as text, 0/1).
+_PLAIN = {dt.date: dt.date.isoformat, dt.datetime: lambda v: v.isoformat(sep=" "), Decimal: str, bool: int}
+_PLAIN_TYPES = frozenset(_PLAIN)
+_KEEP: list = []  # the parent's connection, kept open (never used) in the worker: closing it would touch the WAL
+
+
+def _plain_rows(rows: list[tuple]) -> list[tuple]:
+    """Rows with dates, money and booleans as the text / integers SQLite stores; column by column."""
+    if not rows:
+        return rows
+    cols = list(zip(*rows))
+    plain = _PLAIN
+    changed = False
+    for i, col in enumerate(cols):
+        if _PLAIN_TYPES.isdisjoint(set(map(type, col))):
+            continue
+        changed = True
+        cols[i] = [plain[v.__class__](v) if v.__class__ in plain else v for v in col]
+    return list(zip(*cols)) if changed else rows
+
+
+def _pending(out) -> int:
+    """Bytes sent to the writer and not read yet (0 where it cannot be told)."""
+    try:
+        import fcntl
+        import struct
+        import termios
+
+        return struct.unpack("i", fcntl.ioctl(out.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+    except (ImportError, OSError, ValueError):
+        return 0
+
+
+def _send(out, tag: bytes, meta, writes=None) -> None:
+    import marshal
+    import pickle
+    import struct
+
+    head = pickle.dumps(meta, protocol=pickle.HIGHEST_PROTOCOL)
+    body = b""
+    how = b"n"
+    if writes is not None:
+        try:
+            body, how = marshal.dumps(writes), b"m"
+        except ValueError:  # a value marshal does not know: pickle keeps it (bound by sqlite3's adapters)
+            body, how = pickle.dumps(writes, protocol=pickle.HIGHEST_PROTOCOL), b"p"
+    out.write(tag + how + struct.pack("<QQ", len(head), len(body)) + head + body)
+    out.flush()
+
+
+def _recv(inp):
+    import marshal
+    import pickle
+    import struct
+
+    top = inp.read(18)
+    if len(top) < 18:
+        return None, None, None
+    tag, how = top[:1], top[1:2]
+    n_head, n_body = struct.unpack("<QQ", top[2:])
+    meta = pickle.loads(inp.read(n_head))
+    body = inp.read(n_body) if n_body else b""
+    writes = marshal.loads(body) if how == b"m" else pickle.loads(body) if how == b"p" else None
+    return tag, meta, writes
+
+
+def _worker(planner: Planner, items_iter, out, partial: bool, now) -> None:
+    """In the forked worker: plan every chunk and send it (no writes here)."""
+    from peewee import SqliteDatabase
+
+    old = db.database.obj
+    _KEEP.append(old)  # never closed here: it is the parent's, mid-transaction
+    pragmas = {k: v for k, v in db.SQLITE_PRAGMAS.items() if k != "journal_mode"}
+    pragmas["query_only"] = 1
+    db.database.initialize(SqliteDatabase(old.database, pragmas=pragmas, timeout=30, check_same_thread=False))
+    ctx = planner.ctx
+    failed = False
+    position = {f.name: i for i, f in enumerate(planner.handler.fields, 1)}  # in an insert row; 0 is the id
+    for chunk in _chunked(items_iter, first=250):
+        p = planner.plan(chunk)
+        failed = failed or bool(p.rejected)
+        writes = creates = None
+        if not (failed and not partial):  # all-or-nothing with a bad row: nothing will be kept, send no rows
+            writes = [(sql, _plain_rows(rows)) for sql, rows in p.writes]
+            audit_rows = audit.rows_for(p.entries, user=ctx.login, at=now)
+            if p.creates is not None and all(n in position for n in p.creates[0]) and not _pending(out):
+                # the writer encodes the inserts' audit rows from the insert rows while it keeps up
+                # (nothing of the last chunk still unread); else this worker does
+                names = p.creates[0]
+                creates = (names, [position[n] for n in names], [it.community for it in p.inserts])
+            else:
+                audit_rows = planner.creates_of(p) + audit_rows
+            writes.append((audit.INSERT_SQL, audit_rows))
+        rejected = [(it.rowno, it.cells, it.errors) for it in p.rejected]
+        _send(out, b"P", (chunk[-1].rowno, p.inserted, p.updated, p.unchanged, rejected, creates), writes)
+    _send(out, b"D", None)
+
+
+def _run_forked(planner: Planner, items_iter, res: Result, partial: bool, now, progress) -> None:
+    """Plan in a forked worker while this process writes what it sends (one transaction, this process's).
+
+    The worker reads the database through its own connection: it sees what
+    was committed before this import began, which is what the planner needs —
+    no other writer can commit while this process holds the write lock, and a
+    kind whose later rows depend on this import's own writes is never forked.
+    """
+    import os
+    import signal
+    import traceback
+
+    r_fd, w_fd = os.pipe()
+    try:
+        import fcntl
+
+        fcntl.fcntl(w_fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)  # let the worker run chunks ahead
+    except (ImportError, OSError):
+        pass
+    pid = os.fork()
+    if pid == 0:  # the worker
+        code = 0
+        try:
+            os.close(r_fd)
+            out = os.fdopen(w_fd, "wb", buffering=1 << 20)
+            try:
+                _worker(planner, items_iter, out, partial, now)
+            except UserError as exc:
+                _send(out, b"U", str(exc))
+            except BaseException:  # noqa: BLE001 - reported by the parent, which rolls back
+                _send(out, b"E", traceback.format_exc())
+            out.flush()
+        except BaseException:  # noqa: BLE001
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(w_fd)
+    inp = os.fdopen(r_fd, "rb", buffering=1 << 20)
+    done = False
+    try:
+        while True:
+            tag, meta, writes = _recv(inp)
+            if tag is None:
+                break
+            if tag == b"D":
+                done = True
+                break
+            if tag == b"U":
+                raise UserError(meta)
+            if tag == b"E":
+                raise RuntimeError("import worker failed:\n" + meta)
+            rowno, inserted, updated, unchanged, rejected, creates = meta
+            for sql, rows in writes or ():
+                if creates is not None and sql == audit.INSERT_SQL:  # the inserts' audit rows come first
+                    names, where, communities = creates
+                    inserted_rows = writes[0][1]
+                    columns = list(zip(*inserted_rows))
+                    rows = planner.create_rows(names, [columns[i] for i in where], columns[0], communities) + rows
+                db.executemany(sql, rows)
+            res.inserted += inserted
+            res.updated += updated
+            res.unchanged += unchanged
+            res.rejected.extend(Item(n, cells, None, errors) for n, cells, errors in rejected)
+            if progress:
+                progress.update(rowno)
+        if not done:
+            raise UserError(tr("导入的工作进程意外退出，未写入任何记录", "the import worker process ended unexpectedly; "
+                               "nothing was written"))
+    finally:
+        inp.close()
+        if not done:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
+        os.waitpid(pid, 0)

@@ -627,6 +627,7 @@ def test_bulk_path_is_executemany_in_one_transaction(city, monkeypatch):
     """Inserts, updates and audit rows go through core.db.executemany, a handful of calls, not one per row."""
     from core import db as dbmod
 
+    monkeypatch.setenv("DANGJIAN_IMPORT_WORKER", "0")  # chunks of 2000 (the forked worker starts with smaller ones)
     city.load("orgs")
     calls = []
     orig = dbmod.executemany
