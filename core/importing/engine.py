@@ -1510,8 +1510,8 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
 
 # ---------------------------------------------------------------- the forked planner
 
-# Plain values for marshal (what sqlite3's adapters would have bound: ISO dates, money as text, 0/1).
-_PLAIN = {dt.date: dt.date.isoformat, dt.datetime: lambda v: v.isoformat(sep=" "), Decimal: str, bool: int}
+# Plain values for marshal (what sqlite3's adapters would have bound: ISO dates, money as text).
+_PLAIN = {dt.date: dt.date.isoformat, dt.datetime: lambda v: v.isoformat(sep=" "), Decimal: str}
 _PLAIN_TYPES = frozenset(_PLAIN)
 _KEEP: list = []  # the parent's connection, kept open (never used) in the worker: closing it would touch the WAL
 
@@ -1529,18 +1529,6 @@ def _plain_rows(rows: list[tuple]) -> list[tuple]:
         changed = True
         cols[i] = [plain[v.__class__](v) if v.__class__ in plain else v for v in col]
     return list(zip(*cols)) if changed else rows
-
-
-def _pending(out) -> int:
-    """Bytes sent to the writer and not read yet (0 where it cannot be told)."""
-    try:
-        import fcntl
-        import struct
-        import termios
-
-        return struct.unpack("i", fcntl.ioctl(out.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
-    except (ImportError, OSError, ValueError):
-        return 0
 
 
 def _send(out, tag: bytes, meta, writes=None) -> None:
@@ -1576,8 +1564,12 @@ def _recv(inp):
     return tag, meta, writes
 
 
-def _worker(planner: Planner, items_iter, out, partial: bool, now) -> None:
-    """In the forked worker: plan every chunk and send it (no writes here)."""
+def _worker(planner: Planner, items_iter, out, partial: bool, now, applied) -> None:
+    """In the forked worker: plan every chunk and send it (no writes here).
+
+    ``applied`` (memory shared with the writer) counts the chunks the writer
+    has written; while it keeps up, it encodes the inserts' audit rows itself.
+    """
     from peewee import SqliteDatabase
 
     old = db.database.obj
@@ -1588,6 +1580,7 @@ def _worker(planner: Planner, items_iter, out, partial: bool, now) -> None:
     ctx = planner.ctx
     failed = False
     position = {f.name: i for i, f in enumerate(planner.handler.fields, 1)}  # in an insert row; 0 is the id
+    sent = 0
     for chunk in _chunked(items_iter, first=250):
         p = planner.plan(chunk)
         failed = failed or bool(p.rejected)
@@ -1595,9 +1588,9 @@ def _worker(planner: Planner, items_iter, out, partial: bool, now) -> None:
         if not (failed and not partial):  # all-or-nothing with a bad row: nothing will be kept, send no rows
             writes = [(sql, _plain_rows(rows)) for sql, rows in p.writes]
             audit_rows = audit.rows_for(p.entries, user=ctx.login, at=now)
-            if p.creates is not None and all(n in position for n in p.creates[0]) and not _pending(out):
+            behind = sent - int.from_bytes(applied[:8], "little") >= 2  # the writer has a whole chunk waiting
+            if p.creates is not None and all(n in position for n in p.creates[0]) and not behind:
                 # the writer encodes the inserts' audit rows from the insert rows while it keeps up
-                # (nothing of the last chunk still unread); else this worker does
                 names = p.creates[0]
                 creates = (names, [position[n] for n in names], [it.community for it in p.inserts])
             else:
@@ -1605,6 +1598,7 @@ def _worker(planner: Planner, items_iter, out, partial: bool, now) -> None:
             writes.append((audit.INSERT_SQL, audit_rows))
         rejected = [(it.rowno, it.cells, it.errors) for it in p.rejected]
         _send(out, b"P", (chunk[-1].rowno, p.inserted, p.updated, p.unchanged, rejected, creates), writes)
+        sent += 1
     _send(out, b"D", None)
 
 
@@ -1620,6 +1614,10 @@ def _run_forked(planner: Planner, items_iter, res: Result, partial: bool, now, p
     import signal
     import traceback
 
+    import mmap
+
+    applied = mmap.mmap(-1, 8)  # shared with the worker: chunks written so far
+    done_chunks = 0
     r_fd, w_fd = os.pipe()
     try:
         import fcntl
@@ -1634,7 +1632,7 @@ def _run_forked(planner: Planner, items_iter, res: Result, partial: bool, now, p
             os.close(r_fd)
             out = os.fdopen(w_fd, "wb", buffering=1 << 20)
             try:
-                _worker(planner, items_iter, out, partial, now)
+                _worker(planner, items_iter, out, partial, now, applied)
             except UserError as exc:
                 _send(out, b"U", str(exc))
             except BaseException:  # noqa: BLE001 - reported by the parent, which rolls back
@@ -1671,6 +1669,8 @@ def _run_forked(planner: Planner, items_iter, res: Result, partial: bool, now, p
             res.updated += updated
             res.unchanged += unchanged
             res.rejected.extend(Item(n, cells, None, errors) for n, cells, errors in rejected)
+            done_chunks += 1
+            applied[:8] = done_chunks.to_bytes(8, "little")
             if progress:
                 progress.update(rowno)
         if not done:
