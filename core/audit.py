@@ -143,7 +143,7 @@ def encode_columns(names: list[str], columns: list[list]) -> list[str]:
         if has_none:
             frags.append([None if v is None else pre + conv(v) for v in col])
         else:
-            frags.append([pre + t for t in map(conv, col)])
+            frags.append(list(map(pre.__add__, map(conv, col))))
     if not frags:
         return ["{}"] * (len(columns[0]) if columns else 0)
     join = ", ".join

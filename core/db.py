@@ -19,6 +19,9 @@ from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
 database = DatabaseProxy()
 
 SQLITE_PRAGMAS = {
+    # 16 KiB pages for new databases (before WAL mode fixes the size): five indexes on the member table and
+    # an audit row per change make bulk imports ~10 % faster than with 4 KiB pages (bench/import_members.py)
+    "page_size": 16384,
     "journal_mode": "wal",
     "foreign_keys": 1,
     "busy_timeout": 30000,

@@ -1574,7 +1574,7 @@ def _worker(planner: Planner, items_iter, out, partial: bool, now, applied) -> N
 
     old = db.database.obj
     _KEEP.append(old)  # never closed here: it is the parent's, mid-transaction
-    pragmas = {k: v for k, v in db.SQLITE_PRAGMAS.items() if k != "journal_mode"}
+    pragmas = {k: v for k, v in db.SQLITE_PRAGMAS.items() if k not in ("journal_mode", "page_size")}
     pragmas["query_only"] = 1
     db.database.initialize(SqliteDatabase(old.database, pragmas=pragmas, timeout=30, check_same_thread=False))
     ctx = planner.ctx
