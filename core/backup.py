@@ -151,12 +151,24 @@ def restore(source) -> None:
             raise UserError(tr("备份来自更新的版本（结构版本 {v}），请先升级本程序",
                                "the backup comes from a newer version (schema {v}); upgrade dangjian first",
                                v=version))
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-        try:
-            live = db.database.connection()
-            src.backup(live)
-        finally:
-            src.close()
+        live = db.database.connection()
+        size = live.execute("PRAGMA page_size").fetchone()[0]
+        with tempfile.TemporaryDirectory(prefix="dangjian-restore-") as tmpdir:
+            src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+            try:
+                if src.execute("PRAGMA page_size").fetchone()[0] != size:
+                    # a WAL database only takes pages of its own size: rewrite a copy at that size first
+                    # (a backup of a database created before 16 KiB pages, or the other way round)
+                    src.close()
+                    copy = Path(tmpdir) / "restore.db"
+                    shutil.copyfile(source, copy)
+                    src = sqlite3.connect(copy)
+                    src.execute("PRAGMA journal_mode = DELETE")
+                    src.execute(f"PRAGMA page_size = {int(size)}")
+                    src.execute("VACUUM")
+                src.backup(live)
+            finally:
+                src.close()
     elif db.is_postgres():
         args, env = _pg_env_args(db.current_url())
         _run_tool(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction"] + args

@@ -92,6 +92,49 @@ def test_restore_asks_and_replaces(dangjian_db, tmp_path, capsys, monkeypatch):
 
 
 @pytest.mark.skipif(PG, reason="SQLite files")
+def test_restore_across_page_sizes(dangjian_db, tmp_path, capsys):
+    """A backup of a database with 4 KiB pages (made before 16 KiB became the default) restores, and back."""
+    access.set_current(Principal("root", "admin", "city"))
+    live = dangjian_db[len("sqlite:///"):]
+    assert db.database.execute_sql("PRAGMA page_size").fetchone()[0] == 16384  # a new database
+    EntryItem.create(name="new", department="x")
+    ours = tmp_path / "ours.db"
+    assert main(["backup", str(ours)]) == 0
+    src = sqlite3.connect(ours)  # the same data in 4 KiB pages
+    src.execute("PRAGMA page_size = 4096")
+    src.execute("VACUUM")
+    src.execute("UPDATE entry_item SET name = 'old'")
+    src.commit()
+    assert src.execute("PRAGMA page_size").fetchone()[0] == 4096
+    src.close()
+    db.connect(dangjian_db)
+    assert main(["restore", str(ours), "--yes"]) == 0
+    db.connect(dangjian_db)
+    assert [e.name for e in EntryItem.select()] == ["old"]
+    assert db.database.execute_sql("PRAGMA page_size").fetchone()[0] == 16384
+    assert db.database.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # and a 16 KiB backup into a 4 KiB live database
+    db.close()
+    con = sqlite3.connect(live)
+    con.execute("PRAGMA journal_mode = DELETE")
+    con.execute("PRAGMA page_size = 4096")
+    con.execute("VACUUM")
+    con.execute("PRAGMA journal_mode = WAL")
+    con.close()
+    db.connect(dangjian_db)
+    access.set_current(Principal("root", "admin", "city"))
+    EntryItem.update(name="changed").execute()
+    src = sqlite3.connect(ours)
+    src.execute("PRAGMA page_size = 16384")
+    src.execute("VACUUM")
+    src.close()
+    assert main(["restore", str(ours), "--yes"]) == 0
+    db.connect(dangjian_db)
+    assert [e.name for e in EntryItem.select()] == ["old"]
+    assert db.database.execute_sql("PRAGMA page_size").fetchone()[0] == 4096
+
+
+@pytest.mark.skipif(PG, reason="SQLite files")
 def test_restore_refuses_a_file_that_is_not_a_backup(dangjian_db, tmp_path, capsys):
     bad = tmp_path / "notes.txt"
     bad.write_text("hello" * 1000)
