@@ -1609,6 +1609,13 @@ def _run_forked(planner: Planner, items_iter, res: Result, partial: bool, now, p
     was committed before this import began, which is what the planner needs —
     no other writer can commit while this process holds the write lock, and a
     kind whose later rows depend on this import's own writes is never forked.
+
+    SQLite and fork: the worker never uses (or closes) the connection it
+    inherits, and it has ended before this process commits, so no checkpoint
+    of this import runs while it reads.  Its snapshot is this transaction's
+    own (nothing else committed in between), which the read lock this
+    process holds keeps from other processes' checkpoints; this process only
+    appends to the WAL meanwhile and never writes the database file.
     """
     import os
     import signal
