@@ -363,7 +363,7 @@ class Orgs(Handler):
 
     def chunks(self, items):
         """Parents before children: a parent may appear later in the same file."""
-        by_code = {it.rec["code"]: it for it in items}
+        by_code = {it.rec["code"]: it for it in items if it.rec.get("code")}
         level: dict[str, int] = {}
 
         def depth(code, seen):
@@ -382,6 +382,9 @@ class Orgs(Handler):
 
         out: dict[int, list] = {}
         for it in items:
+            if it.rec.get("code") not in by_code:  # no readable code: rejected with the first chunk
+                out.setdefault(0, []).append(it)
+                continue
             d = depth(it.rec["code"], frozenset())
             if d < 0:
                 it.err("parent", tr("上级组织形成循环", "the parent organizations form a cycle"))

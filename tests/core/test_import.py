@@ -695,3 +695,16 @@ def test_kinds_without_personal_data_are_not_marked_masked(city, capsys):
     assert city.run("export", "members", out) == 0
     assert out.read_text(encoding="utf-8-sig").startswith("#")  # members are masked and marked
     assert city.run("import", "members", out) == 2
+
+
+def test_org_row_without_a_readable_code_is_a_row_error(city, capsys):
+    """Found by the fuzz test: an orgs row whose code cannot be read used to crash the parent-first ordering."""
+    city.load("communities")
+    before = counts()
+    p = city.write("o.csv", "组织编码,组织名称,组织类别,上级组织编码,社区编码,批准文号\n\x00,x,党支部,,C001,\nO7,y,党支部,,C001,\n")
+    assert city.run("import", "orgs", p) == 2
+    err = capsys.readouterr().err
+    assert "o.csv row 2, 组织编码: " in err and "Traceback" not in err
+    assert counts() == before
+    assert city.run("import", "orgs", p, "--partial") == 1
+    assert m.Organization.get(code="O7").name == "y"
