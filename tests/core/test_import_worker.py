@@ -304,3 +304,34 @@ def test_scope_and_plugin_checks_run_in_the_worker(city, capsys, monkeypatch, tm
     assert "m.csv row 2, 社区编码: 不在你的权限范围内" in errs["1"]  # row 2 is in O3 (C002)
     assert "m.csv row 15, " in errs["1"] and "不收13号" in errs["1"]
     assert m.Member.select().count() == 0
+
+
+def test_progress_bar_on_a_terminal_while_the_worker_plans(city, tmp_path):
+    """In a pty, the parent draws the bar from the row numbers the worker sends; the summary follows."""
+    import pty
+    import subprocess
+    import sys
+
+    _load_orgs(city)
+    p = city.write("m.csv", [HEAD, *member_rows()])
+    master, slave = pty.openpty()
+    env = dict(os.environ, DANGJIAN_IMPORT_WORKER="1", DANGJIAN_DB=city.url)
+    proc = subprocess.Popen([sys.executable, "-m", "core.cli", "import", "members", str(p)], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=slave, env=env, cwd=str(tmp_path))
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child side closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    assert proc.wait(timeout=60) == 0
+    os.close(master)
+    text = out.decode("utf-8", "replace")
+    assert "\r导入 members [" in text and f"/{N + 1}" in text
+    assert text.rstrip().endswith(f"members：新增 {N}，更新 0，未变 0，拒绝 0")
+    db.connect(city.url, migrate=False)
+    assert m.Member.select().count() == N
