@@ -97,6 +97,9 @@ def summary(kind: str, res: Result) -> str:
 def cmd_import(args) -> int:
     kind = _kind(args.kind)
     res, table = import_file(kind, args.file, partial=args.partial, encoding=args.encoding)
+    for plugin, error in res.plugin_errors:
+        print(tr("警告：插件 {p} 出错，未能检查这些行：{e}", "warning: plugin {p} failed and did not check these rows: {e}",
+                 p=plugin, e=error), file=sys.stderr)
     for line in error_lines(res, args.file):
         print(line, file=sys.stderr)
     if res.rejected and args.partial:

@@ -975,6 +975,7 @@ class Result:
     written: bool = False
     kind: str = ""
     labels: dict = field(default_factory=dict)  # field name -> the file's header for it
+    plugin_errors: list = field(default_factory=list)  # (plugin, error) of hooks that raised during this import
 
 
 def _parsers(colmap):
@@ -1459,6 +1460,7 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
     now = dt.datetime.now()
     planner = Planner(kind, handler, ctx, now)
     forked = _fork_wanted(handler, table)
+    known_errors = set(map(tuple, planner.pm.errors()))
 
     def apply(p: Plan):
         for sql, rows in p.writes:
@@ -1508,6 +1510,8 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
             gc.enable()
     res.labels = labels
     res.kind = kind
+    found = planner.pm.errors() + res.plugin_errors  # this process's, then the worker's
+    res.plugin_errors = [e for e in dict.fromkeys(map(tuple, found)) if e not in known_errors]
     return res
 
 
@@ -1602,7 +1606,7 @@ def _worker(planner: Planner, items_iter, out, partial: bool, now, applied) -> N
         rejected = [(it.rowno, it.cells, it.errors) for it in p.rejected]
         _send(out, b"P", (chunk[-1].rowno, p.inserted, p.updated, p.unchanged, rejected, creates), writes)
         sent += 1
-    _send(out, b"D", None)
+    _send(out, b"D", planner.pm.errors())  # plugin hooks that raised here: the parent reports them
 
 
 def _run_forked(planner: Planner, items_iter, res: Result, partial: bool, now, progress) -> None:
@@ -1661,6 +1665,7 @@ def _run_forked(planner: Planner, items_iter, res: Result, partial: bool, now, p
             if tag is None:
                 break
             if tag == b"D":
+                res.plugin_errors.extend(meta)
                 done = True
                 break
             if tag == b"U":

@@ -335,3 +335,26 @@ def test_progress_bar_on_a_terminal_while_the_worker_plans(city, tmp_path):
     assert text.rstrip().endswith(f"members：新增 {N}，更新 0，未变 0，拒绝 0")
     db.connect(city.url, migrate=False)
     assert m.Member.select().count() == N
+
+
+@pytest.mark.parametrize("worker", ["0", "1"])
+def test_a_validation_hook_that_raises_is_reported(city, capsys, monkeypatch, tmp_path, worker):
+    """The row is not checked by that plugin (its other rows pass); stderr says so, wherever the hook ran."""
+    plugdir = tmp_path / "plug"
+    plugdir.mkdir()
+    (plugdir / "buggy.py").write_text(
+        "from core import hookimpl\n"
+        "@hookimpl\n"
+        "def dangjian_validate_record(kind, record):\n"
+        "    return [] if record['name'] != '单伟4' else 1 / 0\n", encoding="utf-8")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'plugin_dirs = ["{plugdir}"]\n', encoding="utf-8")
+    monkeypatch.setenv("DANGJIAN_CONFIG", str(cfg))
+    monkeypatch.setenv("DANGJIAN_IMPORT_WORKER", worker)
+    _load_orgs(city)
+    capsys.readouterr()
+    assert city.run("import", "members", city.write("m.csv", [HEAD, *member_rows()])) == 0
+    err = capsys.readouterr().err
+    assert err.count("警告：插件 buggy 出错，未能检查这些行：dangjian_validate_record raised ZeroDivisionError") == 1
+    assert "buggy.py:4" in err
+    assert m.Member.select().count() == N
