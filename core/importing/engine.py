@@ -1230,8 +1230,9 @@ class Plan:
     """What one chunk changes, worked out before anything is written.
 
     ``writes``: (sql, rows) for :func:`core.db.executemany`, in order (inserts
-    with their ids reserved, then updates); ``entries``: their audit rows; the
-    item lists are kept for the handler's ``after_write``.
+    with their ids reserved, then updates); ``creates``: what the inserts'
+    audit rows say (:meth:`Planner.creates_of` encodes them); ``entries``: the
+    other audit rows; the item lists are kept for the handler's ``after_write``.
     """
     __slots__ = ("writes", "creates", "entries", "rejected", "inserts", "updates", "extras", "inserted", "updated",
                  "unchanged")
@@ -1432,7 +1433,9 @@ def _fork_wanted(handler: Handler, table) -> bool:
     cls = type(handler)
     return (hasattr(os, "fork") and db.is_sqlite() and not db.database.in_transaction()
             and threading.active_count() == 1
-            and not handler.whole_file  # these depend on their own writes (orgs, transfers, workers, meetings)
+            # kinds whose later rows depend on this import's own writes: orgs and transfers (whole file),
+            # communities, workers and meetings (after_write)
+            and not handler.whole_file
             and cls.after_write is Handler.after_write and cls.extra_diff is Handler.extra_diff
             and (setting == "1" or _size(table) >= FORK_MIN_BYTES))
 
@@ -1524,7 +1527,7 @@ _KEEP: list = []  # the parent's connection, kept open (never used) in the worke
 
 
 def _plain_rows(rows: list[tuple]) -> list[tuple]:
-    """Rows with dates, money and booleans as the text / integers SQLite stores; column by column."""
+    """Rows with dates and money as the text SQLite stores (marshal has no date or Decimal); column by column."""
     if not rows:
         return rows
     cols = list(zip(*rows))
@@ -1575,7 +1578,8 @@ def _worker(planner: Planner, items_iter, out, partial: bool, now, applied) -> N
     """In the forked worker: plan every chunk and send it (no writes here).
 
     ``applied`` (memory shared with the writer) counts the chunks the writer
-    has written; while it keeps up, it encodes the inserts' audit rows itself.
+    has written.  The inserts' audit rows are encoded by the writer while it
+    keeps up, and here when it has a whole chunk waiting.
     """
     from peewee import SqliteDatabase
 
@@ -1624,11 +1628,10 @@ def _run_forked(planner: Planner, items_iter, res: Result, partial: bool, now, p
     process holds keeps from other processes' checkpoints; this process only
     appends to the WAL meanwhile and never writes the database file.
     """
+    import mmap
     import os
     import signal
     import traceback
-
-    import mmap
 
     applied = mmap.mmap(-1, 8)  # shared with the worker: chunks written so far
     done_chunks = 0
