@@ -1432,12 +1432,22 @@ def _fork_wanted(handler: Handler, table) -> bool:
         return False
     cls = type(handler)
     return (hasattr(os, "fork") and db.is_sqlite() and not db.database.in_transaction()
+            and (setting == "1" or _cpus() >= 2)  # on one core the two processes would only take turns
             and threading.active_count() == 1
             # kinds whose later rows depend on this import's own writes: orgs and transfers (whole file),
             # communities, workers and meetings (after_write)
             and not handler.whole_file
             and cls.after_write is Handler.after_write and cls.extra_diff is Handler.extra_diff
             and (setting == "1" or _size(table) >= FORK_MIN_BYTES))
+
+
+def _cpus() -> int:
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _size(table) -> int:

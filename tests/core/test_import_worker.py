@@ -144,12 +144,19 @@ def test_which_imports_fork(city, monkeypatch, tmp_path):
         path = small
 
     monkeypatch.delenv("DANGJIAN_IMPORT_WORKER", raising=False)
+    monkeypatch.setattr(engine, "_cpus", lambda: 2)
     assert not engine._fork_wanted(handler, Table)  # a small file: not worth a process
     monkeypatch.setattr(engine, "FORK_MIN_BYTES", 100)
+    assert engine._fork_wanted(handler, Table)
+    monkeypatch.setattr(engine, "_cpus", lambda: 1)
+    assert not engine._fork_wanted(handler, Table)  # one core: the two processes would only take turns
+    monkeypatch.setattr(engine, "_cpus", lambda: 2)
     assert engine._fork_wanted(handler, Table)
     monkeypatch.setenv("DANGJIAN_IMPORT_WORKER", "0")
     assert not engine._fork_wanted(handler, Table)
     monkeypatch.setenv("DANGJIAN_IMPORT_WORKER", "1")
+    monkeypatch.setattr(engine, "_cpus", lambda: 1)
+    assert engine._fork_wanted(handler, Table)  # forced
     for kind in ("orgs", "transfers", "workers", "meetings", "communities"):  # later rows need earlier writes
         assert not engine._fork_wanted(engine.HANDLERS[kind](engine.Context(kind), set()), Table), kind
     for kind in ("members", "dues", "attendance", "visits", "wages", "pay"):
@@ -169,6 +176,7 @@ def test_which_imports_fork(city, monkeypatch, tmp_path):
 def test_big_file_forks_by_itself(city, monkeypatch, capsys):
     monkeypatch.delenv("DANGJIAN_IMPORT_WORKER", raising=False)
     monkeypatch.setattr(engine, "FORK_MIN_BYTES", 10_000)
+    monkeypatch.setattr(engine, "_cpus", lambda: 2)
     calls = forks(monkeypatch)
     for kind in ("communities", "orgs"):
         (city.folder / f"{kind}.csv").write_text(CSV[kind], encoding="utf-8")
