@@ -1536,19 +1536,33 @@ _PLAIN_TYPES = frozenset(_PLAIN)
 _KEEP: list = []  # the parent's connection, kept open (never used) in the worker: closing it would touch the WAL
 
 
-def _plain_rows(rows: list[tuple]) -> list[tuple]:
-    """Rows with dates and money as the text SQLite stores (marshal has no date or Decimal); column by column."""
+def _plain_rows(rows: list[tuple], where=None) -> list[tuple]:
+    """Rows with dates and money as the text SQLite stores (marshal has no date or Decimal); column by column.
+
+    ``where``: the positions that may hold such values (the others are not looked at); None: all.
+    """
     if not rows:
         return rows
     cols = list(zip(*rows))
     plain = _PLAIN
     changed = False
-    for i, col in enumerate(cols):
+    for i in range(len(cols)) if where is None else where:
+        col = cols[i]
         if _PLAIN_TYPES.isdisjoint(set(map(type, col))):
             continue
         changed = True
         cols[i] = [plain[v.__class__](v) if v.__class__ in plain else v for v in col]
     return list(zip(*cols)) if changed else rows
+
+
+def _typed_positions(handler: Handler, planner: Planner) -> dict[str, list[int]]:
+    """For each statement of a plan, the positions of date, time and money values in its rows."""
+    from peewee import DateField, DateTimeField, DecimalField
+
+    typed = (DateField, DateTimeField, DecimalField)
+    fields_ = handler.model._meta.fields
+    return {planner.insert_sql: [i for i, f in enumerate(handler.fields, 1) if isinstance(f, typed)],
+            handler.update_sql: [i for i, n in enumerate(handler.value_fields) if isinstance(fields_[n], typed)]}
 
 
 def _send(out, tag: bytes, meta, writes=None) -> None:
@@ -1601,13 +1615,14 @@ def _worker(planner: Planner, items_iter, out, partial: bool, now, applied) -> N
     ctx = planner.ctx
     failed = False
     position = {f.name: i for i, f in enumerate(planner.handler.fields, 1)}  # in an insert row; 0 is the id
+    typed = _typed_positions(planner.handler, planner)
     sent = 0
     for chunk in _chunked(items_iter, first=250):
         p = planner.plan(chunk)
         failed = failed or bool(p.rejected)
         writes = creates = None
         if not (failed and not partial):  # all-or-nothing with a bad row: nothing will be kept, send no rows
-            writes = [(sql, _plain_rows(rows)) for sql, rows in p.writes]
+            writes = [(sql, _plain_rows(rows, typed.get(sql))) for sql, rows in p.writes]
             audit_rows = audit.rows_for(p.entries, user=ctx.login, at=now)
             behind = sent - int.from_bytes(applied[:8], "little") >= 2  # the writer has a whole chunk waiting
             if p.creates is not None and all(n in position for n in p.creates[0]) and not behind:
