@@ -23,15 +23,15 @@ databases use 16 KiB pages; pinyin initials come from pypinyin's character
 table without importing all of pypinyin.  ``DANGJIAN_IMPORT_WORKER=0`` turns
 the worker off (then the import takes ~4.3 s, ratio ~5).
 
-Measured 2026-11-28 on the shared 2-core build machine, quiet (load < 1):
-import 2.22-2.45 s per run (was 4.8-5.4 s without the worker), re-import
-2.6-2.9 s, floor 0.85-0.91 s, ratio of the best runs 2.57-2.85 (single
-runs have reached 3.08) — target met; peak RSS 115 MB for this process and
+Measured 2026-11-28 on the shared 2-core build machine (a VM whose speed
+varies through the day: the floor itself read 0.85-0.98 s), load < 1:
+import 2.2-2.8 s per run (was 4.8-5.4 s without the worker), re-import
+2.6-3.3 s, ratio of the best runs 2.57-2.96 (single runs have reached 3.08)
+— target met, with little to spare; peak RSS 115 MB for this process and
 92 MB for the worker (~207 MB together) — target met.  Both processes are
-busy for the whole import (~2 s each: the writer's executemany of member
-rows with 5 indexes and of audit rows with 4 is ~1.5 s of it), so a loaded
-machine (other test runs) pushes the ratio up: rerun when the load average
-is above 1.
+busy for the whole import (~1.9 s each: the writer's executemany of member
+rows with 5 indexes and of audit rows with 4 is ~1.5 s of it), so load from
+other processes pushes the ratio up: rerun when the load average is above 1.
 """
 from __future__ import annotations
 
