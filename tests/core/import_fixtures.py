@@ -98,3 +98,13 @@ C002,2024-04-05,300,学习资料
 }
 
 COUNTS = {k: len(v.strip().splitlines()) - 1 for k, v in CSV.items()}
+
+
+def town_plugin(folder, monkeypatch, name: str, source: str) -> None:
+    """Write a town plugin ``name``.py into ``folder``/plug and name that folder in a config file (plugin_dirs)."""
+    plugdir = folder / "plug"
+    plugdir.mkdir(exist_ok=True)
+    (plugdir / f"{name}.py").write_text(source, encoding="utf-8")
+    cfg = folder / "c.toml"
+    cfg.write_text(f'plugin_dirs = ["{plugdir}"]\n', encoding="utf-8")
+    monkeypatch.setenv("DANGJIAN_CONFIG", str(cfg))

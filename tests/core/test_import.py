@@ -328,18 +328,13 @@ def test_english_header_aliases(city):
 
 
 def test_plugin_validate_record_errors(city, capsys, monkeypatch, tmp_path):
-    plugdir = tmp_path / "plug"
-    plugdir.mkdir()
-    (plugdir / "town_check.py").write_text(
-        "from core import hookimpl\n"
-        "@hookimpl\n"
-        "def dangjian_validate_record(kind, record):\n"
-        "    if kind == 'funding' and record['amount'] > 10000 and record['source'] == 'donation':\n"
-        "        return ['捐助超过一万元须另行审批']\n"
-        "    return []\n", encoding="utf-8")
-    cfg = tmp_path / "c.toml"
-    cfg.write_text(f'plugin_dirs = ["{plugdir}"]\n', encoding="utf-8")
-    monkeypatch.setenv("DANGJIAN_CONFIG", str(cfg))
+    fx.town_plugin(tmp_path, monkeypatch, "town_check",
+                   "from core import hookimpl\n"
+                   "@hookimpl\n"
+                   "def dangjian_validate_record(kind, record):\n"
+                   "    if kind == 'funding' and record['amount'] > 10000 and record['source'] == 'donation':\n"
+                   "        return ['捐助超过一万元须另行审批']\n"
+                   "    return []\n")
     city.load("communities")
     p = city.write("f.csv", CSV["funding"] + "C001,2024,20000,社会捐助,2024-05-01\n")
     assert city.run("import", "funding", p) == 2

@@ -287,17 +287,11 @@ def test_undecodable_bytes_late_in_the_file(city, capsys, monkeypatch, worker):
 def test_scope_and_plugin_checks_run_in_the_worker(city, capsys, monkeypatch, tmp_path):
     from core import access
 
-    plugdir = tmp_path / "plug"
-    plugdir.mkdir()
-    (plugdir / "no_thirteens.py").write_text(
-        "from core import hookimpl\n"
-        "@hookimpl\n"
-        "def dangjian_validate_record(kind, record):\n"
-        "    return ['不收13号'] if kind == 'members' and record['name'].endswith('13') else []\n",
-        encoding="utf-8")
-    cfg = tmp_path / "c.toml"
-    cfg.write_text(f'plugin_dirs = ["{plugdir}"]\n', encoding="utf-8")
-    monkeypatch.setenv("DANGJIAN_CONFIG", str(cfg))
+    fx.town_plugin(tmp_path, monkeypatch, "no_thirteens",
+                   "from core import hookimpl\n"
+                   "@hookimpl\n"
+                   "def dangjian_validate_record(kind, record):\n"
+                   "    return ['不收13号'] if kind == 'members' and record['name'].endswith('13') else []\n")
     _load_orgs(city)
     m.User.create(login="boss", role="admin", scope="city", full_personal_data=True)
     m.User.create(login=access.os_login(), role="community", scope="C001", full_personal_data=True)
@@ -348,16 +342,11 @@ def test_progress_bar_on_a_terminal_while_the_worker_plans(city, tmp_path):
 @pytest.mark.parametrize("worker", ["0", "1"])
 def test_a_validation_hook_that_raises_is_reported(city, capsys, monkeypatch, tmp_path, worker):
     """The row is not checked by that plugin (its other rows pass); stderr says so, wherever the hook ran."""
-    plugdir = tmp_path / "plug"
-    plugdir.mkdir()
-    (plugdir / "buggy.py").write_text(
-        "from core import hookimpl\n"
-        "@hookimpl\n"
-        "def dangjian_validate_record(kind, record):\n"
-        "    return [] if record['name'] != '单伟4' else 1 / 0\n", encoding="utf-8")
-    cfg = tmp_path / "c.toml"
-    cfg.write_text(f'plugin_dirs = ["{plugdir}"]\n', encoding="utf-8")
-    monkeypatch.setenv("DANGJIAN_CONFIG", str(cfg))
+    fx.town_plugin(tmp_path, monkeypatch, "buggy",
+                   "from core import hookimpl\n"
+                   "@hookimpl\n"
+                   "def dangjian_validate_record(kind, record):\n"
+                   "    return [] if record['name'] != '单伟4' else 1 / 0\n")
     monkeypatch.setenv("DANGJIAN_IMPORT_WORKER", worker)
     _load_orgs(city)
     capsys.readouterr()
