@@ -1150,14 +1150,7 @@ def parse_items(kind, rows, colmap, present, seen, key_names, labels, block: int
     dup_field = key_names[0] if key_names else ""
     dup_labels = "/".join(labels.get(x, x) for x in key_names)
     single_key = key_names[0] if len(key_names) == 1 else None
-    buf = []
-    for row in rows:
-        buf.append(row)
-        if len(buf) >= block:
-            yield from _parse_block(buf, kind, parsers, names, width, cross, present, seen, key_names, single_key,
-                                    dup_field, dup_labels, required_msg, beyond_msg)
-            buf = []
-    if buf:
+    for buf in _chunked(rows, block):
         yield from _parse_block(buf, kind, parsers, names, width, cross, present, seen, key_names, single_key,
                                 dup_field, dup_labels, required_msg, beyond_msg)
 
