@@ -1,15 +1,16 @@
 """Identity, users and scopes (身份、用户与权限范围), SPEC §7.
 
 The user is the OS account of the effective uid — never an environment
-variable — except on a city server: when the effective account is the
-configured service account (config ``service_account``, default
-``dangjian``) and the process was started by sudo, the user is
-``SUDO_USER``.  "Started by sudo" is checked, not assumed: an ancestor
-process must be ``sudo`` and its real uid (the invoking user, set by the
-kernel) must be the account ``SUDO_USER`` names; otherwise the identity stays
-the service account itself (which should have no user record, so is
-refused).  While the user table is empty the database is in single-user mode
-and whoever runs it is admin.
+variable — except on a city server (:mod:`core.server`): when the effective
+account is the service account named by the system config
+``/etc/dangjian/config.toml``, the user is ``SUDO_USER`` once
+:func:`core.server.verified_sudo_user` has verified it against the sudo
+process (anything unverifiable is refused, never taken on trust); without
+``SUDO_USER`` (the service account's own crontab) the principal is
+``system:<account>``: masked, read-only, allowed only ``backup``, ``check``
+and ``report``.  The service account itself is never a user.  While the user
+table is empty the database is in single-user mode and whoever runs it is
+admin — except on a server, where only ``init`` and ``users add`` run.
 
 Scope is enforced in core: queries go through :func:`core.records.scoped`
 (or :func:`scope_query` on a community field), writes through
@@ -25,6 +26,7 @@ import pwd
 import time
 from dataclasses import dataclass, field
 
+from core import server
 from core.errors import AccessDenied, UserError
 from core.i18n import tr
 
@@ -32,64 +34,16 @@ ROLES = ("community", "street", "town", "city", "admin")
 _SCOPE_TTL = 30.0  # seconds a computed scope is reused (new communities show up after this)
 
 
-def _service_account() -> str:
-    try:
-        from core import config
-
-        return config.get().get("service_account", "dangjian") or "dangjian"
-    except Exception:
-        return "dangjian"
-
-
-def _proc_status(pid: int) -> dict:
-    out = {}
-    with open(f"/proc/{pid}/status", encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            k, _, v = line.partition(":")
-            out[k] = v.strip()
-    return out
-
-
-def sudo_invoker() -> str | None:
-    """The login of the user who ran sudo to start this process, verified by the kernel, or None.
-
-    Walks up the parent processes to the nearest ``sudo`` and takes its real
-    uid (sudo runs with the invoking user's real uid).  Returns None when no
-    ancestor is sudo or ``/proc`` cannot tell.
-    """
-    pid = os.getppid()
-    for _ in range(8):
-        if pid <= 1:
-            return None
-        try:
-            st = _proc_status(pid)
-        except OSError:
-            return None
-        if st.get("Name") == "sudo":
-            try:
-                ruid = int(st["Uid"].split()[0])
-                return pwd.getpwuid(ruid).pw_name
-            except (KeyError, ValueError):
-                return None
-        try:
-            pid = int(st.get("PPid", "0"))
-        except ValueError:
-            return None
-    return None
-
-
 def os_login() -> str:
-    """The OS account the user is (see module doc)."""
-    login = pwd.getpwuid(os.geteuid()).pw_name
-    if login != _service_account():
-        return login
-    sudo_user = os.environ.get("SUDO_USER")
-    if not sudo_user:
-        return login
-    invoker = sudo_invoker()
-    if invoker is not None and invoker == sudo_user:
-        return sudo_user
-    return login  # SUDO_USER without a sudo behind it proves nothing
+    """The login this process acts for (see module doc): the effective account, or on a
+    server the verified ``SUDO_USER``, or ``system:<account>`` for the service account's
+    own jobs.  Raises UserError when a sudo identity cannot be verified."""
+    d = server.deployment()
+    if not d.service:
+        return server.effective_login()
+    if os.environ.get("SUDO_USER"):
+        return server.verified_sudo_user()
+    return f"system:{d.account}"
 
 
 @dataclass
@@ -100,6 +54,8 @@ class Principal:
     read_only: bool = False
     full_personal_data: bool = True
     single_user: bool = False
+    system: bool = False     # the service account's own job (cron): not a user, masked, read-only
+    bootstrap: bool = False  # a server whose user table is empty: only init and users add
     _ids: object = field(default=None, repr=False, compare=False)
     _ids_at: float = field(default=0.0, repr=False, compare=False)
 
@@ -175,8 +131,17 @@ def resolve(login: str | None = None) -> Principal:
     """Look the login up in the user table (single-user mode while it is empty)."""
     from core.models import User
 
-    login = login or os_login()
+    d = server.deployment()
+    if login is None:
+        login = os_login()
+        if d.service and login == f"system:{d.account}":
+            return Principal(login, "admin", "city", read_only=True, full_personal_data=False, system=True)
+    if d.account and login == d.account:
+        raise AccessDenied(tr("服务账号 {a} 不是本系统的用户", "the service account {a} is never a user of this system",
+                              a=login))
     if User.select().count() == 0:
+        if d.service:  # no single-user mode on a server
+            return Principal(login, "admin", "city", False, False, bootstrap=True)
         # single-user mode: admin, but personal data stay masked on screen and in outputs
         # until the user records themselves with --full-personal-data (SPEC §7's per-user flag)
         return Principal(login, "admin", "city", False, False, single_user=True)

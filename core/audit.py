@@ -164,10 +164,7 @@ class Entry:
 def login_of(user: str | None) -> str:
     if user:
         return user
-    try:
-        return access.current().login
-    except Exception:  # no identity (e.g. a maintenance script): say so rather than fail the write
-        return access.os_login()
+    return access.current().login
 
 
 def record(action: str, table: str, key, old: dict | None = None, new: dict | None = None,

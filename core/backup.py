@@ -105,11 +105,16 @@ def backup_postgres(target: Path) -> None:
 
 def backup(target) -> Path:
     """Write a consistent copy of the current database to ``target``; returns its path."""
+    from core.server import check_output_path
+
     access.current().require_admin(tr("备份数据库", "back up the database"))
     target = Path(target).expanduser().resolve()
+    check_output_path(target, backup=True)
+    if target.is_dir():
+        raise UserError(tr("{f} 是文件夹：请给出备份文件名", "{f} is a folder: name the backup file", f=target))
+    if not target.parent.is_dir():
+        raise UserError(tr("无法写入 {f}：文件夹不存在", "cannot write {f}: no such folder", f=target))
     if db.is_sqlite():
-        if target == Path(_sqlite_path()).resolve():
-            raise UserError(tr("备份文件不能是数据库本身", "the backup file cannot be the database itself"))
         backup_sqlite(target)
     elif db.is_postgres():
         backup_postgres(target)
@@ -178,10 +183,66 @@ def restore(source) -> None:
     access.set_current(None)
 
 
+BACKUP_PREFIX = "dangjian-"
+
+
+def dated_name(now=None) -> str:
+    """The name of an automatic backup: ``dangjian-YYYYMMDD-HHMMSS.db`` (``.dump`` on PostgreSQL)."""
+    import datetime as dt
+
+    now = now or dt.datetime.now()
+    return f"{BACKUP_PREFIX}{now:%Y%m%d-%H%M%S}" + (".db" if db.is_sqlite() else ".dump")
+
+
+def prune(folder: Path, days: int, keep: Path | None = None) -> list[Path]:
+    """Delete dated backups older than ``days`` days in ``folder``, and leftover ``.part`` files of
+    killed backups older than an hour; never ``keep`` (the backup just written)."""
+    import time
+
+    if days < 1:
+        raise UserError(tr("--prune 的天数至少为 1", "--prune takes at least 1 day"))
+    now = time.time()
+    removed = []
+    for p in sorted(folder.iterdir()):
+        name = p.name
+        dated = name.startswith(BACKUP_PREFIX) and name.endswith((".db", ".dump"))
+        part = name.startswith(f".{BACKUP_PREFIX}") and ".part" in name
+        if not (dated or part) or not p.is_file() or p.is_symlink() or (keep and p == keep):
+            continue
+        age = now - p.stat().st_mtime
+        if (dated and age > days * 86400) or (part and age > 3600):
+            p.unlink()
+            removed.append(p)
+    return removed
+
+
+def _service_backup_dir() -> Path | None:
+    from core import server
+
+    d = server.deployment()
+    if not d.service:
+        return None
+    if not d.backup_dir:
+        raise UserError(tr("系统配置 {p} 没有 backup_dir（备份目录）", "the system config {p} names no backup_dir",
+                           p=d.path))
+    return d.backup_dir
+
+
 def cmd_backup(args) -> int:
-    path = backup(args.file)
+    """``backup [FILE] [--prune DAYS]``: under the service account no FILE (a dated file in the
+    configured backup folder); elsewhere FILE, or a dated file in the current folder."""
+    folder = _service_backup_dir()
+    if folder is not None and args.file:
+        raise UserError(tr("服务账号下备份不接受文件名（备份写入 {d}）", "no backup file name under the service account "
+                           "(backups go to {d})", d=folder))
+    target = Path(args.file) if args.file else (folder or Path.cwd()) / dated_name()
+    path = backup(target)
     size = path.stat().st_size
     print(tr("已备份到 {f}（{n} 字节）", "backed up to {f} ({n} bytes)", f=path, n=size), file=sys.stderr)
+    if args.prune is not None:
+        removed = prune(path.parent, args.prune, keep=path)
+        print(tr("已删除 {n} 个超过 {d} 天的旧备份", "removed {n} backup(s) older than {d} days", n=len(removed),
+                 d=args.prune), file=sys.stderr)
     return 0
 
 
@@ -189,6 +250,13 @@ def cmd_restore(args) -> int:
     from core.cli_basic import confirm
 
     access.current().require_admin(tr("恢复数据库", "restore the database"))
+    folder = _service_backup_dir()
+    if folder is not None:  # under the service account: only a file of the backup folder
+        real = os.path.realpath(folder / args.file)
+        if os.path.dirname(real) != os.path.realpath(folder):
+            raise UserError(tr("服务账号下只能恢复备份目录 {d} 中的文件", "under the service account only a file of the "
+                               "backup folder {d} can be restored", d=folder))
+        args.file = real
     if not Path(args.file).expanduser().is_file():
         raise UserError(tr("备份文件不存在：{f}", "no such backup file: {f}", f=args.file))
     if not confirm(tr("将用 {f} 替换数据库 {db} 中的全部数据，确定吗？",

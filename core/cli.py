@@ -16,11 +16,19 @@ import importlib
 import sys
 
 from core.errors import UserError
+from core.i18n import tr
 
 FORMATS = ["table", "md", "csv", "xlsx", "html", "json"]
 
 
 class ArgParser(argparse.ArgumentParser):
+    """No abbreviated options anywhere: ``--outp`` is not ``--output`` (a wrapper's filter must see
+    exactly the option names the program accepts)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
+
     def error(self, message):  # exit 2 with one line, as argparse does, but in our words
         self.print_usage(sys.stderr)
         sys.stderr.write(f"dangjian: {message}\n")
@@ -89,23 +97,25 @@ def build_parser() -> ArgParser:
     s.add_argument("--output", help="write to FILE instead of stdout")
     s.set_defaults(handler="core.scoring:cmd_score")
 
-    s = sub.add_parser("import", help="import a .xlsx or .csv file of one kind (SPEC §5)")
+    s = sub.add_parser("import", help="import a .xlsx or .csv file of one kind (- reads stdin)")
     s.add_argument("kind")
-    s.add_argument("file")
+    s.add_argument("file", help="the .xlsx or .csv file, or - for stdin (XLSX or CSV by content)")
     s.add_argument("--partial", action="store_true", help="write the good rows, save the bad ones")
-    s.add_argument("--rejects", help="where --partial saves bad rows (default FILE.rejects.csv)")
+    s.add_argument("--rejects", help="where --partial saves bad rows (default FILE.rejects.csv; stdout for -)")
     s.add_argument("--encoding", help="CSV encoding (default: detect UTF-8, UTF-8 BOM or GBK)")
     s.set_defaults(handler="core.importing:cmd_import")
 
     s = sub.add_parser("export", help="export one kind to .xlsx or .csv (same format as import)")
     s.add_argument("kind")
-    s.add_argument("file")
+    s.add_argument("file", nargs="?", help="the file (default KIND.xlsx in the current folder); - for stdout")
+    s.add_argument("--format", choices=["csv", "xlsx"], help="with -: csv (default) or xlsx")
     _scope_args(s, year=False)
     s.set_defaults(handler="core.importing:cmd_export")
 
     s = sub.add_parser("template", help="write an empty import template")
     s.add_argument("kind")
-    s.add_argument("file", nargs="?")
+    s.add_argument("file", nargs="?", help="the file (default KIND.xlsx in the current folder); - for stdout")
+    s.add_argument("--format", choices=["csv", "xlsx"], help="with -: csv (default) or xlsx")
     s.set_defaults(handler="core.importing:cmd_template")
 
     s = sub.add_parser("users", help="manage users (admin)")
@@ -139,7 +149,9 @@ def build_parser() -> ArgParser:
     s.set_defaults(handler="core.audit:cmd_audit")
 
     s = sub.add_parser("backup", help="consistent copy of the database while others work (admin)")
-    s.add_argument("file")
+    s.add_argument("file", nargs="?", help="the backup file (default: a dated file in the backup folder)")
+    s.add_argument("--prune", type=int, metavar="DAYS",
+                   help="afterwards delete dated backups older than DAYS days (and leftover .part files)")
     s.set_defaults(handler="core.backup:cmd_backup")
 
     s = sub.add_parser("restore", help="replace the database with a backup (admin)")
@@ -150,21 +162,46 @@ def build_parser() -> ArgParser:
 
 
 def setup(args) -> None:
-    """Apply the global options: language, config, database, plugins, identity."""
-    from core import config, db, i18n
+    """Apply the global options: language, deployment, config, database, plugins, identity.
+
+    Running as a server's service account (:mod:`core.server`), the system config
+    is the only config and names the database; ``--db``, ``--config``, their
+    environment variables and every path argument are refused.
+    """
+    from core import config, db, i18n, server
 
     if args.lang:
         i18n.set_lang(args.lang)
-    cfg = config.load(args.config)
+    dep = server.deployment()
+    if dep.service:
+        server.refuse_service_overrides(args)
+        server.refuse_path_arguments(args)
+        if not dep.db_url:
+            raise UserError(tr("系统配置 {p} 没有 db（数据库 URL）", "the system config {p} names no db (database URL)",
+                               p=dep.path))
+        cfg = config.load(system=(str(dep.path), dep.raw))
+        url = dep.db_url
+    else:
+        cfg = config.load(args.config)
+        url = args.db
     if args.command != "tui":
         # the terminal app loads plugins after its first paint (start-up), then calls check_plugins()
         from core import plugins
 
         check_plugins(cfg, plugins.load())
-    db.connect(args.db)
+    db.connect(url)
     from core import access
 
-    access.current()  # identity first: an account with no user record is refused here (SPEC §7)
+    me = access.current()  # identity first: an account with no user record is refused here (SPEC §7)
+    sub = getattr(args, "users_command", None)
+    if me.system and args.command not in server.SYSTEM_COMMANDS:
+        raise UserError(tr("服务账号自己的定时任务只能运行 backup、check、report（不是 {c}）",
+                           "the service account's own jobs may run only backup, check and report (not {c})",
+                           c=args.command))
+    if me.bootstrap and (args.command, sub) not in (("init", None), ("users", "add")):
+        raise UserError(tr("本服务器还没有用户：请管理员先通过 sudo 运行 dangjian users add 登录名 --role …（会同时登记您本人为管理员）",
+                           "this server has no users yet: an administrator first runs dangjian users add LOGIN "
+                           "--role … through sudo (which records that administrator too)"))
 
 
 def check_plugins(cfg=None, manager=None) -> None:

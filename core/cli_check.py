@@ -191,10 +191,11 @@ def write_json(findings, output: str | None, evidence_json: list | None = None) 
     """A JSON list of findings, one finding a line, streamed (a city run has ~200k)."""
     from pathlib import Path
 
-    from core.output import check_stdout_encoding
+    from core.output import check_output_path, check_stdout_encoding
 
     enc = json.JSONEncoder(ensure_ascii=False, default=str).encode
     if output:
+        check_output_path(output)
         fh = open(Path(output), "w", encoding="utf-8", newline="")
     else:
         check_stdout_encoding()
@@ -230,8 +231,6 @@ def write_findings(result, fmt: str, output: str | None, show_all: bool) -> None
 
         write_text(csv_text(finding_headers(), [finding_row(f) for f in result.findings]), output, bom=True)
     elif fmt == "xlsx":
-        if not output:
-            raise UserError(tr("xlsx 格式需要 --output 文件", "xlsx needs --output FILE"))
         h, rows = summary_by_rule(result.findings)
         write_xlsx(output, [(tr("结论", "findings"), finding_headers(), [finding_row(f) for f in result.findings]),
                             (tr("按规则汇总", "by rule"), h, rows)])

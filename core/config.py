@@ -23,8 +23,10 @@ class ConfigError(Exception):
     pass
 
 
-TOP_KEYS = {"plugin_dirs", "lang", "service_account", "check", "points", "dues", "keymap", "params",
-            "towns", "scoring", "ui"}
+TOP_KEYS = {"plugin_dirs", "lang", "check", "points", "dues", "keymap", "params", "towns", "scoring", "ui",
+            "import", "reports"}
+#: keys only the system config (/etc/dangjian/config.toml) may hold; in a user's config they are an error
+SYSTEM_KEYS = {"service_account", "db", "backup_dir"}
 
 
 def default_path() -> Path:
@@ -36,14 +38,30 @@ def default_path() -> Path:
     raise ConfigError("config/default.toml is missing: the installation is broken (reinstall dangjian)")
 
 
-def _load(path: Path) -> dict:
+def load_file(path: Path) -> dict:
+    """Read one TOML file; every problem (missing, unreadable, a folder, binary, bad TOML) is a ConfigError."""
     try:
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
+            data = fh.read(4 * 1024 * 1024 + 1)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a config file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from None
+    if len(data) > 4 * 1024 * 1024:
+        raise ConfigError(f"{path}: too large for a config file (over 4 MB)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+_load = load_file
 
 
 def deep_merge(base: dict, over: dict | None) -> dict:
@@ -91,7 +109,8 @@ def check_value(where: str, key: str, default, value) -> None:
 class Config:
     """The layered configuration.  ``sources`` lists the files read, in order."""
 
-    def __init__(self, data: dict, defaults: dict, sources: list[tuple[str, dict]]):
+    def __init__(self, data: dict, defaults: dict, sources: list[tuple[str, dict]], system: bool = False):
+        self.system = system  # the system config is the city config (running as the service account)
         self.data = data
         self.defaults = defaults
         self.sources = sources  # [(path, raw dict)]
@@ -112,7 +131,7 @@ class Config:
             for d in raw.get("plugin_dirs", []):
                 p = Path(d).expanduser()
                 out.append(p if p.is_absolute() else (base / p))
-        env = os.environ.get("DANGJIAN_PLUGIN_DIRS")
+        env = None if self.system else os.environ.get("DANGJIAN_PLUGIN_DIRS")
         if env:
             out.extend(Path(p) for p in env.split(os.pathsep) if p)
         return out
@@ -198,16 +217,21 @@ class Config:
                         raise ConfigError(f"{path}: [{where}] {k}: a table is expected")
 
 
-def _validate_top(path: str, raw: dict, defaults: dict) -> None:
+def _validate_top(path: str, raw: dict, defaults: dict, system: bool = False) -> None:
     for key in raw:
-        if key not in TOP_KEYS:
+        if key in SYSTEM_KEYS and not system:
+            raise ConfigError(f"{path}: {key} may only be set in the system config /etc/dangjian/config.toml "
+                              "(owner root, mode 0640), not in a user's config")
+        if key not in TOP_KEYS and key not in SYSTEM_KEYS:
             raise ConfigError(f"{path}: unknown key {key!r}; allowed: {', '.join(sorted(TOP_KEYS))}")
     if "lang" in raw and raw["lang"] not in ("zh", "en"):
         raise ConfigError(f"{path}: lang = {raw['lang']!r}: allowed: \"zh\", \"en\"")
     if "plugin_dirs" in raw and not (isinstance(raw["plugin_dirs"], list)
                                      and all(isinstance(p, str) for p in raw["plugin_dirs"])):
         raise ConfigError(f"{path}: plugin_dirs: a list of folder paths is expected")
-    for sec in ("check", "points", "dues"):
+    for sec in ("check", "points", "dues", "import", "reports"):
+        if not isinstance(raw.get(sec, {}), dict):
+            raise ConfigError(f"{path}: {sec}: a table is expected")
         for k, v in raw.get(sec, {}).items():
             if k not in defaults.get(sec, {}):
                 raise ConfigError(f"{path}: [{sec}] {k}: unknown key; allowed: "
@@ -227,20 +251,32 @@ def _validate_top(path: str, raw: dict, defaults: dict) -> None:
 _config: Config | None = None
 
 
-def load(path: str | os.PathLike | None = None) -> Config:
-    """Load and validate the configuration; ``path`` defaults to DANGJIAN_CONFIG."""
+def load(path: str | os.PathLike | None = None, *, system: tuple[str, dict] | None = None) -> Config:
+    """Load and validate the configuration.
+
+    ``system`` is the system config ``(path, table)`` when running as the service
+    account: then it is the city config and the only one (``path`` and
+    ``DANGJIAN_CONFIG`` are refused before this is called).  Otherwise ``path``
+    defaults to DANGJIAN_CONFIG.
+    """
     global _config
     dpath = default_path()
     defaults = _load(dpath)
     sources = [(str(dpath), defaults)]
     data = copy.deepcopy(defaults)
-    path = path or os.environ.get("DANGJIAN_CONFIG")
-    if path:
-        raw = _load(Path(path))
-        _validate_top(str(path), raw, defaults)
-        sources.append((str(path), raw))
+    if system is not None:
+        spath, raw = system
+        _validate_top(str(spath), raw, defaults, system=True)
+        sources.append((str(spath), raw))
         data = deep_merge(data, raw)
-    _config = Config(data, defaults, sources)
+    else:
+        path = path or os.environ.get("DANGJIAN_CONFIG")
+        if path:
+            raw = _load(Path(path))
+            _validate_top(str(path), raw, defaults)
+            sources.append((str(path), raw))
+            data = deep_merge(data, raw)
+    _config = Config(data, defaults, sources, system=system is not None)
     return _config
 
 

@@ -99,6 +99,14 @@ def connect(url: str | None = None, *, migrate: bool = True) -> str:
     return url
 
 
+def sqlite_path() -> str | None:
+    """The file of the bound SQLite database (None on PostgreSQL or when unbound)."""
+    url = _current_url
+    if url and url.startswith("sqlite:///"):
+        return str(Path(url[len("sqlite:///"):]).expanduser())
+    return None
+
+
 def current_url() -> str | None:
     return _current_url
 

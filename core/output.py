@@ -77,7 +77,15 @@ def html_table(headers, rows, status_col: int | None = None) -> str:
 
 
 def write_xlsx(path, sheets: list[tuple[str, list, list]]) -> None:
-    """sheets: [(sheet name, headers, rows)]; column widths fit Chinese (wcwidth)."""
+    """sheets: [(sheet name, headers, rows)]; column widths fit Chinese (wcwidth).
+
+    ``path`` None writes to stdout, which must not be a terminal."""
+    if path is None or str(path) == "-":
+        if sys.stdout.isatty():
+            raise UserError(tr("xlsx 格式需要 --output 文件，或把标准输出重定向到文件",
+                               "xlsx needs --output FILE or stdout redirected to a file"))
+    else:
+        check_output_path(path)
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
     from wcwidth import wcswidth
@@ -97,7 +105,14 @@ def write_xlsx(path, sheets: list[tuple[str, list, list]]) -> None:
         for i, w in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = w + 2
         ws.freeze_panes = "A2"
-    wb.save(path)
+    if path is None or str(path) == "-":
+        buf = io.BytesIO()
+        wb.save(buf)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(buf.getvalue())
+        sys.stdout.buffer.flush()
+    else:
+        wb.save(path)
 
 
 def _xlsx_value(v):
@@ -121,8 +136,6 @@ def render(headers, rows, fmt: str, *, title: str = "", output: str | None = Non
         raise UserError(tr("未知格式 {f}；可选：{a}", "unknown format {f}; choose from: {a}",
                            f=fmt, a=", ".join(FORMATS)))
     if fmt == "xlsx":
-        if not output:
-            raise UserError(tr("xlsx 格式需要 --output 文件", "xlsx needs --output FILE"))
         write_xlsx(output, [(title or "sheet", headers, rows)])
         return
     if fmt == "table":
@@ -139,8 +152,16 @@ def render(headers, rows, fmt: str, *, title: str = "", output: str | None = Non
     write_text(text, output, bom=(fmt == "csv"))
 
 
+def check_output_path(path) -> None:
+    """No output may land on the database, its side files or the backup folder (core.server)."""
+    from core.server import check_output_path as check
+
+    check(path)
+
+
 def write_text(text: str, output: str | None, bom: bool = False) -> None:
     if output:
+        check_output_path(output)
         Path(output).write_text(text, encoding="utf-8-sig" if bom else "utf-8", newline="")
     else:
         check_stdout_encoding()

@@ -21,9 +21,10 @@ import pytest
 
 
 def _reset_all():
-    from core import access, config, i18n, plugins
+    from core import access, config, i18n, plugins, server
 
     access.set_current(None)
+    server.reset()
     config.reset()
     plugins.reset()
     i18n.set_lang(None)
@@ -37,6 +38,10 @@ def dangjian_env(monkeypatch, tmp_path):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
+    from core import server
+
+    # a machine that is itself a city server must not turn the tests into its service account
+    monkeypatch.setattr(server, "SYSTEM_CONFIG", tmp_path / "no-system-config.toml")
     _reset_all()
     yield tmp_path
     _reset_all()

@@ -43,11 +43,13 @@ def _authorize(kind: str):
 # ---------------------------------------------------------------- import
 
 def import_file(kind: str, path, *, partial: bool = False, encoding: str | None = None,
-                progress: bool = True) -> tuple[Result, object]:
-    """Import ``path`` as ``kind``; returns (result, table).  Raises UserError for file-level problems."""
+                progress: bool = True, name: str | None = None) -> tuple[Result, object]:
+    """Import ``path`` as ``kind``; returns (result, table).  Raises UserError for file-level problems.
+
+    ``name`` is how messages name the file (default: the path)."""
     _kind(kind)
     _authorize(kind)
-    table = files.Table(path, encoding, want_total=progress and sys.stderr.isatty())
+    table = files.Table(path, encoding, want_total=progress and sys.stderr.isatty(), name=name)
     if table.masked:
         table.close()
         raise UserError(tr("{f} 是身份号码已遮盖的导出文件，不能导入（会破坏数据）；请由有权查看完整身份号码的用户导出",
@@ -95,17 +97,38 @@ def summary(kind: str, res: Result) -> str:
 
 
 def cmd_import(args) -> int:
+    """``import KIND FILE``; ``FILE`` ``-`` reads stdin completely into a private spool first
+    (XLSX when it starts with the zip signature, else CSV; at most ``[import] max_bytes``),
+    so a slow sender never holds the write lock; ``--partial`` rejects then go to stdout."""
+    import os
+
+    from core.server import check_output_path
+
     kind = _kind(args.kind)
-    res, table = import_file(kind, args.file, partial=args.partial, encoding=args.encoding)
+    _authorize(kind)  # before reading anything
+    from_stdin = args.file == "-"
+    rej = None
+    if args.partial:
+        rej = args.rejects or ("-" if from_stdin else f"{args.file}.rejects.csv")
+        check_output_path(rej)  # a bad rejects path is refused before anything is written
+        if rej != "-":
+            _check_writable(rej)
+    spool = files.spool_stdin() if from_stdin else None
+    name = "stdin" if from_stdin else args.file
+    try:
+        res, table = import_file(kind, spool or args.file, partial=args.partial, encoding=args.encoding, name=name)
+    finally:
+        if spool is not None:
+            os.unlink(spool)
     for plugin, error in res.plugin_errors:
         print(tr("警告：插件 {p} 出错，未能检查这些行：{e}", "warning: plugin {p} failed and did not check these rows: {e}",
                  p=plugin, e=error), file=sys.stderr)
-    for line in error_lines(res, args.file):
+    for line in error_lines(res, name):
         print(line, file=sys.stderr)
     if res.rejected and args.partial:
-        rej = args.rejects or f"{args.file}.rejects.csv"
         write_rejects(res, table, rej)
-        print(tr("被拒绝的行已存入 {p}", "rejected rows saved to {p}", p=rej), file=sys.stderr)
+        print(tr("被拒绝的行已存入 {p}", "rejected rows saved to {p}", p=tr("标准输出", "stdout") if rej == "-" else rej),
+              file=sys.stderr)
     if res.rejected and not args.partial:
         print(tr("{k}：{r} 行有错误，未写入任何记录（可用 --partial 只写入正确的行）",
                  "{k}: {r} row(s) with errors; nothing was written (--partial writes the good rows)",
@@ -286,8 +309,46 @@ def export_rows(kind: str, town: str | None = None, community: str | None = None
     return headers, rows, masked
 
 
-def write_export(kind: str, path, town=None, community=None) -> tuple[int, bool]:
-    xlsx = files.is_xlsx(path)
+def _check_writable(path) -> None:
+    """Refuse, before any work, a path that cannot be written (a folder, a missing folder, no permission)."""
+    import os
+
+    p = os.path.abspath(os.path.expanduser(str(path)))
+    if os.path.isdir(p):
+        raise UserError(tr("{f} 是文件夹，不能写入", "{f} is a folder and cannot be written", f=path))
+    parent = os.path.dirname(p) or "."
+    if not os.path.isdir(parent):
+        raise UserError(tr("无法写入 {f}：文件夹不存在", "cannot write {f}: no such folder", f=path))
+    if os.path.exists(p) and not os.path.isfile(p):
+        raise UserError(tr("{f} 不是普通文件，不能写入", "{f} is not a regular file and cannot be written", f=path))
+    if not os.access(p if os.path.exists(p) else parent, os.W_OK):
+        raise UserError(tr("无法写入 {f}：没有写入权限", "cannot write {f}: permission denied", f=path))
+
+
+def _stdout_bytes(data: bytes) -> None:
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def _refuse_xlsx_to_terminal() -> None:
+    if sys.stdout.isatty():
+        raise UserError(tr("XLSX 不能输出到终端：请重定向到文件（> 文件.xlsx）",
+                           "XLSX cannot be written to a terminal: redirect stdout to a file (> FILE.xlsx)"))
+
+
+def write_export(kind: str, path, town=None, community=None, fmt: str | None = None) -> tuple[int, bool]:
+    """Write ``kind`` to ``path`` (``-``: stdout, CSV unless ``fmt`` is ``xlsx``)."""
+    import io
+
+    from core.server import check_output_path
+
+    to_stdout = str(path) == "-"
+    xlsx = (fmt == "xlsx") if to_stdout else files.is_xlsx(path)
+    if xlsx and to_stdout:
+        _refuse_xlsx_to_terminal()
+    if not to_stdout:
+        check_output_path(path)
     headers, rows, masked = export_rows(kind, town, community, xlsx=xlsx)
     if xlsx:
         from openpyxl import Workbook
@@ -308,20 +369,40 @@ def write_export(kind: str, path, town=None, community=None) -> tuple[int, bool]
         ws.append(head)
         for r in rows:
             ws.append(r)
-        wb.save(path)
+        if to_stdout:
+            buf = io.BytesIO()
+            wb.save(buf)
+            _stdout_bytes(buf.getvalue())
+        else:
+            wb.save(path)
     else:
         files.write_csv(path, headers, rows, comment=files.MASK_COMMENT if masked else None)
     return len(rows), masked
 
 
+def _out_file(args, kind: str) -> str:
+    """The FILE operand of export/template: default ``KIND.xlsx`` here; ``-`` stdout; --format must agree."""
+    path = args.file or f"{kind}.xlsx"
+    fmt = getattr(args, "format", None)
+    if path != "-":
+        if fmt and fmt != ("xlsx" if files.is_xlsx(path) else "csv"):
+            raise UserError(tr("--format {f} 与文件名 {p} 不符（文件名的扩展名决定格式）",
+                               "--format {f} does not match {p} (the file's extension decides the format)",
+                               f=fmt, p=path))
+        _check_writable(path)
+    return path
+
+
 def cmd_export(args) -> int:
     kind = _kind(args.kind)
     access.current()
+    path = _out_file(args, kind)
     try:
-        n, masked = write_export(kind, args.file, args.town, args.community)
+        n, masked = write_export(kind, path, args.town, args.community, fmt=getattr(args, "format", None))
     except OSError as exc:
-        raise UserError(tr("无法写入 {f}：{e}", "cannot write {f}: {e}", f=args.file, e=exc.strerror or exc)) from None
-    msg = tr("{k}：导出 {n} 条到 {f}", "{k}: exported {n} record(s) to {f}", k=kind, n=n, f=args.file)
+        raise UserError(tr("无法写入 {f}：{e}", "cannot write {f}: {e}", f=path, e=exc.strerror or exc)) from None
+    where = tr("标准输出", "stdout") if path == "-" else path
+    msg = tr("{k}：导出 {n} 条到 {f}", "{k}: exported {n} record(s) to {f}", k=kind, n=n, f=where)
     if masked:
         msg += tr("（身份号码和电话已遮盖，此文件不能再导入）", " (ID numbers and phones masked; this file cannot be imported)")
     print(msg, file=sys.stderr)
@@ -425,12 +506,23 @@ def _type_zh(f: validators.Field) -> str:
     return TYPE_ZH.get(f.type, f.type)
 
 
-def write_template(kind: str, path) -> None:
+def write_template(kind: str, path, fmt: str | None = None) -> None:
+    """An empty template of ``kind`` at ``path`` (``-``: stdout, CSV unless ``fmt`` is ``xlsx``)."""
+    import io
+
+    from core.server import check_output_path
+
     specs = validators.fields(_kind(kind))
     headers = [f.label for f in specs]
-    if not files.is_xlsx(path):
+    to_stdout = str(path) == "-"
+    xlsx = (fmt == "xlsx") if to_stdout else files.is_xlsx(path)
+    if not xlsx:
         files.write_csv(path, headers, [])
         return
+    if to_stdout:
+        _refuse_xlsx_to_terminal()
+    else:
+        check_output_path(path)
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -463,15 +555,21 @@ def write_template(kind: str, path) -> None:
     for row in info.iter_rows(min_row=2):
         for c in row:
             c.alignment = Alignment(wrap_text=True, vertical="top")
-    wb.save(path)
+    if to_stdout:
+        buf = io.BytesIO()
+        wb.save(buf)
+        _stdout_bytes(buf.getvalue())
+    else:
+        wb.save(path)
 
 
 def cmd_template(args) -> int:
     kind = _kind(args.kind)
-    path = args.file or f"{kind}.xlsx"
+    path = _out_file(args, kind)
     try:
-        write_template(kind, path)
+        write_template(kind, path, fmt=getattr(args, "format", None))
     except OSError as exc:
         raise UserError(tr("无法写入 {f}：{e}", "cannot write {f}: {e}", f=path, e=exc.strerror or exc)) from None
-    print(tr("已写出模板 {f}", "template written: {f}", f=path), file=sys.stderr)
+    print(tr("已写出模板 {f}", "template written: {f}", f=tr("标准输出", "stdout") if path == "-" else path),
+          file=sys.stderr)
     return 0

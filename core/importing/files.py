@@ -64,16 +64,87 @@ def count_lines(path: Path) -> int:
     return n
 
 
-class Table:
-    """An opened input file: ``header`` (list of str, row ``header_row``) and ``rows()``."""
+ZIP_SIGNATURE = b"PK\x03\x04"
 
-    def __init__(self, path, encoding: str | None = None, want_total: bool = False):
+
+def max_bytes() -> int:
+    from core import config
+
+    return int(config.get().section("import").get("max_bytes", 512 * 1024 * 1024))
+
+
+def _too_large(name, limit: int) -> UserError:
+    return UserError(tr("{f} 超过导入上限 {m} 字节（配置 [import] max_bytes）",
+                        "{f} is larger than the import limit of {m} bytes ([import] max_bytes)", f=name, m=limit))
+
+
+def spool_stdin(stream=None, limit: int | None = None) -> Path:
+    """Read standard input completely into a private temporary file (before any lock is taken).
+
+    The file is named ``.xlsx`` when the data starts with the zip signature, else
+    ``.csv``; more than ``limit`` bytes is refused.  The caller deletes the file.
+    """
+    import os
+    import tempfile
+
+    limit = max_bytes() if limit is None else limit
+    stream = stream if stream is not None else sys.stdin.buffer
+    fd, tmp = tempfile.mkstemp(prefix="dangjian-stdin-")  # mode 0600
+    total = 0
+    head = b""
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while True:
+                block = stream.read(1 << 20)
+                if not block:
+                    break
+                total += len(block)
+                if total > limit:
+                    raise _too_large("stdin", limit)
+                if len(head) < 4:
+                    head = (head + block)[:4]
+                out.write(block)
+        final = tmp + (".xlsx" if head == ZIP_SIGNATURE else ".csv")
+        os.replace(tmp, final)
+        return Path(final)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+class Table:
+    """An opened input file: ``header`` (list of str, row ``header_row``) and ``rows()``.
+
+    ``name`` is how row messages name the file (``stdin`` for a spooled stdin).
+    Only regular files are read (a FIFO or a device is refused), at most
+    ``[import] max_bytes``.
+    """
+
+    def __init__(self, path, encoding: str | None = None, want_total: bool = False, name: str | None = None):
+        import os
+        import stat
+
         self.path = Path(path)
-        self.name = str(path)
-        if not self.path.exists():
-            raise UserError(tr("找不到文件 {f}", "file not found: {f}", f=path))
-        if self.path.is_dir():
-            raise UserError(tr("{f} 是文件夹，不是文件", "{f} is a folder, not a file", f=path))
+        self.name = name or str(path)
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            raise UserError(tr("找不到文件 {f}", "file not found: {f}", f=self.name)) from None
+        except OSError as exc:
+            raise UserError(tr("无法读取 {f}：{e}", "cannot read {f}: {e}", f=self.name, e=exc.strerror or exc)) from None
+        if stat.S_ISDIR(st.st_mode):
+            raise UserError(tr("{f} 是文件夹，不是文件", "{f} is a folder, not a file", f=self.name))
+        if not stat.S_ISREG(st.st_mode):
+            raise UserError(tr("{f} 不是普通文件（管道或设备请用 - 从标准输入读取）",
+                               "{f} is not a regular file (for a pipe, read it from stdin with -)", f=self.name))
+        limit = max_bytes()
+        if st.st_size > limit:
+            raise _too_large(self.name, limit)
+        if not os.access(self.path, os.R_OK):
+            raise UserError(tr("无法读取 {f}：没有读取权限", "cannot read {f}: permission denied", f=self.name))
         self.total = None
         self.masked = False
         if is_xlsx(path):
@@ -220,14 +291,31 @@ class Table:
 # ---------------------------------------------------------------- writing
 
 def write_csv(path, headers, rows, comment: str | None = None) -> None:
-    """CSV in UTF-8 with BOM (Excel opens it correctly); ``comment`` as a first '#' line."""
+    """CSV in UTF-8 with BOM (Excel opens it correctly); ``comment`` as a first '#' line.
+
+    ``path`` ``-`` writes to stdout."""
+    if str(path) == "-":
+        from core.output import check_stdout_encoding
+
+        check_stdout_encoding()
+        sys.stdout.write("\ufeff")
+        _write_csv_rows(sys.stdout, headers, rows, comment)
+        sys.stdout.flush()
+        return
+    from core.server import check_output_path
+
+    check_output_path(path)
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\r\n")
-        if comment:
-            w.writerow([comment])
-        w.writerow(headers)
-        for r in rows:
-            w.writerow(["" if c is None else c for c in r])
+        _write_csv_rows(fh, headers, rows, comment)
+
+
+def _write_csv_rows(fh, headers, rows, comment):
+    w = csv.writer(fh, lineterminator="\r\n")
+    if comment:
+        w.writerow([comment])
+    w.writerow(headers)
+    for r in rows:
+        w.writerow(["" if c is None else c for c in r])
 
 
 class Progress:

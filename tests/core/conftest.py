@@ -19,3 +19,45 @@ def os_user():
     yield make
     for name in made:
         subprocess.run(["userdel", "-f", name], capture_output=True)
+
+
+@pytest.fixture
+def service_mode(dangjian_env, monkeypatch):
+    """This process runs as a server's service account ``djsvc`` (in-process: the system config is a
+    file in tmp, the effective login is patched).  Returns a function that rewrites the system config
+    (TOML text; ``db`` and ``backup_dir`` are filled in when not given)."""
+    import os
+    from pathlib import Path
+
+    from core import server
+
+    folder = Path(dangjian_env) / "etc"
+    db_url = f"sqlite:///{dangjian_env / 'server.db'}"
+    backups = Path(dangjian_env) / "backups"
+    backups.mkdir()
+
+    def write(text: str = "") -> Path:
+        if "service_account" not in text:
+            text = 'service_account = "djsvc"\n' + text
+        if "\ndb =" not in "\n" + text:
+            text += f'\ndb = "{db_url}"\n'
+        if "backup_dir" not in text:
+            text += f'\nbackup_dir = "{backups}"\n'
+        folder.mkdir(exist_ok=True)
+        path = folder / "config.toml"
+        path.write_text(text, encoding="utf-8")
+        os.chmod(path, 0o640)
+        server.reset()
+        return path
+
+    monkeypatch.setattr(server, "SYSTEM_CONFIG", folder / "config.toml")
+    monkeypatch.setattr(server, "effective_login", lambda: "djsvc")
+    if os.geteuid() != 0:  # the file cannot be root's here: its owner check is tested as root
+        monkeypatch.setattr(server, "_check_mode", lambda path: None)
+    for var in ("SUDO_USER", "SUDO_UID", "SUDO_GID", "SUDO_COMMAND"):
+        monkeypatch.delenv(var, raising=False)
+    write()
+    write.db_url = db_url
+    write.backups = backups
+    yield write
+    server.reset()

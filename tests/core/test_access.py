@@ -13,6 +13,7 @@ import pytest
 from core import access
 from core.access import Principal
 from core.errors import AccessDenied, UserError
+from tests import server_env
 
 ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not ROOT, reason="creating OS accounts and changing uid needs root")
@@ -44,45 +45,42 @@ def test_identity_is_the_effective_uid_not_environment(os_user):
     assert out == "root"
 
 
-@needs_root
-def test_sudo_user_is_ignored_without_a_real_sudo(tmp_path):
+def test_sudo_user_without_a_real_sudo_is_refused(service_mode, monkeypatch):
     """The effective account is the service account, SUDO_USER is set, but no sudo started us."""
-    cfg = tmp_path / "svc.toml"
-    cfg.write_text('service_account = "root"\n', encoding="utf-8")
-    env = dict(os.environ, SUDO_USER="mallory", SUDO_UID="1234", DANGJIAN_CONFIG=str(cfg))
-    code = "import core.config, core.access; core.config.load(); print(core.access.os_login())"
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "root"
+    monkeypatch.setenv("SUDO_USER", "mallory")
+    monkeypatch.setenv("SUDO_UID", str(os.getuid()))
+    monkeypatch.setattr(pwd, "getpwuid", lambda uid: pwd.struct_passwd(("mallory", "x", uid, uid, "", "/", "/bin/sh")))
+    with pytest.raises(UserError, match="上级进程中没有 sudo"):
+        access.os_login()
 
 
 @needs_root
 @pytest.mark.skipif(not shutil.which("sudo") or not shutil.which("runuser"), reason="sudo/runuser not installed")
+@pytest.mark.skipif(not server_env.NAMESPACES, reason=server_env.WHY_NOT)
 def test_sudo_user_counts_when_started_by_sudo_to_the_service_account(os_user, tmp_path):
     """staff --sudo--> service account: the identity is the staff account (kernel-checked).
 
-    The service account here is root, so the test needs no world-readable Python install.
+    The service account here is root, so the test needs no world-readable Python install
+    (tests/core/test_server.py runs an unprivileged service account).
     """
     staff = os_user("djs")
     rule = f"/etc/sudoers.d/dangjian_test_{staff}"
     with open(rule, "w") as fh:
         fh.write(f"{staff} ALL=(root) NOPASSWD: {sys.executable}\n")
     os.chmod(rule, 0o440)
-    cfg = tmp_path / "svc.toml"
-    cfg.write_text('service_account = "root"\n', encoding="utf-8")
-    os.chmod(tmp_path, 0o755)
-    os.chmod(cfg, 0o644)
+    etc = tmp_path / "etc"
+    code = "import core.access; print(core.access.os_login())"
+    argv = ["runuser", "-u", staff, "--", "sudo", "-n", "-u", "root", sys.executable, "-c", code]
     try:
-        code = (f"import core.config, core.access; core.config.load({str(cfg)!r}); "
-                "print(core.access.os_login())")
-        proc = subprocess.run(["runuser", "-u", staff, "--", "sudo", "-n", "-u", "root", sys.executable, "-c",
-                               code], capture_output=True, text=True, cwd="/")
-        assert proc.returncode == 0, proc.stderr
-        assert proc.stdout.strip() == staff
-        # a service account that is not the configured one keeps its own identity
-        cfg.write_text('service_account = "dangjian_nobody"\n', encoding="utf-8")
-        proc = subprocess.run(["runuser", "-u", staff, "--", "sudo", "-n", "-u", "root", sys.executable, "-c",
-                               code], capture_output=True, text=True, cwd="/")
-        assert proc.stdout.strip() == "root", proc.stderr
+        with server_env.etc_mountpoint():
+            server_env.write_system_config(etc, 'service_account = "root"\n')
+            proc = subprocess.run(server_env.in_namespace(etc, argv), capture_output=True, text=True, cwd="/")
+            assert proc.returncode == 0, proc.stderr
+            assert proc.stdout.strip() == staff
+            # a service account that is not the configured one keeps its own identity
+            server_env.write_system_config(etc, 'service_account = "dangjian_nobody"\n')
+            proc = subprocess.run(server_env.in_namespace(etc, argv), capture_output=True, text=True, cwd="/")
+            assert proc.stdout.strip() == "root", proc.stderr
     finally:
         os.unlink(rule)
 

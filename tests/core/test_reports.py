@@ -3,6 +3,9 @@ HTML-only reports, masking, the dues calculator's proposal, the org-life
 calendar's missing months, the ledger book."""
 from __future__ import annotations
 
+import os
+import sys
+
 import csv
 import datetime as dt
 import io
@@ -69,9 +72,25 @@ def test_reports_to_stdout_in_english(dangjian_city, capsys):
     assert code == 0 and "town" in out and "community" in out and "not met" in out
 
 
-def test_xlsx_needs_output(dangjian_city, capsys):
+def test_xlsx_needs_output_or_a_redirected_stdout(dangjian_city, capsys, monkeypatch):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     code, out, err = cli(capsys, "report", "roster", "--format", "xlsx")
     assert code == 2 and "--output" in err
+
+
+def test_xlsx_to_a_redirected_stdout(dangjian_city, tmp_path):
+    import io
+    import subprocess
+
+    from openpyxl import load_workbook
+
+    env = dict(os.environ, DANGJIAN_LANG="zh")
+    proc = subprocess.run([sys.executable, "-m", "core.cli", "report", "roster", "--format", "xlsx"],
+                          capture_output=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout[:4] == b"PK\x03\x04"
+    wb = load_workbook(io.BytesIO(proc.stdout), read_only=True)
+    assert wb.worksheets[0].max_row >= 1
 
 
 def test_report_list_names_every_report_and_its_plugin(dangjian_city, capsys):
