@@ -50,6 +50,11 @@ def add(login: str, role: str, scope: str | None = "city", read_only: bool = Fal
     login = (login or "").strip()
     if not login or any(c.isspace() for c in login) or ":" in login:
         raise UserError(tr("登录名不合法：{l}", "not a valid login: {l}", l=login))
+    from core import server
+
+    if login == server.deployment().account:
+        raise UserError(tr("服务账号 {l} 不能登记为用户（它自己的定时任务以 system:{l} 运行）",
+                           "the service account {l} is never a user (its own jobs run as system:{l})", l=login))
     added = []
     with write_tx():
         scope = access.validate_scope(role, scope)
