@@ -8,7 +8,8 @@ the app must see the staff account as the user (SUDO_USER checked against the
 real sudo process), refuse an account with no user record, and refuse options
 the wrapper does not allow.
 
-The service account here is ``root`` so that the test needs no world-readable
+The service account here is ``root`` (its system config bound over /etc/dangjian in a private
+mount namespace) so that the test needs no world-readable
 Python installation; on a real server it is an unprivileged ``dangjian``
 account (README).  Skips where sshd, ssh, sudo or root are missing.
 """
@@ -26,33 +27,22 @@ from pathlib import Path
 
 import pytest
 
+from tests import server_env
+
 SSHD = shutil.which("sshd") or ("/usr/sbin/sshd" if os.path.exists("/usr/sbin/sshd") else None)
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="starting sshd and creating accounts needs root"),
     pytest.mark.skipif(not SSHD, reason="sshd not installed (Debian: openssh-server; .ci/run installs it)"),
     pytest.mark.skipif(not shutil.which("ssh") or not shutil.which("ssh-keygen"), reason="ssh client not installed"),
     pytest.mark.skipif(not shutil.which("sudo"), reason="sudo not installed"),
+    pytest.mark.skipif(not server_env.NAMESPACES, reason=server_env.WHY_NOT),
 ]
 
-# The session wrapper of README "Running a city server", with this test's paths.
-WRAPPER = """#!/bin/sh
-# dangjian-ssh: run by sudo as the service account from each staff account's ForceCommand.
-set -f
-export DANGJIAN_DB='{db}'
-export DANGJIAN_CONFIG='{config}'
-export LANG="${{LANG:-C.UTF-8}}"
-case "${{1:-tui}}" in
-  tui|check|report|score|audit) ;;
-  users) [ "${{2:-}}" = list ] || {{ echo "dangjian: 'users ${{2:-}}' is not allowed over SSH (only 'users list')" >&2; exit 2; }} ;;
-  *) echo "dangjian: '$1' is not allowed over SSH" >&2; exit 2 ;;
-esac
-for a in "$@"; do
-  case "$a" in
-    --db*|--config*|--output*|-o*) echo "dangjian: $a is not allowed over SSH" >&2; exit 2 ;;
-  esac
-done
-exec '{dangjian}' "$@"
-"""
+def _wrapper(dangjian: str) -> str:
+    """The session wrapper of README "Running a city server", verbatim but for the program's path."""
+    from tests.core.test_server import readme_wrapper
+
+    return readme_wrapper().replace("/opt/dangjian/bin/dangjian", dangjian)
 
 
 def _free_port() -> int:
@@ -84,11 +74,11 @@ def server():
         # the database, config and wrapper, owned by the service account (root here)
         (folder / "db").mkdir(mode=0o750)
         url = f"sqlite:///{folder / 'db' / 'dangjian.db'}"
-        config = folder / "server.toml"
-        config.write_text('service_account = "root"\n', encoding="utf-8")
+        etc = folder / "etc"
+        server_env.write_system_config(etc, f'service_account = "root"\ndb = "{url}"\n')
         dangjian = shutil.which("dangjian") or str(Path(sys.executable).with_name("dangjian"))
         wrapper = folder / "dangjian-ssh"
-        wrapper.write_text(WRAPPER.format(db=url, config=config, dangjian=dangjian))
+        wrapper.write_text(_wrapper(dangjian))
         os.chmod(wrapper, 0o755)
         sudoers = Path(f"/etc/sudoers.d/dangjian_test_{tag}")
         sudoers.write_text("".join(f"{u} ALL=(root) NOPASSWD: {wrapper}\n" for u in users.values()))
@@ -96,8 +86,8 @@ def server():
         check = subprocess.run(["visudo", "-c", "-f", str(sudoers)], capture_output=True, text=True)
         assert check.returncode == 0, check.stdout + check.stderr
         # users: staff is admin, clerk a community user; stranger has an OS account and a key but no record
-        env = dict(os.environ, DANGJIAN_DB=url, DANGJIAN_CONFIG=str(config), DANGJIAN_LANG="en",
-                   HOME=str(folder))
+        env = dict(os.environ, DANGJIAN_DB=url, DANGJIAN_LANG="en", HOME=str(folder))
+        env.pop("DANGJIAN_CONFIG", None)
         env.pop("DANGJIAN_PLUGIN_DIRS", None)
         for argv in (["init"], ["users", "add", users["staff"], "--role", "admin"]):
             p = subprocess.run([dangjian, *argv], env=env, capture_output=True, text=True)
@@ -127,8 +117,11 @@ PermitTunnel no
 ForceCommand sudo -n -u root {wrapper} $SSH_ORIGINAL_COMMAND
 LogLevel ERROR
 """)
-        sshd = subprocess.Popen([SSHD, "-D", "-e", "-f", str(folder / "sshd_config")], stderr=subprocess.PIPE,
-                                text=True)
+        mountpoint = server_env.etc_mountpoint()
+        mountpoint.__enter__()
+        # sshd (and so every session) runs where /etc/dangjian is this test's system config
+        sshd = subprocess.Popen(server_env.in_namespace(etc, [SSHD, "-D", "-e", "-f", str(folder / "sshd_config")]),
+                                stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
@@ -149,6 +142,8 @@ LogLevel ERROR
                 sshd.kill()
         if sudoers is not None and sudoers.exists():
             sudoers.unlink()
+        if sshd is not None:
+            mountpoint.__exit__(None, None, None)
         for login in made:
             subprocess.run(["userdel", "-f", login], capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
@@ -199,13 +194,22 @@ def test_ssh_unknown_account_is_refused(server):
     assert "Traceback" not in p.stderr
 
 
+def test_ssh_headless_commands_stream_through_stdout_and_stdin(server):
+    p = ssh(server, "staff", "dangjian", "export", "communities", "-")
+    assert p.returncode == 0 and "S1" in p.stdout, p.stderr
+    p = ssh(server, "staff", "check", "--format", "csv")
+    assert p.returncode in (0, 1) and "Traceback" not in p.stderr
+
+
 def test_ssh_wrapper_refuses_dangerous_options(server):
     for command in (["check", "--output", "/tmp/x"], ["users", "add", "someone", "--role", "admin"],
+                    ["check", "--outp", "/tmp/x"], ["export", "members", "/tmp/x.xlsx"],
                     ["backup", "/tmp/x.db"], ["--db", "sqlite:////tmp/other.db", "check"],
                     ["import", "members", "/etc/passwd"]):
         p = ssh(server, "staff", *command)
         assert p.returncode == 2, (command, p.stdout, p.stderr)
-        assert "not allowed over SSH" in p.stderr, (command, p.stderr)
+        # the wrapper's allow-list, or the program itself (no abbreviated options, no paths)
+        assert "not allowed over SSH" in p.stderr or "unrecognized arguments: --outp" in p.stderr, (command, p.stderr)
     assert not os.path.exists("/tmp/other.db")
 
 
