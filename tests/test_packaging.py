@@ -1,7 +1,9 @@
 """A plain (non-editable) install ships everything the program reads at run time."""
 import os
+import site
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -30,20 +32,43 @@ def test_wheel_has_config_and_every_package_file(wheel):
                 assert rel in names, f"{rel} is not in the wheel"
 
 
+def _outer_site_dirs():
+    """The directories the running interpreter installs packages into (its site-packages, and the user
+    site when it is on): where the runtime dependencies are, in a venv or in the system Python alike."""
+    dirs = [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *site.getsitepackages()]
+    if site.ENABLE_USER_SITE:
+        dirs.append(site.getusersitepackages())
+    out = []
+    for d in dirs:
+        if os.path.isdir(d) and d not in out:
+            out.append(d)
+    return out
+
+
 def test_installed_wheel_runs_from_any_folder(wheel, tmp_path):
+    # A fresh venv with the wheel alone (--no-deps: no network), then a .pth that appends the
+    # outer environment's site-packages for the dependencies.  Not --system-site-packages: from inside
+    # a venv that is the base interpreter's, which need not hold them.  The .pth lists plain paths, so
+    # the .pth files in those folders (an editable install of this checkout among them) are not run,
+    # and being appended after the venv's own site-packages, the installed wheel's `core` wins.
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     py = venv / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)],
-                   check=True, timeout=300)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DANGJIAN_")}
+    subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True, timeout=300)
+    inner_site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    (Path(inner_site) / "_outer_site_packages.pth").write_text("".join(d + "\n" for d in _outer_site_dirs()))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DANGJIAN_") and k != "PYTHONPATH"}
     env["HOME"] = str(tmp_path / "home")
     env["XDG_DATA_HOME"] = str(tmp_path / "home" / "data")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    code = "import core.config, sys; p = core.config.default_path(); print(p); sys.exit(0 if 'site-packages' in str(p) else 1)"
+    code = "import core, core.config; print(core.__file__); print(core.config.default_path())"
     r = subprocess.run([str(py), "-c", code], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
+    inner = Path(inner_site).resolve()
+    for line in r.stdout.split("\n")[:2]:  # core itself and the default config both come from the wheel
+        assert Path(line).resolve().is_relative_to(inner), f"{line} is not under the venv's {inner}"
     r = subprocess.run([str(venv / "bin" / "dangjian"), "init"], cwd=elsewhere, env=env,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
