@@ -191,6 +191,10 @@ FACILITY_KIND = Choice("facility_kind", "阵地类型", [
     ("volunteer_studio", "党员志愿服务工作室", "volunteer studio"),
     ("other", "其他", "other"),
 ])
+CONSULT_SUBJECT = Choice("consult_subject", "事项", [
+    ("admission", "发展党员", "admission"),
+    ("promotion", "提拔干部", "promotion"),
+])
 ROLE = Choice("role", "角色", [
     ("community", "社区", "community"),
     ("street", "街道", "street"),

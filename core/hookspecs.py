@@ -54,6 +54,20 @@ def dangjian_register_models(register):
     """
 
 
+@hookspec
+def dangjian_register_kinds(register):
+    """Called at every start-up, after ``dangjian_register_models``.
+
+    Call ``register(kind)`` with a ``core.kinds.Kind`` to declare a record kind
+    for a plugin's model: its fields (types, import headers, value sets,
+    references), natural key, personal-data fields, path to its community and
+    writer roles.  The kind then gets a form, ``dangjian import``, ``export``
+    and ``template``, and a place in the records screen.  A declaration that
+    cannot work (an unknown field, a built-in kind's name) is refused and
+    reported against the plugin.  Returns nothing.
+    """
+
+
 @hookspec(firstresult=True)
 def dangjian_funding_split(town, community, year, amount):
     """Split clause 19's funding floor of one community between city and town.

@@ -124,6 +124,7 @@ class PluginManager:
         self.pm.add_hookspecs(hookspecs)
         self.infos: list[PluginInfo] = []
         self.registry = Registry()
+        self.kinds: dict = {}
         self.trace = os.environ.get("DANGJIAN_TRACE_PLUGINS") == "1"
 
     # ------------------------------------------------------------ loading
@@ -264,6 +265,28 @@ class PluginManager:
                 self.hook_error(impl.plugin_name, "dangjian_register_models", exc)
         return out
 
+    def collect_kinds(self) -> dict:
+        """Record kinds declared through ``dangjian_register_kinds`` ({name: Kind}), in load order;
+        a declaration that cannot work is reported against its plugin and left out."""
+        from core import kinds as kinds_mod
+
+        out: dict = {}
+        for impl in self.pm.hook.dangjian_register_kinds.get_hookimpls():
+            plugin = impl.plugin_name
+
+            def register(kind, _plugin=plugin):
+                kinds_mod.check(kind)
+                if kind.name in out:
+                    raise ValueError(f"kind {kind.name} is declared twice")
+                kind.plugin = _plugin
+                out[kind.name] = kind
+            try:
+                impl.function(register=register)
+            except Exception as exc:
+                self.hook_error(plugin, "dangjian_register_kinds", exc)
+        self.kinds = out
+        return out
+
     def collect_screens(self) -> list[tuple[str, str, object, str]]:
         """(name, title, factory, plugin) for each screen registered (UI start only)."""
         out = []
@@ -314,6 +337,7 @@ def load(config=None) -> PluginManager:
     for folder in config.plugin_dirs:
         m.load_dir(folder)
     m.collect_registrations()
+    m.collect_kinds()
     _manager = m
     return m
 

@@ -1,22 +1,36 @@
-"""The one write path for single records (单条记录的增删改), from the UI and the CLI.
+"""The one write path (写入路径): every record written by the UI, the CLI and the importer.
 
-:func:`create`, :func:`update` and :func:`delete` each run in one
+Single records — :func:`create`, :func:`update` and :func:`delete` each run in one
 :func:`core.db.write_tx` (``BEGIN IMMEDIATE`` on SQLite) and
 
 - check the current user (:func:`core.access.current`): not read-only, and the
   record's community inside the user's scope (before *and* after an update,
   so a record cannot be moved out of — or into — someone else's community);
-  towns, streets, communities and urban wages are admin-only, and records
-  with no community at all (entry items, city-level organizations) need a
-  whole-city scope;
+  the record kinds (:mod:`core.kinds`) say which kinds only an administrator
+  writes (and towns and streets are admin-only), and records with no
+  community at all (entry items, city-level organizations) need a whole-city
+  scope;
 - validate: types and lengths (``max_length`` is enforced here on every
-  backend, NUL characters refused), ``core.validators.validate_record`` when
-  it exists, and every plugin's ``dangjian_validate_record``;
+  backend, NUL characters refused), ``core.validators.validate_record`` (which
+  asks every plugin's ``dangjian_validate_record`` too);
 - lock optimistically: ``UPDATE … SET version = version + 1 WHERE id = ? AND
   version = ?``; when no row matches, :class:`core.errors.StaleEdit` carries
   both the values the user tried to write (``mine``) and the current ones
   (``theirs``) — nothing is overwritten silently;
-- write one audit row (:mod:`core.audit`) in the same transaction.
+- write one audit row (:mod:`core.audit`) in the same transaction; an
+  organization that moves to another community takes its members along.
+
+A form's record of any kind — :func:`save` parses, validates, resolves the
+references in scope, derives fields and writes (posts of a worker with their
+history) in one transaction; :func:`delete_record` deletes one.
+Several writes in one transaction — :func:`write_all`, and
+:func:`save_attendance` for a meeting's attendance.
+
+Blocks (the importer) — the same derived values and audit rows, set-based:
+:func:`derive` (pinyin initials, sex and birth date from the ID number, the
+organization's community, defaults: the one home of every derived value),
+:func:`post_changes` / :func:`open_posts` / :func:`apply_posts` (worker
+posts), :func:`follow_org_community`, :func:`insert_audit_rows`.
 
 Reading in scope: :func:`scoped` limits any select of any model to the
 current user's scope (:func:`scope_condition` gives the bare expression),
@@ -35,40 +49,25 @@ import decimal
 import functools
 import random
 import time
+from dataclasses import dataclass, field as dc_field
 from typing import Any, Callable
 
 import peewee
 
-from core import access, audit
+from core import access, audit, kinds
 from core.db import database, write_tx
 from core.errors import AccessDenied, StaleEdit, UserError
 from core.i18n import tr
 
-# Import kinds of SPEC §5 for the models that have one; other models use their table name.
-KIND_OF = {
-    "Community": "communities", "Organization": "orgs", "Member": "members", "Worker": "workers",
-    "WorkerPay": "pay", "Training": "trainings", "Meeting": "meetings", "Attendance": "attendance",
-    "Evaluation": "evaluations", "DuesPayment": "dues", "Visit": "visits", "DutyReport": "reports_given",
-    "Publication": "publications", "FundingAllocation": "funding", "Expenditure": "expenditures",
-    "UrbanWage": "wages", "Transfer": "transfers",
-}
-
-# Reference data only an administrator changes (SPEC §7: importing communities and wages is admin-only).
-ADMIN_ONLY = ("Town", "Street", "Community", "UrbanWage")
+# Tables that are no record kind and that only an administrator changes (the record kinds
+# say who writes them: core.kinds, ``writers``).
+ADMIN_TABLES = ("Town", "Street")
 # Never written through this module.
 NOT_EDITABLE = ("User", "AuditLog", "SchemaVersion", "CheckRun", "StoredFinding")
 
-# Which foreign keys lead to the community, first non-empty one wins.  Models
-# not listed follow a direct ``community`` key, then the keys below in this order.
+# For tables that are no record kind: which foreign keys lead to the community, first
+# non-empty one wins (a record kind declares its own path: core.kinds, ``community``).
 _PATH_ORDER = ("community", "meeting", "organization", "member", "worker", "unit")
-_PATHS = {
-    "Member": ("community", "organization"),
-    "Organization": ("community",),
-    "Attendance": ("meeting", "member"),
-    "Commitment": ("member", "organization"),
-    "Visit": ("community",),
-    "DiaryEntry": ("community",),
-}
 
 NO_COMMUNITY = None
 
@@ -97,7 +96,8 @@ def path_fields(model) -> tuple:
     from core.models import Community
 
     fks = {f.name: f for f in model._meta.sorted_fields if isinstance(f, peewee.ForeignKeyField)}
-    names = _PATHS.get(_model_name(model)) or tuple(n for n in _PATH_ORDER if n in fks)
+    kind = kinds.of_model(model)
+    names = kind.community if kind is not None else tuple(n for n in _PATH_ORDER if n in fks)
     out = []
     for n in names:
         f = fks.get(n)
@@ -210,7 +210,8 @@ def _check_scope(model, community_id, principal) -> None:
     name = _model_name(model)
     if name in NOT_EDITABLE:
         raise AccessDenied(tr("{t} 不能在这里修改", "{t} cannot be changed here", t=model._meta.table_name))
-    if name in ADMIN_ONLY:
+    kind = kinds.of_model(model)
+    if name in ADMIN_TABLES or (kind is not None and kind.admin_only):
         principal.require_admin(tr("修改{t}", "change {t}", t=model._meta.table_name))
         return
     ids = principal.scope_community_ids()
@@ -267,23 +268,10 @@ def _clean(model, data: dict) -> dict:
 
 def validate(model, record: dict) -> list[str]:
     """Errors from ``core.validators.validate_record`` (which asks the plugins too), else the plugins' hook."""
-    kind = KIND_OF.get(_model_name(model), model._meta.table_name)
-    errors: list[str] = []
-    try:
-        from core import validators  # written by the import engineer; optional
-    except ImportError:
-        validators = None
-    fn = getattr(validators, "validate_record", None) if validators else None
-    if fn is not None:  # it calls the plugins' hook itself
-        errors.extend(str(e) for e in (fn(kind, dict(record)) or []))
-        return errors
-    try:
-        from core import plugins
+    from core import validators  # it calls the plugins' hook itself
 
-        errors.extend(plugins.get().validate_record(kind, dict(record)))
-    except RuntimeError:  # plugins not loaded (a bare library use): nothing to ask
-        pass
-    return errors
+    kind = kinds.of_model(model)
+    return [str(e) for e in validators.validate_record(kind.name if kind else model._meta.table_name, dict(record))]
 
 
 def _row(model, id) -> dict | None:
@@ -457,6 +445,10 @@ def update(model, id, changes: dict, version: int):
                 raise _Conflict()
             audit.record("update", model._meta.table_name, id, {k: old.get(k) for k in changed},
                          _audit_values(model, sets), community=new_community, user=principal.login)
+            if model.__name__ == "Organization" and "community" in changed:  # its members follow it
+                entries: list = []
+                follow_org_community({id: _fk_id(sets["community"])}, entries)
+                audit.record_many(entries, user=principal.login)
 
     try:
         with_retry(run)
@@ -501,3 +493,415 @@ def delete(model, id, version: int) -> None:
 def history(model, id) -> list[dict]:
     """The audit history of one record (oldest first); rows outside the user's scope are left out."""
     return audit.history(model, id)
+
+
+# ---------------------------------------------------------------- derived fields (one home)
+
+@functools.lru_cache(maxsize=1 << 16)
+def initials_of(name: str) -> str:
+    """The pinyin initials of a name (张伟 → zw), stored beside it for search; names repeat a lot."""
+    from core.pinyin import initials
+
+    return initials(name)
+
+
+def derived_fields(kind) -> tuple:
+    """The model fields :func:`derive` may set for ``kind``."""
+    names = kind.model._meta.fields
+    out = []
+    if "initials" in names and "name" in names:
+        out.append("initials")
+    if "id_number" in names and "sex" in names:
+        out += ["sex", "birth_date"] if "birth_date" in names else ["sex"]
+    if "community" in names and "organization" in names:
+        out.append("community")
+    return tuple(out)
+
+
+def _defaults(model) -> list[tuple[str, Any]]:
+    out = []
+    for name, f in model._meta.fields.items():
+        if not f.null and f.default is not None and name not in ("id", "version"):
+            out.append((name, f.default() if callable(f.default) else f.default))
+    return out
+
+
+def derive(kind, rows: list[dict], org_community: dict | None = None) -> None:
+    """Fill the derived fields of a block of model values (references as ids), in place.
+
+    The one home of every derived value, for a single record (the forms) and for a
+    block of thousands (the importer): pinyin initials from the name; sex and birth
+    date from the ID number where not given; the community of the organization where
+    the record names an organization but no community (``org_community``: {org id:
+    community id} when the caller has it, else one query for the block); an empty
+    value of a field that cannot be empty takes the model's default (a boolean left
+    unanswered, a visit's demand).
+    """
+    from core import ids
+    from core.models import Organization
+
+    if not rows:
+        return
+    derived = derived_fields(kind)
+    if "initials" in derived:
+        for r in rows:
+            name = r.get("name")
+            if name is not None:
+                r["initials"] = initials_of(name)
+    if "sex" in derived:
+        birth = "birth_date" in derived
+        for r in rows:
+            idn = r.get("id_number")
+            if idn:
+                if r.get("sex") is None:
+                    r["sex"] = ids.sex(idn)
+                if birth and r.get("birth_date") is None:
+                    r["birth_date"] = ids.birth_date(idn)
+    if "community" in derived:
+        need = [r for r in rows if r.get("community") is None and r.get("organization") is not None]
+        if need:
+            if org_community is None:
+                oids = list({_fk_id(r["organization"]) for r in need})
+                org_community = {}
+                for i in range(0, len(oids), 500):
+                    org_community.update(Organization.select(Organization.id, Organization.community)
+                                         .where(Organization.id.in_(oids[i:i + 500])).tuples())
+            for r in need:
+                r["community"] = org_community.get(_fk_id(r["organization"]))
+    defaults = _defaults(kind.model)
+    for r in rows:
+        for name, default in defaults:
+            if r.get(name, 0) is None:
+                r[name] = default
+
+
+# ---------------------------------------------------------------- worker posts (history kept)
+
+def post_changes(current: dict, new: list, start: dt.date | None):
+    """What making ``new`` (post codes) a worker's current posts from ``start`` changes.
+
+    ``current`` {post: start date} of the posts held now.  Returns ``(ops, error)``:
+    ``ops`` None when nothing changes, else {"end": [(post, date)], "add": [(post, date)],
+    "move": [(post, date)], "old": …, "new": …} — posts no longer held end on ``start``,
+    new ones begin then, the same posts with another date move their start (a
+    correction); ``old``/``new`` are what the worker's audit row says.  ``error`` is a
+    ``(field, message)`` when ``start`` lies before a post that would end.
+    """
+    from core import enums
+    from core.dates import today
+    from core.i18n import get_lang
+
+    new = list(new or [])
+    latest = max(current.values()) if current else None
+    if set(new) == set(current) and (not new or latest == start):
+        return None, None
+    if not new and not current:
+        return None, None
+    when = start or today()
+    ops = {"end": [], "add": [], "move": []}
+    if set(new) == set(current):
+        for p, s in current.items():
+            if s == latest:
+                ops["move"].append((p, when))
+    else:
+        for p, s in current.items():
+            if p not in new:
+                if when < s:
+                    return None, ("post_date", tr("早于原职务“{p}”的开始日期 {s}", "before the start {s} of the current "
+                                                 "post {p}", p=enums.POST.label(p, get_lang()), s=s.isoformat()))
+                ops["end"].append((p, when))
+        for p in new:
+            if p not in current:
+                ops["add"].append((p, when))
+    ops["old"] = {"posts": sorted(current), "post_date": latest.isoformat() if latest else None}
+    ops["new"] = {"posts": new, "post_date": start.isoformat() if start else None}
+    return ops, None
+
+
+def open_posts(worker_ids) -> dict[int, dict]:
+    """{worker id: {post: start date}} of the posts the workers hold now (set-based)."""
+    from core.models import WorkerPost
+
+    out: dict[int, dict] = {}
+    wids = list(worker_ids)
+    for i in range(0, len(wids), 500):
+        q = (WorkerPost.select(WorkerPost.worker, WorkerPost.post, WorkerPost.start_date)
+             .where(WorkerPost.worker.in_(wids[i:i + 500]) & WorkerPost.end_date.is_null()).tuples())
+        for w, p, s in q:
+            out.setdefault(w, {})[p] = s
+    return out
+
+
+def apply_posts(changes) -> None:
+    """Write ``[(worker id, ops)]`` (ops from :func:`post_changes`) for a whole block: three
+    ``executemany``; the worker's own audit row says what changed (``ops["old"]``/``["new"]``)."""
+    from core.db import executemany
+    from core.models import WorkerPost
+
+    t = '"' + WorkerPost._meta.table_name + '"'
+    ends, adds, moves = [], [], []
+    for wid, ops in changes:
+        ends += [(when, wid, p) for p, when in ops["end"]]
+        adds += [(1, wid, p, when, None) for p, when in ops["add"]]
+        moves += [(when, wid, p) for p, when in ops["move"]]
+    executemany(f'UPDATE {t} SET "end_date" = ?, "version" = "version" + 1 '
+                f'WHERE "worker_id" = ? AND "post" = ? AND "end_date" IS NULL', ends)
+    executemany(f'UPDATE {t} SET "start_date" = ?, "version" = "version" + 1 '
+                f'WHERE "worker_id" = ? AND "post" = ? AND "end_date" IS NULL', moves)
+    executemany(f'INSERT INTO {t} ("version", "worker_id", "post", "start_date", "end_date") '
+                f'VALUES (?, ?, ?, ?, ?)', adds)
+
+
+# ---------------------------------------------------------------- members follow their organization
+
+def follow_org_community(moved: dict, entries: list) -> None:
+    """Members of the organizations in ``moved`` ({org id: new community id}) move to that
+    community; one audit entry per member changed is appended to ``entries`` (set-based)."""
+    from core.db import executemany
+    from core.models import Member
+
+    oids = [o for o, c in moved.items() if c is not None]
+    changes = []
+    for i in range(0, len(oids), 500):
+        q = (Member.select(Member.id, Member.organization, Member.community)
+             .where(Member.organization.in_(oids[i:i + 500])).tuples())
+        for mid, oid, old in q:
+            if old != moved[oid]:
+                changes.append((moved[oid], mid))
+                entries.append(audit.Entry("update", Member._meta.table_name, mid, {"community": old},
+                                           {"community": moved[oid]}, moved[oid]))
+    executemany('UPDATE "member" SET "community_id" = ?, "version" = "version" + 1 WHERE "id" = ?', changes)
+
+
+# ---------------------------------------------------------------- audit rows of a block
+
+def insert_audit_rows(table: str, names: list[str], columns: list[list], ids, communities, login: str,
+                      when: str) -> list[tuple]:
+    """Audit rows (``audit.INSERT_SQL``) of a block of inserted records, encoded column by column:
+    ``columns[i]`` the values of ``names[i]``; None values are left out."""
+    texts = audit.encode_columns(names, columns)
+    return [(when, login, "create", table, str(i), None, text, c, 1) for i, text, c in zip(ids, texts, communities)]
+
+
+# ---------------------------------------------------------------- one record of a kind (forms)
+
+@dataclass
+class SaveResult:
+    status: str  # ok / invalid / stale / error / unchanged
+    record_id: int | None = None
+    errors: list = dc_field(default_factory=list)  # [(field, message)]
+    mine: dict = dc_field(default_factory=dict)
+    theirs: dict = dc_field(default_factory=dict)
+    message: str = ""
+
+
+def resolve_refs(kind, rec: dict) -> tuple[dict, list]:
+    """References given by natural key → ids, inside the user's scope; ``(values, [(field, message)])``."""
+    from core import ids
+
+    out, errs = dict(rec), []
+    for f in kind.fields:
+        if not f.is_ref or f.name not in rec:
+            continue
+        v = rec.get(f.name)
+        if v in (None, ""):
+            out[f.name] = None
+            continue
+        target = kinds.ref_kind(f.target)
+        model = target.model
+        pk = select(model, model.id).where(getattr(model, target.ref[1]) == str(v)).scalar()
+        if pk is None:
+            shown = str(v)
+            if f.personal and not access.current().full_personal_data:
+                shown = ids.mask(shown)
+            errs.append((f.name, tr("未找到或不在您的权限范围内：{v}", "not found or outside your scope: {v}", v=shown)))
+        out[f.name] = pk
+    return out, errs
+
+
+def _errors_of(exc) -> list:
+    return [e if isinstance(e, tuple) and len(e) == 2 else ("", str(e)) for e in (getattr(exc, "errors", None) or [str(exc)])]
+
+
+def _save_posts(kind, worker_id: int, posts: list, start, login: str) -> bool:
+    ops, error = post_changes(open_posts([worker_id]).get(worker_id, {}), posts, start)
+    if error:
+        raise RecordInvalid([error])
+    if ops is None:
+        return False
+    apply_posts([(worker_id, ops)])
+    audit.record("update", kind.model._meta.table_name, worker_id, ops["old"], ops["new"],
+                 community=community_of(kind.model, _row(kind.model, worker_id) or {}), user=login)
+    return True
+
+
+def save(kind_name: str, raw: dict, record_id: int | None = None, version: int | None = None,
+         original: dict | None = None) -> SaveResult:
+    """Create (``record_id`` None) or update one record of a kind from a form's values.
+
+    ``raw`` is keyed by the kind's field names, values as typed (text, codes, 是/否),
+    references by natural key; ``original`` (the parsed values the form started
+    from) limits an update to the fields the user changed.  Parsed and validated as
+    an import row is (:func:`core.validators.clean_record`), references resolved in
+    the user's scope, derived fields filled (:func:`derive`), then written through
+    :func:`create` / :func:`update` with a worker's posts (history kept), all in one
+    transaction.  Never raises for bad input: the :class:`SaveResult` says what happened.
+    """
+    from core import validators
+
+    kind = kinds.get(kind_name)
+    model = kind.model
+    try:
+        rec, errs = validators.clean_record(kind.name, raw)
+        if errs:
+            return SaveResult("invalid", errors=[tuple(e) for e in errs])
+        resolved, errs = resolve_refs(kind, rec)
+        if errs:
+            return SaveResult("invalid", errors=errs)
+        values = {k: v for k, v in resolved.items() if k in model._meta.fields and k not in ("id", "version")}
+        derive(kind, [values])
+        posts_field = next((f for f in kind.fields if f.type == "posts"), None)
+        posts = resolved.get(posts_field.name) if posts_field is not None and posts_field.name in raw else None
+        posts_changed = False
+        with write_tx():
+            if record_id is None:
+                new_id = create(model, values).id
+            else:
+                new_id = record_id
+                if original is not None:
+                    values = {k: v for k, v in values.items() if k not in original or not _same(original[k], v)}
+                if values:
+                    update(model, record_id, values, version)
+            if posts is not None:
+                posts_changed = _save_posts(kind, new_id, posts, resolved.get("post_date"), access.current().login)
+        if record_id is not None and not values and not posts_changed:
+            return SaveResult("unchanged", record_id=record_id)
+        return SaveResult("ok", record_id=new_id)
+    except StaleEdit as exc:
+        return SaveResult("stale", record_id=record_id, mine=dict(exc.mine or {}), theirs=dict(exc.theirs or {}),
+                          message=str(exc))
+    except RecordInvalid as exc:
+        return SaveResult("invalid", errors=_errors_of(exc))
+    except UserError as exc:
+        return SaveResult("error", message=str(exc))
+
+
+def delete_record(kind_name: str, record_id: int, version: int) -> int:
+    """Delete one record of a kind (see :func:`delete`); returns its id."""
+    delete(kinds.get(kind_name).model, record_id, version)
+    return record_id
+
+
+# ---------------------------------------------------------------- several writes, one transaction
+
+def write_all(changes) -> dict:
+    """Apply several writes in one transaction (all or none), each through :func:`create`,
+    :func:`update` or :func:`delete` (scope, validation, optimistic locking, audit).
+
+    ``changes``: ``("create", model, values)``, ``("update", model, id, values, version)``
+    or ``("delete", model, id, version)``.  Returns {"created": n, "updated": n, "deleted": n}.
+    """
+    counts = {"created": 0, "updated": 0, "deleted": 0}
+    with write_tx():
+        for change in changes:
+            op = change[0]
+            if op == "create":
+                create(change[1], change[2])
+                counts["created"] += 1
+            elif op == "update":
+                update(change[1], change[2], change[3], change[4])
+                counts["updated"] += 1
+            elif op == "delete":
+                delete(change[1], change[2], change[3])
+                counts["deleted"] += 1
+            else:
+                raise ValueError(f"unknown write {op!r}")
+    return counts
+
+
+def save_attendance(meeting_id: int, rows: list[dict]) -> dict:
+    """Record the attendance of one meeting in one transaction.
+
+    Each row: ``member_id``, ``attendance_id`` (None: new), ``status``,
+    ``leave_reason`` (kept only for 请假), ``version``.  Returns {"created": n, "updated": n}.
+    """
+    from core.models import Attendance
+
+    changes = []
+    for r in rows:
+        values = {"status": r["status"], "leave_reason": (r.get("leave_reason") or None)
+                  if r["status"] == "leave" else None}
+        if r.get("attendance_id") is None:
+            changes.append(("create", Attendance, {"meeting": meeting_id, "member": r["member_id"], **values}))
+        else:
+            changes.append(("update", Attendance, r["attendance_id"], values, r["version"]))
+    counts = write_all(changes)
+    return {"created": counts["created"], "updated": counts["updated"]}
+
+
+# ---------------------------------------------------------------- records of a kind by natural key (export)
+
+def community_map(model) -> dict:
+    """{record id: community id} of every record of ``model``, along its path (set-based)."""
+    from core.models import Community
+
+    if model is Community:
+        return {i: i for (i,) in Community.select(Community.id).tuples()}
+    fields = path_fields(model)
+    if not fields:
+        return {}
+    sub = {f.name: None if f.rel_model is Community else community_map(f.rel_model) for f in fields}
+    out = {}
+    for row in model.select(model._meta.primary_key, *fields).tuples():
+        for f, v in zip(fields, row[1:]):
+            if v is not None:
+                out[row[0]] = v if sub[f.name] is None else sub[f.name].get(v)
+                break
+    return out
+
+
+def export_records(kind_name: str):
+    """Yield ``(community id, {field: value})`` for every record of a kind, references as
+    their natural keys (code, ID number, name), in the kind's export order.  A field the
+    model keeps under a reference (a community's town) gives the referenced record's name;
+    a worker's posts are the current ones with the date the latest began; a member's
+    status follows from the full-member date."""
+    from core.dates import today
+    from core.models import Community
+
+    kind = kinds.get(kind_name)
+    model = kind.model
+    fields = model._meta.fields
+    names = {}  # field -> {id: natural key or name}
+    for f in kind.fields:
+        mf = fields.get(f.name)
+        if f.is_ref:
+            target = kinds.ref_kind(f.target)
+            tm = target.model
+            names[f.name] = dict(tm.select(tm.id, getattr(tm, target.ref[1])).tuples())
+        elif isinstance(mf, peewee.ForeignKeyField) and "name" in mf.rel_model._meta.fields:
+            rel = mf.rel_model
+            names[f.name] = dict(rel.select(rel.id, rel.name).tuples())
+    communities = None if model is Community else community_map(model)
+    posts_field = next((f.name for f in kind.fields if f.type == "posts"), None)
+    held = open_posts(i for (i,) in model.select(model.id).tuples()) if posts_field else {}
+    status = kind.field("status") is not None and "status" not in fields and "full_date" in fields
+    now = today()
+    order = [getattr(model, n) for n in kind.order] or [model._meta.primary_key]
+    for r in model.select().order_by(*order).dicts().iterator():
+        rec = dict(r)
+        for name, mp in names.items():
+            rec[name] = mp.get(r[name])
+        if posts_field:
+            cur = held.get(r["id"], {})
+            rec[posts_field] = sorted(cur, key=_post_order)
+            rec["post_date"] = max(cur.values()) if cur else None
+        if status:
+            rec["status"] = "full" if r["full_date"] and r["full_date"] <= now else "probationary"
+        yield (r["id"] if communities is None else communities.get(r["id"])), rec
+
+
+def _post_order(code: str) -> int:
+    from core import enums
+
+    return enums.POST.codes.index(code) if code in enums.POST.codes else len(enums.POST.codes)

@@ -24,12 +24,10 @@ value, ``None`` for an empty cell ("not known"), or raises
     parse_posts(v)                      -> list[code]             (职务: several posts separated by 、)
     not_in_future(date)                 -> date                   (against core.dates.today())
 
-Record specs — ``FIELDS[kind]`` lists :class:`Field` objects for every SPEC §5
-import kind (``members``, ``meetings`` …): English field name (the model's),
-Chinese label (= the import header), English label, type, whether required,
-whether the column is optional in a file, whether it is part of the natural
-key, and the :class:`core.enums.Choice` for enumerations.  Forms can build
-their inputs and drop-downs from it.
+Record kinds — the fields of every kind (English field name, Chinese label =
+the import header, English label, type, required, optional column, natural
+key, value set) are declared once, in :mod:`core.kinds`; :func:`fields`
+reads them.
 
 Record validation — the entry point for a form::
 
@@ -40,7 +38,7 @@ Each error is a ``(field, message)`` tuple (:class:`FieldMessage`) whose
 ``str()`` is "标签: message" (the field's Chinese label, or English with
 ``--lang en``), so a form can put it beside the input or print it whole.
 
-``data`` is keyed by the English field names of ``FIELDS[kind]``; values may
+``data`` is keyed by the English field names of ``fields(kind)``; values may
 be raw (strings) or already parsed.  Reference fields (``community``,
 ``organization``, ``parent``, ``member``, ``worker``, ``staff``, ``meeting``)
 are given by their natural key: community code, org code, ID number, meeting
@@ -56,11 +54,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from core import enums, ids
+from core import enums, ids, kinds
 from core.dates import today
+from core.kinds import Field
 from core.i18n import get_lang, tr
 
 
@@ -309,194 +307,17 @@ def format_posts(codes) -> str:
     return "、".join(enums.POST.label(c, "zh") for c in sorted(set(codes), key=enums.POST.codes.index))
 
 
-# ---------------------------------------------------------------- record specs
-
-@dataclass
-class Field:
-    """One field of an import kind / form."""
-    name: str  # the model's English field name
-    label: str  # Chinese label = the import header
-    en: str  # English label (accepted as a header alias too)
-    type: str  # text/date/month/bool/money/int/year/days/id/choice/posts/ref:<kind>/idref:<member|worker>
-    required: bool = False
-    optional_column: bool = False  # may be left out of the file (SPEC §5 brackets)
-    key: bool = False  # part of the natural key
-    choice: enums.Choice | None = None
-    max_length: int | None = None
-    not_future: bool = True  # dates: not after today
-    help: str = ""  # Chinese explanation for the template's second sheet
-
-    @property
-    def is_ref(self) -> bool:
-        return self.type.startswith(("ref:", "idref:"))
-
-
-def F(name, label, en, type="text", **kw) -> Field:
-    return Field(name, label, en, type, **kw)
-
-
-E = enums
-FIELDS: dict[str, list[Field]] = {
-    "communities": [
-        F("town", "区镇", "town", required=True, max_length=64, help="区镇名称，没有的会自动建立"),
-        F("street", "街道", "street", max_length=64, help="街道名称，可空（区镇下不设街道时）；没有的会自动建立"),
-        F("code", "社区编码", "community code", required=True, key=True, max_length=32, help="社区的唯一编码"),
-        F("name", "社区名称", "community name", required=True, max_length=64),
-    ],
-    "orgs": [
-        F("code", "组织编码", "org code", required=True, key=True, max_length=32, help="党组织的唯一编码"),
-        F("name", "组织名称", "org name", required=True, max_length=128),
-        F("kind", "组织类别", "org kind", "choice", required=True, choice=E.ORG_KIND),
-        F("parent", "上级组织编码", "parent org code", "ref:org", help="上级党组织的组织编码，可空；上级可以在同一文件中靠后的行"),
-        F("community", "社区编码", "community code", "ref:community", help="所在社区的社区编码；非社区党组织可空"),
-        F("approval_no", "批准文号", "approval no", max_length=64, help="党委须有批准文号"),
-    ],
-    "members": [
-        F("name", "姓名", "name", required=True, max_length=64),
-        F("id_number", "公民身份号码", "ID number", "id", required=True, key=True, help="18位，校验位须正确"),
-        F("joined_date", "入党日期", "joined date", "date", required=True),
-        F("status", "党员状态", "member status", "choice", required=True, choice=E.MEMBER_STATUS),
-        F("organization", "所在党组织编码", "org code", "ref:org",
-          help="组织编码；未编入的流入党员留空并填社区编码"),
-        F("management_class", "党员类别", "member class", "choice", required=True, choice=E.MEMBER_CLASS),
-        F("retired", "离退休", "retired", "bool", help="是/否"),
-        F("mobility_impaired", "行动不便", "mobility impaired", "bool", help="是/否"),
-        F("registered_date", "报到日期", "registered date", "date", help="流入党员、在职党员报到日期"),
-        F("placed_date", "编入日期", "placed date", "date", help="流入党员编入党组织的日期"),
-        F("certificate_no", "流动党员活动证号", "certificate no", max_length=64, help="流出党员的流动党员活动证号"),
-        F("contact_person", "联系人", "contact person", max_length=64, help="流出党员的联系人"),
-        F("sex", "性别", "sex", "choice", optional_column=True, choice=E.SEX, help="可空：由身份号码得出；填写的须与身份号码一致"),
-        F("birth_date", "出生日期", "birth date", "date", optional_column=True, help="可空：由身份号码得出；填写的须与身份号码一致"),
-        F("community", "社区编码", "community code", "ref:community", optional_column=True,
-          help="可空：取所在党组织的社区；未编入的流入党员必填"),
-        F("full_date", "转正日期", "full date", "date", optional_column=True,
-          help="正式党员留空时按入党日期加一年；预备党员留空"),
-        F("education", "学历", "education", "choice", optional_column=True, choice=E.EDUCATION),
-        F("phone", "联系电话", "phone", optional_column=True, max_length=32),
-        F("work_unit", "工作单位", "work unit", optional_column=True, max_length=128),
-        F("dues_class", "党费类别", "dues class", "choice", optional_column=True, choice=E.DUES_CLASS),
-        F("monthly_income", "月收入", "monthly income", "money", optional_column=True, help="元，最多两位小数"),
-    ],
-    "workers": [
-        F("name", "姓名", "name", required=True, max_length=64),
-        F("id_number", "公民身份号码", "ID number", "id", required=True, key=True),
-        F("community", "社区编码", "community code", "ref:community", required=True),
-        F("posts", "职务", "posts", "posts", choice=E.POST,
-          help="党组织书记/居委会主任/副书记/委员/其他，多个职务用“、”分隔（一肩挑：党组织书记、居委会主任）"),
-        F("post_date", "任职日期", "post date", "date",
-          help="现任职务的开始日期；职务变动时，原职务在此日期结束"),
-        F("education", "学历", "education", "choice", choice=E.EDUCATION),
-        F("certificate", "社工证书", "certificate", "choice", choice=E.CERTIFICATE),
-        F("certificate_date", "取证日期", "certificate date", "date"),
-        F("hired_date", "入职日期", "hired date", "date"),
-        F("college_graduate", "大学生", "college graduate", "bool", help="是/否：一社区一名大学生"),
-        F("backup_talent", "后备人才", "backup talent", "bool", help="是/否：后备人才库"),
-        F("filing_date", "备案日期", "filing date", "date", help="书记备案日期"),
-        F("status", "在岗状态", "status", "choice", optional_column=True, choice=E.WORKER_STATUS, help="空为在岗"),
-        F("exit_reason", "退出原因", "exit reason", optional_column=True, max_length=128),
-        F("election_method", "选举方式", "election method", "choice", optional_column=True, choice=E.ELECTION_METHOD),
-    ],
-    "pay": [
-        F("worker", "公民身份号码", "ID number", "idref:worker", required=True, key=True, help="社区工作者的身份号码"),
-        F("year", "报酬年度", "year", "year", required=True, key=True),
-        F("base_pay", "年基本报酬", "base pay", "money", required=True, help="元/年"),
-    ],
-    "trainings": [
-        F("worker", "公民身份号码", "ID number", "idref:worker", required=True, key=True, help="社区工作者的身份号码"),
-        F("title", "培训名称", "title", required=True, key=True, max_length=128),
-        F("level", "培训级别", "level", "choice", required=True, choice=E.TRAINING_LEVEL),
-        F("start_date", "开始日期", "start date", "date", required=True, key=True),
-        F("days", "天数", "days", "days", required=True, help="大于0，最多一位小数"),
-    ],
-    "meetings": [
-        F("code", "会议编号", "meeting code", required=True, key=True, max_length=48),
-        F("organization", "组织编码", "org code", "ref:org", required=True),
-        F("type", "会议类型", "meeting type", "choice", required=True, choice=E.MEETING_TYPE),
-        F("date", "日期", "date", "date", required=True),
-        F("topic", "主题", "topic", max_length=256),
-    ],
-    "attendance": [
-        F("meeting", "会议编号", "meeting code", "ref:meeting", required=True, key=True),
-        F("member", "公民身份号码", "ID number", "idref:member", required=True, key=True),
-        F("status", "出勤", "attendance", "choice", required=True, choice=E.ATTENDANCE),
-        F("leave_reason", "请假事由", "leave reason", max_length=256, help="请假必填"),
-    ],
-    "evaluations": [
-        F("member", "公民身份号码", "ID number", "idref:member", required=True, key=True),
-        F("year", "年度", "year", "year", required=True, key=True),
-        F("result", "评议结果", "result", "choice", required=True, choice=E.EVALUATION),
-    ],
-    "dues": [
-        F("member", "公民身份号码", "ID number", "idref:member", required=True, key=True),
-        F("month", "所属月份", "month", "month", required=True, key=True, help="YYYY-MM"),
-        F("due", "应交金额", "due", "money", required=True, help="元"),
-        F("paid", "实交金额", "paid", "money", help="元，空为0"),
-        F("paid_date", "交纳日期", "paid date", "date", help="可早于所属月份（预交），不能晚于今天"),
-    ],
-    "visits": [
-        F("community", "社区编码", "community code", "ref:community", required=True, key=True),
-        F("kind", "类型", "visit kind", "choice", required=True, key=True, choice=E.VISIT_KIND),
-        F("date", "日期", "date", "date", required=True, key=True),
-        F("staff", "接待人身份号码", "staff ID number", "idref:worker", key=True, help="接待人（社区工作者），可空"),
-        F("member", "对象身份号码", "member ID number", "idref:member", key=True,
-          help="走访对象（党员），可空；困难党员走访、流出党员联系时填写"),
-        F("people", "人次", "people", "int", help="空为1"),
-        F("demand", "诉求", "demand", "text", key=True, help="诉求内容，无诉求留空"),
-        F("answered_date", "答复日期", "answered date", "date"),
-        F("closed_date", "办结日期", "closed date", "date"),
-        F("refused_reason", "不予受理原因", "refused reason", optional_column=True, max_length=256),
-    ],
-    "reports_given": [
-        F("worker", "公民身份号码", "ID number", "idref:worker", required=True, key=True),
-        F("year", "年度", "year", "year", required=True, key=True),
-        F("audience", "述职对象", "audience", "choice", required=True, key=True, choice=E.REPORT_AUDIENCE),
-        F("date", "日期", "date", "date", required=True),
-    ],
-    "publications": [
-        F("community", "社区编码", "community code", "ref:community", required=True, key=True),
-        F("year", "年度", "year", "year", required=True, key=True),
-        F("kind", "公开类型", "publication kind", "choice", required=True, key=True, choice=E.PUBLICATION_KIND),
-        F("date", "日期", "date", "date", required=True, key=True),
-    ],
-    "funding": [
-        F("community", "社区编码", "community code", "ref:community", required=True, key=True),
-        F("year", "年度", "year", "year", required=True, key=True),
-        F("amount", "金额", "amount", "money", required=True, help="元"),
-        F("source", "来源", "source", "choice", required=True, key=True, choice=E.FUNDING_SOURCE),
-        F("date", "日期", "date", "date", required=True, key=True),
-    ],
-    "expenditures": [
-        F("community", "社区编码", "community code", "ref:community", required=True, key=True),
-        F("date", "日期", "date", "date", required=True, key=True),
-        F("amount", "金额", "amount", "money", required=True, help="元"),
-        F("purpose", "用途", "purpose", required=True, key=True, max_length=256),
-    ],
-    "wages": [
-        F("year", "年度", "year", "year", required=True, key=True, help="统计年度"),
-        F("amount", "城镇职工平均工资", "average wage", "money", required=True, help="元/年"),
-        F("source", "来源", "source", max_length=256, help="发布文件或来源"),
-    ],
-    "transfers": [
-        F("member", "公民身份号码", "ID number", "idref:member", required=True, key=True),
-        F("direction", "转接类型", "direction", "choice", required=True, choice=E.TRANSFER_DIRECTION),
-        F("from_org", "原组织", "from org", max_length=128, help="市内为组织编码，市外为组织名称"),
-        F("to_org", "新组织", "to org", max_length=128, help="市内为组织编码，市外为组织名称"),
-        F("date", "日期", "date", "date", required=True, key=True),
-        F("letter_no", "介绍信编号", "letter no", max_length=64),
-    ],
-}
-KINDS = tuple(FIELDS)
-ADMIN_KINDS = ("communities", "orgs", "wages")
-
+# ---------------------------------------------------------------- fields of the record kinds
 
 def fields(kind: str) -> list[Field]:
-    try:
-        return FIELDS[kind]
-    except KeyError:
-        from core.errors import UserError
+    """The fields of ``kind`` (:mod:`core.kinds`); a UserError naming the kinds when unknown."""
+    return kinds.fields(kind)
 
-        raise UserError(tr("未知的类型 {k}；可选：{a}", "unknown kind {k}; choose from: {a}",
-                           k=kind, a=", ".join(KINDS))) from None
+
+def ref_max_length(f: Field) -> int:
+    """How long a reference by code or name may be: its target's key, at least 48 characters."""
+    kind = kinds.ref_kind(f.target)
+    return max(48, getattr(kind.model._meta.fields[kind.ref[1]], "max_length", None) or 0)
 
 
 def parse_value(f: Field, v):
@@ -511,9 +332,9 @@ def parse_value(f: Field, v):
     if t == "id" or t.startswith("idref:"):
         return parse_id_number(v)
     if t.startswith("ref:"):
-        if hasattr(v, "code"):
-            return v.code
-        return parse_text(v, 48)
+        if hasattr(v, "_meta"):
+            return getattr(v, kinds.ref_kind(f.target).ref[1])
+        return parse_text(v, ref_max_length(f))
     if t == "bool":
         return parse_bool(v)
     if t == "money":
@@ -734,6 +555,9 @@ def cross_check(kind: str, rec: dict, present: set | None = None) -> list[tuple[
         for name in ("staff", "member", "demand"):
             if rec.get(name) is None and has(name):
                 rec[name] = ""
+    elif kind == "commitments":
+        if has("member") and has("organization") and bool(rec.get("member")) == bool(rec.get("organization")):
+            errs.append(("member", tr("党员和组织须填且只填一项", "give either a member or an organization")))
     elif kind == "transfers":
         if rec.get("direction") == "intra_city":
             for name in ("from_org", "to_org"):
@@ -744,30 +568,17 @@ def cross_check(kind: str, rec: dict, present: set | None = None) -> list[tuple[
     return errs
 
 
-_REF_LOOKUP = {
-    "community": ("Community", "code"),
-    "org": ("Organization", "code"),
-    "meeting": ("Meeting", "code"),
-    "member": ("Member", "id_number"),
-    "worker": ("Worker", "id_number"),
-}
-
-
 def ref_exists(target: str, key) -> bool:
-    from core import models
-
-    model_name, attr = _REF_LOOKUP[target]
-    model = getattr(models, model_name)
-    return model.select(model.id).where(getattr(model, attr) == key).exists()
+    """Whether a record of the kind ``ref:<target>`` points at has the natural key ``key``."""
+    kind = kinds.ref_kind(target)
+    model = kind.model
+    return model.select(model.id).where(getattr(model, kind.ref[1]) == key).exists()
 
 
 def unknown_ref_message(target: str, key) -> str:
-    zh = {"community": "社区编码", "org": "组织编码", "meeting": "会议编号",
-          "member": "党员身份号码", "worker": "社区工作者身份号码"}[target]
-    en = {"community": "community code", "org": "org code", "meeting": "meeting code",
-          "member": "member ID number", "worker": "worker ID number"}[target]
+    _t, attr, zh, en = kinds.ref_kind(target).ref
     shown = key
-    if target in ("member", "worker"):
+    if attr == "id_number":
         from core import access
 
         try:
@@ -799,11 +610,9 @@ class FieldMessage(tuple):
 
 def _ref_by_id(target: str, pk):
     """The natural key of a referenced row given by its id, or None."""
-    from core import models
-
-    model_name, attr = _REF_LOOKUP[target]
-    model = getattr(models, model_name)
-    row = model.select(getattr(model, attr)).where(model.id == pk).tuples().first()
+    kind = kinds.ref_kind(target)
+    model = kind.model
+    row = model.select(getattr(model, kind.ref[1])).where(model.id == pk).tuples().first()
     return row[0] if row else None
 
 
@@ -817,7 +626,7 @@ def clean_record(kind: str, data: dict, *, check_refs: bool = True,
     """
     errs: list = []
     rec: dict = {}
-    if kind not in FIELDS:  # a record with no import kind: only the plugins have a say
+    if kinds.find(kind) is None:  # a table that is no record kind: only the plugins have a say
         msgs = call_plugins(kind, dict(data)) if call_hooks else []
         return dict(data), [FieldMessage(kind, "", m) for m in msgs]
     data = dict(data)
@@ -829,9 +638,9 @@ def clean_record(kind: str, data: dict, *, check_refs: bool = True,
             continue
         raw = data[f.name]
         if f.is_ref and raw is not None and hasattr(raw, "_meta"):
-            raw = getattr(raw, "code", None) or getattr(raw, "id_number", None)
+            raw = getattr(raw, kinds.ref_kind(f.target).ref[1], None)
         elif f.is_ref and isinstance(raw, int) and not isinstance(raw, bool):
-            target = f.type.split(":", 1)[1]
+            target = f.target
             found = _ref_by_id(target, raw) if check_refs else str(raw)
             if found is None:
                 errs.append(FieldMessage(kind, f.name, tr("引用的记录不存在（id {i}）", "no such record (id {i})", i=raw)))
@@ -854,7 +663,7 @@ def clean_record(kind: str, data: dict, *, check_refs: bool = True,
         for f in fields(kind):
             v = rec.get(f.name)
             if f.is_ref and v and f.name in data and not isinstance(data[f.name], int):
-                target = f.type.split(":", 1)[1]
+                target = f.target
                 if not ref_exists(target, v):
                     errs.append(FieldMessage(kind, f.name, unknown_ref_message(target, v)))
     if call_hooks and not errs:
@@ -872,7 +681,5 @@ def validate_record(kind: str, data: dict, *, check_refs: bool = True) -> list[t
 
 def label_of(kind: str, name: str) -> str:
     """The column label of a field in the interface language ('' → the record)."""
-    for f in fields(kind):
-        if f.name == name:
-            return f.en if get_lang() == "en" else f.label
-    return name
+    f = kinds.get(kind).field(name)
+    return f.title() if f is not None else name

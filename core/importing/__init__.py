@@ -8,8 +8,7 @@ CLI handlers (``core.cli`` names them):
 
 Library use: :func:`import_file` (returns an :class:`engine.Result`),
 :func:`export_rows` (headers and rows of a kind in scope), :func:`write_template`.
-The kinds, headers, value sets and natural keys are those of SPEC §5, held in
-:data:`core.validators.FIELDS`.
+The kinds, headers, value sets and natural keys are declared in :mod:`core.kinds`.
 """
 from __future__ import annotations
 
@@ -17,25 +16,21 @@ import datetime as dt
 import sys
 from decimal import Decimal
 
-from core import access, enums, ids, validators
-from core.dates import today
+from core import access, enums, ids, kinds, records, validators
 from core.errors import UserError
 from core.i18n import tr
 from core.importing import files
 from core.importing.engine import REJECT_COLUMN, Result, run
 
-KINDS = validators.KINDS
-
-
 def _kind(kind: str) -> str:
-    validators.fields(kind)  # raises a UserError listing the kinds
+    kinds.get(kind, importable=True)  # raises a UserError listing the kinds
     return kind
 
 
 def _authorize(kind: str):
     p = access.current()
     p.require_write()
-    if kind in validators.ADMIN_KINDS:
+    if kinds.get(kind).admin_only:
         p.require_admin(tr("导入{k}", "import {k}", k=kind))
     return p
 
@@ -142,19 +137,6 @@ def cmd_import(args) -> int:
 
 # ---------------------------------------------------------------- export
 
-def _maps():
-    from core.models import Community, Meeting, Member, Organization, Town, Worker
-
-    return {
-        "community": dict(Community.select(Community.id, Community.code).tuples()),
-        "org": dict(Organization.select(Organization.id, Organization.code).tuples()),
-        "member": dict(Member.select(Member.id, Member.id_number).tuples()),
-        "worker": dict(Worker.select(Worker.id, Worker.id_number).tuples()),
-        "meeting": dict(Meeting.select(Meeting.id, Meeting.code).tuples()),
-        "town": dict(Town.select(Town.id, Town.name).tuples()),
-    }
-
-
 def _community_filter(town: str | None, community: str | None):
     """Community ids allowed by the user's scope and the --town/--community filters (None: all)."""
     from core.models import Community, Town
@@ -175,99 +157,13 @@ def _community_filter(town: str | None, community: str | None):
     return allowed
 
 
-def _records(kind: str, allowed):
-    """Yield (community id, {field: value}) per record of ``kind`` (references as natural keys)."""
-    from core import models as m
-
-    mp = _maps()
-    cm, om, mm, wm, mtm = mp["community"], mp["org"], mp["member"], mp["worker"], mp["meeting"]
-
-    def sel(model, *order):
-        q = model.select()
-        if order:
-            q = q.order_by(*order)
-        return q.dicts().iterator()
-
-    if kind == "communities":
-        streets = {s.id: s.name for s in m.Street.select()}
-        for r in sel(m.Community, m.Community.code):
-            yield r["id"], {"town": mp["town"].get(r["town"]), "street": streets.get(r["street"]),
-                            "code": r["code"], "name": r["name"]}
-    elif kind == "orgs":
-        for r in sel(m.Organization, m.Organization.code):
-            yield r["community"], {"code": r["code"], "name": r["name"], "kind": r["kind"],
-                                   "parent": om.get(r["parent"]), "community": cm.get(r["community"]),
-                                   "approval_no": r["approval_no"]}
-    elif kind == "members":
-        t = today()
-        for r in sel(m.Member, m.Member.id):
-            rec = dict(r)
-            rec["status"] = "full" if r["full_date"] and r["full_date"] <= t else "probationary"
-            rec["organization"] = om.get(r["organization"])
-            rec["community"] = cm.get(r["community"])
-            yield r["community"], rec
-    elif kind == "workers":
-        posts: dict = {}
-        for w, p, s in (m.WorkerPost.select(m.WorkerPost.worker, m.WorkerPost.post, m.WorkerPost.start_date)
-                        .where(m.WorkerPost.end_date.is_null()).tuples()):
-            posts.setdefault(w, {})[p] = s
-        for r in sel(m.Worker, m.Worker.id):
-            rec = dict(r)
-            cur = posts.get(r["id"], {})
-            rec["posts"] = sorted(cur, key=enums.POST.codes.index)
-            rec["post_date"] = max(cur.values()) if cur else None
-            rec["community"] = cm.get(r["community"])
-            yield r["community"], rec
-    elif kind in ("pay", "trainings", "reports_given"):
-        model = {"pay": m.WorkerPay, "trainings": m.Training, "reports_given": m.DutyReport}[kind]
-        wc = dict(m.Worker.select(m.Worker.id, m.Worker.community).tuples())
-        for r in sel(model, model.id):
-            rec = dict(r)
-            rec["worker"] = wm.get(r["worker"])
-            yield wc.get(r["worker"]), rec
-    elif kind in ("evaluations", "dues", "transfers"):
-        model = {"evaluations": m.Evaluation, "dues": m.DuesPayment, "transfers": m.Transfer}[kind]
-        mc = dict(m.Member.select(m.Member.id, m.Member.community).tuples())
-        for r in sel(model, model.id):
-            rec = dict(r)
-            rec["member"] = mm.get(r["member"])
-            yield mc.get(r["member"]), rec
-    elif kind == "meetings":
-        oc = dict(m.Organization.select(m.Organization.id, m.Organization.community).tuples())
-        for r in sel(m.Meeting, m.Meeting.id):
-            rec = dict(r)
-            rec["organization"] = om.get(r["organization"])
-            yield oc.get(r["organization"]), rec
-    elif kind == "attendance":
-        oc = dict(m.Organization.select(m.Organization.id, m.Organization.community).tuples())
-        mo = dict(m.Meeting.select(m.Meeting.id, m.Meeting.organization).tuples())
-        for r in sel(m.Attendance, m.Attendance.id):
-            rec = dict(r)
-            rec["meeting"] = mtm.get(r["meeting"])
-            rec["member"] = mm.get(r["member"])
-            yield oc.get(mo.get(r["meeting"])), rec
-    elif kind in ("visits", "publications", "funding", "expenditures"):
-        model = {"visits": m.Visit, "publications": m.Publication, "funding": m.FundingAllocation,
-                 "expenditures": m.Expenditure}[kind]
-        for r in sel(model, model.id):
-            rec = dict(r)
-            rec["community"] = cm.get(r["community"])
-            if kind == "visits":
-                rec["staff"] = wm.get(r["staff"])
-                rec["member"] = mm.get(r["member"])
-            yield r["community"], rec
-    elif kind == "wages":
-        for r in sel(m.UrbanWage, m.UrbanWage.year):
-            yield None, dict(r)
-
-
 def _cell(f: validators.Field, v, xlsx: bool, masked: bool):
     if v is None or v == "" or v == []:
         return None
     t = f.type
     if t in ("id",) or t.startswith("idref:"):
         return ids.mask(v) if masked else v
-    if f.name == "phone" and masked:
+    if f.personal and masked:
         return ids.mask_phone(v)
     if t == "choice":
         return f.choice.label(v, "zh")
@@ -298,11 +194,11 @@ def export_rows(kind: str, town: str | None = None, community: str | None = None
     allowed = _community_filter(town, community)
     specs = validators.fields(kind)
     # only kinds that hold ID numbers or phones are masked (and then marked as not importable)
-    personal = any(f.type == "id" or f.type.startswith("idref:") or f.name == "phone" for f in specs)
+    personal = bool(kinds.get(kind).personal)
     masked = personal and not p.full_personal_data
     headers = [f.label for f in specs]
     rows = []
-    for comm, rec in _records(kind, allowed):
+    for comm, rec in records.export_records(kind):
         if allowed is not None and comm not in allowed:
             continue
         rows.append([_cell(f, rec.get(f.name), xlsx, masked) for f in specs])

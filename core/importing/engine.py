@@ -6,6 +6,13 @@ records are fetched by natural key, and inserts, updates and audit rows go
 through :func:`core.db.executemany` (DESIGN.md: 13×–65× faster than peewee
 ``create()`` loops).  Scope checks and audit rows are done here, for every
 row — no write bypasses them.
+
+What a kind's rows are — fields, references, natural key, path to the
+community — comes from its declaration (:mod:`core.kinds`); the generic
+:class:`Handler` serves every kind, and a kind with steps of its own names a
+subclass (``Kind.importer``).  Derived values (pinyin initials, the
+organization's community, worker posts) and the audit rows of a block come
+from the one write path, :mod:`core.records`, computed for a whole block.
 """
 from __future__ import annotations
 
@@ -16,10 +23,12 @@ from operator import getitem, is_not, itemgetter, mod, mul
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from core import access, audit, db, ids, validators
+from collections import defaultdict
+
+from core import access, audit, db, ids, kinds, records, validators
 from core.dates import today
 from core.errors import UserError
-from core.i18n import get_lang, tr
+from core.i18n import tr
 from core.validators import Field, FieldError
 
 CHUNK = 2000
@@ -52,31 +61,15 @@ class Rollback(Exception):
 # ---------------------------------------------------------------- references
 
 class RefCache:
-    """Natural key -> (id, community id) for communities, orgs, meetings, members and workers."""
+    """Natural key -> (id, community id) of the records that ``ref:``/``idref:`` fields name
+    (communities, orgs, meetings, members, workers, units, a plugin's kinds)."""
 
     def __init__(self):
-        self.maps: dict[str, dict] = {t: {} for t in ("community", "org", "meeting", "member", "worker")}
+        self.maps: dict[str, dict] = defaultdict(dict)
         self.loaded: set[str] = set()
 
     def _query(self, target, keys=None):
-        from core import models as m
-
-        if target == "community":
-            q = m.Community.select(m.Community.code, m.Community.id, m.Community.id)
-            col = m.Community.code
-        elif target == "org":
-            q = m.Organization.select(m.Organization.code, m.Organization.id, m.Organization.community)
-            col = m.Organization.code
-        elif target == "meeting":
-            q = (m.Meeting.select(m.Meeting.code, m.Meeting.id, m.Organization.community)
-                 .join(m.Organization, on=(m.Meeting.organization == m.Organization.id)))
-            col = m.Meeting.code
-        elif target == "member":
-            q = m.Member.select(m.Member.id_number, m.Member.id, m.Member.community)
-            col = m.Member.id_number
-        else:
-            q = m.Worker.select(m.Worker.id_number, m.Worker.id, m.Worker.community)
-            col = m.Worker.id_number
+        q, col = _ref_select(kinds.ref_kind(target))
         if keys is None:
             return q.tuples()
         out = []
@@ -169,22 +162,55 @@ def jsonable(v):
     return str(v)
 
 
+# ---------------------------------------------------------------- references of a kind
+
+def _ref_select(kind):
+    """``(select of (natural key, id, community id), natural key column)`` for the kind ``ref:`` names."""
+    from peewee import JOIN, SQL
+
+    from core.models import Community
+
+    model = kind.model
+    col = getattr(model, kind.ref[1])
+    if model is Community:
+        return model.select(col, model.id, model.id), col
+    path = [model._meta.fields[n] for n in kind.community]
+    if not path:
+        return model.select(col, model.id, SQL("NULL")), col
+    first = path[0]
+    if first.rel_model is Community:
+        return model.select(col, model.id, first), col
+    rel = first.rel_model
+    if "community" in rel._meta.fields:
+        return (model.select(col, model.id, rel.community)
+                .join(rel, JOIN.LEFT_OUTER, on=(first == rel._meta.primary_key))), col
+    return model.select(col, model.id, SQL("NULL")), col
+
+
 # ---------------------------------------------------------------- handlers
 
 class Handler:
-    """One import kind.  Subclasses say how a parsed record becomes model values."""
+    """How the rows of one kind become records: the generic steps, read from the kind's
+    declaration (:mod:`core.kinds`) — references resolved by natural key, the community
+    by the kind's path, derived fields by :func:`core.records.derive`.  A kind with steps
+    of its own names a subclass (``Kind.importer``)."""
 
-    kind = ""
-    model = None
-    lookup = ""  # model field used to fetch existing rows by key
-    key_fields: tuple = ()  # model fields of the natural key
-    scope_field = "community"  # the field named in an out-of-scope error
+    scope_field = ""  # the field named in an out-of-scope error (default: the first of the community path)
     whole_file = False  # process all rows as one ordered list (orgs, transfers)
+    audit_posts = False  # the inserts' audit rows carry more than the row (workers' posts)
 
     def __init__(self, ctx: Context, present: set[str]):
         self.ctx = ctx
         self.present = present
+        self.spec = kinds.get(ctx.kind)
+        self.kind = self.spec.name
+        self.model = self.spec.model
+        self.key_fields = self.spec.key
+        self.lookup = self.key_fields[0]  # model field used to fetch existing rows by key
+        if not self.scope_field:
+            self.scope_field = (self.spec.community or self.key_fields)[0]
         m = self.model._meta
+        self.refs = [(f.name, f.target, f.required) for f in self.spec.fields if f.is_ref and f.name in present]
         self.fields = [f for f in m.sorted_fields if f.name != "id"]
         self.defaults = {}
         for f in self.fields:
@@ -201,19 +227,49 @@ class Handler:
 
     # --- what to write
     def compute_value_fields(self) -> list[str]:
-        """Model fields this import sets (those of columns present, and derived ones)."""
-        names = []
-        for f in validators.fields(self.kind):
-            if f.name in self.present and f.name in self.model._meta.fields:
-                names.append(f.name)
+        """Model fields this import sets (those of columns present, and the derived ones they feed)."""
+        names = [f.name for f in self.spec.fields if f.name in self.present and f.name in self.model._meta.fields]
+        sources = {"initials": "name", "sex": "id_number", "birth_date": "id_number", "community": "organization"}
+        for d in records.derived_fields(self.spec):
+            if d not in names and sources[d] in self.present:
+                names.append(d)
         return names
 
     def prepare(self, items: list[Item]) -> None:
         """Fetch the references a chunk needs (a few set-based queries)."""
+        for name, target, _req in self.refs:
+            self.ctx.refs.prefetch(target, {it.rec.get(name) for it in items if it.rec.get(name)})
+        path = self.spec.community
+        if path and path[0] not in self.key_fields and path[0] in self.spec._by_name:  # existing_community
+            target = self.spec.field(path[0]).target
+            if target and target != "community":
+                self.ctx.refs.load_all(target)
 
     def build(self, it: Item) -> None:
         """Fill ``it.vals`` (model values) and ``it.community``; add errors to ``it``."""
-        raise NotImplementedError
+        rec = it.rec
+        vals = {n: rec.get(n) for n in self.value_fields}
+        hits = {}
+        for name, target, required in self.refs:
+            hit = self.ref(it, name, target, required)
+            vals[name] = hit[0] if hit else None
+            hits[name] = hit
+        it.vals = vals
+        it.community = self.community_of(vals, hits)
+
+    def community_of(self, vals: dict, hits: dict):
+        """The record's community: the first field of the kind's path that has a value."""
+        for name in self.spec.community:
+            hit = hits.get(name)
+            if hit:
+                return hit[1]
+            if name not in hits and vals.get(name) is not None:
+                return vals[name]
+        return None
+
+    def derive(self, items: list[Item]) -> None:
+        """Derived fields of a block (:func:`core.records.derive`)."""
+        records.derive(self.spec, [it.vals for it in items])
 
     def key(self, vals: dict) -> tuple:
         return tuple(map(vals.get, self.key_fields))
@@ -230,9 +286,7 @@ class Handler:
             return None
         hit = self.ctx.refs.get(target, key)
         if hit is None:
-            shown = self.ctx.shown(key) if target in ("member", "worker") else key
-            it.err(name, validators.unknown_ref_message(target, key).replace(key, shown) if shown != key
-                   else validators.unknown_ref_message(target, key))
+            it.err(name, validators.unknown_ref_message(target, key))
             return None
         return hit
 
@@ -271,10 +325,24 @@ class Handler:
         return out
 
     def scope_extra(self) -> list[str]:
-        return ["community"] if "community" in self.model._meta.fields else []
+        """Fields of an existing row that tell its community (none when the key does)."""
+        path = self.spec.community
+        if not path or path[0] in self.key_fields or path[0] not in self.model._meta.fields:
+            return []
+        return [path[0]]
 
     def existing_community(self, old: dict):
-        return old.get("community")
+        """The community of an existing row (None when the key fixes it: same parent, same community)."""
+        extra = self.scope_extra()
+        if not extra:
+            return None
+        name = extra[0]
+        f = self.spec.field(name)
+        if f is None or f.target in (None, "community"):
+            return old.get(name)
+        if getattr(self, "_ids_community", None) is None:
+            self._ids_community = {hit[0]: hit[1] for hit in self.ctx.refs.maps[f.target].values() if hit}
+        return self._ids_community.get(old.get(name))
 
     def audit_key(self, vals: dict) -> str:
         return "|".join("" if v is None else str(v) for v in self.key(vals))
@@ -291,30 +359,29 @@ class Handler:
         pass
 
 
-def _refkey(v):
-    return "" if v is None else v
+def handler_class(kind: str) -> type:
+    """The import handler of ``kind``: the generic :class:`Handler` or the one its declaration names."""
+    name = kinds.get(kind, importable=True).importer
+    if not name:
+        return Handler
+    import importlib
+
+    module, _, cls = name.partition(":")
+    return getattr(importlib.import_module(module), cls)
 
 
-# ---------------------------------------------------------------- per kind
+# ---------------------------------------------------------------- kinds with steps of their own
 
 class Communities(Handler):
-    kind = "communities"
-    lookup = "code"
-    key_fields = ("code",)
-
-    def __init__(self, ctx, present):
-        from core.models import Community
-        self.model = Community
-        super().__init__(ctx, present)
-        self.towns = None
-        self.streets = None
+    """Towns and streets named by a row are created when new; a community's community is itself."""
+    scope_field = "code"
 
     def compute_value_fields(self):
         return ["code", "name", "town", "street"]
 
     def _load(self):
         from core.models import Street, Town
-        if self.towns is None:
+        if getattr(self, "towns", None) is None:
             self.towns = {n: i for i, n in Town.select(Town.id, Town.name).tuples()}
             self.streets = {(t, n): i for i, t, n in Street.select(Street.id, Street.town, Street.name).tuples()}
 
@@ -351,18 +418,11 @@ class Communities(Handler):
 
 
 class Orgs(Handler):
-    kind = "orgs"
-    lookup = "code"
-    key_fields = ("code",)
+    """Parents before children (a parent may come later in the file); members follow an
+    organization that moves to another community."""
     whole_file = True
 
-    def __init__(self, ctx, present):
-        from core.models import Organization
-        self.model = Organization
-        super().__init__(ctx, present)
-
     def chunks(self, items):
-        """Parents before children: a parent may appear later in the same file."""
         by_code = {it.rec["code"]: it for it in items if it.rec.get("code")}
         level: dict[str, int] = {}
 
@@ -398,52 +458,22 @@ class Orgs(Handler):
 
     def build(self, it):
         r = it.rec
-        parent = None
-        if r.get("parent"):
-            if r["parent"] == r["code"]:
-                it.err("parent", tr("不能是自己", "cannot be the organization itself"))
-            else:
-                hit = self.ref(it, "parent", "org")
-                parent = hit[0] if hit else None
-        comm = None
-        if r.get("community"):
-            hit = self.ref(it, "community", "community")
-            comm = hit[0] if hit else None
-        it.vals = {"code": r["code"], "name": r["name"], "kind": r["kind"], "parent": parent,
-                   "community": comm, "approval_no": r.get("approval_no")}
-        it.community = comm
+        if r.get("parent") and r["parent"] == r["code"]:
+            it.err("parent", tr("不能是自己", "cannot be the organization itself"))
+            it.rec = dict(r, parent=None)
+        super().build(it)
+        it.rec = r
 
     def after_write(self, inserted, updated, extra):
         self.ctx.refs.forget("org", [it.vals["code"] for it in inserted + updated])
-        # Member.community follows the organization's community
-        from core.models import Member
         moved = {it.id: it.vals["community"] for it in updated
-                 if it.changed and "community" in it.changed[0] and it.vals["community"] is not None}
-        if not moved:
-            return
-        oids = list(moved)
-        changes = []
-        for i in range(0, len(oids), 500):
-            q = (Member.select(Member.id, Member.organization, Member.community)
-                 .where(Member.organization.in_(oids[i:i + 500])).tuples())
-            for mid, oid, old in q:
-                if old != moved[oid]:
-                    changes.append((moved[oid], mid))
-                    self.ctx.audit.append(audit.Entry("update", Member._meta.table_name, mid, {"community": old},
-                                                      {"community": moved[oid]}, moved[oid]))
-        db.executemany('UPDATE "member" SET "community_id" = ?, "version" = "version" + 1 WHERE "id" = ?', changes)
+                 if it.changed and "community" in it.changed[0] and it.vals.get("community") is not None}
+        if moved:
+            records.follow_org_community(moved, self.ctx.audit)
 
 
 class Members(Handler):
-    kind = "members"
-    lookup = "id_number"
-    key_fields = ("id_number",)
-
-    def __init__(self, ctx, present):
-        from core.models import Member
-        self.model = Member
-        super().__init__(ctx, present)
-        self.initials = {}  # name -> pinyin initials (names repeat a lot in a roster)
+    """A member's community is the organization's; a stated one must agree with it."""
 
     def compute_value_fields(self):
         names = super().compute_value_fields()
@@ -456,6 +486,8 @@ class Members(Handler):
         self.ctx.refs.load_all("org")
         self.ctx.refs.load_all("community")
         self._orgs = self.ctx.refs.maps["org"]
+        if getattr(self, "_org_community", None) is None:
+            self._org_community = {hit[0]: hit[1] for hit in self._orgs.values() if hit}
 
     def build(self, it):
         r = it.rec
@@ -474,389 +506,58 @@ class Members(Handler):
                 given = hit[0]
                 if comm is not None and given != comm:
                     it.err("community", tr("与所在党组织的社区不一致", "disagrees with the community of the organization"))
-        if comm is None:
-            comm = given
         vals = dict(r)
         vals.pop("status", None)
         vals["organization"] = org
-        vals["community"] = comm
-        name = r["name"]
-        ini = self.initials.get(name)
-        if ini is None:
-            from core.pinyin import initials
-            ini = self.initials[name] = initials(name)
-        vals["initials"] = ini
+        vals["community"] = given  # else the organization's: records.derive
         it.vals = vals
-        it.community = comm
+        it.community = comm if comm is not None else given
+
+    def derive(self, items):
+        records.derive(self.spec, [it.vals for it in items], org_community=self._org_community)
 
 
 class Workers(Handler):
-    kind = "workers"
-    lookup = "id_number"
-    key_fields = ("id_number",)
-
-    def __init__(self, ctx, present):
-        from core.models import Worker
-        self.model = Worker
-        super().__init__(ctx, present)
-        self.open_posts: dict[int, dict[str, dt.date]] = {}
-
-    def compute_value_fields(self):
-        names = super().compute_value_fields()
-        for extra in ("initials", "sex", "birth_date"):
-            names.append(extra)
-        return names
+    """职务 and 任职日期 keep the history of posts (:func:`core.records.post_changes`)."""
+    audit_posts = True
 
     def prepare(self, items):
         self.ctx.refs.load_all("community")
 
-    def build(self, it):
-        from core.pinyin import initials
-        r = it.rec
-        hit = self.ref(it, "community", "community", required=True)
-        vals = {n: r.get(n) for n in self.value_fields if n in r}
-        vals["community"] = hit[0] if hit else None
-        vals["initials"] = initials(r["name"])
-        vals["sex"] = ids.sex(r["id_number"])
-        vals["birth_date"] = ids.birth_date(r["id_number"])
-        it.vals = vals
-        it.community = vals["community"]
-
     def load_extra(self, items, existing):
-        from core.models import WorkerPost
-        wids = [old["id"] for old in existing.values()]
-        self.open_posts = {}
-        for i in range(0, len(wids), 500):
-            q = (WorkerPost.select(WorkerPost.worker, WorkerPost.post, WorkerPost.start_date)
-                 .where(WorkerPost.worker.in_(wids[i:i + 500]) & WorkerPost.end_date.is_null()).tuples())
-            for w, p, s in q:
-                self.open_posts.setdefault(w, {})[p] = s
+        self.open_posts = records.open_posts([old["id"] for old in existing.values()])
 
     def extra_diff(self, it, old):
         if "posts" not in self.present:
             return None
-        new = list(it.rec.get("posts") or [])
-        d = it.rec.get("post_date")
         cur = self.open_posts.get(old["id"], {}) if old else {}
-        latest = max(cur.values()) if cur else None
-        if set(new) == set(cur) and (not new or latest == d):
-            return None
-        if not new and not cur:
-            return None
-        when = d or today()
-        ops = {"end": [], "add": [], "move": []}
-        if set(new) == set(cur):  # same posts, another start date: a correction
-            for p, s in cur.items():
-                if s == latest:
-                    ops["move"].append((p, when))
-        else:
-            for p, s in cur.items():
-                if p not in new:
-                    if when < s:
-                        it.err("post_date", tr("早于原职务“{p}”的开始日期 {s}", "before the start {s} of the current "
-                                                  "post {p}", p=validators.enums.POST.label(p, get_lang()),
-                                               s=s.isoformat()))
-                        return None
-                    ops["end"].append((p, when))
-            for p in new:
-                if p not in cur:
-                    ops["add"].append((p, when))
-        ops["old"] = {"posts": sorted(cur), "post_date": latest.isoformat() if latest else None}
-        ops["new"] = {"posts": new, "post_date": d.isoformat() if d else None}
+        ops, error = records.post_changes(cur, it.rec.get("posts"), it.rec.get("post_date"))
+        if error:
+            it.err(*error)
         return ops
 
     def after_write(self, inserted, updated, extra):
-        from core.models import WorkerPost
-        t = _q(WorkerPost._meta.table_name)
-        ends, adds, moves = [], [], []
-        for it in inserted:
-            d = it.rec.get("post_date")
-            for p in it.rec.get("posts") or []:
-                adds.append((1, it.id, p, d, None))
-        for it in extra:
-            ops = it.extra
-            for p, when in ops["end"]:
-                ends.append((when, it.id, p))
-            for p, when in ops["add"]:
-                adds.append((1, it.id, p, when, None))
-            for p, when in ops["move"]:
-                moves.append((when, it.id, p))
-        db.executemany(f'UPDATE {t} SET "end_date" = ?, "version" = "version" + 1 '
-                       f'WHERE "worker_id" = ? AND "post" = ? AND "end_date" IS NULL', ends)
-        db.executemany(f'UPDATE {t} SET "start_date" = ?, "version" = "version" + 1 '
-                       f'WHERE "worker_id" = ? AND "post" = ? AND "end_date" IS NULL', moves)
-        db.executemany(f'INSERT INTO {t} ("version", "worker_id", "post", "start_date", "end_date") '
-                       f'VALUES (?, ?, ?, ?, ?)', adds)
+        changes = [(it.id, records.post_changes({}, it.rec["posts"], it.rec.get("post_date"))[0])
+                   for it in inserted if it.rec.get("posts")]
+        changes += [(it.id, it.extra) for it in extra]
+        records.apply_posts(changes)
         self.ctx.refs.forget("worker", [it.vals["id_number"] for it in inserted])
 
 
-class WorkerChild(Handler):
-    """Records of a worker (pay, trainings, reports given)."""
-    lookup = "worker"
-    scope_field = "worker"
-
-    def prepare(self, items):
-        self.prefetch_refs(items, ("worker", "worker"))
-
-    def build(self, it):
-        hit = self.ref(it, "worker", "worker", required=True)
-        it.vals = {n: it.rec.get(n) for n in self.value_fields}
-        it.vals["worker"] = hit[0] if hit else None
-        it.community = hit[1] if hit else None
-
-    def scope_extra(self):
-        return []
-
-    def existing_community(self, old):
-        return None  # same worker (the key), same community
-
-
-class Pay(WorkerChild):
-    kind = "pay"
-    key_fields = ("worker", "year")
-
-    def __init__(self, ctx, present):
-        from core.models import WorkerPay
-        self.model = WorkerPay
-        super().__init__(ctx, present)
-
-
-class Trainings(WorkerChild):
-    kind = "trainings"
-    key_fields = ("worker", "title", "start_date")
-
-    def __init__(self, ctx, present):
-        from core.models import Training
-        self.model = Training
-        super().__init__(ctx, present)
-
-
-class ReportsGiven(WorkerChild):
-    kind = "reports_given"
-    key_fields = ("worker", "year", "audience")
-
-    def __init__(self, ctx, present):
-        from core.models import DutyReport
-        self.model = DutyReport
-        super().__init__(ctx, present)
-
-
-class MemberChild(Handler):
-    lookup = "member"
-    scope_field = "member"
-
-    def prepare(self, items):
-        self.prefetch_refs(items, ("member", "member"))
-
-    def build(self, it):
-        hit = self.ref(it, "member", "member", required=True)
-        it.vals = {n: it.rec.get(n) for n in self.value_fields}
-        it.vals["member"] = hit[0] if hit else None
-        it.community = hit[1] if hit else None
-
-    def scope_extra(self):
-        return []
-
-    def existing_community(self, old):
-        return None
-
-
-class Evaluations(MemberChild):
-    kind = "evaluations"
-    key_fields = ("member", "year")
-
-    def __init__(self, ctx, present):
-        from core.models import Evaluation
-        self.model = Evaluation
-        super().__init__(ctx, present)
-
-
-class Dues(MemberChild):
-    kind = "dues"
-    key_fields = ("member", "month")
-
-    def __init__(self, ctx, present):
-        from core.models import DuesPayment
-        self.model = DuesPayment
-        super().__init__(ctx, present)
-
-
-class Meetings(Handler):
-    kind = "meetings"
-    lookup = "code"
-    key_fields = ("code",)
-    scope_field = "organization"
-
-    def __init__(self, ctx, present):
-        from core.models import Meeting
-        self.model = Meeting
-        super().__init__(ctx, present)
-
-    def prepare(self, items):
-        self.ctx.refs.load_all("org")
-
-    def build(self, it):
-        hit = self.ref(it, "organization", "org", required=True)
-        it.vals = {n: it.rec.get(n) for n in self.value_fields}
-        it.vals["organization"] = hit[0] if hit else None
-        it.community = hit[1] if hit else None
-
-    def scope_extra(self):
-        return ["organization"]
-
-    def existing_community(self, old):
-        if getattr(self, "_org_comm", None) is None:
-            self._org_comm = {hit[0]: hit[1] for hit in self.ctx.refs.maps["org"].values() if hit}
-        return self._org_comm.get(old.get("organization"))
-
-    def after_write(self, inserted, updated, extra):
-        self.ctx.refs.forget("meeting", [it.vals["code"] for it in inserted + updated])
-
-
-class AttendanceH(Handler):
-    kind = "attendance"
-    lookup = "meeting"
-    key_fields = ("meeting", "member")
-    scope_field = "meeting"
-
-    def __init__(self, ctx, present):
-        from core.models import Attendance
-        self.model = Attendance
-        super().__init__(ctx, present)
-
-    def prepare(self, items):
-        self.prefetch_refs(items, ("meeting", "meeting"), ("member", "member"))
-
-    def build(self, it):
-        mh = self.ref(it, "meeting", "meeting", required=True)
-        ph = self.ref(it, "member", "member", required=True)
-        it.vals = {n: it.rec.get(n) for n in self.value_fields}
-        it.vals["meeting"] = mh[0] if mh else None
-        it.vals["member"] = ph[0] if ph else None
-        it.community = mh[1] if mh else None
-
-    def scope_extra(self):
-        return []
-
-    def existing_community(self, old):
-        return None
-
-
-class CommunityChild(Handler):
-    lookup = "community"
-
-    def prepare(self, items):
-        self.ctx.refs.load_all("community")
-
-    def build(self, it):
-        hit = self.ref(it, "community", "community", required=True)
-        it.vals = {n: it.rec.get(n) for n in self.value_fields}
-        it.vals["community"] = hit[0] if hit else None
-        it.community = it.vals["community"]
-
-
-class Visits(CommunityChild):
-    kind = "visits"
-    key_fields = ("community", "kind", "date", "staff", "member", "demand")
-
-    def __init__(self, ctx, present):
-        from core.models import Visit
-        self.model = Visit
-        super().__init__(ctx, present)
-
-    def prepare(self, items):
-        super().prepare(items)
-        self.prefetch_refs(items, ("staff", "worker"), ("member", "member"))
-
-    def build(self, it):
-        super().build(it)
-        for name, target in (("staff", "worker"), ("member", "member")):
-            if it.rec.get(name):
-                hit = self.ref(it, name, target)
-                it.vals[name] = hit[0] if hit else None
-            else:
-                it.vals[name] = None
-        it.vals["demand"] = it.rec.get("demand") or ""
-
-    def key(self, vals):
-        return (vals.get("community"), vals.get("kind"), vals.get("date"), _refkey(vals.get("staff")),
-                _refkey(vals.get("member")), vals.get("demand") or "")
-
-
-class Publications(CommunityChild):
-    kind = "publications"
-    key_fields = ("community", "year", "kind", "date")
-
-    def __init__(self, ctx, present):
-        from core.models import Publication
-        self.model = Publication
-        super().__init__(ctx, present)
-
-
-class Funding(CommunityChild):
-    kind = "funding"
-    key_fields = ("community", "year", "source", "date")
-
-    def __init__(self, ctx, present):
-        from core.models import FundingAllocation
-        self.model = FundingAllocation
-        super().__init__(ctx, present)
-
-
-class Expenditures(CommunityChild):
-    kind = "expenditures"
-    key_fields = ("community", "date", "purpose")
-
-    def __init__(self, ctx, present):
-        from core.models import Expenditure
-        self.model = Expenditure
-        super().__init__(ctx, present)
-
-
-class Wages(Handler):
-    kind = "wages"
-    lookup = "year"
-    key_fields = ("year",)
-    scope_field = "year"
-
-    def __init__(self, ctx, present):
-        from core.models import UrbanWage
-        self.model = UrbanWage
-        super().__init__(ctx, present)
-
-    def build(self, it):
-        it.vals = {n: it.rec.get(n) for n in self.value_fields}
-        it.community = None
-
-    def scope_extra(self):
-        return []
-
-
 class Transfers(Handler):
-    kind = "transfers"
-    lookup = "member"
-    key_fields = ("member", "date")
-    scope_field = "member"
+    """In date order, whole file; each member's latest transfer decides roster, organization and community."""
     whole_file = True
-
-    def __init__(self, ctx, present):
-        from core.models import Transfer
-        self.model = Transfer
-        super().__init__(ctx, present)
 
     def chunks(self, items):
         return [sorted(items, key=lambda it: (it.rec.get("date") or dt.date.min, it.rowno))]
 
     def prepare(self, items):
         self.ctx.refs.load_all("org")
-        self.prefetch_refs(items, ("member", "member"))
+        super().prepare(items)
 
     def build(self, it):
+        super().build(it)
         r = it.rec
-        hit = self.ref(it, "member", "member", required=True)
-        it.vals = {n: r.get(n) for n in self.value_fields}
-        it.vals["member"] = hit[0] if hit else None
-        it.community = hit[1] if hit else None
         direction = r.get("direction")
         orgs = self.ctx.refs.maps["org"]
         inside = {"in": ("to_org",), "out": ("from_org",), "intra_city": ("from_org", "to_org")}.get(direction, ())
@@ -868,12 +569,6 @@ class Transfers(Handler):
         if direction == "in" and r.get("to_org") and orgs.get(r["to_org"]):
             it.community = orgs[r["to_org"]][1]
         it.extra = None
-
-    def scope_extra(self):
-        return []
-
-    def existing_community(self, old):
-        return None
 
     def after_write(self, inserted, updated, extra):
         """Apply each member's latest transfer: roster, organization, community (one transaction)."""
@@ -917,14 +612,6 @@ class Transfers(Handler):
         db.executemany('UPDATE "member" SET "organization_id" = ?, "community_id" = ?, "active" = ?, '
                        '"left_date" = ?, "version" = "version" + 1 WHERE "id" = ?',
                        [(n["organization"], n["community"], n["active"], n["left_date"], mid) for mid, n in changes])
-
-
-HANDLERS = {
-    "communities": Communities, "orgs": Orgs, "members": Members, "workers": Workers, "pay": Pay,
-    "trainings": Trainings, "meetings": Meetings, "attendance": AttendanceH, "evaluations": Evaluations,
-    "dues": Dues, "visits": Visits, "reports_given": ReportsGiven, "publications": Publications,
-    "funding": Funding, "expenditures": Expenditures, "wages": Wages, "transfers": Transfers,
-}
 
 
 # ---------------------------------------------------------------- headers
@@ -1006,7 +693,7 @@ def _column_fast(f: Field, parse):
     """
     t = f.type
     if t == "text" or t.startswith("ref:"):
-        ml = f.max_length if t == "text" else 48
+        ml = f.max_length if t == "text" else validators.ref_max_length(f)
         strip = str.strip
 
         def text(col):
@@ -1291,9 +978,7 @@ class Planner:
 
     def create_rows(self, names: list[str], columns: list[list], ids, communities) -> list[tuple]:
         """Audit rows of inserted records: ``columns[i]`` the values of ``names[i]``; None values left out."""
-        when, login, table = self.when, self.login, self.handler.table
-        texts = audit.encode_columns(names, columns)
-        return [(when, login, "create", table, str(i), None, text, c, 1) for i, text, c in zip(ids, texts, communities)]
+        return records.insert_audit_rows(self.handler.table, names, columns, ids, communities, self.login, self.when)
 
     def creates_of(self, p: Plan) -> list[tuple]:
         if p.creates is None:
@@ -1307,13 +992,20 @@ class Planner:
         p = Plan()
         rejected = p.rejected
         handler.prepare(items)
-        ok = []
+        built = []
         for it in items:
             if it.errors:
                 rejected.append(it)
                 continue
             handler.build(it)
-            if not it.errors and scope is not None and it.community not in scope:
+            if it.errors:
+                rejected.append(it)
+            else:
+                built.append(it)
+        handler.derive(built)  # derived fields for the whole block
+        ok = []
+        for it in built:
+            if scope is not None and it.community not in scope:
                 it.err(handler.scope_field, tr("不在你的权限范围内", "outside your scope"))
             if not it.errors and hooks:
                 for msg in pm.validate_record(kind, dict(it.rec)):
@@ -1367,7 +1059,7 @@ class Planner:
             for it, new_id in zip(inserts, new_ids):
                 it.id = new_id
             p.writes.append((self.insert_sql, [(it.id, *getter({**defaults, **it.vals})) for it in inserts]))
-            if kind != "workers" and not any(it.extra for it in inserts):
+            if not handler.audit_posts and not any(it.extra for it in inserts):
                 # the audit rows say the values that are set (see create_rows)
                 vals_list = [it.vals for it in inserts]
                 p.creates = (sorted(set().union(*vals_list)), vals_list)
@@ -1377,7 +1069,7 @@ class Planner:
                     new = dict(compress(vals.items(), map(is_not, vals.values(), repeat(None))))
                     if it.extra is not None:
                         new.update(it.extra["new"])
-                    elif kind == "workers" and it.rec.get("posts"):
+                    elif handler.audit_posts and it.rec.get("posts"):
                         new["posts"] = it.rec["posts"]
                         new["post_date"] = jsonable(it.rec.get("post_date"))
                     entries.append(audit.Entry("create", table, it.id, None, new, it.community))
@@ -1458,7 +1150,7 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
     present = {f.name for _, f in colmap}
     labels = {f.name: table.header[i] for i, f in colmap}
     ctx = Context(kind)
-    handler = HANDLERS[kind](ctx, present)
+    handler = handler_class(kind)(ctx, present)
     key_names = [f.name for f in validators.fields(kind) if f.key]
     res = Result()
     res.kind = kind

@@ -206,11 +206,11 @@ def test_reports_and_scores_are_limited_to_the_scope(clerk, capsys, tmp_path):
 
 
 def test_exports_are_limited_and_masked(clerk, capsys, tmp_path):
-    from core import validators
+    from core import kinds
 
     ids = _all_ids()
     exported = 0
-    for kind in validators.KINDS:
+    for kind in kinds.names():
         path = tmp_path / f"{kind}.csv"
         code, out, err = _run(clerk, ["export", kind, str(path)], capsys)
         if code == 2:  # admin-only kinds may be refused

@@ -603,10 +603,10 @@ def test_template_every_kind_reimports_empty(city, capsys, kind):
 
     assert city.run("template", kind) == 0
     wb = load_workbook(city.folder / f"{kind}.xlsx")
-    from core.validators import FIELDS
+    from core.kinds import fields
 
-    assert [c.value for c in wb.worksheets[0][1]] == [f.label for f in FIELDS[kind]]
-    enum_cols = [f for f in FIELDS[kind] if f.type in ("choice", "bool")]
+    assert [c.value for c in wb.worksheets[0][1]] == [f.label for f in fields(kind)]
+    enum_cols = [f for f in fields(kind) if f.type in ("choice", "bool")]
     assert len(wb.worksheets[0].data_validations.dataValidation) >= len(enum_cols)
     capsys.readouterr()
     assert city.run("import", kind, city.folder / f"{kind}.xlsx") == 0

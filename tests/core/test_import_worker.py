@@ -126,9 +126,9 @@ def test_forked_import_writes_exactly_what_the_in_process_import_writes(city, ca
     city.reset()
     monkeypatch.setenv("DANGJIAN_IMPORT_WORKER", "1")
     forked, forked_err = scenario(city, capsys)
-    # members (4 files), pay, trainings, attendance, evaluations, dues (2), visits, reports, publications,
-    # funding, expenditures, wages: forked; communities, orgs, workers, meetings, transfers: not
-    assert len(calls) == 15
+    # members (4 files), pay, trainings, meetings, attendance, evaluations, dues (2), visits, reports,
+    # publications, funding, expenditures, wages: forked; communities, orgs, workers, transfers: not
+    assert len(calls) == 16
     assert forked_err == serial_err
     assert "members：新增 120，更新 30，未变 870，拒绝 0" in forked_err[0]
     assert forked == serial
@@ -138,7 +138,7 @@ def test_forked_import_writes_exactly_what_the_in_process_import_writes(city, ca
 
 def test_which_imports_fork(city, monkeypatch, tmp_path):
     small = city.write("s.csv", [HEAD, *member_rows(3)])
-    handler = engine.HANDLERS["members"](engine.Context("members"), set())
+    handler = engine.handler_class("members")(engine.Context("members"), set())
 
     class Table:
         path = small
@@ -157,10 +157,10 @@ def test_which_imports_fork(city, monkeypatch, tmp_path):
     monkeypatch.setenv("DANGJIAN_IMPORT_WORKER", "1")
     monkeypatch.setattr(engine, "_cpus", lambda: 1)
     assert engine._fork_wanted(handler, Table)  # forced
-    for kind in ("orgs", "transfers", "workers", "meetings", "communities"):  # later rows need earlier writes
-        assert not engine._fork_wanted(engine.HANDLERS[kind](engine.Context(kind), set()), Table), kind
-    for kind in ("members", "dues", "attendance", "visits", "wages", "pay"):
-        assert engine._fork_wanted(engine.HANDLERS[kind](engine.Context(kind), set()), Table), kind
+    for kind in ("orgs", "transfers", "workers", "communities"):  # later rows need earlier writes
+        assert not engine._fork_wanted(engine.handler_class(kind)(engine.Context(kind), set()), Table), kind
+    for kind in ("members", "dues", "attendance", "visits", "wages", "pay", "meetings"):
+        assert engine._fork_wanted(engine.handler_class(kind)(engine.Context(kind), set()), Table), kind
     with db.database.atomic():  # inside someone's transaction the worker could not see its writes
         assert not engine._fork_wanted(handler, Table)
     stop = threading.Event()

@@ -136,12 +136,14 @@ def test_admin_only_reference_data(tree):
         records.create(UrbanWage, {"year": 2023, "amount": "100000"})
     with pytest.raises(AccessDenied):
         records.update(Community, tree["comm"]["A1"].id, {"name": "改名"}, version=1)
-    # records with no community need a whole-city scope
-    records.create(EntryItem, {"name": "创卫", "department": "卫健委"})
+    # entry items are the city's: an administrator writes them (core.kinds: writers)
+    with pytest.raises(AccessDenied):
+        records.create(EntryItem, {"name": "创卫", "department": "卫健委"})
     as_user("community", "A1")
     with pytest.raises(AccessDenied):
         records.create(EntryItem, {"name": "x", "department": "y"})
     as_user("admin", "city")
+    records.create(EntryItem, {"name": "创卫", "department": "卫健委"})
     w = records.create(UrbanWage, {"year": 2023, "amount": "100000.5"})
     assert w.amount == __import__("decimal").Decimal("100000.50")
     c = records.update(Community, tree["comm"]["A1"].id, {"name": "改名社区"}, version=1)

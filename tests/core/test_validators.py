@@ -106,9 +106,15 @@ def test_validate_record_calls_plugins(dangjian_db, monkeypatch):
 
 
 def test_every_kind_has_spec_headers():
-    assert set(v.KINDS) == {"communities", "orgs", "members", "workers", "pay", "trainings", "meetings",
-                            "attendance", "evaluations", "dues", "visits", "reports_given", "publications",
-                            "funding", "expenditures", "wages", "transfers"}
-    assert [f.label for f in v.FIELDS["dues"]] == ["公民身份号码", "所属月份", "应交金额", "实交金额", "交纳日期"]
-    assert [f.label for f in v.FIELDS["visits"] if f.key] == ["社区编码", "类型", "日期", "接待人身份号码",
+    from core import kinds
+
+    assert {"communities", "orgs", "members", "workers", "pay", "trainings", "meetings", "attendance",
+            "evaluations", "dues", "visits", "reports_given", "publications", "funding", "expenditures", "wages",
+            "transfers", "committees", "certificates", "decisions", "facilities", "services", "commitments", "zones",
+            "duty_posts", "volunteer_hours", "pairings", "diary", "units", "consultations", "entry_items"
+            } <= {k.name for k in kinds.BUILTIN_LIST if k.importable}
+    assert [f.label for f in v.fields("dues")] == ["公民身份号码", "所属月份", "应交金额", "实交金额", "交纳日期"]
+    assert kinds.get("decisions").headers == ["决策编号", "社区编码", "事项", "党组织提议", "两委会商议", "党员大会审议",
+                                              "居民（代表）会议决议", "决议公开", "实施结果公开"]
+    assert [f.label for f in v.fields("visits") if f.key] == ["社区编码", "类型", "日期", "接待人身份号码",
                                                             "对象身份号码", "诉求"]

@@ -188,30 +188,6 @@ def _status_label(status: str | None) -> str:
     return enums.ATTENDANCE.label(status, get_lang()) if status else tr("未登记", "not set")
 
 
-def save_attendance(meeting_id: int, rows: list[dict]) -> dict:
-    """Write the changed attendance rows through core.records in one transaction.
-
-    Each row: member_id, attendance_id (None: new), status, leave_reason, version.
-    Returns {"created": n, "updated": n}."""
-    from core import models as m
-    from core import records
-    from core.db import write_tx
-
-    created = updated = 0
-    with write_tx():
-        for r in rows:
-            values = {"status": r["status"], "leave_reason": r["leave_reason"] or None}
-            if r["status"] != "leave":
-                values["leave_reason"] = None
-            if r["attendance_id"] is None:
-                records.create(m.Attendance, {"meeting": meeting_id, "member": r["member_id"], **values})
-                created += 1
-            else:
-                records.update(m.Attendance, r["attendance_id"], values, r["version"])
-                updated += 1
-    return {"created": created, "updated": updated}
-
-
 class AttendanceScreen(DangjianScreen):
     """Mark attendance of one meeting for the whole organization in a few keys."""
 
@@ -360,7 +336,9 @@ class AttendanceScreen(DangjianScreen):
             self.notify(tr("请假须填写事由：{n}", "leave needs a reason: {n}", n="、".join(missing)), severity="error")
             return
         changed = [dict(self.rows[i]) for i in sorted(self.dirty)]
-        self.run_db(save_attendance, self.meeting_id, changed, on_done=self._saved, group="save")
+        from core import records
+
+        self.run_db(records.save_attendance, self.meeting_id, changed, on_done=self._saved, group="save")
 
     def _saved(self, result: dict) -> None:
         self.notify(tr("已保存：新增 {c}，修改 {u}", "saved: {c} new, {u} changed", c=result["created"],

@@ -1,8 +1,9 @@
 """Other records (其他台账): forms for every record kind — create, edit, delete.
 
-Left: the record kinds (the import kinds of SPEC §5 and the other records of
-§2: services, commitments, zones, posts, volunteer hours, pairings, diary,
-四议两公开, facilities, resident units …).  Right: that kind's records in the
+Left: every record kind declared in :mod:`core.kinds` (the built-in ones in
+their declared order, then the plugins'): members, organizations, services,
+commitments, zones, posts, volunteer hours, pairings, diary, 四议两公开,
+facilities, resident units ….  Right: that kind's records in the
 view's scope, newest first, lazily paged.  Enter (or ctrl+e) edits the
 highlighted record in the record form, ctrl+n creates one, ctrl+d deletes
 after confirmation — always through ``core.records`` (scope, audit log,
@@ -16,30 +17,15 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from core import kinds, records
 from core import ledger_queries as lq
 from core.i18n import tr
 from tui.app import DangjianScreen, tb
 from tui.widgets.lazytable import Column, LazyTable
 
-# The kinds offered here, in menu order (workers, meetings, dues, visits and funding have
-# their own screens too, but are editable here as well).
-KINDS = ["members", "orgs", "transfers", "certificates", "evaluations", "attendance", "posts", "pay",
-         "reports_given", "trainings", "publications", "expenditures", "services", "commitments", "zones",
-         "duty_posts", "volunteer_hours", "pairings", "diary", "decisions", "facilities", "units",
-         "consultations", "leader_points", "entry_items", "committees", "wages", "communities",
-         "meetings", "dues", "visits", "funding", "workers"]
-
-
 def _scope(app):
     fn = getattr(app, "scope_ids", None)
     return fn() if fn else None
-
-
-def delete_record(kind: str, record_id: int, version: int) -> int:
-    from core import records
-
-    records.delete(lq.KIND_MODELS[kind], record_id, version)
-    return record_id
 
 
 class RecordsScreen(DangjianScreen):
@@ -62,10 +48,11 @@ class RecordsScreen(DangjianScreen):
     def __init__(self, kind: str = "members", **kwargs):
         super().__init__(**kwargs)
         self.kind = kind
+        self.kind_list = kinds.all_kinds()
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="rec-body"):
-            yield OptionList(*[Option(lq.kind_title(k), id=k) for k in KINDS], id="rec-kinds")
+            yield OptionList(*[Option(k.title(), id=k.name) for k in self.kind_list], id="rec-kinds")
             with Vertical(id="rec-right"):
                 yield Static("", id="rec-info")
                 yield LazyTable([Column(tr("编号", "Id"), 6, lambda r: str(r[0]), align="right"),
@@ -75,9 +62,10 @@ class RecordsScreen(DangjianScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        kinds = self.query_one("#rec-kinds", OptionList)
-        kinds.highlighted = KINDS.index(self.kind) if self.kind in KINDS else 0
-        kinds.focus()
+        names = [k.name for k in self.kind_list]
+        menu = self.query_one("#rec-kinds", OptionList)
+        menu.highlighted = names.index(self.kind) if self.kind in names else 0
+        menu.focus()
 
     def refresh_data(self) -> None:
         source = lq.RowSource(lq.record_rows, lq.key_id, kind=self.kind, scope=_scope(self.app))
@@ -92,7 +80,7 @@ class RecordsScreen(DangjianScreen):
         table.set_source(source, total, first, cursor=min(table.cursor, max(0, total - 1)))
         self.query_one("#rec-info", Static).update(
             tr("{k}：{n} 条  Enter 修改  ctrl+n 新增  ctrl+d 删除", "{k}: {n}  Enter edits  ctrl+n new  ctrl+d delete",
-               k=lq.kind_title(kind), n=total))
+               k=kinds.get(kind).title(), n=total))
 
     @on(OptionList.OptionHighlighted, "#rec-kinds")
     def kind_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -122,7 +110,8 @@ class RecordsScreen(DangjianScreen):
         from tui.widgets.form import FormScreen
 
         defaults = {}
-        if self.kind in ("publications", "funding", "pay", "evaluations", "reports_given", "commitments"):
+        year = kinds.get(self.kind).field("year")
+        if year is not None and year.type == "year":  # the year the app shows
             defaults["year"] = str(getattr(self.app, "year", lq.today().year))
         self.app.push_screen(FormScreen(self.kind, defaults=defaults), self._saved)
 
@@ -143,9 +132,9 @@ class RecordsScreen(DangjianScreen):
 
         def done(yes) -> None:
             if yes:
-                self.run_db(delete_record, kind, row["id"], row["version"], on_done=self._deleted, group="save")
+                self.run_db(records.delete_record, kind, row["id"], row["version"], on_done=self._deleted, group="save")
 
-        self.app.push_screen(ConfirmDialog(tr("删除这条{k}记录？", "Delete this record ({k})?", k=lq.kind_title(kind)),
+        self.app.push_screen(ConfirmDialog(tr("删除这条{k}记录？", "Delete this record ({k})?", k=kinds.get(kind).title()),
                                            row["_text"]), done)
 
     def _deleted(self, _id) -> None:
