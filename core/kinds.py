@@ -130,6 +130,26 @@ class Kind:
     def title(self) -> str:
         return tr(self.title_zh, self.title_en)
 
+    def check(self) -> None:
+        """Refuse a plugin's declaration that cannot work (a ValueError saying why): a
+        built-in kind's name, an unknown field type, a field the model does not have,
+        a value set missing, no natural key."""
+        if self.name in BUILTIN:
+            raise ValueError(f"kind {self.name} is built in")
+        model_fields = self.model._meta.fields
+        for f in self.fields:
+            if not (f.type in FIELD_TYPES or f.is_ref):
+                raise ValueError(f"kind {self.name}, field {f.name}: unknown type {f.type}")
+            if f.name not in model_fields:
+                raise ValueError(f"kind {self.name}: {f.name} is not a field of {self.model.__name__}")
+            if f.type == "choice" and f.choice is None:
+                raise ValueError(f"kind {self.name}, field {f.name}: a choice needs its value set")
+        for name in self.community:
+            if name not in model_fields:
+                raise ValueError(f"kind {self.name}: community path {name} is not a field of {self.model.__name__}")
+        if not self.key:
+            raise ValueError(f"kind {self.name}: no natural key")
+
     def field(self, name: str) -> Field | None:
         return self._by_name.get(name)
 
@@ -493,25 +513,3 @@ def ref_kind(target: str) -> Kind:
         if kind.ref and kind.ref[0] == target:
             return kind
     raise KeyError(target)
-
-
-def check(kind: Kind, models_registered=()) -> None:
-    """Refuse a declaration that cannot work (a ValueError saying why): an unknown field
-    type, a field that is not the model's, a name already taken."""
-    if not isinstance(kind, Kind):
-        raise ValueError(f"register() takes a core.Kind, not {type(kind).__name__}")
-    if kind.name in BUILTIN:
-        raise ValueError(f"kind {kind.name} is built in")
-    model_fields = kind.model._meta.fields
-    for f in kind.fields:
-        if not (f.type in FIELD_TYPES or f.is_ref):
-            raise ValueError(f"kind {kind.name}, field {f.name}: unknown type {f.type}")
-        if f.name not in model_fields:
-            raise ValueError(f"kind {kind.name}: {f.name} is not a field of {kind.model.__name__}")
-        if f.type == "choice" and f.choice is None:
-            raise ValueError(f"kind {kind.name}, field {f.name}: a choice needs its value set")
-    for name in kind.community:
-        if name not in model_fields:
-            raise ValueError(f"kind {kind.name}: community path {name} is not a field of {kind.model.__name__}")
-    if not kind.key:
-        raise ValueError(f"kind {kind.name}: no natural key")

@@ -268,14 +268,14 @@ class PluginManager:
     def collect_kinds(self) -> dict:
         """Record kinds declared through ``dangjian_register_kinds`` ({name: Kind}), in load order;
         a declaration that cannot work is reported against its plugin and left out."""
-        from core import kinds as kinds_mod
-
         out: dict = {}
         for impl in self.pm.hook.dangjian_register_kinds.get_hookimpls():
             plugin = impl.plugin_name
 
             def register(kind, _plugin=plugin):
-                kinds_mod.check(kind)
+                if not callable(getattr(kind, "check", None)):
+                    raise ValueError(f"register() takes a core.kinds.Kind, not {type(kind).__name__}")
+                kind.check()
                 if kind.name in out:
                     raise ValueError(f"kind {kind.name} is declared twice")
                 kind.plugin = _plugin
