@@ -442,6 +442,9 @@ class DangjianApp(App):
     def __init__(self, year: int | None = None, **kwargs):
         super().__init__(**kwargs)
         translate_bindings(self)
+        from tui.widgets import burst
+
+        burst.install()  # keys read in one burst reach an Input in order (textual#6605)
         from core import access
         from core.dates import today
 
