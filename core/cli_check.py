@@ -306,16 +306,16 @@ def _write_and_store(result, args) -> None:
     releases the GIL while it inserts, so a city run's ~200k rows cost little."""
     import threading
 
-    from core import access, db, rules
+    from core import access, db, findings
 
     principal = access.current()
-    result.evidence_json = rules.evidence_texts(result.findings)
+    result.evidence_json = findings.evidence_texts(result.findings)
     box: dict = {}
 
     def store():
         try:
-            box["id"] = rules.store_run(result.findings, result.year, result.as_of, result.scope, principal,
-                                        result.evidence_json)
+            box["id"] = findings.store_run(result.findings, result.year, result.as_of, result.scope, principal,
+                                           result.evidence_json)
         except BaseException as exc:  # re-raised in the main thread
             box["exc"] = exc
         finally:

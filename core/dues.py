@@ -12,6 +12,14 @@ after-tax regular monthly pay, rates from ``[dues]`` in config:
 The rate applies to the whole income, so there is a cliff (3000.00 → 15.00,
 3000.01 → 30.00).  Amounts round half up to the fen.
 
+What is owed (欠交) has one definition here, which the dues screen, ``dangjian
+report dues`` and the ``dues.*`` rules all use: a month is owed once its last
+day is on or before the as-of date (:func:`months_owed`; on the 1st and the
+15th the current month is not owed yet, on its last day it is), and a month
+owed is settled when nothing was due or it was paid in full on or before the
+as-of date (:func:`settled`, and :func:`settled_sql` for set-based queries).
+:func:`arrears` puts the two together.
+
 Use::
 
     from core.dues import propose
@@ -19,7 +27,9 @@ Use::
 """
 from __future__ import annotations
 
+import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
 FEN = Decimal("0.01")
 INCOME_CLASSES = ("employed", "retired")
@@ -93,8 +103,75 @@ def propose(dues_class: str, monthly_income=None, config=None) -> Decimal | None
     return (income * r).quantize(FEN, rounding=ROUND_HALF_UP)
 
 
+def proposal(dues_class: str | None, monthly_income=None, config=None) -> Decimal | None:
+    """:func:`propose` for a list of many members: None when it cannot say (no dues class,
+    no declared income, or a class or income it refuses)."""
+    from core.errors import UserError
+
+    if not dues_class:
+        return None
+    try:
+        return propose(dues_class, monthly_income, config)
+    except UserError:
+        return None
+
+
 def farmer_range(config=None) -> tuple[Decimal, Decimal]:
     """(lowest, highest) monthly amount for farmers (0.20–1.00 yuan by default)."""
     sec = _dues_config(config)
     return (Decimal(str(sec.get("farmer", "0.20"))).quantize(FEN),
             Decimal(str(sec.get("farmer_max", "1.00"))).quantize(FEN))
+
+
+# ---------------------------------------------------------------- what is owed
+
+def month_end(month: str) -> dt.date:
+    """The last day of ``month`` ('YYYY-MM')."""
+    y, m = int(month[:4]), int(month[5:7])
+    return (dt.date(y + (m == 12), m % 12 + 1, 1)) - dt.timedelta(days=1)
+
+
+def months_owed(year: int, as_of: dt.date, joined: dt.date | None = None) -> tuple[str, ...]:
+    """The months ('YYYY-MM') of ``year`` a member owes dues for at ``as_of``: from the later of
+    January and the month of joining (入党) to the last month whose last day is on or before
+    ``as_of`` (empty while none has ended)."""
+    first = 1 if joined is None or joined.year < year else (13 if joined.year > year else joined.month)
+    return _months_owed(year, as_of, first)
+
+
+@lru_cache(maxsize=256)
+def _months_owed(year: int, as_of: dt.date, first: int) -> tuple[str, ...]:
+    out = []
+    for m in range(first, 13):
+        label = f"{year:04d}-{m:02d}"
+        if month_end(label) > as_of:
+            break
+        out.append(label)
+    return tuple(out)
+
+
+def settled(due, paid, paid_date, as_of: dt.date) -> bool:
+    """A month's payment settles it at ``as_of``: nothing was due, or it was paid in full on
+    or before ``as_of`` (advance payment allowed).  ``due`` None: no payment recorded."""
+    if due is None:
+        return False
+    if Decimal(str(due)) <= 0:
+        return True
+    return (paid is not None and Decimal(str(paid)) >= Decimal(str(due))
+            and paid_date is not None and paid_date <= as_of)
+
+
+def settled_sql(as_of: dt.date):
+    """:func:`settled` as a peewee condition on ``DuesPayment`` rows (for set-based queries)."""
+    from core.models import DuesPayment
+
+    return ((DuesPayment.due <= 0)
+            | ((DuesPayment.paid >= DuesPayment.due) & DuesPayment.paid_date.is_null(False)
+               & (DuesPayment.paid_date <= as_of)))
+
+
+def arrears(year: int, as_of: dt.date, joined: dt.date | None, payments: dict) -> list[str]:
+    """The months of ``year`` owed at ``as_of`` and not settled by then.  ``payments`` maps a
+    month to its ``(due, paid, paid_date)``; a month without a payment is not settled."""
+    return [m for m in months_owed(year, as_of, joined)
+            if not settled(*payments.get(m, (None, None, None)), as_of)]

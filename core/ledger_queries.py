@@ -402,47 +402,16 @@ def months_of(year: int) -> list[str]:
     return [f"{year:04d}-{mo:02d}" for mo in range(1, 13)]
 
 
-def propose_dues(dues_class, monthly_income) -> Decimal | None:
-    """The dues calculator's monthly amount (``core.dues.propose``); None when it cannot say.
-
-    Until ``core.dues`` exists this falls back to the rates of config ``[dues]``
-    (SPEC §3: the rate applies to the whole income, half-up to the fen)."""
-    try:
-        from core import dues as dues_calc
-    except ImportError:
-        dues_calc = None
-    if dues_calc is not None and hasattr(dues_calc, "propose"):
-        try:
-            value = dues_calc.propose(dues_class, monthly_income)
-        except Exception:
-            return None
-        return None if value is None else Decimal(str(value))
-    return _fallback_propose(dues_class, monthly_income)
-
-
-def _fallback_propose(dues_class, monthly_income) -> Decimal | None:
-    from decimal import ROUND_HALF_UP
-
-    from core import config
-
-    rates = config.get().section("dues")
-    if not dues_class:
-        return None
-    if dues_class in ("employed", "retired"):
-        if monthly_income is None:
-            return None
-        income = Decimal(str(monthly_income))
-        for upper, rate in rates[dues_class]:
-            if upper == -1 or income <= Decimal(str(upper)):
-                return (income * Decimal(str(rate))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        return None
-    fixed = rates.get(dues_class)
-    return None if fixed is None else Decimal(str(fixed))
-
-
 def dues_grid(org_id: int, year: int) -> dict:
-    """The dues month grid of a branch: members (with the calculator's proposal) and
-    payments keyed ``(member_id, 'YYYY-MM')``."""
+    """The dues month grid of a branch as of the year's as-of date (31 December or today,
+    whichever is earlier): members, each with the calculator's proposal, ``owed_months`` (the
+    months owed: ``core.dues.months_owed``; none for a member whose relationship is not in the
+    community) and ``arrears`` (those not settled: ``core.dues.arrears``); payments keyed
+    ``(member_id, 'YYYY-MM')``; ``owed`` the month-payments owed in all."""
+    from core import dues
+    from core.rules import RELATIONSHIP_CLASSES, resolve_dates
+
+    _year, as_of = resolve_dates(year, None)
     members = org_members(org_id)
     mids = [r["id"] for r in members]
     D = m.DuesPayment
@@ -451,33 +420,61 @@ def dues_grid(org_id: int, year: int) -> dict:
         for p in (D.select(D.id, D.member, D.month, D.due, D.paid, D.paid_date, D.version)
                   .where(D.member.in_(mids) & D.month.between(f"{year:04d}-01", f"{year:04d}-12")).dicts()):
             payments[(p["member"], p["month"])] = p
+    by_member: dict[int, dict] = {}
+    for (mid, month), p in payments.items():
+        by_member.setdefault(mid, {})[month] = (p["due"], p["paid"], p["paid_date"])
     for r in members:
-        r["proposal"] = propose_dues(r["dues_class"], r["monthly_income"])
+        r["proposal"] = dues.proposal(r["dues_class"], r["monthly_income"])
         r["first_month"] = month_key(r["joined_date"]) if r["joined_date"] else None
-    return {"members": members, "payments": payments, "months": months_of(year)}
+        here = r["management_class"] in RELATIONSHIP_CLASSES
+        r["owed_months"] = set(dues.months_owed(year, as_of, r["joined_date"])) if here else set()
+        r["arrears"] = dues.arrears(year, as_of, r["joined_date"], by_member.get(r["id"], {})) if here else []
+    return {"members": members, "payments": payments, "months": months_of(year), "as_of": as_of,
+            "owed": sum(len(r["arrears"]) for r in members)}
 
 
-def dues_cell_state(payment: dict | None, month: str, first_month: str | None, now: dt.date | None = None) -> str:
-    """``paid`` / ``partial`` / ``owed`` (month ended or current, unpaid) / ``future`` / ``before``
-    (before the member joined)."""
-    now = now or today()
+def dues_cell_state(payment: dict | None, month: str, member: dict, as_of: dt.date) -> str:
+    """``before`` (the member joined later) / ``paid`` (settled by ``as_of``) / ``partial``
+    (something paid, not settled) / ``owed`` (one of the member's ``owed_months``, nothing
+    paid) / ``pending`` (not owed yet: the month has not ended, or not owed here)."""
+    from core import dues
+
+    first_month = member.get("first_month")
     if first_month and month < first_month:
         return "before"
-    if payment is not None and payment["paid"] is not None and Decimal(payment["paid"]) > 0:
-        return "paid" if Decimal(payment["paid"]) >= Decimal(payment["due"] or 0) else "partial"
-    return "future" if month > month_key(now) else "owed"
+    if payment is not None:
+        if dues.settled(payment["due"], payment["paid"], payment["paid_date"], as_of):
+            return "paid"
+        if payment["paid"] is not None and Decimal(payment["paid"]) > 0:
+            return "partial"
+    return "owed" if month in member.get("owed_months", ()) else "pending"
 
 
 # ---------------------------------------------------------------- visits and demands
 
-def demand_days(town: str | None = None) -> int:
-    from core import config
+def demand_days(town: str | None = None, scope=None) -> int:
+    """Days a demand has to be answered or closed (``service.demand_response``'s ``max_days``,
+    :func:`core.rules.params_for`) in ``town``; with no town, in the town of the view when it
+    lies in one town, else the city's."""
+    from core.rules import params_for
 
-    try:
-        params, _ = config.get().rule_params("service.demand_response", {"max_days": 15}, town, None)
-        return int(params.get("max_days", 15))
-    except Exception:
-        return 15
+    if town is None:
+        towns = _view_towns(scope)
+        town = towns[0][1] if len(towns) == 1 else None
+    return int(params_for("service.demand_response", town)["max_days"])
+
+
+def _view_towns(scope=None) -> list[tuple[int, str]]:
+    """(id, name) of the towns with a community in the view."""
+    C, T = m.Community, m.Town
+    q = scoped(C, C.select(T.id, T.name).join(T, on=(C.town == T.id)), scope)
+    return sorted(set(q.tuples()), key=lambda t: t[1])
+
+
+def _open_demand():
+    V = m.Visit
+    return ((V.demand != "") & V.answered_date.is_null() & V.closed_date.is_null()
+            & (V.refused_reason.is_null() | (V.refused_reason == "")))
 
 
 def visit_rows(*, open_only: bool = False, kind: str | None = None, community_id: int | None = None,
@@ -486,18 +483,16 @@ def visit_rows(*, open_only: bool = False, kind: str | None = None, community_id
     """Visits in scope, newest first; ``after`` = (date, id).  ``overdue`` marks an open demand
     past the deadline (demand_response's max_days after the visit)."""
     now = now or today()
-    V, C = m.Visit, m.Community
+    V, C, T = m.Visit, m.Community, m.Town
     Wk, Mb = m.Worker.alias(), m.Member.alias()
     q = scoped(V, V.select(V.id, V.kind, V.date, V.people, V.demand, V.answered_date, V.closed_date,
-                           V.refused_reason, V.version, C.name.alias("community_name"),
+                           V.refused_reason, V.version, C.name.alias("community_name"), T.name.alias("town"),
                            Wk.name.alias("staff_name"), Mb.name.alias("member_name"))
-               .join(C, on=(V.community == C.id)).switch(V)
+               .join(C, on=(V.community == C.id)).join(T, on=(C.town == T.id)).switch(V)
                .join(Wk, JOIN.LEFT_OUTER, on=(V.staff == Wk.id)).switch(V)
                .join(Mb, JOIN.LEFT_OUTER, on=(V.member == Mb.id)).switch(V), scope)
-    open_cond = ((V.demand != "") & V.answered_date.is_null() & V.closed_date.is_null()
-                 & (V.refused_reason.is_null() | (V.refused_reason == "")))
     if open_only:
-        q = q.where(open_cond)
+        q = q.where(_open_demand())
     if kind:
         q = q.where(V.kind == kind)
     if community_id:
@@ -508,22 +503,29 @@ def visit_rows(*, open_only: bool = False, kind: str | None = None, community_id
         d, i = after
         q = q.where((V.date < d) | ((V.date == d) & (V.id < i)))
     rows = list(q.order_by(V.date.desc(), V.id.desc()).offset(offset or None).limit(limit).dicts())
-    cutoff = now - dt.timedelta(days=demand_days())
+    days: dict[str, int] = {}
     for r in rows:
         r["kind_label"] = lab(enums.VISIT_KIND, r["kind"])
         is_open = bool(r["demand"]) and not r["answered_date"] and not r["closed_date"] and not r["refused_reason"]
         r["open"] = is_open
-        r["deadline"] = r["date"] + dt.timedelta(days=demand_days()) if r["demand"] else None
-        r["overdue"] = is_open and r["date"] < cutoff
+        if r["town"] not in days:
+            days[r["town"]] = demand_days(r["town"])
+        r["deadline"] = r["date"] + dt.timedelta(days=days[r["town"]]) if r["demand"] else None
+        r["overdue"] = is_open and r["deadline"] < now
     return rows
 
 
 def overdue_count(now: dt.date | None = None, scope=None) -> int:
+    """Open demands past their town's deadline (:func:`demand_days`) in the view."""
     now = now or today()
-    V = m.Visit
-    cutoff = now - dt.timedelta(days=demand_days())
-    return scoped(V, None, scope).where((V.demand != "") & V.answered_date.is_null() & V.closed_date.is_null()
-                           & (V.refused_reason.is_null() | (V.refused_reason == "")) & (V.date < cutoff)).count()
+    V, C = m.Visit, m.Community
+    late = None
+    for town_id, town in _view_towns(scope):
+        cond = (C.town == town_id) & (V.date < now - dt.timedelta(days=demand_days(town)))
+        late = cond if late is None else (late | cond)
+    if late is None:
+        return 0
+    return scoped(V, V.select().join(C, on=(V.community == C.id)), scope).where(_open_demand() & late).count()
 
 
 # ---------------------------------------------------------------- funding
@@ -569,46 +571,6 @@ def allocations(community_id: int, year: int) -> list[dict]:
 
 
 # ---------------------------------------------------------------- compliance
-
-def latest_run(year: int | None = None, town: str | None = None, community: str | None = None) -> dict | None:
-    """The newest stored check run of ``year`` that covers the view (the user's scope, narrowed
-    to ``town`` / ``community``): a whole-city run, a run of the view's town or community, or a run
-    made by a user with the same scope.  Runs limited to some rules are partial and not used."""
-    me = access.current()
-    towns_ok, comms_ok, users_ok = set(), set(), {me.scope}
-    if community:
-        comms_ok.add(community)
-        c = m.Community.get_or_none(m.Community.code == community)
-        if c is not None:
-            towns_ok.add(m.Town.get_by_id(c.town_id).name)
-    if town:
-        towns_ok.add(town)
-    if me.role == "community":
-        comms_ok.add(me.scope)
-    elif me.role == "town":
-        towns_ok.add(me.scope)
-    q = m.CheckRun.select().order_by(m.CheckRun.id.desc())
-    if year:
-        q = q.where(m.CheckRun.year == year)
-    for run in q.limit(200).dicts():
-        parts = [p for p in (run["scope"] or "city").split(";") if p]
-        if any(p.startswith("rules=") for p in parts):
-            continue
-        users = [p[5:] for p in parts if p.startswith("user=")]
-        if users and users[0] not in users_ok and not me.sees_everything:
-            continue
-        if users and me.sees_everything and not (community or town):
-            continue  # a scoped user's run does not cover the whole city
-        base = next((p for p in parts if not p.startswith("user=")), "city")
-        if base == "city":
-            return run
-        kind, _, value = base.partition("=")
-        if kind == "town" and value in towns_ok:
-            return run
-        if kind == "community" and value in comms_ok:
-            return run
-    return None
-
 
 def _visible_codes(scope=None):
     sids = scope_ids(scope)

@@ -29,7 +29,50 @@ def _step2_prefix_indexes():
                              f'ON "{table}" ("{column}" text_pattern_ops)')
 
 
-STEPS = [_step1_initial, _step2_prefix_indexes]
+def _step3_check_run_scope_columns():
+    """check_run: what a run covered as columns (town, street, community, rules) instead of
+    one ``;``-joined ``scope`` text such as ``town=玉山镇;user=玉山镇;rules=a,b``.  The old
+    text is read here, once, and dropped.  (A database created by step 1 of this version
+    already has the columns.)"""
+    from peewee import CharField, Table, TextField
+    from playhouse.migrate import SchemaMigrator, migrate as apply
+
+    if "scope" not in {c.name for c in database.get_columns("check_run")}:
+        return
+    migrator = SchemaMigrator.from_database(database.obj)
+    apply(migrator.add_column("check_run", "town", CharField(max_length=64, null=True)),
+          migrator.add_column("check_run", "street", CharField(max_length=64, null=True)),
+          migrator.add_column("check_run", "community", CharField(max_length=32, null=True)),
+          migrator.add_column("check_run", "rules", TextField(null=True)))
+    places = {code: (town, street) for code, town, street in database.execute_sql(
+        "SELECT c.code, t.name, s.name FROM community c JOIN town t ON t.id = c.town_id "
+        "LEFT JOIN street s ON s.id = c.street_id").fetchall()}
+    run = Table("check_run", ("id", "scope", "town", "street", "community", "rules")).bind(database)
+    for run_id, scope in list(run.select(run.id, run.scope).tuples()):
+        town = street = community = rules = None
+        for part in (scope or "").split(";"):
+            key, _, value = part.partition("=")
+            if key == "town":
+                town = value
+            elif key == "community":
+                community = value
+            elif key == "rules":
+                rules = value or None
+            elif key == "user":  # the scope of the user who ran it: town/street, a community code or a town
+                if "/" in value:
+                    town, street = value.split("/", 1)
+                elif value in places:
+                    community = community or value
+                else:
+                    town = town or value
+        if community in places:
+            town, street = places[community]
+        run.update({run.town: town, run.street: street, run.community: community, run.rules: rules}
+                   ).where(run.id == run_id).execute()
+    apply(migrator.drop_column("check_run", "scope"))
+
+
+STEPS = [_step1_initial, _step2_prefix_indexes, _step3_check_run_scope_columns]
 
 
 def current_version() -> int:

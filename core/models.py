@@ -455,12 +455,20 @@ class EntryItem(BaseModel):
 # ---------------------------------------------------------------- system
 
 class CheckRun(BaseModel):
-    """A stored `dangjian check` run (findings are kept)."""
+    """A stored `dangjian check` run (findings are kept; ``core.findings``).
+
+    What it covered, by ``--town`` / ``--community`` and the user's scope: a town, a
+    street of that town, a community (empty: not limited; a whole city's run has
+    none), and the rules it was limited to by ``--rule`` (comma-separated; empty:
+    every rule)."""
     started_at = DateTimeField(default=dt.datetime.now, index=True)
     finished_at = DateTimeField(null=True)
     year = IntegerField()
     as_of = DateField()
-    scope = CharField(max_length=128, default="city")  # filters used, e.g. "town=玉山镇"
+    town = CharField(max_length=64, null=True)
+    street = CharField(max_length=64, null=True)
+    community = CharField(max_length=32, null=True)
+    rules = TextField(null=True)
     user = CharField(max_length=64, null=True)
     counts = TextField(default="{}")  # JSON {status: n}
 

@@ -420,19 +420,31 @@ def members_by_class(scope, on: dt.date | None = None) -> dict:
     return {"classes": classes, "full": int(full), "probationary": total - int(full), "total": total}
 
 
-def meetings_due(scope, on: dt.date | None = None, committee_min: int = 7) -> dict:
+def _params_by_town(rule_id: str, towns) -> dict:
+    """{town: the rule's parameters there} (:func:`core.rules.params_for`)."""
+    from core.rules import params_for
+
+    return {t: params_for(rule_id, t) for t in set(towns)}
+
+
+def meetings_due(scope, on: dt.date | None = None) -> dict:
     """Org-life meetings still due in the current month/quarter (三会一课) for orgs in scope:
-    {"committee_meeting": n branches (with ≥ committee_min formal members) without a 支委会 this month,
+    {"committee_meeting": n branches (with at least the town's ``committee_meeting_min_members``
+     formal members) without a 支委会 this month,
      "group_meeting": n groups without a 党小组会 this month,
      "assembly": n branches without a 党员大会 this quarter, "lecture": … without a 党课 this quarter,
-     "branches": n, "groups": n}."""
+     "branches": n, "groups": n, "committee_min": {town: the threshold there}}."""
     on = on or _today()
     month_start = on.replace(day=1)
     q_start = on.replace(month=3 * ((on.month - 1) // 3) + 1, day=1)
     where, params = _scope_sql("o.community_id", scope)
-    orgs = _rows(f"SELECT o.id, o.kind FROM organization o WHERE o.kind IN ('branch', 'group') AND {where}", params)
-    branches = [i for i, k in orgs if k == "branch"]
-    groups = [i for i, k in orgs if k == "group"]
+    orgs = _rows(f"SELECT o.id, o.kind, t.name FROM organization o LEFT JOIN community c ON c.id = o.community_id "
+                 f"LEFT JOIN town t ON t.id = c.town_id WHERE o.kind IN ('branch', 'group') AND {where}", params)
+    branches = [i for i, k, _t in orgs if k == "branch"]
+    groups = [i for i, k, _t in orgs if k == "group"]
+    town_of = {i: t for i, _k, t in orgs}
+    committee_min = {t: int(p["committee_meeting_min_members"])
+                     for t, p in _params_by_town("orglife.three_meetings_one_lesson", town_of.values()).items()}
     held: dict = {}
     rows = _rows(f"SELECT mt.organization_id, mt.type, MAX(mt.date) FROM meeting mt JOIN organization o "
                  f"ON o.id = mt.organization_id WHERE mt.date >= ? AND mt.date <= ? AND {where} "
@@ -450,27 +462,34 @@ def meetings_due(scope, on: dt.date | None = None, committee_min: int = 7) -> di
         return sum(1 for i in ids if not (held.get((i, typ)) and held[(i, typ)] >= since))
 
     return {
-        "committee_meeting": missing([b for b in branches if formal.get(b, 0) >= committee_min],
+        "committee_meeting": missing([b for b in branches if formal.get(b, 0) >= committee_min[town_of[b]]],
                                      "committee_meeting", month_start),
         "group_meeting": missing(groups, "group_meeting", month_start),
         "assembly": missing(branches, "assembly", q_start),
         "lecture": missing(branches, "lecture", q_start),
-        "branches": len(branches), "groups": len(groups),
+        "branches": len(branches), "groups": len(groups), "committee_min": committee_min,
     }
 
 
-def overdue_demands(scope, on: dt.date | None = None, max_days: int = 15, limit: int = 5) -> dict:
-    """Demands neither answered nor closed nor refused after ``max_days``: count and the oldest few."""
+def overdue_demands(scope, on: dt.date | None = None, limit: int = 5) -> dict:
+    """Demands neither answered nor closed nor refused after their town's ``max_days``
+    (``service.demand_response``): count, the oldest few and {town: max_days}."""
     on = on or _today()
-    cutoff = (on - dt.timedelta(days=max_days)).isoformat()
-    where, params = _scope_sql("v.community_id", scope)
-    base = (f"FROM visit v JOIN community c ON c.id = v.community_id WHERE v.demand <> '' AND "
-            f"v.answered_date IS NULL AND v.closed_date IS NULL AND v.refused_reason IS NULL AND v.date < ? "
-            f"AND {where}")
-    n = _scalar(f"SELECT COUNT(*) {base}", [cutoff] + params) or 0
+    where, params = _scope_sql("c.id", scope)
+    towns = [t for (t,) in _rows(f"SELECT DISTINCT t.name FROM community c JOIN town t ON t.id = c.town_id "
+                                 f"WHERE {where}", params)]
+    max_days = {t: int(p["max_days"]) for t, p in _params_by_town("service.demand_response", towns).items()}
+    if not max_days:
+        return {"count": 0, "oldest": [], "max_days": {}}
+    late = " OR ".join("(t.name = ? AND v.date < ?)" for _ in max_days)
+    late_params = [x for t, d in sorted(max_days.items()) for x in (t, (on - dt.timedelta(days=d)).isoformat())]
+    base = (f"FROM visit v JOIN community c ON c.id = v.community_id JOIN town t ON t.id = c.town_id "
+            f"WHERE v.demand <> '' AND v.answered_date IS NULL AND v.closed_date IS NULL "
+            f"AND v.refused_reason IS NULL AND ({late}) AND {where}")
+    n = _scalar(f"SELECT COUNT(*) {base}", late_params + params) or 0
     oldest = _dicts(f"SELECT v.id, v.date, v.demand, c.name AS community {base} ORDER BY v.date, v.id LIMIT ?",
-                    [cutoff] + params + [limit])
-    return {"count": int(n), "oldest": oldest}
+                    late_params + params + [limit])
+    return {"count": int(n), "oldest": oldest, "max_days": max_days}
 
 
 def funding_gaps(principal, town, community, year: int, as_of: dt.date) -> dict:
@@ -501,18 +520,14 @@ def findings_summary(findings) -> dict:
     return {"by_clause": by_clause, "by_rule": by_rule, "totals": totals}
 
 
-def last_run_id(town: str | None, community: str | None, year: int | None, principal=None):
-    """The latest stored check run covering the view (:func:`core.rules.find_run`,
-    which does not load the findings; a city run holds ~200k), leaving out runs
-    limited to some rules.  Returns the CheckRun or None."""
-    from core import rules
-
-    return rules.find_run(town, community, year, rule=" ", principal=principal)
-
-
 def last_check(principal, town, community, year: int, scope) -> dict | None:
-    """The last stored check run covering the view, summarised by SQL; None when there is none."""
-    run = last_run_id(town, community, year, principal)
+    """The latest stored check run covering the view (:func:`core.findings.find_run`; ``scope``
+    the view's community ids as :func:`scope_ids` gives them, None: the whole city),
+    summarised by SQL; None when there is none."""
+    from core.findings import find_run
+
+    view = scope if scope is not None else scope_ids(principal, town, community)
+    run = find_run(view, year)
     if run is None:
         return None
     where, params = "f.run_id = ?", [run.id]
@@ -555,23 +570,19 @@ def run_check_summary(principal, town, community, year: int) -> dict:
 
 def dashboard(principal, town, community, year: int, scope) -> dict:
     """Everything the dashboard shows, in one call (run it in a worker)."""
-    from core import config
+    from core.errors import UserError
     from core.rules import resolve_dates
 
     year, as_of = resolve_dates(year, None)
     on = min(as_of, _today())
-    cfg = config.get()
-    committee_min = cfg.rule_params("orglife.three_meetings_one_lesson",
-                                    {"committee_meeting_min_members": 7})[0].get("committee_meeting_min_members", 7)
-    max_days = cfg.rule_params("service.demand_response", {"max_days": 15})[0].get("max_days", 15)
     out = {"year": year, "as_of": as_of,
            "members": members_by_class(scope, on),
-           "meetings": meetings_due(scope, on, int(committee_min)),
-           "demands": overdue_demands(scope, on, int(max_days)),
+           "meetings": meetings_due(scope, on),
+           "demands": overdue_demands(scope, on),
            "check": last_check(principal, town, community, year, scope)}
     try:
         out["funding"] = funding_gaps(principal, town, community, year, as_of)
-    except Exception as exc:  # funding needs the funding rule's params; show why if missing
+    except UserError as exc:  # something the user can act on: shown in the funding panel
         out["funding"] = {"error": str(exc)}
     return out
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from core.api import Finding, Rule
+from core.findings import RunScope
 from core.ids import mask as _mask, mask_phone as _mask_phone
 from core.dates import today as _today
 
@@ -175,10 +176,10 @@ class Context(ScopedContext):
 
     # -- parameters
     def params(self, town: str | None = None) -> dict:
-        """The rule's parameters in force for ``town`` (the city's when None)."""
+        """The rule's parameters in force for ``town`` (the city's when None): :func:`params_for`."""
         key = ("p", town)
         if key not in self._params_cache:
-            self._params_cache[key] = resolve_params(self.rule, town)[0]
+            self._params_cache[key] = params_for(self.rule, town)
         return self._params_cache[key]
 
     # -- findings
@@ -202,12 +203,31 @@ class Context(ScopedContext):
                        community=code, subject=str(subject), message=message, evidence=evidence or {})
 
 
-def resolve_params(rule: Rule, town: str | None = None) -> tuple[dict, dict]:
-    """(values, origin) of a rule's parameters for ``town``."""
+def params_for(rule: Rule | str, town: str | None = None) -> dict:
+    """The parameters in force for ``rule`` (a :class:`Rule`, or a rule id: the rule in force
+    in ``town``) in ``town`` (the city's when None).  The one place every rule, screen,
+    scorer and report takes a threshold from; layers in :func:`resolve_params`."""
+    return resolve_params(rule, town)[0]
+
+
+def resolve_params(rule: Rule | str, town: str | None = None) -> tuple[dict, dict]:
+    """(values, origin) of a rule's parameters for ``town``; last wins:
+
+    the rule's own defaults → ``config/default.toml`` → the town plugins'
+    ``dangjian_town_params(town)`` → the city config → its ``[towns."<town>"]``
+    section.  A plugin whose hook raises is recorded against it by the plugin
+    manager (``dangjian plugins``); nothing is swallowed here.
+    """
     from core import config, plugins
 
-    town_defaults = plugins.get().town_params(town).get(rule.id) if town else None
-    return config.get().rule_params(rule.id, rule.params, town, town_defaults)
+    manager = plugins.get()
+    if isinstance(rule, str):
+        rule_id, found = rule, manager.registry.rule_for(rule, town)
+        defaults = found.params if found is not None else {}
+    else:
+        rule_id, defaults = rule.id, rule.params
+    town_defaults = manager.town_params(town).get(rule_id) if town else None
+    return config.get().rule_params(rule_id, defaults, town, town_defaults)
 
 
 # ====================================================================== engine
@@ -215,13 +235,13 @@ def resolve_params(rule: Rule, town: str | None = None) -> tuple[dict, dict]:
 @dataclass
 class CheckResult:
     """What :func:`run_check` returns: the findings, the stored run id (or None),
-    the year and as-of date, the communities checked and the scope label."""
+    the year and as-of date, the communities checked and what the run covered."""
     findings: list
     run_id: int | None
     year: int
     as_of: dt.date
     communities: list = field(default_factory=list)
-    scope: str = "city"
+    scope: RunScope = field(default_factory=RunScope)
     evidence_json: list | None = None  # the findings' evidence as compact JSON (when stored), same order
 
     @property
@@ -269,6 +289,8 @@ def scope_communities(town: str | None = None, community: str | None = None, pri
     if allowed is not None:
         if community is not None and refs and refs[0].id not in allowed:
             raise AccessDenied(tr("社区 {c} 不在您的权限范围内", "community {c} is outside your scope", c=community))
+        if community is None and town is not None and refs and not any(r.id in allowed for r in refs):
+            raise AccessDenied(tr("区镇 {t} 不在您的权限范围内", "town {t} is outside your scope", t=town))
         refs = [r for r in refs if r.id in allowed]
     return refs
 
@@ -307,9 +329,9 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
     replacement) runs with its own :class:`Context` over its communities.  A
     rule that raises gives one ``error`` finding naming the rule and its
     plugin; a plugin with load or hook errors gives an ``error`` finding per
-    error.  With ``store`` the run is kept (``CheckRun`` + ``StoredFinding``).
+    error.  With ``store`` the run is kept (:mod:`core.findings`).
     """
-    from core import access, plugins
+    from core import access, findings as findings_store, plugins
     from core.errors import UserError
     from core.i18n import get_lang, tr
 
@@ -353,9 +375,9 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
         findings.append(Finding(rule="plugin", clause=None, status="error", town=None, community=None,
                                 subject=name, message=tr("插件 {p} 出错：{e}", "plugin {p} failed: {e}", p=name, e=err),
                                 evidence={"plugin": name, "error": err}))
-    scope = _scope_label(town, community, rule_ids, principal)
-    evidence_json = evidence_texts(findings) if store else None
-    run_id = store_run(findings, year, as_of, scope, principal, evidence_json) if store else None
+    scope = findings_store.run_scope(town, community, rule_ids, principal)
+    evidence_json = findings_store.evidence_texts(findings) if store else None
+    run_id = findings_store.store_run(findings, year, as_of, scope, principal, evidence_json) if store else None
     return CheckResult(findings, run_id, year, as_of, communities, scope, evidence_json)
 
 
@@ -380,143 +402,6 @@ def _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, princ
                                                else (rule.towns[0] if len(rule.towns) == 1 else None)))
                 continue
             findings.extend(out)
-
-
-def _scope_label(town, community, rule_ids, principal) -> str:
-    parts = []
-    if community:
-        parts.append(f"community={community}")
-    elif town:
-        parts.append(f"town={town}")
-    if principal is not None and principal.scope_community_ids() is not None:
-        parts.append(f"user={principal.scope}")
-    if rule_ids:
-        parts.append("rules=" + ",".join(sorted(rule_ids)))
-    return ";".join(parts) or "city"
-
-
-def evidence_texts(findings) -> list[str]:
-    """Each finding's evidence as compact JSON text (what is stored)."""
-    import json
-
-    dumps = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":")).encode
-    return [dumps(f.evidence) for f in findings]
-
-
-def store_run(findings, year, as_of, scope, principal=None, evidence_json=None) -> int:
-    """Keep a run's findings (bulk insert); returns the CheckRun id."""
-    import json
-
-    from core import db
-    from core.models import CheckRun, StoredFinding
-
-    counts: dict = {}
-    for f in findings:
-        counts[f.status] = counts.get(f.status, 0) + 1
-    now = dt.datetime.now()
-    with db.write_tx():
-        run = CheckRun.create(started_at=now, finished_at=now, year=year, as_of=as_of, scope=scope[:128],
-                              user=getattr(principal, "login", None), counts=json.dumps(counts))
-        table = StoredFinding._meta.table_name
-        if evidence_json is None:
-            evidence_json = evidence_texts(findings)
-        rows = [(run.id, f.rule, f.clause, f.status, f.town, f.community, str(f.subject)[:64], f.message, ev, 1)
-                for f, ev in zip(findings, evidence_json)]
-        db.executemany(f'INSERT INTO "{table}" (run_id, rule, clause, status, town, community, subject, message, '
-                       f'evidence, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
-        prune_runs(run.scope)
-    return run.id
-
-
-def prune_runs(scope: str) -> int:
-    """Keep the newest ``[check] keep_runs`` runs of one scope (0 keeps all); returns how many went.
-
-    A whole city's run holds ~200k findings, so a daily cron job would grow the
-    database without bound; the counts of the runs kept give the trend.
-    """
-    from core import config
-    from core.models import CheckRun, StoredFinding
-
-    keep = int(config.get().section("check").get("keep_runs", 20))
-    if keep <= 0:
-        return 0
-    old = [r for (r,) in CheckRun.select(CheckRun.id).where(CheckRun.scope == scope)
-           .order_by(CheckRun.id.desc()).offset(keep).tuples()]
-    if old:
-        StoredFinding.delete().where(StoredFinding.run.in_(old)).execute()
-        CheckRun.delete().where(CheckRun.id.in_(old)).execute()
-    return len(old)
-
-
-def find_run(town=None, community=None, year=None, rule=None, principal=None):
-    """The latest stored :class:`CheckRun` that covers the scope, or None (findings not loaded).
-
-    A whole-city run covers every town and community; a town's run covers its
-    communities; a run limited by a user's scope covers what that scope holds —
-    and is what that user (``principal``) sees as their last run.  Runs limited
-    to some rules (``--rule``) are used only when ``rule`` is one of them.
-    """
-    from core.models import CheckRun, Community, Street, Town
-
-    base_ok = {"city"}
-    user_ok: set = set()
-    if principal is not None and getattr(principal, "scope", "city") != "city":
-        user_ok.add(principal.scope)
-    if community:
-        c = Community.get_or_none(Community.code == community)
-        base_ok.add(f"community={community}")
-        user_ok.add(community)
-        if c is not None:
-            tname = Town.get_by_id(c.town_id).name
-            base_ok.add(f"town={tname}")
-            user_ok.add(tname)
-            if c.street_id:
-                user_ok.add(f"{tname}/{Street.get_by_id(c.street_id).name}")
-    elif town:
-        base_ok.add(f"town={town}")
-        user_ok.add(town)
-    q = CheckRun.select().order_by(CheckRun.id.desc())
-    if year is not None:
-        q = q.where(CheckRun.year == year)
-    for run in q.limit(500):
-        parts = run.scope.split(";")
-        base = next((p for p in parts if p.startswith(("town=", "community="))), "city")
-        users = [p[5:] for p in parts if p.startswith("user=")]
-        rules_part = [p for p in parts if p.startswith("rules=")]
-        if rules_part and (rule is None or rule not in rules_part[0][6:].split(",")):
-            continue
-        if users and users[0] not in user_ok:
-            continue
-        if base in base_ok:
-            return run
-    return None
-
-
-def last_run(town=None, community=None, year=None, rule=None, principal=None):
-    """The latest stored run that covers the scope (:func:`find_run`), and its findings there.
-
-    Returns ``(CheckRun, [Finding])`` or ``(None, [])``.  Findings are filtered
-    to ``town`` / ``community`` / ``rule``.  A whole city's run holds ~200k
-    findings: callers that need only counts query ``StoredFinding`` by run id.
-    """
-    import json
-
-    from core.models import StoredFinding
-
-    chosen = find_run(town, community, year, rule, principal)
-    if chosen is None:
-        return None, []
-    fq = StoredFinding.select().where(StoredFinding.run == chosen.id)
-    if community:
-        fq = fq.where(StoredFinding.community == community)
-    elif town:
-        fq = fq.where(StoredFinding.town == town)
-    if rule:
-        fq = fq.where(StoredFinding.rule == rule)
-    out = [Finding(rule=s.rule, clause=s.clause, status=s.status, town=s.town, community=s.community,
-                   subject=s.subject, message=s.message, evidence=json.loads(s.evidence or "{}"))
-           for s in fq.order_by(StoredFinding.id).iterator()]
-    return chosen, out
 
 
 # ====================================================================== explain

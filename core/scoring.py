@@ -28,16 +28,14 @@ show_ranking`` (or ``[towns."<town>".points] show_ranking``) is true.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from core.api import Finding
 from core.errors import UserError
 from core.i18n import get_lang, tr
 from core.config import deep_merge
-from core.rules import ScopedContext
+from core.rules import ScopedContext, params_for
 
 CENT = Decimal("0.01")
 
@@ -95,11 +93,8 @@ def scoring_params(name: str, defaults: dict | None = None, town: str | None = N
     cfg = config.get()
     values = deep_merge({}, cfg.defaults.get("scoring", {}).get(name, {}))
     values = deep_merge(values, defaults or {})  # a (town) scorer's own weights win over the shipped ones
-    if town:
-        try:
-            values = deep_merge(values, plugins.get().town_params(town).get(name))
-        except Exception:  # a broken plugin is reported by `dangjian plugins`
-            pass
+    if town:  # a plugin whose hook raises is recorded by the plugin manager (`dangjian plugins`)
+        values = deep_merge(values, plugins.get().town_params(town).get(name))
     for _path, raw in cfg.sources[1:]:
         values = deep_merge(values, raw.get("scoring", {}).get(name, {}))
     if town:
@@ -108,19 +103,8 @@ def scoring_params(name: str, defaults: dict | None = None, town: str | None = N
     return values
 
 
-def rule_params(rule_id: str, town: str | None = None) -> dict:
-    """A rule's parameters in force for ``town`` (a scorer may reuse a rule's thresholds)."""
-    from core import config, plugins
-
-    reg = plugins.get().registry
-    rule = reg.rule_for(rule_id, town)
-    town_defaults = None
-    if town:
-        try:
-            town_defaults = plugins.get().town_params(town).get(rule_id)
-        except Exception:
-            town_defaults = None
-    return config.get().rule_params(rule_id, rule.params if rule else {}, town, town_defaults)[0]
+# core.reports (ReportContext.rule_params) still imports this name: one resolution, core.rules.params_for
+rule_params = params_for
 
 
 def show_ranking(town: str | None) -> bool:
@@ -204,9 +188,10 @@ class ScoreContext(ScopedContext):
         return self._cache[key]
 
     def rule_params(self, rule_id: str, town: str | None = None) -> dict:
+        """A rule's parameters in force for ``town`` (a scorer may reuse a rule's thresholds)."""
         key = ("r", rule_id, town)
         if key not in self._cache:
-            self._cache[key] = rule_params(rule_id, town)
+            self._cache[key] = params_for(rule_id, town)
         return self._cache[key]
 
     # -- items and results
@@ -269,49 +254,16 @@ class ScoreContext(ScopedContext):
         return value
 
 
-NO_RULE = " "
-
-
-def current_stored_run(year, as_of, communities):
-    """The last stored check run covering ``communities`` for this year and as-of date, when
-    nothing was written since it started (the audit log's latest entry is older); else None.
-    DESIGN.md: reports read the last run instead of re-running a whole city."""
-    from peewee import fn
-
-    from core import rules
-    from core.models import AuditLog
-
-    if not communities:
-        return None
-    towns = {c.town for c in communities}
-    # rule=" " leaves out runs limited to some rules (no rule id has a space)
-    if len(communities) == 1:
-        run = rules.find_run(community=communities[0].code, year=year, rule=NO_RULE)
-    elif len(towns) == 1:
-        run = rules.find_run(town=next(iter(towns)), year=year, rule=NO_RULE)
-    else:
-        run = rules.find_run(year=year, rule=NO_RULE)
-    if run is None or run.as_of != as_of or run.scope.startswith("rules=") or ";rules=" in run.scope:
-        return None
-    changed = AuditLog.select(fn.MAX(AuditLog.at)).scalar()
-    if changed is not None and run.started_at is not None and changed >= run.started_at:
-        return None
-    return run
-
-
 def stored_findings(year, as_of, communities):
-    """The findings of :func:`current_stored_run` for ``communities``, or None."""
-    from core.models import StoredFinding
+    """The findings of ``communities`` in the latest stored run that covers them for this year and
+    as-of date and is still current (:func:`core.findings.find_run`), or None: reports read
+    the last run instead of re-running a whole city."""
+    from core import findings
 
-    run = current_stored_run(year, as_of, communities)
+    run = findings.find_run({c.id for c in communities}, year, as_of=as_of, current=True)
     if run is None:
         return None
-    codes = [c.code for c in communities]
-    q = (StoredFinding.select(StoredFinding.rule, StoredFinding.clause, StoredFinding.status, StoredFinding.town,
-                              StoredFinding.community, StoredFinding.subject, StoredFinding.message,
-                              StoredFinding.evidence)
-         .where(StoredFinding.run == run.id, StoredFinding.community.in_(codes)).order_by(StoredFinding.id))
-    return [Finding(r, c, st, t, cm, sb, msg, json.loads(ev or "{}")) for r, c, st, t, cm, sb, msg, ev in q.tuples()]
+    return findings.run_findings(run.id, communities=[c.code for c in communities])
 
 
 def count_findings(findings) -> dict:
@@ -327,9 +279,10 @@ def finding_counts(year, as_of, communities, principal=None) -> dict:
     counted from a fresh run of the rule engine."""
     from peewee import fn
 
+    from core import findings
     from core.models import StoredFinding
 
-    run = current_stored_run(year, as_of, communities)
+    run = findings.find_run({c.id for c in communities}, year, as_of=as_of, current=True)
     if run is None:
         return count_findings(check_findings(year, as_of, communities, principal, use_stored=False))
     codes = {c.code for c in communities}
@@ -620,7 +573,6 @@ def cmd_score(args) -> int:
     """``dangjian score NAME [--year Y] [--as-of D] [--town T] [--community C] [--format F] [--output FILE]``."""
     from core import access
     from core.output import render
-
     if args.list or not args.name:
         headers, rows = list_scorers()
         if not args.list:

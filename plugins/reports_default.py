@@ -76,12 +76,12 @@ def run_training(ctx):
         n_city = sum(1 for t in ts if t[1] == "city")
         if w.is_leader:
             p = ctx.rule_params("train.leader", ref.town)
-            need_days = Decimal(str(p.get("min_days", 7)))
-            met = n_city >= int(p.get("min_city_trainings", 1)) and days >= need_days
+            need_days = Decimal(str(p["min_days"]))
+            met = n_city >= int(p["min_city_trainings"]) and days >= need_days
         else:
             p = ctx.rule_params("train.staff", ref.town)
-            need_days = Decimal(str(p.get("min_days", 5)))
-            met = len(ts) >= int(p.get("min_trainings", 1)) and days >= need_days
+            need_days = Decimal(str(p["min_days"]))
+            met = len(ts) >= int(p["min_trainings"]) and days >= need_days
         detail = "; ".join(f"{t[2]} {_lab(enums.TRAINING_LEVEL, t[1])} {t[0]} {format(t[3].normalize(), 'f')}"
                            + tr("天", " d") for t in ts)
         row = [ref.town, ref.code, w.name, ctx.show_id(w.id_number), _posts_text(w.posts) or _lab(enums.POST, "other"),
@@ -101,11 +101,10 @@ def run_training(ctx):
 
 def run_dues(ctx):
     from core import dues as dues_calc
-    from core.errors import UserError
     from core.models import DuesPayment, Member, Organization
     from core.rules import RELATIONSHIP_CLASSES, on_roster
 
-    months = ctx.months_ended()
+    months = dues_calc.months_owed(ctx.year, ctx.as_of)
     members = list(
         Member.select(Member.id, Member.id_number, Member.name, Member.dues_class, Member.monthly_income,
                       Member.joined_date, Organization.name.alias("org"), Organization.community.alias("cid"))
@@ -118,51 +117,41 @@ def run_dues(ctx):
                   on_roster(ctx.as_of)))
     pay: dict = {}
     if members and months:
-        # months paid in full, counted per member in SQL; only members short of their months are read in detail
-        first, last = months[0].label, months[-1].label
-        join_month = fn.SUBSTR(Member.joined_date.cast("TEXT"), 1, 7)
+        # months settled (core.dues), counted per member in SQL; only members short of their months are read in detail
+        first, last = months[0], months[-1]
         full = dict(DuesPayment.select(DuesPayment.member, fn.COUNT(DuesPayment.id))
-                    .join(Member, on=(DuesPayment.member == Member.id))
                     .where(DuesPayment.member.in_(ids), DuesPayment.month >= first, DuesPayment.month <= last,
-                           DuesPayment.month >= join_month, DuesPayment.paid >= DuesPayment.due)
+                           dues_calc.settled_sql(ctx.as_of))
                     .group_by(DuesPayment.member).tuples())
-        labels = [p.label for p in months]
-        short = []
-        for m in members:
-            start = max(first, f"{m['joined_date']:%Y-%m}") if m["joined_date"] else first
-            if sum(1 for x in labels if x >= start) > full.get(m["id"], 0):
-                short.append(m["id"])
+        # a member who joined this year may have paid months before joining: read in detail too
+        short = [m["id"] for m in members
+                 if full.get(m["id"], 0) < len(months) or m["joined_date"].year == ctx.year]
         short_set = set(short)
         members = [m for m in members if m["id"] in short_set]
         for i in range(0, len(short), 500):
             chunk = short[i:i + 500]
-            for mid, month, due, paid in (DuesPayment.select(DuesPayment.member, DuesPayment.month, DuesPayment.due,
-                                                             DuesPayment.paid)
-                                          .where(DuesPayment.member.in_(chunk), DuesPayment.month >= first,
-                                                 DuesPayment.month <= last).tuples()):
-                pay[(mid, month)] = (Decimal(str(due or 0)), Decimal(str(paid or 0)))
+            for mid, month, due, paid, paid_date in (
+                    DuesPayment.select(DuesPayment.member, DuesPayment.month, DuesPayment.due, DuesPayment.paid,
+                                       DuesPayment.paid_date)
+                    .where(DuesPayment.member.in_(chunk), DuesPayment.month >= first, DuesPayment.month <= last)
+                    .tuples()):
+                pay.setdefault(mid, {})[month] = (Decimal(str(due or 0)), Decimal(str(paid or 0)), paid_date)
     headers = [tr("区镇", "town"), tr("社区", "community"), tr("党组织", "organization"), tr("姓名", "name"),
                tr("公民身份号码", "ID number"), tr("党费类别", "dues class"), tr("月收入", "monthly income"),
                tr("测算月缴", "proposed monthly"), tr("欠缴月份", "months in arrears"), tr("欠缴月数", "months"),
                tr("欠缴金额", "amount owed")]
     rows, records = [], []
     for m in members:
-        joined_label = f"{m['joined_date']:%Y-%m}" if m["joined_date"] else "0000-00"
-        try:
-            proposed = dues_calc.propose(m["dues_class"], m["monthly_income"]) if m["dues_class"] else None
-        except UserError:
-            proposed = None
-        owed_months, owed = [], Decimal(0)
-        for p in months:
-            if p.label < joined_label:
-                continue
-            row = pay.get((m["id"], p.label))
+        proposed = dues_calc.proposal(m["dues_class"], m["monthly_income"])
+        paid = pay.get(m["id"], {})
+        owed_months = dues_calc.arrears(ctx.year, ctx.as_of, m["joined_date"], paid)
+        owed = Decimal(0)
+        for month in owed_months:
+            row = paid.get(month)
             if row is None:
-                owed_months.append(p.label)
                 owed += proposed or Decimal(0)
-            elif row[1] < row[0]:
-                owed_months.append(p.label)
-                owed += row[0] - row[1]
+            else:  # what was paid by the as-of date counts
+                owed += row[0] - (row[1] if row[2] is not None and row[2] <= ctx.as_of else Decimal(0))
         if not owed_months:
             continue
         ref = ctx.community_ref(m["cid"])
@@ -224,8 +213,8 @@ def run_orglife(ctx):
         p = ctx.rule_params("orglife.three_meetings_one_lesson", ref.town)
         groups = groups_of.get(bid, [])
         n_formal = counts.get(bid, 0) + sum(counts.get(g, 0) for g in groups)
-        need_committee = n_formal >= int(p.get("committee_meeting_min_members", 7))
-        lecture_monthly = p.get("lecture_period", "quarter") == "month"
+        need_committee = n_formal >= int(p["committee_meeting_min_members"])
+        lecture_monthly = p["lecture_period"] == "month"
         cells, gaps, rec_months = [], 0, {}
         for month in range(1, 13):
             label = f"{ctx.year}-{month:02d}"
@@ -505,11 +494,12 @@ def run_funding_notice(ctx):
 # ================================================================ annual ledger (第21条)
 
 def run_ledger(ctx):
+    from core import dues as dues_calc
     from core.errors import UserError
     from core.models import (Attendance, Commitment, Community, DuesPayment, DutyReport, Evaluation, Expenditure,
                              FourTwoDecision, FundingAllocation, Meeting, Member, Organization, Publication,
                              ServiceRecord, Street, Training, Visit, VolunteerHours, Worker)
-    from core.rules import workers_in_post
+    from core.rules import RELATIONSHIP_CLASSES, workers_in_post
 
     if not ctx.community or len(ctx.communities) != 1:
         raise UserError(tr("台账按社区生成：请用 --community 社区编码", "the ledger is one community's book: give --community CODE"))
@@ -631,14 +621,12 @@ def run_ledger(ctx):
     by_m: dict = {}
     for mid, month, due, paid, pdate in dues:
         by_m.setdefault(mid, {})[month] = (Decimal(str(due or 0)), Decimal(str(paid or 0)), pdate)
-    ended = [p.label for p in ctx.months_ended()]
     drows = []
     for m in members:
-        if m["management_class"] not in ("resident", "floating_out"):
+        if m["management_class"] not in RELATIONSHIP_CLASSES:
             continue
         rec = by_m.get(m["id"], {})
-        start = f"{m['joined_date']:%Y-%m}"
-        owed = [mo[5:] for mo in ended if mo >= start and (mo not in rec or rec[mo][1] < rec[mo][0])]
+        owed = [mo[5:] for mo in dues_calc.arrears(y, as_of, m["joined_date"], rec)]
         drows.append([m["name"], len(rec), _money(sum((r[0] for r in rec.values()), Decimal(0))),
                       _money(sum((r[1] for r in rec.values()), Decimal(0))), "、".join(owed)])
     sections.append(("dues", tr("党费收缴", "Party dues"), html_table(

@@ -1,11 +1,12 @@
 """Built-in rule of clause 13 on Party dues (党费): ``dues.on_time``.
 
 Subjects: every member whose relationship is in the community (社区党员,
-流出党员).  Every month from the later of January and the month of 入党, up
-to the last month ended by the as-of date, must be paid in full by the
-month's end (advance and quarterly payment allowed: paid ≥ due and
-paid_date ≤ the month's end).  A month not paid in full by the as-of date is
-unpaid (arrears); one paid in full later than its month is late.
+流出党员).  Every month owed (``core.dues.months_owed``: from the later of
+January and the month of 入党, each month whose last day is on or before the
+as-of date) must be paid in full by the month's end (advance and quarterly
+payment allowed: paid ≥ due and paid_date ≤ the month's end).  A month not
+settled by the as-of date (``core.dues.settled``) is unpaid (arrears); one
+paid in full later than its month is late.
 ``fail`` at ``fail_months`` consecutive unpaid months (Party Constitution
 art. 9), looking back across the year boundary; ``warn`` for any unpaid or
 late month of the year; else ``pass``.
@@ -21,7 +22,7 @@ from collections import defaultdict
 
 from peewee import Case, fn
 
-from core import Rule, hookimpl
+from core import Rule, dues, hookimpl
 from core.i18n import tr
 from core.models import DuesPayment, Member
 from plugins.rules_members import (agg_text, chunks, month_from_index, month_index,
@@ -39,28 +40,20 @@ def month_of(field):
     return fn.to_char(field, "YYYY-MM")
 
 
-def _paid_by(as_of: dt.date):
-    """Paid in full by the as-of date (or nothing was due)."""
-    return ((DuesPayment.due <= 0)
-            | ((DuesPayment.paid >= DuesPayment.due) & DuesPayment.paid_date.is_null(False)
-               & (DuesPayment.paid_date <= as_of)))
-
-
 def _on_time(as_of: dt.date):
-    return ((DuesPayment.due <= 0)
-            | ((DuesPayment.paid >= DuesPayment.due) & DuesPayment.paid_date.is_null(False)
-               & (DuesPayment.paid_date <= as_of) & (month_of(DuesPayment.paid_date) <= DuesPayment.month)))
+    """Settled by the as-of date (``core.dues.settled_sql``) and paid by the month's end."""
+    return dues.settled_sql(as_of) & ((DuesPayment.due <= 0) | (month_of(DuesPayment.paid_date) <= DuesPayment.month))
 
 
 BIG_SCOPE = 20000  # members: above this, count the year's dues in one scan instead of looking members up
 
 
 def evaluate_dues_on_time(ctx):
-    months = ctx.months_ended()
+    months = dues.months_owed(ctx.year, ctx.as_of)
     members = scope_members(ctx, Member.joined_date, relationship=True)
     if not members:
         return
-    first, last = (months[0].label, months[-1].label) if months else (None, None)
+    first, last = (months[0], months[-1]) if months else (None, None)
     member_ids = [r[0] for r in members]
     in_scope = set(member_ids)
     big = len(member_ids) > BIG_SCOPE
@@ -79,17 +72,15 @@ def evaluate_dues_on_time(ctx):
                 if mid in in_scope:
                     ok_count[mid] = (int(n or 0), low)
 
-    last_i = month_index(last) if last else None
     jan_i = ctx.year * 12
-    required: dict[int, range] = {}
+    required: dict[int, tuple] = {}
     short = []
     for row in members:
         mid, joined = row[0], row[5]
-        start = max(jan_i, month_index(joined))
-        rng = range(start, last_i + 1) if last_i is not None and start <= last_i else range(0)
-        required[mid] = rng
+        owed = dues.months_owed(ctx.year, ctx.as_of, joined)
+        required[mid] = owed
         n, low = ok_count.get(mid, (0, None))
-        if n != len(rng) or (n and low < month_from_index(start)):
+        if n != len(owed) or (n and low < owed[0]):
             short.append(mid)
 
     # the members not plainly on time: their months of the year, classified here
@@ -118,12 +109,11 @@ def evaluate_dues_on_time(ctx):
         u, lt = [], []
         okm = ok_months.get(mid, ())
         badm = bad.get(mid, {})
-        for i in required[mid]:
-            label = month_from_index(i)
+        for label in required[mid]:
             if label in okm:
                 continue
             b = badm.get(label)
-            if b is not None and b[2] is not None and b[1] >= b[0] and b[2] <= as_of:
+            if b is not None and dues.settled(b[0], b[1], b[2], as_of):
                 lt.append(label)
             else:
                 u.append(label)
@@ -138,7 +128,7 @@ def evaluate_dues_on_time(ctx):
     for ids in chunks(need_lookback, 5000):
         q = (DuesPayment.select(DuesPayment.member, DuesPayment.month)
              .where(DuesPayment.member.in_(ids) & (DuesPayment.month >= prev_first)
-                    & (DuesPayment.month <= prev_last) & _paid_by(ctx.as_of)))
+                    & (DuesPayment.month <= prev_last) & dues.settled_sql(ctx.as_of)))
         for mid, month in raw_rows(q):
             prev_paid[mid].add(month)
 
@@ -159,8 +149,7 @@ def evaluate_dues_on_time(ctx):
         subject = ctx.show_id(idn)
         ev = {"member_id": mid, "months_required": len(rng), "fail_months": fail_months}
         if rng:
-            ev["from"] = month_from_index(rng[0])
-            ev["to"] = month_from_index(rng[-1])
+            ev["from"], ev["to"] = rng[0], rng[-1]
         if mid not in unpaid:
             yield ctx.finding(subject, "pass", t_ok.format(n=len(rng)) if rng else t_none, ev, community=ref)
             continue

@@ -360,9 +360,9 @@ def score_worker_appraisal(ctx):
         rule_id = "train.leader" if w.is_leader else "train.staff"
         rp = ctx.rule_params(rule_id, ref.town)
         if w.is_leader:
-            met = t.get("city", (0, 0))[0] >= int(rp.get("min_city_trainings", 1)) and days >= D(rp.get("min_days", 7))
+            met = t.get("city", (0, 0))[0] >= int(rp["min_city_trainings"]) and days >= D(rp["min_days"])
         else:
-            met = n_all >= int(rp.get("min_trainings", 1)) and days >= D(rp.get("min_days", 5))
+            met = n_all >= int(rp["min_trainings"]) and days >= D(rp["min_days"])
         if met:
             items.append(ctx.item("training_met", tr("培训达到第7条要求", "training requirement of clause 7 met"),
                                   p["training_requirement_met"]))
@@ -381,7 +381,7 @@ def score_worker_appraisal(ctx):
             per = D(p["visits_per_point"])
             pts = _capped(Decimal(n) / per if per else Decimal(0), p.get("max_visit_points"))
             items.append(ctx.item("visits", tr("接待走访 {n} 次", "{n} receptions and visits", n=n), pts, n))
-        max_days = int(ctx.rule_params("service.demand_response", ref.town).get("max_days", 15))
+        max_days = int(ctx.rule_params("service.demand_response", ref.town)["max_days"])
         n_late = 0
         for date, answered, closed in demands_of.get(w.id, []):
             done = min([d for d in (answered, closed) if d is not None], default=None)

@@ -9,7 +9,8 @@ import pytest
 from core import Rule, access, plugins
 from core.errors import AccessDenied, UserError
 from core.models import CheckRun, StoredFinding
-from core.rules import clause_text, explain, last_run, resolve_dates, run_check
+from core.findings import find_run, run_findings
+from core.rules import clause_text, explain, resolve_dates, run_check
 from tests import factories as f
 
 AS_OF = dt.date(2026, 6, 30)
@@ -122,23 +123,27 @@ def test_town_only_variant_runs_for_its_town(city):
     assert {x.status for x in r.findings} == {"pass"}
 
 
-def test_stored_runs_and_last_run(city):
+def test_stored_runs_and_find_run(city):
+    a, b, c = city
     _add(Rule("zz.good", 5, "好", "good", per_community(), subjects="community"))
     _add(Rule("zz.bad", 5, "坏", "bad", per_community("fail"), subjects="community"))
     r1 = run_check(as_of=AS_OF, rule_ids=["zz.good", "zz.bad"])
     assert r1.run_id and StoredFinding.select().where(StoredFinding.run == r1.run_id).count() == 6
     run = CheckRun.get_by_id(r1.run_id)
     assert json.loads(run.counts) == {"pass": 3, "fail": 3} and run.year == 2026 and run.as_of == AS_OF
+    assert run.rules == "zz.bad,zz.good" and run.town is None and run.community is None
+    assert find_run(None) is None  # a run limited to some rules is partial: never used
     r2 = run_check(as_of=AS_OF)  # whole rule set, whole city
     r3 = run_check(as_of=AS_OF, town="巴城镇")
-    got, findings = last_run(community="YS001")
+    got = find_run({a.id})
     assert got.id == r2.run_id  # the town run of 巴城镇 does not cover YS001
+    findings = run_findings(got.id, communities=["YS001"])
     assert findings and {x.community for x in findings} == {"YS001"}
-    got, findings = last_run(community="BC001")
-    assert got.id == r3.run_id
-    got, findings = last_run(rule="zz.bad", town="玉山镇")
+    assert find_run({c.id}).id == r3.run_id
+    got = find_run({a.id, b.id})
+    findings = run_findings(got.id, town="玉山镇", rule="zz.bad")
     assert got.id == r2.run_id and {x.status for x in findings} == {"fail"}
-    assert last_run(year=2019) == (None, [])
+    assert find_run({a.id}, 2019) is None
     assert run_check(as_of=AS_OF, store=False).run_id is None
     assert isinstance(findings[0].evidence, dict)
 
@@ -162,16 +167,19 @@ def test_explain(city, tmp_path, monkeypatch):
         explain("no.such")
 
 
-def test_last_run_of_a_scoped_user(city):
+def test_run_of_a_scoped_user(city):
+    a, b, c = city
     _add(Rule("zz.good", 5, "好", "good", per_community(), subjects="community"))
     clerk = access.Principal("clerk", "town", "玉山镇")
     r = run_check(as_of=AS_OF, rule_ids=None, principal=clerk)
-    got, findings = last_run(community="YS002")
-    assert got.id == r.run_id and {x.community for x in findings} == {"YS002"}
-    got, _ = last_run(town="玉山镇")
-    assert got.id == r.run_id
-    assert last_run(community="BC001") == (None, [])  # outside that user's run
-    assert last_run() == (None, [])  # no whole-city run yet
+    got = find_run({b.id})
+    assert got.id == r.run_id and (got.town, got.street, got.community) == ("玉山镇", None, None)
+    assert {x.community for x in run_findings(got.id, communities=["YS002"])} == {"YS002"}
+    assert find_run({a.id, b.id}).id == r.run_id
+    assert find_run({c.id}) is None  # outside that user's run
+    assert find_run(None) is None  # no whole-city run yet
+    with pytest.raises(AccessDenied):  # a town outside the user's scope is refused, not checked empty
+        run_check(as_of=AS_OF, town="巴城镇", principal=clerk, store=False)
 
 
 def test_restricted_users_own_run_is_their_last_run(dangjian_db):
@@ -189,12 +197,14 @@ def test_restricted_users_own_run_is_their_last_run(dangjian_db):
     finally:
         access.set_current(None)
     assert res.run_id
-    run = rules.find_run(year=2025, principal=p)
+    from core.findings import find_run
+
+    run = find_run(p.scope_community_ids(), 2025)
     assert run is not None and run.id == res.run_id
     # a city-wide viewer does not take a community user's partial run as the city's
-    assert rules.find_run(year=2025) is None
+    assert find_run(None, 2025) is None
     # but it covers that community when asked for it
-    assert rules.find_run(community=c1.code, year=2025).id == res.run_id
+    assert find_run({c1.id}, 2025).id == res.run_id
 
 
 def test_old_runs_are_pruned_per_scope(dangjian_db, tmp_path):

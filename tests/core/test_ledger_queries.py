@@ -94,14 +94,20 @@ def test_dues_grid_and_cells(two):
     assert ids[two["members"][0].id]["proposal"] == Decimal("15.00")  # 3000 x 0.5 %
     assert ids[late.id]["proposal"] == Decimal("60.00")  # retired, 6000 x 1 %
     now = dt.date(2026, 6, 15)
-    assert lq.dues_cell_state(None, "2026-02", "2026-03", now) == "before"
-    assert lq.dues_cell_state(None, "2026-06", None, now) == "owed"
-    assert lq.dues_cell_state(None, "2026-07", None, now) == "future"
-    assert lq.dues_cell_state({"paid": Decimal("5"), "due": Decimal("15")}, "2026-05", None, now) == "partial"
-    assert lq.dues_cell_state({"paid": Decimal("15"), "due": Decimal("15")}, "2026-05", None, now) == "paid"
-    f.make_dues(late, "2026-04", "60")
+    assert g["as_of"] == now and ids[late.id]["owed_months"] == {"2026-03", "2026-04", "2026-05"}
+    assert g["owed"] == 5 + 5 + 3  # January to May; the late joiner from March; June has not ended
+    member = ids[two["members"][0].id]
+    assert lq.dues_cell_state(None, "2026-02", ids[late.id], now) == "before"
+    assert lq.dues_cell_state(None, "2026-05", member, now) == "owed"
+    assert lq.dues_cell_state(None, "2026-06", member, now) == "pending"  # the month has just begun
+    assert lq.dues_cell_state(None, "2026-07", member, now) == "pending"
+    part = {"paid": Decimal("5"), "due": Decimal("15"), "paid_date": dt.date(2026, 5, 20)}
+    assert lq.dues_cell_state(part, "2026-05", member, now) == "partial"
+    full = {"paid": Decimal("15"), "due": Decimal("15"), "paid_date": dt.date(2026, 5, 20)}
+    assert lq.dues_cell_state(full, "2026-05", member, now) == "paid"
+    f.make_dues(late, "2026-04", "60", paid_date="2026-04-10")
     g = lq.dues_grid(two["br"].id, 2026)
-    assert (late.id, "2026-04") in g["payments"]
+    assert (late.id, "2026-04") in g["payments"] and g["owed"] == 12
 
 
 def test_meeting_roster_and_counts(two):
@@ -147,21 +153,25 @@ def test_funding_rows(two):
     assert rows["KS002"]["city_share"] == 0  # 巴城镇: 100 % town
 
 
-def test_latest_run_covers_the_view(two):
+def test_find_run_covers_the_view(two):
     from core import rules
+    from core.findings import find_run
+
+    def view():
+        return lq.scope_ids()
 
     access.set_current(access.Principal("u1", "community", "KS001", False, False))
     mine = rules.run_check(year=2026).run_id
-    assert lq.latest_run(2026)["id"] == mine
+    assert find_run(view(), 2026).id == mine
     access.set_current(access.Principal("u2", "community", "KS002", False, False))
-    assert lq.latest_run(2026) is None  # another community's run does not cover KS002
+    assert find_run(view(), 2026) is None  # another community's run does not cover KS002
     access.set_current(None)
-    assert lq.latest_run(2026) is None  # nor the whole city
+    assert find_run(view(), 2026) is None  # nor the whole city
     city = rules.run_check(year=2026).run_id
-    assert lq.latest_run(2026)["id"] == city
-    assert lq.latest_run(2025) is None
+    assert find_run(view(), 2026).id == city
+    assert find_run(view(), 2025) is None
     access.set_current(access.Principal("u2", "community", "KS002", False, False))
-    assert lq.latest_run(2026)["id"] == city
+    assert find_run(view(), 2026).id == city
 
 
 def test_matrix_rollup_columns(two):

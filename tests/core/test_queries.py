@@ -150,8 +150,8 @@ def test_dashboard_figures(city):
 
 def test_overdue_demand_boundary(city):
     on = dt.date(2026, 4, 16)  # demand dated 04-01: 15 days later is not yet overdue
-    assert queries.overdue_demands(None, on, 15)["count"] == 0
-    assert queries.overdue_demands(None, on + dt.timedelta(days=1), 15)["count"] == 1
+    assert queries.overdue_demands(None, on)["count"] == 0
+    assert queries.overdue_demands(None, on + dt.timedelta(days=1))["count"] == 1
 
 
 @pytest.mark.parametrize("text", ["张", "zw", "3205", "党员"])
@@ -174,7 +174,8 @@ def test_keyset_in_search_order_covers_every_match_once(city, text):
 
 def test_last_check_summary_matches_the_stored_findings(city):
     from core import access, config, plugins
-    from core.rules import last_run, run_check
+    from core.findings import find_run, run_findings
+    from core.rules import run_check
 
     config.load(None)
     plugins.load()
@@ -184,10 +185,12 @@ def test_last_check_summary_matches_the_stored_findings(city):
     run_check(year=2026, principal=me, store=True, rule_ids=["org.kind_size"])  # a partial run is not used
     for town, community in ((None, None), ("巴城镇", None), (None, "KS001")):
         got = queries.last_check(me, town, community, 2026, None)
-        _run, findings = last_run(town=town, community=community, year=2026)
+        run = find_run(queries.scope_ids(me, town, community), 2026)
+        findings = run_findings(run.id, communities=[community] if community else None, town=town)
         want = queries.findings_summary(findings)
+        assert got["run_id"] == run.id
         assert got["totals"] == want["totals"] and got["by_clause"] == want["by_clause"]
     # narrowing to a scope keeps only its communities' findings
     only_c2 = queries.last_check(me, None, None, 2026, {city["c2"]})
-    _run, findings = last_run(community="BC001", year=2026)
+    findings = run_findings(find_run({city["c2"]}, 2026).id, communities=["BC001"])
     assert only_c2["totals"] == queries.findings_summary(findings)["totals"]

@@ -98,10 +98,10 @@ def test_bacheng_example_from_its_plugin_folder(plugin_kit):
     findings = kit.check(rule_ids=["bacheng.pairing_coverage"])
     assert [(f.community, f.status) for f in findings] == [("BC01", "fail")]
     # town params: stricter reception share for 巴城镇 only
-    from core.scoring import rule_params
+    from core.rules import params_for
 
-    assert rule_params("service.reception_weekly", "巴城镇")["min_share"] == 0.95
-    assert rule_params("service.reception_weekly", "玉山镇")["min_share"] == 0.9
+    assert params_for("service.reception_weekly", "巴城镇")["min_share"] == 0.95
+    assert params_for("service.reception_weekly", "玉山镇")["min_share"] == 0.9
     # config still tunes the town scorer's weights
     assert city.year == 2025
 

@@ -50,25 +50,23 @@ def cell_text(counts: dict) -> str:
 
 
 def run_and_load(year: int, town: str | None, community: str | None, scope):
+    """Check the view now (the run is stored), then load it as :func:`load_matrix` does."""
     from core import rules
 
-    result = rules.run_check(year=year, town=town, community=community)
-    return load_matrix(year, scope, result.run_id)
+    rules.run_check(year=year, town=town, community=community)
+    return load_matrix(year, scope)
 
 
-def load_matrix(year: int, scope, run_id: int | None = None, town: str | None = None,
-                community: str | None = None):
-    """(run, matrix) of the latest stored run of ``year`` covering the view (or of ``run_id``);
-    (None, None) if there is none."""
-    from core import models as m
+def load_matrix(year: int, scope):
+    """(run, matrix) of the latest stored run of ``year`` covering the view (``scope``: the
+    app's community ids, None for the whole city; :func:`core.findings.find_run`, as the
+    dashboard); (None, None) if there is none."""
+    from core.findings import find_run
 
-    if run_id is None:
-        run = lq.latest_run(year, town, community)
-    else:
-        run = m.CheckRun.select().where(m.CheckRun.id == run_id).dicts().first()
+    run = find_run(scope, year)
     if run is None:
         return None, None
-    return run, lq.compliance_matrix(run["id"], scope)
+    return run, lq.compliance_matrix(run.id, scope)
 
 
 class ComplianceScreen(DangjianScreen):
@@ -83,7 +81,7 @@ class ComplianceScreen(DangjianScreen):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.run: dict | None = None
+        self.run = None  # the CheckRun shown
         self.matrix: dict | None = None
         self.running = False
 
@@ -93,8 +91,7 @@ class ComplianceScreen(DangjianScreen):
 
     def refresh_data(self) -> None:
         app = self.app
-        self.run_db(load_matrix, _year(app), _scope(app), None, getattr(app, "town", None),
-                    getattr(app, "community", None), on_done=self._show, group="load")
+        self.run_db(load_matrix, _year(app), _scope(app), on_done=self._show, group="load")
 
     def action_run_check(self) -> None:
         if self.running:
@@ -119,10 +116,10 @@ class ComplianceScreen(DangjianScreen):
             info.update(tr("{y}年尚无检查结果，按 ctrl+r 检查", "no check run for {y} yet; ctrl+r runs one",
                            y=_year(self.app)))
             return
-        counts = json.loads(run.get("counts") or "{}")
+        counts = json.loads(run.counts or "{}")
         info.update(tr("检查时间 {t}  截至 {a}  不符合 {f}  提醒 {w}  错误 {e}  Enter 查看",
                        "run {t}  as of {a}  fail {f}  warn {w}  error {e}  Enter opens",
-                       t=str(run["started_at"])[:16], a=run["as_of"], f=counts.get("fail", 0),
+                       t=str(run.started_at)[:16], a=run.as_of, f=counts.get("fail", 0),
                        w=counts.get("warn", 0), e=counts.get("error", 0)))
         t.add_column(tr("规则", "Rule"), key="rule", width=24)
         for c in matrix["communities"]:
@@ -152,7 +149,7 @@ class ComplianceScreen(DangjianScreen):
         comm = self.matrix["communities"][col - 1]
         if not self.matrix["cells"].get((rule["rule"], comm["code"])):
             return
-        self.app.push_screen(FindingsScreen(self.run["id"], rule, comm))
+        self.app.push_screen(FindingsScreen(self.run.id, rule, comm))
 
 
 class FindingsScreen(DangjianScreen):

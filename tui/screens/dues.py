@@ -2,9 +2,12 @@
 
 Pick a branch (its groups' members included); the grid shows each member
 with the calculator's proposed monthly amount (``core.dues.propose`` from the
-member's dues class and declared income) and the twelve months of the year:
-``已`` paid, ``部`` part-paid, ``欠`` owed (month begun, nothing paid), blank
-for months still to come, ``-`` before the member joined.
+member's dues class and declared income) and the twelve months of the year,
+as of the year's as-of date: ``已`` paid, ``部`` part-paid, ``欠`` owed and
+nothing paid, blank for a month not owed yet, ``-`` before the member joined.
+A month is owed once its last day has come (``core.dues``, the definition
+``dangjian report dues`` and ``dangjian check`` use too); the months owed in
+all are counted in the bar above the grid.
 
 Keys on the grid: ``p`` marks the cell paid with the proposal, ``w`` marks the
 whole month (every member not yet paid) paid with each one's proposal,
@@ -26,8 +29,8 @@ from core.i18n import get_lang, tr
 from tui.app import DangjianScreen, tb
 
 CELL = {"paid": ("已", "green"), "partial": ("部", "yellow"), "owed": ("欠", "bold red"),
-        "future": ("", ""), "before": ("-", "dim")}
-CELL_EN = {"paid": "ok", "partial": "pt", "owed": "!!", "future": "", "before": "-"}
+        "pending": ("", ""), "before": ("-", "dim")}
+CELL_EN = {"paid": "ok", "partial": "pt", "owed": "!!", "pending": "", "before": "-"}
 
 
 def _year(app) -> int:
@@ -139,12 +142,10 @@ class DuesScreen(DangjianScreen):
         for i, month in enumerate(grid["months"], 1):
             t.add_column(tr("{m}月", "{m:>2}", m=i), key=month, width=3)
         now = lq.today()
-        owed_total = 0
         for r in grid["members"]:
             cells = [r["name"], lq.money(r["proposal"]) if r["proposal"] is not None else "?"]
             for month in grid["months"]:
-                state = lq.dues_cell_state(grid["payments"].get((r["id"], month)), month, r["first_month"], now)
-                owed_total += state == "owed"
+                state = lq.dues_cell_state(grid["payments"].get((r["id"], month)), month, r, grid["as_of"])
                 text, style = CELL[state]
                 if get_lang() == "en":
                     text = CELL_EN[state]
@@ -157,7 +158,7 @@ class DuesScreen(DangjianScreen):
             t.cursor_coordinate = (0, month_col)
         self.query_one("#dues-info", Static).update(
             tr("{y}年  {n} 名党员  欠交 {o} 个月次", "{y}: {n} members, {o} months owed",
-               y=_year(self.app), n=len(grid["members"]), o=owed_total))
+               y=_year(self.app), n=len(grid["members"]), o=grid["owed"]))
         self._status()
 
     def _cell(self) -> tuple[dict, str] | None:
@@ -209,7 +210,8 @@ class DuesScreen(DangjianScreen):
         if cell is None:
             return
         member, month = cell
-        state = lq.dues_cell_state(self.grid["payments"].get((member["id"], month)), month, member["first_month"])
+        state = lq.dues_cell_state(self.grid["payments"].get((member["id"], month)), month, member,
+                                   self.grid["as_of"])
         if state in ("paid", "before"):
             self.notify(tr("该月已交或尚未入党", "already paid, or before joining"), timeout=3)
             return
@@ -222,8 +224,8 @@ class DuesScreen(DangjianScreen):
         _member, month = cell
         todo = []
         for r in self.grid["members"]:
-            state = lq.dues_cell_state(self.grid["payments"].get((r["id"], month)), month, r["first_month"])
-            if state in ("owed", "partial", "future") and r["proposal"] is not None:
+            state = lq.dues_cell_state(self.grid["payments"].get((r["id"], month)), month, r, self.grid["as_of"])
+            if state in ("owed", "partial", "pending") and r["proposal"] is not None:
                 todo.append((r["id"], month))
         self._mark(todo)
 
