@@ -20,17 +20,27 @@ How it works (per database file, a lock file ``<db>.writelock`` beside it):
 
 The kernel frees a killed process's locks, so a crash never blocks the
 queue.  SQLite's own locking still guarantees correctness: a writer that
-cannot use the lock file (a read-only folder, another platform), that waits
-longer than ``WAIT_LIMIT``, or a process that does not use the queue at all,
-simply meets the others in SQLite's busy handler as before.
-``DANGJIAN_WRITE_QUEUE=0`` turns the queue off.
+cannot create the lock file (a read-only folder, another platform), or a
+process that does not use the queue at all, meets the others in SQLite's
+busy handler as before.  ``DANGJIAN_WRITE_QUEUE=0`` turns the queue off.
+
+The lock file is created ``0600`` (``0660`` in a setgid folder, like the
+database) and opened without following symlinks: another local user can
+neither hold it (so hang every writer) nor plant a link that makes a writer
+scribble on someone else's file.  A wait for the lock longer than
+``WAIT_LIMIT`` (30 s) ends with a clear error, never silently.
 """
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import struct
 import threading
+import time
 from contextlib import contextmanager
+
+from core.errors import UserError
 
 try:
     import fcntl
@@ -49,28 +59,71 @@ def enabled() -> bool:
     return fcntl is not None and os.environ.get("DANGJIAN_WRITE_QUEUE", "1") != "0"
 
 
+class LockError(UserError):
+    """The write lock is unsafe (a symlink, someone else's file) or held too long; the message says which."""
+
+
+def _refuse(path: str, why: str) -> LockError:
+    from core.i18n import tr
+
+    return LockError(tr("写入锁 {p} {w}", "write lock {p}: {w}", p=path, w=why))
+
+
 def _fd(db_path: str) -> int:
+    from core.fsmodes import shared_mode
+
     path = os.path.abspath(db_path) + ".writelock"
     key = f"{os.getpid()}:{path}"  # a forked child opens its own (flock is shared through an inherited fd)
     fd = _files.get(key)
     if fd is None:
+        nofollow = getattr(os, "O_NOFOLLOW", 0)
+        mode = shared_mode(os.path.dirname(path) or ".")
         try:
-            try:  # new: give it the database file's permissions, so whoever may write the database may queue
-                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o660)
-                try:
-                    os.fchmod(fd, os.stat(db_path).st_mode & 0o666)
-                except OSError:
-                    pass
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | nofollow, mode)
+                os.fchmod(fd, mode)  # not narrowed by the umask
             except FileExistsError:
-                fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
-        except OSError:
-            fd = -1
+                fd = os.open(path, os.O_RDWR | os.O_CLOEXEC | nofollow)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise _refuse(path, "是符号链接，拒绝使用（请删除它）/ is a symbolic link and is refused (remove it)") \
+                    from None
+            fd = -1  # a read-only folder: SQLite's own locking still serialises the writers
+        if fd >= 0:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_uid not in (os.geteuid(), _owner(db_path)):
+                os.close(fd)
+                raise _refuse(path, "不是数据库所有者的普通文件 / is not a regular file of the database's owner")
+            if st.st_mode & 0o007 and st.st_uid == os.geteuid():
+                os.fchmod(fd, st.st_mode & 0o660)  # an old world-readable lock file: anyone could hold it
         _files[key] = fd
     return fd
 
 
-def _ticket(fd: int) -> int:
-    fcntl.flock(fd, fcntl.LOCK_EX)
+def _owner(db_path: str) -> int:
+    try:
+        return os.stat(db_path).st_uid
+    except OSError:
+        return os.geteuid()
+
+
+def _flock(fd: int, limit: float, path: str) -> None:
+    deadline = time.monotonic() + limit
+    delay = 0.001
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise _refuse(path, f"被其他进程占用超过 {limit:.0f} 秒 / held by another process for over "
+                                    f"{limit:.0f} s") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+
+def _ticket(fd: int, limit: float = WAIT_LIMIT, path: str = "") -> int:
+    _flock(fd, limit, path)
     try:
         raw = os.pread(fd, 8, 0)
         ticket = struct.unpack("<Q", raw)[0] if len(raw) == 8 else 0
@@ -114,15 +167,13 @@ def queued(db_path: str, limit: float = WAIT_LIMIT):
         if fd < 0:
             yield
             return
-        try:
-            ticket = _ticket(fd)
-        except OSError:
-            yield
-            return
+        path = os.path.abspath(db_path) + ".writelock"
+        ticket = _ticket(fd, limit, path)
         mine = BASE + ticket % SLOTS
         try:
-            if ticket:
-                _wait_for(fd, BASE + (ticket - 1) % SLOTS, limit)
+            if ticket and not _wait_for(fd, BASE + (ticket - 1) % SLOTS, limit):
+                raise _refuse(path, f"前一个写入者超过 {limit:.0f} 秒仍未完成 / the writer before this one has not "
+                                    f"finished after {limit:.0f} s")
             yield
         finally:
             fcntl.lockf(fd, fcntl.LOCK_UN, 1, mine, os.SEEK_SET)
