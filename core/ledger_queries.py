@@ -22,32 +22,12 @@ from decimal import Decimal
 
 from peewee import JOIN, SQL, fn
 
-from core import access, enums, ids
+from core import access, enums, ids, kinds
 from core import models as m
 from core.dates import month_key, today
 from core.i18n import get_lang, tr
 
 PAGE = 200
-
-# ---------------------------------------------------------------- record kinds
-
-KIND_MODELS: dict[str, type] = {
-    # the import kinds of SPEC §5
-    "communities": m.Community, "orgs": m.Organization, "members": m.Member, "workers": m.Worker,
-    "pay": m.WorkerPay, "trainings": m.Training, "meetings": m.Meeting, "attendance": m.Attendance,
-    "evaluations": m.Evaluation, "dues": m.DuesPayment, "visits": m.Visit,
-    "reports_given": m.DutyReport, "publications": m.Publication, "funding": m.FundingAllocation,
-    "expenditures": m.Expenditure, "wages": m.UrbanWage, "transfers": m.Transfer,
-    # the other records of SPEC §2
-    "posts": m.WorkerPost, "certificates": m.FloatingCertificate, "committees": m.ResidentsCommittee,
-    "services": m.ServiceRecord, "commitments": m.Commitment, "zones": m.ResponsibilityZone,
-    "duty_posts": m.DutyPost, "volunteer_hours": m.VolunteerHours, "pairings": m.Pairing,
-    "diary": m.DiaryEntry, "decisions": m.FourTwoDecision, "facilities": m.Facility,
-    "units": m.ResidentUnit, "consultations": m.UnitConsultation, "leader_points": m.LeaderContactPoint,
-    "entry_items": m.EntryItem,
-}
-MODEL_KINDS = {model: kind for kind, model in KIND_MODELS.items()}
-TABLE_MODELS = {model._meta.table_name: model for model in KIND_MODELS.values()}
 
 
 def scope_ids(scope=None):
@@ -189,7 +169,7 @@ def resolve_ref(model, text: str):
 
 def record(kind: str, pk: int) -> dict | None:
     """One record as a dict of field values (FKs as ids) with its ``version``; None when not visible."""
-    model = KIND_MODELS[kind]
+    model = kinds.get(kind).model
     obj = scoped(model).where(model.id == pk).first()
     if obj is None:
         return None
@@ -727,10 +707,9 @@ def _table_for(stem: str):
     for i in range(len(words)):
         s = "_".join(words[i:])
         for cand in (s, s.rstrip("s"), _ALIASES.get(s), _ALIASES.get(s.rstrip("s"))):
-            if cand and cand in TABLE_MODELS:
-                return TABLE_MODELS[cand]
-            if cand and cand in KIND_MODELS:
-                return KIND_MODELS[cand]
+            for k in kinds.all_kinds():
+                if cand and cand in (k.model._meta.table_name, k.name):
+                    return k.model
     return None
 
 
@@ -805,8 +784,9 @@ def evidence_records(evidence) -> list[dict]:
             o = objs.get(pk)
             if o is None:
                 continue
-            out.append({"kind": MODEL_KINDS.get(model), "table": model._meta.table_name, "id": pk,
-                        "title": kind_title(MODEL_KINDS.get(model)), "text": describe(model, o)})
+            kind = kinds.of_model(model)
+            out.append({"kind": kind and kind.name, "table": model._meta.table_name, "id": pk,
+                        "title": kind.title() if kind else "", "text": describe(model, o)})
     return out
 
 
@@ -824,39 +804,11 @@ def clause_text(n: int | None) -> str:
 
 # ---------------------------------------------------------------- generic record lists
 
-KIND_TITLES = {
-    "communities": ("社区", "Communities"), "orgs": ("党组织", "Party organizations"),
-    "members": ("党员", "Members"), "workers": ("社区工作者", "Community workers"),
-    "pay": ("年基本报酬", "Base pay"), "trainings": ("培训", "Trainings"),
-    "meetings": ("会议", "Meetings"), "attendance": ("出勤", "Attendance"),
-    "evaluations": ("民主评议", "Evaluations"), "dues": ("党费", "Dues"),
-    "visits": ("接访走访", "Visits"), "reports_given": ("述职", "Reports given"),
-    "publications": ("公开", "Publications"), "funding": ("经费划拨", "Funding allocations"),
-    "expenditures": ("经费支出", "Expenditures"), "wages": ("城镇职工平均工资", "Urban average wage"),
-    "transfers": ("组织关系转接", "Transfers"), "posts": ("职务", "Worker posts"),
-    "certificates": ("流动党员活动证", "Floating certificates"), "committees": ("居委会", "Residents' committees"),
-    "services": ("服务记录", "Service records"), "commitments": ("承诺", "Commitments"),
-    "zones": ("党员责任区", "Responsibility zones"), "duty_posts": ("设岗定责", "Duty posts"),
-    "volunteer_hours": ("志愿服务", "Volunteer hours"), "pairings": ("结对帮扶", "Pairings"),
-    "diary": ("民情日记", "Public-sentiment diary"), "decisions": ("四议两公开", "Four-two decisions"),
-    "facilities": ("阵地", "Facilities"), "units": ("驻区单位", "Resident units"),
-    "consultations": ("征求社区意见", "Unit consultations"), "leader_points": ("领导联系点", "Leader contact points"),
-    "entry_items": ("准入事项", "Entry items"),
-}
-
-
-def kind_title(kind: str | None) -> str:
-    if kind is None:
-        return ""
-    zh, en = KIND_TITLES.get(kind, (kind, kind))
-    return tr(zh, en)
-
-
 def record_rows(kind: str, *, after: int | None = None, limit: int = PAGE, scope=None, offset: int = 0,
                 count: bool = False):
     """A page of records of ``kind`` in scope (newest id first); values as stored, FKs as ids,
     with ``_text`` the one-line description.  ``after`` = last id seen (ids smaller follow)."""
-    model = KIND_MODELS[kind]
+    model = kinds.get(kind).model
     q = scoped(model, None, scope)
     if count:
         return q.count()
@@ -869,7 +821,7 @@ def record_rows(kind: str, *, after: int | None = None, limit: int = PAGE, scope
 
 
 def record_count(kind: str, scope=None) -> int:
-    return scoped(KIND_MODELS[kind], None, scope).count()
+    return scoped(kinds.get(kind).model, None, scope).count()
 
 
 # ---------------------------------------------------------------- paged sources for the lazy table

@@ -168,14 +168,19 @@ def test_a_plugin_kind_gets_a_form(hall):
 
 
 def test_the_records_screen_offers_plugin_kinds(hall):
-    from tests.tui.ledger_fixtures import open_screen, run, settle
+    from tests.tui.ledger_fixtures import open_screen, run, screen_text, settle
     from tui.screens.records import RecordsScreen
+
+    model = kinds.get("hall_bookings").model
+    comm = m.Community.get(m.Community.code == "BC01")
+    records.create(model, {"community": comm.id, "date": dt.date(2025, 5, 1), "room": "会议室甲"})
 
     async def body():
         async with open_screen(RecordsScreen(kind="hall_bookings")) as (app, pilot):
             await settle(pilot)
             menu = app.screen.query_one("#rec-kinds")
             assert menu.get_option("hall_bookings").prompt == "活动室预约"
+            assert "会议室甲" in screen_text(app) and "活动室预约：1" in screen_text(app)
 
     run(body)
 
