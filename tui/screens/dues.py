@@ -44,30 +44,28 @@ def _scope(app):
 
 def mark_paid(cells: list[tuple[int, str]], proposals: dict, payments: dict) -> dict:
     """Mark ``cells`` [(member_id, month)] paid with the member's proposal, today, through
-    core.records, in one transaction.  ``payments`` {(member_id, month): row} as read."""
+    core.records in one transaction.  ``payments`` {(member_id, month): row} as read."""
     from core import models as m
     from core import records
-    from core.db import write_tx
 
     today = lq.today()
-    created = updated = skipped = 0
-    with write_tx():
-        for member_id, month in cells:
-            amount = proposals.get(member_id)
-            if amount is None:
-                skipped += 1
-                continue
-            p = payments.get((member_id, month))
-            if p is None:
-                records.create(m.DuesPayment, {"member": member_id, "month": month, "due": amount,
-                                               "paid": amount, "paid_date": today})
-                created += 1
-            else:
-                due = Decimal(p["due"] or 0) or amount
-                records.update(m.DuesPayment, p["id"], {"due": due, "paid": due, "paid_date": today},
-                               p["version"])
-                updated += 1
-    return {"created": created, "updated": updated, "skipped": skipped}
+    changes = []
+    skipped = 0
+    for member_id, month in cells:
+        amount = proposals.get(member_id)
+        if amount is None:
+            skipped += 1
+            continue
+        p = payments.get((member_id, month))
+        if p is None:
+            changes.append(("create", m.DuesPayment, {"member": member_id, "month": month, "due": amount,
+                                                      "paid": amount, "paid_date": today}))
+        else:
+            due = Decimal(p["due"] or 0) or amount
+            changes.append(("update", m.DuesPayment, p["id"], {"due": due, "paid": due, "paid_date": today},
+                            p["version"]))
+    counts = records.write_all(changes)
+    return {"created": counts["created"], "updated": counts["updated"], "skipped": skipped}
 
 
 def _delete_payment(payment_id: int, version: int) -> int:
