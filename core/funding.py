@@ -111,15 +111,10 @@ def community_funding(communities, year: int, as_of: dt.date, params_for=None) -
 
 
 def floor_params(town: str | None) -> dict:
-    from core import plugins
-    from core.rules import resolve_params
+    """The funding floor's parameters for ``town`` (the one parameter resolution of core.rules)."""
+    from core.rules import params_for
 
-    rule = plugins.get().registry.rule_for("funding.floor", town)
-    if rule is None:
-        from core import config
-
-        return config.get().rule_params("funding.floor", {"per_member": 150, "minimum": 15000}, town)[0]
-    return resolve_params(rule, town)[0]
+    return params_for("funding.floor", town)
 
 
 def funding_table(year: int, as_of: dt.date, communities, lang: str = "zh") -> tuple[list, list]:
