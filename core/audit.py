@@ -298,9 +298,10 @@ def _short(values: dict | None, width: int | None = None) -> str:
 
 def cmd_audit(args) -> int:
     """``dangjian audit [--user LOGIN] [--since DATE] [--record TABLE[:KEY]]``."""
-    from core.output import render
+    from core.output import check_writable, render
 
     access.current()
+    check_writable(args.output)  # before any work
     since = _parse_since(args.since) if args.since else None
     table = key = None
     if args.record:

@@ -23,6 +23,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from core import access, db
@@ -34,31 +35,63 @@ def _sqlite_path() -> str:
     return db.database.obj.database
 
 
+def _copy(src: sqlite3.Connection, dst: sqlite3.Connection) -> None:
+    src.backup(dst)  # pages=-1: all pages in one step, from one read snapshot
+
+
+def _remove_part(tmp: str) -> None:
+    """Delete a backup's temporary file and whatever SQLite kept beside it."""
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        try:
+            os.unlink(tmp + suffix)
+        except OSError:
+            pass
+
+
+@contextmanager
+def _sigterm_interrupts():
+    """While a backup runs, SIGTERM interrupts it like Ctrl-C (KeyboardInterrupt), so its
+    temporary file and journal are removed instead of left behind (main thread only)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
 def backup_sqlite(target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=str(target.parent))
     os.close(fd)
-    src = sqlite3.connect(_sqlite_path(), timeout=30)
     try:
-        src.execute("PRAGMA busy_timeout = 30000")
-        dst = sqlite3.connect(tmp)
+        src = sqlite3.connect(_sqlite_path(), timeout=30)
         try:
-            src.backup(dst)  # pages=-1: all pages in one step, from one read snapshot
-            dst.execute("PRAGMA journal_mode = DELETE")  # a self-contained single file
-            ok = dst.execute("PRAGMA quick_check").fetchone()[0]
-            if ok != "ok":
-                raise UserError(tr("备份校验失败：{e}", "backup check failed: {e}", e=ok))
+            src.execute("PRAGMA busy_timeout = 30000")
+            dst = sqlite3.connect(tmp)
+            try:
+                _copy(src, dst)
+                dst.execute("PRAGMA journal_mode = DELETE")  # a self-contained single file
+                ok = dst.execute("PRAGMA quick_check").fetchone()[0]
+                if ok != "ok":
+                    raise UserError(tr("备份校验失败：{e}", "backup check failed: {e}", e=ok))
+            finally:
+                dst.close()
         finally:
-            dst.close()
+            src.close()
         os.replace(tmp, target)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _remove_part(tmp)
         raise
-    finally:
-        src.close()
 
 
 def _pg_env_args(url: str) -> tuple[list[str], dict]:
@@ -112,14 +145,22 @@ def backup(target) -> Path:
     check_output_path(target, backup=True)
     if target.is_dir():
         raise UserError(tr("{f} 是文件夹：请给出备份文件名", "{f} is a folder: name the backup file", f=target))
+    if target.exists() and not target.is_file():  # the copy is renamed over it: never over /dev/null or a pipe
+        raise UserError(tr("{f} 不是普通文件，不能用作备份文件", "{f} is not a regular file and cannot hold a backup",
+                           f=target))
     if not target.parent.is_dir():
         raise UserError(tr("无法写入 {f}：文件夹不存在", "cannot write {f}: no such folder", f=target))
-    if db.is_sqlite():
-        backup_sqlite(target)
-    elif db.is_postgres():
-        backup_postgres(target)
-    else:  # pragma: no cover
-        raise UserError("unsupported database")
+    try:
+        with _sigterm_interrupts():
+            if db.is_sqlite():
+                backup_sqlite(target)
+            elif db.is_postgres():
+                backup_postgres(target)
+            else:  # pragma: no cover
+                raise UserError("unsupported database")
+    except (OSError, sqlite3.Error) as exc:
+        raise UserError(tr("无法写入备份 {f}：{e}", "cannot write the backup {f}: {e}", f=target,
+                           e=getattr(exc, "strerror", None) or exc)) from None
     return target
 
 

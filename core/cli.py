@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 from core.errors import UserError
@@ -35,9 +36,81 @@ class ArgParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+# The option types below raise UserError, which argparse lets through: main() prints it as the one line
+# every other bad value gets ("dangjian: --year: …"), exit 2.
+
+def year_type(text: str) -> int:
+    """``--year``: a year between 1921 and next year (every subcommand)."""
+    from core import dates
+
+    return dates.check_year(text, "--year")
+
+
+def as_of_type(text: str) -> str:
+    """``--as-of``: a date YYYY-MM-DD in a year between 1921 and next year (every subcommand); kept as
+    its ISO text, which the handlers parse."""
+    from core import dates
+
+    return dates.parse_as_of(text, "--as-of").isoformat()
+
+
+def count_type(option: str, low: int, high: int):
+    """An integer option between ``low`` and ``high`` (``--limit``, ``--prune``)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise UserError(tr("{o}：应为整数：{v}", "{o}: a whole number is expected: {v}", o=option, v=text)) from None
+        if not low <= value <= high:
+            raise UserError(tr("{o}：应在 {lo} 至 {hi} 之间：{v}", "{o}: must lie between {lo} and {hi}: {v}",
+                               o=option, lo=low, hi=high, v=value))
+        return value
+
+    return parse
+
+
+#: characters no value on the command line may hold: C0 and C1 controls, DEL, bidirectional controls
+#: (they would break the one-line message that echoes the value, or disguise it on a terminal)
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _text_type(option: str):
+    """The type of every free-text option and operand: any text without control characters."""
+
+    def parse(text: str) -> str:
+        if _CONTROL.search(text):
+            shown = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                                 else f"\\u{ord(m.group()):04x}", text)
+            raise UserError(tr("{o}：不能含控制字符：{v}", "{o}: control characters are not allowed: {v}",
+                               o=option, v=shown))
+        return text
+
+    return parse
+
+
+def _refuse_control_characters(parser) -> None:
+    """Give every free-text argument of ``parser`` and its subcommands :func:`_text_type`."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _refuse_control_characters(sub)
+        elif action.type is None and action.choices is None and action.nargs != 0 and action.dest != "help":
+            action.type = _text_type(action.option_strings[0] if action.option_strings else action.dest.upper())
+
+
+#: the most rows ``audit --limit`` prints; the most days ``backup --prune`` keeps
+MAX_AUDIT_LIMIT = 1_000_000
+MAX_PRUNE_DAYS = 36_500
+
+
+def _as_of_arg(p) -> None:
+    p.add_argument("--as-of", type=as_of_type, help="as-of date YYYY-MM-DD")
+
+
 def _scope_args(p, year=True):
     if year:
-        p.add_argument("--year", type=int, help="year under check (default: year of --as-of, else this year)")
+        p.add_argument("--year", type=year_type, help="year under check (default: year of --as-of, else this year)")
     p.add_argument("--town", help="only this town (区镇 name)")
     p.add_argument("--community", help="only this community (社区编码)")
 
@@ -70,7 +143,7 @@ def build_parser() -> ArgParser:
 
     s = sub.add_parser("check", help="check the rules of the policy (exit 1 when any fails)")
     _scope_args(s)
-    s.add_argument("--as-of", help="as-of date YYYY-MM-DD")
+    _as_of_arg(s)
     s.add_argument("--rule", action="append", help="only this rule id (repeatable)")
     s.add_argument("--all", action="store_true", help="show passes and infos too")
     s.add_argument("--format", choices=FORMATS, default="table")
@@ -83,7 +156,7 @@ def build_parser() -> ArgParser:
     s.add_argument("name", nargs="?")
     s.add_argument("--list", action="store_true")
     _scope_args(s)
-    s.add_argument("--as-of", help="as-of date YYYY-MM-DD")
+    _as_of_arg(s)
     s.add_argument("--format", choices=FORMATS, default="table")
     s.add_argument("--output", help="write to FILE instead of stdout")
     s.set_defaults(handler="core.reports:cmd_report")
@@ -92,7 +165,7 @@ def build_parser() -> ArgParser:
     s.add_argument("name", nargs="?")
     s.add_argument("--list", action="store_true")
     _scope_args(s)
-    s.add_argument("--as-of", help="as-of date YYYY-MM-DD")
+    _as_of_arg(s)
     s.add_argument("--format", choices=FORMATS, default="table")
     s.add_argument("--output", help="write to FILE instead of stdout")
     s.set_defaults(handler="core.scoring:cmd_score")
@@ -143,14 +216,15 @@ def build_parser() -> ArgParser:
     s.add_argument("--user")
     s.add_argument("--since", help="YYYY-MM-DD")
     s.add_argument("--record", help="TABLE or TABLE:KEY")
-    s.add_argument("--limit", type=int, default=200)
+    s.add_argument("--limit", type=count_type("--limit", 1, MAX_AUDIT_LIMIT), default=200,
+                   help="at most this many rows (default 200)")
     s.add_argument("--format", choices=FORMATS, default="table")
     s.add_argument("--output")
     s.set_defaults(handler="core.audit:cmd_audit")
 
     s = sub.add_parser("backup", help="consistent copy of the database while others work (admin)")
     s.add_argument("file", nargs="?", help="the backup file (default: a dated file in the backup folder)")
-    s.add_argument("--prune", type=int, metavar="DAYS",
+    s.add_argument("--prune", type=count_type("--prune", 1, MAX_PRUNE_DAYS), metavar="DAYS",
                    help="afterwards delete dated backups older than DAYS days (and leftover .part files)")
     s.set_defaults(handler="core.backup:cmd_backup")
 
@@ -158,6 +232,7 @@ def build_parser() -> ArgParser:
     s.add_argument("file")
     s.add_argument("--yes", action="store_true")
     s.set_defaults(handler="core.backup:cmd_restore")
+    _refuse_control_characters(p)
     return p
 
 
@@ -229,7 +304,11 @@ def check_plugins(cfg=None, manager=None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UserError as exc:  # an option's value refused by its type (year_type, as_of_type, count_type)
+        print(f"dangjian: {exc}", file=sys.stderr)
+        return exc.exit_code
     if args.version:
         from core import __version__
 

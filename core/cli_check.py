@@ -10,7 +10,6 @@ finding (or bad usage / data), else 1 on any ``fail``, else 0.
 """
 from __future__ import annotations
 
-import datetime as dt
 import html
 import json
 import sys
@@ -40,13 +39,9 @@ def finding_row(f) -> list:
 
 
 def _parse_date(text):
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise UserError(tr("--as-of 应为 YYYY-MM-DD 日期：{d}", "--as-of must be a date YYYY-MM-DD: {d}",
-                           d=text)) from None
+    from core.dates import parse_as_of
+
+    return None if text is None else parse_as_of(text)
 
 
 def _sort_key(f):
@@ -189,36 +184,38 @@ def summary_line(result, with_run: bool = True) -> str:
 
 def write_json(findings, output: str | None, evidence_json: list | None = None) -> None:
     """A JSON list of findings, one finding a line, streamed (a city run has ~200k)."""
+    from contextlib import nullcontext
     from pathlib import Path
 
-    from core.output import check_output_path, check_stdout_encoding
+    from core.output import check_output_path, check_stdout_encoding, write_errors
 
     enc = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    output = None if output == "-" else output  # stdout, as everywhere
     if output:
         check_output_path(output)
-        fh = open(Path(output), "w", encoding="utf-8", newline="")
     else:
         check_stdout_encoding()
-        fh = sys.stdout
-    try:
-        fh.write("[")
-        buf = []
-        for i, f in enumerate(findings):
-            if evidence_json is not None:  # reuse the stored evidence text
-                d = f.as_dict()
-                del d["evidence"]
-                line = enc(d)[:-1] + ', "evidence": ' + evidence_json[i] + "}"
-            else:
-                line = enc(f.as_dict())
-            buf.append(("\n" if i == 0 else ",\n") + line)
-            if len(buf) >= 5000:
-                fh.write("".join(buf))
-                buf = []
-        fh.write("".join(buf) + ("\n]\n" if findings else "]\n"))
-        fh.flush()
-    finally:
-        if output:
-            fh.close()
+    with write_errors(output) if output else nullcontext():
+        fh = open(Path(output), "w", encoding="utf-8", newline="") if output else sys.stdout
+        try:
+            fh.write("[")
+            buf = []
+            for i, f in enumerate(findings):
+                if evidence_json is not None:  # reuse the stored evidence text
+                    d = f.as_dict()
+                    del d["evidence"]
+                    line = enc(d)[:-1] + ', "evidence": ' + evidence_json[i] + "}"
+                else:
+                    line = enc(f.as_dict())
+                buf.append(("\n" if i == 0 else ",\n") + line)
+                if len(buf) >= 5000:
+                    fh.write("".join(buf))
+                    buf = []
+            fh.write("".join(buf) + ("\n]\n" if findings else "]\n"))
+            fh.flush()
+        finally:
+            if output:
+                fh.close()
 
 
 def write_findings(result, fmt: str, output: str | None, show_all: bool) -> None:
@@ -277,9 +274,12 @@ def explain_text(info: dict) -> str:
 
 def cmd_check(args) -> int:
     from core import rules
-    from core.output import write_text
+    from core.output import check_writable, write_text
 
+    check_writable(args.output)  # before any work: a folder, /proc, a missing folder, the database …
     if args.explain:
+        if args.town is not None:
+            rules.scope_communities(town=args.town)  # an unknown town is refused, as everywhere else
         info = rules.explain(args.explain, town=args.town)
         if args.format == "json":
             write_text(json.dumps(info, ensure_ascii=False, indent=1, default=str) + "\n", args.output)
@@ -289,8 +289,10 @@ def cmd_check(args) -> int:
     if args.format == "xlsx" and not args.output:
         raise UserError(tr("xlsx 格式需要 --output 文件", "xlsx needs --output FILE"))
     as_of = _parse_date(args.as_of)
-    if args.year is not None and not 1990 <= args.year <= 2200:
-        raise UserError(tr("--year 超出范围：{y}", "--year out of range: {y}", y=args.year))
+    if args.year is not None:
+        from core.dates import check_year
+
+        check_year(args.year)
     result = rules.run_check(year=args.year, as_of=as_of, town=args.town, community=args.community,
                              rule_ids=args.rule, store=False)
     if args.no_store:

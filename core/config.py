@@ -8,8 +8,12 @@ what is allowed.
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import math
 import os
+import re
 import sys
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 
@@ -21,6 +25,9 @@ else:  # pragma: no cover
 
 class ConfigError(Exception):
     pass
+
+
+_MONTH_DAY = re.compile(r"(\d\d)-(\d\d)")
 
 
 TOP_KEYS = {"plugin_dirs", "lang", "check", "points", "dues", "keymap", "params", "towns", "scoring", "ui",
@@ -39,9 +46,18 @@ def default_path() -> Path:
 
 
 def load_file(path: Path) -> dict:
-    """Read one TOML file; every problem (missing, unreadable, a folder, binary, bad TOML) is a ConfigError."""
+    """Read one TOML file; every problem (missing, unreadable, a folder, a pipe or device, binary, bad TOML)
+    is a ConfigError.  Opened without blocking, so a FIFO never makes us wait."""
+    import stat
+
     try:
-        with open(path, "rb") as fh:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as fh:
+            mode = os.fstat(fh.fileno()).st_mode
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError
+            if not stat.S_ISREG(mode):
+                raise ConfigError(f"{path}: not a regular file (a pipe or a device), not a config file")
             data = fh.read(4 * 1024 * 1024 + 1)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
@@ -89,21 +105,167 @@ def _kind(value) -> str:
     return type(value).__name__
 
 
-def check_value(where: str, key: str, default, value) -> None:
-    """Raise ConfigError when ``value`` is not of the kind of ``default``."""
+#: the largest magnitude of any number in a config (beyond it a value is a typo, and date arithmetic overflows)
+MAX_NUMBER = 1e9
+
+
+def _bounds(key: str, default, scores: bool = False) -> tuple[float, float, bool, str] | None:
+    """(low, high, whole numbers only, what) for a number named ``key``, or None for the general rule.
+
+    Found by the key's name, as default.toml names its parameters (a plugin's
+    parameters follow the same words): ``…days`` are day counts, ``…months``
+    month counts, ``…age…`` ages, ``…year`` years, ``…_per_point`` divisors, a
+    scorer's ``…_min`` / ``…_below`` thresholds scores 0–100.
+    """
+    words = key.split("_")
+    if key == "keep_runs":
+        return 0, 100_000, True, "a number of runs (0 keeps every run)"
+    if key == "max_bytes":
+        return 1, float(1 << 40), True, "a number of bytes"
+    if "year" in words:
+        return 1921, 2200, True, "a year"
+    if "days" in words:
+        return 0, 36_600, False, "a number of days"
+    if "months" in words:
+        return 0, 1_200, False, "a number of months"
+    if "age" in words:
+        return 0, 150, False, "an age in years"
+    if key.endswith("_per_point"):
+        return 0, 1e6, False, "a divisor"
+    if scores and (key.endswith("_min") or key.endswith("_below")):
+        return 0, 100, False, "a score"
+    if isinstance(default, float) and 0 < default < 1:
+        return 0, 1, False, "a fraction (0.9 = 90 %)"
+    return None
+
+
+def _check_number(where: str, key: str, default, value, scores: bool = False, shown=None) -> None:
+    """A finite number inside the bounds of its kind (:func:`_bounds`); not negative when its default is not.
+    ``shown`` is the value the message quotes (a whole range, say)."""
+    shown = value if shown is None else shown
+    if not math.isfinite(value):
+        raise ConfigError(f"{where}: {key} = {shown!r}: a finite number is expected")
+    bounds = _bounds(key, default, scores)
+    if bounds is not None:
+        low, high, whole, what = bounds
+        positive = key.endswith("_per_point")
+        if (whole and value != int(value)) or not low <= value <= high or (positive and value <= 0):
+            span = f"above {low:g}" if positive else f"from {low:g} to {high:g}"
+            raise ConfigError(f"{where}: {key} = {shown!r}: {what} {span} is expected")
+        return
+    if abs(value) > MAX_NUMBER:
+        raise ConfigError(f"{where}: {key} = {shown!r}: too large (at most {MAX_NUMBER:g})")
+    if value < 0 <= default:
+        raise ConfigError(f"{where}: {key} = {shown!r}: must not be negative (default {default!r})")
+
+
+def _check_decimal_text(where: str, key: str, value) -> None:
+    """Money written as text (``"0.20"``): a plain amount, not negative, at most MAX_NUMBER."""
+    try:
+        d = Decimal(str(value).strip())
+    except InvalidOperation:
+        d = None
+    if d is None or not d.is_finite() or not 0 <= d <= Decimal(int(MAX_NUMBER)):
+        raise ConfigError(f"{where}: {key} = {value!r}: an amount like \"0.20\" (yuan, not negative) is expected")
+
+
+def _is_decimal_text(text: str) -> bool:
+    try:
+        return Decimal(text).is_finite()
+    except InvalidOperation:
+        return False
+
+
+def check_value(where: str, key: str, default, value, scores: bool = False) -> None:
+    """Raise ConfigError when ``value`` is not of the kind of ``default`` or not a sensible one of its kind.
+
+    Non-finite numbers (nan, inf, 1e400) are always refused; numbers are bounded
+    by their kind (:func:`_bounds`), money and counts are never negative;
+    ``scores`` is a scorer's section (its ``…_min`` / ``…_below`` are scores 0–100).
+    """
     dk, vk = _kind(default), _kind(value)
     if dk != vk:
         raise ConfigError(f"{where}: {key} = {value!r}: a {dk} is expected (default {default!r})")
+    if dk == "number":
+        _check_number(where, key, default, value, scores)
     if dk == "array" and len(default) == 2 and all(_kind(x) == "number" for x in default):
         if len(value) != 2 or not all(_kind(x) == "number" for x in value) or value[0] > value[1]:
             raise ConfigError(f"{where}: {key} = {value!r}: a range [low, high] of two numbers is expected")
+        for x, d in zip(value, default):
+            _check_number(where, key, d, x, scores, shown=value)
+    if dk == "array" and default and all(_kind(b) == "array" and len(b) == 2 for b in default):
+        _check_bands(where, key, value)
     if dk == "string" and "/" in str(default):
         try:
-            Fraction(value)
+            frac = Fraction(value)
         except (ValueError, ZeroDivisionError):
             raise ConfigError(f"{where}: {key} = {value!r}: an exact fraction like \"1/3\" is expected") from None
-    if dk == "number" and isinstance(default, float) and 0 < default < 1 and not 0 <= value <= 1:
-        raise ConfigError(f"{where}: {key} = {value!r}: a fraction between 0 and 1 is expected (0.9 = 90 %)")
+        if not 0 <= frac <= 1:
+            raise ConfigError(f"{where}: {key} = {value!r}: a fraction between 0 and 1 is expected, like \"1/3\"")
+    elif dk == "string" and _MONTH_DAY.fullmatch(default):
+        m = _MONTH_DAY.fullmatch(value)
+        try:
+            dt.date(2000, int(m.group(1)), int(m.group(2)))  # a leap year: 02-29 is a month-day
+        except (AttributeError, ValueError):
+            raise ConfigError(f"{where}: {key} = {value!r}: a month-day \"MM-DD\" is expected, like "
+                              f"{default!r}") from None
+    elif dk == "string" and _is_decimal_text(default):
+        _check_decimal_text(where, key, value)
+
+
+def _check_bands(where: str, key: str, value) -> None:
+    """Rate bands like ``[[3000, 0.005], [-1, 0.02]]``: [upper bound in yuan (-1: none), rate 0–1] each."""
+    ok = isinstance(value, list) and value
+    for band in value if ok else []:
+        if not (isinstance(band, list) and len(band) == 2 and all(_kind(x) == "number" for x in band)):
+            ok = False
+            break
+        upper, rate = band
+        if not (math.isfinite(upper) and math.isfinite(rate) and (upper == -1 or 0 <= upper <= MAX_NUMBER)
+                and 0 <= rate <= 1):
+            ok = False
+            break
+    if not ok:
+        raise ConfigError(f"{where}: {key} = {value!r}: bands [[upper bound in yuan (-1 for none), rate from 0 "
+                          "to 1], …] are expected")
+
+
+def _check_table(where: str, key: str, default: dict, value: dict) -> None:
+    """A scorer's table parameter: ``public_evaluation`` (year → community → score 0–100),
+    ``status_values`` (0–1), ``weights`` (not negative), names (text)."""
+    if key == "public_evaluation":
+        for year, scores in value.items():
+            if not (str(year).isdigit() and 1921 <= int(year) <= 2200):
+                raise ConfigError(f"{where} {key}.{year}: a year like \"2026\" is expected")
+            if not isinstance(scores, dict):
+                raise ConfigError(f"{where} {key}.\"{year}\": a table of community code = score is expected")
+            for code, score in scores.items():
+                if _kind(score) != "number" or not math.isfinite(score) or not 0 <= score <= 100:
+                    raise ConfigError(f"{where} {key}.\"{year}\".\"{code}\" = {score!r}: a score from 0 to 100 "
+                                      "is expected")
+        return
+    numbers = [v for v in default.values() if _kind(v) == "number"]
+    for k, v in value.items():
+        if numbers or _kind(v) == "number":
+            if _kind(v) != "number":
+                raise ConfigError(f"{where} {key}.{k} = {v!r}: a number is expected")
+            if not math.isfinite(v) or v < 0 or v > (1 if key == "status_values" else MAX_NUMBER):
+                high = "1" if key == "status_values" else f"{MAX_NUMBER:g}"
+                raise ConfigError(f"{where} {key}.{k} = {v!r}: a number from 0 to {high} is expected")
+        elif default and all(isinstance(x, str) for x in default.values()) and not isinstance(v, str):
+            raise ConfigError(f"{where} {key}.\"{k}\" = {v!r}: a name (string) is expected")
+
+
+def _non_finite(path: str, raw, key: str = "") -> None:
+    """Refuse nan and inf (and 1e400, which TOML reads as inf) anywhere in a file."""
+    if isinstance(raw, float) and not math.isfinite(raw):
+        raise ConfigError(f"{path}: {key} = {raw!r}: a finite number is expected")
+    if isinstance(raw, dict):
+        for k, v in raw.items():
+            _non_finite(path, v, f"{key}.{k}" if key else str(k))
+    elif isinstance(raw, list):
+        for i, v in enumerate(raw):
+            _non_finite(path, v, f"{key}[{i}]")
 
 
 class Config:
@@ -212,12 +374,15 @@ class Config:
                         raise ConfigError(f"{path}: [{where}] {k}: unknown parameter; allowed: "
                                           + ", ".join(sorted(allowed)))
                     if not isinstance(allowed[k], dict):
-                        check_value(f"{path}: [{where}]", k, allowed[k], v)
+                        check_value(f"{path}: [{where}]", k, allowed[k], v, scores=True)
                     elif not isinstance(v, dict):
                         raise ConfigError(f"{path}: [{where}] {k}: a table is expected")
+                    else:
+                        _check_table(f"{path}: [{where}]", k, allowed[k], v)
 
 
 def _validate_top(path: str, raw: dict, defaults: dict, system: bool = False) -> None:
+    _non_finite(path, raw)
     for key in raw:
         if key in SYSTEM_KEYS and not system:
             raise ConfigError(f"{path}: {key} may only be set in the system config /etc/dangjian/config.toml "

@@ -61,6 +61,7 @@ def make_database(url: str):
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DatabaseError(f"cannot create the folder for {path}: {exc.strerror}") from None
+        _refuse_special_file(Path(path).expanduser())
         return SqliteDatabase(str(Path(path).expanduser()), pragmas=SQLITE_PRAGMAS,
                               timeout=30, check_same_thread=False)
     if url.startswith(("postgres://", "postgresql://")):
@@ -68,11 +69,47 @@ def make_database(url: str):
             import psycopg2  # noqa: F401
         except ImportError as exc:  # pragma: no cover - depends on extras
             raise DatabaseError("PostgreSQL needs psycopg2: pip install 'dangjian[postgres]'") from exc
-        from playhouse.db_url import parse
-
-        kw = parse(url)
+        kw = parse_url(url)
         return PostgresqlDatabase(kw.pop("database"), autorollback=False, **kw)
-    raise DatabaseError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://…")
+    raise DatabaseError(f"unsupported database URL {redact(url)!r}: use sqlite:///FILE or postgresql://…")
+
+
+def _refuse_special_file(path: Path) -> None:
+    """An SQLite database is a regular file (or not there yet): a device, a folder or a pipe is refused."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # not there yet (SQLite creates it), or SQLite will say why it cannot open it
+    if stat.S_ISDIR(mode):
+        raise DatabaseError(f"{path} is a folder, not a database file")
+    if not stat.S_ISREG(mode):
+        raise DatabaseError(f"{path} is not a regular file (a device or a pipe), so it cannot hold a database")
+
+
+def parse_url(url: str) -> dict:
+    """``playhouse.db_url.parse`` of a PostgreSQL URL; a malformed one (a port that is not a number or
+    out of range, a broken IPv6 host …) is a DatabaseError naming the URL with its password hidden."""
+    from playhouse.db_url import parse
+
+    try:
+        kw = parse(url)
+        if kw.get("host"):
+            _check_host(str(kw["host"]))
+    except (ValueError, TypeError) as exc:
+        raise DatabaseError(f"bad database URL {redact(url)}: {scrub(str(exc), url)}") from None
+    if not kw.get("database"):
+        raise DatabaseError(f"bad database URL {redact(url)}: no database name (postgresql://user@host:5432/NAME)")
+    return kw
+
+
+def _check_host(host: str) -> None:
+    """A bracketed or colon-holding host must be an IPv6 address."""
+    import ipaddress
+
+    if ":" in host:
+        ipaddress.IPv6Address(host.split("%", 1)[0])
 
 
 def connect(url: str | None = None, *, migrate: bool = True) -> str:
@@ -91,7 +128,8 @@ def connect(url: str | None = None, *, migrate: bool = True) -> str:
     try:
         database.connect(reuse_if_open=True)
     except Exception as exc:
-        raise DatabaseError(f"cannot open database {redact(url)}: {exc}") from exc
+        reason = " ".join(scrub(str(exc), url).split())  # one line: drivers' messages run over several
+        raise DatabaseError(f"cannot open database {redact(url)}: {reason}") from None
     if migrate:
         from core.migrations import migrate as run_migrations
 
@@ -111,15 +149,52 @@ def current_url() -> str | None:
     return _current_url
 
 
+def _passwords(url: str) -> list[str]:
+    """The secrets written in ``url``: the password of its user part and any ``password=`` query value
+    (as written and percent-decoded), longest first."""
+    from urllib.parse import unquote_plus
+
+    rest = url.split("://", 1)[1] if "://" in url else url
+    head, _, query = rest.partition("?")
+    out = []
+    if "@" in head:
+        creds = head.rsplit("@", 1)[0]
+        if ":" in creds:
+            out.append(creds.split(":", 1)[1])
+    for part in query.split("&"):
+        key, _, value = part.partition("=")
+        if "password" in key.lower():
+            out.append(value)
+    out += [unquote_plus(p) for p in out]
+    return sorted({p for p in out if p}, key=len, reverse=True)
+
+
+def scrub(text: str, url: str) -> str:
+    """``text`` (a driver's error message, say) with every password of ``url`` replaced by ***."""
+    for pw in _passwords(url):
+        text = text.replace(pw, "***")
+    return text
+
+
 def redact(url: str) -> str:
-    """The URL with any password replaced by ***."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
+    """The URL with any password replaced by ***: the one in ``user:password@`` and any
+    ``password=`` (or ``sslpassword=`` …) in the query string."""
+    if "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    rest, q, query = rest.partition("?")
+    if "@" in rest:
         creds, host = rest.rsplit("@", 1)
         if ":" in creds:
             creds = creds.split(":", 1)[0] + ":***"
-        return f"{scheme}://{creds}@{host}"
-    return url
+        rest = f"{creds}@{host}"
+    if q:
+        parts = []
+        for part in query.split("&"):
+            key, eq, value = part.partition("=")
+            parts.append(f"{key}=***" if eq and "password" in key.lower() else part)
+        query = "&".join(parts)
+    return f"{scheme}://{rest}{q}{query}"
 
 
 def is_sqlite() -> bool:

@@ -10,7 +10,10 @@ import csv
 import html
 import io
 import json
+import os
+import stat
 import sys
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -112,7 +115,8 @@ def write_xlsx(path, sheets: list[tuple[str, list, list]]) -> None:
         sys.stdout.buffer.write(buf.getvalue())
         sys.stdout.buffer.flush()
     else:
-        wb.save(path)
+        with write_errors(path):
+            wb.save(path)
 
 
 def _xlsx_value(v):
@@ -159,10 +163,72 @@ def check_output_path(path) -> None:
     check(path)
 
 
+def _cannot_write(path, exc: OSError) -> UserError:
+    return UserError(tr("无法写入 {f}：{e}", "cannot write {f}: {e}", f=path, e=exc.strerror or exc))
+
+
+@contextmanager
+def write_errors(path):
+    """An OSError while writing ``path`` becomes one line naming the file and the reason."""
+    try:
+        yield
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+
+
+def check_writable(path) -> None:
+    """Refuse, before any work, an output path that cannot be written.
+
+    ``None`` and ``-`` (stdout) pass.  Refused: the database, its side files and
+    the backup folder (:func:`check_output_path`); a folder; a missing folder; a
+    pipe, socket or block device (opening a pipe would wait for a reader); a file the kernel will
+    not let us write (no permission, ``/proc``, a read-only file system) — found
+    by opening it for appending and writing nothing, or creating and removing it
+    when it does not exist yet.  Nothing is changed.
+    """
+    if path is None or str(path) == "-":
+        return
+    check_output_path(path)
+    p = os.path.abspath(os.path.expanduser(str(path)))
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise UserError(tr("{f} 是文件夹，不能写入", "{f} is a folder and cannot be written", f=path))
+    if st is not None and not (stat.S_ISREG(st.st_mode) or stat.S_ISCHR(st.st_mode)):
+        raise UserError(tr("{f} 不是普通文件（管道、套接字或设备），不能写入；要写到标准输出请省略文件名",
+                           "{f} is not a regular file (a pipe, socket or device) and cannot be written; for stdout "
+                           "leave the file out", f=path))
+    if st is None and not os.path.isdir(os.path.dirname(p)):
+        raise UserError(tr("无法写入 {f}：文件夹不存在", "cannot write {f}: no such folder", f=path))
+    flags = os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
+    try:
+        if st is not None:
+            fd = os.open(p, flags | os.O_APPEND | getattr(os, "O_NONBLOCK", 0))
+            try:
+                os.write(fd, b"")  # /proc and its kind refuse even an empty write; a file is left as it was
+            finally:
+                os.close(fd)
+        else:
+            try:
+                fd = os.open(p, flags | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # a dangling symlink, or created meanwhile: the write itself will tell
+                return
+            os.close(fd)
+            os.unlink(p)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+
+
 def write_text(text: str, output: str | None, bom: bool = False) -> None:
-    if output:
+    """``text`` to the file ``output``, or to stdout (``output`` None or ``-``)."""
+    if output and str(output) != "-":
         check_output_path(output)
-        Path(output).write_text(text, encoding="utf-8-sig" if bom else "utf-8", newline="")
+        with write_errors(output):
+            Path(output).write_text(text, encoding="utf-8-sig" if bom else "utf-8", newline="")
     else:
         check_stdout_encoding()
         sys.stdout.write(text)

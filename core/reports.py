@@ -165,14 +165,15 @@ def list_reports():
 
 def cmd_report(args) -> int:
     """``dangjian report NAME [--year Y] [--as-of D] [--town T] [--community C] [--format F] [--output FILE]``."""
-    from core.output import render, write_text
+    from core.output import check_writable, render, write_text
 
+    check_writable(args.output)  # before any work: a folder, /proc, a missing folder, the database …
     if args.list or not args.name:
         headers, rows = list_reports()
         fmt = args.format if (args.format != "xlsx" or args.output) else "table"
         render(headers, rows, fmt, title=tr("报表", "reports"), output=args.output)
         if not args.list:
-            print(tr("请给出报表名称（见上表）", "name a report (see the list above)"), file=sys.stderr)
+            print("dangjian: " + tr("请给出报表名称（见上表）", "name a report (see the list above)"), file=sys.stderr)
             return 2
         return 0
     report = get_report(args.name)

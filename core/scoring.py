@@ -572,13 +572,15 @@ def list_scorers():
 def cmd_score(args) -> int:
     """``dangjian score NAME [--year Y] [--as-of D] [--town T] [--community C] [--format F] [--output FILE]``."""
     from core import access
-    from core.output import render
+    from core.output import check_writable, render
+
+    check_writable(args.output)  # before any work: a folder, /proc, a missing folder, the database …
     if args.list or not args.name:
         headers, rows = list_scorers()
-        if not args.list:
-            print(tr("请给出评分名称：", "name a scorer:"), file=sys.stderr)
         render(headers, rows, args.format if args.format != "xlsx" or args.output else "table",
                title=tr("评分", "scorers"), output=args.output)
+        if not args.list:
+            print("dangjian: " + tr("请给出评分名称（见上表）", "name a scorer (see the list above)"), file=sys.stderr)
         return 0 if args.list else 2
     as_of = parse_date(args.as_of, "--as-of")
     principal = access.current()

@@ -97,7 +97,7 @@ def cmd_import(args) -> int:
     so a slow sender never holds the write lock; ``--partial`` rejects then go to stdout."""
     import os
 
-    from core.server import check_output_path
+    from core.output import check_writable
 
     kind = _kind(args.kind)
     _authorize(kind)  # before reading anything
@@ -105,9 +105,7 @@ def cmd_import(args) -> int:
     rej = None
     if args.partial:
         rej = args.rejects or ("-" if from_stdin else f"{args.file}.rejects.csv")
-        check_output_path(rej)  # a bad rejects path is refused before anything is written
-        if rej != "-":
-            _check_writable(rej)
+        check_writable(rej)  # a bad rejects path is refused before anything is written
     spool = files.spool_stdin() if from_stdin else None
     name = "stdin" if from_stdin else args.file
     try:
@@ -139,22 +137,13 @@ def cmd_import(args) -> int:
 
 def _community_filter(town: str | None, community: str | None):
     """Community ids allowed by the user's scope and the --town/--community filters (None: all)."""
-    from core.models import Community, Town
+    from core.rules import scope_communities
 
-    allowed = access.current().scope_community_ids()
+    principal = access.current()
     if town or community:
-        q = Community.select(Community.id)
-        if town:
-            q = q.join(Town, on=(Community.town == Town.id)).where(Town.name == town)
-            if not Town.select().where(Town.name == town).exists():
-                raise UserError(tr("未知的区镇 {t}", "unknown town {t}", t=town))
-        if community:
-            if not Community.select().where(Community.code == community).exists():
-                raise UserError(tr("未知的社区编码 {c}", "unknown community code {c}", c=community))
-            q = q.where(Community.code == community)
-        ids_ = {c for (c,) in q.tuples()}
-        allowed = ids_ if allowed is None else (allowed & ids_)
-    return allowed
+        # as check, report and score: an unknown name, or a community outside the user's scope, is refused
+        return {r.id for r in scope_communities(town or None, community or None, principal)}
+    return principal.scope_community_ids()
 
 
 def _cell(f: validators.Field, v, xlsx: bool, masked: bool):
@@ -203,22 +192,6 @@ def export_rows(kind: str, town: str | None = None, community: str | None = None
             continue
         rows.append([_cell(f, rec.get(f.name), xlsx, masked) for f in specs])
     return headers, rows, masked
-
-
-def _check_writable(path) -> None:
-    """Refuse, before any work, a path that cannot be written (a folder, a missing folder, no permission)."""
-    import os
-
-    p = os.path.abspath(os.path.expanduser(str(path)))
-    if os.path.isdir(p):
-        raise UserError(tr("{f} 是文件夹，不能写入", "{f} is a folder and cannot be written", f=path))
-    parent = os.path.dirname(p) or "."
-    if not os.path.isdir(parent):
-        raise UserError(tr("无法写入 {f}：文件夹不存在", "cannot write {f}: no such folder", f=path))
-    if os.path.exists(p) and not os.path.isfile(p):
-        raise UserError(tr("{f} 不是普通文件，不能写入", "{f} is not a regular file and cannot be written", f=path))
-    if not os.access(p if os.path.exists(p) else parent, os.W_OK):
-        raise UserError(tr("无法写入 {f}：没有写入权限", "cannot write {f}: permission denied", f=path))
 
 
 def _stdout_bytes(data: bytes) -> None:
@@ -270,7 +243,10 @@ def write_export(kind: str, path, town=None, community=None, fmt: str | None = N
             wb.save(buf)
             _stdout_bytes(buf.getvalue())
         else:
-            wb.save(path)
+            from core.output import write_errors
+
+            with write_errors(path):
+                wb.save(path)
     else:
         files.write_csv(path, headers, rows, comment=files.MASK_COMMENT if masked else None)
     return len(rows), masked
@@ -285,7 +261,9 @@ def _out_file(args, kind: str) -> str:
             raise UserError(tr("--format {f} 与文件名 {p} 不符（文件名的扩展名决定格式）",
                                "--format {f} does not match {p} (the file's extension decides the format)",
                                f=fmt, p=path))
-        _check_writable(path)
+        from core.output import check_writable
+
+        check_writable(path)
     return path
 
 
@@ -456,7 +434,10 @@ def write_template(kind: str, path, fmt: str | None = None) -> None:
         wb.save(buf)
         _stdout_bytes(buf.getvalue())
     else:
-        wb.save(path)
+        from core.output import write_errors
+
+        with write_errors(path):
+            wb.save(path)
 
 
 def cmd_template(args) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -22,14 +23,15 @@ MASK_MARK_EN = "masked"
 MASK_COMMENT = "# 身份号码和电话已遮盖（masked: ID numbers and phones），本文件不能导入 / this file cannot be imported"
 
 csv.field_size_limit(1 << 20)
+_UNDECODED = re.compile("[\udc80-\udcff]")  # what errors="surrogateescape" makes of an undecodable byte
 
 
 def is_xlsx(path) -> bool:
     return str(path).lower().endswith((".xlsx", ".xlsm"))
 
 
-def detect_encoding(path: Path) -> str:
-    """'utf-8-sig' (BOM), 'utf-8' or 'gbk'; a file that is none of them is refused."""
+def detect_encoding(path: Path, name=None) -> str:
+    """'utf-8-sig' (BOM), 'utf-8' or 'gbk'; a file that is none of them is refused (``name`` names it)."""
     with open(path, "rb") as fh:
         head = fh.read(3)
         if head == codecs.BOM_UTF8:
@@ -50,7 +52,28 @@ def detect_encoding(path: Path) -> str:
                 continue
     raise UserError(tr("{f}：无法识别文件编码（应为 UTF-8 或 GBK），可用 --encoding 指定",
                        "{f}: cannot tell the file's encoding (UTF-8 or GBK expected); use --encoding",
-                       f=path))
+                       f=name or path))
+
+
+def text_encoding(encoding: str) -> str:
+    """The codec name for ``--encoding``: only text encodings that can decode (not rot13, base64, zlib,
+    "undefined" …); GBK and its aliases become GB18030, its superset (what Excel calls GBK)."""
+    enc = str(encoding).strip()
+    if enc.lower().replace("_", "-") in ("gbk", "gb2312", "cp936"):
+        enc = "gb18030"
+    try:
+        info = codecs.lookup(enc)
+    except (LookupError, ValueError):
+        raise UserError(tr("未知编码 {e}", "unknown encoding {e}", e=encoding)) from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise UserError(tr("--encoding {e} 不是文本编码（可用 utf-8、gbk、utf-16 等）",
+                           "--encoding {e} is not a text encoding (use utf-8, gbk, utf-16 …)", e=encoding))
+    try:
+        codecs.getincrementaldecoder(info.name)().decode(b"", final=True)
+    except (UnicodeError, LookupError, ValueError, TypeError):
+        raise UserError(tr("--encoding {e} 不能用于读取文件", "--encoding {e} cannot be used to read a file",
+                           e=encoding)) from None
+    return info.name
 
 
 def count_lines(path: Path) -> int:
@@ -78,35 +101,36 @@ def _too_large(name, limit: int) -> UserError:
                         "{f} is larger than the import limit of {m} bytes ([import] max_bytes)", f=name, m=limit))
 
 
-def spool_stdin(stream=None, limit: int | None = None) -> Path:
-    """Read standard input completely into a private temporary file (before any lock is taken).
+#: spools this process made of stdin: read as they are (not copied again)
+_STDIN_SPOOLS: set = set()
 
-    The file is named ``.xlsx`` when the data starts with the zip signature, else
-    ``.csv``; more than ``limit`` bytes is refused.  The caller deletes the file.
-    """
+
+def _copy_capped(read, name, limit: int, prefix: str) -> tuple[str, bytes]:
+    """Copy what ``read(n)`` gives into a new private temporary file (mode 0600), refusing more than
+    ``limit`` bytes; returns (its path, the first four bytes).  On any failure the file is removed."""
     import os
     import tempfile
 
-    limit = max_bytes() if limit is None else limit
-    stream = stream if stream is not None else sys.stdin.buffer
-    fd, tmp = tempfile.mkstemp(prefix="dangjian-stdin-")  # mode 0600
+    fd, tmp = tempfile.mkstemp(prefix=prefix)
     total = 0
     head = b""
     try:
         with os.fdopen(fd, "wb") as out:
             while True:
-                block = stream.read(1 << 20)
+                try:
+                    block = read(1 << 20)
+                except OSError as exc:
+                    raise UserError(tr("无法读取 {f}：{e}", "cannot read {f}: {e}", f=name,
+                                       e=exc.strerror or exc)) from None
                 if not block:
                     break
                 total += len(block)
                 if total > limit:
-                    raise _too_large("stdin", limit)
+                    raise _too_large(name, limit)
                 if len(head) < 4:
                     head = (head + block)[:4]
                 out.write(block)
-        final = tmp + (".xlsx" if head == ZIP_SIGNATURE else ".csv")
-        os.replace(tmp, final)
-        return Path(final)
+        return tmp, head
     except BaseException:
         try:
             os.unlink(tmp)
@@ -115,62 +139,130 @@ def spool_stdin(stream=None, limit: int | None = None) -> Path:
         raise
 
 
+def _named(tmp: str, suffix: str) -> Path:
+    """``tmp`` renamed with ``suffix`` (how Table tells .xlsx from .csv)."""
+    import os
+
+    try:
+        os.replace(tmp, tmp + suffix)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return Path(tmp + suffix)
+
+
+#: spools this process made of stdin: read as they are (not copied again)
+_STDIN_SPOOLS: set = set()
+
+
+def spool_stdin(stream=None, limit: int | None = None) -> Path:
+    """Read standard input completely into a private temporary file (before any lock is taken).
+
+    The file is named ``.xlsx`` when the data starts with the zip signature, else
+    ``.csv``; more than ``limit`` bytes is refused.  The caller deletes the file.
+    """
+    limit = max_bytes() if limit is None else limit
+    stream = stream if stream is not None else sys.stdin.buffer
+    tmp, head = _copy_capped(stream.read, "stdin", limit, "dangjian-stdin-")
+    final = _named(tmp, ".xlsx" if head == ZIP_SIGNATURE else ".csv")
+    _STDIN_SPOOLS.add(str(final))
+    return final
+
+
+def _open_regular(path, name) -> int:
+    """A read-only descriptor of ``path``, refused unless it is a readable regular file.
+
+    Opened without blocking and checked on the descriptor itself, so neither a
+    FIFO without a writer nor a path swapped after a check can make us wait.
+    """
+    import os
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise UserError(tr("找不到文件 {f}", "file not found: {f}", f=name)) from None
+    except IsADirectoryError:
+        raise UserError(tr("{f} 是文件夹，不是文件", "{f} is a folder, not a file", f=name)) from None
+    except PermissionError:
+        raise UserError(tr("无法读取 {f}：没有读取权限", "cannot read {f}: permission denied", f=name)) from None
+    except OSError as exc:
+        raise UserError(tr("无法读取 {f}：{e}", "cannot read {f}: {e}", f=name, e=exc.strerror or exc)) from None
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISREG(mode):
+        return fd
+    os.close(fd)
+    if stat.S_ISDIR(mode):
+        raise UserError(tr("{f} 是文件夹，不是文件", "{f} is a folder, not a file", f=name))
+    raise UserError(tr("{f} 不是普通文件（管道或设备请用 - 从标准输入读取）",
+                       "{f} is not a regular file (for a pipe, read it from stdin with -)", f=name))
+
+
+def spool_file(path, name, limit: int) -> Path:
+    """Copy the regular file ``path`` completely into a private temporary file (mode 0600) and return it.
+
+    The import then reads the copy: a file that keeps growing, or one on a file
+    system that stalls, is read before any lock is taken, and no more than
+    ``limit`` bytes are ever read.  The caller deletes the copy.
+    """
+    import os
+
+    with os.fdopen(_open_regular(path, name), "rb") as src:
+        if os.fstat(src.fileno()).st_size > limit:
+            raise _too_large(name, limit)
+        tmp, _ = _copy_capped(src.read, name, limit, "dangjian-import-")  # refuses a file that grew past it
+    return _named(tmp, Path(str(path)).suffix.lower()[:8])
+
+
 class Table:
     """An opened input file: ``header`` (list of str, row ``header_row``) and ``rows()``.
 
     ``name`` is how row messages name the file (``stdin`` for a spooled stdin).
     Only regular files are read (a FIFO or a device is refused), at most
-    ``[import] max_bytes``.
+    ``[import] max_bytes``, and completely, into a private copy, before anything
+    else happens (:func:`spool_file`; stdin is spooled by :func:`spool_stdin`):
+    a stalled or growing input never holds the write lock.  ``close()``
+    deletes the copy.
     """
 
     def __init__(self, path, encoding: str | None = None, want_total: bool = False, name: str | None = None):
         import os
-        import stat
 
         self.path = Path(path)
         self.name = name or str(path)
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            raise UserError(tr("找不到文件 {f}", "file not found: {f}", f=self.name)) from None
-        except OSError as exc:
-            raise UserError(tr("无法读取 {f}：{e}", "cannot read {f}: {e}", f=self.name, e=exc.strerror or exc)) from None
-        if stat.S_ISDIR(st.st_mode):
-            raise UserError(tr("{f} 是文件夹，不是文件", "{f} is a folder, not a file", f=self.name))
-        if not stat.S_ISREG(st.st_mode):
-            raise UserError(tr("{f} 不是普通文件（管道或设备请用 - 从标准输入读取）",
-                               "{f} is not a regular file (for a pipe, read it from stdin with -)", f=self.name))
-        limit = max_bytes()
-        if st.st_size > limit:
-            raise _too_large(self.name, limit)
-        if not os.access(self.path, os.R_OK):
-            raise UserError(tr("无法读取 {f}：没有读取权限", "cannot read {f}: permission denied", f=self.name))
         self.total = None
         self.masked = False
-        if is_xlsx(path):
-            self._open_xlsx(want_total)
+        self._spool = None
+        self._owner = os.getpid()
+        limit = max_bytes()
+        if str(path) in _STDIN_SPOOLS:
+            os.close(_open_regular(self.path, self.name))
         else:
-            self._open_csv(encoding, want_total)
+            self._spool = spool_file(self.path, self.name, limit)
+        self._read = self._spool or self.path
+        try:
+            if is_xlsx(path):
+                self._open_xlsx(want_total)
+            else:
+                self._open_csv(encoding, want_total)
+        except BaseException:
+            self.close()
+            raise
 
     # ------------------------------------------------------------ csv
     def _open_csv(self, encoding, want_total):
-        enc = encoding or detect_encoding(self.path)
-        if enc.lower().replace("_", "-") in ("gbk", "gb2312", "cp936"):
-            enc = "gb18030"  # a superset: what Excel calls GBK
-        try:
-            codecs.lookup(enc)
-        except LookupError:
-            raise UserError(tr("未知编码 {e}", "unknown encoding {e}", e=encoding)) from None
-        self.encoding = enc
-        self._fh = open(self.path, "r", encoding=enc, newline="", errors="strict")
+        self.encoding = text_encoding(encoding or detect_encoding(self._read, self.name))
+        # undecodable bytes are kept as lone surrogates, so the row they are in is named exactly
+        self._fh = open(self._read, "r", encoding=self.encoding, newline="", errors="surrogateescape")
         self._reader = csv.reader(self._fh)
         self._rowno = 0
         if want_total:
-            self.total = count_lines(self.path)
+            self.total = count_lines(self._read)
         self.header = None
         try:
             for cells in self._reader:
                 self._rowno += 1
+                self._decoded(cells)
                 first = cells[0].strip() if cells else ""
                 if first.startswith("#"):
                     text = ",".join(cells)
@@ -182,15 +274,23 @@ class Table:
                 self.header = [c.strip().lstrip("\ufeff") for c in cells]
                 self.header_row = self._rowno
                 break
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except (UnicodeError, csv.Error) as exc:
             self.close()
             raise self._bad(exc) from None
         if self.header is None:
             self.close()
             raise UserError(tr("{f} 是空文件：没有表头行", "{f} is empty: no header row", f=self.name))
 
+    def _decoded(self, cells, n: int | None = None) -> None:
+        """Refuse the row (by its number) when a cell holds bytes the encoding could not decode."""
+        for cell in cells:
+            if _UNDECODED.search(cell):
+                raise UserError(tr("{f} 第{n}行：无法按 {e} 解码，可用 --encoding 指定编码",
+                                   "{f} row {n}: cannot be decoded as {e}; use --encoding",
+                                   f=self.name, n=self._rowno if n is None else n, e=self.encoding))
+
     def _bad(self, exc):
-        if isinstance(exc, UnicodeDecodeError):
+        if isinstance(exc, UnicodeError):
             return UserError(tr("{f} 第{n}行：无法按 {e} 解码，可用 --encoding 指定编码",
                                 "{f} row {n}: cannot be decoded as {e}; use --encoding",
                                 f=self.name, n=self._rowno + 1, e=self.encoding))
@@ -203,7 +303,7 @@ class Table:
 
         self.encoding = None
         try:
-            self._wb = load_workbook(self.path, read_only=True, data_only=True)
+            self._wb = load_workbook(self._read, read_only=True, data_only=True)
             if not self._wb.worksheets:
                 raise UserError(tr("{f} 没有工作表", "{f} has no sheet", f=self.name))
             ws = self._wb.worksheets[0]
@@ -250,14 +350,18 @@ class Table:
         if self.encoding is not None:
             try:
                 n = self._rowno
+                decoded = self._decoded
                 for cells in self._reader:
                     n += 1
-                    if not "".join(cells).strip():
+                    text = "".join(cells)
+                    if not text.strip():
                         continue
                     self._rowno = n
+                    if not text.isascii():
+                        decoded(cells, n)
                     yield n, cells
                 self._rowno = n
-            except (UnicodeDecodeError, csv.Error) as exc:
+            except (UnicodeError, csv.Error) as exc:
                 raise self._bad(exc) from None
             finally:
                 self.close()
@@ -277,6 +381,8 @@ class Table:
                 self.close()
 
     def close(self):
+        import os
+
         fh = getattr(self, "_fh", None)
         if fh is not None:
             fh.close()
@@ -285,6 +391,13 @@ class Table:
             try:
                 wb.close()
             except Exception:
+                pass
+        spool = getattr(self, "_spool", None)
+        if spool is not None and os.getpid() == self._owner:  # never from a forked worker
+            self._spool = None
+            try:
+                os.unlink(spool)
+            except OSError:
                 pass
 
 
@@ -302,10 +415,10 @@ def write_csv(path, headers, rows, comment: str | None = None) -> None:
         _write_csv_rows(sys.stdout, headers, rows, comment)
         sys.stdout.flush()
         return
-    from core.server import check_output_path
+    from core.output import check_output_path, write_errors
 
     check_output_path(path)
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+    with write_errors(path), open(path, "w", encoding="utf-8-sig", newline="") as fh:
         _write_csv_rows(fh, headers, rows, comment)
 
 
