@@ -66,9 +66,11 @@ DATES = ["0001-01-01", "1920-12-31", "1921-01-01", "2025-06-30", "2025-12-31", "
          "2028-01-01", "2025-02-30", "20250101", "yesterday", ""]
 COUNTS = ["-1", "0", "1", "2", "30", "200", "36500", "36501", "1000000", "1000001", "99999999999999999999",
           "1.5", "x"]
-#: the last line on stderr: one error, a row error (``FILE row N, COLUMN: reason``) or a command's summary
-SUMMARY = re.compile(r"^(dangjian: |.+ row \d+(, [^:]+)?: |checked |\S+: inserted \d+|\S+: exported \d+|\d+ |"
-                     r"template written|backed up|restored|removed \d+|cancelled|database |user |users? )")
+#: the last line on stderr: one error, a row error (``FILE row N, COLUMN: reason``) or a command's summary,
+#: in English or Chinese
+SUMMARY = re.compile(r"^(dangjian: |.+ row \d+(, [^:]+)?: |.+ 第\d+行|checked |检查\d+年|\S+: inserted \d+|"
+                     r"\S+：新增 \d+|\S+: exported \d+|\S+：导出 \d+|\d+ |template written|backed up|restored|"
+                     r"removed \d+|cancelled|database |user |users? |已)")
 PY_ERROR = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt)\b")
 
 
