@@ -12,12 +12,10 @@ and ``report``.  The service account itself is never a user.  While the user
 table is empty the database is in single-user mode and whoever runs it is
 admin — except on a server, where only ``init`` and ``users add`` run.
 
-Scope is enforced in core: queries go through :func:`core.records.scoped`
-(or :func:`scope_query` on a community field), writes through
-:mod:`core.records` (:meth:`Principal.require_write` and the record's
-community), bulk paths check :meth:`Principal.scope_community_ids` themselves.
-Personal data: :func:`show_id` / :func:`show_phone` mask unless the user may
-see them.
+A principal's scope is :meth:`Principal.scope_community_ids`; what a user sees
+and writes — that scope narrowed to a town or community, reading and writing in
+it, and how personal data are masked — is a :class:`core.view.View` built from
+the principal.
 """
 from __future__ import annotations
 
@@ -90,19 +88,6 @@ class Principal:
         self._ids_at = now
         return self._ids
 
-    def in_scope(self, community_id) -> bool:
-        ids = self.scope_community_ids()
-        return ids is None or community_id in ids
-
-    def require_community(self, community_id) -> None:
-        """Refuse unless the community (an id; None = no community) is inside the scope."""
-        ids = self.scope_community_ids()
-        if ids is None:
-            return
-        if community_id is None or community_id not in ids:
-            raise AccessDenied(tr("该记录不在您的权限范围（{scope}）内", "this record is outside your scope ({scope})",
-                                  scope=self.scope))
-
     def require_write(self):
         if self.read_only:
             raise AccessDenied(tr("只读用户不能修改记录", "read-only users cannot change records"))
@@ -163,31 +148,6 @@ def current() -> Principal:
 def set_current(principal: Principal | None) -> None:
     global _current
     _current = principal
-
-
-def scope_query(query, community_field):
-    """Limit ``query`` to the current user's scope on ``community_field``."""
-    ids = current().scope_community_ids()
-    if ids is None:
-        return query
-    return query.where(community_field.in_(sorted(ids)))
-
-
-def show_id(number: str | None) -> str:
-    """An ID number as the current user may see it (masked unless full personal data)."""
-    from core import ids
-
-    if not number:
-        return ""
-    return number if current().full_personal_data else ids.mask(number)
-
-
-def show_phone(phone: str | None) -> str:
-    from core import ids
-
-    if not phone:
-        return ""
-    return phone if current().full_personal_data else ids.mask_phone(phone)
 
 
 def validate_scope(role: str, scope: str | None) -> str:

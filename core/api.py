@@ -39,7 +39,12 @@ class Rule:
 
 @dataclass
 class Finding:
-    """One verdict of a rule on one subject (结论): the SPEC §6 fields."""
+    """One verdict of a rule on one subject (结论).
+
+    A rule makes it with the full subject (an ID number, an org code …); what a user
+    is shown is the finding as the user's view shows it (``core.findings.shown``:
+    masked unless the user may see personal data) with ``ref``, a stable opaque id of
+    the subject's record that tells apart subjects whose masked ID numbers coincide."""
     rule: str
     clause: int | None
     status: str
@@ -48,11 +53,12 @@ class Finding:
     subject: str
     message: str
     evidence: dict = field(default_factory=dict)
+    ref: str | None = None
 
     def as_dict(self) -> dict:
         return {"rule": self.rule, "clause": self.clause, "status": self.status, "town": self.town,
                 "community": self.community, "subject": self.subject, "message": self.message,
-                "evidence": self.evidence}
+                "evidence": self.evidence, "ref": self.ref}
 
 
 @dataclass

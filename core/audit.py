@@ -30,10 +30,10 @@ from typing import Any, Iterable
 
 from core import access
 from core.errors import UserError
+from core.view import View
 from core.i18n import tr
 
 ACTIONS = ("create", "update", "delete")
-PERSONAL_FIELDS = ("id_number", "phone")
 
 
 def _default(value):
@@ -213,23 +213,10 @@ def record_many(entries: Iterable[Entry], user: str | None = None, at: dt.dateti
 
 # ---------------------------------------------------------------- reading
 
-def scoped(query):
-    """Limit an AuditLog query to the current user's scope.
-
-    Rows without a community (towns, wages, users …) are shown to users whose
-    scope is the whole city only.
-    """
-    from core.models import AuditLog
-
-    ids = access.current().scope_community_ids()
-    if ids is None:
-        return query
-    return query.where(AuditLog.community.in_(sorted(ids)))
-
-
 def query(user: str | None = None, since: dt.date | dt.datetime | None = None, table: str | None = None,
-          key: str | None = None, limit: int | None = 200):
-    """Audit rows, newest first, within the current user's scope."""
+          key: str | None = None, limit: int | None = 200, view: View | None = None):
+    """Audit rows, newest first, within ``view`` (default: the current user's whole scope;
+    rows of no community — towns, wages, users — only for whole-city views)."""
     from core.models import AuditLog
 
     q = AuditLog.select()
@@ -243,39 +230,27 @@ def query(user: str | None = None, since: dt.date | dt.datetime | None = None, t
         q = q.where(AuditLog.table == table)
     if key is not None:
         q = q.where(AuditLog.key == str(key))
-    q = scoped(q).order_by(AuditLog.at.desc(), AuditLog.id.desc())
+    q = (view or View.of()).scoped(q, AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc())
     if limit:
         q = q.limit(limit)
     return q
 
 
-def history(table, key) -> list[dict]:
+def history(table, key, view: View | None = None) -> list[dict]:
     """A record's history, oldest first: ``[{at, user, action, old, new}]`` (old/new as dicts).
 
-    ``table`` is a table name or a model class; ``key`` the row id.
-    Personal data are masked unless the user may see them.
+    ``table`` is a table name or a model class; ``key`` the row id.  Rows outside ``view``
+    (default: the current user's whole scope) are left out; personal data are shown as the
+    view shows them (:meth:`core.view.View.mask_values`).
     """
+    view = view or View.of()
     if hasattr(table, "_meta"):
         table = table._meta.table_name
-    rows = list(query(table=table, key=str(key), limit=None))
+    rows = list(query(table=table, key=str(key), limit=None, view=view))
     rows.reverse()
     return [{"at": r.at, "user": r.user, "action": r.action,
-             "old": mask_values(json.loads(r.old) if r.old else None),
-             "new": mask_values(json.loads(r.new) if r.new else None)} for r in rows]
-
-
-def mask_values(values: dict | None) -> dict | None:
-    """Mask ID numbers and phones in an old/new dict unless the user may see them."""
-    if not values or access.current().full_personal_data:
-        return values
-    from core import ids
-
-    out = dict(values)
-    for name in PERSONAL_FIELDS:
-        v = out.get(name)
-        if isinstance(v, str) and v:
-            out[name] = ids.mask(v) if name == "id_number" else ids.mask_phone(v)
-    return out
+             "old": view.mask_values(json.loads(r.old) if r.old else None),
+             "new": view.mask_values(json.loads(r.new) if r.new else None)} for r in rows]
 
 
 def _parse_since(text: str) -> dt.datetime:
@@ -309,10 +284,11 @@ def cmd_audit(args) -> int:
         key = key or None
     rows = []
     records = []
+    view = View.of()
     width = 60 if args.format in ("table", "md") else None
-    for r in query(user=args.user, since=since, table=table, key=key, limit=args.limit):
-        old = mask_values(json.loads(r.old) if r.old else None)
-        new = mask_values(json.loads(r.new) if r.new else None)
+    for r in query(user=args.user, since=since, table=table, key=key, limit=args.limit, view=view):
+        old = view.mask_values(json.loads(r.old) if r.old else None)
+        new = view.mask_values(json.loads(r.new) if r.new else None)
         at = r.at if isinstance(r.at, str) else r.at.strftime("%Y-%m-%d %H:%M:%S")
         rows.append([at, r.user, tr({"create": "新增", "update": "修改", "delete": "删除"}[r.action], r.action)
                      if r.action in ACTIONS else r.action, r.table, r.key, _short(old, width), _short(new, width)])

@@ -28,14 +28,17 @@ def _status_label(code: str) -> str:
 
 
 def finding_headers() -> list[str]:
-    """The CSV/XLSX column headers, in the interface language."""
+    """The CSV/XLSX column headers, in the interface language; the last, 标识, is the ``ref``
+    of the subject's record (subjects whose masked ID numbers coincide stay apart)."""
     return [tr("规则", "rule"), tr("条款", "clause"), tr("结论", "status"), tr("区镇", "town"),
-            tr("社区", "community"), tr("对象", "subject"), tr("说明", "message"), tr("依据", "evidence")]
+            tr("社区", "community"), tr("对象", "subject"), tr("说明", "message"), tr("依据", "evidence"),
+            tr("标识", "ref")]
 
 
 def finding_row(f) -> list:
+    """A finding as shown (:func:`core.findings.shown`) as a CSV/XLSX row."""
     return [f.rule, f.clause, f.status, f.town or "", f.community or "", f.subject, f.message,
-            json.dumps(f.evidence, ensure_ascii=False, sort_keys=True, default=str)]
+            json.dumps(f.evidence, ensure_ascii=False, sort_keys=True, default=str), f.ref or ""]
 
 
 def _parse_date(text):
@@ -219,10 +222,21 @@ def write_json(findings, output: str | None, evidence_json: list | None = None) 
 
 
 def write_findings(result, fmt: str, output: str | None, show_all: bool) -> None:
-    from core.output import write_text, write_xlsx
+    """Write the findings as the run's view shows them (masked unless the user may see
+    personal data, each with its ``ref``)."""
+    from dataclasses import replace
 
+    from core import findings as store
+    from core.output import write_text, write_xlsx
+    from core.view import View
+
+    view = result.view or View.of()
+    evidence_json = getattr(result, "evidence_json", None)
+    if evidence_json is not None:
+        evidence_json = [view.mask_text(t) for t in evidence_json]
+    result = replace(result, findings=store.shown(view, result.findings), evidence_json=evidence_json)
     if fmt == "json":
-        write_json(result.findings, output, getattr(result, "evidence_json", None))
+        write_json(result.findings, output, result.evidence_json)
     elif fmt == "csv":
         from core.output import csv_text
 
@@ -279,7 +293,9 @@ def cmd_check(args) -> int:
     check_writable(args.output)  # before any work: a folder, /proc, a missing folder, the database …
     if args.explain:
         if args.town is not None:
-            rules.scope_communities(town=args.town)  # an unknown town is refused, as everywhere else
+            from core.view import View
+
+            View.of(town=args.town)  # an unknown town is refused, as everywhere else
         info = rules.explain(args.explain, town=args.town)
         if args.format == "json":
             write_text(json.dumps(info, ensure_ascii=False, indent=1, default=str) + "\n", args.output)

@@ -10,6 +10,12 @@ a limit: a whole city's run has all four empty.
 dashboard, the compliance screen, scoring and reports all use it): a run
 covers a set of communities when every limit it has holds for all of them,
 and a run limited to some rules covers nothing.
+
+Findings — fresh from the rule engine or read from the store — carry full subjects
+(ID numbers too); :func:`shown` is how every output shows them to a user: through the
+user's :class:`core.view.View` (masked unless full personal data) and with ``ref``, the
+stable opaque id of the subject's record that keeps subjects apart when their masked
+ID numbers coincide.
 """
 from __future__ import annotations
 
@@ -55,6 +61,18 @@ def run_scope(town: str | None = None, community: str | None = None, rule_ids=No
             street = Street.get_by_id(c.street_id).name if c.street_id else None
     rules = tuple(sorted(set(rule_ids))) if rule_ids else None
     return RunScope(town, street, community, rules)
+
+
+def shown(view, findings) -> list:
+    """The findings as ``view`` shows them: subject, message and evidence with ID numbers
+    and phones masked unless the user has full personal data, and ``ref`` set to the id of
+    the subject's record (:meth:`core.view.View.finding_ref`)."""
+    from dataclasses import replace
+
+    if view.full_personal_data:
+        return [replace(f, ref=view.finding_ref(f)) for f in findings]
+    return [replace(f, subject=view.mask_text(f.subject), message=view.mask_text(f.message),
+                    evidence=view.mask_json(f.evidence), ref=view.finding_ref(f)) for f in findings]
 
 
 def evidence_texts(findings) -> list[str]:
@@ -144,9 +162,9 @@ def _holds(limit, value):
 def find_run(scope, year: int | None = None, *, as_of: dt.date | None = None, current: bool = False):
     """The latest stored :class:`CheckRun` that covers a view, or None (findings not loaded).
 
-    ``scope`` is the view: the community ids it shows (a set, as ``core.queries.scope_ids``
-    gives them: the user's scope narrowed by town and community), or None for the whole
-    city, which only a whole city's run covers.  A run covers the view when each of its
+    ``scope`` is the view: the community ids it shows (a set: ``View.community_ids`` of
+    :class:`core.view.View`, the user's scope narrowed by town and community), or None for
+    the whole city, which only a whole city's run covers.  A run covers the view when each of its
     limits (town, street, community) holds for every community of the view; runs limited
     to some rules are partial and never used.  ``year`` and ``as_of``: runs of that year /
     as-of date only.  ``current``: None unless nothing has been written since the run

@@ -73,13 +73,18 @@ def sex(n: str) -> str:
 
 
 def mask(n: str | None) -> str:
-    """``320583********123X``: area code and last four kept."""
+    """``320583********536*``: the area code and the sequence digits (15–17) kept, the birth
+    date (digits 7–14) and the check character hidden.  A 15-digit number keeps its area
+    code and sequence; anything else keeps no more than its first third."""
     if not n:
         return ""
     n = str(n)
-    if len(n) <= 10:
-        return n[:2] + "*" * max(0, len(n) - 2)
-    return n[:6] + "*" * (len(n) - 10) + n[-4:]
+    if len(n) == 18:
+        return n[:6] + "*" * 8 + n[14:17] + "*"
+    if len(n) == 15:
+        return n[:6] + "*" * 6 + n[12:]
+    keep = min(6, len(n) // 3)
+    return n[:keep] + "*" * (len(n) - keep)
 
 
 def mask_phone(p: str | None) -> str:

@@ -3,13 +3,15 @@
 Every read the terminal app's ledger screens need — workers and trainings,
 meetings and attendance, the dues grid, visits and demands, funding, the
 compliance matrix, and the generic record lists and forms — lives here and
-returns plain rows (dicts), so screens hold no SQL.  Every query is limited to
-the current user's scope (:func:`core.access.current`), set-based (a handful
+returns plain rows (dicts), so screens hold no SQL.  Every query reads through
+the screen's view — the ``scope`` argument: a :class:`core.view.View` (None: the
+current user's whole scope; :func:`core.view.as_view`) — set-based (a handful
 of queries per screen, never one per row) and paged by key where a list can
 be long (``after`` = the last key of the previous page).
 
-ID numbers and phones come back masked unless the user may see them
-(:func:`show_id`, :func:`show_phone`).
+What is shown comes back as the view shows it: ID numbers and phones masked
+unless the user may see them (``id_shown``, ``phone``, finding texts); a raw
+``id_number`` is returned only as the reference a form is opened with.
 
 Writes do not live here: they go through :mod:`core.records` so the audit log,
 scope rules and optimistic locking apply.
@@ -22,59 +24,23 @@ from decimal import Decimal
 
 from peewee import JOIN, SQL, fn
 
-from core import access, enums, ids, kinds
+from core import enums, ids, kinds
 from core import models as m
+from core.view import View, as_view
 from core.dates import month_key, today
 from core.i18n import get_lang, tr
 
 PAGE = 200
 
 
-def scope_ids(scope=None):
-    """Community ids the view covers, or None for the whole city: the user's scope
-    (:func:`core.access.current`), narrowed to ``scope`` (a set of ids, e.g. the app's
-    town/community view) when given."""
-    mine = access.current().scope_community_ids()
-    if scope is None:
-        return mine
-    scope = set(scope)
-    return scope if mine is None else (scope & set(mine))
-
-
-def scoped(model, query=None, scope=None):
-    """``query`` (default ``model.select()``) limited to the user's scope (and ``scope``),
-    by the same paths to the community that :mod:`core.records` enforces on writes."""
-    from core import records
-
-    query = query if query is not None else model.select()
-    ids_ = scope_ids(scope)
-    if ids_ is None:
-        return query
-    cond = records.scope_condition(model, ids_)
-    if cond is None:
-        if records._global_readable(model):
-            return query
-        return query.where(SQL("1 = 0"))
-    return query.where(cond)
-
-
-def in_scope(community_id) -> bool:
-    sids = scope_ids()
-    return sids is None or community_id in sids
-
-
-# ---------------------------------------------------------------- personal data
-
 def show_id(number: str | None) -> str:
-    if access.current().full_personal_data:
-        return number or ""
-    return ids.mask(number)
+    """Kept only until tui/widgets/form.py shows through its screen's view: ``View.mask_id``."""
+    return View.of().mask_id(number)
 
 
 def show_phone(phone: str | None) -> str:
-    if access.current().full_personal_data:
-        return phone or ""
-    return ids.mask_phone(phone)
+    """Kept only until tui/widgets/form.py shows through its screen's view: ``View.mask_phone``."""
+    return View.of().mask_phone(phone)
 
 
 def lab(choice, code) -> str:
@@ -95,32 +61,32 @@ def _prefix(field, text):
 # ---------------------------------------------------------------- lookups for forms
 
 def communities(scope=None) -> list[dict]:
-    q = scoped(m.Community, m.Community.select(m.Community.id, m.Community.code, m.Community.name), scope
-               ).order_by(m.Community.code)
+    q = as_view(scope).select(m.Community, m.Community.id, m.Community.code, m.Community.name
+                              ).order_by(m.Community.code)
     return [{"id": c.id, "code": c.code, "name": c.name} for c in q]
 
 
-def community_by_code(code: str):
+def community_by_code(code: str, scope=None):
     c = m.Community.get_or_none(m.Community.code == code)
-    if c is None or not in_scope(c.id):
+    if c is None or not as_view(scope).contains(c.id):
         return None
     return {"id": c.id, "code": c.code, "name": c.name}
 
 
-def org_by_code(code: str):
-    o = scoped(m.Organization).where(m.Organization.code == code).first()
+def org_by_code(code: str, scope=None):
+    o = as_view(scope).select(m.Organization).where(m.Organization.code == code).first()
     return None if o is None else {"id": o.id, "code": o.code, "name": o.name, "kind": o.kind}
 
 
-def member_by_id_number(number: str):
+def member_by_id_number(number: str, scope=None):
     n = ids.normalize(number)
-    mb = scoped(m.Member).where(m.Member.id_number == n).first()
+    mb = as_view(scope).select(m.Member).where(m.Member.id_number == n).first()
     return None if mb is None else {"id": mb.id, "name": mb.name, "id_number": mb.id_number}
 
 
-def worker_by_id_number(number: str):
+def worker_by_id_number(number: str, scope=None):
     n = ids.normalize(number)
-    w = scoped(m.Worker).where(m.Worker.id_number == n).first()
+    w = as_view(scope).select(m.Worker).where(m.Worker.id_number == n).first()
     return None if w is None else {"id": w.id, "name": w.name, "id_number": w.id_number}
 
 
@@ -137,26 +103,27 @@ def ref_label(model, pk) -> str:
     return str(pk)
 
 
-def resolve_ref(model, text: str):
-    """The id of the record of ``model`` named by ``text`` (code / ID number / name) in scope, or None."""
+def resolve_ref(model, text: str, scope=None):
+    """The id of the record of ``model`` named by ``text`` (code / ID number / name) in the view, or None."""
     text = (text or "").strip()
     if not text:
         return None
+    view = as_view(scope)
     if model is m.Member:
-        r = member_by_id_number(text)
+        r = member_by_id_number(text, view)
     elif model is m.Worker:
-        r = worker_by_id_number(text)
+        r = worker_by_id_number(text, view)
     elif model is m.Organization:
-        r = org_by_code(text)
+        r = org_by_code(text, view)
     elif model is m.Community:
-        r = community_by_code(text)
+        r = community_by_code(text, view)
     else:
         key = None
         for attr in ("code", "number", "name"):
             if attr in model._meta.fields:
                 key = attr
                 break
-        q = scoped(model)
+        q = view.select(model)
         if key:
             obj = q.where(getattr(model, key) == text).first()
         elif text.isdigit():
@@ -167,10 +134,10 @@ def resolve_ref(model, text: str):
     return None if r is None else r["id"]
 
 
-def record(kind: str, pk: int) -> dict | None:
+def record(kind: str, pk: int, scope=None) -> dict | None:
     """One record as a dict of field values (FKs as ids) with its ``version``; None when not visible."""
     model = kinds.get(kind).model
-    obj = scoped(model).where(model.id == pk).first()
+    obj = as_view(scope).select(model).where(model.id == pk).first()
     if obj is None:
         return None
     out = {}
@@ -200,14 +167,18 @@ def worker_rows(search: str = "", *, year: int | None = None, after: int | None 
                 count: bool = False):
     """Workers in scope (by id; ``after`` the last id seen), with current posts and the year's training."""
     year = year or today().year
+    view = as_view(scope)
     W = m.Worker
-    q = scoped(W, W.select(W.id, W.name, W.id_number, W.status, W.certificate, W.education,
-                           m.Community.name.alias("community_name"))
-               .join(m.Community, on=(W.community == m.Community.id)).switch(W), scope)
+    q = view.scoped(W.select(W.id, W.name, W.id_number, W.status, W.certificate, W.education,
+                             m.Community.name.alias("community_name"))
+                    .join(m.Community, on=(W.community == m.Community.id)).switch(W), W)
     s = (search or "").strip()
     if s:
         if s[:1].isdigit():
-            q = q.where(_prefix(W.id_number, s.upper()))
+            if not view.allows_id_prefix_search and len(s) > 6:  # no search beyond the area code shown
+                q = q.where(SQL("1 = 0"))
+            else:
+                q = q.where(_prefix(W.id_number, s.upper()))
         elif s.isascii():
             q = q.where(_prefix(W.initials, s.lower()))
         else:
@@ -229,7 +200,7 @@ def worker_rows(search: str = "", *, year: int | None = None, after: int | None 
              .group_by(m.Training.worker).tuples())
         days = {wid: (n, Decimal(d or 0)) for wid, n, d in t}
     for r in rows:
-        r["id_shown"] = show_id(r["id_number"])
+        r["id_shown"] = view.mask_id(r["id_number"])
         r["posts"] = "、".join(lab(enums.POST, p) for p in posts.get(r["id"], []))
         r["certificate_label"] = lab(enums.CERTIFICATE, r["certificate"])
         r["status_label"] = lab(enums.WORKER_STATUS, r["status"])
@@ -239,9 +210,11 @@ def worker_rows(search: str = "", *, year: int | None = None, after: int | None 
     return rows
 
 
-def worker_detail(worker_id: int, year: int | None = None) -> dict | None:
-    """A worker with every post (history) and trainings (newest first)."""
-    w = scoped(m.Worker).where(m.Worker.id == worker_id).first()
+def worker_detail(worker_id: int, year: int | None = None, scope=None) -> dict | None:
+    """A worker with every post (history) and trainings (newest first); ``id_number`` is the
+    reference a form is opened with, ``id_shown`` / ``phone`` what to show."""
+    view = as_view(scope)
+    w = view.select(m.Worker).where(m.Worker.id == worker_id).first()
     if w is None:
         return None
     posts = [{"id": p.id, "post": lab(enums.POST, p.post), "start": p.start_date, "end": p.end_date}
@@ -252,10 +225,10 @@ def worker_detail(worker_id: int, year: int | None = None) -> dict | None:
                  for t in m.Training.select().where(m.Training.worker == worker_id)
                  .order_by(m.Training.start_date.desc(), m.Training.id.desc())]
     return {
-        "id": w.id, "name": w.name, "id_shown": show_id(w.id_number), "id_number": w.id_number,
+        "id": w.id, "name": w.name, "id_shown": view.mask_id(w.id_number), "id_number": w.id_number,
         "community": w.community.name, "education": lab(enums.EDUCATION, w.education),
         "certificate": lab(enums.CERTIFICATE, w.certificate), "certificate_date": w.certificate_date,
-        "status": lab(enums.WORKER_STATUS, w.status), "phone": show_phone(w.phone),
+        "status": lab(enums.WORKER_STATUS, w.status), "phone": view.mask_phone(w.phone),
         "college_graduate": w.college_graduate, "backup_talent": w.backup_talent,
         "posts": posts, "trainings": trainings,
     }
@@ -277,21 +250,23 @@ def org_subtree_ids(org_id: int) -> list[int]:
 def org_choices(kinds=("committee", "general_branch", "branch", "group"), scope=None) -> list[dict]:
     """Organizations in scope (for selects), ordered by code."""
     O = m.Organization
-    q = scoped(O, O.select(O.id, O.code, O.name, O.kind), scope).where(O.kind.in_(list(kinds))).order_by(O.code)
+    q = as_view(scope).select(O, O.id, O.code, O.name, O.kind).where(O.kind.in_(list(kinds))).order_by(O.code)
     return [{"id": o["id"], "code": o["code"], "name": o["name"], "kind": o["kind"],
              "kind_label": lab(enums.ORG_KIND, o["kind"])} for o in q.dicts()]
 
 
-def org_members(org_id: int) -> list[dict]:
-    """Active members of an organization and of the organizations below it, by name."""
+def org_members(org_id: int, scope=None) -> list[dict]:
+    """Active members of an organization and of the organizations below it in the view, by
+    name; ``id_number`` is the reference a form is opened with, ``id_shown`` what to show."""
+    view = as_view(scope)
     sub = org_subtree_ids(org_id)
     Mb = m.Member
-    q = scoped(Mb, Mb.select(Mb.id, Mb.name, Mb.id_number, Mb.organization, Mb.dues_class,
-                             Mb.monthly_income, Mb.joined_date, Mb.full_date, Mb.management_class)
-               ).where(Mb.organization.in_(sub) & (Mb.active == True)).order_by(Mb.name, Mb.id)  # noqa: E712
+    q = view.select(Mb, Mb.id, Mb.name, Mb.id_number, Mb.organization, Mb.dues_class,
+                    Mb.monthly_income, Mb.joined_date, Mb.full_date, Mb.management_class
+                    ).where(Mb.organization.in_(sub) & (Mb.active == True)).order_by(Mb.name, Mb.id)  # noqa: E712
     rows = list(q.dicts())
     for r in rows:
-        r["id_shown"] = show_id(r["id_number"])
+        r["id_shown"] = view.mask_id(r["id_number"])
     return rows
 
 
@@ -301,9 +276,9 @@ def meeting_rows(*, year: int | None = None, org_id: int | None = None, after: t
                  limit: int = PAGE, scope=None, offset: int = 0, count: bool = False):
     """Meetings in scope, newest first; ``after`` = (date, id) of the last row seen."""
     Mt, O = m.Meeting, m.Organization
-    q = scoped(Mt, Mt.select(Mt.id, Mt.code, Mt.date, Mt.type, Mt.topic, Mt.version,
-                             O.name.alias("org_name"), O.code.alias("org_code"))
-               .join(O, on=(Mt.organization == O.id)).switch(Mt), scope)
+    q = as_view(scope).scoped(Mt.select(Mt.id, Mt.code, Mt.date, Mt.type, Mt.topic, Mt.version,
+                                        O.name.alias("org_name"), O.code.alias("org_code"))
+                              .join(O, on=(Mt.organization == O.id)).switch(Mt), Mt)
     if year:
         q = q.where((Mt.date >= dt.date(year, 1, 1)) & (Mt.date <= dt.date(year, 12, 31)))
     if org_id:
@@ -328,10 +303,11 @@ def meeting_rows(*, year: int | None = None, org_id: int | None = None, after: t
     return rows
 
 
-def meeting(meeting_id: int) -> dict | None:
+def meeting(meeting_id: int, scope=None) -> dict | None:
     Mt, O = m.Meeting, m.Organization
-    r = scoped(Mt, Mt.select(Mt, O.name.alias("org_name"), O.code.alias("org_code"))
-               .join(O, on=(Mt.organization == O.id)).switch(Mt)).where(Mt.id == meeting_id).dicts().first()
+    r = as_view(scope).scoped(Mt.select(Mt, O.name.alias("org_name"), O.code.alias("org_code"))
+                              .join(O, on=(Mt.organization == O.id)).switch(Mt), Mt
+                              ).where(Mt.id == meeting_id).dicts().first()
     if r is None:
         return None
     r["type_label"] = lab(enums.MEETING_TYPE, r["type"])
@@ -350,21 +326,23 @@ def suggest_meeting_code(org_code: str, date: dt.date, type_code: str) -> str:
     return f"{base}-{n}"
 
 
-def attendance_roster(meeting_id: int) -> list[dict]:
+def attendance_roster(meeting_id: int, scope=None) -> list[dict]:
     """Every member expected at the meeting (its organization and those below), with the
     attendance row when there is one: ``status`` None means not recorded yet."""
-    mt = m.Meeting.get_or_none(m.Meeting.id == meeting_id)
+    view = as_view(scope)
+    mt = view.select(m.Meeting).where(m.Meeting.id == meeting_id).first()
     if mt is None:
         return []
-    members = org_members(mt.organization_id)
+    members = org_members(mt.organization_id, view)
     A = m.Attendance
     rows = {a["member"]: a for a in A.select(A.id, A.member, A.status, A.leave_reason, A.version)
             .where(A.meeting == meeting_id).dicts()}
     known = {r["id"] for r in members}
     extra = [k for k in rows if k not in known]  # recorded but no longer in the org
     if extra:
-        for mb in m.Member.select(m.Member.id, m.Member.name, m.Member.id_number).where(m.Member.id.in_(extra)).dicts():
-            mb["id_shown"] = show_id(mb["id_number"])
+        for mb in view.select(m.Member, m.Member.id, m.Member.name, m.Member.id_number
+                              ).where(m.Member.id.in_(extra)).dicts():
+            mb["id_shown"] = view.mask_id(mb["id_number"])
             members.append(mb)
     out = []
     for mb in members:
@@ -382,7 +360,7 @@ def months_of(year: int) -> list[str]:
     return [f"{year:04d}-{mo:02d}" for mo in range(1, 13)]
 
 
-def dues_grid(org_id: int, year: int) -> dict:
+def dues_grid(org_id: int, year: int, scope=None) -> dict:
     """The dues month grid of a branch as of the year's as-of date (31 December or today,
     whichever is earlier): members, each with the calculator's proposal, ``owed_months`` (the
     months owed: ``core.dues.months_owed``; none for a member whose relationship is not in the
@@ -392,7 +370,7 @@ def dues_grid(org_id: int, year: int) -> dict:
     from core.rules import RELATIONSHIP_CLASSES, resolve_dates
 
     _year, as_of = resolve_dates(year, None)
-    members = org_members(org_id)
+    members = org_members(org_id, scope)
     mids = [r["id"] for r in members]
     D = m.DuesPayment
     payments = {}
@@ -447,7 +425,7 @@ def demand_days(town: str | None = None, scope=None) -> int:
 def _view_towns(scope=None) -> list[tuple[int, str]]:
     """(id, name) of the towns with a community in the view."""
     C, T = m.Community, m.Town
-    q = scoped(C, C.select(T.id, T.name).join(T, on=(C.town == T.id)), scope)
+    q = as_view(scope).scoped(C.select(T.id, T.name).join(T, on=(C.town == T.id)), C)
     return sorted(set(q.tuples()), key=lambda t: t[1])
 
 
@@ -465,12 +443,13 @@ def visit_rows(*, open_only: bool = False, kind: str | None = None, community_id
     now = now or today()
     V, C, T = m.Visit, m.Community, m.Town
     Wk, Mb = m.Worker.alias(), m.Member.alias()
-    q = scoped(V, V.select(V.id, V.kind, V.date, V.people, V.demand, V.answered_date, V.closed_date,
-                           V.refused_reason, V.version, C.name.alias("community_name"), T.name.alias("town"),
-                           Wk.name.alias("staff_name"), Mb.name.alias("member_name"))
-               .join(C, on=(V.community == C.id)).join(T, on=(C.town == T.id)).switch(V)
-               .join(Wk, JOIN.LEFT_OUTER, on=(V.staff == Wk.id)).switch(V)
-               .join(Mb, JOIN.LEFT_OUTER, on=(V.member == Mb.id)).switch(V), scope)
+    q = as_view(scope).scoped(
+        V.select(V.id, V.kind, V.date, V.people, V.demand, V.answered_date, V.closed_date,
+                 V.refused_reason, V.version, C.name.alias("community_name"), T.name.alias("town"),
+                 Wk.name.alias("staff_name"), Mb.name.alias("member_name"))
+        .join(C, on=(V.community == C.id)).join(T, on=(C.town == T.id)).switch(V)
+        .join(Wk, JOIN.LEFT_OUTER, on=(V.staff == Wk.id)).switch(V)
+        .join(Mb, JOIN.LEFT_OUTER, on=(V.member == Mb.id)).switch(V), V)
     if open_only:
         q = q.where(_open_demand())
     if kind:
@@ -505,7 +484,8 @@ def overdue_count(now: dt.date | None = None, scope=None) -> int:
         late = cond if late is None else (late | cond)
     if late is None:
         return 0
-    return scoped(V, V.select().join(C, on=(V.community == C.id)), scope).where(_open_demand() & late).count()
+    return as_view(scope).scoped(V.select().join(C, on=(V.community == C.id)), V).where(
+        _open_demand() & late).count()
 
 
 # ---------------------------------------------------------------- funding
@@ -515,13 +495,10 @@ def funding_rows(year: int, as_of: dt.date | None = None, scope=None) -> list[di
     floor, the year's allocations from the activity sources up to the as-of date, the gap, the
     city/town split of the floor (the town's plugin decides; default 100 % town) and what came
     from the other sources (not counted)."""
-    from core import funding, rules
+    from core import funding
 
     as_of = as_of or min(dt.date(year, 12, 31), today())
-    refs = rules.scope_communities()
-    ids_ = scope_ids(scope)
-    if ids_ is not None:
-        refs = [c for c in refs if c.id in ids_]
+    refs = as_view(scope).communities()
     lines = funding.community_funding(refs, year, as_of)
     FA = m.FundingAllocation
     other: dict[int, Decimal] = {}
@@ -543,9 +520,9 @@ def funding_rows(year: int, as_of: dt.date | None = None, scope=None) -> list[di
     return out
 
 
-def allocations(community_id: int, year: int) -> list[dict]:
+def allocations(community_id: int, year: int, scope=None) -> list[dict]:
     FA = m.FundingAllocation
-    q = scoped(FA).where((FA.community == community_id) & (FA.year == year)).order_by(FA.date, FA.id)
+    q = as_view(scope).select(FA).where((FA.community == community_id) & (FA.year == year)).order_by(FA.date, FA.id)
     return [{"id": a.id, "date": a.date, "amount": a.amount, "source": a.source,
              "source_label": lab(enums.FUNDING_SOURCE, a.source), "version": a.version} for a in q]
 
@@ -553,7 +530,7 @@ def allocations(community_id: int, year: int) -> list[dict]:
 # ---------------------------------------------------------------- compliance
 
 def _visible_codes(scope=None):
-    sids = scope_ids(scope)
+    sids = as_view(scope).community_ids
     if sids is None:
         return None
     return [c for (c,) in m.Community.select(m.Community.code).where(m.Community.id.in_(sorted(sids))).tuples()]
@@ -602,7 +579,7 @@ def compliance_matrix(run_id: int, scope=None) -> dict:
 def _visible_rollups(scope=None):
     """Towns whose roll-up findings the view may show (None: all, the city's included): a town
     only when every one of its communities is in the view."""
-    ids_ = scope_ids(scope)
+    ids_ = as_view(scope).community_ids
     if ids_ is None:
         return None
     by_town: dict[str, set] = {}
@@ -638,17 +615,19 @@ def rule_titles() -> dict[str, str]:
     return out
 
 
-def cell_findings(run_id: int, rule: str, community: str) -> list[dict]:
-    """The findings of one rule in one community (worst first)."""
+def cell_findings(run_id: int, rule: str, community: str, scope=None) -> list[dict]:
+    """The findings of one rule in one community (worst first), as the view shows them
+    (masked unless the user may see personal data), each with the ``ref`` of its subject."""
+    view = as_view(scope)
     F = m.StoredFinding
     if community.startswith("@"):  # a town's (or the city's) roll-up
         town = community[1:] or None
-        towns = _visible_rollups()
+        towns = _visible_rollups(view)
         if towns is not None and town not in towns:
             return []
         where = F.community.is_null() & (F.town.is_null() if town is None else (F.town == town))
     else:
-        codes = _visible_codes()
+        codes = _visible_codes(view)
         if codes is not None and community not in codes:
             return []
         where = F.community == community
@@ -660,34 +639,12 @@ def cell_findings(run_id: int, rule: str, community: str) -> list[dict]:
             r["evidence"] = json.loads(r["evidence"] or "{}")
         except ValueError:
             r["evidence"] = {"text": r["evidence"]}
-        r["subject"] = mask_ids_in(r["subject"])  # a run made by an admin stores full ID numbers
-        r["message"] = mask_ids_in(r["message"])
-        r["evidence"] = _mask_evidence(r["evidence"])
+        r["ref"] = view.ref(view.subject_table(r["rule"]), r["subject"])
+        r["subject"] = view.mask_text(r["subject"])
+        r["message"] = view.mask_text(r["message"])
+        r["evidence"] = view.mask_json(r["evidence"])
     rows.sort(key=lambda r: (order.get(r["status"], 9), r["subject"]))
     return rows
-
-
-_ID_RE = None
-
-
-def mask_ids_in(text):
-    """``text`` with every ID number in it masked, unless the user may see full numbers."""
-    global _ID_RE
-    if not isinstance(text, str) or access.current().full_personal_data:
-        return text
-    if _ID_RE is None:
-        import re
-
-        _ID_RE = re.compile(r"(?<![0-9])\d{17}[0-9Xx](?![0-9])")
-    return _ID_RE.sub(lambda mt: ids.mask(mt.group(0)), text)
-
-
-def _mask_evidence(ev):
-    if isinstance(ev, dict):
-        return {k: _mask_evidence(v) for k, v in ev.items()}
-    if isinstance(ev, list):
-        return [_mask_evidence(v) for v in ev]
-    return mask_ids_in(ev)
 
 
 # Evidence keys that carry record ids.  A rule's evidence names records either as
@@ -749,8 +706,10 @@ def evidence_refs(evidence) -> list[tuple[type, int]]:
     return out
 
 
-def describe(model, obj) -> str:
-    """A one-line description of a record for the drill-down list."""
+def describe(model, obj, scope=None) -> str:
+    """A one-line description of a record for the drill-down list, as the view shows it
+    (ID numbers and phones masked, an age instead of a birth date, unless the user may see them)."""
+    view = as_view(scope)
     parts = []
     for name, field in model._meta.fields.items():
         if name in ("id", "version", "initials"):
@@ -758,35 +717,34 @@ def describe(model, obj) -> str:
         val = getattr(obj, field.column_name if hasattr(field, "rel_model") else name)
         if val in (None, ""):
             continue
-        if name in ("id_number",):
-            val = show_id(val)
-        elif name == "phone":
-            val = show_phone(val)
-        elif hasattr(field, "rel_model"):
+        if hasattr(field, "rel_model"):
             val = ref_label(field.rel_model, val)
             if field.rel_model in (m.Member, m.Worker):
-                val = show_id(val)
-        parts.append(str(val))
+                val = view.mask_id(val)
+        else:
+            val = view.mask_values({name: val})[name]
+        parts.append(str(view.mask_text(str(val))))
         if len(parts) >= 6:
             break
     return " ".join(parts)
 
 
-def evidence_records(evidence) -> list[dict]:
-    """The records behind a finding (in scope), each {kind, table, id, title, text}."""
+def evidence_records(evidence, scope=None) -> list[dict]:
+    """The records behind a finding (in the view), each {kind, table, id, title, text}."""
+    view = as_view(scope)
     out = []
     by_model: dict[type, list[int]] = {}
     for model, pk in evidence_refs(evidence):
         by_model.setdefault(model, []).append(pk)
     for model, pks in by_model.items():
-        objs = {o.id: o for o in scoped(model).where(model.id.in_(pks))}
+        objs = {o.id: o for o in view.select(model).where(model.id.in_(pks))}
         for pk in pks:
             o = objs.get(pk)
             if o is None:
                 continue
             kind = kinds.of_model(model)
             out.append({"kind": kind and kind.name, "table": model._meta.table_name, "id": pk,
-                        "title": kind.title() if kind else "", "text": describe(model, o)})
+                        "title": kind.title() if kind else "", "text": describe(model, o, view)})
     return out
 
 
@@ -809,19 +767,20 @@ def record_rows(kind: str, *, after: int | None = None, limit: int = PAGE, scope
     """A page of records of ``kind`` in scope (newest id first); values as stored, FKs as ids,
     with ``_text`` the one-line description.  ``after`` = last id seen (ids smaller follow)."""
     model = kinds.get(kind).model
-    q = scoped(model, None, scope)
+    view = as_view(scope)
+    q = view.select(model)
     if count:
         return q.count()
     if after:
         q = q.where(model.id < after)
     rows = []
     for o in q.order_by(model.id.desc()).offset(offset or None).limit(limit):
-        rows.append({"id": o.id, "version": o.version, "_text": describe(model, o)})
+        rows.append({"id": o.id, "version": o.version, "_text": describe(model, o, view)})
     return rows
 
 
 def record_count(kind: str, scope=None) -> int:
-    return scoped(kinds.get(kind).model, None, scope).count()
+    return as_view(scope).select(kinds.get(kind).model).count()
 
 
 # ---------------------------------------------------------------- paged sources for the lazy table

@@ -7,8 +7,10 @@ LIMIT n``), never OFFSET from the start.  Prefix search uses an index range
 (``name >= 'x' AND name < 'y'``) on SQLite — ``LIKE 'x%'`` there scans the
 table — and ``LIKE`` with ``text_pattern_ops`` semantics on PostgreSQL.
 
-``scope`` arguments are community-id sets as :func:`scope_ids` returns
-them (None: the whole city).
+``scope`` arguments are the screen's view: a :class:`core.view.View` (None: the
+current user's whole scope; :func:`core.view.as_view`).  What is shown comes back
+as the view shows it: ID numbers masked unless the user may see them, an age
+instead of a birth date.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from core.db import database, is_postgres
+from core.view import View, as_view
 
 BLOCK = 200
 
@@ -77,47 +80,30 @@ def _today() -> dt.date:
 # ====================================================================== scope
 
 def scope_ids(principal, town: str | None = None, community: str | None = None):
-    """Community ids visible: the user's scope narrowed by town/community; None = whole city."""
-    from core.models import Community, Town
-
-    allowed = principal.scope_community_ids() if principal is not None else None
-    if town is None and community is None:
-        return allowed
-    q = Community.select(Community.id)
-    if community is not None:
-        q = q.where(Community.code == community)
-    elif town is not None:
-        q = q.join(Town, on=(Community.town == Town.id)).where(Town.name == town)
-    ids = {c.id for c in q}
-    return ids if allowed is None else ids & set(allowed)
+    """Kept only until the terminal app builds its own view: ``View.of(principal, town, community).community_ids``."""
+    return View.of(principal, town, community).community_ids
 
 
 def scope_choices(principal) -> list[tuple[str, str | None, str | None]]:
     """(label, town, community) the user may narrow the view to."""
     from core.i18n import tr
 
-    allowed = principal.scope_community_ids() if principal is not None else None
-    sql = ("SELECT c.code, c.name, t.name FROM community c JOIN town t ON t.id = c.town_id")
-    params: list = []
-    if allowed is not None:
-        cond, params = _in(allowed)
-        sql += f" WHERE c.id IN {cond}"
-    sql += " ORDER BY t.name, c.code"
-    rows = _rows(sql, params)
+    view = View.of(principal)
+    refs = view.communities()
     out: list[tuple[str, str | None, str | None]] = []
-    if allowed is None:
+    if view.everything:
         out.append((tr("全市", "whole city"), None, None))
     else:
         out.append((tr("我的范围", "my scope"), None, None))
     towns = []
-    for _code, _name, town in rows:
-        if town not in towns:
-            towns.append(town)
-    if len(towns) > 1 or allowed is None:
+    for ref in refs:
+        if ref.town not in towns:
+            towns.append(ref.town)
+    if len(towns) > 1 or view.everything:
         for t in towns:
             out.append((tr("区镇 {t}", "town {t}", t=t), t, None))
-    for code, name, town in rows:
-        out.append((f"  {name} ({code}, {town})", town, code))
+    for ref in refs:
+        out.append((f"  {ref.name} ({ref.code}, {ref.town})", ref.town, ref.code))
     return out
 
 
@@ -139,18 +125,22 @@ class MemberFilter:
     initials prefix; anything else → name prefix.  ``status``: ``active``
     (default: on the roster), ``full``, ``probationary`` (at ``on``),
     ``left`` (transferred out), ``all``.  ``organization``: an org id (its
-    whole subtree).  ``scope``: community ids or None.
-    ``allow_id_search``: False for users who may not see full ID numbers
-    (then an ID prefix longer than the visible 6 digits matches nothing).
+    whole subtree).  ``scope``: the view (:func:`core.view.as_view`); its
+    :attr:`~core.view.View.allows_id_prefix_search` decides the ID search: without
+    full personal data an ID prefix longer than the area code shown matches nothing.
     """
     text: str = ""
     member_class: str | None = None
     organization: int | None = None
     status: str = "active"
-    scope: frozenset | None = None
-    allow_id_search: bool = True
+    scope: object = None
+    allow_id_search: bool = True  # False narrows further; the view decides first
     on: dt.date | None = None
     _org_ids: list | None = field(default=None, repr=False, compare=False)
+    view: View | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self):
+        self.view = as_view(self.scope)
 
     def search_kind(self) -> str:
         t = self.text.strip()
@@ -202,15 +192,15 @@ def _member_conds(f: MemberFilter) -> tuple[list[tuple[str, list]], tuple[str, l
             f._org_ids = org_subtree(f.organization)
         c, p = _in(f._org_ids)
         conds.append((f"m.organization_id IN {c}", p))
-    if f.scope is not None:
-        c, p = _in(f.scope)
+    if f.view.community_ids is not None:
+        c, p = _in(f.view.community_ids)
         conds.append((f"m.community_id IN {c}", p))
     kind = f.search_kind()
     t = f.text.strip()
     prefix = None
     if kind == "id":
         t = t.upper()
-        if not f.allow_id_search and len(t) > 6:
+        if not (f.view.allows_id_prefix_search and f.allow_id_search) and len(t) > 6:
             prefix = ("1 = 0", [])
         else:
             prefix = prefix_condition("m.id_number", t)
@@ -273,8 +263,8 @@ def member_page(f: MemberFilter, after_key=None, limit: int = BLOCK) -> list[tup
     """Up to ``limit`` rows after ``after_key`` (keyset in the filter's order).
 
     Each row is ``(key, *MEMBER_COLUMNS)``: the key first (what ``after_key``
-    and :func:`member_seek` take), then id, name, id_number, sex,
-    management_class, full_date, active, org_name, community_name."""
+    and :func:`member_seek` take), then id, name, id_number (as the view shows it),
+    sex, management_class, full_date, active, org_name, community_name."""
     where, params = _member_where(f)
     extra, p2 = _after(f, after_key)
     _cols, order = _order(f)
@@ -283,9 +273,11 @@ def member_page(f: MemberFilter, after_key=None, limit: int = BLOCK) -> list[tup
            f"LEFT JOIN community c ON c.id = m.community_id WHERE {where}{extra} ORDER BY {order} LIMIT ?")
     n = len(_order(f)[0])
     out = []
+    mask = f.view.mask_id
     for r in _rows(sql, params + p2 + [limit]):
         key = r[0] if n == 1 else tuple(r[:n])
-        out.append((key,) + tuple(r[n:]))
+        row = r[n:]
+        out.append((key, row[0], row[1], mask(row[2])) + tuple(row[3:]))
     return out
 
 
@@ -327,29 +319,42 @@ def palette_lookup(text: str, scope, limit: int = 8) -> tuple[list[tuple], list[
     sql = (f"SELECT c.id, c.code, c.name, t.name FROM community c JOIN town t ON t.id = c.town_id "
            f"WHERE ({c1} OR {c2})")
     params = p1 + p2
-    if scope is not None:
-        c, p = _in(scope)
+    view = as_view(scope)
+    if view.community_ids is not None:
+        c, p = _in(view.community_ids)
         sql += f" AND c.id IN {c}"
         params += p
     communities = _rows(sql + " ORDER BY c.code LIMIT ?", params + [limit])
-    from core import access
-
-    f = MemberFilter(text=text, scope=frozenset(scope) if scope is not None else None,
-                     allow_id_search=access.current().full_personal_data)
+    f = MemberFilter(text=text, scope=view)
     members = [dict(zip(MEMBER_COLUMNS, r[1:])) for r in member_page(f, None, limit)]
     return communities, members
 
 
 # ====================================================================== one member's page
 
-def member_detail(member_id: int, year: int | None = None) -> dict:
-    """A member's page: the record (in the user's scope, else NotFound), org and
-    community, transfers, recent attendance, dues of the year, evaluations."""
-    from core import records
+def member_detail(member_id: int, year: int | None = None, scope=None) -> dict:
+    """A member's page: the record (in the view, else NotFound), org and community,
+    transfers, recent attendance, dues of the year, evaluations.
+
+    The record comes as the view shows it (never saved): ``id_number`` and ``phone``
+    masked unless the user may see them; ``born`` is the birth date, or for a user
+    without full personal data the age reached in ``year`` (an int), and then the
+    record's ``birth_date`` is None."""
+    from core import ids, records
     from core.models import Member
 
-    m = records.get(Member, member_id)  # scope-checked
+    view = as_view(scope)
+    m = records.get(Member, member_id, view)  # in the view
     year = year or _today().year
+    birth = m.birth_date
+    if birth is None and m.id_number:
+        try:
+            birth = ids.birth_date(m.id_number)
+        except ValueError:
+            birth = None
+    born = view.born(birth, year)
+    if not view.full_personal_data:
+        m.id_number, m.phone, m.birth_date = view.mask_id(m.id_number), view.mask_phone(m.phone), None
     org = _dicts("SELECT o.code, o.name, o.kind FROM organization o WHERE o.id = ?", [m.organization_id]) \
         if m.organization_id else []
     comm = _dicts("SELECT c.code, c.name, t.name AS town FROM community c JOIN town t ON t.id = c.town_id "
@@ -373,7 +378,7 @@ def member_detail(member_id: int, year: int | None = None) -> dict:
     volunteer = _scalar("SELECT SUM(hours) FROM volunteer_hours WHERE member_id = ? AND date >= ? AND date <= ?",
                         [member_id, f"{year}-01-01", f"{year}-12-31"])
     return {
-        "member": m, "org": org[0] if org else None, "community": comm[0] if comm else None,
+        "member": m, "born": born, "org": org[0] if org else None, "community": comm[0] if comm else None,
         "transfers": transfers, "attendance": attendance, "attendance_counts": att_counts, "dues": dues,
         "evaluations": evaluations, "certificates": certificates, "volunteer_hours": volunteer, "year": year,
     }
@@ -401,10 +406,24 @@ def member_points(member_id: int, year: int, principal=None) -> tuple[str, list]
 
 # ====================================================================== dashboard
 
-def _scope_sql(column: str, scope) -> tuple[str, list]:
+def _view(scope, principal=None, town: str | None = None, community: str | None = None) -> View:
+    """``scope`` when it is a :class:`View`; None: the view of ``principal`` narrowed to
+    ``town`` / ``community``; community ids (what the app passes until it hands over its
+    view): the view of ``principal`` narrowed to them."""
+    if isinstance(scope, View):
+        return scope
+    view = View.of(principal, town, community)
     if scope is None:
+        return view
+    ids_ = frozenset(scope)
+    return View(view.principal, ids_ if view.community_ids is None else ids_ & view.community_ids, town, community)
+
+
+def _scope_sql(column: str, scope) -> tuple[str, list]:
+    ids_ = as_view(scope).community_ids
+    if ids_ is None:
         return "1 = 1", []
-    c, p = _in(scope)
+    c, p = _in(ids_)
     return f"{column} IN {c}", p
 
 
@@ -492,13 +511,11 @@ def overdue_demands(scope, on: dt.date | None = None, limit: int = 5) -> dict:
     return {"count": int(n), "oldest": oldest, "max_days": max_days}
 
 
-def funding_gaps(principal, town, community, year: int, as_of: dt.date) -> dict:
-    """Communities whose activity funding for ``year`` is below the clause-19 floor."""
+def funding_gaps(principal, town, community, year: int, as_of: dt.date, scope=None) -> dict:
+    """Communities of the view whose activity funding for ``year`` is below the clause-19 floor."""
     from core.funding import community_funding
-    from core.rules import scope_communities
 
-    refs = scope_communities(town, community, principal)
-    lines = community_funding(refs, year, as_of)
+    lines = community_funding(_view(scope, principal, town, community).communities(), year, as_of)
     short = sorted([x for x in lines if x.gap > 0], key=lambda x: -x.gap)
     return {"communities": len(lines), "short": len(short), "gap": sum((x.gap for x in short), 0),
             "top": [(x.name, x.code, x.floor, x.allocated, x.gap) for x in short[:5]]}
@@ -521,13 +538,13 @@ def findings_summary(findings) -> dict:
 
 
 def last_check(principal, town, community, year: int, scope) -> dict | None:
-    """The latest stored check run covering the view (:func:`core.findings.find_run`; ``scope``
-    the view's community ids as :func:`scope_ids` gives them, None: the whole city),
-    summarised by SQL; None when there is none."""
+    """The latest stored check run covering the view (:func:`core.findings.find_run`), summarised
+    by SQL; None when there is none."""
     from core.findings import find_run
 
-    view = scope if scope is not None else scope_ids(principal, town, community)
-    run = find_run(view, year)
+    view = _view(scope, principal, town, community)
+    ids_ = view.community_ids
+    run = find_run(ids_, year)
     if run is None:
         return None
     where, params = "f.run_id = ?", [run.id]
@@ -537,8 +554,8 @@ def last_check(principal, town, community, year: int, scope) -> dict | None:
     elif town:
         where += " AND f.town = ?"
         params.append(town)
-    if scope is not None:
-        c, p = _in(scope)
+    if scope is not None and ids_ is not None:  # the screen's view: its communities' findings only
+        c, p = _in(ids_)
         where += f" AND f.community IN (SELECT code FROM community WHERE id IN {c})"
         params += p
     rows = _rows(f"SELECT f.clause, f.rule, f.status, COUNT(*) FROM stored_finding f WHERE {where} "
@@ -575,13 +592,14 @@ def dashboard(principal, town, community, year: int, scope) -> dict:
 
     year, as_of = resolve_dates(year, None)
     on = min(as_of, _today())
+    view = _view(scope, principal, town, community)
     out = {"year": year, "as_of": as_of,
-           "members": members_by_class(scope, on),
-           "meetings": meetings_due(scope, on),
-           "demands": overdue_demands(scope, on),
-           "check": last_check(principal, town, community, year, scope)}
+           "members": members_by_class(view, on),
+           "meetings": meetings_due(view, on),
+           "demands": overdue_demands(view, on),
+           "check": last_check(principal, town, community, year, view)}
     try:
-        out["funding"] = funding_gaps(principal, town, community, year, as_of)
+        out["funding"] = funding_gaps(principal, town, community, year, as_of, view)
     except UserError as exc:  # something the user can act on: shown in the funding panel
         out["funding"] = {"error": str(exc)}
     return out
@@ -596,6 +614,7 @@ def org_tree(principal, town, community, scope, year: int | None = None) -> dict
     Returns {"communities": [(id, code, name, town)], "orgs": [dict], "verdicts": {code: (status, message)},
     "verdict_error": str|None}.
     """
+    scope = _view(scope, principal, town, community)
     where, params = _scope_sql("c.id", scope)
     communities = _rows(f"SELECT c.id, c.code, c.name, t.name FROM community c JOIN town t ON t.id = c.town_id "
                         f"WHERE {where} ORDER BY t.name, c.code", params)
@@ -644,7 +663,7 @@ def scorer_table(name: str, principal, town, community, year: int) -> dict:
     from core.i18n import get_lang
 
     run = scoring.run_scorer_full(name, year=year, town=town, community=community, principal=principal)
-    headers, rows, records = scoring.table(run, principal, with_items=True)
+    headers, rows, records = scoring.table(run, with_items=True)
     reg = plugins.get().registry
     s = reg.scorer_for(name, town) or reg.scorers.get(name)
     title = s.title(get_lang()) if s else name

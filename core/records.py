@@ -3,9 +3,11 @@
 Single records — :func:`create`, :func:`update` and :func:`delete` each run in one
 :func:`core.db.write_tx` (``BEGIN IMMEDIATE`` on SQLite) and
 
-- check the current user (:func:`core.access.current`): not read-only, and the
-  record's community inside the user's scope (before *and* after an update,
-  so a record cannot be moved out of — or into — someone else's community);
+- check the user's view (:class:`core.view.View`, default: the current user's whole
+  scope): not read-only, the record's community inside the view (before *and* after an
+  update, so a record cannot be moved out of — or into — someone else's community),
+  and every record it refers to inside the view — a reference outside it is refused
+  exactly like a reference to nothing (:func:`not_found`);
   the record kinds (:mod:`core.kinds`) say which kinds only an administrator
   writes (and towns and streets are admin-only), and records with no
   community at all (entry items, city-level organizations) need a whole-city
@@ -32,10 +34,9 @@ organization's community, defaults: the one home of every derived value),
 :func:`post_changes` / :func:`open_posts` / :func:`apply_posts` (worker
 posts), :func:`follow_org_community`, :func:`insert_audit_rows`.
 
-Reading in scope: :func:`scoped` limits any select of any model to the
-current user's scope (:func:`scope_condition` gives the bare expression),
-:func:`get` fetches one record in scope, :func:`community_of` tells which
-community a record belongs to.
+Reading in scope: :func:`select` and :func:`get` read through a view
+(:meth:`core.view.View.scoped`); :func:`community_of` tells which community a
+record belongs to (along :func:`core.view.path_fields`).
 
 SQLite may still say "database is locked" in rare cases even with a busy
 timeout (e.g. a checkpoint racing a writer); every write here is retried a
@@ -54,7 +55,8 @@ from typing import Any, Callable
 
 import peewee
 
-from core import access, audit, kinds
+from core import audit, kinds
+from core.view import View, path_fields
 from core.db import database, write_tx
 from core.errors import AccessDenied, StaleEdit, UserError
 from core.i18n import tr
@@ -65,18 +67,17 @@ ADMIN_TABLES = ("Town", "Street")
 # Never written through this module.
 NOT_EDITABLE = ("User", "AuditLog", "SchemaVersion", "CheckRun", "StoredFinding")
 
-# For tables that are no record kind: which foreign keys lead to the community, first
-# non-empty one wins (a record kind declares its own path: core.kinds, ``community``).
-_PATH_ORDER = ("community", "meeting", "organization", "member", "worker", "unit")
-
 NO_COMMUNITY = None
+
+# References to a place, checked as the record's own community (:func:`_check_scope`).
+_PLACES = ("Community", "Town", "Street")
 
 
 class RecordInvalid(UserError):
     """The record breaks a rule of its own (bad value, plugin validation); ``errors`` lists them."""
 
-    def __init__(self, errors: list[str]):
-        super().__init__("; ".join(errors))
+    def __init__(self, errors: list):
+        super().__init__("; ".join(e if isinstance(e, str) else f"{e[0]}: {e[1]}" for e in errors))
         self.errors = errors
 
 
@@ -88,24 +89,6 @@ class NotFound(UserError):
 
 def _model_name(model) -> str:
     return model.__name__
-
-
-@functools.lru_cache(maxsize=None)
-def path_fields(model) -> tuple:
-    """The foreign-key fields that lead from ``model`` to its community, in priority order."""
-    from core.models import Community
-
-    fks = {f.name: f for f in model._meta.sorted_fields if isinstance(f, peewee.ForeignKeyField)}
-    kind = kinds.of_model(model)
-    names = kind.community if kind is not None else tuple(n for n in _PATH_ORDER if n in fks)
-    out = []
-    for n in names:
-        f = fks.get(n)
-        if f is None or f.rel_model is model:
-            continue
-        if f.rel_model is Community or path_fields(f.rel_model):
-            out.append(f)
-    return tuple(out)
 
 
 def _fk_id(value):
@@ -135,69 +118,14 @@ def community_of(model, values: dict) -> int | None:
     return NO_COMMUNITY
 
 
-def scope_condition(model, ids):
-    """A peewee expression limiting ``model`` to the community ids ``ids``, or None for no limit."""
-    from core.models import AuditLog, Community, Street, Town
-
-    if ids is None:
-        return None
-    ids = sorted(ids)
-    if model is Community:
-        return Community.id.in_(ids)
-    if model is Town:
-        return Town.id.in_(Community.select(Community.town).where(Community.id.in_(ids)))
-    if model is Street:
-        return Street.id.in_(Community.select(Community.street).where(Community.id.in_(ids)))
-    if model is AuditLog:
-        return AuditLog.community.in_(ids)
-    fields = path_fields(model)
-    if not fields:
-        return None if model.__name__ not in ("User",) else (model.login == access.current().login)
-    cond = None
-    earlier_null = None
-    for f in fields:
-        if f.rel_model is Community:
-            here = f.in_(ids)
-        else:
-            target = f.rel_model
-            here = f.in_(target.select(target._meta.primary_key).where(scope_condition(target, ids)))
-        term = here if earlier_null is None else (earlier_null & here)
-        cond = term if cond is None else (cond | term)
-        earlier_null = f.is_null() if earlier_null is None else (earlier_null & f.is_null())
-    return cond
+def select(model, *fields, view: View | None = None):
+    """``model.select(*fields)`` limited to ``view`` (default: the current user's whole scope)."""
+    return (view or View.of()).select(model, *fields)
 
 
-def _global_readable(model) -> bool:
-    """Reference data every user may read: wages, entry items (no community, not personal)."""
-    return model.__name__ in ("UrbanWage", "EntryItem", "Town", "Street")
-
-
-def scoped(query, model=None):
-    """Limit ``query`` (a select of ``model``) to the current user's scope.
-
-    Records with no community (city-level organizations, entry items) are
-    visible to whole-city users; reference data (wages, entry items) to all.
-    """
-    model = model or query.model
-    ids = access.current().scope_community_ids()
-    if ids is None:
-        return query
-    cond = scope_condition(model, ids)
-    if cond is None:
-        if _global_readable(model):
-            return query
-        return query.where(peewee.SQL("1 = 0"))
-    return query.where(cond)
-
-
-def select(model, *fields):
-    """``model.select(*fields)`` limited to the current user's scope."""
-    return scoped(model.select(*fields), model)
-
-
-def get(model, id) -> Any:
-    """One record by id inside the current user's scope; :class:`NotFound` otherwise."""
-    obj = scoped(model.select().where(model._meta.primary_key == id), model).first()
+def get(model, id, view: View | None = None) -> Any:
+    """One record by id inside ``view`` (default: the current user's whole scope); :class:`NotFound` otherwise."""
+    obj = select(model, view=view).where(model._meta.primary_key == id).first()
     if obj is None:
         raise NotFound(tr("记录不存在或不在您的权限范围内：{t} {id}", "no such record in your scope: {t} {id}",
                           t=model._meta.table_name, id=id))
@@ -206,23 +134,44 @@ def get(model, id) -> Any:
 
 # ---------------------------------------------------------------- checks
 
-def _check_scope(model, community_id, principal) -> None:
+def _check_scope(model, community_id, view: View) -> None:
     name = _model_name(model)
     if name in NOT_EDITABLE:
         raise AccessDenied(tr("{t} 不能在这里修改", "{t} cannot be changed here", t=model._meta.table_name))
     kind = kinds.of_model(model)
     if name in ADMIN_TABLES or (kind is not None and kind.admin_only):
-        principal.require_admin(tr("修改{t}", "change {t}", t=model._meta.table_name))
+        view.principal.require_admin(tr("修改{t}", "change {t}", t=model._meta.table_name))
         return
-    ids = principal.scope_community_ids()
-    if ids is None:
+    if view.everything:
         return
     if community_id is None:
         raise AccessDenied(tr("该记录不属于任何社区，只有全市范围的用户可以修改",
                               "this record belongs to no community; only whole-city users may change it"))
-    if community_id not in ids:
+    if not view.contains(community_id):
         raise AccessDenied(tr("该记录不在您的权限范围（{scope}）内", "this record is outside your scope ({scope})",
-                              scope=principal.scope))
+                              scope=view.principal.scope))
+
+
+def not_found(value) -> str:
+    """What a reference that names nothing the user may see says — an unknown record and a
+    record outside the user's view alike, so the answer tells nothing about the other."""
+    return tr("未找到或不在您的权限范围内：{v}", "not found or outside your scope: {v}", v=value)
+
+
+def _check_refs(model, values: dict, view: View) -> None:
+    """Refuse a reference (a foreign key in ``values``) to a record outside ``view`` — a
+    member, a worker, an organization, a meeting … — exactly like a reference to a record
+    that does not exist.  The record's own community (and town, street) is checked by
+    :func:`_check_scope`: community codes are no secret, so that refusal names the scope."""
+    errors = []
+    for name, v in values.items():
+        f = model._meta.fields.get(name)
+        if v is None or not isinstance(f, peewee.ForeignKeyField) or f.rel_model.__name__ in _PLACES:
+            continue
+        if not view.sees(f.rel_model, _fk_id(v)):
+            errors.append((name, not_found(_fk_id(v))))
+    if errors:
+        raise RecordInvalid(errors)
 
 
 def _coerce(model, name: str, value):
@@ -327,18 +276,21 @@ def _audit_values(model, values: dict) -> dict:
     return out
 
 
-def create(model, data: dict):
-    """Insert one record in scope, validated and audited; returns the new instance.
+def create(model, data: dict, view: View | None = None):
+    """Insert one record in ``view`` (default: the current user's whole scope), validated
+    and audited; returns the new instance.
 
-    Everything that only reads (scope, validation) happens before the write
+    Everything that only reads (scope, references, validation) happens before the write
     transaction, which holds the write lock for two statements: the INSERT and
     its audit row.
     """
-    principal = access.current()
+    view = view or View.of()
+    principal = view.principal
     principal.require_write()
     values = _clean(model, data)
+    _check_refs(model, values, view)
     community = community_of(model, values)
-    _check_scope(model, community, principal)
+    _check_scope(model, community, view)
     full = {}
     for f in model._meta.sorted_fields:
         if f.name == "id":
@@ -401,7 +353,7 @@ def _stale(model, id, mine: dict, current: dict | None, version: int) -> UserErr
     return StaleEdit(msg, mine=dict(mine), theirs=theirs)
 
 
-def update(model, id, changes: dict, version: int):
+def update(model, id, changes: dict, version: int, view: View | None = None):
     """Change fields of one record read at ``version``; :class:`StaleEdit` if it changed since.
 
     Returns the updated instance (its ``version`` is one higher).  Changing
@@ -411,17 +363,19 @@ def update(model, id, changes: dict, version: int):
     audit row — if the row moved on in between, the UPDATE matches nothing and
     the edit is stale.
     """
-    principal = access.current()
+    view = view or View.of()
+    principal = view.principal
     principal.require_write()
     values = _clean(model, changes)
     old = _row(model, id)
     if old is None:
         raise _stale(model, id, values, None, version)
-    _check_scope(model, community_of(model, old), principal)
+    _check_scope(model, community_of(model, old), view)
+    _check_refs(model, {k: v for k, v in values.items() if not _same(old.get(k), _fk_id(v))}, view)
     merged = dict(old)
     merged.update(values)
     new_community = id if model.__name__ == "Community" else community_of(model, merged)
-    _check_scope(model, new_community, principal)
+    _check_scope(model, new_community, view)
     if old["version"] != version:
         raise _stale(model, id, values, old, version)
     changed = [k for k in values if not _same(old.get(k), values[k])]
@@ -457,15 +411,16 @@ def update(model, id, changes: dict, version: int):
     return model.get_by_id(id)
 
 
-def delete(model, id, version: int) -> None:
+def delete(model, id, version: int, view: View | None = None) -> None:
     """Delete one record read at ``version``; :class:`StaleEdit` if it changed since."""
-    principal = access.current()
+    view = view or View.of()
+    principal = view.principal
     principal.require_write()
     old = _row(model, id)
     if old is None:
         raise _stale(model, id, {}, None, version)
     community = id if model.__name__ == "Community" else community_of(model, old)
-    _check_scope(model, community, principal)
+    _check_scope(model, community, view)
     if old["version"] != version:
         raise _stale(model, id, {}, old, version)
     pk = model._meta.primary_key
@@ -695,10 +650,10 @@ class SaveResult:
     message: str = ""
 
 
-def resolve_refs(kind, rec: dict) -> tuple[dict, list]:
-    """References given by natural key → ids, inside the user's scope; ``(values, [(field, message)])``."""
-    from core import ids
-
+def resolve_refs(kind, rec: dict, view: View | None = None) -> tuple[dict, list]:
+    """References given by natural key → ids, inside ``view`` (default: the current user's
+    whole scope); ``(values, [(field, message)])``."""
+    view = view or View.of()
     out, errs = dict(rec), []
     for f in kind.fields:
         if not f.is_ref or f.name not in rec:
@@ -709,12 +664,9 @@ def resolve_refs(kind, rec: dict) -> tuple[dict, list]:
             continue
         target = kinds.ref_kind(f.target)
         model = target.model
-        pk = select(model, model.id).where(getattr(model, target.ref[1]) == str(v)).scalar()
+        pk = view.select(model, model.id).where(getattr(model, target.ref[1]) == str(v)).scalar()
         if pk is None:
-            shown = str(v)
-            if f.personal and not access.current().full_personal_data:
-                shown = ids.mask(shown)
-            errs.append((f.name, tr("未找到或不在您的权限范围内：{v}", "not found or outside your scope: {v}", v=shown)))
+            errs.append((f.name, not_found(view.mask_id(v) if f.personal else v)))
         out[f.name] = pk
     return out, errs
 
@@ -736,7 +688,7 @@ def _save_posts(kind, worker_id: int, posts: list, start, login: str) -> bool:
 
 
 def save(kind_name: str, raw: dict, record_id: int | None = None, version: int | None = None,
-         original: dict | None = None) -> SaveResult:
+         original: dict | None = None, view: View | None = None) -> SaveResult:
     """Create (``record_id`` None) or update one record of a kind from a form's values.
 
     ``raw`` is keyed by the kind's field names, values as typed (text, codes, 是/否),
@@ -752,10 +704,13 @@ def save(kind_name: str, raw: dict, record_id: int | None = None, version: int |
     kind = kinds.get(kind_name)
     model = kind.model
     try:
-        rec, errs = validators.clean_record(kind.name, raw)
+        view = view or View.of()
+        # references are looked up in the view (resolve_refs), not in the whole database:
+        # one outside the view must read exactly like one to nothing
+        rec, errs = validators.clean_record(kind.name, raw, check_refs=False)
         if errs:
             return SaveResult("invalid", errors=[tuple(e) for e in errs])
-        resolved, errs = resolve_refs(kind, rec)
+        resolved, errs = resolve_refs(kind, rec, view)
         if errs:
             return SaveResult("invalid", errors=errs)
         values = {k: v for k, v in resolved.items() if k in model._meta.fields and k not in ("id", "version")}
@@ -765,15 +720,15 @@ def save(kind_name: str, raw: dict, record_id: int | None = None, version: int |
         posts_changed = False
         with write_tx():
             if record_id is None:
-                new_id = create(model, values).id
+                new_id = create(model, values, view).id
             else:
                 new_id = record_id
                 if original is not None:
                     values = {k: v for k, v in values.items() if k not in original or not _same(original[k], v)}
                 if values:
-                    update(model, record_id, values, version)
+                    update(model, record_id, values, version, view)
             if posts is not None:
-                posts_changed = _save_posts(kind, new_id, posts, resolved.get("post_date"), access.current().login)
+                posts_changed = _save_posts(kind, new_id, posts, resolved.get("post_date"), view.principal.login)
         if record_id is not None and not values and not posts_changed:
             return SaveResult("unchanged", record_id=record_id)
         return SaveResult("ok", record_id=new_id)
@@ -786,15 +741,15 @@ def save(kind_name: str, raw: dict, record_id: int | None = None, version: int |
         return SaveResult("error", message=str(exc))
 
 
-def delete_record(kind_name: str, record_id: int, version: int) -> int:
+def delete_record(kind_name: str, record_id: int, version: int, view: View | None = None) -> int:
     """Delete one record of a kind (see :func:`delete`); returns its id."""
-    delete(kinds.get(kind_name).model, record_id, version)
+    delete(kinds.get(kind_name).model, record_id, version, view)
     return record_id
 
 
 # ---------------------------------------------------------------- several writes, one transaction
 
-def write_all(changes) -> dict:
+def write_all(changes, view: View | None = None) -> dict:
     """Apply several writes in one transaction (all or none), each through :func:`create`,
     :func:`update` or :func:`delete` (scope, validation, optimistic locking, audit).
 
@@ -802,24 +757,25 @@ def write_all(changes) -> dict:
     or ``("delete", model, id, version)``.  Returns {"created": n, "updated": n, "deleted": n}.
     """
     counts = {"created": 0, "updated": 0, "deleted": 0}
+    view = view or View.of()
     with write_tx():
         for change in changes:
             op = change[0]
             if op == "create":
-                create(change[1], change[2])
+                create(change[1], change[2], view)
                 counts["created"] += 1
             elif op == "update":
-                update(change[1], change[2], change[3], change[4])
+                update(change[1], change[2], change[3], change[4], view)
                 counts["updated"] += 1
             elif op == "delete":
-                delete(change[1], change[2], change[3])
+                delete(change[1], change[2], change[3], view)
                 counts["deleted"] += 1
             else:
                 raise ValueError(f"unknown write {op!r}")
     return counts
 
 
-def save_attendance(meeting_id: int, rows: list[dict]) -> dict:
+def save_attendance(meeting_id: int, rows: list[dict], view: View | None = None) -> dict:
     """Record the attendance of one meeting in one transaction.
 
     Each row: ``member_id``, ``attendance_id`` (None: new), ``status``,
@@ -835,7 +791,7 @@ def save_attendance(meeting_id: int, rows: list[dict]) -> dict:
             changes.append(("create", Attendance, {"meeting": meeting_id, "member": r["member_id"], **values}))
         else:
             changes.append(("update", Attendance, r["attendance_id"], values, r["version"]))
-    counts = write_all(changes)
+    counts = write_all(changes, view)
     return {"created": counts["created"], "updated": counts["updated"]}
 
 

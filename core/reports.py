@@ -8,10 +8,13 @@ A report is a :class:`core.Report` registered through
 ``ctx`` (:class:`ReportContext`) carries ``year``, ``as_of``, ``town``,
 ``community`` (the filters as given), ``communities`` (the
 ``CommunityRef`` list in scope: filters and the user's scope), ``principal``,
-``lang``, ``show_id()`` / ``show_phone()`` (masked unless the user may see
-full personal data), ``findings()`` (rule findings for the scope, computed
-once), ``score(name)`` (a scorer's results for the scope) and
-``rule_params(rule_id, town)``.
+``lang``, ``view`` (:class:`core.view.View`: ``view.mask_id()`` /
+``view.mask_phone()`` / ``view.born()`` show personal data as the user may see
+them), ``findings()`` (rule findings for the scope, computed once),
+``score(name)`` (a scorer's results for the scope) and
+``rule_params(rule_id, town)``.  Whatever a report returns is shown through
+the view as well: an ID number or mobile number left in a cell or a page is
+masked for a user without full personal data.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from dataclasses import dataclass, field
 from core.errors import UserError
 from core.i18n import get_lang, tr
 from core.rules import ScopedContext
+from core.view import View
 
 
 @dataclass
@@ -47,6 +51,7 @@ class ReportContext(ScopedContext):
     lang: str = "zh"
     everything: bool = False
     _cache: dict = field(default_factory=dict)
+    view: View | None = None
 
     def community_ref(self, community_id: int):
         return self._by_id().get(community_id)
@@ -87,8 +92,7 @@ class ReportContext(ScopedContext):
             from core.scoring import run_scorer_full
 
             counts = self.finding_counts() if name == "community-score" else None
-            self._cache[key] = run_scorer_full(name, self.year, self.as_of, self.town, self.community,
-                                               self.principal, counts=counts)
+            self._cache[key] = run_scorer_full(name, self.year, self.as_of, counts=counts, view=self.view)
         return self._cache[key]
 
     def table(self, headers, rows, title=None, records=None, status_col=None) -> ReportTable:
@@ -107,19 +111,16 @@ def get_report(name: str):
 
 
 def make_context(report, year=None, as_of=None, town=None, community=None, principal=None) -> ReportContext:
-    from core import access
-    from core.rules import resolve_dates, scope_communities
+    from core.rules import resolve_dates
 
     if isinstance(as_of, str):
         from core.scoring import parse_date
 
         as_of = parse_date(as_of, "--as-of")
-    if principal is None:
-        principal = access.current()
     year, as_of = resolve_dates(year, as_of)
-    refs = scope_communities(town, community, principal)
-    everything = principal.scope_community_ids() is None and not town and not community
-    return ReportContext(report, year, as_of, town, community, refs, principal, get_lang(), everything)
+    view = View.of(principal, town, community)
+    return ReportContext(report, year, as_of, town, community, view.communities(), view.principal, get_lang(),
+                         view.everything, view=view)
 
 
 def run_report(name: str, year=None, as_of=None, town=None, community=None, principal=None):
@@ -130,8 +131,11 @@ def run_report(name: str, year=None, as_of=None, town=None, community=None, prin
 
 
 def normalise(report, result, ctx):
+    """The report's page or :class:`ReportTable`, shown through the context's view (ID numbers
+    and mobile numbers in any text masked unless the user may see them)."""
+    view = ctx.view
     if isinstance(result, str):
-        return result
+        return view.mask_text(result)
     if isinstance(result, ReportTable):
         table = result
     elif isinstance(result, (tuple, list)) and len(result) in (2, 3):
@@ -144,6 +148,10 @@ def normalise(report, result, ctx):
                            n=report.name, p=report.plugin))
     if table.title is None:
         table.title = f"{report.title(get_lang())} {ctx.year}"
+    if not view.full_personal_data:
+        table.rows = [[view.mask_text(c) for c in r] for r in table.rows]
+        table.records = view.mask_json(table.records) if table.records is not None else None
+        table.notes = [view.mask_text(n) for n in table.notes or []]
     return table
 
 

@@ -18,17 +18,8 @@ from fractions import Fraction
 
 from core.api import Finding, Rule
 from core.findings import RunScope
-from core.ids import mask as _mask, mask_phone as _mask_phone
 from core.dates import today as _today
-
-
-@dataclass(frozen=True)
-class CommunityRef:
-    id: int
-    code: str
-    name: str
-    town: str
-    town_id: int
+from core.view import CommunityRef, View
 
 
 @dataclass(frozen=True)
@@ -94,9 +85,16 @@ def fraction(value) -> Fraction:
 
 class ScopedContext:
     """What every plugin context shares (rules, scorers, reports): the scope, the
-    dates and the personal-data view.  Subclasses are dataclasses with the fields
-    ``year``, ``as_of``, ``communities`` (``CommunityRef`` list) and ``principal``.
+    dates and the user's view.  Subclasses are dataclasses with the fields
+    ``year``, ``as_of``, ``communities`` (``CommunityRef`` list), ``principal`` and
+    ``view`` (:class:`core.view.View`: ``ctx.view.mask_id(n)``, ``ctx.view.mask_phone(p)``,
+    ``ctx.view.born(d, year)`` — how the user may see personal data; when not given,
+    the principal's view of ``communities``).
     """
+
+    def __post_init__(self):
+        if self.view is None:
+            self.view = View(self.principal, [c.id for c in self.communities])
 
     def _lookup(self, name: str, key: str) -> dict:
         cache = self.__dict__.setdefault("_scope_cache", {})
@@ -145,19 +143,6 @@ class ScopedContext:
     def weeks_ended(self) -> list[Period]:
         return weeks_ended(self.year, self.as_of)
 
-    # -- personal data
-    @property
-    def full_personal_data(self) -> bool:
-        return bool(self.principal is not None and getattr(self.principal, "full_personal_data", False))
-
-    def show_id(self, id_number: str | None) -> str:
-        """An ID number as this user may see it (masked unless allowed)."""
-        return (id_number or "") if self.full_personal_data else _mask(id_number)
-
-    def show_phone(self, phone: str | None) -> str:
-        """A phone number as this user may see it (masked unless allowed)."""
-        return (phone or "") if self.full_personal_data else _mask_phone(phone)
-
 
 @dataclass
 class Context(ScopedContext):
@@ -170,6 +155,7 @@ class Context(ScopedContext):
     lang: str = "zh"
     whole_city: bool = False  # the scope is the whole city (a rule may add a city roll-up)
     _params_cache: dict = field(default_factory=dict)
+    view: View | None = None
 
     def community(self, community_id: int) -> CommunityRef:
         return self._by_id()[community_id]
@@ -243,6 +229,7 @@ class CheckResult:
     communities: list = field(default_factory=list)
     scope: RunScope = field(default_factory=RunScope)
     evidence_json: list | None = None  # the findings' evidence as compact JSON (when stored), same order
+    view: View | None = None  # the view checked: outputs show the findings as it shows them (core.findings.shown)
 
     @property
     def counts(self) -> dict:
@@ -256,43 +243,6 @@ class CheckResult:
         """SPEC §6: 2 for any error finding, else 1 for any fail, else 0."""
         c = self.counts
         return 2 if c.get("error") else 1 if c.get("fail") else 0
-
-
-def scope_communities(town: str | None = None, community: str | None = None, principal=None) -> list[CommunityRef]:
-    """The communities in scope: ``town`` (name), ``community`` (code), the user's scope.
-
-    An unknown town or community code is a :class:`core.errors.UserError`
-    naming it; a community outside the user's scope is refused.
-    """
-    from core.errors import AccessDenied, UserError
-    from core.i18n import tr
-    from core.models import Community, Town
-
-    if town is not None and not Town.select().where(Town.name == town).exists():
-        known = "、".join(t.name for t in Town.select(Town.name).order_by(Town.name).limit(30))
-        raise UserError(tr("未知区镇：{t}（已有：{k}）", "unknown town: {t} (known: {k})", t=town, k=known or "-"))
-    q = (Community.select(Community.id, Community.code, Community.name, Town.name.alias("town_name"),
-                          Town.id.alias("town_id"))
-         .join(Town, on=(Community.town == Town.id)))
-    if community is not None:
-        c = Community.get_or_none(Community.code == community)
-        if c is None:
-            raise UserError(tr("未知社区编码：{c}", "unknown community code: {c}", c=community))
-        q = q.where(Community.code == community)
-        if town is not None and c.town.name != town:
-            raise UserError(tr("社区 {c} 不属于区镇 {t}", "community {c} is not in town {t}", c=community, t=town))
-    if town is not None:
-        q = q.where(Town.name == town)
-    allowed = principal.scope_community_ids() if principal is not None else None
-    refs = [CommunityRef(r.id, r.code, r.name, r.town_name, r.town_id)
-            for r in q.order_by(Town.name, Community.code).objects()]
-    if allowed is not None:
-        if community is not None and refs and refs[0].id not in allowed:
-            raise AccessDenied(tr("社区 {c} 不在您的权限范围内", "community {c} is outside your scope", c=community))
-        if community is None and town is not None and refs and not any(r.id in allowed for r in refs):
-            raise AccessDenied(tr("区镇 {t} 不在您的权限范围内", "town {t} is outside your scope", t=town))
-        refs = [r for r in refs if r.id in allowed]
-    return refs
 
 
 def _variants_with_scope(registry, rule_id: str, communities: list[CommunityRef]):
@@ -323,9 +273,11 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
               store=True) -> CheckResult:
     """Run every registered rule (or ``rule_ids``) over the scope; store the findings.
 
-    Dates follow :func:`resolve_dates`.  The scope is ``town`` (name),
-    ``community`` (code) and the principal's scope (default: the current
-    user).  Each variant of a rule (the general one and any town-only
+    Dates follow :func:`resolve_dates`.  The scope is the view
+    (:meth:`core.view.View.of`) of the principal (default: the current user)
+    narrowed to ``town`` (name) and ``community`` (code).  Findings carry full
+    subjects (ID numbers too); every output shows them through the view
+    (:func:`core.findings.shown`).  Each variant of a rule (the general one and any town-only
     replacement) runs with its own :class:`Context` over its communities.  A
     rule that raises gives one ``error`` finding naming the rule and its
     plugin; a plugin with load or hook errors gives an ``error`` finding per
@@ -354,8 +306,9 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
         ids_to_run = [r for r in all_ids if r in set(rule_ids)]
     else:
         ids_to_run = all_ids
-    communities = scope_communities(town, community, principal)
-    whole_city = town is None and community is None and principal.scope_community_ids() is None
+    view = View.of(principal, town, community)
+    communities = view.communities()
+    whole_city = view.everything
     lang = get_lang()
     findings: list[Finding] = []
     # A city-wide run keeps ~200k findings alive; the cyclic GC would rescan them
@@ -366,7 +319,7 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
     gc.disable()
     _run_cache.data = {}
     try:
-        _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, principal, lang, findings)
+        _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, view, lang, findings)
     finally:
         _run_cache.data = None
         if gc_was_enabled:
@@ -378,19 +331,19 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
     scope = findings_store.run_scope(town, community, rule_ids, principal)
     evidence_json = findings_store.evidence_texts(findings) if store else None
     run_id = findings_store.store_run(findings, year, as_of, scope, principal, evidence_json) if store else None
-    return CheckResult(findings, run_id, year, as_of, communities, scope, evidence_json)
+    return CheckResult(findings, run_id, year, as_of, communities, scope, evidence_json, view)
 
 
 _run_cache = threading.local()
 
 
-def _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, principal, lang, findings):
+def _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, view, lang, findings):
     for rid in ids_to_run:
         for rule, comms in _variants_with_scope(registry, rid, communities):
             if not comms and not (rule.towns is None and whole_city and rule.subjects == "town"):
                 continue
-            ctx = Context(rule=rule, year=year, as_of=as_of, communities=comms, principal=principal, lang=lang,
-                          whole_city=whole_city and rule.towns is None)
+            ctx = Context(rule=rule, year=year, as_of=as_of, communities=comms, principal=view.principal, lang=lang,
+                          whole_city=whole_city and rule.towns is None, view=view)
             try:
                 out = list(rule.evaluate(ctx) or [])
                 for f in out:

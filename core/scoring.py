@@ -36,6 +36,7 @@ from core.errors import UserError
 from core.i18n import get_lang, tr
 from core.config import deep_merge
 from core.rules import ScopedContext, params_for
+from core.view import View
 
 CENT = Decimal("0.01")
 
@@ -62,26 +63,6 @@ def fmt_points(value) -> str:
     if d == d.to_integral_value():
         d = d.quantize(Decimal(1))
     return format(d, "f")
-
-
-# ---------------------------------------------------------------- scope
-
-@dataclass
-class Scope:
-    """Communities in scope: ``refs`` (CommunityRef list) and whether that is every community."""
-    refs: list
-    everything: bool = False
-
-
-def resolve_scope(town: str | None = None, community: str | None = None, principal=None) -> Scope:
-    """Communities limited by ``--town``, ``--community`` and the user's scope
-    (:func:`core.rules.scope_communities`: an unknown name is a UserError, a
-    community outside the user's scope is refused)."""
-    from core.rules import scope_communities
-
-    refs = scope_communities(town, community, principal)
-    ids = principal.scope_community_ids() if principal is not None else None
-    return Scope(refs, everything=(ids is None and not town and not community))
 
 
 # ---------------------------------------------------------------- parameters
@@ -157,7 +138,7 @@ class ScoreContext(ScopedContext):
     ``year``, ``as_of``, ``communities`` (``CommunityRef(id, code, name, town,
     town_id)`` — already limited to the user's scope, the ``--town`` /
     ``--community`` filters and, for a town-only scorer, its towns),
-    ``params(town)``, ``principal``, ``show_id()``, ``item()``, ``result()``,
+    ``params(town)``, ``principal``, ``view`` (:class:`core.view.View`), ``item()``, ``result()``,
     ``findings()`` (rule findings for the communities, for roll-ups) and
     ``public_evaluation(code)``.
     """
@@ -171,6 +152,7 @@ class ScoreContext(ScopedContext):
     _findings: list | None = None
     _cache: dict = field(default_factory=dict)
     _counts: dict | None = None
+    view: View | None = None
 
     def community(self, community_id: int):
         return self._by_id().get(community_id)
@@ -372,25 +354,27 @@ class ScoreRun:
     errors: list
     ranked: bool
     scorers: list
+    view: View | None = None  # the view scored: table() shows subjects as it shows them
 
 
 def run_scorer_full(name: str, year: int | None = None, as_of: dt.date | None = None, town: str | None = None,
                     community: str | None = None, principal=None, findings: list | None = None,
-                    counts: dict | None = None) -> ScoreRun:
-    from core import access, plugins
+                    counts: dict | None = None, view: View | None = None) -> ScoreRun:
+    """Run scorer ``name`` over ``view`` (default: the view of ``principal`` narrowed to
+    ``town`` / ``community``, :meth:`core.view.View.of`)."""
+    from core import plugins
     from core.rules import resolve_dates
 
     reg = plugins.get().registry
     if name not in reg.scorer_names():
         raise UserError(tr("没有名为 {n} 的评分；可选：{a}", "no scorer named {n}; choose from: {a}",
                            n=name, a=", ".join(reg.scorer_names()) or "-"))
-    if principal is None:
-        principal = access.current()
     year, as_of = resolve_dates(year, as_of)
-    scope = resolve_scope(town, community, principal)
+    view = view or View.of(principal, town, community)
+    principal = view.principal
     # group communities by the scorer in force in their town
     groups: list[tuple[object, list]] = []
-    for ref in scope.refs:
+    for ref in view.communities():
         scorer = reg.scorer_for(name, ref.town)
         if scorer is None:
             continue
@@ -405,8 +389,8 @@ def run_scorer_full(name: str, year: int | None = None, as_of: dt.date | None = 
     lang = get_lang()
     for scorer, refs in groups:
         ctx = ScoreContext(scorer, year, as_of, refs, principal, lang,
-                           everything=(scope.everything and len(groups) == 1), _findings=findings,
-                           _counts=counts)
+                           everything=(view.everything and len(groups) == 1), _findings=findings,
+                           _counts=counts, view=view)
         try:
             produced = list(scorer.score(ctx) or [])
         except UserError:
@@ -433,7 +417,7 @@ def run_scorer_full(name: str, year: int | None = None, as_of: dt.date | None = 
             results.append(r)
     ranked = _rank(results, scorer_kind=(groups[0][0].subjects if groups else "member"))
     results.sort(key=lambda r: (r.town or "", r.community or "", r.org or "", -r.points, r.subject))
-    return ScoreRun(name, year, as_of, results, errors, ranked, [s for s, _ in groups])
+    return ScoreRun(name, year, as_of, results, errors, ranked, [s for s, _ in groups], view)
 
 
 def run_scorer(name: str, year: int | None = None, as_of: dt.date | None = None, town: str | None = None,
@@ -478,12 +462,10 @@ def items_text(items: list) -> str:
     return "; ".join(parts)
 
 
-def table(run: ScoreRun, principal=None, with_items: bool = True, want: str = "both"):
-    """(headers, rows, records) for a score run; ``want`` "rows" or "records" skips the other
-    (a whole city's member points are 100,000 lines)."""
-    from core import ids
-
-    full = principal is not None and getattr(principal, "full_personal_data", False)
+def table(run: ScoreRun, with_items: bool = True, want: str = "both"):
+    """(headers, rows, records) for a score run, subjects as the run's view shows them; ``want``
+    "rows" or "records" skips the other (a whole city's member points are 100,000 lines)."""
+    view = run.view or View.of()
     kind = run.scorers[0].subjects if run.scorers else "member"
     has_org = any(r.org for r in run.results)
     has_class = any(r.klass for r in run.results)
@@ -495,7 +477,7 @@ def table(run: ScoreRun, principal=None, with_items: bool = True, want: str = "b
     masked = kind in ("member", "worker")
 
     def subj(s):
-        return s if (full or not masked) else ids.mask(s)
+        return view.mask_id(s) if masked else s
 
     headers = []
     if run.ranked:
@@ -586,7 +568,7 @@ def cmd_score(args) -> int:
     principal = access.current()
     run = run_scorer_full(args.name, year=args.year, as_of=as_of, town=args.town, community=args.community,
                           principal=principal)
-    headers, rows, records = table(run, principal, want="records" if args.format == "json" else "rows")
+    headers, rows, records = table(run, want="records" if args.format == "json" else "rows")
     from core import plugins
 
     s = run.scorers[0] if run.scorers else plugins.get().registry.scorer_for(args.name, None)

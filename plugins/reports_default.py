@@ -11,7 +11,8 @@ Printable HTML only: ``funding-notice`` (经费公示, 第19条) and ``ledger``
 (年度党建工作台账, the community's annual book, 第21条).
 
 Every query is set-based over the scope (no query per member); ID numbers and
-phones are masked unless the user may see them.
+phones are shown as the user's view shows them (``ctx.view``: masked unless the
+user may see them), ages instead of birth dates.
 """
 from __future__ import annotations
 
@@ -84,7 +85,7 @@ def run_training(ctx):
             met = len(ts) >= int(p["min_trainings"]) and days >= need_days
         detail = "; ".join(f"{t[2]} {_lab(enums.TRAINING_LEVEL, t[1])} {t[0]} {format(t[3].normalize(), 'f')}"
                            + tr("天", " d") for t in ts)
-        row = [ref.town, ref.code, w.name, ctx.show_id(w.id_number), _posts_text(w.posts) or _lab(enums.POST, "other"),
+        row = [ref.town, ref.code, w.name, ctx.view.mask_id(w.id_number), _posts_text(w.posts) or _lab(enums.POST, "other"),
                len(ts), n_city, format(days.normalize(), "f"), format(need_days.normalize(), "f"),
                tr("达标", "met") if met else tr("未达标", "not met"), detail]
         out.append(row)
@@ -155,7 +156,7 @@ def run_dues(ctx):
         if not owed_months:
             continue
         ref = ctx.community_ref(m["cid"])
-        r = [ref.town, ref.code, m["org"], m["name"], ctx.show_id(m["id_number"]), _lab(enums.DUES_CLASS, m["dues_class"]),
+        r = [ref.town, ref.code, m["org"], m["name"], ctx.view.mask_id(m["id_number"]), _lab(enums.DUES_CLASS, m["dues_class"]),
              _money(m["monthly_income"]), _money(proposed), "、".join(x[5:] for x in owed_months), len(owed_months),
              _money(owed)]
         rows.append(r)
@@ -259,7 +260,7 @@ def run_points(ctx):
     from core.scoring import table
 
     run = ctx.score("member-points")
-    headers, rows, records = table(run, ctx.principal)
+    headers, rows, records = table(run)
     t = ctx.table(headers, rows, title=tr("党员积分 {y}", "member points {y}", y=ctx.year), records=records)
     t.notes = list(run.errors)
     return t
@@ -269,7 +270,7 @@ def run_scores(ctx):
     from core.scoring import table
 
     run = ctx.score("community-score")
-    headers, rows, records = table(run, ctx.principal, with_items=False)
+    headers, rows, records = table(run, with_items=False)
     t = ctx.table(headers, rows, title=tr("先锋社区评分与分类 {y}", "community scores and classes {y}", y=ctx.year),
                   records=records)
     t.notes = list(run.errors)
@@ -305,12 +306,15 @@ def run_roster(ctx):
                 birth = ids.birth_date(w["id_number"])
             except Exception:
                 birth = None
-        age = ids.age_on(birth, ctx.as_of) if birth else ""
-        rows.append([ref.town, ref.code, w["name"], ctx.show_id(w["id_number"]), _lab(enums.SEX, w["sex"]), age,
+        # completed years at the as-of date; a user without full personal data sees the age
+        # reached in the year instead (year − birth year: it does not narrow the birthday)
+        age = "" if not birth else ids.age_on(birth, ctx.as_of) if ctx.view.full_personal_data \
+            else ctx.view.born(birth, ctx.as_of.year)
+        rows.append([ref.town, ref.code, w["name"], ctx.view.mask_id(w["id_number"]), _lab(enums.SEX, w["sex"]), age,
                      _posts_text(posts.get(w["id"], set())), _lab(enums.EDUCATION, w["education"]),
                      _lab(enums.CERTIFICATE, w["certificate"]), w["certificate_date"] or "", w["hired_date"] or "",
                      _yes(w["college_graduate"]), _yes(w["backup_talent"]), w["filing_date"] or "",
-                     ctx.show_phone(w["phone"]), _lab(enums.WORKER_STATUS, w["status"])])
+                     ctx.view.mask_phone(w["phone"]), _lab(enums.WORKER_STATUS, w["status"])])
     rows.sort(key=lambda r: (r[0], r[1], r[2]))
     return ctx.table(headers, rows, title=tr("社区工作者花名册（{d}）", "community worker roster ({d})", d=ctx.as_of))
 
@@ -538,10 +542,10 @@ def run_ledger(ctx):
             [tr("姓名", "name"), tr("公民身份号码", "ID number"), tr("性别", "sex"), tr("入党日期", "joined"),
              tr("党员状态", "status"), tr("所在党组织", "organization"), tr("离退休", "retired"),
              tr("行动不便", "mobility-impaired"), tr("联系电话", "phone"), tr("备注", "notes")],
-            [[m["name"], ctx.show_id(m["id_number"]), _lab(enums.SEX, m["sex"]), m["joined_date"],
+            [[m["name"], ctx.view.mask_id(m["id_number"]), _lab(enums.SEX, m["sex"]), m["joined_date"],
               _lab(enums.MEMBER_STATUS, "full" if m["full_date"] and m["full_date"] <= as_of else "probationary"),
               org_name.get(m["organization"], ""), _yes(m["retired"]), _yes(m["mobility_impaired"]),
-              ctx.show_phone(m["phone"]),
+              ctx.view.mask_phone(m["phone"]),
               "；".join(x for x in [m["work_unit"] or "",
                                     (tr("编入 ", "placed ") + str(m["placed_date"])) if m["placed_date"] else "",
                                     (tr("活动证 ", "certificate ") + m["certificate_no"]) if m["certificate_no"] else "",
@@ -564,9 +568,9 @@ def run_ledger(ctx):
         [tr("姓名", "name"), tr("公民身份号码", "ID number"), tr("职务", "posts"), tr("学历", "education"),
          tr("社工证书", "certificate"), tr("大学生", "college graduate"), tr("后备人才", "backup talent"),
          tr("备案日期", "filed"), tr("联系电话", "phone"), tr("在岗状态", "status")],
-        [[w["name"], ctx.show_id(w["id_number"]), _posts_text(in_post[w["id"]].posts) if w["id"] in in_post else "",
+        [[w["name"], ctx.view.mask_id(w["id_number"]), _posts_text(in_post[w["id"]].posts) if w["id"] in in_post else "",
           _lab(enums.EDUCATION, w["education"]), _lab(enums.CERTIFICATE, w["certificate"]), _yes(w["college_graduate"]),
-          _yes(w["backup_talent"]), w["filing_date"] or "", ctx.show_phone(w["phone"]),
+          _yes(w["backup_talent"]), w["filing_date"] or "", ctx.view.mask_phone(w["phone"]),
           _lab(enums.WORKER_STATUS, w["status"])] for w in workers])
     html_t = html_table([tr("姓名", "name"), tr("培训名称", "title"), tr("培训级别", "level"), tr("开始日期", "start"),
                          tr("天数", "days")],
@@ -716,8 +720,8 @@ def run_ledger(ctx):
         shown = sorted(fs, key=lambda f: ({"error": 0, "fail": 1, "warn": 2, "info": 3, "pass": 4}.get(f.status, 5),
                                           f.rule, f.subject))
         parts.append(html_table([tr("规则", "rule"), tr("结论", "status"), tr("对象", "subject"), tr("说明", "message")],
-                                [[f.rule, status_lab.get(f.status, f.status), _subject(ctx, f.subject), f.message]
-                                 for f in shown],
+                                [[f.rule, status_lab.get(f.status, f.status), _subject(ctx, f.subject),
+                                  ctx.view.mask_text(f.message)] for f in shown],
                                 classes=[f.status for f in shown]))
     sections.append(("findings", tr("检查结论（按条款）", "Findings by clause"), "".join(parts) or html_table([], [])))
 
@@ -734,12 +738,8 @@ def run_ledger(ctx):
 
 
 def _subject(ctx, subject: str) -> str:
-    """A finding's subject as this user may see it (a stored run may hold full ID numbers)."""
-    import re
-
-    if subject and not ctx.full_personal_data and re.fullmatch(r"\d{17}[\dXx]", subject):
-        return ctx.show_id(subject)
-    return subject
+    """A finding's subject as this user may see it (findings hold full ID numbers)."""
+    return ctx.view.mask_text(subject)
 
 
 REPORTS = [

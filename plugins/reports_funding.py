@@ -1,8 +1,9 @@
 """Built-in report ``funding`` (第19条): per community N, floor, allocated, gap and the
 city/town split, with totals per town and for the city.
 
-``run(ctx)`` uses only ``ctx.year``, ``ctx.as_of``, ``ctx.town``,
-``ctx.community``, ``ctx.principal`` and ``ctx.lang`` (the report context of
+``run(ctx)`` uses only ``ctx.year``, ``ctx.as_of``, ``ctx.communities`` (the
+communities of the user's view; a context without them gets the view of its
+``principal``, ``town`` and ``community``) and ``ctx.lang`` (the report context of
 ``dangjian report``).
 """
 from __future__ import annotations
@@ -12,11 +13,15 @@ from core import Report, hookimpl
 
 def run(ctx):
     from core.funding import funding_table
-    from core.rules import resolve_dates, scope_communities
+    from core.rules import resolve_dates
 
     year, as_of = resolve_dates(getattr(ctx, "year", None), getattr(ctx, "as_of", None))
-    communities = scope_communities(getattr(ctx, "town", None), getattr(ctx, "community", None),
-                                    getattr(ctx, "principal", None))
+    communities = getattr(ctx, "communities", None)
+    if communities is None:
+        from core.view import View
+
+        communities = View.of(getattr(ctx, "principal", None), getattr(ctx, "town", None),
+                              getattr(ctx, "community", None)).communities()
     return funding_table(year, as_of, communities, getattr(ctx, "lang", "zh"))
 
 

@@ -146,7 +146,7 @@ def evaluate_dues_on_time(ctx):
             fail_by_town[ref.town] = int(ctx.params(ref.town).get("fail_months", 6))
         fail_months = fail_by_town[ref.town]
         rng = required[mid]
-        subject = ctx.show_id(idn)
+        subject = idn
         ev = {"member_id": mid, "months_required": len(rng), "fail_months": fail_months}
         if rng:
             ev["from"], ev["to"] = rng[0], rng[-1]

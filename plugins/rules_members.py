@@ -191,7 +191,7 @@ def member_visits(ctx, kind: str, start: dt.date, end: dt.date) -> dict[int, lis
 
 
 def member_community_subject(ctx, row):
-    return ctx.show_id(row[2])
+    return row[2]
 
 
 # ---------------------------------------------------------------- 第12条
@@ -210,7 +210,7 @@ def evaluate_floating_in_placed(ctx):
             placed = None
         ev = {"member_id": mid, "registered_date": reg.isoformat() if reg else None,
               "placed_date": placed.isoformat() if placed else None, "max_days": max_days}
-        subject = ctx.show_id(idn)
+        subject = idn
         if placed is None and org is not None and (raw_placed is None):
             yield ctx.finding(subject, "warn", tr("已编入党组织但未记录编入日期，无法判断是否在 {n} 天内编入",
                                                   "placed into an organization but the placement date is not "
@@ -266,7 +266,7 @@ def _quarterly_visit_findings(ctx, rows, visits, kind_zh, kind_en, extra=None):
               "visits": len(mine), "visit_ids": [v for _, v in sorted(mine)][:50], "per_quarter": need}
         if problems:
             ev["missing"] = [p[0] for p in problems]
-        subject = ctx.show_id(idn)
+        subject = idn
         if missed or problems:
             parts = [p[1] for p in problems]
             if missed:

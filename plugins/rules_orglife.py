@@ -318,7 +318,7 @@ def evaluate_absence(ctx):
                 run = before + list(absent[:lead])
             ev = {"member_id": mid, "months_with_meetings": n_held, "absent_months": [labels[m] for m in absent],
                   "longest_run": best}
-            subject = ctx.show_id(idn)
+            subject = idn
             if best >= warn_m:
                 ev["run_months"] = [labels[m] for m in run]
                 org = row[4]

@@ -151,7 +151,7 @@ def _training_rule(leaders: bool):
             ok = n >= need_n and days >= need_days
             who = _posts_label(w.posts, ctx.lang)
             if ok:
-                yield ctx.finding(ctx.show_id(w.id_number), "pass",
+                yield ctx.finding(w.id_number, "pass",
                                   tr("{who}：本年培训{n}次、{d}天", "{who}: {n} training(s), {d} day(s) this year",
                                      who=who, n=n, d=ev["days"]), ev, community=c)
                 continue
@@ -167,7 +167,7 @@ def _training_rule(leaders: bool):
             sep = "；" if ctx.lang == "zh" else "; "
             due = "" if status == "fail" else tr("（12-31前完成）", " (due by 12-31)")
             colon = "：" if ctx.lang == "zh" else ": "
-            yield ctx.finding(ctx.show_id(w.id_number), status, who + colon + sep.join(lack) + due, ev, community=c)
+            yield ctx.finding(w.id_number, status, who + colon + sep.join(lack) + due, ev, community=c)
     return evaluate
 
 
@@ -181,7 +181,7 @@ def _degree_encouraged(ctx):
         age = w.age_on(ctx.as_of)
         ev = {"worker_id": w.id, "age": age, "education": w.education, "max_age": p["max_age"],
               "target_education": target}
-        subject = ctx.show_id(w.id_number)
+        subject = w.id_number
         if age is None or age > p["max_age"]:
             yield ctx.finding(subject, "pass", tr("{a}岁，不在鼓励范围（{k}岁以下）", "aged {a}: outside the "
                                                   "encouraged group ({k} or younger)", a=age, k=p["max_age"]),
@@ -259,7 +259,7 @@ def _certificate(ctx):
         ev = {"worker_id": w.id, "age": age, "max_age": p["max_age"], "from_year": p["from_year"],
               "certificate": w.certificate,
               "certificate_date": w.certificate_date.isoformat() if w.certificate_date else None}
-        subject = ctx.show_id(w.id_number)
+        subject = w.id_number
         if ctx.year < p["from_year"]:
             yield ctx.finding(subject, "pass", tr("{y}年起要求持证，本年免", "required from {y}; exempt this year",
                                                   y=p["from_year"]), ev, community=c)
@@ -289,10 +289,10 @@ def _secretary_filed(ctx):
         c = ctx.community(w.community_id)
         ev = {"worker_id": w.id, "filing_date": w.filing_date.isoformat() if w.filing_date else None}
         if w.filing_date and w.filing_date <= ctx.as_of:
-            yield ctx.finding(ctx.show_id(w.id_number), "pass", tr("{d}备案", "filed on {d}",
+            yield ctx.finding(w.id_number, "pass", tr("{d}备案", "filed on {d}",
                                                                    d=w.filing_date.isoformat()), ev, community=c)
         else:
-            yield ctx.finding(ctx.show_id(w.id_number), "fail", tr("书记未备案", "the secretary is not filed"),
+            yield ctx.finding(w.id_number, "fail", tr("书记未备案", "the secretary is not filed"),
                               ev, community=c)
 
 
@@ -318,14 +318,14 @@ def _dual_report(ctx):
               "reports": {a: {"id": r, "date": d.isoformat()} for a, (r, d) in have.items()},
               "missing": missing}
         if not missing:
-            yield ctx.finding(ctx.show_id(w.id_number), "pass", tr("已向街道党工委和党员群众双述职",
+            yield ctx.finding(w.id_number, "pass", tr("已向街道党工委和党员群众双述职",
                                                                    "reported to both the street committee and "
                                                                    "the members"), ev, community=c)
         else:
             status = yearly_status(ctx)
             labels = ("、" if ctx.lang == "zh" else " and ").join(REPORT_AUDIENCE.label(a, ctx.lang) for a in missing)
             due = "" if status == "fail" else tr("（12-31前完成）", " (due by 12-31)")
-            yield ctx.finding(ctx.show_id(w.id_number), status,
+            yield ctx.finding(w.id_number, status,
                               tr("{y}年未向{m}述职", "no {y} report to {m}", y=ctx.year, m=labels) + due,
                               ev, community=c)
 
@@ -346,7 +346,7 @@ def _pay_floor(ctx):
            .where(WorkerPay.year == ctx.year, Worker.community.in_(ctx.community_ids)).tuples()}
     for w in secs:
         c = ctx.community(w.community_id)
-        subject = ctx.show_id(w.id_number)
+        subject = w.id_number
         multiple = ctx.params(c.town)["multiple"]
         ev = {"worker_id": w.id, "year": ctx.year, "wage_year": wage_year, "multiple": multiple}
         if wage is None:

@@ -16,11 +16,12 @@ import datetime as dt
 import sys
 from decimal import Decimal
 
-from core import access, enums, ids, kinds, records, validators
+from core import access, enums, kinds, records, validators
 from core.errors import UserError
 from core.i18n import tr
 from core.importing import files
 from core.importing.engine import REJECT_COLUMN, Result, run
+from core.view import View
 
 def _kind(kind: str) -> str:
     kinds.get(kind, importable=True)  # raises a UserError listing the kinds
@@ -135,25 +136,16 @@ def cmd_import(args) -> int:
 
 # ---------------------------------------------------------------- export
 
-def _community_filter(town: str | None, community: str | None):
-    """Community ids allowed by the user's scope and the --town/--community filters (None: all)."""
-    from core.rules import scope_communities
-
-    principal = access.current()
-    if town or community:
-        # as check, report and score: an unknown name, or a community outside the user's scope, is refused
-        return {r.id for r in scope_communities(town or None, community or None, principal)}
-    return principal.scope_community_ids()
-
-
-def _cell(f: validators.Field, v, xlsx: bool, masked: bool):
+def _cell(f: validators.Field, v, xlsx: bool, view: View, masked: bool, year: int):
     if v is None or v == "" or v == []:
         return None
     t = f.type
     if t in ("id",) or t.startswith("idref:"):
-        return ids.mask(v) if masked else v
+        return view.mask_id(v) if masked else v
     if f.personal and masked:
-        return ids.mask_phone(v)
+        return view.mask_phone(v)
+    if f.name == "birth_date" and masked:
+        return view.born(v, year)
     if t == "choice":
         return f.choice.label(v, "zh")
     if t == "bool":
@@ -176,21 +168,36 @@ def _cell(f: validators.Field, v, xlsx: bool, masked: bool):
     return str(v)
 
 
-def export_rows(kind: str, town: str | None = None, community: str | None = None, xlsx: bool = False):
-    """(headers, rows, masked) for ``kind`` in the user's scope and the filters."""
+def export_rows(kind: str, town: str | None = None, community: str | None = None, xlsx: bool = False,
+                view: View | None = None):
+    """(headers, rows, masked) for ``kind`` in ``view`` (default: the current user's view narrowed
+    to ``town`` / ``community``; an unknown name, or a narrowing outside the user's scope, is refused).
+
+    A kind holding ID numbers or phones is masked for a user without full personal data (and
+    the file then says it cannot be imported): ID numbers and phones masked, the age reached
+    this year instead of a birth date, and a last column 标识 with the ``ref`` of each record
+    (:meth:`core.view.View.ref` of its natural key), so records whose masked ID numbers
+    coincide stay apart."""
+    from core.dates import today
+
     _kind(kind)
-    p = access.current()
-    allowed = _community_filter(town, community)
+    view = view or View.of(None, town, community)
+    spec = kinds.get(kind)
     specs = validators.fields(kind)
-    # only kinds that hold ID numbers or phones are masked (and then marked as not importable)
-    personal = bool(kinds.get(kind).personal)
-    masked = personal and not p.full_personal_data
-    headers = [f.label for f in specs]
+    masked = bool(spec.personal) and not view.full_personal_data
+    year = today().year
+    headers = [("年龄" if masked and f.name == "birth_date" else f.label) for f in specs]
+    if masked:
+        headers.append("标识")
+    table = spec.model._meta.table_name
     rows = []
     for comm, rec in records.export_records(kind):
-        if allowed is not None and comm not in allowed:
+        if not view.contains(comm):
             continue
-        rows.append([_cell(f, rec.get(f.name), xlsx, masked) for f in specs])
+        row = [_cell(f, rec.get(f.name), xlsx, view, masked, year) for f in specs]
+        if masked:
+            row.append(view.ref(table, *(rec.get(k) for k in spec.key)))
+        rows.append(row)
     return headers, rows, masked
 
 

@@ -126,11 +126,13 @@ def test_scope_ids_and_masking(dangjian_db):
     assert Principal("a", "town", "甲镇").scope_community_ids() == {c["A1"].id, c["A2"].id}
     assert Principal("a", "town", "city").scope_community_ids() == frozenset()  # never widened to the city
     assert Principal("a", "city", "city").scope_community_ids() is None
-    access.set_current(Principal("a", "community", "A1", full_personal_data=False))
-    assert access.show_id("32058319700101001X") == "320583********001X"
-    assert access.show_phone("13812345678") == "138****5678"
-    access.set_current(Principal("a", "community", "A1", full_personal_data=True))
-    assert access.show_id("32058319700101001X") == "32058319700101001X"
+    from core.view import View
+
+    masked = View.of(Principal("a", "community", "A1", full_personal_data=False))
+    assert masked.mask_id("32058319700101001X") == "320583********001*"
+    assert masked.mask_phone("13812345678") == "138****5678"
+    full = View.of(Principal("a", "community", "A1", full_personal_data=True))
+    assert full.mask_id("32058319700101001X") == "32058319700101001X"
 
 
 # ---------------------------------------------------------------- scope through every headless face

@@ -75,7 +75,8 @@ def test_json_fields(town, capsys):
     data = json.loads(out)
     assert data == [{"rule": "org.kind_size", "clause": 3, "status": "warn", "town": "玉山镇", "community": "YS001",
                      "subject": "YS001-01", "message": data[0]["message"],
-                     "evidence": data[0]["evidence"]}]
+                     "evidence": data[0]["evidence"], "ref": data[0]["ref"]}]
+    assert len(data[0]["ref"]) == 12 and int(data[0]["ref"], 16) >= 0
     assert data[0]["evidence"]["formal_members"] == 51
     assert CheckRun.select().count() == 0  # --no-store
 
@@ -86,14 +87,14 @@ def test_csv_headers_and_evidence(town, capsys, tmp_path):
     assert code == 0 and out == ""
     text = out_file.read_bytes().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["规则", "条款", "结论", "区镇", "社区", "对象", "说明", "依据"]
+    assert rows[0] == ["规则", "条款", "结论", "区镇", "社区", "对象", "说明", "依据", "标识"]
     assert rows[1][:6] == ["org.kind_size", "3", "warn", "玉山镇", "YS001", "YS001-01"]
     assert json.loads(rows[1][7])["formal_members"] == 51
 
 
 def test_csv_english_headers(town, capsys):
     code, out, _ = run(capsys, "--lang", "en", "check", "--rule", "org.kind_size", "--format", "csv")
-    assert out.splitlines()[0] == "rule,clause,status,town,community,subject,message,evidence"
+    assert out.splitlines()[0] == "rule,clause,status,town,community,subject,message,evidence,ref"
     assert "branch has 51 formal members" in out
 
 
@@ -105,7 +106,7 @@ def test_xlsx(town, capsys, tmp_path):
     assert code == 1
     ws = load_workbook(path).worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
-    assert list(rows[0]) == ["规则", "条款", "结论", "区镇", "社区", "对象", "说明", "依据"]
+    assert list(rows[0]) == ["规则", "条款", "结论", "区镇", "社区", "对象", "说明", "依据", "标识"]
     assert rows[1][0] == "pay.secretary_floor" and rows[1][2] == "fail"
     assert json.loads(rows[1][7])["base_pay"] == "119999.00"
 

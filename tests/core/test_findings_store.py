@@ -116,10 +116,11 @@ def test_the_whole_city_needs_a_whole_city_run(towns, capsys):
 def test_scoring_and_reports_read_the_same_run(towns, capsys, monkeypatch):
     """A town's current run answers a score over that town without running the rules again."""
     from core import rules, scoring
+    from core.view import View
 
     _check(capsys, "--town", "玉山镇", "--year", "2026")
     run = CheckRun.select().get()
-    refs = rules.scope_communities(town="玉山镇")
+    refs = View.of(town="玉山镇").communities()
     assert findings.find_run({c.id for c in refs}, 2026, as_of=dt.date(2026, 6, 15), current=True).id == run.id
 
     def no_rerun(**kw):

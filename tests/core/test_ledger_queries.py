@@ -45,7 +45,9 @@ def test_scope_limits_lists(two):
 
 def test_app_narrowing_is_intersected_with_user_scope(two):
     access.set_current(access.Principal("u", "community", "KS001", False, False))
-    assert lq.scope_ids({two["c2"].id}) == set()
+    from core.view import as_view
+
+    assert as_view({two["c2"].id}).community_ids == set()
     assert lq.worker_rows(scope={two["c2"].id}) == []
 
 
@@ -157,8 +159,10 @@ def test_find_run_covers_the_view(two):
     from core import rules
     from core.findings import find_run
 
+    from core.view import View
+
     def view():
-        return lq.scope_ids()
+        return View.of().community_ids
 
     access.set_current(access.Principal("u1", "community", "KS001", False, False))
     mine = rules.run_check(year=2026).run_id

@@ -61,9 +61,13 @@ def test_prefix_search_kinds(city):
     assert [r[1] for r in page(MemberFilter(text="zw"))] == ["张伟", "张伟明"]
     from tests.tui import tui_data
 
+    from core.access import Principal
+    from core.view import View
+
+    full = View.of(Principal("admin", full_personal_data=True))  # ID-prefix search needs full personal data
     idn = tui_data.member_id_number(3)
-    assert [r[2] for r in page(MemberFilter(text=idn))] == [idn]
-    assert all(r[2].startswith(idn[:8]) for r in page(MemberFilter(text=idn[:8], status="all")))
+    assert [r[2] for r in page(MemberFilter(text=idn, scope=full))] == [idn]
+    assert all(r[2].startswith(idn[:8]) for r in page(MemberFilter(text=idn[:8], status="all", scope=full)))
     # lower-case x in a typed ID matches the stored upper-case X
     assert queries.member_count(MemberFilter(text="nothing-like-this")) == 0
 
@@ -71,9 +75,19 @@ def test_prefix_search_kinds(city):
 def test_id_search_limited_for_masked_users(city):
     from tests.tui import tui_data
 
+    from core.access import Principal
+    from core.view import View
+
     idn = tui_data.member_id_number(3)
-    assert queries.member_count(MemberFilter(text=idn, allow_id_search=False)) == 0
-    assert queries.member_count(MemberFilter(text=idn[:6], allow_id_search=False)) > 0
+    masked = View.of(Principal("clerk", "city", "city", full_personal_data=False))
+    assert not masked.allows_id_prefix_search
+    assert queries.member_count(MemberFilter(text=idn, scope=masked)) == 0
+    assert queries.member_count(MemberFilter(text=idn[:6], scope=masked)) > 0  # the area code shown
+    # rows come masked: no birth date in them
+    assert {r[2] for r in page(MemberFilter(text=idn[:6], scope=masked))} <= {idn[:6] + "********" + r[2][14:17] + "*"
+                                                                              for r in page(MemberFilter(
+                                                                                  text=idn[:6], scope=masked))}
+    assert idn not in {r[2] for r in page(MemberFilter(text=idn[:6], scope=masked), limit=500)}
 
 
 def test_status_class_org_and_scope_filters(city):
@@ -112,13 +126,17 @@ def test_name_prefix_uses_an_index_on_sqlite(city):
 def test_scope_ids_and_choices(city):
     from core.access import Principal
 
+    from core.errors import AccessDenied
+    from core.view import View
+
     admin = Principal("a")
-    assert queries.scope_ids(admin) is None
-    assert queries.scope_ids(admin, town="巴城镇") == {city["c2"]}
-    assert queries.scope_ids(admin, community="KS001") == {city["c1"]}
+    assert View.of(admin).community_ids is None
+    assert View.of(admin, town="巴城镇").community_ids == {city["c2"]}
+    assert View.of(admin, community="KS001").community_ids == {city["c1"]}
     clerk = Principal("c", "community", "KS001", False, False)
-    assert queries.scope_ids(clerk) == {city["c1"]}
-    assert queries.scope_ids(clerk, town="巴城镇") == set()
+    assert View.of(clerk).community_ids == {city["c1"]}
+    with pytest.raises(AccessDenied):  # narrowing outside the user's scope
+        View.of(clerk, town="巴城镇")
     labels = [c[0] for c in queries.scope_choices(admin)]
     assert labels[0] == "全市" and any("湖滨社区" in x for x in labels)
 
@@ -176,6 +194,7 @@ def test_last_check_summary_matches_the_stored_findings(city):
     from core import access, config, plugins
     from core.findings import find_run, run_findings
     from core.rules import run_check
+    from core.view import View
 
     config.load(None)
     plugins.load()
@@ -185,7 +204,7 @@ def test_last_check_summary_matches_the_stored_findings(city):
     run_check(year=2026, principal=me, store=True, rule_ids=["org.kind_size"])  # a partial run is not used
     for town, community in ((None, None), ("巴城镇", None), (None, "KS001")):
         got = queries.last_check(me, town, community, 2026, None)
-        run = find_run(queries.scope_ids(me, town, community), 2026)
+        run = find_run(View.of(me, town, community).community_ids, 2026)
         findings = run_findings(run.id, communities=[community] if community else None, town=town)
         want = queries.findings_summary(findings)
         assert got["run_id"] == run.id

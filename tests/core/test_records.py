@@ -81,11 +81,22 @@ def test_stale_edit_keeps_both_values_and_overwrites_nothing(tree):
     assert Member.get_or_none(Member.id == m.id) is not None
 
 
+def _refused_like_unknown(write, field, outside, unknown=999_999):
+    """``write(id)`` with a reference outside the view is refused exactly like one to nothing."""
+    with pytest.raises(records.RecordInvalid) as out:
+        write(outside)
+    with pytest.raises(records.RecordInvalid) as none:
+        write(unknown)
+    assert out.value.errors == [(field, records.not_found(outside))]
+    assert none.value.errors == [(field, records.not_found(unknown))]
+    assert str(out.value).replace(str(outside), "?") == str(none.value).replace(str(unknown), "?")
+
+
 def test_scope_blocks_other_community_writes(tree):
     as_user("community", "A1")
     b_org, b_mem = tree["org"]["B1"], tree["member"]["B1"]
-    with pytest.raises(AccessDenied):
-        records.create(Meeting, {"code": "X", "organization": b_org.id, "type": "assembly", "date": "2024-01-05"})
+    _refused_like_unknown(lambda o: records.create(Meeting, {"code": "X", "organization": o, "type": "assembly",
+                                                             "date": "2024-01-05"}), "organization", b_org.id)
     with pytest.raises(AccessDenied):
         records.update(Member, b_mem.id, {"work_unit": "x"}, version=1)
     with pytest.raises(AccessDenied):
@@ -98,13 +109,18 @@ def test_scope_blocks_other_community_writes(tree):
     as_user("admin", "city")
     mb = records.create(Meeting, {"code": "MB", "organization": b_org.id, "type": "assembly", "date": "2024-01-05"})
     as_user("community", "A1")
-    with pytest.raises(AccessDenied):
-        records.create(Attendance, {"meeting": mb.id, "member": b_mem.id, "status": "present"})
-    with pytest.raises(AccessDenied):
-        records.create(DuesPayment, {"member": b_mem.id, "month": "2024-01", "due": "1.00"})
-    assert Meeting.select().count() == 1 and Attendance.select().count() == 0
+    _refused_like_unknown(lambda x: records.create(Attendance, {"meeting": x, "member": tree["member"]["A1"].id,
+                                                                "status": "present"}), "meeting", mb.id)
+    a_mt = records.create(Meeting, {"code": "MA", "organization": tree["org"]["A1"].id, "type": "assembly",
+                                    "date": "2024-01-05"})
+    # a member of another community at an own meeting: the record's community is mine, the reference is not
+    _refused_like_unknown(lambda x: records.create(Attendance, {"meeting": a_mt.id, "member": x,
+                                                                "status": "present"}), "member", b_mem.id)
+    _refused_like_unknown(lambda x: records.create(DuesPayment, {"member": x, "month": "2024-01", "due": "1.00"}),
+                          "member", b_mem.id)
+    assert Meeting.select().count() == 2 and Attendance.select().count() == 0
     assert Member.get_by_id(b_mem.id).version == 1 and Member.get_by_id(a_mem.id).version == 1
-    assert AuditLog.select().where(AuditLog.user == "u_community_A1").count() == 0
+    assert AuditLog.select().where(AuditLog.user == "u_community_A1").count() == 1  # the own meeting
 
 
 def test_town_and_street_scopes(tree):

@@ -234,8 +234,13 @@ def test_pay_floor_missing_wage_is_error_and_missing_pay_fail(c):
 
 
 def test_worker_subject_masked_without_full_personal_data(c):
+    """A finding carries the full subject; what the user is shown goes through the user's view."""
+    from core import findings
+
     w = f.make_worker(c, posts=("secretary",))
     p = access.Principal("clerk", "town", "玉山镇", full_personal_data=False)
-    out = check("worker.secretary_filed", principal=p)
-    assert list(out) == [ids.mask(w.id_number)]
-    assert w.id_number not in str(out[ids.mask(w.id_number)].as_dict())
+    res = run_check(as_of=f.D("2026-06-30"), rule_ids=["worker.secretary_filed"], store=False, principal=p)
+    assert [x.subject for x in res.findings] == [w.id_number]
+    shown = findings.shown(res.view, res.findings)
+    assert [x.subject for x in shown] == [ids.mask(w.id_number)]
+    assert w.id_number not in str(shown[0].as_dict()) and shown[0].ref
