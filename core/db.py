@@ -130,10 +130,11 @@ def connect(url: str | None = None, *, migrate: bool = True) -> str:
     except Exception as exc:
         reason = " ".join(scrub(str(exc), url).split())  # one line: drivers' messages run over several
         raise DatabaseError(f"cannot open database {redact(url)}: {reason}") from None
-    if migrate:
-        from core.migrations import migrate as run_migrations
+    from core import migrations
 
-        run_migrations()
+    migrations.bind(database, write_tx)  # the schema steps are handed the database: they never import this module
+    if migrate:
+        migrations.migrate()
     return url
 
 

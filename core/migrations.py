@@ -3,24 +3,452 @@
 ``schema_version`` holds the number of the last step applied.  A step runs
 inside one write transaction, so a failed upgrade leaves the old schema.
 Add a step by appending a function to ``STEPS``; never edit an applied one.
+
+Every step declares the tables it creates or changes itself (frozen peewee
+models or SQL written here), never the live models of :mod:`core.models`: a
+later change to a model must not change what an old step does.  A model
+change therefore comes with a new step (``tests/core/test_migrations.py``
+checks that the steps and the models give the same schema).
+
+The steps are handed the database: :func:`core.db.connect` binds this module
+to the database it opened (:func:`bind`), so this module imports nothing of
+``core.db`` or ``core.models``.
 """
 from __future__ import annotations
 
-from core.db import database, write_tx
-from core import models
+import peewee as pw
 
 
-def _step1_initial():
-    database.create_tables(models.CORE_MODELS, safe=True)
+class SchemaVersion(pw.Model):
+    """``schema_version``: the number of the last step applied (one row)."""
+    version = pw.IntegerField()
+
+    class Meta:
+        table_name = "schema_version"
 
 
-def _step2_prefix_indexes():
+_database = None   # the database core.db.connect opened (its DatabaseProxy)
+_write_tx = None   # and its write transaction (BEGIN IMMEDIATE on SQLite, in the writers' queue)
+
+
+def bind(database, write_tx) -> None:
+    """Called by :func:`core.db.connect`: the database the steps run on and its write transaction."""
+    global _database, _write_tx
+    _database, _write_tx = database, write_tx
+    SchemaVersion.bind(database, bind_refs=False, bind_backrefs=False)
+
+
+def _bound():
+    if _database is None:
+        raise RuntimeError("no database: core.db.connect() first")
+    return _database, _write_tx
+
+
+def _is_postgres(database) -> bool:
+    return isinstance(getattr(database, "obj", database), pw.PostgresqlDatabase)
+
+
+# ---------------------------------------------------------------- step 1: the first schema
+
+
+def step1_tables(database) -> list[type[pw.Model]]:
+    """The tables of schema version 1, frozen as step 1 creates them (bound to ``database``)."""
+
+    class _Frozen(pw.Model):
+        version = pw.IntegerField()
+
+        class Meta:
+            database = None
+            legacy_table_names = False  # table and index names from the class names: audit_log, audit_log_at …
+
+    class Town(_Frozen):
+        name = pw.CharField(unique=True, max_length=64)
+
+    class Street(_Frozen):
+        town = pw.ForeignKeyField(Town, backref="+", on_delete="RESTRICT")
+        name = pw.CharField(max_length=64)
+
+        class Meta:
+            indexes = ((("town", "name"), True),)
+
+    class Community(_Frozen):
+        code = pw.CharField(unique=True, max_length=32)
+        name = pw.CharField(max_length=64)
+        town = pw.ForeignKeyField(Town, backref="+", on_delete="RESTRICT")
+        street = pw.ForeignKeyField(Street, backref="+", on_delete="RESTRICT", null=True)
+
+    class ResidentsCommittee(_Frozen):
+        community = pw.ForeignKeyField(Community, backref="+", on_delete="CASCADE")
+        name = pw.CharField(max_length=64)
+
+        class Meta:
+            indexes = ((("community", "name"), True),)
+
+    class Organization(_Frozen):
+        code = pw.CharField(unique=True, max_length=32)
+        name = pw.CharField(max_length=128)
+        kind = pw.CharField(index=True, max_length=16)
+        parent = pw.ForeignKeyField("self", backref="+", on_delete="RESTRICT", null=True)
+        community = pw.ForeignKeyField(Community, backref="+", on_delete="RESTRICT", null=True)
+        host_kind = pw.CharField(max_length=16)
+        founded = pw.DateField(null=True)
+        approval_no = pw.CharField(null=True, max_length=64)
+
+    class Member(_Frozen):
+        id_number = pw.CharField(unique=True, max_length=18)
+        name = pw.CharField(index=True, max_length=64)
+        initials = pw.CharField(index=True, max_length=32)
+        sex = pw.CharField(null=True, max_length=1)
+        birth_date = pw.DateField(null=True)
+        joined_date = pw.DateField()
+        full_date = pw.DateField(null=True)
+        organization = pw.ForeignKeyField(Organization, backref="+", on_delete="RESTRICT", null=True, index=False)
+        community = pw.ForeignKeyField(Community, backref="+", on_delete="RESTRICT", null=True, index=False)
+        management_class = pw.CharField(max_length=16)
+        retired = pw.BooleanField()
+        mobility_impaired = pw.BooleanField()
+        registered_date = pw.DateField(null=True)
+        placed_date = pw.DateField(null=True)
+        certificate_no = pw.CharField(null=True, max_length=64)
+        contact_person = pw.CharField(null=True, max_length=64)
+        education = pw.CharField(null=True, max_length=24)
+        phone = pw.CharField(null=True, max_length=32)
+        work_unit = pw.CharField(null=True, max_length=128)
+        dues_class = pw.CharField(null=True, max_length=16)
+        monthly_income = pw.DecimalField(null=True, max_digits=14, decimal_places=2)
+        active = pw.BooleanField()
+        left_date = pw.DateField(null=True)
+
+        class Meta:
+            indexes = ((("community", "management_class", "active"), False), (("organization", "active"), False),)
+
+    class Transfer(_Frozen):
+        member = pw.ForeignKeyField(Member, backref="+", on_delete="CASCADE")
+        direction = pw.CharField(max_length=16)
+        from_org = pw.CharField(null=True, max_length=128)
+        to_org = pw.CharField(null=True, max_length=128)
+        date = pw.DateField()
+        letter_no = pw.CharField(null=True, max_length=64)
+
+        class Meta:
+            indexes = ((("member", "date"), True),)
+
+    class FloatingCertificate(_Frozen):
+        number = pw.CharField(unique=True, max_length=64)
+        member = pw.ForeignKeyField(Member, backref="+", on_delete="CASCADE")
+        issued_by = pw.CharField(null=True, max_length=128)
+        issue_date = pw.DateField(null=True)
+        destination = pw.CharField(null=True, max_length=128)
+        valid_until = pw.DateField(null=True)
+        returned_date = pw.DateField(null=True)
+
+    class Worker(_Frozen):
+        id_number = pw.CharField(unique=True, max_length=18)
+        name = pw.CharField(index=True, max_length=64)
+        initials = pw.CharField(index=True, max_length=32)
+        sex = pw.CharField(null=True, max_length=1)
+        birth_date = pw.DateField(null=True)
+        community = pw.ForeignKeyField(Community, backref="+", on_delete="RESTRICT")
+        education = pw.CharField(null=True, max_length=24)
+        certificate = pw.CharField(max_length=24)
+        certificate_date = pw.DateField(null=True)
+        hired_date = pw.DateField(null=True)
+        college_graduate = pw.BooleanField()
+        backup_talent = pw.BooleanField()
+        filing_date = pw.DateField(null=True)
+        election_method = pw.CharField(null=True, max_length=24)
+        status = pw.CharField(max_length=8)
+        exit_reason = pw.CharField(null=True, max_length=128)
+        phone = pw.CharField(null=True, max_length=32)
+
+        class Meta:
+            indexes = ((("community", "status"), False),)
+
+    class WorkerPost(_Frozen):
+        worker = pw.ForeignKeyField(Worker, backref="+", on_delete="CASCADE")
+        post = pw.CharField(max_length=24)
+        start_date = pw.DateField()
+        end_date = pw.DateField(null=True)
+
+        class Meta:
+            indexes = ((("worker", "post", "start_date"), True), (("post", "start_date"), False),)
+
+    class WorkerPay(_Frozen):
+        worker = pw.ForeignKeyField(Worker, backref="+", on_delete="CASCADE")
+        year = pw.IntegerField()
+        base_pay = pw.DecimalField(max_digits=14, decimal_places=2)
+
+        class Meta:
+            indexes = ((("worker", "year"), True),)
+
+    class Training(_Frozen):
+        worker = pw.ForeignKeyField(Worker, backref="+", on_delete="CASCADE")
+        title = pw.CharField(max_length=128)
+        level = pw.CharField(max_length=8)
+        start_date = pw.DateField()
+        days = pw.DecimalField(max_digits=6, decimal_places=1)
+
+        class Meta:
+            indexes = ((("worker", "title", "start_date"), True), (("start_date",), False),)
+
+    class DutyReport(_Frozen):
+        worker = pw.ForeignKeyField(Worker, backref="+", on_delete="CASCADE")
+        year = pw.IntegerField()
+        audience = pw.CharField(max_length=24)
+        date = pw.DateField()
+        rating = pw.CharField(null=True, max_length=32)
+
+        class Meta:
+            indexes = ((("worker", "year", "audience"), True),)
+
+    class UrbanWage(_Frozen):
+        year = pw.IntegerField(unique=True)
+        amount = pw.DecimalField(max_digits=14, decimal_places=2)
+        source = pw.CharField(null=True, max_length=256)
+
+    class Meeting(_Frozen):
+        code = pw.CharField(unique=True, max_length=48)
+        organization = pw.ForeignKeyField(Organization, backref="+", on_delete="RESTRICT")
+        type = pw.CharField(max_length=32)
+        date = pw.DateField()
+        topic = pw.CharField(null=True, max_length=256)
+
+        class Meta:
+            indexes = ((("organization", "type", "date"), False), (("type", "date"), False),)
+
+    class Attendance(_Frozen):
+        meeting = pw.ForeignKeyField(Meeting, backref="+", on_delete="CASCADE", index=False)
+        member = pw.ForeignKeyField(Member, backref="+", on_delete="CASCADE", index=False)
+        status = pw.CharField(max_length=8)
+        leave_reason = pw.CharField(null=True, max_length=256)
+
+        class Meta:
+            indexes = ((("meeting", "member"), True), (("member", "status"), False),)
+
+    class Evaluation(_Frozen):
+        member = pw.ForeignKeyField(Member, backref="+", on_delete="CASCADE")
+        year = pw.IntegerField()
+        result = pw.CharField(max_length=24)
+
+        class Meta:
+            indexes = ((("member", "year"), True),)
+
+    class DuesPayment(_Frozen):
+        member = pw.ForeignKeyField(Member, backref="+", on_delete="CASCADE", index=False)
+        month = pw.CharField(max_length=7)
+        due = pw.DecimalField(max_digits=14, decimal_places=2)
+        paid = pw.DecimalField(max_digits=14, decimal_places=2)
+        paid_date = pw.DateField(null=True)
+
+        class Meta:
+            indexes = ((("member", "month"), True), (("month",), False),)
+
+    class Visit(_Frozen):
+        community = pw.ForeignKeyField(Community, backref="+", on_delete="RESTRICT")
+        kind = pw.CharField(max_length=24)
+        date = pw.DateField()
+        staff = pw.ForeignKeyField(Worker, backref="+", on_delete="SET NULL", null=True)
+        member = pw.ForeignKeyField(Member, backref="+", on_delete="SET NULL", null=True)
+        people = pw.IntegerField()
+        demand = pw.TextField()
+        answered_date = pw.DateField(null=True)
+        closed_date = pw.DateField(null=True)
+        refused_reason = pw.CharField(null=True, max_length=256)
+
+        class Meta:
+            indexes = ((("community", "kind", "date"), False), (("member", "kind", "date"), False),)
+
+    class Publication(_Frozen):
+        community = pw.ForeignKeyField(Community, backref="+", on_delete="CASCADE")
+        year = pw.IntegerField()
+        kind = pw.CharField(max_length=24)
+        date = pw.DateField()
+
+        class Meta:
+            indexes = ((("community", "year", "kind", "date"), True),)
+
+    class FundingAllocation(_Frozen):
+        community = pw.ForeignKeyField(Community, backref="+", on_delete="CASCADE")
+        year = pw.IntegerField()
+        amount = pw.DecimalField(max_digits=14, decimal_places=2)
+        source = pw.CharField(max_length=24)
+        date = pw.DateField()
+
+        class Meta:
+            indexes = ((("community", "year", "source", "date"), True),)
+
+    class Expenditure(_Frozen):
+        community = pw.ForeignKeyField(Community, backref="+", on_delete="CASCADE")
+        date = pw.DateField()
+        amount = pw.DecimalField(max_digits=14, decimal_places=2)
+        purpose = pw.CharField(max_length=256)
+
+        class Meta:
+            indexes = ((("community", "date", "purpose"), True),)
+
+    class ServiceRecord(_Frozen):
+        community = pw.ForeignKeyField(Community, backref="+", on_delete="CASCADE")
+        target_group = pw.CharField(max_length=24)
+        free = pw.BooleanField()
+        date = pw.DateField()
+        content = pw.CharField(max_length=256)
+
+    class Commitment(_Frozen):
+        member = pw.ForeignKeyField(Member, backref="+", on_delete="CASCADE", null=True)
+        organization = pw.ForeignKeyField(Organization, backref="+", on_delete="CASCADE", null=True)
+        year = pw.IntegerField()
+        content = pw.CharField(max_length=256)
+        fulfilled = pw.BooleanField()
+        fulfilled_date = pw.DateField(null=True)
+
+    class ResponsibilityZone(_Frozen):
+        member = pw.ForeignKeyField(Member, backref="+", on_delete="CASCADE")
+        community = pw.ForeignKeyField(Community, backref="+", on_delete="CASCADE")
+        name = pw.CharField(max_length=128)
+        description = pw.CharField(null=True, max_length=256)
+
+    class DutyPost(_Frozen):
+        member = pw.ForeignKeyField(Member, backref="+", on_delete="CASCADE")
+        name = pw.CharField(max_length=128)
+        duties = pw.CharField(null=True, max_length=256)
+        since = pw.DateField(null=True)
+
+    class VolunteerHours(_Frozen):
+        member = pw.ForeignKeyField(Member, backref="+", on_delete="CASCADE")
+        date = pw.DateField()
+        hours = pw.DecimalField(max_digits=6, decimal_places=1)
+        activity = pw.CharField(null=True, max_length=256)
+
+        class Meta:
+            indexes = ((("member", "date"), False),)
+
+    class Pairing(_Frozen):
+        member = pw.ForeignKeyField(Member, backref="+", on_delete="CASCADE")
+        household = pw.CharField(max_length=128)
+        since = pw.DateField()
+        until = pw.DateField(null=True)
+
+    class DiaryEntry(_Frozen):
+        community = pw.ForeignKeyField(Community, backref="+", on_delete="CASCADE")
+        member = pw.ForeignKeyField(Member, backref="+", on_delete="SET NULL", null=True)
+        worker = pw.ForeignKeyField(Worker, backref="+", on_delete="SET NULL", null=True)
+        date = pw.DateField()
+        content = pw.TextField()
+
+    class FourTwoDecision(_Frozen):
+        code = pw.CharField(unique=True, max_length=48)
+        community = pw.ForeignKeyField(Community, backref="+", on_delete="CASCADE")
+        title = pw.CharField(max_length=256)
+        proposed = pw.DateField(null=True)
+        consulted = pw.DateField(null=True)
+        reviewed = pw.DateField(null=True)
+        resolved = pw.DateField(null=True)
+        published = pw.DateField(null=True)
+        result_published = pw.DateField(null=True)
+
+    class Facility(_Frozen):
+        community = pw.ForeignKeyField(Community, backref="+", on_delete="CASCADE")
+        kind = pw.CharField(max_length=24)
+        name = pw.CharField(null=True, max_length=128)
+        area = pw.DecimalField(null=True, max_digits=10, decimal_places=1)
+        shared = pw.BooleanField()
+        opened = pw.DateField(null=True)
+
+    class ResidentUnit(_Frozen):
+        community = pw.ForeignKeyField(Community, backref="+", on_delete="CASCADE")
+        name = pw.CharField(max_length=128)
+        kind = pw.CharField(max_length=24)
+        has_party_org = pw.BooleanField()
+        part_time_member = pw.BooleanField()
+        joint_meeting_member = pw.BooleanField()
+
+        class Meta:
+            indexes = ((("community", "name"), True),)
+
+    class UnitConsultation(_Frozen):
+        unit = pw.ForeignKeyField(ResidentUnit, backref="+", on_delete="CASCADE")
+        date = pw.DateField()
+        subject = pw.CharField(max_length=24)
+        person = pw.CharField(null=True, max_length=64)
+        opinion = pw.CharField(null=True, max_length=256)
+
+    class LeaderContactPoint(_Frozen):
+        leader_name = pw.CharField(max_length=64)
+        leader_post = pw.CharField(null=True, max_length=128)
+        community = pw.ForeignKeyField(Community, backref="+", on_delete="CASCADE")
+        since = pw.DateField()
+
+    class EntryItem(_Frozen):
+        name = pw.CharField(max_length=128)
+        department = pw.CharField(max_length=128)
+        approval_date = pw.DateField(null=True)
+        funds = pw.DecimalField(null=True, max_digits=14, decimal_places=2)
+        meetings_per_year = pw.IntegerField()
+        ledgers_per_year = pw.IntegerField()
+        reports_per_year = pw.IntegerField()
+
+    class CheckRun(_Frozen):
+        started_at = pw.DateTimeField(index=True)
+        finished_at = pw.DateTimeField(null=True)
+        year = pw.IntegerField()
+        as_of = pw.DateField()
+        town = pw.CharField(null=True, max_length=64)
+        street = pw.CharField(null=True, max_length=64)
+        community = pw.CharField(null=True, max_length=32)
+        rules = pw.TextField(null=True)
+        user = pw.CharField(null=True, max_length=64)
+        counts = pw.TextField()
+
+    class StoredFinding(_Frozen):
+        run = pw.ForeignKeyField(CheckRun, backref="+", on_delete="CASCADE", index=False)
+        rule = pw.CharField(max_length=64)
+        clause = pw.IntegerField(null=True)
+        status = pw.CharField(max_length=8)
+        town = pw.CharField(null=True, max_length=64)
+        community = pw.CharField(null=True, max_length=32)
+        subject = pw.CharField(max_length=64)
+        message = pw.TextField()
+        evidence = pw.TextField()
+
+        class Meta:
+            indexes = ((("run", "community"), False), (("run", "rule", "status"), False),)
+
+    class User(_Frozen):
+        login = pw.CharField(unique=True, max_length=64)
+        role = pw.CharField(max_length=16)
+        scope = pw.CharField(max_length=128)
+        read_only = pw.BooleanField()
+        full_personal_data = pw.BooleanField()
+        created_at = pw.DateTimeField()
+
+    class AuditLog(_Frozen):
+        at = pw.DateTimeField(index=True)
+        user = pw.CharField(index=True, max_length=64)
+        action = pw.CharField(max_length=8)
+        table = pw.CharField(max_length=64)
+        key = pw.CharField(max_length=256)
+        old = pw.TextField(null=True)
+        new = pw.TextField(null=True)
+        community = pw.IntegerField(null=True, index=True)
+
+        class Meta:
+            indexes = ((("table", "key"), False),)
+
+    tables = _Frozen.__subclasses__()  # in the order above
+    for table in tables:
+        table.bind(database, bind_refs=False, bind_backrefs=False)
+    return tables
+
+
+def _step1_initial(database):
+    database.create_tables(step1_tables(database), safe=True)
+
+
+def _step2_prefix_indexes(database):
     """PostgreSQL: ``text_pattern_ops`` indexes so ``LIKE 'x%'`` prefix search (names,
-    pinyin initials, ID numbers) uses an index under any collation (DESIGN.md).
+    pinyin initials, ID numbers) uses an index under any collation.
     SQLite's plain indexes already serve the range form core.queries uses there."""
-    from core.db import is_postgres
-
-    if not is_postgres():
+    if not _is_postgres(database):
         return
     for table, column in (("member", "name"), ("member", "initials"), ("member", "id_number"),
                           ("worker", "name"), ("worker", "initials"), ("worker", "id_number"),
@@ -29,7 +457,7 @@ def _step2_prefix_indexes():
                              f'ON "{table}" ("{column}" text_pattern_ops)')
 
 
-def _step3_check_run_scope_columns():
+def _step3_check_run_scope_columns(database):
     """check_run: what a run covered as columns (town, street, community, rules) instead of
     one ``;``-joined ``scope`` text such as ``town=玉山镇;user=玉山镇;rules=a,b``.  The old
     text is read here, once, and dropped.  (A database created by step 1 of this version
@@ -76,26 +504,28 @@ STEPS = [_step1_initial, _step2_prefix_indexes, _step3_check_run_scope_columns]
 
 
 def current_version() -> int:
+    database, _ = _bound()
     if not database.table_exists("schema_version"):
         return 0
-    row = models.SchemaVersion.select().order_by(models.SchemaVersion.version.desc()).first()
+    row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
     return row.version if row else 0
 
 
 def migrate() -> tuple[int, int]:
     """Create or upgrade the schema; idempotent.  Returns (old, new) version."""
+    database, write_tx = _bound()
     old = current_version()
     if old >= len(STEPS) and database.table_exists("schema_version"):
         _plugin_tables_if_loaded()
         return old, old
     with write_tx():
-        database.create_tables([models.SchemaVersion], safe=True)
+        database.create_tables([SchemaVersion], safe=True)
         old = current_version()  # re-read under the write lock: another process may have done it
         for number, step in enumerate(STEPS, start=1):
             if number > old:
-                step()
-                models.SchemaVersion.delete().execute()
-                models.SchemaVersion.create(version=number)
+                step(database)
+                SchemaVersion.delete().execute()
+                SchemaVersion.create(version=number)
     _plugin_tables_if_loaded()
     return old, len(STEPS)
 
@@ -114,6 +544,7 @@ def plugin_tables():
     """Create the tables plugins register through ``dangjian_register_models`` (idempotent)."""
     from core.plugins import registered_models
 
+    database, write_tx = _bound()
     extra = registered_models()
     if extra:
         with write_tx():

@@ -25,6 +25,23 @@ from core.api import Report, Rule, Scorer
 
 ENTRY_POINT_GROUP = "dangjian"
 
+# The built-in plugins, by module name: imported by name when the plugins load, so core imports
+# nothing of the ``plugins`` package (the city's rules are plugins like a town's, not core code).
+DEFAULT_PLUGINS = (
+    "plugins.rules_org",          # 第3条 org.kind_size
+    "plugins.rules_workers",      # 第6–9条 worker.*, train.*, pay.*
+    "plugins.rules_service",      # 第11条 service.*
+    "plugins.rules_members",      # 第12–13条 member.*
+    "plugins.rules_orglife",      # 第13条 orglife.*
+    "plugins.rules_dues",         # 第13条 dues.on_time
+    "plugins.rules_democracy",    # 第14条 democracy.*
+    "plugins.rules_funding",      # 第19条 funding.*
+    "plugins.scorers_default",    # SPEC §4 scorers
+    "plugins.reports_default",    # SPEC §6 reports
+    "plugins.reports_funding",    # 第19条 report funding (with the split)
+    "plugins.funding_split_examples",  # 昆山开发区 / 玉山镇 50 % split (worked example)
+)
+
 
 @dataclass
 class PluginInfo:
@@ -152,8 +169,6 @@ class PluginManager:
         return True
 
     def load_builtins(self):
-        from plugins import DEFAULT_PLUGINS
-
         for modname in DEFAULT_PLUGINS:
             info = PluginInfo(modname, "built-in", modname)
             try:

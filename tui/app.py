@@ -17,10 +17,13 @@ How a screen module plugs in (the contract for every ``tui/screens/*.py``)
 2. **Class.**  A screen is a ``Screen`` subclass constructed with **no
    arguments** (drill-down screens may take keyword arguments, e.g.
    ``MemberDetailScreen(member_id=…)``, but registry entries must work with
-   none).  Subclass :class:`DangjianScreen`: it yields the top bar
-   (title, year, scope, user) and the footer around ``compose_body()``::
+   none).  Subclass ``tui.api.DangjianScreen`` (dialogs: ``tui.api.DangjianModal``):
+   the top bar (title, year, scope, user), ``compose_body()``, the footer,
+   ``refresh_data()`` on mount and when the year or scope change, and
+   ``run_db`` for database work.  Screens import ``tui.api``, never this
+   module (this module imports the screens)::
 
-       from tui.app import DangjianScreen, tb
+       from tui.api import DangjianScreen, tb
 
        class WorkersScreen(DangjianScreen):
            SCREEN_NAME = "workers"                     # registry key (title comes from it)
@@ -30,40 +33,26 @@ How a screen module plugs in (the contract for every ``tui/screens/*.py``)
                yield LazyTable(...)
 
            def refresh_data(self):                     # called on mount and when year/scope change
-               self.run_db(queries.workers, self.app.year, on_done=self.show)
+               self.run_db(queries.workers, self.app.year, self.app.scope_ids(), on_done=self.show)
 
-   If you override ``compose`` yourself, yield ``TopBar()`` first and
-   ``Footer()`` last.
-
-3. **Year and scope.**  ``self.app.year`` (int, default this year, F7/F8 or
-   ctrl+y change it), ``self.app.town`` / ``self.app.community`` (None or a
-   town name / community code narrowing the view inside the user's scope,
-   F9 changes it), ``self.app.principal`` (``core.access.Principal``;
-   ``principal.full_personal_data`` decides masking, ``read_only`` forbids
-   edits) and ``self.app.scope_ids()`` (community ids the view covers, or
-   None for the whole city: pass it to ``core.queries``).  When the year or
-   scope changes the app calls ``refresh_data()`` on the current screen, and
-   on every other :class:`DangjianScreen` when it is shown again.
+3. **Year and scope.**  ``self.app`` is a ``tui.api.LedgerApp``: ``year``,
+   ``town`` / ``community`` (F9 narrows the view inside the user's scope),
+   ``principal`` and ``scope_ids()`` (community ids the view covers, or None
+   for the whole city: pass it to ``core.queries``).
 
 4. **Database work** runs in thread workers, never on the UI thread:
-   ``self.run_db(fn, *args, on_done=callback, group="load")`` runs
-   ``fn(*args)`` in a ``thread=True, exclusive=True, exit_on_error=False``
-   worker and calls ``callback(result)`` on the UI thread.  Errors from any
-   worker of a :class:`DangjianScreen` (or one you start yourself with
-   ``@work(thread=True, exclusive=True, exit_on_error=False)``) go to the one
-   handler :meth:`DangjianApp.report_error`: a notification (a
+   ``self.run_db(fn, *args, on_done=callback, group="load")``.  Errors from any
+   worker go to the one handler ``LedgerApp.report_error``: a notification (a
    ``UserError``/``AccessDenied``/``StaleEdit`` shows its message; anything
-   else its type and text), never a crash.  Inside your own ``@work`` use
-   ``self.app.call_from_thread(...)`` to post results back.
+   else its type and text), never a crash.
 
 5. **Bindings.**  Every ``Binding`` has an ``id`` (``"screen.action"``) and a
-   bilingual description ``"中文|English"``; build them with :func:`tb`
-   (or plain ``Binding``) — :class:`DangjianScreen` translates them per
-   instance, so the footer, F1 help and ``[keymap]`` (``App.set_keymap``,
-   keys by binding id) all work.  The app keeps for itself: F1 help, F2 menu,
-   F3 members, F4 organizations, F5 refresh (a screen action ``refresh``),
-   F6 dashboard, F7/F8 previous/next year, F9 scope, ctrl+p palette, ctrl+q
-   quit, Esc back.  Screens may use ctrl+letters such as ctrl+n new,
+   bilingual description ``"中文|English"`` (``tui.api.tb``); the footer and
+   F1 help show it in the interface language, and ``[keymap]``
+   (``App.set_keymap``, keys by binding id) rebinds it.  The app keeps for
+   itself: F1 help, F2 menu, F3 members, F4 organizations, F5 refresh (a
+   screen action ``refresh``), F6 dashboard, F7/F8 previous/next year, F9
+   scope, ctrl+p palette, ctrl+q quit, Esc back.  Screens may use ctrl+letters such as ctrl+n new,
    ctrl+e edit, ctrl+d delete, ctrl+s save, ctrl+f find, ctrl+r run; avoid
    ctrl+enter, ctrl+i/m/h (tab/enter/backspace) and ctrl+z/c.
 
@@ -75,7 +64,7 @@ How a screen module plugs in (the contract for every ``tui/screens/*.py``)
    ``cursor_blink`` off on focus): idle SSH sessions must cost nothing.
 
 7. **Text** goes through ``core.i18n.tr(zh, en)``.  Personal data shown via
-   ``core.ids.mask`` / ``mask_phone`` unless ``principal.full_personal_data``.
+   ``self.app.show_id`` / ``show_phone`` (masked unless ``principal.full_personal_data``).
 
 Other helpers: ``self.app.open_screen(name)`` opens a registered screen
 (``member:<id>`` opens a member's page), ``self.app.open_member(id)``,
@@ -85,188 +74,24 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from textual import events, on
-from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.app import ComposeResult
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
-from textual.worker import Worker, WorkerState
 
 from core.i18n import get_lang, tr
-
-# ---------------------------------------------------------------- bilingual bindings
-
-
-def bi(text: str) -> str:
-    """``"中文|English"`` → the part for the interface language."""
-    if "|" not in text:
-        return text
-    zh, en = text.split("|", 1)
-    return en if get_lang() == "en" else zh
-
-
-def tb(key: str, action: str, description: str, *, id: str, show: bool = True, priority: bool = False,
-       key_display: str | None = None) -> Binding:
-    """A binding with an id and a bilingual ``"中文|English"`` description."""
-    return Binding(key, action, description, show=show, priority=priority, id=id, key_display=key_display)
-
-
-def translate_bindings(node) -> None:
-    """Replace ``"中文|English"`` descriptions in ``node._bindings`` by the interface language."""
-    import dataclasses
-
-    bmap = node._bindings
-    for key, bindings in list(bmap.key_to_bindings.items()):
-        bmap.key_to_bindings[key] = [
-            dataclasses.replace(b, description=bi(b.description)) if "|" in (b.description or "") else b
-            for b in bindings
-        ]
-
-
-# ---------------------------------------------------------------- screens: shared base
-
-
-def screen_title(name: str) -> str:
-    """The title of a registered screen in the interface language."""
-    from tui.screens.registry import SCREENS
-
-    if name in SCREENS:
-        zh, en, _ = SCREENS[name]
-        return tr(zh, en)
-    return name
-
-
-class TopBar(Static):
-    """One line: app title, screen title, year, scope, user (or the single-user notice)."""
-
-    DEFAULT_CSS = """
-    TopBar { height: 1; background: $primary-darken-2; color: $text; padding: 0 1; }
-    """
-
-    def __init__(self, **kwargs):
-        super().__init__("", markup=False, **kwargs)
-
-    def on_mount(self) -> None:
-        self.update_text()
-
-    def update_text(self) -> None:
-        app = self.app
-        screen = self.screen
-        title = getattr(screen, "screen_title", lambda: "")()
-        parts = [tr("党建台账", "Ledger")]
-        if title:
-            parts.append(title)
-        if isinstance(app, DangjianApp):
-            parts.append(tr("{y}年", "{y}", y=app.year))
-            parts.append(app.scope_label())
-            me = app.principal
-            if me is not None:
-                parts.append(tr("单用户模式", "single-user") if me.single_user else me.login)
-        self.update(" | ".join(parts))
-
-
-class DangjianScreen(Screen):
-    """Base of the app's screens: top bar + ``compose_body()`` + footer; DB work in workers."""
-
-    SCREEN_NAME: str = ""
-    TITLE_ZH: str = ""
-    TITLE_EN: str = ""
-
-    BINDINGS = [tb("f5", "refresh", "刷新|Refresh", id="screen.refresh")]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        translate_bindings(self)
-        self._data_generation = -1
-        self._db_callbacks: dict[Worker, Callable] = {}
-
-    # -- layout
-    def screen_title(self) -> str:
-        if self.TITLE_ZH:
-            return tr(self.TITLE_ZH, self.TITLE_EN or self.TITLE_ZH)
-        return screen_title(self.SCREEN_NAME) if self.SCREEN_NAME else ""
-
-    def compose(self) -> ComposeResult:
-        yield TopBar()
-        yield from self.compose_body()
-        yield Footer()
-
-    def compose_body(self) -> ComposeResult:
-        yield from ()
-
-    # -- data
-    def refresh_data(self) -> None:
-        """(Re)load what the screen shows; called on mount and when year/scope change."""
-
-    def action_refresh(self) -> None:
-        self.refresh_data()
-
-    def on_mount(self) -> None:
-        app = self.app
-        self._data_generation = getattr(app, "data_generation", 0)
-        # paint the screen first, then load (a worker competing for the GIL slows the first paint)
-        self.call_after_refresh(self.refresh_data)
-
-    def on_screen_resume(self) -> None:
-        app = self.app
-        gen = getattr(app, "data_generation", 0)
-        for bar in self.query(TopBar):
-            bar.update_text()
-        if self._data_generation not in (-1, gen):
-            self._data_generation = gen
-            self.refresh_data()
-
-    def run_db(self, fn: Callable, *args, on_done: Callable | None = None, group: str = "load",
-               exclusive: bool = True, **kwargs) -> Worker:
-        """Run ``fn(*args, **kwargs)`` in a thread worker; ``on_done(result)`` on the UI thread."""
-        worker = self.run_worker(lambda: fn(*args, **kwargs), thread=True, exclusive=exclusive, group=group,
-                                 exit_on_error=False, name=getattr(fn, "__name__", "db"))
-        if on_done is not None:
-            self._db_callbacks[worker] = on_done
-        return worker
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if event.state == WorkerState.SUCCESS:
-            cb = self._db_callbacks.pop(worker, None)
-            if cb is not None and self.is_attached:
-                try:
-                    cb(worker.result)
-                except Exception as exc:  # a bug while showing data: a notice, not a crash
-                    app = self.app
-                    if isinstance(app, DangjianApp):
-                        app.report_error(exc)
-                    else:  # pragma: no cover
-                        raise
-        elif event.state == WorkerState.ERROR:
-            self._db_callbacks.pop(worker, None)
-            app = self.app
-            if isinstance(app, DangjianApp):
-                app.report_error(worker.error)
-        elif event.state == WorkerState.CANCELLED:
-            self._db_callbacks.pop(worker, None)
-
-    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        no_blink(event.widget)
-
-
-def no_blink(widget) -> None:
-    if getattr(widget, "cursor_blink", False):
-        try:
-            widget.cursor_blink = False
-        except Exception:  # pragma: no cover
-            pass
+from tui.api import DangjianModal, LedgerApp, no_blink, tb
 
 
 # ---------------------------------------------------------------- dialogs
 
 
-class MenuScreen(ModalScreen[str]):
+class MenuScreen(DangjianModal[str]):
     """The main menu: every screen (built-in, plugin, scorer, report)."""
 
     BINDINGS = [tb("escape", "dismiss_menu", "关闭|Close", id="menu.close")]
@@ -279,7 +104,6 @@ class MenuScreen(ModalScreen[str]):
 
     def __init__(self, entries: list[tuple[str, str]]):
         super().__init__()
-        translate_bindings(self)
         self.entries = entries
 
     def compose(self) -> ComposeResult:
@@ -298,7 +122,7 @@ class MenuScreen(ModalScreen[str]):
         self.dismiss(None)
 
 
-class YearDialog(ModalScreen[int]):
+class YearDialog(DangjianModal[int]):
     """Ask for a year."""
 
     BINDINGS = [tb("escape", "cancel", "取消|Cancel", id="year.cancel")]
@@ -309,7 +133,6 @@ class YearDialog(ModalScreen[int]):
 
     def __init__(self, year: int):
         super().__init__()
-        translate_bindings(self)
         self.year = year
 
     def compose(self) -> ComposeResult:
@@ -336,7 +159,7 @@ class YearDialog(ModalScreen[int]):
         self.dismiss(None)
 
 
-class ScopeDialog(ModalScreen[tuple]):
+class ScopeDialog(DangjianModal[tuple]):
     """Narrow the view to a town or a community inside the user's scope."""
 
     BINDINGS = [tb("escape", "cancel", "取消|Cancel", id="scope.cancel")]
@@ -349,7 +172,6 @@ class ScopeDialog(ModalScreen[tuple]):
 
     def __init__(self, choices: list[tuple[str, str | None, str | None]]):
         super().__init__()
-        translate_bindings(self)
         self.choices = choices
 
     def compose(self) -> ComposeResult:
@@ -415,7 +237,7 @@ class JumpProvider(Provider):
 # ---------------------------------------------------------------- the app
 
 
-class DangjianApp(App):
+class DangjianApp(LedgerApp):
     """社区党建工作电子台账."""
 
     TITLE = "社区党建工作电子台账"
@@ -440,23 +262,13 @@ class DangjianApp(App):
     ]
 
     def __init__(self, year: int | None = None, **kwargs):
-        super().__init__(**kwargs)
-        translate_bindings(self)
+        super().__init__(year=year, **kwargs)
         from tui.widgets import burst
 
         burst.install()  # keys read in one burst reach an Input in order (textual#6605)
-        from core import access
-        from core.dates import today
-
         if get_lang() == "en":
             self.title = "Community Party-building ledger"
-        self.principal = access.current()
-        self.year = year or today().year
-        self.town: str | None = None
-        self.community: str | None = None
-        self.data_generation = 0
         self._plugin_screens: list[tuple[str, str, Any, str]] | None = None
-        self._scope_ids_cache: dict = {}
         try:
             from core import config
 
@@ -509,87 +321,12 @@ class DangjianApp(App):
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         no_blink(event.widget)
 
-    # -- errors: the one handler
-    def report_error(self, error: BaseException | None) -> None:
-        """Show a worker's error as a notification (never crash)."""
-        from core.errors import UserError
-
-        if error is None:
-            return
-        if isinstance(error, UserError) or type(error).__name__ in ("AccessDenied", "StaleEdit", "UserError"):
-            msg = str(error)
-        else:
-            msg = f"{type(error).__name__}: {error}"
-        self.notify(msg, title=tr("出错了", "Error"), severity="error", timeout=10)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            self.report_error(event.worker.error)
-
-    # -- scope and year
-    def scope_label(self) -> str:
-        me = self.principal
-        if self.community:
-            return tr("社区 {c}", "community {c}", c=self._community_name(self.community))
-        if self.town:
-            return self.town
-        if me is None or me.sees_everything:
-            return tr("全市", "whole city")
-        return me.scope
-
-    def _community_name(self, code: str) -> str:
-        from core import queries
-
-        return queries.community_name(code) or code
-
-    def scope_ids(self):
-        """Community ids the view covers (user scope ∩ town/community narrowing), or None for all."""
-        key = (self.town, self.community, id(self.principal))
-        if key not in self._scope_ids_cache:
-            from core import queries
-
-            self._scope_ids_cache = {key: queries.scope_ids(self.principal, self.town, self.community)}
-        return self._scope_ids_cache[key]
-
-    def show_id(self, id_number: str | None) -> str:
-        from core import ids
-
-        if self.principal is not None and self.principal.full_personal_data:
-            return id_number or ""
-        return ids.mask(id_number)
-
-    def show_phone(self, phone: str | None) -> str:
-        from core import ids
-
-        if self.principal is not None and self.principal.full_personal_data:
-            return phone or ""
-        return ids.mask_phone(phone)
-
-    def data_changed(self) -> None:
-        """Year or scope changed: refresh the current screen now and others when shown."""
-        self.data_generation += 1
-        screen = self.screen
-        for bar in screen.query(TopBar):
-            bar.update_text()
-        if isinstance(screen, DangjianScreen):
-            screen._data_generation = self.data_generation
-            screen.refresh_data()
-
-    def set_year(self, year: int) -> None:
-        if year != self.year:
-            self.year = year
-            self.data_changed()
-
+    # -- year and scope
     def action_year(self, delta: int) -> None:
         self.set_year(self.year + int(delta))
 
     def action_ask_year(self) -> None:
         self.push_screen(YearDialog(self.year), lambda y: self.set_year(y) if y else None)
-
-    def set_scope(self, town: str | None, community: str | None) -> None:
-        self.town, self.community = town, community
-        self._scope_ids_cache = {}
-        self.data_changed()
 
     def action_scope(self) -> None:
         from core import queries
@@ -693,9 +430,6 @@ class DangjianApp(App):
             self.pop_screen()
         while len(self.screen_stack) > 1:
             self.pop_screen()
-
-    def open_member(self, member_id: int) -> None:
-        self.open_screen(f"member:{member_id}")
 
     def action_goto(self, name: str) -> None:
         self.open_screen(name, reset=True)

@@ -206,6 +206,99 @@ async def test_plugin_screen_appears_in_menu_and_palette(tui_db, tmp_path, monke
         assert "玉山镇特色页面" in screen_text(app)
 
 
+API_PLUGIN = '''
+from core import hookimpl
+
+
+def load(year, scope):
+    return f"{year}: {'all' if scope is None else len(scope)}"
+
+
+def make():
+    from textual.widgets import Static
+
+    from tui.api import DangjianScreen, tb
+
+    class TownScreen(DangjianScreen):
+        TITLE_ZH, TITLE_EN = "玉山镇特色", "Yushan"
+        BINDINGS = [tb("ctrl+r", "reload", "重新读取|Reload", id="yushan.reload")]
+
+        def compose_body(self):
+            yield Static("", id="town-text")
+
+        def action_reload(self):
+            self.refresh_data()
+
+        def refresh_data(self):
+            self.run_db(load, self.app.year, self.app.scope_ids(), on_done=self.show)
+
+        def show(self, text):
+            self.query_one("#town-text", Static).update(text)
+
+    return TownScreen()
+
+
+@hookimpl
+def dangjian_register_screens(register):
+    register("yushan", "玉山镇特色", make)
+'''
+
+
+@aio
+async def test_plugin_screen_on_the_public_base(tui_db, tmp_path, monkeypatch):
+    """A plugin imports tui.api inside its factory: top bar, footer, run_db, reload on a year change."""
+    from core import plugins
+
+    _write_plugin(tmp_path / "plugs", API_PLUGIN)
+    monkeypatch.setenv("DANGJIAN_PLUGIN_DIRS", str(tmp_path / "plugs"))
+    plugins.reset()
+    plugins.load()
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_screen("plugin:yushan", reset=True)
+        await settle(pilot)
+        text = screen_text(app)
+        assert "党建台账 | 玉山镇特色 | 2026年" in text and "2026: all" in text and "^r 重新读取" in text
+        await pilot.press("f8")
+        await settle(pilot)
+        assert "2027: all" in screen_text(app)
+
+
+@aio
+async def test_binding_descriptions_in_the_interface_language(tui_db):
+    """Bindings are declared "中文|English"; what the footer and F1 help read (active_bindings)
+    is in the language of the moment, for screens and dialogs alike."""
+    from core import i18n
+    from tui.widgets.confirm import ConfirmDialog
+
+    def descriptions():
+        return {ab.binding.id: ab.binding.description for ab in app.screen.active_bindings.values()}
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        d = descriptions()
+        assert d["app.help"] == "帮助" and d["dashboard.run_check"] == "运行检查" and d["screen.refresh"] == "刷新"
+        app.push_screen(ConfirmDialog("?"))
+        await settle(pilot)
+        d = descriptions()
+        assert d["confirm.yes"] == "确定" and not [v for v in d.values() if "|" in (v or "")]
+        i18n.set_lang("en")
+        assert descriptions()["confirm.yes"] == "Yes"
+
+
+def test_no_private_binding_tables_rewritten():
+    """Descriptions are translated through the public active_bindings, keys rebound with
+    App.set_keymap: no module of the app rewrites Textual's private binding tables."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "tui"
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
+                 if any(s in p.read_text(encoding="utf-8") for s in ("._bindings", "key_to_bindings["))]
+    assert offenders == []
+
+
 @aio
 async def test_broken_plugin_gives_a_notice(tui_db, tmp_path, monkeypatch):
     from core import plugins
@@ -423,11 +516,12 @@ def test_every_binding_has_an_id_and_a_description():
     from textual.binding import Binding
     from textual.dom import DOMNode
 
+    import tui.api
     import tui.app
     import tui.screens
     import tui.widgets
 
-    mods = [tui.app]
+    mods = [tui.api, tui.app]
     for pkg in (tui.screens, tui.widgets):
         for m in pkgutil.iter_modules(pkg.__path__):
             mods.append(importlib.import_module(f"{pkg.__name__}.{m.name}"))

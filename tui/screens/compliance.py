@@ -22,19 +22,10 @@ from textual.widgets import DataTable, Static
 
 from core import ledger_queries as lq
 from core.i18n import tr
-from tui.app import DangjianScreen, tb
+from tui.api import DangjianScreen, tb
 
 COLOUR = {"red": "bold white on dark_red", "amber": "black on dark_orange", "green": "black on green4",
           "grey": "dim"}
-
-
-def _year(app) -> int:
-    return getattr(app, "year", None) or lq.today().year
-
-
-def _scope(app):
-    fn = getattr(app, "scope_ids", None)
-    return fn() if fn else None
 
 
 def cell_text(counts: dict) -> str:
@@ -91,7 +82,7 @@ class ComplianceScreen(DangjianScreen):
 
     def refresh_data(self) -> None:
         app = self.app
-        self.run_db(load_matrix, _year(app), _scope(app), on_done=self._show, group="load")
+        self.run_db(load_matrix, app.year, app.scope_ids(), on_done=self._show, group="load")
 
     def action_run_check(self) -> None:
         if self.running:
@@ -99,8 +90,8 @@ class ComplianceScreen(DangjianScreen):
         self.running = True
         self.query_one("#comp-info", Static).update(tr("正在检查……", "checking…"))
         app = self.app
-        self.run_db(run_and_load, _year(app), getattr(app, "town", None), getattr(app, "community", None),
-                    _scope(app), on_done=self._checked, group="check")
+        self.run_db(run_and_load, app.year, app.town, app.community,
+                    app.scope_ids(), on_done=self._checked, group="check")
 
     def _checked(self, result) -> None:
         self.running = False
@@ -114,7 +105,7 @@ class ComplianceScreen(DangjianScreen):
         t.clear(columns=True)
         if run is None:
             info.update(tr("{y}年尚无检查结果，按 ctrl+r 检查", "no check run for {y} yet; ctrl+r runs one",
-                           y=_year(self.app)))
+                           y=self.app.year))
             return
         counts = json.loads(run.counts or "{}")
         info.update(tr("检查时间 {t}  截至 {a}  不符合 {f}  提醒 {w}  错误 {e}  Enter 查看",

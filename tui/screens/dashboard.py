@@ -12,7 +12,7 @@ from textual.widgets import Static
 from core import queries
 from core.enums import MEMBER_CLASS
 from core.i18n import get_lang, tr
-from tui.app import DangjianScreen, tb
+from tui.api import DangjianScreen, tb
 from tui.widgets import bar, pad
 
 

@@ -26,20 +26,11 @@ from textual.widgets import DataTable, Select, Static
 
 from core import ledger_queries as lq
 from core.i18n import get_lang, tr
-from tui.app import DangjianScreen, tb
+from tui.api import DangjianScreen, tb
 
 CELL = {"paid": ("已", "green"), "partial": ("部", "yellow"), "owed": ("欠", "bold red"),
         "pending": ("", ""), "before": ("-", "dim")}
 CELL_EN = {"paid": "ok", "partial": "pt", "owed": "!!", "pending": "", "before": "-"}
-
-
-def _year(app) -> int:
-    return getattr(app, "year", None) or lq.today().year
-
-
-def _scope(app):
-    fn = getattr(app, "scope_ids", None)
-    return fn() if fn else None
 
 
 def mark_paid(cells: list[tuple[int, str]], proposals: dict, payments: dict) -> dict:
@@ -107,10 +98,10 @@ class DuesScreen(DangjianScreen):
 
     def refresh_data(self) -> None:
         if not self._orgs_loaded:
-            self.run_db(lq.org_choices, ("general_branch", "branch"), _scope(self.app), on_done=self._orgs,
+            self.run_db(lq.org_choices, ("general_branch", "branch"), self.app.scope_ids(), on_done=self._orgs,
                         group="orgs")
         elif self.org_id is not None:
-            self.run_db(lq.dues_grid, self.org_id, _year(self.app), on_done=self._show, group="grid")
+            self.run_db(lq.dues_grid, self.org_id, self.app.year, on_done=self._show, group="grid")
 
     def _orgs(self, orgs: list[dict]) -> None:
         self._orgs_loaded = True
@@ -152,11 +143,11 @@ class DuesScreen(DangjianScreen):
         if keep is not None and keep.row < t.row_count:
             t.cursor_coordinate = keep
         elif t.row_count:
-            month_col = now.month + 1 if _year(self.app) == now.year else 2
+            month_col = now.month + 1 if self.app.year == now.year else 2
             t.cursor_coordinate = (0, month_col)
         self.query_one("#dues-info", Static).update(
             tr("{y}年  {n} 名党员  欠交 {o} 个月次", "{y}: {n} members, {o} months owed",
-               y=_year(self.app), n=len(grid["members"]), o=grid["owed"]))
+               y=self.app.year, n=len(grid["members"]), o=grid["owed"]))
         self._status()
 
     def _cell(self) -> tuple[dict, str] | None:

@@ -21,16 +21,7 @@ from textual.widgets import DataTable, Static
 
 from core import ledger_queries as lq
 from core.i18n import tr
-from tui.app import DangjianScreen, tb
-
-
-def _year(app) -> int:
-    return getattr(app, "year", None) or lq.today().year
-
-
-def _scope(app):
-    fn = getattr(app, "scope_ids", None)
-    return fn() if fn else None
+from tui.api import DangjianScreen, tb
 
 
 def _yuan(v) -> str:
@@ -90,7 +81,7 @@ class FundingScreen(DangjianScreen):
         t.focus()
 
     def refresh_data(self) -> None:
-        self.run_db(lq.funding_rows, _year(self.app), None, _scope(self.app), on_done=self._show, group="load")
+        self.run_db(lq.funding_rows, self.app.year, None, self.app.scope_ids(), on_done=self._show, group="load")
 
     def _show(self, rows: list[dict]) -> None:
         self.rows = rows
@@ -109,7 +100,7 @@ class FundingScreen(DangjianScreen):
         self.query_one("#fund-info", Static).update(
             tr("{y}年  {n} 个社区  未达下限 {s} 个  （元；Enter 看划拨明细）",
                "{y}: {n} communities, {s} below the floor (yuan; Enter: allocations)",
-               y=_year(self.app), n=len(rows), s=short))
+               y=self.app.year, n=len(rows), s=short))
         if self.community is not None:
             self._load_allocs()
 
@@ -123,7 +114,7 @@ class FundingScreen(DangjianScreen):
 
     def _load_allocs(self) -> None:
         c = self.community
-        self.run_db(lq.allocations, c["community_id"], _year(self.app), on_done=self._show_allocs, group="allocs")
+        self.run_db(lq.allocations, c["community_id"], self.app.year, on_done=self._show_allocs, group="allocs")
 
     def _show_allocs(self, allocs: list[dict]) -> None:
         self.allocs = allocs
@@ -131,7 +122,7 @@ class FundingScreen(DangjianScreen):
         self.query_one("#fund-alloc-title", Static).update(
             tr("{n} {y}年划拨：下限 {f}，市级应承担 {cs}，区镇应承担 {ts}",
                "{n} {y} allocations: floor {f}, city share {cs}, town share {ts}",
-               n=c["name"], y=_year(self.app), f=_yuan(c["floor"]), cs=_yuan(c["city_share"]),
+               n=c["name"], y=self.app.year, f=_yuan(c["floor"]), cs=_yuan(c["city_share"]),
                ts=_yuan(c["town_share"])))
         a = self.query_one("#fund-allocs", DataTable)
         a.clear()
@@ -160,7 +151,7 @@ class FundingScreen(DangjianScreen):
         from tui.widgets.form import FormScreen
 
         c = self._current_community()
-        defaults = {"year": str(_year(self.app)), "date": lq.today().isoformat(), "source": "town_finance"}
+        defaults = {"year": str(self.app.year), "date": lq.today().isoformat(), "source": "town_finance"}
         if c is not None:
             defaults["community"] = c["code"]
             self.community = c

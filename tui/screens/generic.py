@@ -10,12 +10,11 @@ from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from core import queries
 from core.i18n import tr
-from tui.app import DangjianScreen, tb, translate_bindings
+from tui.api import DangjianModal, DangjianScreen, TopBar, tb
 from tui.widgets.lazytable import Column, LazyTable, ListSource
 
 
@@ -29,7 +28,7 @@ def _catch_user_errors(fn, *args):
         return {"user_error": str(exc)}
 
 
-class RowDetail(ModalScreen[None]):
+class RowDetail(DangjianModal[None]):
     BINDINGS = [tb("escape", "close", "关闭|Close", id="detail.close")]
     DEFAULT_CSS = """
     RowDetail { align: center middle; }
@@ -39,7 +38,6 @@ class RowDetail(ModalScreen[None]):
 
     def __init__(self, text: str):
         super().__init__()
-        translate_bindings(self)
         self.text = text
 
     def compose(self) -> ComposeResult:
@@ -92,8 +90,6 @@ class GenericTableScreen(DangjianScreen):
 
     def _show(self, d: dict) -> None:
         self.data = d
-        from tui.app import TopBar
-
         for bar in self.query(TopBar):
             bar.update_text()
         table = self.query_one(LazyTable)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Static
 
 from core.i18n import tr
-from tui.app import tb, translate_bindings
+from tui.api import DangjianModal, DangjianScreen, bi, tb
 
 
 def _key_label(app, key: str) -> str:
@@ -30,7 +30,7 @@ def binding_rows(screen: Screen) -> list[tuple[str, str, str]]:
         if b.system:
             continue
         ident = b.id or b.action
-        desc = b.description or b.action
+        desc = bi(b.description) or b.action  # a plugin's plain Screen gives "中文|English"
         if ident not in rows:
             rows[ident] = [[], desc]
             order.append(ident)
@@ -59,7 +59,7 @@ def _builtin(desc: str) -> str:
     return desc
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(DangjianModal[None]):
     """F1: the keys of the current screen (from its live bindings, so a [keymap] rebinding shows)."""
 
     BINDINGS = [
@@ -74,14 +74,13 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, origin: Screen | None = None):
         super().__init__()
-        translate_bindings(self)
         self.origin = origin
 
     def compose(self) -> ComposeResult:
         from rich.cells import cell_len
 
         origin = self.origin
-        title = getattr(origin, "screen_title", lambda: "")() if origin is not None else ""
+        title = origin.screen_title() if isinstance(origin, DangjianScreen) else ""
         rows = binding_rows(origin) if origin is not None else []
         width = max([cell_len(k) for k, _, _ in rows] + [6])
         lines = [tr("帮助：{t}", "Help: {t}", t=title or tr("当前页面", "this screen")), ""]

@@ -20,23 +20,13 @@ import datetime as dt
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from core import enums
 from core import ledger_queries as lq
 from core.i18n import get_lang, tr
-from tui.app import DangjianScreen, tb, translate_bindings
+from tui.api import DangjianModal, DangjianScreen, tb
 from tui.widgets.lazytable import Column, LazyTable, ListSource
-
-
-def _year(app) -> int:
-    return getattr(app, "year", None) or lq.today().year
-
-
-def _scope(app):
-    fn = getattr(app, "scope_ids", None)
-    return fn() if fn else None
 
 
 class MeetingsScreen(DangjianScreen):
@@ -72,7 +62,7 @@ class MeetingsScreen(DangjianScreen):
         self.query_one(LazyTable).focus()
 
     def refresh_data(self) -> None:
-        source = lq.RowSource(lq.meeting_rows, lq.key_date_id, year=_year(self.app), scope=_scope(self.app))
+        source = lq.RowSource(lq.meeting_rows, lq.key_date_id, year=self.app.year, scope=self.app.scope_ids())
         self.run_db(source.first, on_done=lambda r: self._show(source, r), group="list")
 
     def _show(self, source, result) -> None:
@@ -80,7 +70,7 @@ class MeetingsScreen(DangjianScreen):
         table = self.query_one(LazyTable)
         table.set_source(source, total, first, cursor=min(table.cursor, max(0, total - 1)))
         self.query_one("#meetings-info", Static).update(
-            tr("{y}年 共 {n} 次会议  Enter 出勤登记", "{y}: {n} meetings  Enter: attendance", y=_year(self.app), n=total))
+            tr("{y}年 共 {n} 次会议  Enter 出勤登记", "{y}: {n} meetings  Enter: attendance", y=self.app.year, n=total))
 
     def _current(self) -> dict | None:
         row = self.query_one(LazyTable).cursor_row
@@ -138,7 +128,7 @@ def _delete_meeting(meeting_id: int, version: int) -> int:
 
 # ---------------------------------------------------------------- the attendance sheet
 
-class ReasonDialog(ModalScreen):
+class ReasonDialog(DangjianModal):
     """Ask for a leave reason (请假事由); dismisses with the text, or None on Esc."""
 
     BINDINGS = [tb("escape", "cancel", "取消|Cancel", id="reason.cancel")]
@@ -151,7 +141,6 @@ class ReasonDialog(ModalScreen):
 
     def __init__(self, name: str, reason: str = ""):
         super().__init__()
-        translate_bindings(self)
         self.member_name = name
         self.reason = reason
 

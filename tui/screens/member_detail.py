@@ -11,7 +11,7 @@ from core import queries
 from core.enums import (ATTENDANCE, DUES_CLASS, EDUCATION, EVALUATION, MEETING_TYPE, MEMBER_CLASS, SEX,
                         TRANSFER_DIRECTION)
 from core.i18n import get_lang, tr
-from tui.app import DangjianScreen, tb
+from tui.api import DangjianScreen, tb
 from tui.widgets import text_table
 
 

@@ -7,14 +7,13 @@ import datetime as dt
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from core import queries
 from core.enums import MEMBER_CLASS, ORG_KIND, SEX
 from core.i18n import get_lang, tr
-from tui.app import DangjianScreen, tb, translate_bindings
+from tui.api import DangjianModal, DangjianScreen, tb
 from tui.widgets.lazytable import Column, LazyTable
 
 
@@ -184,7 +183,7 @@ class MembersScreen(DangjianScreen):
         self.refresh_data()
 
 
-class OrgPicker(ModalScreen):
+class OrgPicker(DangjianModal):
     """Choose an organization (name or code prefix); the first line means all organizations."""
 
     BINDINGS = [tb("escape", "cancel", "取消|Cancel", id="orgpicker.cancel")]
@@ -197,7 +196,6 @@ class OrgPicker(ModalScreen):
 
     def __init__(self, scope):
         super().__init__()
-        translate_bindings(self)
         self.scope = scope
         self.found: list[tuple] = []
 

@@ -10,7 +10,7 @@ from textual.widgets import Static, Tree
 from core import queries
 from core.enums import ORG_KIND
 from core.i18n import get_lang, tr
-from tui.app import DangjianScreen, tb
+from tui.api import DangjianScreen, tb
 
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "error": "magenta", "info": "dim"}
 STATUS_MARK = {"pass": ("合规", "ok"), "fail": ("不符合", "FAIL"), "warn": ("提醒", "warn"),

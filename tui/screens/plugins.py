@@ -8,7 +8,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from core.i18n import tr
-from tui.app import DangjianScreen
+from tui.api import DangjianScreen
 from tui.widgets import text_table
 
 

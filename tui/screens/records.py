@@ -20,12 +20,8 @@ from textual.widgets.option_list import Option
 from core import kinds, records
 from core import ledger_queries as lq
 from core.i18n import tr
-from tui.app import DangjianScreen, tb
+from tui.api import DangjianScreen, tb
 from tui.widgets.lazytable import Column, LazyTable
-
-def _scope(app):
-    fn = getattr(app, "scope_ids", None)
-    return fn() if fn else None
 
 
 class RecordsScreen(DangjianScreen):
@@ -68,7 +64,7 @@ class RecordsScreen(DangjianScreen):
         menu.focus()
 
     def refresh_data(self) -> None:
-        source = lq.RowSource(lq.record_rows, lq.key_id, kind=self.kind, scope=_scope(self.app))
+        source = lq.RowSource(lq.record_rows, lq.key_id, kind=self.kind, scope=self.app.scope_ids())
         kind = self.kind
         self.run_db(source.first, on_done=lambda r: self._show(kind, source, r), group="list")
 
@@ -112,7 +108,7 @@ class RecordsScreen(DangjianScreen):
         defaults = {}
         year = kinds.get(self.kind).field("year")
         if year is not None and year.type == "year":  # the year the app shows
-            defaults["year"] = str(getattr(self.app, "year", lq.today().year))
+            defaults["year"] = str(self.app.year)
         self.app.push_screen(FormScreen(self.kind, defaults=defaults), self._saved)
 
     def action_edit_record(self) -> None:

@@ -17,13 +17,8 @@ from textual.widgets import Static
 
 from core import ledger_queries as lq
 from core.i18n import tr
-from tui.app import DangjianScreen, tb
+from tui.api import DangjianScreen, tb
 from tui.widgets.lazytable import Column, LazyTable
-
-
-def _scope(app):
-    fn = getattr(app, "scope_ids", None)
-    return fn() if fn else None
 
 
 def state_label(r: dict) -> str:
@@ -82,8 +77,8 @@ class VisitsScreen(DangjianScreen):
         self.query_one(LazyTable).focus()
 
     def refresh_data(self) -> None:
-        source = lq.RowSource(lq.visit_rows, lq.key_date_id, open_only=self.open_only, scope=_scope(self.app))
-        scope = _scope(self.app)
+        source = lq.RowSource(lq.visit_rows, lq.key_date_id, open_only=self.open_only, scope=self.app.scope_ids())
+        scope = self.app.scope_ids()
         self.run_db(lambda: (source.first(), lq.overdue_count(scope=scope), lq.demand_days()),
                     on_done=lambda r: self._show(source, r), group="list")
 

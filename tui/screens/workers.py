@@ -18,26 +18,8 @@ from textual.widgets import DataTable, Input, Static
 
 from core import ledger_queries as lq
 from core.i18n import tr
-from tui.app import DangjianScreen, tb
+from tui.api import DangjianScreen, tb
 from tui.widgets.lazytable import Column, LazyTable
-
-
-def _year(app) -> int:
-    return getattr(app, "year", None) or lq.today().year
-
-
-def _scope(app):
-    fn = getattr(app, "scope_ids", None)
-    return fn() if fn else None
-
-
-def _may_search_ids(app) -> bool:
-    p = getattr(app, "principal", None)
-    if p is None:
-        from core import access
-
-        p = access.current()
-    return bool(p.full_personal_data)
 
 
 class WorkersScreen(DangjianScreen):
@@ -94,10 +76,10 @@ class WorkersScreen(DangjianScreen):
     # -- data
     def refresh_data(self) -> None:
         text = self.query_one("#workers-search", Input).value.strip()
-        if text[:1].isdigit() and not _may_search_ids(self.app):
+        if text[:1].isdigit() and not self.app.principal.full_personal_data:  # no ID search for masked users
             text = ""
-        source = lq.RowSource(lq.worker_rows, lq.key_id, search=text, year=_year(self.app),
-                              scope=_scope(self.app))
+        source = lq.RowSource(lq.worker_rows, lq.key_id, search=text, year=self.app.year,
+                              scope=self.app.scope_ids())
         self.run_db(source.first, on_done=lambda r: self._show_list(source, r), group="list")
 
     def _show_list(self, source, result) -> None:
@@ -118,7 +100,7 @@ class WorkersScreen(DangjianScreen):
         if event.key is None:
             return
         self.worker_id = event.key
-        self.run_db(lq.worker_detail, event.key, _year(self.app), on_done=self._show_detail, group="detail")
+        self.run_db(lq.worker_detail, event.key, self.app.year, on_done=self._show_detail, group="detail")
 
     @on(LazyTable.Selected, "#workers-table")
     def selected(self, event: LazyTable.Selected) -> None:
@@ -170,7 +152,7 @@ class WorkersScreen(DangjianScreen):
             self.notify(tr("已保存", "Saved"), timeout=3)
             self.refresh_data()
             if self.worker_id:
-                self.run_db(lq.worker_detail, self.worker_id, _year(self.app), on_done=self._show_detail,
+                self.run_db(lq.worker_detail, self.worker_id, self.app.year, on_done=self._show_detail,
                             group="detail")
 
     def action_add_training(self) -> None:

@@ -12,14 +12,13 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from core.i18n import tr
-from tui.app import tb, translate_bindings
+from tui.api import DangjianModal, tb
 
 
-class ConfirmDialog(ModalScreen[bool]):
+class ConfirmDialog(DangjianModal[bool]):
     """Ask a question; dismiss with True (yes) or False (no)."""
 
     BINDINGS = [
@@ -45,7 +44,6 @@ class ConfirmDialog(ModalScreen[bool]):
         self.detail = detail
         self.yes_label = yes or tr("确定 (y)", "Yes (y)")
         self.no_label = no or tr("取消 (n)", "No (n)")
-        translate_bindings(self)
 
     def compose(self) -> ComposeResult:
         with Vertical():

@@ -27,19 +27,17 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Footer, Input, Label, Select, Static
-from textual.worker import Worker, WorkerState
 
 from core import kinds, records
 from core import ledger_queries as lq
 from core import validators as V
 from core.i18n import get_lang, tr
-from tui.app import tb, translate_bindings
+from tui.api import DangjianModal, tb
 
 
 def label_of(f: V.Field) -> str:
@@ -101,44 +99,6 @@ def load_form(kind: str, record_id: int) -> dict | None:
     return {"raw": raw, "original": original, "version": rec["version"], "hidden": hidden}
 
 
-# ---------------------------------------------------------------- thread workers for modal screens
-
-class DbWorkMixin:
-    """``run_db(fn, *args, on_done=cb)`` for screens that are not a DangjianScreen (dialogs):
-    ``fn`` runs in a ``thread=True, exclusive=True, exit_on_error=False`` worker; the result
-    comes back to ``cb`` on the UI thread; errors go to the app's one error handler."""
-
-    def run_db(self, fn: Callable, *args, on_done: Callable | None = None, group: str = "load", **kwargs):
-        worker = self.run_worker(lambda: fn(*args, **kwargs), thread=True, exclusive=True, group=group,
-                                 exit_on_error=False, name=getattr(fn, "__name__", "db"))
-        if not hasattr(self, "_db_callbacks"):
-            self._db_callbacks = {}
-        if on_done is not None:
-            self._db_callbacks[worker] = on_done
-        return worker
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        callbacks = getattr(self, "_db_callbacks", {})
-        worker = event.worker
-        if event.state == WorkerState.SUCCESS:
-            cb = callbacks.pop(worker, None)
-            if cb is not None and self.is_attached:
-                cb(worker.result)
-        elif event.state == WorkerState.ERROR:
-            callbacks.pop(worker, None)
-            report_error(self.app, worker.error)
-        elif event.state == WorkerState.CANCELLED:
-            callbacks.pop(worker, None)
-
-
-def report_error(app, error) -> None:
-    handler = getattr(app, "report_error", None)
-    if handler is not None:
-        handler(error)
-    elif error is not None:
-        app.notify(f"{type(error).__name__}: {error}", severity="error")
-
-
 # ---------------------------------------------------------------- the form screen
 
 def _show_value(v) -> str:
@@ -151,7 +111,7 @@ def _show_value(v) -> str:
     return str(v)
 
 
-class FormScreen(DbWorkMixin, ModalScreen):
+class FormScreen(DangjianModal):
     """Create or edit one record of ``kind``; dismisses with the record id (None: cancelled).
 
     ``fixed``: field → raw value shown but not editable (e.g. the worker of a new training);
@@ -184,7 +144,6 @@ class FormScreen(DbWorkMixin, ModalScreen):
     def __init__(self, kind: str, record_id: int | None = None, *, fixed: dict | None = None,
                  defaults: dict | None = None, fields: list[str] | None = None, title: str | None = None):
         super().__init__()
-        translate_bindings(self)
         self.kind = kind
         self.record_id = record_id
         self.fixed = dict(fixed or {})

@@ -128,9 +128,6 @@ class LazyTable(ScrollView, can_focus=True):
     def __init__(self, columns: list[Column], *, empty_text: str = "", row_style: Callable | None = None,
                  name: str | None = None, id: str | None = None, classes: str | None = None):
         super().__init__(name=name, id=id, classes=classes)
-        from tui.app import translate_bindings
-
-        translate_bindings(self)
         self.columns = columns
         self.empty_text = empty_text
         self.row_style = row_style

@@ -1,0 +1,358 @@
+"""The screens' base (界面基础): what every screen of the terminal app builds on.
+
+The app's own screens (``tui/screens/*.py``), its dialogs and widgets, and the
+screens a plugin adds through ``dangjian_register_screens`` import this module —
+never ``tui.app``, which imports the screens (a plugin imports it inside its
+screen factory, so a headless command never loads textual)::
+
+    @hookimpl
+    def dangjian_register_screens(register):
+        def factory():
+            from textual.widgets import Static
+            from tui.api import DangjianScreen, tb
+
+            class Notice(DangjianScreen):
+                TITLE_ZH, TITLE_EN = "巴城镇通知", "Bacheng notices"
+                BINDINGS = [tb("ctrl+r", "reload", "重新读取|Reload", id="bacheng.reload")]
+
+                def compose_body(self):
+                    yield Static("", id="notice")
+
+                def refresh_data(self):            # on mount, and when the year or the scope change
+                    self.run_db(load_notices, self.app.year, self.app.scope_ids(), on_done=self.show)
+
+                def show(self, rows):
+                    self.query_one("#notice", Static).update("\\n".join(rows))
+
+                def action_reload(self):
+                    self.refresh_data()
+
+            return Notice()
+        register("bacheng-notice", "巴城镇通知", factory)
+
+What is here:
+
+- :class:`DangjianScreen` — top bar, ``compose_body()``, footer; ``refresh_data()``
+  on mount and whenever the year or the scope changed; :meth:`~DbWork.run_db`.
+- :class:`DangjianModal` — the base of dialogs (``ModalScreen[T]``), with ``run_db``.
+- :class:`LedgerApp` — what a screen may rely on in ``self.app``: ``year``,
+  ``town`` / ``community`` (the narrowing of the view, F9), ``principal``,
+  :meth:`~LedgerApp.scope_ids`, ``show_id`` / ``show_phone``, ``report_error``,
+  ``open_screen`` / ``open_member``.
+- :func:`tb` — a binding with an id and a ``"中文|English"`` description.
+- :class:`TopBar`, :func:`no_blink`, :func:`bi`.
+
+Bindings: every ``Binding`` has an ``id`` (``"screen.action"``) and a description
+``"中文|English"``.  The footer and the F1 help read them through the screen's
+``active_bindings``, which gives each description in the interface language; a
+``[keymap]`` table in config rebinds keys by id (``App.set_keymap``).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+from textual import events
+from textual.app import App, ComposeResult
+from textual.binding import ActiveBinding, Binding
+from textual.screen import ModalScreen, Screen, ScreenResultType
+from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
+
+from core.i18n import get_lang, tr
+
+__all__ = ["bi", "tb", "no_blink", "screen_title", "LedgerApp", "TopBar", "DbWork", "BilingualBindings",
+           "DangjianScreen", "DangjianModal"]
+
+
+# ---------------------------------------------------------------- bilingual bindings
+
+
+def bi(text: str) -> str:
+    """``"中文|English"`` → the part for the interface language."""
+    if "|" not in (text or ""):
+        return text
+    zh, en = text.split("|", 1)
+    return en if get_lang() == "en" else zh
+
+
+def tb(key: str, action: str, description: str, *, id: str, show: bool = True, priority: bool = False,
+       key_display: str | None = None) -> Binding:
+    """A binding with an id and a bilingual ``"中文|English"`` description."""
+    return Binding(key, action, description, show=show, priority=priority, id=id, key_display=key_display)
+
+
+class BilingualBindings:
+    """Screen mixin: ``active_bindings`` (what the footer and the help show) in the interface language."""
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        out = {}
+        for key, active in super().active_bindings.items():  # type: ignore[misc]
+            binding = active.binding
+            if "|" in (binding.description or ""):
+                active = active._replace(binding=dataclasses.replace(binding, description=bi(binding.description)))
+            out[key] = active
+        return out
+
+
+def no_blink(widget) -> None:
+    """Text cursors never blink: an idle SSH session must cost nothing."""
+    if getattr(widget, "cursor_blink", False):
+        try:
+            widget.cursor_blink = False
+        except Exception:  # pragma: no cover
+            pass
+
+
+def screen_title(name: str) -> str:
+    """The title of a registered screen in the interface language."""
+    from tui.screens.registry import SCREENS
+
+    if name in SCREENS:
+        zh, en, _ = SCREENS[name]
+        return tr(zh, en)
+    return name
+
+
+# ---------------------------------------------------------------- the app, as screens see it
+
+
+class LedgerApp(App):
+    """What every screen relies on in ``self.app`` (the app is :class:`tui.app.DangjianApp`).
+
+    The view: ``year`` (F7/F8, ctrl+y), ``town`` / ``community`` (None, or a town name /
+    community code narrowing the view inside the user's scope; F9) and ``principal``
+    (:class:`core.access.Principal`: masking, read-only).  When the year or the scope
+    change, the current screen reloads now and every other :class:`DangjianScreen` when it
+    is shown again.
+    """
+
+    def __init__(self, year: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        from core import access
+        from core.dates import today
+
+        self.principal = access.current()
+        self.year: int = year or today().year
+        self.town: str | None = None
+        self.community: str | None = None
+        self.data_generation = 0
+        self._scope_ids_cache: dict = {}
+
+    # -- the view
+    def scope_ids(self):
+        """Community ids the view covers, or None for the whole city: the user's scope
+        (:meth:`core.access.Principal.scope_community_ids`) narrowed to the town or community
+        chosen with F9 (:func:`core.queries.scope_ids`).  Pass it to ``core`` queries."""
+        key = (self.town, self.community, id(self.principal))
+        if key not in self._scope_ids_cache:
+            from core import queries
+
+            self._scope_ids_cache = {key: queries.scope_ids(self.principal, self.town, self.community)}
+        return self._scope_ids_cache[key]
+
+    def scope_label(self) -> str:
+        me = self.principal
+        if self.community:
+            from core import queries
+
+            return tr("社区 {c}", "community {c}", c=queries.community_name(self.community) or self.community)
+        if self.town:
+            return self.town
+        if me is None or me.sees_everything:
+            return tr("全市", "whole city")
+        return me.scope
+
+    def show_id(self, id_number: str | None) -> str:
+        """An ID number as this user may see it (masked unless full personal data)."""
+        from core import ids
+
+        if self.principal is not None and self.principal.full_personal_data:
+            return id_number or ""
+        return ids.mask(id_number)
+
+    def show_phone(self, phone: str | None) -> str:
+        from core import ids
+
+        if self.principal is not None and self.principal.full_personal_data:
+            return phone or ""
+        return ids.mask_phone(phone)
+
+    def data_changed(self) -> None:
+        """Year or scope changed: refresh the current screen now and others when shown."""
+        self.data_generation += 1
+        screen = self.screen
+        for bar in screen.query(TopBar):
+            bar.update_text()
+        if isinstance(screen, DangjianScreen):
+            screen.view_changed(self.data_generation)
+
+    def set_year(self, year: int) -> None:
+        if year != self.year:
+            self.year = year
+            self.data_changed()
+
+    def set_scope(self, town: str | None, community: str | None) -> None:
+        self.town, self.community = town, community
+        self._scope_ids_cache = {}
+        self.data_changed()
+
+    # -- errors: the one handler
+    def report_error(self, error: BaseException | None) -> None:
+        """Show a worker's error as a notification (never crash)."""
+        from core.errors import UserError
+
+        if error is None:
+            return
+        if isinstance(error, UserError) or type(error).__name__ in ("AccessDenied", "StaleEdit", "UserError"):
+            msg = str(error)
+        else:
+            msg = f"{type(error).__name__}: {error}"
+        self.notify(msg, title=tr("出错了", "Error"), severity="error", timeout=10)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.report_error(event.worker.error)
+
+    # -- navigation (the app's menu and registry: tui.app)
+    def open_screen(self, name: str, reset: bool = False) -> None:
+        """Open a registered screen by name (``member:<id>`` a member's page; ``reset``: from the dashboard)."""
+        raise NotImplementedError
+
+    def open_member(self, member_id: int) -> None:
+        self.open_screen(f"member:{member_id}")
+
+
+class TopBar(Static):
+    """One line: app title, screen title, year, scope, user (or the single-user notice)."""
+
+    DEFAULT_CSS = """
+    TopBar { height: 1; background: $primary-darken-2; color: $text; padding: 0 1; }
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__("", markup=False, **kwargs)
+
+    def on_mount(self) -> None:
+        self.update_text()
+
+    def update_text(self) -> None:
+        app: LedgerApp = self.app  # type: ignore[assignment]
+        screen = self.screen
+        parts = [tr("党建台账", "Ledger")]
+        title = screen.screen_title() if isinstance(screen, DangjianScreen) else ""
+        if title:
+            parts.append(title)
+        parts.append(tr("{y}年", "{y}", y=app.year))
+        parts.append(app.scope_label())
+        me = app.principal
+        if me is not None:
+            parts.append(tr("单用户模式", "single-user") if me.single_user else me.login)
+        self.update(" | ".join(parts))
+
+
+# ---------------------------------------------------------------- database work
+
+
+class DbWork:
+    """``run_db(fn, *args, on_done=cb)``: ``fn`` runs in a ``thread=True, exclusive=True,
+    exit_on_error=False`` worker, never on the UI thread; ``cb(result)`` runs on the UI thread.
+    Errors (of ``fn``, or of ``cb`` while showing the result) go to the app's one handler,
+    :meth:`LedgerApp.report_error`: a notice, never a crash."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._db_callbacks: dict[Worker, Callable] = {}
+
+    def run_db(self, fn: Callable, *args, on_done: Callable | None = None, group: str = "load",
+               exclusive: bool = True, **kwargs) -> Worker:
+        worker = self.run_worker(lambda: fn(*args, **kwargs), thread=True,  # type: ignore[attr-defined]
+                                 exclusive=exclusive, group=group, exit_on_error=False,
+                                 name=getattr(fn, "__name__", "db"))
+        if on_done is not None:
+            self._db_callbacks[worker] = on_done
+        return worker
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state == WorkerState.SUCCESS:
+            cb = self._db_callbacks.pop(worker, None)
+            if cb is not None and self.is_attached:  # type: ignore[attr-defined]
+                try:
+                    cb(worker.result)
+                except Exception as exc:  # a bug while showing data: a notice, not a crash
+                    self.app.report_error(exc)  # type: ignore[attr-defined]
+        elif event.state == WorkerState.ERROR:
+            self._db_callbacks.pop(worker, None)
+            self.app.report_error(worker.error)  # type: ignore[attr-defined]
+        elif event.state == WorkerState.CANCELLED:
+            self._db_callbacks.pop(worker, None)
+
+
+# ---------------------------------------------------------------- screens
+
+
+class DangjianScreen(BilingualBindings, DbWork, Screen):
+    """Base of the app's screens: top bar + ``compose_body()`` + footer; DB work in workers.
+
+    ``SCREEN_NAME`` is the registry key the title comes from (or set ``TITLE_ZH`` /
+    ``TITLE_EN``).  Override ``compose_body()`` and ``refresh_data()``; if you override
+    ``compose`` yourself, yield ``TopBar()`` first and ``Footer()`` last.
+    """
+
+    SCREEN_NAME: str = ""
+    TITLE_ZH: str = ""
+    TITLE_EN: str = ""
+
+    BINDINGS = [tb("f5", "refresh", "刷新|Refresh", id="screen.refresh")]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._data_generation = -1  # the app's data_generation this screen last loaded (-1: not yet)
+
+    # -- layout
+    def screen_title(self) -> str:
+        if self.TITLE_ZH:
+            return tr(self.TITLE_ZH, self.TITLE_EN or self.TITLE_ZH)
+        return screen_title(self.SCREEN_NAME) if self.SCREEN_NAME else ""
+
+    def compose(self) -> ComposeResult:
+        yield TopBar()
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    # -- data
+    def refresh_data(self) -> None:
+        """(Re)load what the screen shows; called on mount and when year/scope change."""
+
+    def action_refresh(self) -> None:
+        self.refresh_data()
+
+    def view_changed(self, generation: int) -> None:
+        """The app's year or scope changed (this screen is the current one): reload."""
+        self._data_generation = generation
+        self.refresh_data()
+
+    def on_mount(self) -> None:
+        self._data_generation = self.app.data_generation  # type: ignore[attr-defined]
+        # paint the screen first, then load (a worker competing for the GIL slows the first paint)
+        self.call_after_refresh(self.refresh_data)
+
+    def on_screen_resume(self) -> None:
+        gen = self.app.data_generation  # type: ignore[attr-defined]
+        for bar in self.query(TopBar):
+            bar.update_text()
+        if self._data_generation not in (-1, gen):
+            self.view_changed(gen)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        no_blink(event.widget)
+
+
+class DangjianModal(BilingualBindings, DbWork, ModalScreen[ScreenResultType]):
+    """Base of dialogs: a ``ModalScreen[T]`` (``dismiss(value)`` returns to the caller's callback),
+    its bindings in the interface language, ``run_db`` like a screen."""
