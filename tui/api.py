@@ -19,7 +19,7 @@ screen factory, so a headless command never loads textual)::
                     yield Static("", id="notice")
 
                 def refresh_data(self):            # on mount, and when the year or the scope change
-                    self.run_db(load_notices, self.app.year, self.app.scope_ids(), on_done=self.show)
+                    self.run_db(load_notices, self.app.year, self.app.view, on_done=self.show)
 
                 def show(self, rows):
                     self.query_one("#notice", Static).update("\\n".join(rows))
@@ -36,9 +36,10 @@ What is here:
   on mount and whenever the year or the scope changed; :meth:`~DbWork.run_db`.
 - :class:`DangjianModal` — the base of dialogs (``ModalScreen[T]``), with ``run_db``.
 - :class:`LedgerApp` — what a screen may rely on in ``self.app``: ``year``,
-  ``town`` / ``community`` (the narrowing of the view, F9), ``principal``,
-  :meth:`~LedgerApp.scope_ids`, ``show_id`` / ``show_phone``, ``report_error``,
-  ``open_screen`` / ``open_member``.
+  ``view`` (the user's :class:`core.view.View`, narrowed with F9 to ``town`` /
+  ``community``: pass it as the ``scope`` of core's queries, which show personal
+  data through it), ``principal``, ``report_error``, ``open_screen`` /
+  ``open_member``.
 - :func:`tb` — a binding with an id and a ``"中文|English"`` description.
 - :class:`TopBar`, :func:`no_blink`, :func:`bi`.
 
@@ -50,7 +51,7 @@ Bindings: every ``Binding`` has an ``id`` (``"screen.action"``) and a descriptio
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from textual import events
 from textual.app import App, ComposeResult
@@ -60,6 +61,9 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from core.i18n import get_lang, tr
+
+if TYPE_CHECKING:
+    from core.view import View
 
 __all__ = ["bi", "tb", "no_blink", "screen_title", "LedgerApp", "TopBar", "DbWork", "BilingualBindings",
            "DangjianScreen", "DangjianModal"]
@@ -121,11 +125,10 @@ def screen_title(name: str) -> str:
 class LedgerApp(App):
     """What every screen relies on in ``self.app`` (the app is :class:`tui.app.DangjianApp`).
 
-    The view: ``year`` (F7/F8, ctrl+y), ``town`` / ``community`` (None, or a town name /
-    community code narrowing the view inside the user's scope; F9) and ``principal``
-    (:class:`core.access.Principal`: masking, read-only).  When the year or the scope
-    change, the current screen reloads now and every other :class:`DangjianScreen` when it
-    is shown again.
+    ``year`` (F7/F8, ctrl+y); ``view``, the user's view of the data narrowed to ``town`` /
+    ``community`` (None, or a town name / community code inside the user's scope; F9);
+    ``principal`` (:class:`core.access.Principal`).  When the year or the scope change, the
+    current screen reloads now and every other :class:`DangjianScreen` when it is shown again.
     """
 
     def __init__(self, year: int | None = None, **kwargs):
@@ -138,19 +141,20 @@ class LedgerApp(App):
         self.town: str | None = None
         self.community: str | None = None
         self.data_generation = 0
-        self._scope_ids_cache: dict = {}
+        self._view: View | None = None
 
     # -- the view
-    def scope_ids(self):
-        """Community ids the view covers, or None for the whole city: the user's scope
-        (:meth:`core.access.Principal.scope_community_ids`) narrowed to the town or community
-        chosen with F9 (:func:`core.queries.scope_ids`).  Pass it to ``core`` queries."""
-        key = (self.town, self.community, id(self.principal))
-        if key not in self._scope_ids_cache:
-            from core import queries
+    @property
+    def view(self) -> View:
+        """The :class:`core.view.View` the screens show: the user's scope
+        (:meth:`core.access.Principal.scope_community_ids`) narrowed to ``town`` / ``community``,
+        built once per narrowing (:meth:`core.view.View.of`).  Its ``community_ids`` are the
+        communities shown (None: the whole city); it masks personal data for this user."""
+        if self._view is None:
+            from core.view import View
 
-            self._scope_ids_cache = {key: queries.scope_ids(self.principal, self.town, self.community)}
-        return self._scope_ids_cache[key]
+            self._view = View.of(self.principal, self.town, self.community)
+        return self._view
 
     def scope_label(self) -> str:
         me = self.principal
@@ -163,21 +167,6 @@ class LedgerApp(App):
         if me is None or me.sees_everything:
             return tr("全市", "whole city")
         return me.scope
-
-    def show_id(self, id_number: str | None) -> str:
-        """An ID number as this user may see it (masked unless full personal data)."""
-        from core import ids
-
-        if self.principal is not None and self.principal.full_personal_data:
-            return id_number or ""
-        return ids.mask(id_number)
-
-    def show_phone(self, phone: str | None) -> str:
-        from core import ids
-
-        if self.principal is not None and self.principal.full_personal_data:
-            return phone or ""
-        return ids.mask_phone(phone)
 
     def data_changed(self) -> None:
         """Year or scope changed: refresh the current screen now and others when shown."""
@@ -194,8 +183,16 @@ class LedgerApp(App):
             self.data_changed()
 
     def set_scope(self, town: str | None, community: str | None) -> None:
-        self.town, self.community = town, community
-        self._scope_ids_cache = {}
+        """Narrow the view to a town or a community (None, None: the user's whole scope)."""
+        from core.errors import UserError
+        from core.view import View
+
+        try:
+            view = View.of(self.principal, town, community)
+        except UserError as exc:  # gone since it was offered, or outside the user's scope
+            self.report_error(exc)
+            return
+        self.town, self.community, self._view = town, community, view
         self.data_changed()
 
     # -- errors: the one handler

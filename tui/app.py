@@ -33,12 +33,12 @@ How a screen module plugs in (the contract for every ``tui/screens/*.py``)
                yield LazyTable(...)
 
            def refresh_data(self):                     # called on mount and when year/scope change
-               self.run_db(queries.workers, self.app.year, self.app.scope_ids(), on_done=self.show)
+               self.run_db(queries.workers, self.app.year, self.app.view, on_done=self.show)
 
-3. **Year and scope.**  ``self.app`` is a ``tui.api.LedgerApp``: ``year``,
-   ``town`` / ``community`` (F9 narrows the view inside the user's scope),
-   ``principal`` and ``scope_ids()`` (community ids the view covers, or None
-   for the whole city: pass it to ``core.queries``).
+3. **Year and scope.**  ``self.app`` is a ``tui.api.LedgerApp``: ``year``
+   and ``view`` (the user's ``core.view.View``, which F9 narrows to a town or
+   community: pass it as the ``scope`` of ``core.queries`` /
+   ``core.ledger_queries``).
 
 4. **Database work** runs in thread workers, never on the UI thread:
    ``self.run_db(fn, *args, on_done=callback, group="load")``.  Errors from any
@@ -63,8 +63,8 @@ How a screen module plugs in (the contract for every ``tui/screens/*.py``)
    ``DEFAULT_CSS`` of its own.  Text cursors never blink (the app turns
    ``cursor_blink`` off on focus): idle SSH sessions must cost nothing.
 
-7. **Text** goes through ``core.i18n.tr(zh, en)``.  Personal data shown via
-   ``self.app.show_id`` / ``show_phone`` (masked unless ``principal.full_personal_data``).
+7. **Text** goes through ``core.i18n.tr(zh, en)``.  Personal data come from
+   core already as the view shows them (masked unless the user may see them).
 
 Other helpers: ``self.app.open_screen(name)`` opens a registered screen
 (``member:<id>`` opens a member's page), ``self.app.open_member(id)``,
@@ -218,9 +218,8 @@ class JumpProvider(Provider):
         q = query.strip()
         if not q:
             return
-        scope = app.scope_ids()
         try:
-            communities, members = await asyncio.to_thread(queries.palette_lookup, q, scope, 8)
+            communities, members = await asyncio.to_thread(queries.palette_lookup, q, app.view, 8)
         except Exception as exc:  # pragma: no cover - reported, not raised
             app.report_error(exc)
             return
@@ -229,7 +228,7 @@ class JumpProvider(Provider):
             yield Hit(0.9, label, lambda c=code: app.jump_community(c), text=label,
                       help=tr("以该社区为查看范围", "view this community"))
         for row in members:
-            label = f"{tr('党员', 'Member')} {row['name']}  {app.show_id(row['id_number'])}  {row['org_name'] or ''}"
+            label = f"{tr('党员', 'Member')} {row['name']}  {row['id_number']}  {row['org_name'] or ''}"
             yield Hit(0.8, label, lambda i=row["id"]: app.open_member(i), text=label,
                       help=tr("打开党员页面", "open the member's page"))
 

@@ -210,8 +210,8 @@ API_PLUGIN = '''
 from core import hookimpl
 
 
-def load(year, scope):
-    return f"{year}: {'all' if scope is None else len(scope)}"
+def load(year, view):
+    return f"{year}: {'all' if view.community_ids is None else len(view.community_ids)}"
 
 
 def make():
@@ -230,7 +230,7 @@ def make():
             self.refresh_data()
 
         def refresh_data(self):
-            self.run_db(load, self.app.year, self.app.scope_ids(), on_done=self.show)
+            self.run_db(load, self.app.year, self.app.view, on_done=self.show)
 
         def show(self, text):
             self.query_one("#town-text", Static).update(text)
@@ -465,6 +465,12 @@ async def test_community_user_sees_only_their_scope(tui_db):
         await settle(pilot)
         assert any("权限范围" in n.message for n in app._notifications)
         assert app.is_running
+        # narrowing the view beyond the user's scope is refused; the view stays as it was
+        view = app.view
+        app.set_scope(None, "BC001")
+        await settle(pilot)
+        assert app.view is view and app.community is None and app.view.community_ids == view.community_ids
+        assert sum("权限范围" in n.message for n in app._notifications) == 2
 
 
 @aio

@@ -40,24 +40,24 @@ def cell_text(counts: dict) -> str:
     return ""
 
 
-def run_and_load(year: int, town: str | None, community: str | None, scope):
+def run_and_load(year: int, view):
     """Check the view now (the run is stored), then load it as :func:`load_matrix` does."""
     from core import rules
 
-    rules.run_check(year=year, town=town, community=community)
-    return load_matrix(year, scope)
+    rules.run_check(year=year, town=view.town, community=view.community, principal=view.principal)
+    return load_matrix(year, view)
 
 
-def load_matrix(year: int, scope):
-    """(run, matrix) of the latest stored run of ``year`` covering the view (``scope``: the
-    app's community ids, None for the whole city; :func:`core.findings.find_run`, as the
-    dashboard); (None, None) if there is none."""
+def load_matrix(year: int, view):
+    """(run, matrix) of the latest stored run of ``year`` covering the app's view (a
+    :class:`core.view.View`; :func:`core.findings.find_run`, as the dashboard);
+    (None, None) if there is none."""
     from core.findings import find_run
 
-    run = find_run(scope, year)
+    run = find_run(view.community_ids, year)
     if run is None:
         return None, None
-    return run, lq.compliance_matrix(run.id, scope)
+    return run, lq.compliance_matrix(run.id, view)
 
 
 class ComplianceScreen(DangjianScreen):
@@ -82,7 +82,7 @@ class ComplianceScreen(DangjianScreen):
 
     def refresh_data(self) -> None:
         app = self.app
-        self.run_db(load_matrix, app.year, app.scope_ids(), on_done=self._show, group="load")
+        self.run_db(load_matrix, app.year, app.view, on_done=self._show, group="load")
 
     def action_run_check(self) -> None:
         if self.running:
@@ -90,8 +90,7 @@ class ComplianceScreen(DangjianScreen):
         self.running = True
         self.query_one("#comp-info", Static).update(tr("正在检查……", "checking…"))
         app = self.app
-        self.run_db(run_and_load, app.year, app.town, app.community,
-                    app.scope_ids(), on_done=self._checked, group="check")
+        self.run_db(run_and_load, app.year, app.view, on_done=self._checked, group="check")
 
     def _checked(self, result) -> None:
         self.running = False
@@ -175,7 +174,7 @@ class FindingsScreen(DangjianScreen):
         t.focus()
 
     def refresh_data(self) -> None:
-        self.run_db(lq.cell_findings, self.run_id, self.rule["rule"], self.community["code"],
+        self.run_db(lq.cell_findings, self.run_id, self.rule["rule"], self.community["code"], self.app.view,
                     on_done=self._show, group="load")
 
     def _show(self, rows: list[dict]) -> None:
@@ -234,7 +233,8 @@ class FindingDetailScreen(DangjianScreen):
     def refresh_data(self) -> None:
         ev = self.finding.get("evidence") or {}
         clause = self.finding.get("clause") or self.rule.get("clause")
-        self.run_db(lambda: (lq.evidence_records(ev), lq.clause_text(clause)), on_done=self._show, group="load")
+        view = self.app.view
+        self.run_db(lambda: (lq.evidence_records(ev, view), lq.clause_text(clause)), on_done=self._show, group="load")
 
     def _show(self, result) -> None:
         records, clause = result

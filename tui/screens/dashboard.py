@@ -45,7 +45,7 @@ class DashboardScreen(DangjianScreen):
 
     def refresh_data(self) -> None:
         app = self.app
-        self.run_db(queries.dashboard, app.principal, app.town, app.community, app.year, app.scope_ids(),
+        self.run_db(queries.dashboard, app.principal, app.town, app.community, app.year, app.view,
                     on_done=self._show)
 
     def _show(self, d: dict) -> None:

@@ -98,7 +98,7 @@ class DuesScreen(DangjianScreen):
 
     def refresh_data(self) -> None:
         if not self._orgs_loaded:
-            self.run_db(lq.org_choices, ("general_branch", "branch"), self.app.scope_ids(), on_done=self._orgs,
+            self.run_db(lq.org_choices, ("general_branch", "branch"), self.app.view, on_done=self._orgs,
                         group="orgs")
         elif self.org_id is not None:
             self.run_db(lq.dues_grid, self.org_id, self.app.year, on_done=self._show, group="grid")

@@ -81,7 +81,7 @@ class FundingScreen(DangjianScreen):
         t.focus()
 
     def refresh_data(self) -> None:
-        self.run_db(lq.funding_rows, self.app.year, None, self.app.scope_ids(), on_done=self._show, group="load")
+        self.run_db(lq.funding_rows, self.app.year, None, self.app.view, on_done=self._show, group="load")
 
     def _show(self, rows: list[dict]) -> None:
         self.rows = rows

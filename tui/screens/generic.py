@@ -158,7 +158,7 @@ class GenericTableScreen(DangjianScreen):
         if isinstance(record, dict) and record.get("member_id"):
             member_id = record["member_id"]
         elif d.get("kind") == "member" and d.get("subjects") and n < len(d["subjects"]):
-            self.run_db(queries.member_id_by_number, d["subjects"][n], self.app.scope_ids(),
+            self.run_db(queries.member_id_by_number, d["subjects"][n], self.app.view,
                         on_done=lambda mid, n=n: self._open(mid, n), group="drill")
             return
         if member_id:

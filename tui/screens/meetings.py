@@ -62,7 +62,7 @@ class MeetingsScreen(DangjianScreen):
         self.query_one(LazyTable).focus()
 
     def refresh_data(self) -> None:
-        source = lq.RowSource(lq.meeting_rows, lq.key_date_id, year=self.app.year, scope=self.app.scope_ids())
+        source = lq.RowSource(lq.meeting_rows, lq.key_date_id, year=self.app.year, scope=self.app.view)
         self.run_db(source.first, on_done=lambda r: self._show(source, r), group="list")
 
     def _show(self, source, result) -> None:

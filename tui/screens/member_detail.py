@@ -59,11 +59,10 @@ class MemberDetailScreen(DangjianScreen):
         if self.member_id is None:
             self.query_one("#member-head", Static).update(tr("未指定党员", "no member given"))
             return
-        self.run_db(queries.member_detail, self.member_id, self.app.year, on_done=self._show)
+        self.run_db(queries.member_detail, self.member_id, self.app.year, self.app.view, on_done=self._show)
 
     def _show(self, d: dict) -> None:
         self.detail = d
-        app = self.app
         lang = get_lang()
         m = d["member"]
         status = (tr("已转出", "transferred out") if not m.active else
@@ -73,13 +72,13 @@ class MemberDetailScreen(DangjianScreen):
         comm = d["community"]
         pairs = [
             (tr("姓名", "Name"), m.name), (tr("性别", "Sex"), SEX.label(m.sex, lang)),
-            (tr("身份证号", "ID number"), app.show_id(m.id_number)), (tr("出生日期", "Born"), _d(m.birth_date)),
+            (tr("身份证号", "ID number"), m.id_number), (tr("出生日期", "Born"), _d(m.birth_date)),
             (tr("入党日期", "Joined"), _d(m.joined_date)), (tr("转正日期", "Full member"), _d(m.full_date)),
             (tr("状态", "Status"), status), (tr("类别", "Class"), MEMBER_CLASS.label(m.management_class, lang)),
             (tr("党组织", "Organization"), f"{org['name']} ({org['code']})" if org else ""),
             (tr("社区", "Community"), f"{comm['name']} ({comm['town']})" if comm else ""),
             (tr("学历", "Education"), EDUCATION.label(m.education, lang)),
-            (tr("电话", "Phone"), app.show_phone(m.phone)),
+            (tr("电话", "Phone"), m.phone or ""),
             (tr("工作单位", "Work unit"), m.work_unit or ""),
             (tr("党费类别", "Dues class"), DUES_CLASS.label(m.dues_class, lang)),
             (tr("离退休", "Retired"), tr("是", "yes") if m.retired else tr("否", "no")),
@@ -95,7 +94,7 @@ class MemberDetailScreen(DangjianScreen):
         if d["volunteer_hours"]:
             pairs.append((tr("志愿时长", "Volunteer hours"), f"{float(d['volunteer_hours']):g}"))
         head = Text()
-        head.append(f"{m.name}  {app.show_id(m.id_number)}\n", style="bold")
+        head.append(f"{m.name}  {m.id_number}\n", style="bold")
         lines = []
         for i in range(0, len(pairs), 2):
             row = pairs[i:i + 2]

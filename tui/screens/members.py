@@ -87,13 +87,12 @@ class MembersScreen(DangjianScreen):
                         id="members-table")
 
     def _columns(self) -> list[Column]:
-        app = self.app
         today = _today()
         lang = get_lang()
         return [
             # rows are (key, id, name, id_number, sex, class, full_date, active, org, community)
             Column(tr("姓名", "Name"), 10, lambda r: r[2]),
-            Column(tr("身份证号", "ID number"), 18, lambda r: app.show_id(r[3])),
+            Column(tr("身份证号", "ID number"), 18, lambda r: r[3]),
             Column(tr("类别", "Class"), 8 if lang == "zh" else 12,
                    lambda r: MEMBER_CLASS.label(r[5], lang) if lang == "zh" else SHORT_EN.get(r[5], r[5])),
             Column(tr("状态", "Status"), 6 if lang == "zh" else 12, lambda r: status_label(r, today)),
@@ -111,12 +110,10 @@ class MembersScreen(DangjianScreen):
         text = self.query_one("#members-search", Input).value
         klass = self.query_one("#members-class", Select).value
         status = self.query_one("#members-status", Select).value
-        scope = app.scope_ids()
         return queries.MemberFilter(
             text=text, member_class=None if klass is Select.NULL else klass,
             status="active" if status is Select.NULL else status, organization=self.organization,
-            scope=frozenset(scope) if scope is not None else None,
-            allow_id_search=bool(app.principal and app.principal.full_personal_data), on=_today())
+            scope=app.view, allow_id_search=app.view.allows_id_prefix_search, on=_today())
 
     def refresh_data(self) -> None:
         f = self.current_filter()
@@ -174,7 +171,7 @@ class MembersScreen(DangjianScreen):
         self.query_one(LazyTable).focus()
 
     def action_pick_org(self) -> None:
-        self.app.push_screen(OrgPicker(self.app.scope_ids()), self._org_picked)
+        self.app.push_screen(OrgPicker(self.app.view), self._org_picked)
 
     def _org_picked(self, choice) -> None:
         if choice is None:

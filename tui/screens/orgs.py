@@ -45,7 +45,7 @@ class OrgTreeScreen(DangjianScreen):
 
     def refresh_data(self) -> None:
         app = self.app
-        self.run_db(queries.org_tree, app.principal, app.town, app.community, app.scope_ids(), app.year,
+        self.run_db(queries.org_tree, app.principal, app.town, app.community, app.view, app.year,
                     on_done=self._show)
 
     def _label(self, o: dict, verdicts: dict) -> Text:

@@ -64,7 +64,7 @@ class RecordsScreen(DangjianScreen):
         menu.focus()
 
     def refresh_data(self) -> None:
-        source = lq.RowSource(lq.record_rows, lq.key_id, kind=self.kind, scope=self.app.scope_ids())
+        source = lq.RowSource(lq.record_rows, lq.key_id, kind=self.kind, scope=self.app.view)
         kind = self.kind
         self.run_db(source.first, on_done=lambda r: self._show(kind, source, r), group="list")
 

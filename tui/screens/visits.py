@@ -77,8 +77,8 @@ class VisitsScreen(DangjianScreen):
         self.query_one(LazyTable).focus()
 
     def refresh_data(self) -> None:
-        source = lq.RowSource(lq.visit_rows, lq.key_date_id, open_only=self.open_only, scope=self.app.scope_ids())
-        scope = self.app.scope_ids()
+        source = lq.RowSource(lq.visit_rows, lq.key_date_id, open_only=self.open_only, scope=self.app.view)
+        scope = self.app.view
         self.run_db(lambda: (source.first(), lq.overdue_count(scope=scope), lq.demand_days()),
                     on_done=lambda r: self._show(source, r), group="list")
 

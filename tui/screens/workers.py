@@ -76,10 +76,10 @@ class WorkersScreen(DangjianScreen):
     # -- data
     def refresh_data(self) -> None:
         text = self.query_one("#workers-search", Input).value.strip()
-        if text[:1].isdigit() and not self.app.principal.full_personal_data:  # no ID search for masked users
+        if text[:1].isdigit() and not self.app.view.allows_id_prefix_search:
             text = ""
         source = lq.RowSource(lq.worker_rows, lq.key_id, search=text, year=self.app.year,
-                              scope=self.app.scope_ids())
+                              scope=self.app.view)
         self.run_db(source.first, on_done=lambda r: self._show_list(source, r), group="list")
 
     def _show_list(self, source, result) -> None:
