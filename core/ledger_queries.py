@@ -33,16 +33,6 @@ from core.i18n import get_lang, tr
 PAGE = 200
 
 
-def show_id(number: str | None) -> str:
-    """Kept only until tui/widgets/form.py shows through its screen's view: ``View.mask_id``."""
-    return View.of().mask_id(number)
-
-
-def show_phone(phone: str | None) -> str:
-    """Kept only until tui/widgets/form.py shows through its screen's view: ``View.mask_phone``."""
-    return View.of().mask_phone(phone)
-
-
 def lab(choice, code) -> str:
     return choice.label(code, get_lang()) if code is not None else ""
 

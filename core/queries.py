@@ -79,11 +79,6 @@ def _today() -> dt.date:
 
 # ====================================================================== scope
 
-def scope_ids(principal, town: str | None = None, community: str | None = None):
-    """Kept only until the terminal app builds its own view: ``View.of(principal, town, community).community_ids``."""
-    return View.of(principal, town, community).community_ids
-
-
 def scope_choices(principal) -> list[tuple[str, str | None, str | None]]:
     """(label, town, community) the user may narrow the view to."""
     from core.i18n import tr

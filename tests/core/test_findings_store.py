@@ -10,6 +10,7 @@ import pytest
 from core import access, findings, queries
 from core.cli import main
 from core.models import CheckRun, User
+from core.view import View
 from tests import factories as f
 
 TODAY = "2026-06-15"
@@ -48,7 +49,7 @@ def _both_screens(me, town=None, community=None):
     query functions the two screens call in their workers."""
     from tui.screens.compliance import load_matrix
 
-    view = queries.scope_ids(me, town, community)  # what DangjianApp.scope_ids() gives both screens
+    view = View.of(me, town, community)  # what the app gives both screens (LedgerApp.view)
     access.set_current(me)
     dash = queries.dashboard(me, town, community, 2026, view)["check"]
     run, matrix = load_matrix(2026, view)

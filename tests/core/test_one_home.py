@@ -9,6 +9,8 @@ import textwrap
 
 import pytest
 
+from core.view import View
+
 from core import access, queries
 from core import ledger_queries as lq
 from tests import factories as f
@@ -123,7 +125,7 @@ def _what_is_shown(capsys, towns) -> dict:
     from core.rules import params_for, run_check
 
     me = access.current()
-    bc_view = queries.scope_ids(me, "巴城镇", None)
+    bc_view = View.of(me, "巴城镇", None)
     out: dict = {"params": (params_for("service.demand_response", "巴城镇")["max_days"],
                             params_for("train.staff", "巴城镇")["min_days"])}
     # the dashboard (its query), the visits screen (its queries)

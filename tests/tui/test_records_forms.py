@@ -155,3 +155,30 @@ def test_stale_edit_reported_not_overwritten(city):
 
 def test_masked_id_kept_on_edit(city):
     run(_t_masked_id_kept_on_edit, city)
+
+
+async def _t_stale_edit_masks_the_other_users_phone(city):
+    """A masked user's conflict message shows both phones masked (138****5678), never in full."""
+    from core import access, records
+    from tui.widgets.form import FormScreen
+
+    access.set_current(access.Principal("staff", "community", "KS001", False, False))
+    member = city["members"][0]
+    m.Member.update(phone="13700000000").where(m.Member.id == member.id).execute()
+    async with open_screen(FormScreen("members", member.id)) as (app, pilot):
+        form = app.screen
+        assert form.query_one("#f-phone").value == "137****0000"  # first 3 and last 4 digits
+        version = m.Member.get_by_id(member.id).version
+        records.update(m.Member, member.id, {"phone": "13912345678"}, version)
+        form.query_one("#f-phone").value = "13811112222"
+        await pilot.press("f10")
+        await settle(pilot)
+        stale = str(form.query_one("#form-stale").render())
+        assert "已被他人修改" in stale
+        assert "13912345678" not in stale and "13811112222" not in stale
+        assert "139****5678" in stale and "138****2222" in stale
+        assert "13912345678" not in screen_text(app)
+
+
+def test_stale_edit_masks_the_other_users_phone(city):
+    run(_t_stale_edit_masks_the_other_users_phone, city)

@@ -46,9 +46,10 @@ def label_of(f: V.Field) -> str:
 
 # ---------------------------------------------------------------- the record as the form shows it
 
-def load_form(kind: str, record_id: int) -> dict | None:
+def load_form(kind: str, record_id: int, view) -> dict | None:
     """The record as the form shows it: {"raw": field → text, "original": parsed values,
-    "version": n, "hidden": field → (shown, real)} (masked personal data keep the real value)."""
+    "version": n, "hidden": field → (shown, real)} (masked personal data, masked through the
+    user's ``view``, keep the real value)."""
     spec = kinds.get(kind)
     model = spec.model
     rec = records.select(model).where(model._meta.primary_key == record_id).dicts().first()
@@ -62,7 +63,7 @@ def load_form(kind: str, record_id: int) -> dict | None:
             text = V._ref_by_id(f.target, val) or "" if val is not None else ""
             original[name] = val
             if f.personal and text:
-                shown = lq.show_id(text)
+                shown = view.mask_id(text)
                 if shown != text:
                     hidden[name] = (shown, text)
                 text = shown
@@ -92,7 +93,7 @@ def load_form(kind: str, record_id: int) -> dict | None:
         else:
             raw[name] = str(val)
         if f.personal and raw[name]:
-            shown = lq.show_id(raw[name]) if f.type == "id" else lq.show_phone(raw[name])
+            shown = view.mask_id(raw[name]) if f.type == "id" else view.mask_phone(raw[name])
             if shown != raw[name]:
                 hidden[name] = (shown, raw[name])
                 raw[name] = shown
@@ -202,14 +203,14 @@ class FormScreen(DangjianModal):
         for f in self.specs:  # fixed personal data are shown masked, kept whole
             v = self.fixed.get(f.name)
             if v and (f.type == "id" or f.type.startswith("idref:")):
-                shown = lq.show_id(str(v))
+                shown = self.app.view.mask_id(str(v))
                 if shown != v:
                     self.hidden[f.name] = (shown, v)
         raw = dict(self.defaults)
         raw.update(self._fixed_shown())
         self._fill(raw)
         if self.record_id is not None:
-            self.run_db(load_form, self.kind, self.record_id, on_done=self._loaded)
+            self.run_db(load_form, self.kind, self.record_id, self.app.view, on_done=self._loaded)
         else:
             self._focus_first()
 
@@ -288,7 +289,7 @@ class FormScreen(DangjianModal):
     def action_reload(self) -> None:
         if self.record_id is not None:
             self.query_one("#form-stale", Static).update("")
-            self.run_db(load_form, self.kind, self.record_id, on_done=self._loaded)
+            self.run_db(load_form, self.kind, self.record_id, self.app.view, on_done=self._loaded)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -328,8 +329,10 @@ class FormScreen(DangjianModal):
             for name, mine in result.mine.items():
                 theirs = result.theirs.get(name)
                 lab = next((label_of(f) for f in self.specs if f.name == name), name)
-                if name in self.hidden or name in ("id_number", "phone"):
-                    mine, theirs = lq.show_id(str(mine)) if mine else mine, lq.show_id(str(theirs)) if theirs else theirs
+                if name in self.hidden or name in ("id_number", "phone") or name.endswith("_id_number"):
+                    # the other user's values are personal data too: masked as everywhere else
+                    mask = self.app.view.mask_phone if name == "phone" else self.app.view.mask_id
+                    mine, theirs = mask(str(mine)) if mine else mine, mask(str(theirs)) if theirs else theirs
                 lines.append(f"  {lab}：{_show_value(mine)} / {_show_value(theirs)}")
             lines.append(tr("ctrl+r 读取当前值后再改；Esc 放弃。", "ctrl+r loads the current values; Esc gives up."))
             self.query_one("#form-stale", Static).update("\n".join(lines))
