@@ -76,7 +76,7 @@ def community_funding(communities, year: int, as_of: dt.date, params_for=None) -
     (default: resolved from config and town plugins).
     """
     from core.models import FundingAllocation
-    from core.rules import relationship_member_counts
+    from core.roster import relationship_member_counts
 
     communities = list(communities)
     if not communities:

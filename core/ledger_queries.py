@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from peewee import JOIN, SQL, fn
 
-from core import enums, ids, kinds
+from core import enums, ids, kinds, roster
 from core import models as m
 from core.view import View, as_view
 from core.dates import month_key, today
@@ -253,7 +253,7 @@ def org_members(org_id: int, scope=None) -> list[dict]:
     Mb = m.Member
     q = view.select(Mb, Mb.id, Mb.name, Mb.id_number, Mb.organization, Mb.dues_class,
                     Mb.monthly_income, Mb.joined_date, Mb.full_date, Mb.management_class
-                    ).where(Mb.organization.in_(sub) & (Mb.active == True)).order_by(Mb.name, Mb.id)  # noqa: E712
+                    ).where(Mb.organization.in_(sub) & roster.current()).order_by(Mb.name, Mb.id)
     rows = list(q.dicts())
     for r in rows:
         r["id_shown"] = view.mask_id(r["id_number"])
@@ -357,7 +357,8 @@ def dues_grid(org_id: int, year: int, scope=None) -> dict:
     community) and ``arrears`` (those not settled: ``core.dues.arrears``); payments keyed
     ``(member_id, 'YYYY-MM')``; ``owed`` the month-payments owed in all."""
     from core import dues
-    from core.rules import RELATIONSHIP_CLASSES, resolve_dates
+    from core.roster import in_relationship
+    from core.rules import resolve_dates
 
     _year, as_of = resolve_dates(year, None)
     members = org_members(org_id, scope)
@@ -374,7 +375,7 @@ def dues_grid(org_id: int, year: int, scope=None) -> dict:
     for r in members:
         r["proposal"] = dues.proposal(r["dues_class"], r["monthly_income"])
         r["first_month"] = month_key(r["joined_date"]) if r["joined_date"] else None
-        here = r["management_class"] in RELATIONSHIP_CLASSES
+        here = in_relationship(r["management_class"])
         r["owed_months"] = set(dues.months_owed(year, as_of, r["joined_date"])) if here else set()
         r["arrears"] = dues.arrears(year, as_of, r["joined_date"], by_member.get(r["id"], {})) if here else []
     return {"members": members, "payments": payments, "months": months_of(year), "as_of": as_of,

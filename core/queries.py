@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from core import roster
 from core.db import database, is_postgres
 from core.view import View, as_view
 
@@ -167,21 +168,21 @@ def _member_conds(f: MemberFilter) -> tuple[list[tuple[str, list]], tuple[str, l
     """(filter conditions, the prefix-search condition or None, the active condition's SQL or None)."""
     conds: list[tuple[str, list]] = []
     on = f.on or _today()
-    # the roster flag matches ~99 % of rows: keep SQLite from choosing its index over a
-    # selective prefix index (no ANALYZE statistics to tell it); '+col' disables an index
-    active = "+m.active" if not is_postgres() else "m.active"
+    current = roster.current_sql("m", index_hint=True)
     active_sql = None
     if f.status == "active":
-        active_sql = f"{active} = ?"
-        conds.append((active_sql, [True]))
+        active_sql = current[0]
+        conds.append(current)
     elif f.status == "left":
-        conds.append(("m.active = ?", [False]))
+        conds.append(roster.left_sql("m"))
     elif f.status == "full":
-        conds.append((f"{active} = ? AND m.full_date IS NOT NULL AND m.full_date <= ?", [True, on.isoformat()]))
+        c, p = roster.formal_sql("m", on)
+        conds.append((f"{current[0]} AND {c}", current[1] + p))
     elif f.status == "probationary":
-        conds.append((f"{active} = ? AND (m.full_date IS NULL OR m.full_date > ?)", [True, on.isoformat()]))
+        c, p = roster.probationary_sql("m", on)
+        conds.append((f"{current[0]} AND {c}", current[1] + p))
     if f.member_class:
-        conds.append(("m.management_class = ?", [f.member_class]))
+        conds.append(roster.class_sql("m", f.member_class))
     if f.organization is not None:
         if f._org_ids is None:
             f._org_ids = org_subtree(f.organization)
@@ -248,7 +249,8 @@ def member_count(f: MemberFilter) -> int:
     if prefix is not None and active_sql is not None and len(conds) == 1:
         c, p = prefix
         everyone = _scalar(f"SELECT COUNT(*) FROM member m WHERE {c}", p) or 0
-        left = _scalar(f"SELECT COUNT(*) FROM member m WHERE m.active = ? AND {c}", [False] + p) or 0
+        gone, gone_p = roster.left_sql("m")
+        left = _scalar(f"SELECT COUNT(*) FROM member m WHERE {gone} AND {c}", gone_p + p) or 0
         return int(everyone) - int(left)
     where, params = _member_where(f)
     return int(_scalar(f"SELECT COUNT(*) FROM member m WHERE {where}", params) or 0)
@@ -425,11 +427,12 @@ def _scope_sql(column: str, scope) -> tuple[str, list]:
 def members_by_class(scope, on: dt.date | None = None) -> dict:
     """{"classes": {class: n}, "full": n, "probationary": n} of active members in scope."""
     on = on or _today()
-    where, params = _scope_sql("community_id", scope)
-    classes = dict(_rows(f"SELECT management_class, COUNT(*) FROM member WHERE active = ? AND {where} "
-                         "GROUP BY management_class", [True] + params))
-    full = _scalar(f"SELECT COUNT(*) FROM member WHERE active = ? AND {where} AND full_date IS NOT NULL "
-                   "AND full_date <= ?", [True] + params + [on.isoformat()]) or 0
+    where, params = _scope_sql("m.community_id", scope)
+    cur, cur_p = roster.current_sql("m")
+    fm, fm_p = roster.formal_sql("m", on)
+    classes = dict(_rows(f"SELECT m.management_class, COUNT(*) FROM member m WHERE {cur} AND {where} "
+                         "GROUP BY m.management_class", cur_p + params))
+    full = _scalar(f"SELECT COUNT(*) FROM member m WHERE {cur} AND {where} AND {fm}", cur_p + params + fm_p) or 0
     total = sum(classes.values())
     return {"classes": classes, "full": int(full), "probationary": total - int(full), "total": total}
 
@@ -466,11 +469,13 @@ def meetings_due(scope, on: dt.date | None = None) -> dict:
                  "GROUP BY mt.organization_id, mt.type", [q_start.isoformat(), on.isoformat()] + params)
     for oid, typ, last in rows:
         held[(oid, typ)] = _date(last)
+    cur, cur_p = roster.current_sql("m")
+    fm, fm_p = roster.formal_sql("m", on)
+    rel, rel_p = roster.relationship_sql("m")
     formal = dict(_rows(
         f"SELECT m.organization_id, COUNT(*) FROM member m JOIN organization o ON o.id = m.organization_id "
-        f"WHERE o.kind = 'branch' AND {where} AND m.active = ? AND m.full_date IS NOT NULL AND m.full_date <= ? "
-        "AND m.management_class IN ('resident', 'floating_out') GROUP BY m.organization_id",
-        params + [True, on.isoformat()]))
+        f"WHERE o.kind = 'branch' AND {where} AND {cur} AND {fm} AND {rel} GROUP BY m.organization_id",
+        params + cur_p + fm_p + rel_p))
 
     def missing(ids, typ, since):
         return sum(1 for i in ids if not (held.get((i, typ)) and held[(i, typ)] >= since))
@@ -616,9 +621,10 @@ def org_tree(principal, town, community, scope, year: int | None = None) -> dict
     where_o, params_o = _scope_sql("o.community_id", scope)
     orgs = _dicts(f"SELECT o.id, o.code, o.name, o.kind, o.parent_id, o.community_id, o.approval_no "
                   f"FROM organization o WHERE {where_o} ORDER BY o.code", params_o)
+    cur, cur_p = roster.current_sql("m")
     counts = dict(_rows(f"SELECT m.organization_id, COUNT(*) FROM member m JOIN organization o "
-                        f"ON o.id = m.organization_id WHERE m.active = ? AND {where_o} "
-                        "GROUP BY m.organization_id", [True] + params_o))
+                        f"ON o.id = m.organization_id WHERE {cur} AND {where_o} "
+                        "GROUP BY m.organization_id", cur_p + params_o))
     by_id = {o["id"]: o for o in orgs}
     for o in orgs:
         o["members"] = int(counts.get(o["id"], 0))

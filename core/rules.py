@@ -398,58 +398,7 @@ def explain(rule_id: str, town: str | None = None, lang: str | None = None) -> d
 # ====================================================================== shared set-based queries
 # Rules of every plugin may use these (one query for the whole scope each).
 
-RELATIONSHIP_CLASSES = ("resident", "floating_out")  # "relationship is in the community" (SPEC §3)
 LEADER_POSTS = ("secretary", "director")
-
-
-def on_roster(as_of: dt.date):
-    """peewee condition: the member was on the city's roster at ``as_of``.
-
-    Joined the Party by then, not transferred out by then (``left_date``), and
-    not transferred in after it (a 转入 dated later means the member was
-    elsewhere then: a past year's check must not count them).  The one
-    definition every rule, scorer and report uses.
-    """
-    from peewee import fn
-
-    from core.models import Member, Transfer
-
-    arrived_later = Transfer.select(Transfer.id).where(
-        (Transfer.member == Member.id) & (Transfer.direction == "in") & (Transfer.date > as_of))
-    return ((Member.joined_date <= as_of) & ((Member.active == True) | (Member.left_date > as_of))  # noqa: E712
-            & ~fn.EXISTS(arrived_later))
-
-
-def relationship_members(community_ids, as_of: dt.date, formal_only: bool = True):
-    """Query of (Member.id, Member.organization, Organization.community as ``community_id``) for
-    members whose relationship is in one of ``community_ids`` at ``as_of`` (社区党员 or 流出党员 in
-    an organization of the community), formal (转正日期 ≤ as_of) unless ``formal_only`` is False."""
-    from core.models import Member, Organization
-
-    q = (Member.select(Member.id, Member.organization, Organization.community.alias("community_id"))
-         .join(Organization, on=(Member.organization == Organization.id))
-         .where(Organization.community.in_(list(community_ids)),
-                Member.management_class.in_(RELATIONSHIP_CLASSES), on_roster(as_of)))
-    if formal_only:
-        q = q.where(Member.full_date <= as_of)
-    return q
-
-
-def relationship_member_counts(community_ids, as_of: dt.date, formal_only: bool = True, by: str = "community") -> dict:
-    """{community id (or organization id with ``by="organization"``): count} of
-    :func:`relationship_members`, by one GROUP BY query."""
-    from peewee import fn
-
-    from core.models import Member, Organization
-
-    key = Organization.community if by == "community" else Member.organization
-    q = (Member.select(key.alias("k"), fn.COUNT(Member.id).alias("n"))
-         .join(Organization, on=(Member.organization == Organization.id))
-         .where(Organization.community.in_(list(community_ids)),
-                Member.management_class.in_(RELATIONSHIP_CLASSES), on_roster(as_of)))
-    if formal_only:
-        q = q.where(Member.full_date <= as_of)
-    return {r["k"]: r["n"] for r in q.group_by(key).dicts()}
 
 
 @dataclass

@@ -21,9 +21,8 @@ from decimal import Decimal
 
 from peewee import JOIN, fn
 
-from core import Report, enums, hookimpl
+from core import Report, enums, hookimpl, roster
 from core.i18n import get_lang, tr
-from core.rules import on_roster
 
 ZERO = Decimal("0.00")
 
@@ -103,19 +102,14 @@ def run_training(ctx):
 def run_dues(ctx):
     from core import dues as dues_calc
     from core.models import DuesPayment, Member, Organization
-    from core.rules import RELATIONSHIP_CLASSES, on_roster
 
     months = dues_calc.months_owed(ctx.year, ctx.as_of)
     members = list(
-        Member.select(Member.id, Member.id_number, Member.name, Member.dues_class, Member.monthly_income,
-                      Member.joined_date, Organization.name.alias("org"), Organization.community.alias("cid"))
-        .join(Organization, on=(Member.organization == Organization.id))
-        .where(Organization.community.in_(ctx.community_ids), Member.management_class.in_(RELATIONSHIP_CLASSES),
-               on_roster(ctx.as_of))
+        roster.members_at(ctx.community_ids, ctx.as_of, Member.id_number, Member.name, Member.dues_class,
+                          Member.monthly_income, Member.joined_date, Organization.name.alias("org"),
+                          Organization.community.alias("cid"), relationship=True)
         .order_by(Member.id).dicts())
-    ids = (Member.select(Member.id).join(Organization, on=(Member.organization == Organization.id))
-           .where(Organization.community.in_(ctx.community_ids), Member.management_class.in_(RELATIONSHIP_CLASSES),
-                  on_roster(ctx.as_of)))
+    ids = roster.member_ids_at(ctx.community_ids, ctx.as_of, relationship=True)
     pay: dict = {}
     if members and months:
         # months settled (core.dues), counted per member in SQL; only members short of their months are read in detail
@@ -182,7 +176,7 @@ def _abbr(code):
 
 def run_orglife(ctx):
     from core.models import Meeting, Organization
-    from core.rules import relationship_member_counts
+    from core.roster import relationship_member_counts
 
     orgs = list(Organization.select(Organization.id, Organization.code, Organization.name, Organization.kind,
                                     Organization.parent, Organization.community)
@@ -324,14 +318,15 @@ def run_roster(ctx):
 def run_town_summary(ctx):
     from core.funding import community_funding
     from core.models import LeaderContactPoint, Member, Visit
-    from core.rules import relationship_member_counts, workers_in_post
+    from core.roster import relationship_member_counts
+    from core.rules import workers_in_post
 
     ids_ = ctx.community_ids
     members = relationship_member_counts(ids_, ctx.as_of, formal_only=False) if ids_ else {}
-    in_service = dict(Member.select(Member.community, fn.COUNT(Member.id))
-                      .where(Member.community.in_(ids_), Member.management_class == "in_service",
-                             Member.active == True, Member.joined_date <= ctx.as_of)  # noqa: E712
-                      .group_by(Member.community).tuples()) if ids_ else {}
+    in_service = {r["community_id"]: r["n"] for r in
+                  roster.members_at(ids_, ctx.as_of, classes=("in_service",))
+                  .select(roster.member_community().alias("community_id"), fn.COUNT(Member.id).alias("n"))
+                  .group_by(roster.member_community()).dicts()} if ids_ else {}
     workers = workers_in_post(ids_, ctx.as_of) if ids_ else []
     points = dict(LeaderContactPoint.select(LeaderContactPoint.community, fn.COUNT(LeaderContactPoint.id))
                   .where(LeaderContactPoint.community.in_(ids_), LeaderContactPoint.since <= ctx.as_of)
@@ -503,7 +498,7 @@ def run_ledger(ctx):
     from core.models import (Attendance, Commitment, Community, DuesPayment, DutyReport, Evaluation, Expenditure,
                              FourTwoDecision, FundingAllocation, Meeting, Member, Organization, Publication,
                              ServiceRecord, Street, Training, Visit, VolunteerHours, Worker)
-    from core.rules import RELATIONSHIP_CLASSES, workers_in_post
+    from core.rules import workers_in_post
 
     if not ctx.community or len(ctx.communities) != 1:
         raise UserError(tr("台账按社区生成：请用 --community 社区编码", "the ledger is one community's book: give --community CODE"))
@@ -530,8 +525,7 @@ def run_ledger(ctx):
                                  Member.mobility_impaired, Member.phone, Member.work_unit, Member.placed_date,
                                  Member.certificate_no, Member.contact_person)
                    .join(Organization, JOIN.LEFT_OUTER, on=(Member.organization == Organization.id))
-                   .where(((Member.community == ref.id) | (Organization.community == ref.id)),
-                          on_roster(as_of))
+                   .where(roster.member_community() == ref.id, roster.on_roster(as_of))
                    .order_by(Member.management_class, Member.name).dicts())
     name_of = {m["id"]: m["name"] for m in members}
     parts = []
@@ -627,7 +621,7 @@ def run_ledger(ctx):
         by_m.setdefault(mid, {})[month] = (Decimal(str(due or 0)), Decimal(str(paid or 0)), pdate)
     drows = []
     for m in members:
-        if m["management_class"] not in RELATIONSHIP_CLASSES:
+        if not roster.in_relationship(m["management_class"]):
             continue
         rec = by_m.get(m["id"], {})
         owed = [mo[5:] for mo in dues_calc.arrears(y, as_of, m["joined_date"], rec)]

@@ -15,10 +15,9 @@ from collections import defaultdict
 from core import Rule, hookimpl
 from core.i18n import tr
 from core.models import FloatingCertificate, Meeting, Member, Organization, Visit
-from core.rules import on_roster
+from core import roster
 
 CHUNK = 30000
-RELATIONSHIP_CLASSES = ("resident", "floating_out")  # SPEC §3: "relationship is in the community"
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -117,7 +116,7 @@ def _date_cols(fields, offset: int) -> tuple:
     return tuple(offset + i for i, fld in enumerate(fields) if isinstance(fld, DateField))
 
 
-def scope_members(ctx, *fields, relationship: bool = False, where=None) -> list[tuple]:
+def scope_members(ctx, *fields, relationship: bool = False, classes=None, where=None) -> list[tuple]:
     """Members of the communities in scope, as tuples ``(member id, community id,
     id number, management class, organization id, *fields)`` (date fields as dates).
 
@@ -128,28 +127,13 @@ def scope_members(ctx, *fields, relationship: bool = False, where=None) -> list[
     its organization's community, else by the member's own community (an
     unplaced 流入党员 has no organization).
     """
-    base = (Member.id, Member.id_number, Member.management_class, Member.organization) + tuple(fields)
+    base = (Member.id_number, Member.management_class, Member.organization) + tuple(fields)
     dcols = _date_cols(fields, 5)
-    cond = on_roster(ctx.as_of)
-    if where is not None:
-        cond = cond & where
-    wanted = set(ctx.community_ids)
-    seen: dict[int, tuple] = {}
+    out = []
     for ids in chunks(ctx.community_ids):
-        q = (Member.select(Organization.community, *base)
-             .join(Organization, on=(Member.organization == Organization.id))
-             .where(cond & Organization.community.in_(ids)))
-        if relationship:
-            q = q.where(Member.management_class.in_(RELATIONSHIP_CLASSES))
-        for row in raw_rows(q, dcols):
-            seen[row[1]] = (row[1], row[0]) + row[2:]
-    if not relationship:
-        for ids in chunks(ctx.community_ids):
-            q = (Member.select(Member.community, *base)
-                 .where(cond & Member.community.in_(ids) & Member.organization.is_null()))
-            for row in raw_rows(q, dcols):
-                seen.setdefault(row[1], (row[1], row[0]) + row[2:])
-    return [r for r in seen.values() if r[1] in wanted]
+        q = roster.members_at(ids, ctx.as_of, *base, relationship=relationship, classes=classes, where=where)
+        out.extend(raw_rows(q, dcols))
+    return out
 
 
 def scope_meetings(ctx, types, start: dt.date, end: dt.date, org_ids=None) -> list[tuple]:
@@ -199,7 +183,7 @@ def member_community_subject(ctx, row):
 def evaluate_floating_in_placed(ctx):
     """Every 流入党员 registered by the as-of date: placed (编入) within max_days of 报到."""
     rows = scope_members(ctx, Member.registered_date, Member.placed_date,
-                         where=(Member.management_class == "floating_in"))
+                         classes=("floating_in",))
     for mid, comm, idn, _cls, org, reg, placed in rows:
         if reg is not None and reg > ctx.as_of:
             continue  # not yet registered at the as-of date: not a 流入党员 then
@@ -297,7 +281,7 @@ def evaluate_immobile_visited(ctx):
 def evaluate_floating_out_contact(ctx):
     """Every 流出党员: certificate number, contact person, a 流出党员联系 each quarter ended."""
     rows = scope_members(ctx, Member.certificate_no, Member.contact_person,
-                         where=(Member.management_class == "floating_out"))
+                         classes=("floating_out",))
     with_cert: set[int] = set()
     for ids in chunks([r[0] for r in rows if not (r[5] or "").strip()]):
         q = (FloatingCertificate.select(FloatingCertificate.member)

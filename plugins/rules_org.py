@@ -14,7 +14,7 @@ from core.i18n import tr
 def _org_kind_size(ctx):
     from core.enums import ORG_KIND
     from core.models import Organization
-    from core.rules import relationship_member_counts
+    from core.roster import relationship_member_counts
 
     if not ctx.communities:
         return

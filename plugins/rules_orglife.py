@@ -17,8 +17,9 @@ from peewee import fn
 from core import Rule, hookimpl
 from core.i18n import get_lang, tr
 from core.models import Attendance, Evaluation, Meeting, Member
-from core.rules import fraction, on_roster
-from plugins.rules_members import (RELATIONSHIP_CLASSES, agg_text, chunks, missed_periods, month_from_index,
+from core import roster
+from core.rules import fraction
+from plugins.rules_members import (agg_text, chunks, missed_periods, month_from_index,
                                    month_index, raw_rows, scope_meetings, scope_members, scope_orgs)
 
 LIST_CAP = 60
@@ -33,11 +34,7 @@ def _formal_counts(ctx) -> dict[int, int]:
     orgs = scope_orgs(ctx)
     counts: dict[int, int] = defaultdict(int)
     for ids in chunks(list(orgs)):
-        q = (Member.select(Member.organization, fn.COUNT(Member.id))
-             .where(Member.organization.in_(ids) & Member.management_class.in_(RELATIONSHIP_CLASSES)
-                    & on_roster(ctx.as_of)
-                    & Member.full_date.is_null(False) & (Member.full_date <= ctx.as_of))
-             .group_by(Member.organization).tuples())
+        q = roster.org_member_counts(ids, ctx.as_of, formal_only=True).items()
         for oid, n in q:
             info = orgs[oid]
             target = info[2] if info[1] == "group" and info[2] in orgs else oid
@@ -275,7 +272,7 @@ def evaluate_absence(ctx):
     months = ctx.months_ended()
     orgs = scope_orgs(ctx)
     rows = scope_members(ctx, Member.joined_date, Member.placed_date, Member.mobility_impaired,
-                         where=Member.management_class.in_(("resident", "floating_in")))
+                         classes=("resident", "floating_in"))
     by_comm: dict[int, list] = defaultdict(list)
     for row in rows:
         mid, comm, idn, cls, org, joined, placed, immobile = row

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from peewee import JOIN, fn
+from peewee import fn
 
-from core import hookimpl
+from core import hookimpl, roster
 from core.api import Scorer
 from core.i18n import tr
-from core.rules import on_roster
 from core.scoring import D, fmt_points, q
 
 GOODS = ("leadership", "cadres", "mechanism", "performance", "masses")
@@ -58,37 +57,23 @@ def community_class(points, params) -> str:
 
 # ---------------------------------------------------------------- shared queries
 
-def _member_community():
-    from core.models import Member, Organization
-
-    return fn.COALESCE(Member.community, Organization.community)
-
-
 def scoped_members(ctx, classes):
-    """Active members of ``classes`` in the scope at the as-of date: dicts with id, id_number,
-    name, management_class, joined_date, org (name), community_id (one query)."""
+    """Members of ``classes`` on the roster in the scope at the as-of date: dicts with id, id_number,
+    name, management_class, joined_date, placed_date, org (name), community_id (one query)."""
     from core.models import Member, Organization
 
-    comm = _member_community()
-    rows = (Member.select(Member.id, Member.id_number, Member.name, Member.management_class, Member.joined_date,
-                          Member.placed_date, Organization.name.alias("org"), comm.alias("community_id"))
-            .join(Organization, JOIN.LEFT_OUTER, on=(Member.organization == Organization.id))
-            .where(Member.management_class.in_(list(classes)), on_roster(ctx.as_of),
-                   comm.in_(ctx.community_ids))
-            .order_by(Member.id).dicts())
-    return list(rows)
+    return list(roster.members_at(ctx.community_ids, ctx.as_of, Member.id_number, Member.name,
+                                  Member.management_class, Member.joined_date, Member.placed_date,
+                                  Organization.name.alias("org"), classes=classes)
+                .order_by(Member.id).dicts())
 
 
 def member_subquery(ctx, classes, column=None):
     """A subquery of the ids (or ``column``) of the members :func:`scoped_members` returns —
     used with ``.in_()`` so a whole city never sends 100,000 ids as parameters."""
-    from core.models import Member, Organization
+    from core.models import Member
 
-    comm = _member_community()
-    return (Member.select(column or Member.id)
-            .join(Organization, JOIN.LEFT_OUTER, on=(Member.organization == Organization.id))
-            .where(Member.management_class.in_(list(classes)), on_roster(ctx.as_of),
-                   comm.in_(ctx.community_ids)))
+    return roster.members_at(ctx.community_ids, ctx.as_of, classes=classes).select(column or Member.id)
 
 
 def worker_subquery(ctx):
@@ -153,7 +138,7 @@ def late_dues_months(ctx, members) -> dict:
     paid_month = fn.SUBSTR(DuesPayment.paid_date.cast("TEXT"), 1, 7)
     good = dict(DuesPayment.select(DuesPayment.member, fn.COUNT(DuesPayment.id))
                 .join(Member, on=(DuesPayment.member == Member.id))
-                .where(DuesPayment.member.in_(member_subquery(ctx, ("resident", "floating_out"))),
+                .where(DuesPayment.member.in_(member_subquery(ctx, roster.RELATIONSHIP_CLASSES)),
                        DuesPayment.month >= first, DuesPayment.month <= last, DuesPayment.month >= join_month,
                        DuesPayment.paid >= DuesPayment.due, DuesPayment.paid_date.is_null(False),
                        paid_month <= DuesPayment.month)
@@ -211,7 +196,7 @@ def score_member_points(ctx):
     hours = volunteer_hours(ctx, ids)
     kept = commitments_kept(ctx, ids)
     trainings = trainings_of_members(ctx, MEMBER_POINTS_CLASSES)
-    dues_members = [m for m in members if m["management_class"] in ("resident", "floating_out")]
+    dues_members = [m for m in members if roster.in_relationship(m["management_class"])]
     late = late_dues_months(ctx, dues_members)
     L = {"base": tr("基础分", "base points"), "meetings": tr("参加组织生活 {n} 次", "{n} meetings attended"),
          "trainings": tr("参加培训 {n} 次", "{n} trainings"), "hours": tr("志愿服务 {h} 小时", "{h} volunteer hours"),

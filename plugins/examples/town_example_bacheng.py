@@ -39,16 +39,12 @@ TOWN = "巴城镇"
 
 def _members(ctx):
     """Members scored in 巴城镇: 社区党员, 流出党员 and placed 流入党员 of the communities in scope."""
+    from core import roster
     from core.models import Member, Organization
 
-    community = fn.COALESCE(Member.community, Organization.community)
-    return list(Member.select(Member.id, Member.id_number, Member.name, Organization.name.alias("org"),
-                              community.alias("cid"))
-                .join(Organization, JOIN.LEFT_OUTER, on=(Member.organization == Organization.id))
-                .where(community.in_(ctx.community_ids), Member.active == True,  # noqa: E712
-                       Member.joined_date <= ctx.as_of,
-                       Member.management_class.in_(["resident", "floating_out", "floating_in"]))
-                .dicts())
+    return list(roster.members_at(ctx.community_ids, ctx.as_of, Member.id_number, Member.name,
+                                  Organization.name.alias("org"), roster.member_community().alias("cid"),
+                                  classes=("resident", "floating_out", "floating_in")).dicts())
 
 
 def score_bacheng_points(ctx):
@@ -110,9 +106,10 @@ BACHENG_POINTS = Scorer(
 
 def evaluate_pairing_coverage(ctx):
     """Each 巴城镇 community: at least ``min_pairings`` pairings (结对帮扶) active in the year."""
+    from core import roster
     from core.models import Member, Organization, Pairing
 
-    community = fn.COALESCE(Member.community, Organization.community)
+    community = roster.member_community()
     counts = dict(Pairing.select(community, fn.COUNT(Pairing.id))
                   .join(Member).join(Organization, JOIN.LEFT_OUTER, on=(Member.organization == Organization.id))
                   .where(community.in_(ctx.community_ids), Pairing.since <= ctx.as_of,

@@ -193,7 +193,8 @@ def test_the_old_names_are_gone_not_kept_as_wrappers():
     gone = [(ledger_queries, "latest_run"), (ledger_queries, "_fallback_propose"),
             (ledger_queries, "propose_dues"), (q, "last_run_id"), (scoring, "current_stored_run"),
             (scoring, "NO_RULE"), (rules, "find_run"), (rules, "last_run"), (rules, "store_run"),
-            (rules, "_scope_label")]
+            (rules, "_scope_label"), (rules, "on_roster"), (rules, "RELATIONSHIP_CLASSES"),
+            (rules, "relationship_members"), (rules, "relationship_member_counts")]
     assert [f"{m.__name__}.{n}" for m, n in gone if hasattr(m, n)] == []
 
 
@@ -220,3 +221,27 @@ def test_no_screen_or_query_reads_rule_parameters_itself():
     assert "except" not in rules_src
     scoring_src = (root / "core/scoring.py").read_text(encoding="utf-8")
     assert "except Exception:\n" not in scoring_src.split("def scoring_params")[1].split("def ")[0]
+
+
+def test_the_roster_conditions_live_only_in_core_roster():
+    """No module but core/roster.py (and the write path, which sets them) spells the roster
+    flag, the transfer-out date or the relationship classes in a query -- peewee or SQL."""
+    import re
+    from pathlib import Path
+
+    import core
+
+    root = Path(core.__file__).resolve().parent.parent
+    allowed = {"core/roster.py", "core/models.py", "core/migrations.py", "core/demo.py", "core/enums.py",
+               "core/records.py", "core/importing/engine.py", "core/validators.py", "core/kinds.py"}
+    patterns = [r"Member\.active\b", r"\bMb\.active\b", r"\bm\.active\s*=", r"\bactive\s*=\s*\?",
+                r"Member\.left_date\b", r"RELATIONSHIP_CLASSES\s*=",
+                r"\(\s*['\"]resident['\"]\s*,\s*['\"]floating_out['\"]\s*\)", r"def on_roster\("]
+    offenders = []
+    for path in sorted(root.glob("*/**/*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel.split("/")[0] not in ("core", "plugins", "tui") or rel in allowed:
+            continue
+        text = path.read_text(encoding="utf-8")
+        offenders += [f"{rel}: {p}" for p in patterns if re.search(p, text)]
+    assert offenders == []

@@ -1,4 +1,4 @@
-"""Who is on the roster at a past as-of date: transfers in and out (core.rules.on_roster)."""
+"""Who is on the roster at a past as-of date: transfers in and out (core.roster)."""
 import datetime as dt
 
 from core import models as m
