@@ -54,7 +54,7 @@ Bare().run(headless=True, size=(80, 24))
 
 DANGJIAN = r"""
 import sys, time
-from core import cli_basic
+from core.cli import basic as cli_basic
 
 
 def cmd_tui(args):

@@ -374,5 +374,28 @@ def reset() -> None:
     _manager = None
 
 
+def check_config(cfg=None, manager=None) -> None:
+    """Validate the config's rule and scorer sections against what the plugins registered
+    (ConfigError names the file and key); defaults: the loaded config and plugin manager."""
+    from core import config
+
+    cfg = cfg or config.get()
+    manager = manager or get()
+    reg = manager.registry
+    known = {}
+    for rid in reg.rule_ids():
+        for rule in reg.rule_variants(rid):
+            known.setdefault(rid, {}).update(rule.params or {})
+    if known:  # before any rule is registered (a bare install) there is nothing to check against
+        cfg.validate_rule_params(known)
+    scorers = {}
+    for name in reg.scorer_names():
+        for scorer in [reg.scorers.get(name), *reg.town_scorers.get(name, {}).values()]:
+            if scorer is not None:
+                scorers.setdefault(name, {}).update(getattr(scorer, "params", None) or {})
+    if scorers:
+        cfg.validate_scoring(scorers)
+
+
 def registered_models() -> list:
     return get().collect_models()

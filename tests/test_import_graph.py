@@ -9,7 +9,11 @@ The layers, lowest first: ``core`` (imports neither ``tui`` nor ``plugins``), ``
 ``core``, never ``plugins``), ``plugins`` (imports ``core``; ``tui.api`` only inside a function,
 the factory of ``dangjian_register_screens``, so a headless command never loads textual).
 
-Run ``python tests/test_import_graph.py`` for the figures and every cycle and upward edge.
+The command handlers are the package ``core.cli``: they import the domain modules, never the
+reverse — no module outside ``core.cli`` imports it but ``core.testing`` (the test kit runs
+``dangjian`` as a user would).
+
+Run ``python tests/test_import_graph.py`` for the figures and every cycle and offending edge.
 """
 from __future__ import annotations
 
@@ -181,21 +185,37 @@ def upward(edges) -> list[Edge]:
     return bad
 
 
+#: the package of the command handlers, and the one module outside it that may run them
+CLI = "core.cli"
+CLI_CALLERS = {"core.testing"}
+
+
+def in_cli(module: str) -> bool:
+    return module == CLI or module.startswith(CLI + ".")
+
+
+def into_cli(edges) -> list[Edge]:
+    """Edges into ``core.cli`` from outside it (a domain module, the app or a plugin reaching a handler)."""
+    return [e for e in edges if in_cli(e.target) and not in_cli(e.source) and e.source not in CLI_CALLERS]
+
+
 def report() -> tuple[str, list, list]:
     modules, edges = import_graph()
     found = cycles(modules, edges)
-    up = upward(edges)
+    up = upward(edges) + into_cli(edges)
     pairs = {(e.source, e.target) for e in edges}
     lines = [f"modules {len(modules)}, edges {len(pairs)} (import statements {len(edges)}, "
              f"{sum(e.local for e in edges)} of them function-local), "
-             f"cycles {len(found)} (modules in them {sum(len(c) for c in found)}), upward edges {len(up)}"]
+             f"cycles {len(found)} (modules in them {sum(len(c) for c in found)}), "
+             f"upward edges and edges into {CLI} {len(up)}"]
     for comp in found:
         lines.append(f"  cycle of {len(comp)}: {' -> '.join(a_cycle(comp, edges))}   [{', '.join(comp)}]")
         for e in sorted(edges, key=lambda e: (e.file, e.line)):
             if e.source in comp and e.target in comp:
                 lines.append(f"      {e.file}:{e.line} {e.source} -> {e.target}{' (in a function)' if e.local else ''}")
     for e in up:
-        lines.append(f"  upward: {e.file}:{e.line} {e.source} -> {e.target}{' (in a function)' if e.local else ''}")
+        what = f"into {CLI}" if in_cli(e.target) else "upward"
+        lines.append(f"  {what}: {e.file}:{e.line} {e.source} -> {e.target}{' (in a function)' if e.local else ''}")
     return "\n".join(lines), found, up
 
 
@@ -219,6 +239,15 @@ def test_the_plugin_exception_is_only_tui_api_inside_a_function():
     assert upward([e("tui.api", True)]) == []
     assert upward([e("tui.api", False), e("tui.app", True)]) == [e("tui.api", False), e("tui.app", True)]
     assert upward([Edge("core.x", "plugins", True, "core/x.py", 1)])
+
+
+def test_only_the_test_kit_imports_the_cli_from_outside():
+    e = lambda source, target: Edge(source, target, True, "x.py", 1)  # noqa: E731
+    assert into_cli([e("core.cli.backup", "core.cli.basic"), e("core.cli", "core.plugins"),
+                     e("core.testing", "core.cli")]) == []
+    assert into_cli([e("core.backup", "core.cli.basic"), e("tui.app", "core.cli")]) == [
+        e("core.backup", "core.cli.basic"), e("tui.app", "core.cli")]
+    assert into_cli([e("core.x", "core.client")]) == []  # a name that merely starts with core.cli
 
 
 if __name__ == "__main__":

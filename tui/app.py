@@ -299,10 +299,9 @@ class DangjianApp(LedgerApp):
 
         try:
             from core import plugins
-            from core.cli import check_plugins
             from core.migrations import plugin_tables
 
-            check_plugins()
+            plugins.check_config()
             plugin_tables()
             errors = plugins.get().errors()
         except ConfigError as exc:  # a config section naming an unknown rule or parameter

@@ -1,13 +1,9 @@
 """Excel and CSV in and out (导入导出): templates, import with row-level errors, export.
 
-CLI handlers (``core.cli`` names them):
-
-- :func:`cmd_import` — ``dangjian import KIND FILE [--partial] [--rejects PATH] [--encoding ENC]``
-- :func:`cmd_export` — ``dangjian export KIND FILE [--town NAME] [--community CODE]``
-- :func:`cmd_template` — ``dangjian template KIND [FILE]``
-
 Library use: :func:`import_file` (returns an :class:`engine.Result`),
-:func:`export_rows` (headers and rows of a kind in scope), :func:`write_template`.
+:func:`export_rows` (headers and rows of a kind in scope), :func:`write_export`,
+:func:`write_template`.  The commands ``dangjian import / export / template``
+are :mod:`core.cli.importing`.
 The kinds, headers, value sets and natural keys are declared in :mod:`core.kinds`.
 """
 from __future__ import annotations
@@ -20,15 +16,17 @@ from core import access, enums, kinds, records, validators
 from core.errors import UserError
 from core.i18n import tr
 from core.importing import files
-from core.importing.engine import REJECT_COLUMN, Result, run
+from core.importing.engine import Result, run
 from core.view import View
 
-def _kind(kind: str) -> str:
+def check_kind(kind: str) -> str:
+    """``kind`` if it is an importable kind; else a UserError listing the kinds."""
     kinds.get(kind, importable=True)  # raises a UserError listing the kinds
     return kind
 
 
-def _authorize(kind: str):
+def authorize(kind: str):
+    """The current user, if they may write ``kind`` (an admin-only kind needs an administrator)."""
     p = access.current()
     p.require_write()
     if kinds.get(kind).admin_only:
@@ -43,8 +41,8 @@ def import_file(kind: str, path, *, partial: bool = False, encoding: str | None 
     """Import ``path`` as ``kind``; returns (result, table).  Raises UserError for file-level problems.
 
     ``name`` is how messages name the file (default: the path)."""
-    _kind(kind)
-    _authorize(kind)
+    check_kind(kind)
+    authorize(kind)
     table = files.Table(path, encoding, want_total=progress and sys.stderr.isatty(), name=name)
     if table.masked:
         table.close()
@@ -59,79 +57,6 @@ def import_file(kind: str, path, *, partial: bool = False, encoding: str | None 
         if bar:
             bar.done()
     return res, table
-
-
-def error_lines(res: Result, fname: str) -> list[str]:
-    out = []
-    labels = res.labels
-    for it in sorted(res.rejected, key=lambda i: i.rowno):
-        for name, msg in it.errors:
-            label = labels.get(name) or (validators.label_of(res.kind, name) if name else "")
-            if not label:
-                label = next(iter(labels.values()), "")
-            out.append(f"{fname} row {it.rowno}, {label}: {msg}")
-    return out
-
-
-def write_rejects(res: Result, table, path) -> None:
-    headers = [h for h in table.header if h != REJECT_COLUMN]
-    idx = [i for i, h in enumerate(table.header) if h != REJECT_COLUMN]
-    labels = getattr(res, "labels", {})
-    rows = []
-    for it in sorted(res.rejected, key=lambda i: i.rowno):
-        cells = list(it.cells)
-        vals = [validators.as_text(cells[i]) if i < len(cells) else "" for i in idx]
-        reason = "；".join(f"{labels.get(n) or validators.label_of(res.kind, n) if n else ''}"
-                          f"{': ' if n else ''}{m}" for n, m in it.errors)
-        rows.append(vals + [reason])
-    files.write_csv(path, headers + [REJECT_COLUMN], rows)
-
-
-def summary(kind: str, res: Result) -> str:
-    return tr("{k}：新增 {i}，更新 {u}，未变 {n}，拒绝 {r}", "{k}: inserted {i}, updated {u}, unchanged {n}, rejected {r}",
-              k=kind, i=res.inserted, u=res.updated, n=res.unchanged, r=len(res.rejected))
-
-
-def cmd_import(args) -> int:
-    """``import KIND FILE``; ``FILE`` ``-`` reads stdin completely into a private spool first
-    (XLSX when it starts with the zip signature, else CSV; at most ``[import] max_bytes``),
-    so a slow sender never holds the write lock; ``--partial`` rejects then go to stdout."""
-    import os
-
-    from core.output import check_writable
-
-    kind = _kind(args.kind)
-    _authorize(kind)  # before reading anything
-    from_stdin = args.file == "-"
-    rej = None
-    if args.partial:
-        rej = args.rejects or ("-" if from_stdin else f"{args.file}.rejects.csv")
-        check_writable(rej)  # a bad rejects path is refused before anything is written
-    spool = files.spool_stdin() if from_stdin else None
-    name = "stdin" if from_stdin else args.file
-    try:
-        res, table = import_file(kind, spool or args.file, partial=args.partial, encoding=args.encoding, name=name)
-    finally:
-        if spool is not None:
-            os.unlink(spool)
-    for plugin, error in res.plugin_errors:
-        print(tr("警告：插件 {p} 出错，未能检查这些行：{e}", "warning: plugin {p} failed and did not check these rows: {e}",
-                 p=plugin, e=error), file=sys.stderr)
-    for line in error_lines(res, name):
-        print(line, file=sys.stderr)
-    if res.rejected and args.partial:
-        write_rejects(res, table, rej)
-        print(tr("被拒绝的行已存入 {p}", "rejected rows saved to {p}", p=tr("标准输出", "stdout") if rej == "-" else rej),
-              file=sys.stderr)
-    if res.rejected and not args.partial:
-        print(tr("{k}：{r} 行有错误，未写入任何记录（可用 --partial 只写入正确的行）",
-                 "{k}: {r} row(s) with errors; nothing was written (--partial writes the good rows)",
-                 k=kind, r=len({it.rowno for it in res.rejected})), file=sys.stderr)
-        res.inserted = res.updated = res.unchanged = 0
-        print(summary(kind, res), file=sys.stderr)
-        return 2
-    print(summary(kind, res), file=sys.stderr)
-    return 1 if res.rejected else 0
 
 
 # ---------------------------------------------------------------- export
@@ -180,7 +105,7 @@ def export_rows(kind: str, town: str | None = None, community: str | None = None
     coincide stay apart."""
     from core.dates import today
 
-    _kind(kind)
+    check_kind(kind)
     view = view or View.of(None, town, community)
     spec = kinds.get(kind)
     specs = validators.fields(kind)
@@ -257,37 +182,6 @@ def write_export(kind: str, path, town=None, community=None, fmt: str | None = N
     else:
         files.write_csv(path, headers, rows, comment=files.MASK_COMMENT if masked else None)
     return len(rows), masked
-
-
-def _out_file(args, kind: str) -> str:
-    """The FILE operand of export/template: default ``KIND.xlsx`` here; ``-`` stdout; --format must agree."""
-    path = args.file or f"{kind}.xlsx"
-    fmt = getattr(args, "format", None)
-    if path != "-":
-        if fmt and fmt != ("xlsx" if files.is_xlsx(path) else "csv"):
-            raise UserError(tr("--format {f} 与文件名 {p} 不符（文件名的扩展名决定格式）",
-                               "--format {f} does not match {p} (the file's extension decides the format)",
-                               f=fmt, p=path))
-        from core.output import check_writable
-
-        check_writable(path)
-    return path
-
-
-def cmd_export(args) -> int:
-    kind = _kind(args.kind)
-    access.current()
-    path = _out_file(args, kind)
-    try:
-        n, masked = write_export(kind, path, args.town, args.community, fmt=getattr(args, "format", None))
-    except OSError as exc:
-        raise UserError(tr("无法写入 {f}：{e}", "cannot write {f}: {e}", f=path, e=exc.strerror or exc)) from None
-    where = tr("标准输出", "stdout") if path == "-" else path
-    msg = tr("{k}：导出 {n} 条到 {f}", "{k}: exported {n} record(s) to {f}", k=kind, n=n, f=where)
-    if masked:
-        msg += tr("（身份号码和电话已遮盖，此文件不能再导入）", " (ID numbers and phones masked; this file cannot be imported)")
-    print(msg, file=sys.stderr)
-    return 0
 
 
 # ---------------------------------------------------------------- template
@@ -393,7 +287,7 @@ def write_template(kind: str, path, fmt: str | None = None) -> None:
 
     from core.server import check_output_path
 
-    specs = validators.fields(_kind(kind))
+    specs = validators.fields(check_kind(kind))
     headers = [f.label for f in specs]
     to_stdout = str(path) == "-"
     xlsx = (fmt == "xlsx") if to_stdout else files.is_xlsx(path)
@@ -445,15 +339,3 @@ def write_template(kind: str, path, fmt: str | None = None) -> None:
 
         with write_errors(path):
             wb.save(path)
-
-
-def cmd_template(args) -> int:
-    kind = _kind(args.kind)
-    path = _out_file(args, kind)
-    try:
-        write_template(kind, path, fmt=getattr(args, "format", None))
-    except OSError as exc:
-        raise UserError(tr("无法写入 {f}：{e}", "cannot write {f}: {e}", f=path, e=exc.strerror or exc)) from None
-    print(tr("已写出模板 {f}", "template written: {f}", f=tr("标准输出", "stdout") if path == "-" else path),
-          file=sys.stderr)
-    return 0

@@ -181,7 +181,7 @@ def _unprivileged_account():
 
     if os.geteuid() != 0 or not (shutil.which("useradd") and shutil.which("runuser")):
         return None
-    needed = [sys.executable, os.__file__, peewee.__file__, REPO / "core" / "cli.py"]
+    needed = [sys.executable, os.__file__, peewee.__file__, REPO / "core" / "cli" / "__init__.py"]
     if not all(_reachable_by_others(p) for p in needed):
         return None
     name = f"djz{uuid.uuid4().hex[:8]}"

@@ -23,7 +23,8 @@ from core.models import AuditLog, User
 ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not ROOT, reason="creating OS accounts and changing uid needs root")
 
-PRELOAD = ("core.cli core.cli_basic core.users core.audit core.backup core.records core.output core.config "
+PRELOAD = ("core.cli core.cli.basic core.cli.users core.cli.audit core.cli.backup core.users core.audit core.backup "
+           "core.records core.output core.config "
            "core.i18n core.plugins core.migrations core.models tabulate wcwidth json csv tomllib "
            "plugins playhouse.db_url platformdirs sqlite3 decimal datetime").split()
 

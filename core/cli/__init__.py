@@ -5,9 +5,16 @@ Global options come before the subcommand: ``--db URL``, ``--config FILE``,
 Exit codes: 0 ok, 1 rules failed / rows rejected, 2 bad usage or bad data.
 A user error prints one clear line on stderr, never a traceback.
 
-Each subcommand's handler lives in the module of its area and is named here
-as ``"module:function"``, imported only when that subcommand runs, so
-``dangjian check`` never loads textual.
+This package is the one home of every command handler: the parser, the option
+types and the global setup here; one module per command group beside it
+(:mod:`core.cli.basic`: tui, init, demo, plugins; :mod:`core.cli.check`;
+:mod:`core.cli.report`; :mod:`core.cli.score`; :mod:`core.cli.importing`:
+import, export, template; :mod:`core.cli.users`; :mod:`core.cli.audit`;
+:mod:`core.cli.backup`: backup, restore).  A handler reads the arguments, calls
+the domain modules of core and prints; the domain modules never import
+``core.cli``.  Each subcommand names its handler as ``"module:function"``,
+imported only when that subcommand runs, so ``dangjian check`` never loads
+textual.
 """
 from __future__ import annotations
 
@@ -124,10 +131,10 @@ def build_parser() -> ArgParser:
     sub = p.add_subparsers(dest="command", parser_class=ArgParser)
 
     s = sub.add_parser("tui", help="open the terminal app (default)")
-    s.set_defaults(handler="core.cli_basic:cmd_tui")
+    s.set_defaults(handler="core.cli.basic:cmd_tui")
 
     s = sub.add_parser("init", help="create or upgrade the database schema (admin)")
-    s.set_defaults(handler="core.cli_basic:cmd_init")
+    s.set_defaults(handler="core.cli.basic:cmd_init")
 
     s = sub.add_parser("demo", help="fill an empty database with a demo town and open the app")
     s.add_argument("--size", choices=["small", "city"], default="small")
@@ -135,11 +142,11 @@ def build_parser() -> ArgParser:
     s.add_argument("--reset", action="store_true", help="rebuild the demo (asks first, unless --yes)")
     s.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     s.add_argument("--no-open", action="store_true", help="build the demo database and exit")
-    s.set_defaults(handler="core.cli_basic:cmd_demo")
+    s.set_defaults(handler="core.cli.basic:cmd_demo")
 
     s = sub.add_parser("plugins", help="list plugins, their source, hooks and errors")
     s.add_argument("--format", choices=["table", "json"], default="table")
-    s.set_defaults(handler="core.cli_basic:cmd_plugins")
+    s.set_defaults(handler="core.cli.basic:cmd_plugins")
 
     s = sub.add_parser("check", help="check the rules of the policy (exit 1 when any fails)")
     _scope_args(s)
@@ -150,7 +157,7 @@ def build_parser() -> ArgParser:
     s.add_argument("--output", help="write to FILE instead of stdout")
     s.add_argument("--explain", metavar="RULE", help="explain a rule: clause text, parameters, what passes")
     s.add_argument("--no-store", action="store_true", help="do not keep this run's findings")
-    s.set_defaults(handler="core.cli_check:cmd_check")
+    s.set_defaults(handler="core.cli.check:cmd_check")
 
     s = sub.add_parser("report", help="run a report (dangjian report --list)")
     s.add_argument("name", nargs="?")
@@ -159,7 +166,7 @@ def build_parser() -> ArgParser:
     _as_of_arg(s)
     s.add_argument("--format", choices=FORMATS, default="table")
     s.add_argument("--output", help="write to FILE instead of stdout")
-    s.set_defaults(handler="core.reports:cmd_report")
+    s.set_defaults(handler="core.cli.report:cmd_report")
 
     s = sub.add_parser("score", help="run a scorer: member-points, community-score, …")
     s.add_argument("name", nargs="?")
@@ -168,7 +175,7 @@ def build_parser() -> ArgParser:
     _as_of_arg(s)
     s.add_argument("--format", choices=FORMATS, default="table")
     s.add_argument("--output", help="write to FILE instead of stdout")
-    s.set_defaults(handler="core.scoring:cmd_score")
+    s.set_defaults(handler="core.cli.score:cmd_score")
 
     s = sub.add_parser("import", help="import a .xlsx or .csv file of one kind (- reads stdin)")
     s.add_argument("kind")
@@ -176,20 +183,20 @@ def build_parser() -> ArgParser:
     s.add_argument("--partial", action="store_true", help="write the good rows, save the bad ones")
     s.add_argument("--rejects", help="where --partial saves bad rows (default FILE.rejects.csv; stdout for -)")
     s.add_argument("--encoding", help="CSV encoding (default: detect UTF-8, UTF-8 BOM or GBK)")
-    s.set_defaults(handler="core.importing:cmd_import")
+    s.set_defaults(handler="core.cli.importing:cmd_import")
 
     s = sub.add_parser("export", help="export one kind to .xlsx or .csv (same format as import)")
     s.add_argument("kind")
     s.add_argument("file", nargs="?", help="the file (default KIND.xlsx in the current folder); - for stdout")
     s.add_argument("--format", choices=["csv", "xlsx"], help="with -: csv (default) or xlsx")
     _scope_args(s, year=False)
-    s.set_defaults(handler="core.importing:cmd_export")
+    s.set_defaults(handler="core.cli.importing:cmd_export")
 
     s = sub.add_parser("template", help="write an empty import template")
     s.add_argument("kind")
     s.add_argument("file", nargs="?", help="the file (default KIND.xlsx in the current folder); - for stdout")
     s.add_argument("--format", choices=["csv", "xlsx"], help="with -: csv (default) or xlsx")
-    s.set_defaults(handler="core.importing:cmd_template")
+    s.set_defaults(handler="core.cli.importing:cmd_template")
 
     s = sub.add_parser("users", help="manage users (admin)")
     us = s.add_subparsers(dest="users_command", parser_class=ArgParser, required=True)
@@ -210,7 +217,7 @@ def build_parser() -> ArgParser:
     st.add_argument("--writable", dest="read_only", action="store_false")
     st.add_argument("--full-personal-data", dest="full_personal_data", action="store_true", default=None)
     st.add_argument("--masked-personal-data", dest="full_personal_data", action="store_false")
-    s.set_defaults(handler="core.users:cmd_users")
+    s.set_defaults(handler="core.cli.users:cmd_users")
 
     s = sub.add_parser("audit", help="show the audit log")
     s.add_argument("--user")
@@ -220,18 +227,18 @@ def build_parser() -> ArgParser:
                    help="at most this many rows (default 200)")
     s.add_argument("--format", choices=FORMATS, default="table")
     s.add_argument("--output")
-    s.set_defaults(handler="core.audit:cmd_audit")
+    s.set_defaults(handler="core.cli.audit:cmd_audit")
 
     s = sub.add_parser("backup", help="consistent copy of the database while others work (admin)")
     s.add_argument("file", nargs="?", help="the backup file (default: a dated file in the backup folder)")
     s.add_argument("--prune", type=count_type("--prune", 1, MAX_PRUNE_DAYS), metavar="DAYS",
                    help="afterwards delete dated backups older than DAYS days (and leftover .part files)")
-    s.set_defaults(handler="core.backup:cmd_backup")
+    s.set_defaults(handler="core.cli.backup:cmd_backup")
 
     s = sub.add_parser("restore", help="replace the database with a backup (admin)")
     s.add_argument("file")
     s.add_argument("--yes", action="store_true")
-    s.set_defaults(handler="core.backup:cmd_restore")
+    s.set_defaults(handler="core.cli.backup:cmd_restore")
     _refuse_control_characters(p)
     return p
 
@@ -260,10 +267,10 @@ def setup(args) -> None:
         cfg = config.load(args.config)
         url = args.db
     if args.command != "tui":
-        # the terminal app loads plugins after its first paint (start-up), then calls check_plugins()
+        # the terminal app loads plugins after its first paint (start-up), then calls plugins.check_config()
         from core import plugins
 
-        check_plugins(cfg, plugins.load())
+        plugins.check_config(cfg, plugins.load())
     db.connect(url)
     from core import access
 
@@ -281,25 +288,10 @@ def setup(args) -> None:
 
 def check_plugins(cfg=None, manager=None) -> None:
     """Validate the config's rule and scorer sections against what the plugins registered
-    (ConfigError names the file and key)."""
-    from core import config, plugins
+    (:func:`core.plugins.check_config`, its home; ConfigError names the file and key)."""
+    from core import plugins
 
-    cfg = cfg or config.get()
-    manager = manager or plugins.get()
-    reg = manager.registry
-    known = {}
-    for rid in reg.rule_ids():
-        for rule in reg.rule_variants(rid):
-            known.setdefault(rid, {}).update(rule.params or {})
-    if known:  # before any rule is registered (a bare install) there is nothing to check against
-        cfg.validate_rule_params(known)
-    scorers = {}
-    for name in reg.scorer_names():
-        for scorer in [reg.scorers.get(name), *reg.town_scorers.get(name, {}).values()]:
-            if scorer is not None:
-                scorers.setdefault(name, {}).update(getattr(scorer, "params", None) or {})
-    if scorers:
-        cfg.validate_scoring(scorers)
+    plugins.check_config(cfg, manager)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -316,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.command:
         args.command = "tui"
-        args.handler = "core.cli_basic:cmd_tui"
+        args.handler = "core.cli.basic:cmd_tui"
     from core.config import ConfigError
     from core.db import DatabaseError
 
@@ -363,6 +355,3 @@ def _skip_unused_drivers(argv: list[str]) -> None:
         for name in ("psycopg2", "psycopg"):
             sys.modules.setdefault(name, None)
 
-
-if __name__ == "__main__":
-    run()
