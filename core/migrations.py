@@ -447,7 +447,7 @@ def _step1_initial(database):
 def _step2_prefix_indexes(database):
     """PostgreSQL: ``text_pattern_ops`` indexes so ``LIKE 'x%'`` prefix search (names,
     pinyin initials, ID numbers) uses an index under any collation.
-    SQLite's plain indexes already serve the range form core.queries uses there."""
+    SQLite's plain indexes already serve the range form core.read uses there."""
     if not _is_postgres(database):
         return
     for table, column in (("member", "name"), ("member", "initials"), ("member", "id_number"),

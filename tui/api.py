@@ -37,7 +37,7 @@ What is here:
 - :class:`DangjianModal` — the base of dialogs (``ModalScreen[T]``), with ``run_db``.
 - :class:`LedgerApp` — what a screen may rely on in ``self.app``: ``year``,
   ``view`` (the user's :class:`core.view.View`, narrowed with F9 to ``town`` /
-  ``community``: pass it as the ``scope`` of core's queries, which show personal
+  ``community``: pass it to the queries of :mod:`core.read`, which show personal
   data through it), ``principal``, ``report_error``, ``open_screen`` /
   ``open_member``.
 - :func:`tb` — a binding with an id and a ``"中文|English"`` description.
@@ -159,9 +159,9 @@ class LedgerApp(App):
     def scope_label(self) -> str:
         me = self.principal
         if self.community:
-            from core import queries
+            from core.read.organizations import community_name
 
-            return tr("社区 {c}", "community {c}", c=queries.community_name(self.community) or self.community)
+            return tr("社区 {c}", "community {c}", c=community_name(self.community) or self.community)
         if self.town:
             return self.town
         if me is None or me.sees_everything:

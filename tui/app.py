@@ -33,12 +33,12 @@ How a screen module plugs in (the contract for every ``tui/screens/*.py``)
                yield LazyTable(...)
 
            def refresh_data(self):                     # called on mount and when year/scope change
-               self.run_db(queries.workers, self.app.year, self.app.view, on_done=self.show)
+               self.run_db(workers.worker_rows, self.app.view, year=self.app.year, on_done=self.show)
 
 3. **Year and scope.**  ``self.app`` is a ``tui.api.LedgerApp``: ``year``
    and ``view`` (the user's ``core.view.View``, which F9 narrows to a town or
-   community: pass it as the ``scope`` of ``core.queries`` /
-   ``core.ledger_queries``).
+   community: pass it to the queries of ``core.read``, e.g.
+   ``core.read.workers.worker_rows(view, …)``).
 
 4. **Database work** runs in thread workers, never on the UI thread:
    ``self.run_db(fn, *args, on_done=callback, group="load")``.  Errors from any
@@ -206,7 +206,7 @@ class JumpProvider(Provider):
     async def search(self, query: str) -> Hits:
         import asyncio
 
-        from core import queries
+        from core.read.members import palette_lookup
 
         app = self.app
         matcher = self.matcher(query)
@@ -219,7 +219,7 @@ class JumpProvider(Provider):
         if not q:
             return
         try:
-            communities, members = await asyncio.to_thread(queries.palette_lookup, q, app.view, 8)
+            communities, members = await asyncio.to_thread(palette_lookup, app.view, q, 8)
         except Exception as exc:  # pragma: no cover - reported, not raised
             app.report_error(exc)
             return
@@ -327,15 +327,15 @@ class DangjianApp(LedgerApp):
         self.push_screen(YearDialog(self.year), lambda y: self.set_year(y) if y else None)
 
     def action_scope(self) -> None:
-        from core import queries
+        from core.read.organizations import scope_choices
 
-        choices = queries.scope_choices(self.principal)
+        choices = scope_choices(self.principal)
         self.push_screen(ScopeDialog(choices), lambda r: self.set_scope(*r) if r else None)
 
     def jump_community(self, code: str) -> None:
-        from core import queries
+        from core.read.organizations import community_town
 
-        town = queries.community_town(code)
+        town = community_town(code)
         self.set_scope(town, code)
         self.open_screen("dashboard", reset=True)
 

@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 
-from core import access, findings, queries
+from core import access, findings
+from core.read import dashboard
 from core.cli import main
 from core.models import CheckRun, User
 from core.view import View
@@ -51,7 +52,7 @@ def _both_screens(me, town=None, community=None):
 
     view = View.of(me, town, community)  # what the app gives both screens (LedgerApp.view)
     access.set_current(me)
-    dash = queries.dashboard(me, town, community, 2026, view)["check"]
+    dash = dashboard.dashboard(view, 2026)["check"]
     run, matrix = load_matrix(2026, view)
     return (dash or {}).get("run_id"), (run.id if run is not None else None), matrix
 

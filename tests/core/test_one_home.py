@@ -1,5 +1,6 @@
 """One home per concept: what is owed in dues (core.dues), a rule's parameters
-(core.rules.params_for) — and the old second homes are gone, not kept as wrappers."""
+(core.rules.params_for), the overdue demands (core.read.visits) — and the old second
+homes are gone, not kept as wrappers."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,8 +12,8 @@ import pytest
 
 from core.view import View
 
-from core import access, queries
-from core import ledger_queries as lq
+from core import access
+from core.read import dashboard, dues, visits
 from tests import factories as f
 
 # ---------------------------------------------------------------- dues: the screen, `report dues` and `check` agree
@@ -44,7 +45,7 @@ def _owed_three_ways(br, members) -> tuple[dict, dict, dict, int]:
     from core import reports, rules
 
     names = {x.id: n for n, x in members.items()}
-    grid = lq.dues_grid(br.id, 2026)
+    grid = dues.dues_grid(View.of(), br.id, 2026)
     screen = {r["name"]: list(r["arrears"]) for r in grid["members"]}
     table = reports.run_report("dues", year=2026)
     report = {n: [] for n in members}
@@ -129,10 +130,11 @@ def _what_is_shown(capsys, towns) -> dict:
     out: dict = {"params": (params_for("service.demand_response", "巴城镇")["max_days"],
                             params_for("train.staff", "巴城镇")["min_days"])}
     # the dashboard (its query), the visits screen (its queries)
-    dash = queries.dashboard(me, "巴城镇", None, 2026, bc_view)
+    dash = dashboard.dashboard(bc_view, 2026)
     out["dashboard"] = (dash["demands"]["max_days"], dash["demands"]["count"])
-    visit = next(r for r in lq.visit_rows(scope=bc_view))
-    out["visits"] = (lq.demand_days(scope=bc_view), visit["deadline"], visit["overdue"], lq.overdue_count(scope=bc_view))
+    visit = next(r for r in visits.visit_rows(bc_view))
+    out["visits"] = (visits.demand_days(bc_view), visit["deadline"], visit["overdue"],
+                     visits.overdue_demands(bc_view, limit=0)["count"])
     # `dangjian check --explain` and the findings of `dangjian check`
     main(["check", "--explain", "service.demand_response", "--town", "巴城镇", "--format", "json"])
     info = json.loads(capsys.readouterr().out)
@@ -147,7 +149,7 @@ def _what_is_shown(capsys, towns) -> dict:
     result = scoring.run_scorer("worker-appraisal", year=2026, town="巴城镇")[0]
     out["score"] = [i["label"] for i in result.items if i["code"] == "demands_late"]
     # 玉山镇 is not touched
-    out["玉山镇"] = (lq.demand_days("玉山镇"), params_for("train.staff", "玉山镇")["min_days"])
+    out["玉山镇"] = (visits.demand_days(bc_view, "玉山镇"), params_for("train.staff", "玉山镇")["min_days"])
     return out
 
 
@@ -188,13 +190,23 @@ def test_a_town_plugin_then_a_town_config_change_every_threshold_shown(two_towns
 # ---------------------------------------------------------------- the old second homes are gone
 
 def test_the_old_names_are_gone_not_kept_as_wrappers():
-    from core import ledger_queries, queries as q, rules, scoring
+    import importlib
+    import pkgutil
 
-    gone = [(ledger_queries, "latest_run"), (ledger_queries, "_fallback_propose"),
-            (ledger_queries, "propose_dues"), (q, "last_run_id"), (scoring, "current_stored_run"),
-            (scoring, "NO_RULE"), (rules, "find_run"), (rules, "last_run"), (rules, "store_run"),
-            (rules, "_scope_label"), (rules, "on_roster"), (rules, "RELATIONSHIP_CLASSES"),
-            (rules, "relationship_members"), (rules, "relationship_member_counts")]
+    import core.read
+    from core import rules, scoring
+
+    # the read side is core.read, one module per domain: the two modules by screen group are gone
+    for name in ("core.queries", "core.ledger_queries"):
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module(name)
+    read = [importlib.import_module(f"core.read.{m.name}") for m in pkgutil.iter_modules(core.read.__path__)]
+    gone = [(m, n) for m in read for n in ("latest_run", "_fallback_propose", "propose_dues", "last_run_id",
+                                          "overdue_count", "org_subtree_ids", "as_view", "_view")]
+    gone += [(scoring, "current_stored_run"),
+             (scoring, "NO_RULE"), (rules, "find_run"), (rules, "last_run"), (rules, "store_run"),
+             (rules, "_scope_label"), (rules, "on_roster"), (rules, "RELATIONSHIP_CLASSES"),
+             (rules, "relationship_members"), (rules, "relationship_member_counts")]
     assert [f"{m.__name__}.{n}" for m, n in gone if hasattr(m, n)] == []
 
 
@@ -205,12 +217,15 @@ def test_no_screen_or_query_reads_rule_parameters_itself():
     from pathlib import Path
 
     import core
-    from core import ledger_queries, queries as q
+    from core.read import meetings
 
-    src = inspect.getsource(ledger_queries.demand_days) + inspect.getsource(q.dashboard)
+    src = (inspect.getsource(visits.demand_days) + inspect.getsource(visits.overdue_demands)
+           + inspect.getsource(meetings.meetings_due) + inspect.getsource(dashboard.dashboard))
     assert "config" not in src and "except Exception" not in src and "15" not in src
     root = Path(core.__file__).resolve().parent.parent
-    files = ["core/ledger_queries.py", "core/queries.py", "core/scoring.py", "core/findings.py",
+    reads = sorted(p.relative_to(root).as_posix() for p in (root / "core" / "read").glob("*.py"))
+    assert "core/read/visits.py" in reads
+    files = reads + ["core/scoring.py", "core/findings.py",
              "plugins/reports_default.py", "plugins/scorers_default.py", "plugins/rules_dues.py",
              "tui/screens/dashboard.py", "tui/screens/compliance.py", "tui/screens/dues.py"]
     for name in files:

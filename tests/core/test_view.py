@@ -132,14 +132,14 @@ def test_check_json_and_csv_masked_with_refs(city, capsys, tmp_path):
 
 def test_stored_findings_are_shown_through_the_view(city, capsys):
     """A run stored by a user who sees everything, read on the compliance screen by one who does not."""
-    from core import ledger_queries as lq
+    from core.read import compliance
     from core.rules import run_check
 
     access.set_current(FULL)
     result = run_check(year=city.year, principal=FULL, store=True)
     twin_rule = next(f.rule for f in result.findings if f.subject == TWINS[0])
     access.set_current(MASKED)
-    rows = lq.cell_findings(result.run_id, twin_rule, "BC01")
+    rows = compliance.cell_findings(View.of(MASKED), result.run_id, twin_rule, "BC01")
     _assert_clean(json.dumps(rows, ensure_ascii=False, default=str), "cell findings")
     twins = [r for r in rows if r["subject"] == ids.mask(TWINS[0])]
     assert len(twins) == 2 and len({r["ref"] for r in twins}) == 2
@@ -193,14 +193,14 @@ def test_reports_scorers_audit_and_export_masked(city, capsys, tmp_path):
 
 
 def test_member_search_and_pages_for_a_masked_user(city):
-    from core import queries
+    from core.read import members
 
     masked = View.of(MASKED)
-    f = queries.MemberFilter(text=TWINS[0][:10], scope=masked, status="all")
-    assert queries.member_count(f) == 0  # no ID-prefix search beyond the area code shown
-    rows = queries.member_page(queries.MemberFilter(text="320583", scope=masked, status="all"))
+    f = members.MemberFilter(masked, text=TWINS[0][:10], status="all")
+    assert members.member_count(f) == 0  # no ID-prefix search beyond the area code shown
+    rows = members.member_page(members.MemberFilter(masked, text="320583", status="all"))
     assert rows and not {r[3] for r in rows} & _personal()
-    d = queries.member_detail(Member.get(Member.id_number == TWINS[1]).id, 2026, masked)
+    d = members.member_detail(masked, Member.get(Member.id_number == TWINS[1]).id, 2026)
     assert d["born"] == 2026 - 1990 and d["member"].birth_date is None
     assert d["member"].id_number == ids.mask(TWINS[1]) and "*" in d["member"].phone
 
@@ -238,11 +238,13 @@ def test_references_outside_the_view_are_refused_like_unknown_ones(city):
 # ---------------------------------------------------------------- one home
 
 def test_the_other_copies_are_gone():
-    from core import audit, ledger_queries, queries, rules, scoring
+    from core import audit, rules, scoring
+    from core.read import compliance, members, organizations, records as read_records, workers
     from core.rules import ScopedContext
 
     gone = {access: ("scope_query", "show_id", "show_phone"), audit: ("scoped", "mask_values"),
-            ledger_queries: ("scope_ids", "scoped", "in_scope", "mask_ids_in", "_mask_evidence"),
+            **{m: ("scope_ids", "scoped", "in_scope", "mask_ids_in", "_mask_evidence", "as_view")
+               for m in (compliance, members, organizations, read_records, workers)},
             rules: ("scope_communities",), scoring: ("resolve_scope", "Scope"),
             records: ("scoped", "scope_condition", "_global_readable"),
             ScopedContext: ("show_id", "show_phone", "full_personal_data")}
@@ -250,4 +252,4 @@ def test_the_other_copies_are_gone():
         for name in names:
             assert not hasattr(module, name), (module, name)
     assert access.Principal("a").__class__.__dict__.get("in_scope") is None
-    assert queries.View is View and records.View is View  # everything reads and writes through the one view
+    assert members.View is View and records.View is View  # everything reads and writes through the one view

@@ -20,8 +20,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
-from core import ledger_queries as lq
 from core.i18n import tr
+from core.read.compliance import cell_findings, clause_text, compliance_matrix, evidence_records, status_colour
 from tui.api import DangjianScreen, tb
 
 COLOUR = {"red": "bold white on dark_red", "amber": "black on dark_orange", "green": "black on green4",
@@ -29,7 +29,7 @@ COLOUR = {"red": "bold white on dark_red", "amber": "black on dark_orange", "gre
 
 
 def cell_text(counts: dict) -> str:
-    colour = lq.status_colour(counts)
+    colour = status_colour(counts)
     if colour == "red":
         n = counts.get("fail", 0) + counts.get("error", 0)
         return tr("不符{n}", "fail{n}", n=n) if counts.get("fail") else tr("错误{n}", "err{n}", n=n)
@@ -57,7 +57,7 @@ def load_matrix(year: int, view):
     run = find_run(view.community_ids, year)
     if run is None:
         return None, None
-    return run, lq.compliance_matrix(run.id, view)
+    return run, compliance_matrix(view, run.id)
 
 
 class ComplianceScreen(DangjianScreen):
@@ -174,7 +174,7 @@ class FindingsScreen(DangjianScreen):
         t.focus()
 
     def refresh_data(self) -> None:
-        self.run_db(lq.cell_findings, self.run_id, self.rule["rule"], self.community["code"], self.app.view,
+        self.run_db(cell_findings, self.app.view, self.run_id, self.rule["rule"], self.community["code"],
                     on_done=self._show, group="load")
 
     def _show(self, rows: list[dict]) -> None:
@@ -234,7 +234,7 @@ class FindingDetailScreen(DangjianScreen):
         ev = self.finding.get("evidence") or {}
         clause = self.finding.get("clause") or self.rule.get("clause")
         view = self.app.view
-        self.run_db(lambda: (lq.evidence_records(ev, view), lq.clause_text(clause)), on_done=self._show, group="load")
+        self.run_db(lambda: (evidence_records(view, ev), clause_text(clause)), on_done=self._show, group="load")
 
     def _show(self, result) -> None:
         records, clause = result

@@ -9,9 +9,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
-from core import queries
 from core.enums import MEMBER_CLASS
 from core.i18n import get_lang, tr
+from core.read.compliance import run_check_summary
+from core.read.dashboard import dashboard
 from tui.api import DangjianScreen, tb
 from tui.widgets import bar, pad
 
@@ -45,8 +46,7 @@ class DashboardScreen(DangjianScreen):
 
     def refresh_data(self) -> None:
         app = self.app
-        self.run_db(queries.dashboard, app.principal, app.town, app.community, app.year, app.view,
-                    on_done=self._show)
+        self.run_db(dashboard, app.view, app.year, on_done=self._show)
 
     def _show(self, d: dict) -> None:
         self.data = d
@@ -166,8 +166,7 @@ class DashboardScreen(DangjianScreen):
         self.checking = True
         self.query_one("#dash-check", Static).update(tr("正在运行检查……", "Running the check…"))
         app = self.app
-        self.run_db(queries.run_check_summary, app.principal, app.town, app.community, app.year,
-                    on_done=self._checked, group="check")
+        self.run_db(run_check_summary, app.view, app.year, on_done=self._checked, group="check")
 
     def _checked(self, summary: dict) -> None:
         self.checking = False

@@ -24,8 +24,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Select, Static
 
-from core import ledger_queries as lq
+from core import dates
 from core.i18n import get_lang, tr
+from core.read.dues import dues_cell_state, dues_grid
+from core.read.labels import money
+from core.read.organizations import org_choices
 from tui.api import DangjianScreen, tb
 
 CELL = {"paid": ("已", "green"), "partial": ("部", "yellow"), "owed": ("欠", "bold red"),
@@ -39,7 +42,7 @@ def mark_paid(cells: list[tuple[int, str]], proposals: dict, payments: dict) -> 
     from core import models as m
     from core import records
 
-    today = lq.today()
+    today = dates.today()
     changes = []
     skipped = 0
     for member_id, month in cells:
@@ -98,10 +101,10 @@ class DuesScreen(DangjianScreen):
 
     def refresh_data(self) -> None:
         if not self._orgs_loaded:
-            self.run_db(lq.org_choices, ("general_branch", "branch"), self.app.view, on_done=self._orgs,
+            self.run_db(org_choices, self.app.view, ("general_branch", "branch"), on_done=self._orgs,
                         group="orgs")
         elif self.org_id is not None:
-            self.run_db(lq.dues_grid, self.org_id, self.app.year, on_done=self._show, group="grid")
+            self.run_db(dues_grid, self.app.view, self.org_id, self.app.year, on_done=self._show, group="grid")
 
     def _orgs(self, orgs: list[dict]) -> None:
         self._orgs_loaded = True
@@ -130,11 +133,11 @@ class DuesScreen(DangjianScreen):
         t.add_column(tr("月应交", "Monthly"), key="proposal", width=7)
         for i, month in enumerate(grid["months"], 1):
             t.add_column(tr("{m}月", "{m:>2}", m=i), key=month, width=3)
-        now = lq.today()
+        now = dates.today()
         for r in grid["members"]:
-            cells = [r["name"], lq.money(r["proposal"]) if r["proposal"] is not None else "?"]
+            cells = [r["name"], money(r["proposal"]) if r["proposal"] is not None else "?"]
             for month in grid["months"]:
-                state = lq.dues_cell_state(grid["payments"].get((r["id"], month)), month, r, grid["as_of"])
+                state = dues_cell_state(grid["payments"].get((r["id"], month)), month, r, grid["as_of"])
                 text, style = CELL[state]
                 if get_lang() == "en":
                     text = CELL_EN[state]
@@ -167,10 +170,10 @@ class DuesScreen(DangjianScreen):
             p = self.grid["payments"].get((member["id"], month))
             if p:
                 text = tr("{n} {m}：应交 {d} 实交 {p} {dt}", "{n} {m}: due {d} paid {p} {dt}", n=member["name"],
-                          m=month, d=lq.money(p["due"]), p=lq.money(p["paid"]), dt=p["paid_date"] or "")
+                          m=month, d=money(p["due"]), p=money(p["paid"]), dt=p["paid_date"] or "")
             else:
                 text = tr("{n} {m}：未交；建议 {a} 元", "{n} {m}: unpaid; proposal {a}", n=member["name"], m=month,
-                          a=lq.money(member["proposal"]) if member["proposal"] is not None else "?")
+                          a=money(member["proposal"]) if member["proposal"] is not None else "?")
         self.query_one("#dues-status", Static).update(text)
 
     @on(DataTable.CellHighlighted, "#dues-grid")
@@ -199,7 +202,7 @@ class DuesScreen(DangjianScreen):
         if cell is None:
             return
         member, month = cell
-        state = lq.dues_cell_state(self.grid["payments"].get((member["id"], month)), month, member,
+        state = dues_cell_state(self.grid["payments"].get((member["id"], month)), month, member,
                                    self.grid["as_of"])
         if state in ("paid", "before"):
             self.notify(tr("该月已交或尚未入党", "already paid, or before joining"), timeout=3)
@@ -213,7 +216,7 @@ class DuesScreen(DangjianScreen):
         _member, month = cell
         todo = []
         for r in self.grid["members"]:
-            state = lq.dues_cell_state(self.grid["payments"].get((r["id"], month)), month, r, self.grid["as_of"])
+            state = dues_cell_state(self.grid["payments"].get((r["id"], month)), month, r, self.grid["as_of"])
             if state in ("owed", "partial", "pending") and r["proposal"] is not None:
                 todo.append((r["id"], month))
         self._mark(todo)
@@ -232,9 +235,9 @@ class DuesScreen(DangjianScreen):
         if p:
             self.app.push_screen(FormScreen("dues", p["id"], fixed=fixed), done)
         else:
-            amount = lq.money(member["proposal"]) if member["proposal"] is not None else ""
+            amount = money(member["proposal"]) if member["proposal"] is not None else ""
             self.app.push_screen(FormScreen("dues", fixed=fixed, defaults={
-                "due": amount, "paid": amount, "paid_date": lq.today().isoformat()}), done)
+                "due": amount, "paid": amount, "paid_date": dates.today().isoformat()}), done)
 
     def action_delete_payment(self) -> None:
         from tui.widgets.confirm import ConfirmDialog
@@ -253,7 +256,7 @@ class DuesScreen(DangjianScreen):
                             group="save")
 
         self.app.push_screen(ConfirmDialog(tr("删除这笔党费记录？", "Delete this dues payment?"),
-                                           f"{member['name']} {month}  {lq.money(p['paid'])}"), done)
+                                           f"{member['name']} {month}  {money(p['paid'])}"), done)
 
     def action_focus_org(self) -> None:
         self.query_one("#dues-org", Select).focus()

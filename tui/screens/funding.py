@@ -19,8 +19,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
-from core import ledger_queries as lq
+from core.dates import today
 from core.i18n import tr
+from core.read.funding import allocations, funding_rows
+from core.read.labels import money
 from tui.api import DangjianScreen, tb
 
 
@@ -81,7 +83,7 @@ class FundingScreen(DangjianScreen):
         t.focus()
 
     def refresh_data(self) -> None:
-        self.run_db(lq.funding_rows, self.app.year, None, self.app.view, on_done=self._show, group="load")
+        self.run_db(funding_rows, self.app.view, self.app.year, None, on_done=self._show, group="load")
 
     def _show(self, rows: list[dict]) -> None:
         self.rows = rows
@@ -114,7 +116,8 @@ class FundingScreen(DangjianScreen):
 
     def _load_allocs(self) -> None:
         c = self.community
-        self.run_db(lq.allocations, c["community_id"], self.app.year, on_done=self._show_allocs, group="allocs")
+        self.run_db(allocations, self.app.view, c["community_id"], self.app.year, on_done=self._show_allocs,
+                    group="allocs")
 
     def _show_allocs(self, allocs: list[dict]) -> None:
         self.allocs = allocs
@@ -127,7 +130,7 @@ class FundingScreen(DangjianScreen):
         a = self.query_one("#fund-allocs", DataTable)
         a.clear()
         for r in allocs:
-            a.add_row(str(r["date"]), r["source_label"], lq.money(r["amount"]), key=str(r["id"]))
+            a.add_row(str(r["date"]), r["source_label"], money(r["amount"]), key=str(r["id"]))
 
     def _alloc(self) -> dict | None:
         a = self.query_one("#fund-allocs", DataTable)
@@ -151,7 +154,7 @@ class FundingScreen(DangjianScreen):
         from tui.widgets.form import FormScreen
 
         c = self._current_community()
-        defaults = {"year": str(self.app.year), "date": lq.today().isoformat(), "source": "town_finance"}
+        defaults = {"year": str(self.app.year), "date": today().isoformat(), "source": "town_finance"}
         if c is not None:
             defaults["community"] = c["code"]
             self.community = c
@@ -176,7 +179,7 @@ class FundingScreen(DangjianScreen):
                 self.run_db(_delete_allocation, a["id"], a["version"], on_done=self._saved, group="save")
 
         self.app.push_screen(ConfirmDialog(tr("删除这笔经费划拨？", "Delete this allocation?"),
-                                           f"{a['date']}  {a['source_label']}  {lq.money(a['amount'])}"), done)
+                                           f"{a['date']}  {a['source_label']}  {money(a['amount'])}"), done)
 
     def action_focus_table(self) -> None:
         self.query_one("#fund-table", DataTable).focus()

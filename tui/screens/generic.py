@@ -12,8 +12,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Input, Static
 
-from core import queries
 from core.i18n import tr
+from core.read.members import member_id_by_number
+from core.read.tables import report_table, scorer_table
 from tui.api import DangjianModal, DangjianScreen, TopBar, tb
 from tui.widgets.lazytable import Column, LazyTable, ListSource
 
@@ -83,10 +84,9 @@ class GenericTableScreen(DangjianScreen):
 
     def refresh_data(self) -> None:
         app = self.app
-        fn = queries.scorer_table if self.table_kind == "scorer" else queries.report_table
+        fn = scorer_table if self.table_kind == "scorer" else report_table
         self.query_one("#generic-info", Static).update(tr("正在计算……", "Computing…"))
-        self.run_db(_catch_user_errors, fn, self.table_key, app.principal, app.town, app.community, app.year,
-                    on_done=self._show)
+        self.run_db(_catch_user_errors, fn, app.view, self.table_key, app.year, on_done=self._show)
 
     def _show(self, d: dict) -> None:
         self.data = d
@@ -158,7 +158,7 @@ class GenericTableScreen(DangjianScreen):
         if isinstance(record, dict) and record.get("member_id"):
             member_id = record["member_id"]
         elif d.get("kind") == "member" and d.get("subjects") and n < len(d["subjects"]):
-            self.run_db(queries.member_id_by_number, d["subjects"][n], self.app.view,
+            self.run_db(member_id_by_number, self.app.view, d["subjects"][n],
                         on_done=lambda mid, n=n: self._open(mid, n), group="drill")
             return
         if member_id:

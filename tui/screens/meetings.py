@@ -23,8 +23,10 @@ from textual.containers import Vertical
 from textual.widgets import Input, Label, Static
 
 from core import enums
-from core import ledger_queries as lq
+from core.dates import today
 from core.i18n import get_lang, tr
+from core.read import meetings
+from core.read.paging import RowSource, key_date_id
 from tui.api import DangjianModal, DangjianScreen, tb
 from tui.widgets.lazytable import Column, LazyTable, ListSource
 
@@ -62,7 +64,7 @@ class MeetingsScreen(DangjianScreen):
         self.query_one(LazyTable).focus()
 
     def refresh_data(self) -> None:
-        source = lq.RowSource(lq.meeting_rows, lq.key_date_id, year=self.app.year, scope=self.app.view)
+        source = RowSource(meetings.meeting_rows, key_date_id, view=self.app.view, year=self.app.year)
         self.run_db(source.first, on_done=lambda r: self._show(source, r), group="list")
 
     def _show(self, source, result) -> None:
@@ -84,7 +86,7 @@ class MeetingsScreen(DangjianScreen):
         from tui.widgets.form import FormScreen
 
         now = dt.datetime.now()
-        defaults = {"date": lq.today().isoformat(), "code": f"HY{now:%Y%m%d%H%M%S}"}
+        defaults = {"date": today().isoformat(), "code": f"HY{now:%Y%m%d%H%M%S}"}
 
         def created(meeting_id) -> None:
             if meeting_id is not None:
@@ -221,7 +223,8 @@ class AttendanceScreen(DangjianScreen):
         self.query_one("#att-table", LazyTable).focus()
 
     def refresh_data(self) -> None:
-        self.run_db(lambda: (lq.meeting(self.meeting_id), lq.attendance_roster(self.meeting_id)),
+        view, meeting_id = self.app.view, self.meeting_id
+        self.run_db(lambda: (meetings.meeting(view, meeting_id), meetings.attendance_roster(view, meeting_id)),
                     on_done=self._loaded, group="load")
 
     def _loaded(self, result) -> None:

@@ -7,10 +7,10 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from core import queries
 from core.enums import (ATTENDANCE, DUES_CLASS, EDUCATION, EVALUATION, MEETING_TYPE, MEMBER_CLASS, SEX,
                         TRANSFER_DIRECTION)
 from core.i18n import get_lang, tr
+from core.read.members import member_detail, member_points
 from tui.api import DangjianScreen, tb
 from tui.widgets import text_table
 
@@ -59,7 +59,7 @@ class MemberDetailScreen(DangjianScreen):
         if self.member_id is None:
             self.query_one("#member-head", Static).update(tr("未指定党员", "no member given"))
             return
-        self.run_db(queries.member_detail, self.member_id, self.app.year, self.app.view, on_done=self._show)
+        self.run_db(member_detail, self.app.view, self.member_id, self.app.year, on_done=self._show)
 
     def _show(self, d: dict) -> None:
         self.detail = d
@@ -141,7 +141,7 @@ class MemberDetailScreen(DangjianScreen):
         if self.member_id is None:
             return
         self.query_one("#member-points", Static).update(tr("正在计算积分……", "Computing points…"))
-        self.run_db(queries.member_points, self.member_id, self.app.year, self.app.principal,
+        self.run_db(member_points, self.app.view, self.member_id, self.app.year,
                     on_done=self._show_points, group="points")
 
     def _show_points(self, result) -> None:

@@ -10,27 +10,28 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from core import queries
 from core.enums import MEMBER_CLASS, ORG_KIND, SEX
 from core.i18n import get_lang, tr
+from core.read.members import MemberFilter, member_count, member_page, member_seek
+from core.read.organizations import org_search
 from tui.api import DangjianModal, DangjianScreen, tb
 from tui.widgets.lazytable import Column, LazyTable
 
 
 class MemberSource:
-    """PagedSource over :func:`core.queries.member_page` for one filter."""
+    """PagedSource over :func:`core.read.members.member_page` for one filter."""
 
-    def __init__(self, f: queries.MemberFilter):
+    def __init__(self, f: MemberFilter):
         self.f = f
 
     def count(self) -> int:
-        return queries.member_count(self.f)
+        return member_count(self.f)
 
     def page(self, after_key, limit):
-        return queries.member_page(self.f, after_key, limit)
+        return member_page(self.f, after_key, limit)
 
     def seek(self, after_key, n):
-        return queries.member_seek(self.f, after_key, n)
+        return member_seek(self.f, after_key, n)
 
 
 SHORT_EN = {"resident": "resident", "in_service": "in-service", "floating_in": "floating-in",
@@ -70,7 +71,7 @@ class MembersScreen(DangjianScreen):
         super().__init__(**kwargs)
         self.organization = organization
         self.organization_name = organization_name
-        self.last_filter: queries.MemberFilter | None = None
+        self.last_filter: MemberFilter | None = None
         self.search_ms: float | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -105,22 +106,22 @@ class MembersScreen(DangjianScreen):
         super().on_mount()
         self.query_one("#members-search", Input).focus()
 
-    def current_filter(self) -> queries.MemberFilter:
+    def current_filter(self) -> MemberFilter:
         app = self.app
         text = self.query_one("#members-search", Input).value
         klass = self.query_one("#members-class", Select).value
         status = self.query_one("#members-status", Select).value
-        return queries.MemberFilter(
-            text=text, member_class=None if klass is Select.NULL else klass,
+        return MemberFilter(
+            app.view, text=text, member_class=None if klass is Select.NULL else klass,
             status="active" if status is Select.NULL else status, organization=self.organization,
-            scope=app.view, allow_id_search=app.view.allows_id_prefix_search, on=_today())
+            allow_id_search=app.view.allows_id_prefix_search, on=_today())
 
     def refresh_data(self) -> None:
         f = self.current_filter()
         self.run_db(self._load, f, on_done=self._show, group="search")
 
     @staticmethod
-    def _load(f: queries.MemberFilter):
+    def _load(f: MemberFilter):
         import time
 
         t0 = time.perf_counter()
@@ -213,7 +214,7 @@ class OrgPicker(DangjianModal):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _search(self, text: str) -> None:
-        rows = queries.org_search(text, self.scope, 50)
+        rows = org_search(self.scope, text, 50)
         self.app.call_from_thread(self._fill, rows)
 
     def _fill(self, rows) -> None:

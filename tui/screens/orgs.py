@@ -7,9 +7,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Static, Tree
 
-from core import queries
 from core.enums import ORG_KIND
 from core.i18n import get_lang, tr
+from core.read.organizations import org_tree
 from tui.api import DangjianScreen, tb
 
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "error": "magenta", "info": "dim"}
@@ -45,8 +45,7 @@ class OrgTreeScreen(DangjianScreen):
 
     def refresh_data(self) -> None:
         app = self.app
-        self.run_db(queries.org_tree, app.principal, app.town, app.community, app.view, app.year,
-                    on_done=self._show)
+        self.run_db(org_tree, app.view, app.year, on_done=self._show)
 
     def _label(self, o: dict, verdicts: dict) -> Text:
         lang = get_lang()

@@ -18,8 +18,9 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from core import kinds, records
-from core import ledger_queries as lq
 from core.i18n import tr
+from core.read.paging import RowSource, key_id
+from core.read.records import record_rows
 from tui.api import DangjianScreen, tb
 from tui.widgets.lazytable import Column, LazyTable
 
@@ -64,7 +65,7 @@ class RecordsScreen(DangjianScreen):
         menu.focus()
 
     def refresh_data(self) -> None:
-        source = lq.RowSource(lq.record_rows, lq.key_id, kind=self.kind, scope=self.app.view)
+        source = RowSource(record_rows, key_id, view=self.app.view, kind=self.kind)
         kind = self.kind
         self.run_db(source.first, on_done=lambda r: self._show(kind, source, r), group="list")
 

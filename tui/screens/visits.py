@@ -15,8 +15,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from core import ledger_queries as lq
+from core.dates import today
 from core.i18n import tr
+from core.read.paging import RowSource, key_date_id
+from core.read.visits import demand_days, overdue_demands, visit_rows
 from tui.api import DangjianScreen, tb
 from tui.widgets.lazytable import Column, LazyTable
 
@@ -77,9 +79,9 @@ class VisitsScreen(DangjianScreen):
         self.query_one(LazyTable).focus()
 
     def refresh_data(self) -> None:
-        source = lq.RowSource(lq.visit_rows, lq.key_date_id, open_only=self.open_only, scope=self.app.view)
-        scope = self.app.view
-        self.run_db(lambda: (source.first(), lq.overdue_count(scope=scope), lq.demand_days()),
+        view = self.app.view
+        source = RowSource(visit_rows, key_date_id, view=view, open_only=self.open_only)
+        self.run_db(lambda: (source.first(), overdue_demands(view, limit=0)["count"], demand_days(view)),
                     on_done=lambda r: self._show(source, r), group="list")
 
     def _show(self, source, result) -> None:
@@ -106,7 +108,7 @@ class VisitsScreen(DangjianScreen):
     def action_new_visit(self) -> None:
         from tui.widgets.form import FormScreen
 
-        self.app.push_screen(FormScreen("visits", defaults={"date": lq.today().isoformat(), "people": "1"}),
+        self.app.push_screen(FormScreen("visits", defaults={"date": today().isoformat(), "people": "1"}),
                              self._saved)
 
     @on(LazyTable.Selected, "#visits-table")

@@ -16,8 +16,10 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
-from core import ledger_queries as lq
+from core import dates
 from core.i18n import tr
+from core.read.paging import RowSource, key_id
+from core.read.workers import worker_detail, worker_rows
 from tui.api import DangjianScreen, tb
 from tui.widgets.lazytable import Column, LazyTable
 
@@ -78,8 +80,7 @@ class WorkersScreen(DangjianScreen):
         text = self.query_one("#workers-search", Input).value.strip()
         if text[:1].isdigit() and not self.app.view.allows_id_prefix_search:
             text = ""
-        source = lq.RowSource(lq.worker_rows, lq.key_id, search=text, year=self.app.year,
-                              scope=self.app.view)
+        source = RowSource(worker_rows, key_id, view=self.app.view, search=text, year=self.app.year)
         self.run_db(source.first, on_done=lambda r: self._show_list(source, r), group="list")
 
     def _show_list(self, source, result) -> None:
@@ -100,7 +101,8 @@ class WorkersScreen(DangjianScreen):
         if event.key is None:
             return
         self.worker_id = event.key
-        self.run_db(lq.worker_detail, event.key, self.app.year, on_done=self._show_detail, group="detail")
+        self.run_db(worker_detail, self.app.view, event.key, self.app.year, on_done=self._show_detail,
+                    group="detail")
 
     @on(LazyTable.Selected, "#workers-table")
     def selected(self, event: LazyTable.Selected) -> None:
@@ -152,8 +154,8 @@ class WorkersScreen(DangjianScreen):
             self.notify(tr("已保存", "Saved"), timeout=3)
             self.refresh_data()
             if self.worker_id:
-                self.run_db(lq.worker_detail, self.worker_id, self.app.year, on_done=self._show_detail,
-                            group="detail")
+                self.run_db(worker_detail, self.app.view, self.worker_id, self.app.year,
+                            on_done=self._show_detail, group="detail")
 
     def action_add_training(self) -> None:
         from tui.widgets.form import FormScreen
@@ -161,7 +163,7 @@ class WorkersScreen(DangjianScreen):
         if self.detail is None:
             self.notify(tr("请先选择一名社区工作者", "select a worker first"), severity="warning")
             return
-        today = lq.today()
+        today = dates.today()
         self.app.push_screen(FormScreen("trainings", fixed={"worker": self.detail["id_number"]},
                                         defaults={"start_date": today.isoformat()},
                                         title=tr("新增培训：{n}", "New training: {n}", n=self.detail["name"])),

@@ -34,8 +34,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Checkbox, Footer, Input, Label, Select, Static
 
 from core import kinds, records
-from core import ledger_queries as lq
 from core import validators as V
+from core.dates import today
 from core.i18n import get_lang, tr
 from tui.api import DangjianModal, tb
 
@@ -79,7 +79,7 @@ def load_form(kind: str, record_id: int, view) -> dict | None:
         if name not in model._meta.fields:
             if name == "status" and "full_date" in model._meta.fields:  # a member's status at today
                 full = rec.get("full_date")
-                raw[name] = "full" if full and full <= lq.today() else "probationary"
+                raw[name] = "full" if full and full <= today() else "probationary"
             continue
         original[name] = val
         if f.type == "bool":
