@@ -30,7 +30,7 @@ from typing import Any, Iterable
 from core import access
 from core.view import View
 
-ACTIONS = ("create", "update", "delete")
+ACTIONS = ("create", "update", "delete", "refuse")  # refuse: an import that refused rows
 
 
 def _default(value):

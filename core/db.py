@@ -134,8 +134,12 @@ def connect(url: str | None = None, *, migrate: bool = True) -> str:
 
     migrations.bind(database, write_tx)  # the schema steps are handed the database: they never import this module
     if migrate:
-        migrations.migrate()
+        global last_upgrade
+        last_upgrade = migrations.migrate()
     return url
+
+
+last_upgrade: tuple[int, int] | None = None  # (old, new) schema version of the last automatic migrate
 
 
 def sqlite_path() -> str | None:

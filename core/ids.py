@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$", re.ASCII)
 
 
 class IdNumberError(ValueError):
@@ -29,7 +30,22 @@ def check_char(first17: str) -> str:
 
 
 def normalize(text) -> str:
-    return str(text or "").strip().upper().replace(" ", "")
+    """The number as ASCII digits and an upper-case X: full-width, Arabic-Indic and other
+    decimal digit forms become 0-9, a full-width Ｘ or x becomes X, spaces go.  Anything
+    else is left as it is (and then fails the shape check)."""
+    s = str(text or "").strip()
+    if s.isascii():
+        return s.upper().replace(" ", "")
+    out = []
+    for ch in s:
+        if ch.isdecimal():
+            out.append(str(unicodedata.decimal(ch)))
+        elif ch.isspace():
+            continue
+        else:
+            folded = unicodedata.normalize("NFKC", ch)
+            out.append(folded.upper() if folded.upper() == "X" else ch)
+    return "".join(out)
 
 
 def validate(text, today: dt.date | None = None) -> str:

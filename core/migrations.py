@@ -500,7 +500,20 @@ def _step3_check_run_scope_columns(database):
     apply(migrator.drop_column("check_run", "scope"))
 
 
-STEPS = [_step1_initial, _step2_prefix_indexes, _step3_check_run_scope_columns]
+def _step4_ref_secret(database):
+    """ref_secret: the database's secret behind the ``ref`` (标识) of masked outputs, 32
+    random bytes made once.  (Upgrading to this version also runs the stored-text check,
+    :mod:`core.stored_text`, as every upgrade of stored data does.)"""
+    import secrets
+
+    database.execute_sql('CREATE TABLE IF NOT EXISTS "ref_secret" '
+                         '("id" INTEGER NOT NULL PRIMARY KEY, "secret" VARCHAR(64) NOT NULL)')
+    if database.execute_sql('SELECT 1 FROM "ref_secret" WHERE "id" = 1').fetchone() is None:
+        database.execute_sql(f'INSERT INTO "ref_secret" ("id", "secret") VALUES (1, {database.obj.param})',
+                             (secrets.token_hex(32),))
+
+
+STEPS = [_step1_initial, _step2_prefix_indexes, _step3_check_run_scope_columns, _step4_ref_secret]
 
 
 def current_version() -> int:

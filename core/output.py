@@ -19,6 +19,7 @@ from pathlib import Path
 
 from core.errors import UserError
 from core.i18n import tr
+from core.text import csv_guard, printable
 
 FORMATS = ("table", "md", "csv", "xlsx", "html", "json")
 
@@ -41,10 +42,15 @@ def _jsonable(v):
     return str(v)
 
 
+def _shown(v) -> str:
+    """A cell for a terminal or Markdown table: control characters escaped, whatever is stored."""
+    return printable(_cell(v))
+
+
 def text_table(headers, rows, fmt: str = "simple") -> str:
     from tabulate import tabulate
 
-    return tabulate([[_cell(c) for c in r] for r in rows], headers=list(headers), tablefmt=fmt,
+    return tabulate([[_shown(c) for c in r] for r in rows], headers=[_shown(h) for h in headers], tablefmt=fmt,
                     disable_numparse=True)
 
 
@@ -53,8 +59,16 @@ def csv_text(headers, rows) -> str:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(headers)
     for r in rows:
-        w.writerow([_cell(c) for c in r])
+        w.writerow([csv_cell(c) for c in r])
     return buf.getvalue()
+
+
+def csv_cell(v) -> str:
+    """A value as a CSV cell: text that a spreadsheet would run as a formula gets one
+    leading ``'``; control characters but the line feed are escaped."""
+    if isinstance(v, str):
+        return csv_guard(printable(v, keep_newlines=True))
+    return _cell(v)
 
 
 HTML_STYLE = """
@@ -101,7 +115,7 @@ def write_xlsx(path, sheets: list[tuple[str, list, list]]) -> None:
         widths = [max(4, wcswidth(str(h))) for h in headers]
         for r in rows:
             vals = [_xlsx_value(c) for c in r]
-            ws.append(vals)
+            append_row(ws, vals)
             for i, v in enumerate(vals):
                 if i < len(widths):
                     widths[i] = min(60, max(widths[i], wcswidth(_cell(v)) if v is not None else 0))
@@ -117,6 +131,34 @@ def write_xlsx(path, sheets: list[tuple[str, list, list]]) -> None:
     else:
         with write_errors(path):
             wb.save(path)
+
+
+def append_row(ws, values) -> None:
+    """Append ``values`` to the openpyxl sheet ``ws``: text cells stay text (a value beginning
+    with ``=`` is never stored as a formula), control characters are escaped (openpyxl
+    refuses them), numbers and dates keep their types."""
+    ws.append([printable(v, keep_newlines=True) if isinstance(v, str) else v for v in values])
+    for cell in ws[ws.max_row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"
+
+
+def xlsx_cells(ws, values) -> list:
+    """``values`` for ``ws.append`` on a write-only sheet: text stays text (a value beginning
+    with ``=`` becomes a string cell, never a formula), control characters are escaped
+    (openpyxl refuses them), numbers and dates keep their types."""
+    out = []
+    for v in values:
+        if isinstance(v, str):
+            v = printable(v, keep_newlines=True)
+            if v.startswith("="):
+                from openpyxl.cell import WriteOnlyCell
+
+                c = WriteOnlyCell(ws, value=v)
+                c.data_type = "s"
+                v = c
+        out.append(v)
+    return out
 
 
 def _xlsx_value(v):

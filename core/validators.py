@@ -59,6 +59,7 @@ from decimal import Decimal, InvalidOperation
 from core import enums, ids, kinds
 from core.dates import today
 from core.kinds import Field
+from core.text import BAD_IN_LINE, BAD_IN_LINES, bad_character
 from core.i18n import get_lang, tr
 
 
@@ -94,12 +95,15 @@ def as_text(v) -> str:
     return str(v).strip()
 
 
-def parse_text(v, max_length: int | None = None) -> str | None:
+def parse_text(v, max_length: int | None = None, multiline: bool = False) -> str | None:
     if _blank(v):
         return None
     s = as_text(v)
-    if "\x00" in s:
-        raise FieldError(tr("含有非法字符 NUL", "contains a NUL character"))
+    if multiline and "\r" in s:
+        s = s.replace("\r\n", "\n")  # a Windows line break is a line break
+    why = bad_character(s, multiline)
+    if why:
+        raise FieldError(why)
     if max_length and len(s) > max_length:
         raise FieldError(tr("过长：最多{n}个字符，实为{m}个", "too long: at most {n} characters, has {m}",
                             n=max_length, m=len(s)))
@@ -324,7 +328,7 @@ def parse_value(f: Field, v):
     """Parse one raw value for field ``f`` (references: their natural key, normalised)."""
     t = f.type
     if t == "text":
-        return parse_text(v, f.max_length)
+        return parse_text(v, f.max_length, f.multiline)
     if t == "date":
         return parse_date(v, not_future=f.not_future)
     if t == "choice":
@@ -356,17 +360,18 @@ def parser_for(f: Field):
     """A one-argument parser for field ``f`` (the importer calls it per cell)."""
     t = f.type
     if t == "text":
-        ml = f.max_length
+        ml, lines = f.max_length, f.multiline
+        bad = (BAD_IN_LINES if lines else BAD_IN_LINE).search
 
         def text(v):
             if isinstance(v, str):
                 s = v.strip()
                 if not s:
                     return None
-                if "\x00" in s or (ml and len(s) > ml):
-                    return parse_text(s, ml)
+                if bad(s) or (ml and len(s) > ml):
+                    return parse_text(s, ml, lines)
                 return s
-            return parse_text(v, ml)
+            return parse_text(v, ml, lines)
         return text
     if t == "date":
         nf = f.not_future

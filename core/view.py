@@ -353,27 +353,14 @@ _SECRET_TABLE = "ref_secret"
 
 
 def ref_secret() -> bytes:
-    """The database's secret for :meth:`View.ref` (32 random bytes made on first use and kept
-    in the table ``ref_secret``, so refs are the same in every run and after a backup)."""
-    from core.db import database, write_tx
+    """The database's secret for :meth:`View.ref` (32 random bytes made by the schema step
+    that created the table ``ref_secret``, so refs are the same in every run and after a backup)."""
+    from core.db import database
+    from core.errors import UserError
 
-    def read():
-        if not database.table_exists(_SECRET_TABLE):
-            return None
-        row = database.execute_sql(f'SELECT "secret" FROM "{_SECRET_TABLE}" WHERE "id" = 1').fetchone()
-        return row[0] if row else None
-
-    value = read()
-    if value is None:
-        import secrets
-
-        with write_tx():
-            database.execute_sql(f'CREATE TABLE IF NOT EXISTS "{_SECRET_TABLE}" '
-                                 '("id" INTEGER NOT NULL PRIMARY KEY, "secret" VARCHAR(64) NOT NULL)')
-            value = read()
-            if value is None:
-                value = secrets.token_hex(32)
-                database.execute_sql(f'INSERT INTO "{_SECRET_TABLE}" ("id", "secret") VALUES (1, '
-                                     f'{database.obj.param}) ON CONFLICT ("id") DO NOTHING', (value,))
-                value = read()  # another process may have been first
-    return bytes.fromhex(value)
+    row = (database.execute_sql(f'SELECT "secret" FROM "{_SECRET_TABLE}" WHERE "id" = 1').fetchone()
+           if database.table_exists(_SECRET_TABLE) else None)
+    if row is None:
+        raise UserError(tr("数据库缺少标识密钥：请管理员运行 dangjian init 升级数据库",
+                           "the database has no ref secret: an administrator must run dangjian init to upgrade it"))
+    return bytes.fromhex(row[0])

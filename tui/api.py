@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Callable
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding, Binding
+from textual.filter import LineFilter
 from textual.screen import ModalScreen, Screen, ScreenResultType
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
@@ -122,6 +123,23 @@ def screen_title(name: str) -> str:
 # ---------------------------------------------------------------- the app, as screens see it
 
 
+class ControlCharacterFilter(LineFilter):
+    """Takes control and bidirectional characters out of every line the app draws, so
+    stored text (from before the door checked it, or a database edited by hand) never
+    reaches the terminal as raw escape sequences.  They are zero cells wide, so the
+    layout does not move; tables show them as visible escapes (:func:`core.text.printable`)."""
+
+    def apply(self, segments, background):
+        from rich.segment import Segment
+
+        from core.text import BAD_IN_LINE
+
+        if not any(BAD_IN_LINE.search(seg.text) for seg in segments):
+            return segments
+        return [Segment(BAD_IN_LINE.sub("", seg.text), seg.style, seg.control) if not seg.control else seg
+                for seg in segments]
+
+
 class LedgerApp(App):
     """What every screen relies on in ``self.app`` (the app is :class:`tui.app.DangjianApp`).
 
@@ -142,6 +160,16 @@ class LedgerApp(App):
         self.community: str | None = None
         self.data_generation = 0
         self._view: View | None = None
+
+    def get_line_filters(self):
+        return [*super().get_line_filters(), self._control_filter]
+
+    @property
+    def _control_filter(self) -> ControlCharacterFilter:
+        f = self.__dict__.get("_ctl_filter")
+        if f is None:
+            f = self.__dict__["_ctl_filter"] = ControlCharacterFilter()
+        return f
 
     # -- the view
     @property

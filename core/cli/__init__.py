@@ -272,6 +272,13 @@ def setup(args) -> None:
 
         plugins.check_config(cfg, plugins.load())
     db.connect(url)
+    if db.last_upgrade and 0 < db.last_upgrade[0] < db.last_upgrade[1] and args.command != "init":
+        # an automatic upgrade of stored data: counts only (it may run as any user); init lists where
+        from core import stored_text
+
+        line = stored_text.counts_line(stored_text.scan())
+        if line:
+            print(line, file=sys.stderr)
     from core import access
 
     me = access.current()  # identity first: an account with no user record is refused here (SPEC §7)

@@ -50,7 +50,7 @@ def cmd_audit(args) -> int:
         old = view.mask_values(json.loads(r.old) if r.old else None)
         new = view.mask_values(json.loads(r.new) if r.new else None)
         at = r.at if isinstance(r.at, str) else r.at.strftime("%Y-%m-%d %H:%M:%S")
-        rows.append([at, r.user, tr({"create": "新增", "update": "修改", "delete": "删除"}[r.action], r.action)
+        rows.append([at, r.user, tr({"create": "新增", "update": "修改", "delete": "删除", "refuse": "拒绝导入"}[r.action], r.action)
                      if r.action in ACTIONS else r.action, r.table, r.key, _short(old, width), _short(new, width)])
         records.append({"at": at, "user": r.user, "action": r.action, "table": r.table, "key": r.key,
                         "old": old, "new": new})

@@ -31,8 +31,17 @@ def cmd_init(args) -> int:
     from core import db, migrations
 
     access.current().require_admin(tr("初始化数据库", "initialise the database"))
-    old, new = migrations.migrate()
+    old, new = db.last_upgrade if db.last_upgrade and db.last_upgrade[0] < db.last_upgrade[1] else migrations.migrate()
     url = db.redact(db.current_url() or "")
+    from core import stored_text
+
+    problems = stored_text.scan()
+    if problems:
+        print(tr("已存数据中有 {n} 处需要管理员更正（导入时现在会拒绝这些写法）：",
+                 "{n} stored value(s) need an administrator's correction (imports now refuse them):",
+                 n=len(problems)), file=sys.stderr)
+        for line in stored_text.where_lines(problems):
+            print("  " + line, file=sys.stderr)
     if old == new:
         print(tr("数据库已是最新版本 {v}：{url}", "database is up to date (version {v}): {url}", v=new, url=url),
               file=sys.stderr)

@@ -157,6 +157,8 @@ def write_export(kind: str, path, town=None, community=None, fmt: str | None = N
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font
 
+        from core.output import xlsx_cells
+
         wb = Workbook(write_only=True)  # streams rows: 100k members in bounded memory
         ws = wb.create_sheet((f"{kind}（{files.MASK_MARK_ZH} {files.MASK_MARK_EN}）" if masked else kind)[:31])
         _column_widths(ws, validators.fields(kind))
@@ -169,7 +171,7 @@ def write_export(kind: str, path, town=None, community=None, fmt: str | None = N
             head.append(c)
         ws.append(head)
         for r in rows:
-            ws.append(r)
+            ws.append(xlsx_cells(ws, r))
         if to_stdout:
             buf = io.BytesIO()
             wb.save(buf)

@@ -29,6 +29,7 @@ from core import access, audit, db, ids, kinds, records, validators
 from core.dates import today
 from core.errors import UserError
 from core.i18n import tr
+from core.text import BAD_IN_LINE, BAD_IN_LINES
 from core.validators import Field, FieldError
 
 CHUNK = 2000
@@ -59,6 +60,22 @@ class Rollback(Exception):
 
 
 # ---------------------------------------------------------------- references
+
+def ON_RECORD_ELSEWHERE() -> str:
+    """The one answer to a members/workers row whose ID number is on record outside the
+    writer's scope (it cannot be told apart from a new one by silence)."""
+    return tr("身份号码已在本市登记，须经组织关系转接", "the ID number is already on record in the city; "
+              "the member moves by a transfer of the organizational relationship")
+
+
+def INTRA_CITY_HINT() -> str:
+    """The hint that ends every organization error of a ``transfers`` row."""
+    return tr("市内转移须由原组织和新组织都在其权限范围内的用户登记（两个区镇之间的转移由市级用户登记）；"
+              "转入、转出须由市内一方组织所在范围的用户登记",
+              "a move inside the city is recorded by a user whose scope holds both organizations (between "
+              "two towns: a city-level user); a transfer in or out by a user whose scope holds the "
+              "organization inside the city")
+
 
 class RefCache:
     """Natural key -> (id, community id) of the records that ``ref:``/``idref:`` fields name
@@ -166,7 +183,7 @@ def jsonable(v):
 
 def _ref_select(kind):
     """``(select of (natural key, id, community id), natural key column)`` for the kind ``ref:`` names."""
-    from peewee import JOIN, SQL
+    from peewee import JOIN, SQL, fn
 
     from core.models import Community
 
@@ -182,7 +199,11 @@ def _ref_select(kind):
         return model.select(col, model.id, first), col
     rel = first.rel_model
     if "community" in rel._meta.fields:
-        return (model.select(col, model.id, rel.community)
+        where = rel.community
+        own = model._meta.fields.get("community")
+        if own is not None and own.rel_model is Community:  # a member not placed in an organization
+            where = fn.COALESCE(rel.community, own)
+        return (model.select(col, model.id, where)
                 .join(rel, JOIN.LEFT_OUTER, on=(first == rel._meta.primary_key))), col
     return model.select(col, model.id, SQL("NULL")), col
 
@@ -285,7 +306,9 @@ class Handler:
                 it.err(name, tr("必填", "required"))
             return None
         hit = self.ctx.refs.get(target, key)
-        if hit is None:
+        scope = self.ctx.scope
+        if hit is None or (scope is not None and hit[1] is not None and hit[1] not in scope):
+            # a record outside the writer's scope answers exactly like an unknown one
             it.err(name, validators.unknown_ref_message(target, key))
             return None
         return hit
@@ -494,8 +517,9 @@ class Members(Handler):
         org = comm = None
         code = r.get("organization")
         if code:
-            hit = self._orgs.get(code)  # loaded whole in prepare(); unknown codes: ref() says so
-            if hit is None:
+            hit = self._orgs.get(code)  # loaded whole in prepare(); unknown or out-of-scope codes: ref() says so
+            scope = self.ctx.scope
+            if hit is None or (scope is not None and hit[1] not in scope):
                 hit = self.ref(it, "organization", "org")
             if hit:
                 org, comm = hit
@@ -561,13 +585,18 @@ class Transfers(Handler):
         direction = r.get("direction")
         orgs = self.ctx.refs.maps["org"]
         inside = {"in": ("to_org",), "out": ("from_org",), "intra_city": ("from_org", "to_org")}.get(direction, ())
+        scope = self.ctx.scope
         for name in inside:
             code = r.get(name)
-            if code and orgs.get(code) is None:
-                it.err(name, tr("未知的组织编码 {c}（市内的组织须填组织编码）",
-                                "unknown org code {c} (an organization inside the city is given by its code)", c=code))
-        if direction == "in" and r.get("to_org") and orgs.get(r["to_org"]):
-            it.community = orgs[r["to_org"]][1]
+            hit = orgs.get(code) if code else None
+            if code and (hit is None or (scope is not None and hit[1] not in scope)):
+                # unknown and outside the writer's scope read the same; the hint is the same for everyone
+                it.err(name, tr("未知的组织编码 {c}（市内的组织须填组织编码）。{h}",
+                                "unknown org code {c} (an organization inside the city is given by its code). {h}",
+                                c=code, h=INTRA_CITY_HINT()))
+        side = {"in": "to_org", "out": "from_org", "intra_city": "to_org"}.get(direction)
+        if side and r.get(side) and orgs.get(r[side]):
+            it.community = orgs[r[side]][1]
         it.extra = None
 
     def after_write(self, inserted, updated, extra):
@@ -695,12 +724,13 @@ def _column_fast(f: Field, parse):
     if t == "text" or t.startswith("ref:"):
         ml = f.max_length if t == "text" else validators.ref_max_length(f)
         strip = str.strip
+        bad = (BAD_IN_LINES if f.multiline else BAD_IN_LINE).search
 
         def text(col):
             if set(map(type, col)) - _STR_ONLY:
                 return None
             s = list(map(strip, col))
-            if "\x00" in "".join(s) or (ml and max(map(len, s), default=0) > ml):
+            if bad("".join(s)) or (ml and max(map(len, s), default=0) > ml):
                 return None
             return [x or None for x in s]
         return text
@@ -1028,7 +1058,12 @@ class Planner:
             if old is not None and scope is not None:
                 oc = handler.existing_community(old)
                 if oc is not None and oc not in scope:
-                    it.err(handler.scope_field, tr("已有记录不在你的权限范围内", "the existing record is outside your scope"))
+                    if kind in ("members", "workers"):
+                        # the number is unique city-wide: one fixed answer, and the refusal is audited
+                        it.err("id_number", ON_RECORD_ELSEWHERE())
+                    else:
+                        it.err(handler.scope_field, tr("已有记录不在你的权限范围内",
+                                                       "the existing record is outside your scope"))
             extra = handler.extra_diff(it, old) if has_extra and not it.errors else None
             if it.errors:
                 rejected.append(it)
@@ -1208,9 +1243,22 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
             gc.enable()
     res.labels = labels
     res.kind = kind
+    if res.rejected:
+        _audit_refusal(kind, table.name, res, partial, ctx.login)
     found = planner.pm.errors() + res.plugin_errors  # this process's, then the worker's
     res.plugin_errors = [e for e in dict.fromkeys(map(tuple, found)) if e not in known_errors]
     return res
+
+
+def _audit_refusal(kind: str, name, res: Result, partial: bool, login: str) -> None:
+    """One audit row for an import that refused rows: who, when, the file, the rows refused
+    (their numbers, not their content).  Written in its own transaction, so it stays even
+    when the import itself wrote nothing."""
+    rows = sorted({it.rowno for it in res.rejected})
+    with db.write_tx():
+        audit.record("refuse", kind, str(name), None,
+                     {"file": str(name), "rows_refused": len(rows), "rows": rows[:1000],
+                      "written": bool(res.written and partial)}, user=login)
 
 
 # ---------------------------------------------------------------- the forked planner

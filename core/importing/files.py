@@ -17,6 +17,8 @@ from pathlib import Path
 
 from core.errors import UserError
 from core.i18n import tr
+from core.output import csv_cell
+from core.text import csv_unguard
 
 MASK_MARK_ZH = "已遮盖"
 MASK_MARK_EN = "masked"
@@ -359,6 +361,8 @@ class Table:
                     self._rowno = n
                     if not text.isascii():
                         decoded(cells, n)
+                    if "'" in text:  # an export's guard against formulas: one leading ' comes off
+                        cells = [csv_unguard(c) for c in cells]
                     yield n, cells
                 self._rowno = n
             except (UnicodeError, csv.Error) as exc:
@@ -428,7 +432,7 @@ def _write_csv_rows(fh, headers, rows, comment):
         w.writerow([comment])
     w.writerow(headers)
     for r in rows:
-        w.writerow(["" if c is None else c for c in r])
+        w.writerow([csv_cell(c) if c is not None else "" for c in r])
 
 
 class Progress:

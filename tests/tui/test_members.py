@@ -208,3 +208,19 @@ async def test_wider_terminal_shows_more_columns(tui_db):
             header = next(x for x in screen_text(app).splitlines() if "身份证号" in x and "拼音" not in x)
             assert ("社区" in header) is expect and ("性别" in header) is expect
             assert "党组织" in header
+
+
+@aio
+async def test_stored_control_characters_never_reach_the_terminal_raw(tui_db):
+    """A name stored around the door (an escape sequence, a bell, a right-to-left override)
+    shows as visible escapes in the list and never as raw bytes anywhere on screen."""
+    from core import models as m
+
+    mem = m.Member.select().order_by(m.Member.id).first()
+    m.Member.update(name="阿\x1b]0;owned\x07\u202e甲").where(m.Member.id == mem.id).execute()
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_members(pilot)
+        text = screen_text(app)
+        assert "阿\\x1b" in text  # the name column may cut the rest
+        assert not any(ch in text for ch in "\x1b\x07\u202e")

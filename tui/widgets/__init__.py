@@ -9,9 +9,11 @@ from __future__ import annotations
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
+from core.text import printable
+
 
 def pad(text, width: int, align: str = "left") -> str:
-    text = "" if text is None else str(text)
+    text = "" if text is None else printable(str(text))
     if align == "right" and cell_len(text) < width:
         text = " " * (width - cell_len(text)) + text
     return set_cell_size(text, width)

@@ -32,6 +32,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from core.text import printable
+
 BLOCK = 200
 CACHE_BLOCKS = 64
 
@@ -238,7 +240,7 @@ class LazyTable(ScrollView, can_focus=True):
     def _cells(self, texts: list[str], widths: list[int], cols: list[Column]) -> str:
         parts = []
         for text, w, col in zip(texts, widths, cols):
-            text = (text or "").replace("\n", " ")
+            text = printable((text or "").replace("\n", " "))
             if col.align == "right" and cell_len(text) < w:
                 text = " " * (w - cell_len(text)) + text
             parts.append(set_cell_size(text, w))
