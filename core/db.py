@@ -62,6 +62,7 @@ def make_database(url: str):
         except OSError as exc:
             raise DatabaseError(f"cannot create the folder for {path}: {exc.strerror}") from None
         _refuse_special_file(Path(path).expanduser())
+        _create_private(Path(path).expanduser())
         return SqliteDatabase(str(Path(path).expanduser()), pragmas=SQLITE_PRAGMAS,
                               timeout=30, check_same_thread=False)
     if url.startswith(("postgres://", "postgresql://")):
@@ -72,6 +73,20 @@ def make_database(url: str):
         kw = parse_url(url)
         return PostgresqlDatabase(kw.pop("database"), autorollback=False, **kw)
     raise DatabaseError(f"unsupported database URL {redact(url)!r}: use sqlite:///FILE or postgresql://…")
+
+
+def _create_private(path: Path) -> None:
+    """A new database file is made here, before SQLite opens it, with the mode of its folder:
+    0660 in a setgid folder (the group shares it), else 0600 -- never world-readable.  SQLite
+    gives its -wal and -shm files the database file's mode."""
+    from core.fsmodes import create_exclusive, shared_mode
+
+    if path.exists():
+        return
+    try:
+        create_exclusive(path, shared_mode(path.parent))
+    except OSError as exc:
+        raise DatabaseError(f"cannot create the database {path}: {exc.strerror}") from None
 
 
 def _refuse_special_file(path: Path) -> None:

@@ -41,8 +41,16 @@ def create_exclusive(path, mode: int) -> bool:
 
 
 def open_output(path, binary: bool = False, encoding: str = "utf-8", newline: str | None = ""):
-    """Open an output file for writing, created 0600 (an existing file keeps its mode)."""
+    """Open an output file for writing, created 0600; an existing file of ours is narrowed
+    to 0600 too (an old export left readable by others does not stay so)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, OUTPUT_MODE)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and stat.S_IMODE(st.st_mode) & 0o077:
+            os.fchmod(fd, OUTPUT_MODE)
+    except OSError:
+        os.close(fd)
+        raise
     if binary:
         return os.fdopen(fd, "wb")
     return os.fdopen(fd, "w", encoding=encoding, newline=newline)

@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from core.errors import UserError
+from core.fsmodes import open_output
 from core.i18n import tr
 from core.text import csv_guard, printable
 
@@ -129,8 +130,8 @@ def write_xlsx(path, sheets: list[tuple[str, list, list]]) -> None:
         sys.stdout.buffer.write(buf.getvalue())
         sys.stdout.buffer.flush()
     else:
-        with write_errors(path):
-            wb.save(path)
+        with write_errors(path), open_output(path, binary=True) as fh:
+            wb.save(fh)
 
 
 def append_row(ws, values) -> None:
@@ -270,7 +271,8 @@ def write_text(text: str, output: str | None, bom: bool = False) -> None:
     if output and str(output) != "-":
         check_output_path(output)
         with write_errors(output):
-            Path(output).write_text(text, encoding="utf-8-sig" if bom else "utf-8", newline="")
+            with open_output(output, encoding="utf-8-sig" if bom else "utf-8") as fh:
+                fh.write(text)
     else:
         check_stdout_encoding()
         sys.stdout.write(text)

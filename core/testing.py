@@ -109,7 +109,8 @@ def _reset_pg() -> None:
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()}
         want = {m._meta.table_name for m in models.CORE_MODELS} | {"schema_version"}
         if mark == _pg_fingerprint() and want <= have:
-            tables = ", ".join(f'"{t}"' for t in sorted(have - {"schema_version"}))
+            # the schema version and the ref secret are made by the schema steps: they stay
+            tables = ", ".join(f'"{t}"' for t in sorted(have - {"schema_version", "ref_secret"}))
             database.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
             return
     except Exception:  # noqa: BLE001 - anything odd: rebuild

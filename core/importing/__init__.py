@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from core import access, enums, kinds, records, validators
 from core.errors import UserError
+from core.fsmodes import open_output
 from core.i18n import tr
 from core.importing import files
 from core.importing.engine import Result, run
@@ -179,8 +180,8 @@ def write_export(kind: str, path, town=None, community=None, fmt: str | None = N
         else:
             from core.output import write_errors
 
-            with write_errors(path):
-                wb.save(path)
+            with write_errors(path), open_output(path, binary=True) as fh:
+                wb.save(fh)
     else:
         files.write_csv(path, headers, rows, comment=files.MASK_COMMENT if masked else None)
     return len(rows), masked
@@ -339,5 +340,5 @@ def write_template(kind: str, path, fmt: str | None = None) -> None:
     else:
         from core.output import write_errors
 
-        with write_errors(path):
-            wb.save(path)
+        with write_errors(path), open_output(path, binary=True) as fh:
+            wb.save(fh)

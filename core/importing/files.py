@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 from core.errors import UserError
+from core.fsmodes import open_output
 from core.i18n import tr
 from core.output import csv_cell
 from core.text import csv_unguard
@@ -422,7 +423,7 @@ def write_csv(path, headers, rows, comment: str | None = None) -> None:
     from core.output import check_output_path, write_errors
 
     check_output_path(path)
-    with write_errors(path), open(path, "w", encoding="utf-8-sig", newline="") as fh:
+    with write_errors(path), open_output(path, encoding="utf-8-sig") as fh:
         _write_csv_rows(fh, headers, rows, comment)
 
 

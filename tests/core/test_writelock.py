@@ -80,3 +80,40 @@ def test_an_old_world_readable_lock_file_is_narrowed(db_file):
     with writequeue.queued(str(db_file)):
         pass
     assert stat.S_IMODE(os.stat(path).st_mode) & 0o007 == 0
+
+
+def test_a_new_database_and_every_output_are_private(dangjian_env, tmp_path, monkeypatch):
+    """Database 0600 (0660 in a setgid folder), exports, reports and templates 0600 -- whatever
+    the umask -- and an old world-readable export is narrowed when written again."""
+    import os
+    import stat
+
+    from core import db
+    from core.importing import write_export, write_template
+    from core.output import write_text
+
+    old = os.umask(0o022)
+    try:
+        db.connect(f"sqlite:///{tmp_path / 'private.db'}")
+        assert stat.S_IMODE((tmp_path / "private.db").stat().st_mode) == 0o600
+        wal = tmp_path / "private.db-wal"
+        if wal.exists():
+            assert stat.S_IMODE(wal.stat().st_mode) & 0o077 == 0
+        shared = tmp_path / "shared"
+        shared.mkdir()
+        os.chmod(shared, 0o2770)
+        db.connect(f"sqlite:///{shared / 'city.db'}")
+        assert stat.S_IMODE((shared / "city.db").stat().st_mode) == 0o660
+        stale = tmp_path / "old.csv"
+        stale.write_text("x")
+        os.chmod(stale, 0o644)
+        for path, write in [(tmp_path / "m.xlsx", lambda p: write_export("members", p, fmt="xlsx")),
+                            (tmp_path / "m.csv", lambda p: write_export("members", p, fmt="csv")),
+                            (tmp_path / "t.xlsx", lambda p: write_template("members", p)),
+                            (tmp_path / "r.html", lambda p: write_text("<p>报告</p>", str(p))),
+                            (stale, lambda p: write_export("members", p, fmt="csv"))]:
+            write(path)
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    finally:
+        os.umask(old)
+        db.close()
