@@ -108,7 +108,9 @@ def _reset_pg() -> None:
         have = {r[0] for r in database.execute_sql(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()}
         want = {m._meta.table_name for m in models.CORE_MODELS} | {"schema_version"}
-        if mark == _pg_fingerprint() and want <= have:
+        secret = ("ref_secret" in have
+                  and database.execute_sql('SELECT 1 FROM "ref_secret" WHERE "id" = 1').fetchone() is not None)
+        if mark == _pg_fingerprint() and want <= have and secret:
             # the schema version and the ref secret are made by the schema steps: they stay
             tables = ", ".join(f'"{t}"' for t in sorted(have - {"schema_version", "ref_secret"}))
             database.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
