@@ -1,4 +1,4 @@
-"""Identity, users and scopes (身份、用户与权限范围), SPEC §7.
+"""Identity, users and scopes (身份、用户与权限范围).
 
 The user is the OS account of the effective uid — never an environment
 variable — except on a city server (:mod:`core.server`): when the effective
@@ -128,7 +128,7 @@ def resolve(login: str | None = None) -> Principal:
         if d.service:  # no single-user mode on a server
             return Principal(login, "admin", "city", False, False, bootstrap=True)
         # single-user mode: admin, but personal data stay masked on screen and in outputs
-        # until the user records themselves with --full-personal-data (SPEC §7's per-user flag)
+        # until the user records themselves with --full-personal-data (the per-user full-personal-data flag)
         return Principal(login, "admin", "city", False, False, single_user=True)
     user = User.get_or_none(User.login == login)
     if user is None:

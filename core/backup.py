@@ -1,4 +1,4 @@
-"""Backup and restore of the database (备份与恢复, admin only), SPEC §7; the commands
+"""Backup and restore of the database (备份与恢复, admin only); the commands
 ``dangjian backup FILE`` and ``dangjian restore FILE`` are :mod:`core.cli.backup`.
 
 SQLite: the online backup API (``sqlite3.Connection.backup``) copies the whole

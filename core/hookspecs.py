@@ -1,4 +1,4 @@
-"""The hook contract (DESIGN.md): every hookspec, prefixed ``dangjian_``.
+"""The hook contract: every hookspec, prefixed ``dangjian_``.
 
 pluggy passes arguments by name, so these signatures are the public API for
 town plugins; change one only with a deprecation path.  A plugin implements
@@ -93,7 +93,7 @@ def dangjian_town_params(town):
 def dangjian_validate_record(kind, record):
     """Called per imported or edited record.
 
-    ``kind`` is the import kind of SPEC §5 (``members``, ``meetings`` …);
+    ``kind`` is the import kind, as ``dangjian import --help`` lists them (``members``, ``meetings`` …);
     ``record`` a dict keyed by the model's English field names, values already
     parsed.  Return a list of error messages (empty when fine).
     """

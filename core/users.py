@@ -1,4 +1,4 @@
-"""Users (用户管理, admin only), SPEC §7: add, list, remove, set (the command
+"""Users (用户管理, admin only): add, list, remove, set (the command
 ``dangjian users add/list/remove/set`` is :mod:`core.cli.users`).
 
 A user record maps an OS login to a role (community, street, town, city,
