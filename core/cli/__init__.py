@@ -159,23 +159,16 @@ def build_parser() -> ArgParser:
     s.add_argument("--no-store", action="store_true", help="do not keep this run's findings")
     s.set_defaults(handler="core.cli.check:cmd_check")
 
-    s = sub.add_parser("report", help="run a report (dangjian report --list)")
-    s.add_argument("name", nargs="?")
-    s.add_argument("--list", action="store_true")
-    _scope_args(s)
-    _as_of_arg(s)
-    s.add_argument("--format", choices=FORMATS, default="table")
-    s.add_argument("--output", help="write to FILE instead of stdout")
-    s.set_defaults(handler="core.cli.report:cmd_report")
-
-    s = sub.add_parser("score", help="run a scorer: member-points, community-score, …")
-    s.add_argument("name", nargs="?")
-    s.add_argument("--list", action="store_true")
-    _scope_args(s)
-    _as_of_arg(s)
-    s.add_argument("--format", choices=FORMATS, default="table")
-    s.add_argument("--output", help="write to FILE instead of stdout")
-    s.set_defaults(handler="core.cli.score:cmd_score")
+    for name, help_, handler in (("report", "run a report (dangjian report --list)", "core.cli.report:cmd_report"),
+                                 ("score", "run a scorer: member-points, community-score, …", "core.cli.score:cmd_score")):
+        s = sub.add_parser(name, help=help_)
+        s.add_argument("name", nargs="?")
+        s.add_argument("--list", action="store_true")
+        _scope_args(s)
+        _as_of_arg(s)
+        s.add_argument("--format", choices=FORMATS, default="table")
+        s.add_argument("--output", help="write to FILE instead of stdout")
+        s.set_defaults(handler=handler)
 
     s = sub.add_parser("import", help="import a .xlsx or .csv file of one kind (- reads stdin)")
     s.add_argument("kind")

@@ -12,7 +12,7 @@ from core.dates import today
 from core.read._sql import _date, _prefix, _rows, _scope_sql
 from core.read.labels import lab
 from core.read.organizations import org_members
-from core.read.paging import PAGE
+from core.read.paging import PAGE, newest_first
 from core.view import View
 
 
@@ -29,10 +29,7 @@ def meeting_rows(view: View, *, year: int | None = None, org_id: int | None = No
         q = q.where(Mt.organization == org_id)
     if count:
         return q.count()
-    if after:
-        d, i = after
-        q = q.where((Mt.date < d) | ((Mt.date == d) & (Mt.id < i)))
-    rows = list(q.order_by(Mt.date.desc(), Mt.id.desc()).offset(offset or None).limit(limit).dicts())
+    rows = newest_first(q, Mt, after, offset, limit)
     mids = [r["id"] for r in rows]
     counts: dict[int, dict] = {}
     if mids:

@@ -12,6 +12,15 @@ def key_date_id(row: dict):
     return (row["date"], row["id"])
 
 
+def newest_first(q, model, after, offset, limit) -> list[dict]:
+    """Rows of ``q`` newest first by ``(model.date, model.id)``: after the key ``after`` (a
+    :func:`key_date_id`), or from ``offset``; at most ``limit``."""
+    if after:
+        d, i = after
+        q = q.where((model.date < d) | ((model.date == d) & (model.id < i)))
+    return list(q.order_by(model.date.desc(), model.id.desc()).offset(offset or None).limit(limit).dicts())
+
+
 class RowSource:
     """A keyset-paged source (``count``/``page``/``seek``, as ``tui.widgets.lazytable`` wants)
     over one of the list queries (``visits.visit_rows``, ``workers.worker_rows`` …):

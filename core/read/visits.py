@@ -15,7 +15,7 @@ from core import enums
 from core import models as m
 from core.dates import today
 from core.read.labels import lab
-from core.read.paging import PAGE
+from core.read.paging import PAGE, newest_first
 from core.view import View
 
 
@@ -67,10 +67,7 @@ def visit_rows(view: View, *, open_only: bool = False, kind: str | None = None, 
         q = q.where(V.community == community_id)
     if count:
         return q.count()
-    if after:
-        d, i = after
-        q = q.where((V.date < d) | ((V.date == d) & (V.id < i)))
-    rows = list(q.order_by(V.date.desc(), V.id.desc()).offset(offset or None).limit(limit).dicts())
+    rows = newest_first(q, V, after, offset, limit)
     days: dict[str, int] = {}
     for r in rows:
         r["kind_label"] = lab(enums.VISIT_KIND, r["kind"])
