@@ -53,6 +53,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Callable
 
+from rich.segment import Segment
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding, Binding
@@ -62,6 +63,7 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from core.i18n import get_lang, tr
+from core.text import BAD_IN_LINE
 
 if TYPE_CHECKING:
     from core.view import View
@@ -130,14 +132,13 @@ class ControlCharacterFilter(LineFilter):
     layout does not move; tables show them as visible escapes (:func:`core.text.printable`)."""
 
     def apply(self, segments, background):
-        from rich.segment import Segment
-
-        from core.text import BAD_IN_LINE
-
         if not any(BAD_IN_LINE.search(seg.text) for seg in segments):
             return segments
         return [Segment(BAD_IN_LINE.sub("", seg.text), seg.style, seg.control) if not seg.control else seg
                 for seg in segments]
+
+
+_CONTROL_FILTER = ControlCharacterFilter()  # holds no state: one for every app
 
 
 class LedgerApp(App):
@@ -162,14 +163,7 @@ class LedgerApp(App):
         self._view: View | None = None
 
     def get_line_filters(self):
-        return [*super().get_line_filters(), self._control_filter]
-
-    @property
-    def _control_filter(self) -> ControlCharacterFilter:
-        f = self.__dict__.get("_ctl_filter")
-        if f is None:
-            f = self.__dict__["_ctl_filter"] = ControlCharacterFilter()
-        return f
+        return [*super().get_line_filters(), _CONTROL_FILTER]
 
     # -- the view
     @property
