@@ -513,7 +513,53 @@ def _step4_ref_secret(database):
                              (secrets.token_hex(32),))
 
 
-STEPS = [_step1_initial, _step2_prefix_indexes, _step3_check_run_scope_columns, _step4_ref_secret]
+def _step5_roster_history(database):
+    """class_change (党员类别变更, dated) and roster_period (the roster's spans, derived from the
+    member records, transfers, class changes and placements), then the spans of every member
+    already stored.  The tables are frozen here as this step creates them."""
+
+    class _Frozen(pw.Model):
+        class Meta:
+            database = None
+            legacy_table_names = False
+
+    class Member(_Frozen):
+        class Meta:
+            table_name = "member"
+
+    class ClassChange(_Frozen):
+        version = pw.IntegerField()
+        member = pw.ForeignKeyField(Member, backref="+", on_delete="CASCADE")
+        new_class = pw.CharField(max_length=16)
+        old_class = pw.CharField(max_length=16, null=True)
+        date = pw.DateField()
+        note = pw.CharField(max_length=256, null=True)
+
+        class Meta:
+            indexes = ((("member", "date"), True),)
+
+    class RosterPeriod(_Frozen):
+        member = pw.ForeignKeyField(Member, backref="+", on_delete="CASCADE", index=False)
+        start = pw.DateField()
+        end = pw.DateField(null=True)
+        organization = pw.IntegerField(null=True)
+        community = pw.IntegerField(null=True)
+        management_class = pw.CharField(max_length=16)
+
+        class Meta:
+            indexes = ((("member", "start"), False), (("organization", "start"), False),
+                       (("community", "management_class", "start"), False))
+
+    tables = [ClassChange, RosterPeriod]
+    database.bind(tables, bind_refs=False, bind_backrefs=False)
+    database.create_tables(tables, safe=True)
+    from core import roster_replay  # the spans of the members already stored (derived data)
+
+    roster_replay.rebuild(database)
+
+
+STEPS = [_step1_initial, _step2_prefix_indexes, _step3_check_run_scope_columns, _step4_ref_secret,
+         _step5_roster_history]
 
 
 def current_version() -> int:

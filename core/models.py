@@ -119,8 +119,39 @@ class Member(BaseModel):
     def status_at(self, date: dt.date) -> str:
         return "full" if self.full_date and self.full_date <= date else "probationary"
 
+    def save(self, *a, **kw):
+        n = super().save(*a, **kw)
+        _replay(self.id)
+        return n
 
-class Transfer(BaseModel):
+
+def _replay(member_id) -> None:
+    """An instance saved or deleted one by one (a member, its transfer or class change):
+    its member's roster spans follow.  (The write path and the importer write in blocks and
+    rebuild the spans of the block themselves.)"""
+    from core import roster_replay
+
+    if member_id is not None:
+        roster_replay.rebuild(database, [member_id])
+
+
+class _MemberMove:
+    """A dated move of a member (transfer, class change): saving or deleting one rebuilds the
+    member's roster spans."""
+
+    def save(self, *a, **kw):
+        n = super().save(*a, **kw)
+        _replay(self.member_id)
+        return n
+
+    def delete_instance(self, *a, **kw):
+        mid = self.member_id
+        n = super().delete_instance(*a, **kw)
+        _replay(mid)
+        return n
+
+
+class Transfer(_MemberMove, BaseModel):
     """组织关系转接: 转入 in / 转出 out / 市内转移 intra_city (clauses 3, 12)."""
     member = ForeignKeyField(Member, backref="transfers", on_delete="CASCADE")
     direction = CharField(max_length=16)
@@ -131,6 +162,42 @@ class Transfer(BaseModel):
 
     class Meta:
         indexes = ((("member", "date"), True),)
+
+
+class ClassChange(_MemberMove, BaseModel):
+    """党员类别变更: the member's management class from ``date`` on (社区党员 ↔ 流出党员, entering
+    or leaving 在职党员 …).  ``old_class`` is derived by the write path (the class in force the
+    day before), so the history replays backwards from the member's record."""
+    member = ForeignKeyField(Member, backref="class_changes", on_delete="CASCADE")
+    new_class = CharField(max_length=16)
+    old_class = CharField(max_length=16, null=True)
+    date = DateField()
+    note = CharField(max_length=256, null=True)
+
+    class Meta:
+        indexes = ((("member", "date"), True),)
+
+
+class RosterPeriod(Model):
+    """Derived, never edited: one span of days over which a member was on the city roster
+    with the same organization, community and management class (``end`` None: still open).
+    :mod:`core.roster` replays it from the member record, transfers, class changes and the
+    placement (编入), and the write path rebuilds a member's spans whenever one of those changes."""
+    member = ForeignKeyField(Member, backref="+", on_delete="CASCADE", index=False)
+    start = DateField()
+    end = DateField(null=True)
+    organization = IntegerField(null=True)
+    community = IntegerField(null=True)
+    management_class = CharField(max_length=16)
+
+    class Meta:
+        database = database
+        legacy_table_names = False
+        indexes = (
+            (("member", "start"), False),
+            (("organization", "start"), False),
+            (("community", "management_class", "start"), False),
+        )
 
 
 class FloatingCertificate(BaseModel):
@@ -523,7 +590,7 @@ class SchemaVersion(Model):
 
 
 CORE_MODELS = [
-    Town, Street, Community, ResidentsCommittee, Organization, Member, Transfer,
+    Town, Street, Community, ResidentsCommittee, Organization, Member, Transfer, ClassChange, RosterPeriod,
     FloatingCertificate, Worker, WorkerPost, WorkerPay, Training, DutyReport, UrbanWage,
     Meeting, Attendance, Evaluation, DuesPayment, Visit, Publication, FundingAllocation,
     Expenditure, ServiceRecord, Commitment, ResponsibilityZone, DutyPost, VolunteerHours,

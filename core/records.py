@@ -55,7 +55,7 @@ from typing import Any, Callable
 
 import peewee
 
-from core import audit, kinds
+from core import audit, kinds, roster
 from core.view import View, path_fields
 from core.db import database, write_tx
 from core.errors import AccessDenied, StaleEdit, UserError
@@ -276,6 +276,19 @@ def _audit_values(model, values: dict) -> dict:
     return out
 
 
+def _replay(model, id, *rows) -> None:
+    """The roster's stored spans follow a write of a member, a transfer or a class change."""
+    from core.models import ClassChange, Member, Transfer
+
+    if model is Member:
+        ids = [id]
+    elif model in (Transfer, ClassChange):
+        ids = [_fk_id(r.get("member")) for r in rows if r]
+    else:
+        return
+    roster.rebuild([i for i in ids if i is not None])
+
+
 def create(model, data: dict, view: View | None = None):
     """Insert one record in ``view`` (default: the current user's whole scope), validated
     and audited; returns the new instance.
@@ -313,6 +326,7 @@ def create(model, data: dict, view: View | None = None):
             full["id"] = new_id
             audit.record("create", model._meta.table_name, new_id, None, _audit_values(model, full),
                          community=new_id if model.__name__ == "Community" else community, user=principal.login)
+            _replay(model, new_id, full)
             return new_id
 
     new_id = with_retry(run)
@@ -399,6 +413,7 @@ def update(model, id, changes: dict, version: int, view: View | None = None):
                 raise _Conflict()
             audit.record("update", model._meta.table_name, id, {k: old.get(k) for k in changed},
                          _audit_values(model, sets), community=new_community, user=principal.login)
+            _replay(model, id, merged, old)
             if model.__name__ == "Organization" and "community" in changed:  # its members follow it
                 entries: list = []
                 follow_org_community({id: _fk_id(sets["community"])}, entries)
@@ -438,6 +453,7 @@ def delete(model, id, version: int, view: View | None = None) -> None:
                 raise _Conflict()
             audit.record("delete", model._meta.table_name, id, _plain(old), None, community=community,
                          user=principal.login)
+            _replay(model, id, old)
 
     try:
         with_retry(run)
@@ -626,6 +642,13 @@ def follow_org_community(moved: dict, entries: list) -> None:
                 entries.append(audit.Entry("update", Member._meta.table_name, mid, {"community": old},
                                            {"community": moved[oid]}, moved[oid]))
     executemany('UPDATE "member" SET "community_id" = ?, "version" = "version" + 1 WHERE "id" = ?', changes)
+    # every span in these organizations, past ones included, now lies in the new community
+    from core.models import RosterPeriod as P
+
+    touched = set()
+    for i in range(0, len(oids), 500):
+        touched.update(m for (m,) in P.select(P.member).where(P.organization.in_(oids[i:i + 500])).tuples())
+    roster.rebuild(touched)
 
 
 # ---------------------------------------------------------------- audit rows of a block

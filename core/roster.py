@@ -25,7 +25,16 @@ import datetime as dt
 
 from peewee import JOIN, fn
 
+from core.models import Member, Organization, RosterPeriod
+
 RELATIONSHIP_CLASSES = ("resident", "floating_out")
+
+P = RosterPeriod
+#: Columns of the roster at a date, for the ``fields`` of :func:`members_at` and the like:
+#: the member's organization, community and management class on that date.
+ORG = RosterPeriod.organization
+COMMUNITY = RosterPeriod.community
+CLASS = RosterPeriod.management_class
 
 
 def in_relationship(management_class: str | None) -> bool:
@@ -33,70 +42,83 @@ def in_relationship(management_class: str | None) -> bool:
     return management_class in RELATIONSHIP_CLASSES
 
 
-def on_roster(as_of: dt.date):
-    """peewee condition: the member was on the city's roster at ``as_of``."""
-    from core.models import Member, Transfer
+def covers(as_of: dt.date):
+    """peewee condition on ``RosterPeriod``: the span holds ``as_of``."""
+    return (P.start <= as_of) & (P.end.is_null() | (P.end >= as_of))
 
-    arrived_later = Transfer.select(Transfer.id).where(
-        (Transfer.member == Member.id) & (Transfer.direction == "in") & (Transfer.date > as_of))
-    return ((Member.joined_date <= as_of) & ((Member.active == True) | (Member.left_date > as_of))  # noqa: E712
-            & ~fn.EXISTS(arrived_later))
+
+def on_roster(as_of: dt.date):
+    """peewee condition on a ``Member`` query: the member was on the city's roster at ``as_of``
+    (joined by then, not transferred out by then, not transferred in later)."""
+    span = P.alias("on_roster")
+    return fn.EXISTS(span.select(span.id).where((span.member == Member.id) & (span.start <= as_of)
+                                                & (span.end.is_null() | (span.end >= as_of))))
 
 
 def current():
     """peewee condition: the member is on the roster today (not transferred out)."""
-    from core.models import Member
-
     return Member.active == True  # noqa: E712
 
 
 def formal_at(as_of: dt.date):
     """peewee condition: the member was a formal (正式) member at ``as_of``."""
-    from core.models import Member
-
     return Member.full_date.is_null(False) & (Member.full_date <= as_of)
 
 
 def relationship_here():
-    """peewee condition: the member's relationship is in their community (社区党员 or 流出党员)."""
-    from core.models import Member
-
-    return Member.management_class.in_(RELATIONSHIP_CLASSES)
+    """peewee condition on the roster at a date: the member's relationship is in the community
+    (社区党员 or 流出党员 belonging to one of its organizations)."""
+    return P.management_class.in_(RELATIONSHIP_CLASSES) & P.organization.is_null(False)
 
 
 def member_community():
-    """peewee expression: the member's community (the organization's; the member's own when
-    unplaced).  Needs a LEFT JOIN of Organization on ``Member.organization``."""
-    from core.models import Member, Organization
-
+    """peewee expression: the member's community today (the organization's; the member's own
+    when unplaced).  Needs a LEFT JOIN of Organization on :func:`org_today`."""
     return fn.COALESCE(Organization.community, Member.community)
+
+
+def org_today():
+    """peewee join condition: ``Organization`` is the member's organization today."""
+    return Member.organization == Organization.id
+
+
+def _ids(v):
+    return v if hasattr(v, "sql") else list(v)
+
+
+def _at(as_of: dt.date, *fields):
+    """Members joined to their span at ``as_of`` and to the organization of that span (columns
+    Member.id, ``community_id``, ``fields``)."""
+    q = (Member.select(Member.id, P.community.alias("community_id"), *fields)
+         .join(P, on=((P.member == Member.id) & covers(as_of))))
+    return q.join(Organization, JOIN.LEFT_OUTER, on=(P.organization == Organization.id))
+
+
+def join_at(query, member_field, as_of):
+    """``query`` joined to the roster span of ``member_field`` (a member id column) that holds
+    ``as_of`` (a date, or a date column such as ``Meeting.date``): then :data:`ORG`,
+    :data:`COMMUNITY` and :data:`CLASS` are the member's on that date, and rows of members not
+    on the roster then drop out."""
+    return query.join(P, on=((P.member == member_field) & covers(as_of)))
 
 
 def members_at(community_ids, as_of: dt.date, *fields, classes=None, relationship: bool = False,
                formal_only: bool = False, where=None):
-    """Query of the members on the roster at ``as_of`` whose community is one of
-    ``community_ids``: columns ``Member.id``, ``community_id`` (alias), then ``fields``.
+    """Query of the members on the roster at ``as_of`` whose community on that date is one of
+    ``community_ids``: columns ``Member.id``, ``community_id`` (alias), then ``fields`` (use
+    :data:`ORG`, :data:`CLASS`, :data:`COMMUNITY` for the organization, class and community
+    on that date).
 
-    ``relationship=True``: only members whose relationship is in the community (their
-    organization's community; unplaced members never qualify).  ``classes``: only these
-    management classes.  ``formal_only``: only members formal at ``as_of``.  ``where``: a
-    further peewee condition.  ``community_ids`` may be a list or a subquery.
+    ``relationship=True``: only members whose relationship was in the community then.
+    ``classes``: only these management classes (on that date).  ``formal_only``: only members
+    formal at ``as_of``.  ``where``: a further peewee condition.  ``community_ids`` may be a list
+    or a subquery.
     """
-    from core.models import Member, Organization
-
-    ids = community_ids if hasattr(community_ids, "sql") else list(community_ids)
+    q = _at(as_of, *fields).where(P.community.in_(_ids(community_ids)))
     if relationship:
-        comm = Organization.community
-        q = (Member.select(Member.id, comm.alias("community_id"), *fields)
-             .join(Organization, on=(Member.organization == Organization.id))
-             .where(comm.in_(ids), relationship_here(), on_roster(as_of)))
-    else:
-        comm = member_community()
-        q = (Member.select(Member.id, comm.alias("community_id"), *fields)
-             .join(Organization, JOIN.LEFT_OUTER, on=(Member.organization == Organization.id))
-             .where(comm.in_(ids), on_roster(as_of)))
+        q = q.where(relationship_here())
     if classes is not None:
-        q = q.where(Member.management_class.in_(list(classes)))
+        q = q.where(P.management_class.in_(list(classes)))
     if formal_only:
         q = q.where(formal_at(as_of))
     if where is not None:
@@ -107,18 +129,14 @@ def members_at(community_ids, as_of: dt.date, *fields, classes=None, relationshi
 def member_ids_at(community_ids, as_of: dt.date, **kw):
     """Subquery of the ids of :func:`members_at` (for ``.in_()``: a whole city never sends
     100,000 ids as parameters)."""
-    from core.models import Member
-
     return members_at(community_ids, as_of, **kw).select(Member.id)
 
 
 def org_members_at(org_ids, as_of: dt.date, *fields, relationship: bool = True, formal_only: bool = False):
-    """Query of the members on the roster at ``as_of`` in the organizations ``org_ids``:
-    columns ``Member.id``, ``Member.organization``, then ``fields``."""
-    from core.models import Member
-
-    ids = org_ids if hasattr(org_ids, "sql") else list(org_ids)
-    q = Member.select(Member.id, Member.organization, *fields).where(Member.organization.in_(ids), on_roster(as_of))
+    """Query of the members on the roster at ``as_of`` in the organizations ``org_ids`` on that
+    date: columns ``Member.id``, the organization (``organization_id``), then ``fields``."""
+    q = (Member.select(Member.id, P.organization.alias("organization_id"), *fields)
+         .join(P, on=((P.member == Member.id) & covers(as_of))).where(P.organization.in_(_ids(org_ids))))
     if relationship:
         q = q.where(relationship_here())
     if formal_only:
@@ -127,38 +145,145 @@ def org_members_at(org_ids, as_of: dt.date, *fields, relationship: bool = True, 
 
 
 def org_member_counts(org_ids, as_of: dt.date, *, relationship: bool = True, formal_only: bool = False) -> dict:
-    """{organization id: members} of :func:`org_members_at`, by one GROUP BY query."""
-    from core.models import Member
-
-    ids = org_ids if hasattr(org_ids, "sql") else list(org_ids)
-    q = Member.select(Member.organization, fn.COUNT(Member.id)).where(Member.organization.in_(ids), on_roster(as_of))
+    """{organization id: members in it at ``as_of``} of :func:`org_members_at`, by one GROUP BY query."""
+    q = (P.select(P.organization, fn.COUNT(P.member))
+         .where(P.organization.in_(_ids(org_ids)), covers(as_of)))
     if relationship:
         q = q.where(relationship_here())
     if formal_only:
-        q = q.where(formal_at(as_of))
-    return dict(q.group_by(Member.organization).tuples())
+        q = q.join(Member, on=(P.member == Member.id)).where(formal_at(as_of))
+    return dict(q.group_by(P.organization).tuples())
+
+
+def org_member_counts_by_month(org_ids, month_ends, *, relationship: bool = True,
+                               formal_only: bool = False) -> dict:
+    """{(organization id, month end): members in it on that day} for each date of ``month_ends``
+    (one GROUP BY query per date)."""
+    out = {}
+    for end in month_ends:
+        for oid, n in org_member_counts(org_ids, end, relationship=relationship, formal_only=formal_only).items():
+            out[(oid, end)] = n
+    return out
+
+
+def org_counts_on_days(org_ids, days, *, relationship: bool = True, formal_only: bool = False) -> dict:
+    """{organization id: [members in it on each of ``days``]} (``days`` ascending), from one
+    query over the spans that overlap them -- not one query per day."""
+    import bisect
+
+    days = list(days)
+    if not days:
+        return {}
+    q = (P.select(P.organization, P.start, P.end, Member.full_date).join(Member, on=(P.member == Member.id))
+         .where(P.organization.in_(_ids(org_ids)) & (P.start <= days[-1]) & (P.end.is_null() | (P.end >= days[0]))))
+    if relationship:
+        q = q.where(relationship_here())
+    diff: dict[int, list] = {}
+    n = len(days)
+    for oid, lo, hi, full in q.tuples():
+        lo, hi, full = _d(lo), _d(hi), _d(full)
+        if formal_only:
+            if full is None:
+                continue
+            lo = max(lo, full)
+        i = bisect.bisect_left(days, lo)
+        j = n if hi is None else bisect.bisect_right(days, hi)
+        if i >= j:
+            continue
+        d = diff.get(oid)
+        if d is None:
+            d = diff[oid] = [0] * (n + 1)
+        d[i] += 1
+        d[j] -= 1
+    out = {}
+    for oid, d in diff.items():
+        run, counts = 0, []
+        for k in range(n):
+            run += d[k]
+            counts.append(run)
+        out[oid] = counts
+    return out
 
 
 def relationship_members(community_ids, as_of: dt.date, formal_only: bool = True):
-    """Query of (Member.id, Member.organization, ``community_id``) for members whose
-    relationship is in one of ``community_ids`` at ``as_of``, formal unless ``formal_only`` is False."""
-    from core.models import Member
-
-    return members_at(community_ids, as_of, Member.organization, relationship=True, formal_only=formal_only)
+    """Query of (Member.id, ``community_id``, organization) for members whose relationship is in
+    one of ``community_ids`` at ``as_of``, formal unless ``formal_only`` is False."""
+    return members_at(community_ids, as_of, ORG, relationship=True, formal_only=formal_only)
 
 
 def relationship_member_counts(community_ids, as_of: dt.date, formal_only: bool = True, by: str = "community") -> dict:
     """{community id (or organization id with ``by="organization"``): count} of
     :func:`relationship_members`, by one GROUP BY query."""
-    from core.models import Member, Organization
-
-    key = Organization.community if by == "community" else Member.organization
-    q = (Member.select(key.alias("k"), fn.COUNT(Member.id).alias("n"))
-         .join(Organization, on=(Member.organization == Organization.id))
-         .where(Organization.community.in_(list(community_ids)), relationship_here(), on_roster(as_of)))
+    key = P.community if by == "community" else P.organization
+    q = (P.select(key.alias("k"), fn.COUNT(P.member).alias("n"))
+         .where(P.community.in_(_ids(community_ids)), relationship_here(), covers(as_of)))
     if formal_only:
-        q = q.where(formal_at(as_of))
+        q = q.join(Member, on=(P.member == Member.id)).where(formal_at(as_of))
     return {r["k"]: r["n"] for r in q.group_by(key).dicts()}
+
+
+def spans(member_ids, start: dt.date, end: dt.date) -> dict:
+    """{member id: [(start, end, organization id, community id, management class), …]} of the
+    spans that overlap ``start``–``end``, oldest first (``end`` None: open), by one query per
+    thousand members.  Dates come back as dates."""
+    out: dict[int, list] = {}
+    ids = list(member_ids)
+    for i in range(0, len(ids), 1000):
+        q = (P.select(P.member, P.start, P.end, P.organization, P.community, P.management_class)
+             .where(P.member.in_(ids[i:i + 1000]) & (P.start <= end) & (P.end.is_null() | (P.end >= start)))
+             .order_by(P.member, P.start).tuples())
+        for mid, lo, hi, o, c, k in q:
+            out.setdefault(mid, []).append((_d(lo), _d(hi), o, c, k))
+    return out
+
+
+def movers(community_ids, start: dt.date, end: dt.date):
+    """Subquery of the ids of members (of spans in ``community_ids``) with more than one span
+    overlapping ``start``–``end``, or one beginning inside it: those whose organization,
+    class or roster presence changed in the window."""
+    span = P.alias("mv")
+    return (span.select(span.member)
+            .where(span.community.in_(_ids(community_ids)) & (span.start <= end)
+                   & (span.end.is_null() | (span.end >= start)))
+            .group_by(span.member)
+            .having((fn.COUNT(span.id) > 1) | (fn.MAX(span.start) > start) | (fn.MIN(fn.COALESCE(span.end, end)) < end)))
+
+
+def moved_members(community_ids, start: dt.date, end: dt.date) -> set:
+    """Ids of the members of :func:`movers` (one query per 30,000 communities' worth of ids)."""
+    ids = _ids(community_ids)
+    return {m for (m,) in movers(ids, start, end).tuples()}
+
+
+def state_on(member_spans, day: dt.date):
+    """``(organization id, community id, management class)`` of a member on ``day`` from the
+    member's :func:`spans`; None when the member was not on the roster that day."""
+    for lo, hi, o, c, k in member_spans:
+        if lo <= day and (hi is None or hi >= day):
+            return o, c, k
+    return None
+
+
+def in_class_on(member_spans, day: dt.date, classes, placed: bool = False) -> bool:
+    """Whether the member was on the roster on ``day`` in one of ``classes`` (and, with
+    ``placed``, in an organization)."""
+    st = state_on(member_spans, day)
+    return st is not None and st[2] in classes and (not placed or st[0] is not None)
+
+
+def _d(v):
+    if v is None or isinstance(v, dt.date):
+        return v
+    return dt.date.fromisoformat(str(v)[:10])
+
+
+def rebuild(member_ids=None) -> int:
+    """Recompute the stored spans of ``member_ids`` (None: everyone) after their record,
+    transfers or class changes were written (inside the write transaction)."""
+    from core.db import database
+    from core import roster_replay
+
+    return roster_replay.rebuild(database, member_ids)
 
 
 # ---------------------------------------------------------------- raw SQL (the screens' read paths)

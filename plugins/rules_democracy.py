@@ -31,31 +31,36 @@ def _join(items) -> str:
 
 
 def evaluate_four_two(ctx):
-    """Every 四议两公开 decision dated in the year: the six stages present and in order.
+    """Every 四议两公开 decision with a stage dated in the year (up to the as-of date), and
+    every decision begun earlier and still unfinished on 1 January of the year (a decision
+    proposed in December and finished in January is a subject of both years).
 
-    "Dated in the year": its first stage date (normally 党组织提议; the earliest
-    stage recorded when that is missing) falls in the year, on or before the
-    as-of date.  A stage dated after the as-of date is not yet done.
-    Out of order (a stage dated before the one it follows) or a stage skipped
-    (missing while a later one is done): ``fail``.  Only the last stages
-    missing (the decision is still under way): ``warn`` before the year has
-    ended, ``fail`` once it has.
+    A stage dated after the as-of date is not yet done.  Out of order (a stage dated
+    before the one it follows) or a stage skipped (missing while a later one is done):
+    ``fail``.  Only the last stages missing (still under way at the as-of date): ``warn``
+    while the as-of date is before 31 December of the year the decision began in, or its
+    first stage lies fewer than ``unfinished_days`` days before the as-of date; ``fail``
+    otherwise.
     """
+    import datetime as dt
+
     cols = [getattr(FourTwoDecision, s) for s in STAGES]
-    any_in_year = None
+    begun = None
     for c in cols:
-        cond = (c >= ctx.year_start) & (c <= ctx.year_end)
-        any_in_year = cond if any_in_year is None else (any_in_year | cond)
+        cond = c <= ctx.as_of
+        begun = cond if begun is None else (begun | cond)
     rows = []
     for ids in chunks(ctx.community_ids):
         q = (FourTwoDecision.select(FourTwoDecision.id, FourTwoDecision.code, FourTwoDecision.community, *cols)
-             .where(FourTwoDecision.community.in_(ids) & any_in_year).tuples())
+             .where(FourTwoDecision.community.in_(ids) & begun).tuples())
         rows.extend(q)
     for did, code, comm, *dates in sorted(rows, key=lambda r: r[1]):
         known = [d for d in dates if d is not None]
         first = min(known)
-        if not (ctx.year_start <= first <= ctx.as_of):
-            continue  # dated in another year, or not begun by the as-of date
+        in_year = any(ctx.year_start <= d <= ctx.as_of for d in known)
+        open_on_jan1 = first < ctx.year_start and (len(known) < len(STAGES) or max(known) >= ctx.year_start)
+        if not (in_year or open_on_jan1):
+            continue  # all of it in another year
         ref = ctx.community(comm)
         done = {s: d for s, d in zip(STAGES, dates) if d is not None and d <= ctx.as_of}
         missing = [s for s in STAGES if s not in done]
@@ -82,7 +87,10 @@ def evaluate_four_two(ctx):
                 problems.append(tr("尚缺：{s}", "still missing: {s}", s=_join(_name(s) for s in trailing)))
             yield ctx.finding(code, "fail", sep.join(problems), ev, community=ref)
         elif trailing:
-            status = "fail" if ctx.year_over else "warn"
+            limit = int(ctx.params(ref.town).get("unfinished_days", 90))
+            grace = ctx.as_of < dt.date(first.year, 12, 31) or (ctx.as_of - first).days < limit
+            status = "warn" if grace else "fail"
+            ev["unfinished_days"] = limit
             yield ctx.finding(code, status, tr("尚未完成：{s}", "not yet done: {s}", s=_join(_name(s) for s in trailing)),
                               ev, community=ref)
         else:
@@ -120,10 +128,15 @@ def evaluate_affairs_published(ctx):
 
 RULES = [
     Rule(id="democracy.four_two", clause=14, title_zh="四议两公开", title_en="Four deliberations, two publications",
-         subjects="decision", params={}, evaluate=evaluate_four_two,
-         description_zh="本年（首个环节日期在本年）的每项四议两公开决策：六个环节齐全且依次进行；仅末尾环节未完成时年底前为提醒。",
-         description_en="Every 四议两公开 decision whose first stage is dated in the year: the six stages present "
-                        "and in order; only the last stages outstanding is warn before the year has ended."),
+         subjects="decision", params={"unfinished_days": 90}, evaluate=evaluate_four_two,
+         description_zh="本年有环节日期（截至检查日）的每项四议两公开决策，以及 1 月 1 日仍未完成的往年决策：六个环节齐全且依次进行为符合；"
+                        "环节颠倒或跳过为不符合；截至检查日尚未完成的，在决策开始当年 12 月 31 日前、或首个环节距检查日不足 90 天时为提醒，"
+                        "否则为不符合。",
+         description_en="Every 四议两公开 decision with a stage dated in the year (up to the as-of date), and every "
+                        "earlier decision still unfinished on 1 January: pass when the six stages are present and in "
+                        "order; fail when a stage is out of order or skipped; unfinished at the as-of date: warn "
+                        "while the as-of date is before 31 December of the year it began in or its first stage lies "
+                        "fewer than 90 days before the as-of date, fail otherwise."),
     Rule(id="democracy.affairs_published", clause=14, title_zh="党务公开", title_en="Party affairs published",
          subjects="community", params={"per_quarter": 1}, evaluate=evaluate_affairs_published,
          description_zh="已结束的每个季度有党务公开。",

@@ -22,7 +22,7 @@ from collections import defaultdict
 
 from peewee import Case, fn
 
-from core import Rule, dues, hookimpl
+from core import Rule, dues, hookimpl, roster
 from core.i18n import tr
 from core.models import DuesPayment, Member
 from plugins.rules_members import (agg_text, chunks, month_from_index, month_index,
@@ -72,15 +72,27 @@ def evaluate_dues_on_time(ctx):
                 if mid in in_scope:
                     ok_count[mid] = (int(n or 0), low)
 
+    # members whose organization, class or roster presence changed since January of the
+    # previous year owe only the months whose last day found them with their relationship here
+    window = dt.date(ctx.year - 1, 1, 1)
+    moved = roster.moved_members(ctx.community_ids, window, ctx.as_of) & set(member_ids)
+    spans = roster.spans(moved, window, ctx.as_of) if moved else {}
+
+    def owes(mid, label) -> bool:
+        return mid not in spans or roster.in_class_on(spans[mid], dues.month_end(label),
+                                                      roster.RELATIONSHIP_CLASSES, placed=True)
+
     jan_i = ctx.year * 12
     required: dict[int, tuple] = {}
     short = []
     for row in members:
         mid, joined = row[0], row[5]
         owed = dues.months_owed(ctx.year, ctx.as_of, joined)
+        if mid in spans:
+            owed = tuple(label for label in owed if owes(mid, label))
         required[mid] = owed
         n, low = ok_count.get(mid, (0, None))
-        if n != len(owed) or (n and low < owed[0]):
+        if mid in spans or n != len(owed) or (n and low < owed[0]):
             short.append(mid)
 
     # the members not plainly on time: their months of the year, classified here
@@ -169,7 +181,7 @@ def evaluate_dues_on_time(ctx):
         if mid in lookback_set:  # January unpaid: count the unpaid months just before it
             i = jan_i - 1
             floor = max((ctx.year - 1) * 12, month_index(joined_of[mid]))
-            while i >= floor and month_from_index(i) not in prev_paid[mid]:
+            while i >= floor and month_from_index(i) not in prev_paid[mid] and owes(mid, month_from_index(i)):
                 back += 1
                 i -= 1
             run0 = []  # the run starting in January

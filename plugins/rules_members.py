@@ -117,8 +117,9 @@ def _date_cols(fields, offset: int) -> tuple:
 
 
 def scope_members(ctx, *fields, relationship: bool = False, classes=None, where=None) -> list[tuple]:
-    """Members of the communities in scope, as tuples ``(member id, community id,
-    id number, management class, organization id, *fields)`` (date fields as dates).
+    """Members on the roster at the as-of date in the communities in scope, as tuples
+    ``(member id, community id, id number, management class, organization id, *fields)``
+    -- community, class and organization those of the as-of date (date fields as dates).
 
     ``relationship=True``: only members whose relationship is in the
     community (社区党员 or 流出党员 belonging to one of its organizations; the
@@ -127,7 +128,7 @@ def scope_members(ctx, *fields, relationship: bool = False, classes=None, where=
     its organization's community, else by the member's own community (an
     unplaced 流入党员 has no organization).
     """
-    base = (Member.id_number, Member.management_class, Member.organization) + tuple(fields)
+    base = (Member.id_number, roster.CLASS, roster.ORG) + tuple(fields)
     dcols = _date_cols(fields, 5)
     out = []
     for ids in chunks(ctx.community_ids):

@@ -29,16 +29,18 @@ def _join(items) -> str:
     return (", " if get_lang() == "en" else "、").join(items)
 
 
-def _formal_counts(ctx) -> dict[int, int]:
-    """{org id: formal members whose relationship is there}, at the as-of date, groups rolled into their branch."""
+def _formal_counts(ctx, days) -> dict[int, list]:
+    """{org id: [formal members whose relationship was there on each of ``days``]}, groups
+    rolled into their branch (from the roster's history: a branch that grew in May counts
+    more from May on)."""
     orgs = scope_orgs(ctx)
-    counts: dict[int, int] = defaultdict(int)
+    counts: dict[int, list] = {}
     for ids in chunks(list(orgs)):
-        q = roster.org_member_counts(ids, ctx.as_of, formal_only=True).items()
-        for oid, n in q:
+        for oid, per_day in roster.org_counts_on_days(ids, days, formal_only=True).items():
             info = orgs[oid]
             target = info[2] if info[1] == "group" and info[2] in orgs else oid
-            counts[target] += n
+            have = counts.get(target)
+            counts[target] = per_day if have is None else [a + b for a, b in zip(have, per_day)]
     return counts
 
 
@@ -59,7 +61,9 @@ def evaluate_three_meetings(ctx):
     for _mid, oid, typ, d in scope_meetings(ctx, ("assembly", "committee_meeting", "group_meeting", "lecture"),
                                             ctx.year_start, ctx.as_of):
         held[(oid, typ)].append(d)
-    counts = _formal_counts(ctx)
+    # 支委会 months: counted on each month's last day (the as-of date for the month not ended)
+    days = [m.end for m in months] + [ctx.as_of]
+    counts = _formal_counts(ctx, days)
     names = {"assembly": ("党员大会", "general assembly"), "committee_meeting": ("支委会", "committee meeting"),
              "group_meeting": ("党小组会", "group meeting"), "lecture": ("党课", "Party lecture")}
 
@@ -71,17 +75,20 @@ def evaluate_three_meetings(ctx):
         p = ctx.params(ref.town)
         min_members = int(p.get("committee_meeting_min_members", 7))
         lecture_periods = months if str(p.get("lecture_period", "quarter")) == "month" else quarters
-        formal = counts.get(oid, 0)
+        per_day = counts.get(oid) or [0] * len(days)
+        formal = per_day[-1]
+        owed = [m for m, n in zip(months, per_day) if n >= min_members]
         problems = []
-        ev = {"formal_members": formal, "committee_meeting_required": formal >= min_members,
+        ev = {"formal_members": formal, "committee_meeting_required": bool(owed),
+              "committee_meeting_months": [m.label for m in owed],
               "quarters_ended": len(quarters), "months_ended": len(months),
               "held": {t: len(held.get((oid, t), [])) for t in ("assembly", "committee_meeting", "lecture")}}
         miss = missed_periods(quarters, held.get((oid, "assembly"), []))
         ev["assembly_missed"] = miss
         if miss:
             problems.append(tr("{k}缺：{p}", "no {k} in {p}", k=nm("assembly"), p=_join(miss)))
-        if formal >= min_members:
-            miss = missed_periods(months, held.get((oid, "committee_meeting"), []))
+        if owed:
+            miss = missed_periods(owed, held.get((oid, "committee_meeting"), []))
             ev["committee_meeting_missed"] = miss
             if miss:
                 problems.append(tr("{k}缺：{p}", "no {k} in {p}", k=nm("committee_meeting"), p=_join(miss)))
@@ -134,10 +141,9 @@ def evaluate_democratic_evaluation(ctx):
         if b is not None:
             by_branch[b].append(row)
     results: dict[int, str] = {}
-    for ids in chunks(list(orgs)):
+    for ids in chunks([r[0] for r in members]):
         q = (Evaluation.select(Evaluation.member, Evaluation.result)
-             .join(Member, on=(Evaluation.member == Member.id))
-             .where(Member.organization.in_(ids) & (Evaluation.year == ctx.year)))
+             .where(Evaluation.member.in_(ids) & (Evaluation.year == ctx.year)))
         results.update(raw_rows(q))
     for oid in sorted((o for o, info in orgs.items() if info[1] == "branch"), key=lambda o: orgs[o][0]):
         code, _k, _p, comm = orgs[oid]
@@ -296,10 +302,18 @@ def evaluate_absence(ctx):
     t_ok = tr("无连续 {w} 个月无故缺席（有会议的月份 {h} 个，缺席 {a} 个）",
               "no run of {w} months absent without leave ({h} months with meetings, {a} absent)")
     params_by_town: dict = {}
+    # members whose organization, class or roster presence changed in the two years looked at:
+    # the meetings held for them are those of the organization they belonged to on each date
+    window = dt.date(ctx.year - 1, 1, 1)
+    moved = roster.moved_members(ctx.community_ids, window, ctx.as_of)
     for comm_ids in chunks(sorted(by_comm), ABSENCE_CHUNK):
-        subjects = [r for c in comm_ids for r in by_comm[c]]
+        subjects = [r for c in comm_ids for r in by_comm[c] if r[0] not in moved]
+        movers = [r for c in comm_ids for r in by_comm[c] if r[0] in moved]
         org_ids = [o for c in comm_ids for o in orgs_by_comm.get(c, ())]
         results, back, held_at = _absence_runs(ctx, orgs, org_ids, subjects, months, base)
+        mover_runs = _mover_runs(ctx, [r[0] for r in movers], months, base, window) if movers else {}
+        results.update(mover_runs)
+        subjects = [r for c in comm_ids for r in by_comm[c]]
         for row in subjects:
             mid, comm, idn, cls = row[0], row[1], row[2], row[3]
             ref = ctx.community(comm)
@@ -307,7 +321,7 @@ def evaluate_absence(ctx):
                 p = ctx.params(ref.town)
                 params_by_town[ref.town] = (int(p.get("fail_months", 6)), int(p.get("warn_months", 3)))
             fail_m, warn_m = params_by_town[ref.town]
-            n_held, absent, best, run, lead = results[mid]
+            n_held, absent, best, run, lead = results[mid][:5]
             run = list(run)
             before = back.get(mid)
             if before and len(before) + lead > best:
@@ -318,10 +332,13 @@ def evaluate_absence(ctx):
             subject = idn
             if best >= warn_m:
                 ev["run_months"] = [labels[m] for m in run]
-                org = row[4]
-                pair = (orgs[org][2], org) if orgs[org][1] == "group" else (org, None)
-                ev["meeting_ids"] = sorted(x for m in run for o in pair if o is not None
-                                           for x in held_at.get(o * 100 + m, ()))[:LIST_CAP]
+                if mid in mover_runs:
+                    ev["meeting_ids"] = sorted(mover_runs[mid][5])[:LIST_CAP]
+                else:
+                    org = row[4]
+                    pair = (orgs[org][2], org) if orgs[org][1] == "group" else (org, None)
+                    ev["meeting_ids"] = sorted(x for m in run for o in pair if o is not None
+                                               for x in held_at.get(o * 100 + m, ()))[:LIST_CAP]
                 ev["management_class"] = cls
                 status = "fail" if best >= fail_m and cls != "floating_in" else "warn"
                 yield ctx.finding(subject, status, t_run.format(n=best, r=f"{labels[run[0]]}–{labels[run[-1]]}"),
@@ -329,6 +346,81 @@ def evaluate_absence(ctx):
             else:
                 yield ctx.finding(subject, "pass", t_ok.format(w=warn_m, h=n_held, a=len(absent)), ev,
                                   community=ref)
+
+
+SUBJECT_CLASSES = ("resident", "floating_in")
+
+
+def _mover_runs(ctx, member_ids, months, base, window) -> dict:
+    """For members whose organization, class or roster presence changed since ``window``:
+    {member id: (months with meetings this year, absent month offsets this year, longest run
+    touching the year, its months, 0, meeting ids of the run)}, day by day from the roster's
+    history.  A meeting is the member's when, on its date, the member belonged to its
+    organization (a 党小组会: to its group; a 党员大会 or 党课: to the branch or a group under
+    it); a month counts only when on its last day the member was in a subject class and placed."""
+    from core.dues import month_end
+    from core.models import Organization
+
+    end = months[-1].end if months else ctx.year_start - dt.timedelta(days=1)
+    spans = roster.spans(member_ids, window, end)
+    org_ids = {sp[2] for v in spans.values() for sp in v if sp[2] is not None}
+    kind_parent = {}
+    for ids in chunks(list(org_ids)):
+        for oid, kind, parent in Organization.select(Organization.id, Organization.kind,
+                                                     Organization.parent).where(Organization.id.in_(ids)).tuples():
+            kind_parent[oid] = (kind, parent)
+    hosts = set(org_ids) | {p for k, p in kind_parent.values() if k == "group" and p is not None}
+    meetings: dict[int, list] = defaultdict(list)  # org → [(date, meeting id, type)]
+    for ids in chunks(list(hosts)):
+        q = (Meeting.select(Meeting.id, Meeting.organization, Meeting.type, Meeting.date)
+             .where(Meeting.organization.in_(ids) & Meeting.type.in_(list(ORG_LIFE))
+                    & (Meeting.date >= window) & (Meeting.date <= end)))
+        for mtg, oid, typ, d in raw_rows(q, (3,)):
+            meetings[oid].append((d, mtg, typ))
+    covered: dict[int, set] = defaultdict(set)
+    for ids in chunks(member_ids, 5000):
+        q = (Attendance.select(Attendance.member, Attendance.meeting)
+             .join(Meeting, on=(Attendance.meeting == Meeting.id))
+             .where(Attendance.member.in_(ids) & Attendance.status.in_(("present", "leave"))
+                    & (Meeting.date >= window) & (Meeting.date <= end)))
+        for member, mtg in raw_rows(q):
+            covered[member].add(mtg)
+    ends = {}
+    out = {}
+    for mid in member_ids:
+        sp = spans.get(mid, [])
+        held: dict[int, list] = defaultdict(list)  # month offset → meeting ids held for the member
+        for lo, hi, oid, _c, _k in sp:
+            if oid is None:
+                continue
+            kind, parent = kind_parent.get(oid, ("", None))
+            own = [(oid, ("group_meeting",) if kind == "group" else ("assembly", "lecture"))]
+            if kind == "group" and parent is not None:
+                own.append((parent, ("assembly", "lecture")))
+            for host, types in own:
+                for d, mtg, typ in meetings.get(host, ()):
+                    if typ in types and lo <= d and (hi is None or d <= hi):
+                        held[month_index(d) - base].append(mtg)
+        seq = []
+        for off in sorted(held):
+            if off not in ends:
+                ends[off] = month_end(month_from_index(base + off))
+            if roster.in_class_on(sp, ends[off], SUBJECT_CLASSES, placed=True):
+                seq.append(off)
+        got = covered.get(mid, set())
+        absent_all = [off for off in seq if not any(m in got for m in held[off])]
+        absent_set = set(absent_all)
+        best, best_run, cur = 0, [], []
+        for off in seq:
+            if off in absent_set:
+                cur.append(off)
+                if off >= 12 and len(cur) > best:
+                    best, best_run = len(cur), list(cur)
+            else:
+                cur = []
+        out[mid] = (sum(1 for off in seq if off >= 12), [off for off in absent_all if off >= 12], best, best_run, 0,
+                    [m for off in best_run for m in held[off]])
+    return out
 
 
 def _absence_runs(ctx, orgs, org_ids, subjects, months, base):
@@ -433,11 +525,13 @@ RULES = [
     Rule(id="orglife.three_meetings_one_lesson", clause=13, title_zh="三会一课", title_en="Three meetings and one lesson",
          subjects="organization", params={"committee_meeting_min_members": 7, "lecture_period": "quarter"},
          evaluate=evaluate_three_meetings,
-         description_zh="每个党支部：已结束的每季度党员大会；正式党员（组织关系在此）7 人以上的每月支委会；每个党小组每月党小组会；"
+         description_zh="每个党支部：已结束的每季度党员大会；已结束的月份中，当月最后一日正式党员（组织关系在此）达 7 人的，"
+                        "该月须有支委会（按月从党员的组织关系变动历史计数：5 月达到 7 人的支部自 5 月起）；每个党小组每月党小组会；"
                         "每季度党课（lecture_period）。",
-         description_en="Every branch: a 党员大会 each quarter ended; a 支委会 each month ended where the branch has 7 "
-                        "or more formal members whose relationship is there; a 党小组会 each month ended for each "
-                        "group under it; a 党课 each quarter ended (lecture_period)."),
+         description_en="Every branch: a 党员大会 each quarter ended; a 支委会 in each month ended on whose last day "
+                        "the branch had 7 or more formal members whose relationship was there (counted month by "
+                        "month from the members' moves: a branch that grew to 7 in May owes it from May); a 党小组会 "
+                        "each month ended for each group under it; a 党课 each quarter ended (lecture_period)."),
     Rule(id="orglife.democratic_evaluation", clause=13, title_zh="民主评议党员", title_en="Democratic evaluation of members",
          subjects="organization", params={"max_excellent_share": "1/3"}, evaluate=evaluate_democratic_evaluation,
          description_zh="每个党支部本年召开民主评议会议、每名正式党员有评议结果（预备党员参加但不评定）；优秀超过已评人数 1/3 为提醒；"
@@ -449,11 +543,14 @@ RULES = [
          title_en="Absent from org life without leave", subjects="member",
          params={"fail_months": 6, "warn_months": 3}, evaluate=evaluate_absence,
          description_zh="行动方便的社区党员与已编入的流入党员（至多提醒）：有组织生活会议的月份中未出席也未请假，连续 6 个月为不符合、"
-                        "3 个月为提醒；无会议的月份不计入也不中断；跨年度回溯。",
+                        "3 个月为提醒；无会议的月份不计入也不中断；跨年度回溯。会议是否属于某党员，按会议日期该党员所在的组织"
+                        "（转接前属原组织，转接当日起属新组织）；党员仅在月末属于本规则对象类别的月份承担义务。",
          description_en="Resident members not mobility-impaired, and placed floating-in members (warn at most): "
                         "months with org-life meetings held for the member, none attended and no leave; 6 in a row "
                         "fail, 3 warn; months without meetings neither count nor break a run; runs look back "
-                        "across the year boundary."),
+                        "across the year boundary. A meeting is the member's when the member belonged to its "
+                        "organization on its date (the old one before a transfer, the new one from its date); a "
+                        "member owes only the months on whose last day they were in the rule's subject class."),
 ]
 
 

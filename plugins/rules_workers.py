@@ -406,9 +406,11 @@ RULES = [
           "a worker aged max_age or younger with education below target_education is a warning; others pass."),
     _rule("train.secretary_quals_trend", 7, "书记学历与持证比例逐年提高", "secretaries' qualifications rise",
           _secretary_quals_trend, "town", {"min_education": "college"},
-          "每个区镇及全市：在岗书记中 min_education 及以上学历比例、持证比例均较上年同期提高或已达100%。",
+          "每个区镇及全市：在岗书记中 min_education 及以上学历比例、持证比例均较上年 12 月 31 日（不是上年同一日）提高，"
+          "或已达100%；学历视为不变，证书按取证日期计。",
           "per town and for the city: the shares of secretaries with min_education or higher and with a "
-          "certificate each rose against the previous year's as-of date, or are already 100 %."),
+          "certificate each rose against 31 December of the previous year (not the same day of the previous "
+          "year), or are already 100 %; education is taken as constant, certificates by their date."),
     _rule("worker.certificate", 8, "社会工作者职业水平证书", "social-worker certificate", _certificate, "worker",
           {"from_year": 2015, "max_age": 45},
           "from_year 年起，max_age 岁以下（含，按截止日周岁）的社区工作者须持有截止日前取得的证书；年龄更大者免。",

@@ -63,8 +63,8 @@ def scoped_members(ctx, classes):
     from core.models import Member, Organization
 
     return list(roster.members_at(ctx.community_ids, ctx.as_of, Member.id_number, Member.name,
-                                  Member.management_class, Member.joined_date, Member.placed_date,
-                                  Organization.name.alias("org"), classes=classes)
+                                  roster.CLASS.alias("management_class"), Member.joined_date,
+                                  Member.placed_date, Organization.name.alias("org"), classes=classes)
                 .order_by(Member.id).dicts())
 
 
@@ -92,11 +92,9 @@ def attendance_counts(ctx, member_ids, statuses=("present",), org_community=Fals
           .where(Attendance.member.in_(member_ids), Attendance.status.in_(list(statuses)),
                  Meeting.date >= ctx.year_start, Meeting.date <= ctx.as_of))
     if org_community:  # only meetings of organizations of the member's own (residence) community
-        from core.models import Member
-
         q_ = (q_.join(Organization, on=(Meeting.organization == Organization.id))
-              .switch(Attendance).join(Member, on=(Attendance.member == Member.id))
-              .where(Organization.community == Member.community))
+              .switch(Attendance))
+        q_ = roster.join_at(q_, Attendance.member, Meeting.date).where(Organization.community == roster.COMMUNITY)
     out: dict = {}
     for mid, status, n in q_.group_by(Attendance.member, Attendance.status).tuples():
         out[(mid, status)] = n

@@ -20,7 +20,7 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 
-from core import ids
+from core import ids, roster_replay
 from core import models as m
 from core.db import database, write_tx
 
@@ -108,7 +108,9 @@ def make_members(n: int, org=None, community=None, *, management_class: str = "r
     with write_tx():
         for chunk in range(0, len(rows), 200):
             m.Member.insert_many(rows[chunk:chunk + 200]).execute()
-    return [x.id for x in m.Member.select(m.Member.id).where(m.Member.id_number.in_([r["id_number"] for r in rows]))]
+    ids = [x.id for x in m.Member.select(m.Member.id).where(m.Member.id_number.in_([r["id_number"] for r in rows]))]
+    roster_replay.rebuild(database, ids)
+    return ids
 
 
 def make_worker(community, *, posts=("other",), post_start="2020-01-01", post_end=None,

@@ -43,7 +43,7 @@ def _members(ctx):
     from core.models import Member, Organization
 
     return list(roster.members_at(ctx.community_ids, ctx.as_of, Member.id_number, Member.name,
-                                  Organization.name.alias("org"), roster.member_community().alias("cid"),
+                                  Organization.name.alias("org"), roster.COMMUNITY.alias("cid"),
                                   classes=("resident", "floating_out", "floating_in")).dicts())
 
 
@@ -107,13 +107,12 @@ BACHENG_POINTS = Scorer(
 def evaluate_pairing_coverage(ctx):
     """Each 巴城镇 community: at least ``min_pairings`` pairings (结对帮扶) active in the year."""
     from core import roster
-    from core.models import Member, Organization, Pairing
+    from core.models import Pairing
 
-    community = roster.member_community()
-    counts = dict(Pairing.select(community, fn.COUNT(Pairing.id))
-                  .join(Member).join(Organization, JOIN.LEFT_OUTER, on=(Member.organization == Organization.id))
-                  .where(community.in_(ctx.community_ids), Pairing.since <= ctx.as_of,
-                         Pairing.until.is_null() | (Pairing.until >= ctx.year_start))
+    community = roster.COMMUNITY  # the member's community at the as-of date
+    q = roster.join_at(Pairing.select(community, fn.COUNT(Pairing.id)), Pairing.member, ctx.as_of)
+    counts = dict(q.where(community.in_(ctx.community_ids), Pairing.since <= ctx.as_of,
+                          Pairing.until.is_null() | (Pairing.until >= ctx.year_start))
                   .group_by(community).tuples())
     for c in ctx.communities:
         need = int(ctx.params(c.town)["min_pairings"])

@@ -41,7 +41,7 @@ def test_four_two_stages(comm):
     assert out["D2"].status == "fail" and out["D2"].evidence["out_of_order"] == ["reviewed"]
     assert out["D3"].status == "fail" and out["D3"].evidence["missing"] == ["consulted"]
     assert out["D4"].status == "warn"
-    assert "D5" not in out  # dated in 2025 (its first stage)
+    assert out["D5"].status == "pass"  # begun in 2025, stages in 2026: a subject of both years
     assert out["D6"].status == "pass"  # same-day stages are in order
     assert out["D7"].status == "fail"  # first stage missing: dated by its earliest stage, proposal skipped
     assert "D8" not in out
@@ -49,6 +49,29 @@ def test_four_two_stages(comm):
     assert dec["D4"].status == "fail"
     assert dec["D8"].status == "fail" and dec["D8"].evidence["missing"][0] == "consulted"
     assert "D5" in _run("democracy.four_two", [comm], "2025-12-31")
+
+
+def test_four_two_across_the_year_boundary(comm):
+    """Proposed in December and finished in January: a subject of both years (warn, then pass).
+    Proposed in October and abandoned: warn in its year, fail the next (unfinished on 1 January).
+    The 90 days of grace at 31 December counted on both sides."""
+    _decision(comm, "DEC", "2025-12-10", "2025-12-20", "2026-01-05", "2026-01-10", "2026-01-12", "2026-01-20")
+    _decision(comm, "OCT", "2025-10-15", "2025-10-20", None, None, None, None)
+    _decision(comm, "D90", "2025-10-02", None, None, None, None, None)  # 90 days before 12-31
+    _decision(comm, "D89", "2025-10-03", None, None, None, None, None)  # 89 days
+    _decision(comm, "OLD", "2025-03-01", "2025-03-02", "2025-03-03", "2025-03-04", "2025-03-05", "2025-03-06")
+    y2025 = _run("democracy.four_two", [comm], "2025-12-31")
+    assert y2025["DEC"].status == "warn"
+    assert y2025["OCT"].status == "warn"
+    assert y2025["D90"].status == "fail" and y2025["D89"].status == "warn"
+    assert y2025["OLD"].status == "pass"
+    mid_2025 = _run("democracy.four_two", [comm], "2025-11-30")
+    assert mid_2025["D90"].status == "warn"  # before 31 December of its year
+    y2026 = _run("democracy.four_two", [comm], "2026-06-30")
+    assert y2026["DEC"].status == "pass"
+    assert y2026["OCT"].status == "fail"
+    assert y2026["D89"].status == "fail"
+    assert "OLD" not in y2026  # finished in 2025: not a subject of 2026
 
 
 def test_affairs_published_each_quarter(dangjian_db):
