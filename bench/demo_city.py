@@ -4,9 +4,10 @@
     python bench/demo_city.py --keep /tmp/dangjian_city.db
     python bench/demo_city.py --size small --scale 0.1 --tracemalloc
 
-Prints the counts, the wall time, the time spent inside the bulk INSERTs,
-the peak resident memory (``ru_maxrss``) and, with ``--tracemalloc``, the
-peak of Python allocations (tracemalloc slows the run down by about 2x).
+Prints the counts, the moves (transfers, class changes, roster spans), the
+wall time, the time spent inside the bulk INSERTs, the peak resident memory
+(``ru_maxrss``) and, with ``--tracemalloc``, the peak of Python allocations
+(tracemalloc slows the run down by about 2x).
 "DANGJIAN_TODAY" is 2026-11-28 unless already set, so the kept database is
 the same for everyone.  ``--db URL`` builds into another database (e.g.
 PostgreSQL) instead; it must be empty.
@@ -22,6 +23,21 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def _moves() -> dict:
+    """Transfers by direction, class changes by old → new class, and the roster's spans."""
+    from peewee import fn
+
+    from core import models as m
+
+    T, C = m.Transfer, m.ClassChange
+    out = {f"transfer {d}": n for d, n in T.select(T.direction, fn.COUNT(T.id)).group_by(T.direction)
+           .order_by(T.direction).tuples()}
+    out.update({f"class {a}→{b}": n for a, b, n in C.select(C.old_class, C.new_class, fn.COUNT(C.id))
+                .group_by(C.old_class, C.new_class).order_by(C.old_class, C.new_class).tuples()})
+    out["roster spans"] = m.RosterPeriod.select().count()
+    return out
 
 
 def main(argv=None) -> int:
@@ -74,6 +90,7 @@ def main(argv=None) -> int:
     t1 = time.perf_counter()
     counts = demo.build(args.size, args.seed, progress=sys.stderr.isatty(), scale=args.scale)
     t2 = time.perf_counter()
+    moves = _moves()
     db.close()
     t3 = time.perf_counter()
     peak_py = None
@@ -94,6 +111,7 @@ def main(argv=None) -> int:
     print("counts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     print(f"build: {t2 - t1:.1f} s wall (connect+migrate {t1 - t0:.1f} s, close {t3 - t2:.1f} s); "
           f"bulk INSERTs {sql_time:.1f} s for {rows:,} rows ({sql_time / max(rows, 1) * 1e6:.1f} us/row)")
+    print("moves: " + ", ".join(f"{k} {v}" for k, v in moves.items()))
     print(f"CPU time of this process {cpu:.1f} s (wall time suffers when other processes share the cores; "
           f"load average now {os.getloadavg()[0]:.1f})")
     print(f"peak RSS {maxrss_mb:.0f} MB" + (f"; tracemalloc peak {peak_py / 2**20:.0f} MB" if peak_py else ""))

@@ -45,9 +45,20 @@ Conventions (what the rules can rely on)
       community's top organization; 民主评议 meetings to each branch.
     * Visits: 接待日 and 走访 weekly per community with a worker as staff;
       困难党员走访 and 流出党员联系 quarterly with ``member`` set.
-    * Members transferred out keep their last organization, ``active`` False,
-      ``left_date`` set; intra-city moves keep the member's history as
-      ``Transfer`` rows with the organization codes.
+    * Moves are dated from March to October of the previous and the current
+      year, some on the 1st and some on the last day of a month: 转入 from
+      outside the city, 转出 out of it, 市内转移 to another branch of the same
+      community, another community of the town or another town (``Transfer``
+      rows with the organization codes), and class changes (``ClassChange``:
+      社区党员 → 流出党员, 流出党员 → 社区党员, both one after the other,
+      在职党员 ↔ 社区党员).  The member record holds today's state: the
+      organization and class after the latest move; a member transferred out
+      keeps the last organization, ``active`` False and ``left_date`` the
+      transfer's date; a member transferred in is on the roster from that
+      date.  Attendance follows the organization and class of each meeting's
+      date; dues rows cover the months whose last day (today for the current
+      month) the relationship was in the community.  The roster's spans
+      (``RosterPeriod``) are rebuilt from all this at the end of the build.
 
 Speed: rows get explicit ids and go in by the bulk path in chunks of 50,000
 (``executemany`` on SQLite, with foreign-key checks off for the build's
@@ -72,7 +83,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from peewee import fn
 
 from core import ids as idnum
-from core import models
+from core import models, roster_replay
 from core.dates import today as _today
 from core.db import database, executemany, is_postgres, is_sqlite, write_tx
 from core.errors import UserError
@@ -258,6 +269,11 @@ COMMUNITY_FAULTS = (
 )
 STRUCTURE_FAULTS = ("committee_no_approval", "top_oversized_kind", "big_branch", "tiny_branch")
 FAULT_SHARE = 0.08
+ATTENDING = ("resident", "floating_in")
+CHANGE_NOTES = {("resident", "floating_out"): "外出务工，持流动党员活动证",
+                ("floating_out", "resident"): "返回居住地",
+                ("in_service", "resident"): "退休后组织关系转回社区",
+                ("resident", "in_service"): "入职机关事业单位，双重管理"}  # the classes with attendance rows at their organization's meetings
 
 
 # ====================================================================== small helpers
@@ -354,7 +370,7 @@ class _Person:
     __slots__ = ("id", "comm", "name", "sex", "birth", "idn", "joined", "full", "cls", "retired", "impaired",
                  "registered", "placed", "cert_no", "contact", "edu", "phone", "unit", "dues_class", "income",
                  "org", "active", "left", "segs", "absent_from", "drift", "dues_prof", "dues_lapse",
-                 "is_worker", "due", "transfer", "attends")
+                 "is_worker", "due", "transfer", "changes", "cert_issue")
 
     def __init__(self):
         self.impaired = self.retired = self.is_worker = False
@@ -363,10 +379,24 @@ class _Person:
         self.active = True
         self.segs = []
         self.dues_prof = "normal"
-        self.transfer = None
+        self.transfer = self.cert_issue = None
+        self.changes = ()  # class changes [(date, old class, new class)], oldest first; cls is the latest
 
     def relationship(self) -> bool:
         return self.cls in ("resident", "floating_out")
+
+    def cls_at(self, d: dt.date) -> str:
+        """The management class in force on ``d`` (a change dated D applies from D)."""
+        if not self.changes:
+            return self.cls
+        cls = self.changes[0][1]
+        for day, _old, new in self.changes:
+            if day <= d:
+                cls = new
+        return cls
+
+    def relationship_at(self, d: dt.date) -> bool:
+        return self.cls_at(d) in ("resident", "floating_out")
 
     def formal_at(self, d: dt.date) -> bool:
         return self.full is not None and self.full <= d
@@ -395,7 +425,7 @@ class _Org:
 
     def __init__(self):
         self.groups = []
-        self.roster = []  # [(person, start, end)]
+        self.roster = []  # [(person, start, end, attends)]: on the roll from start to end (exclusive)
         self.committee = []
         self.faults = []
         self.parent = None
@@ -601,9 +631,14 @@ class _Generator:
                 self.flush()
             self.say(tr("演示数据：社区 {i}/{n}", "demo: community {i}/{n}",
                         i=min(start + batch, len(self.comms)), n=len(self.comms)))
+        with write_tx():  # the roster's spans (derived from the members, transfers and class changes)
+            self.say(tr("演示数据：党员名册历史", "demo: the roster's history"))
+            self.counts[models.RosterPeriod] = roster_replay.rebuild(database)
         if is_postgres():
             with write_tx():
                 for model in self.counts:
+                    if model is models.RosterPeriod:
+                        continue
                     t = model._meta.table_name
                     database.execute_sql(
                         f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM \"{t}\"))")
@@ -714,9 +749,15 @@ class _Generator:
             self.plan_secretary(c)
         self.plan_person_faults()
         for p in self.persons:
-            p.attends = p.cls in ("resident", "floating_in")
+            # the roll of each organization, cut where the class changes: 社区党员 and placed 流入党员 attend
+            cuts = [d for d, _old, _new in p.changes]
             for org, start, end in p.segs:
-                org.roster.append((p, start, end))
+                s = start
+                for d in cuts:
+                    if s < d and (end is None or d < end):
+                        org.roster.append((p, s, d, p.cls_at(s) in ATTENDING))
+                        s = d
+                org.roster.append((p, s, end, p.cls_at(s) in ATTENDING))
 
     def assign(self, fault, eligible):
         if not eligible:
@@ -1015,45 +1056,112 @@ class _Generator:
             if p.cls == "floating_out":
                 p.cert_no = f"LD{c.town['code'][-3:]}{p.id:06d}"
 
-    # ------------------------------------------------------------------ transfers
+    # ------------------------------------------------------------------ transfers and class changes
+    def move_date(self) -> dt.date:
+        """A day of a move: March to October of this year or the last, on the 1st, on the month's
+        last day or in between, between 20 days after the start of the records and 20 days before today."""
+        r = self.rng
+        lo, hi = self.W0 + dt.timedelta(days=20), self.T - dt.timedelta(days=20)
+        for _ in range(30):
+            y = self.Y - 1 if r.random() < 0.5 else self.Y
+            m = r.randint(3, 10)
+            x = r.random()
+            d = dt.date(y, m, 1) if x < 0.25 else _month_end(y, m) if x < 0.5 else dt.date(y, m, r.randint(2, 27))
+            if lo <= d <= hi:
+                return d
+        return self.rdate(lo, hi)
+
     def plan_transfers(self):
-        r, T = self.rng, self.T
-        lo, hi = self.W0 + dt.timedelta(days=20), T - dt.timedelta(days=20)
+        """Transfers of every direction and class changes, dated in the middle of the year (the
+        member record is today's state; the moves before it are kept as ``Transfer`` and
+        ``ClassChange`` rows and in ``segs``/``changes``)."""
+        r = self.rng
+        at_least = 3
+        committee = {id(p) for c in self.comms for b in c.branches for p in b.committee}
         movable = [p for p in self.persons if p.cls == "resident" and not p.is_worker and p.org is not None
                    and p.full is not None and p.joined < self.W0]
         r.shuffle(movable)
         n = len(movable)
-        ins = movable[:max(1, n // 100)]
-        outs = movable[len(ins):len(ins) + max(1, n * 7 // 1000)]
-        moves = movable[len(ins) + len(outs):len(ins) + len(outs) + max(1, n // 200)]
+        n_in, n_out, n_move = max(at_least, n // 100), max(at_least, n * 7 // 1000), max(at_least, n // 200)
+        ins = movable[:n_in]
+        outs = movable[n_in:n_in + n_out]
+        moves = movable[n_in + n_out:n_in + n_out + n_move]
         for p in ins:
-            d = self.rdate(lo, hi)
+            d = self.move_date()
             p.segs[0][1] = d
             p.transfer = ("in", r.choice(OUTSIDE_ORGS), p.org, d)
         for p in outs:
-            d = self.rdate(lo, hi)
+            d = self.move_date()
             p.segs[0][2] = d
             p.active, p.left = False, d
             p.transfer = ("out", p.org, r.choice(OUTSIDE_ORGS), d)
-        if len(self.comms) > 1:
-            for p in moves:
-                d = self.rdate(lo, hi)
-                other = r.choice([c for c in self.comms if c is not p.comm])
-                b = r.choice(other.branches)
-                to = r.choice(b.groups) if b.groups else b
-                old = p.org
-                p.segs[0][2] = d
-                p.segs.append([to, d, None])
+        by_town: dict = {}
+        for c in self.comms:
+            by_town.setdefault(c.town["name"], []).append(c)
+
+        def targets(c, exclude):
+            return [b for b in c.branches if "tiny" not in b.faults and b is not exclude]
+
+        for i, p in enumerate(moves):
+            # 市内转移: to another branch of the same community, another community of the town, another town
+            old = p.org
+            old_branch = old.parent if old.kind == "group" else old
+            options = [
+                [p.comm] if targets(p.comm, old_branch) else [],
+                [c for c in by_town[p.comm.town["name"]] if c is not p.comm and targets(c, None)],
+                [c for c in self.comms if c.town is not p.comm.town and targets(c, None)],
+            ]
+            pick = options[i % 3] or options[(i + 1) % 3] or options[(i + 2) % 3]
+            if not pick:
+                continue
+            other = r.choice(pick)
+            b = r.choice(targets(other, old_branch))
+            to = r.choice(b.groups) if b.groups else b
+            d = self.move_date()
+            p.segs[0][2] = d
+            p.segs.append([to, d, None])
+            if other is not p.comm:
                 p.comm.persons.remove(p)
                 other.persons.append(p)
-                p.comm, p.org = other, to
-                p.transfer = ("intra_city", old, to, d)
+            p.comm, p.org = other, to
+            p.transfer = ("intra_city", old, to, d)
+        # class changes (党员类别变更): today's class stays as planned, the history before it is made up
+        k = max(at_least, self.n_members // 2500)
+        moved = {id(p) for p in ins + outs + moves}
+
+        def pool(cls):
+            out = [p for p in self.persons if p.cls == cls and not p.is_worker and not p.impaired
+                   and p.org is not None and p.full is not None and p.joined < self.W0
+                   and id(p) not in moved and id(p) not in committee and not p.changes]
+            r.shuffle(out)
+            return out
+
+        for p in pool("floating_out")[:k]:  # 社区党员 → 流出党员
+            d = self.move_date()
+            p.changes = [(d, "resident", "floating_out")]
+            p.cert_issue = d
+        residents = pool("resident")
+        for p in residents[:k]:  # 流出党员 → 社区党员 (back home)
+            p.changes = [(self.move_date(), "floating_out", "resident")]
+        for p in residents[k:2 * k]:  # 在职党员 → 社区党员 (e.g. retired from the work unit)
+            p.changes = [(self.move_date(), "in_service", "resident")]
+        for p in residents[2 * k:3 * k]:  # 社区党员 → 流出党员 and back
+            d1, d2 = sorted((self.move_date(), self.move_date()))
+            if (d2 - d1).days >= 40:
+                p.changes = [(d1, "resident", "floating_out"), (d2, "floating_out", "resident")]
+            else:
+                p.changes = [(d1, "floating_out", "resident")]
+        for p in pool("in_service")[:k]:  # 社区党员 → 在职党员
+            d = self.move_date()
+            p.changes = [(d, "resident", "in_service")]
+            p.registered = d
 
     # ------------------------------------------------------------------ person-level faults
     def plan_person_faults(self):
         r, T = self.rng, self.T
         subjects = [p for p in self.persons if p.segs and not p.impaired and not p.is_worker
-                    and (p.cls == "resident" or p.cls == "floating_in") and p.active and p.segs[0][1] < T - dt.timedelta(days=540)]
+                    and (p.cls == "resident" or p.cls == "floating_in") and p.active and not p.changes
+                    and p.segs[0][1] < T - dt.timedelta(days=540)]
         lapsed = self.sample(subjects, 0.015)
         ls = set(id(p) for p in lapsed)
         for p in lapsed:
@@ -1194,8 +1302,11 @@ class _Generator:
                                       "letter_no"),
                          (self.nid(M.Transfer), 1, p.id, direction, code(frm), code(to), d,
                           f"昆组转〔{d.year}〕{p.id % 997 + 1}号"))
+            for d, old, new in p.changes:
+                self.add(M.ClassChange, ("id", "version", "member", "new_class", "old_class", "date", "note"),
+                         (self.nid(M.ClassChange), 1, p.id, new, old, d, CHANGE_NOTES[(old, new)]))
             if p.cls == "floating_out" and p.cert_no:
-                issue = self.rdate(T - dt.timedelta(days=1500), self.W0 - dt.timedelta(days=10))
+                issue = p.cert_issue or self.rdate(T - dt.timedelta(days=1500), self.W0 - dt.timedelta(days=10))
                 returned = None
                 if r.random() < 0.05:
                     returned = self.rdate(self.W0, T - dt.timedelta(days=5))
@@ -1324,8 +1435,8 @@ class _Generator:
         rows = self.table(A, ("id", "version", "meeting", "member", "status", "leave_reason"))
         rnd = self.rng.random
         n = self.ids.get(A, 0)
-        for p, start, end in people:
-            if start <= d and (end is None or d < end) and p.attends:
+        for p, start, end, attends in people:
+            if attends and start <= d and (end is None or d < end):
                 if p.impaired:
                     st, why = "leave", "行动不便"
                 elif (p.absent_from is not None and d >= p.absent_from) or (
@@ -1362,7 +1473,7 @@ class _Generator:
             for g in b.groups:
                 members += g.roster
             orgs = [b] + b.groups
-            committee = [(p, s, e) for p in b.committee for o, s, e in p.segs if o in orgs]
+            committee = [(p, s, e, True) for p in b.committee for o, s, e in p.segs if o in orgs]
             quarter_dates = {}
             for (y, m) in self.month_list:
                 q = (m - 1) // 3 + 1
@@ -1406,7 +1517,7 @@ class _Generator:
                 # every formal member on the branch's roll at the end of the year (or today) is graded
                 end = min(dt.date(year, 12, 31), T)
                 graded, seen = [], set()
-                for p, s, e in members:
+                for p, s, e, _a in members:
                     if s <= end and (e is None or e > end) and p.formal_at(end) and p.id not in seen:
                         seen.add(p.id)
                         graded.append(p)
@@ -1453,7 +1564,8 @@ class _Generator:
         Ts = T.isoformat()
         day = self.day_strings
         for p in c.persons:
-            if not p.relationship() or not p.segs:
+            if not p.segs or not (p.relationship() or any(old in ("resident", "floating_out")
+                                                          for _d, old, _n in p.changes)):
                 continue
             start = max(p.segs[0][1], p.joined)
             end = p.segs[-1][2] or T
@@ -1461,6 +1573,8 @@ class _Generator:
                 end = min(end, p.left)
             ml = self.month_list
             months = ml[self.month_index[(start.year, start.month)]:self.month_index[(end.year, end.month)] + 1]
+            if p.changes:  # the months whose last day (today for this month) the relationship was here
+                months = [ym for ym in months if p.relationship_at(min(_month_end(*ym), T))]
             if not months:
                 continue
             due = str(p.due)
@@ -1576,6 +1690,12 @@ class _Generator:
                     d = dt.date(y, m + r.randint(0, 2), r.randint(1, 28))
                     if d > T:
                         continue
+                    if p.changes:  # floating out since a class change: contacted from that quarter on
+                        q_end, since = min(_month_end(y, m + 2), T), p.changes[-1][0]
+                        if p.cls_at(q_end) != p.cls:
+                            continue
+                        if d < since:
+                            d = since + dt.timedelta(days=(q_end - since).days // 2)
                     staff = r.choice(active_workers)
                     self.add(V, cols, (self.nid(V), 1, c.id, kind, d, staff.id, p.id, 1, "", None, None, None))
         # deputies' receptions and leaders' research visits
@@ -1593,7 +1713,7 @@ class _Generator:
 
     # ------------------------------------------------------------------ publications and funding
     def relationship_count(self, c: _Comm, as_of: dt.date) -> int:
-        return sum(1 for p in c.persons if p.relationship() and p.org is not None and p.on_roster(as_of))
+        return sum(1 for p in c.persons if p.relationship_at(as_of) and p.org is not None and p.on_roster(as_of))
 
     def emit_publications_funding(self, c: _Comm):
         M = models

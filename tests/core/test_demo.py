@@ -344,3 +344,125 @@ def test_identical_across_processes_and_hash_seeds(dangjian_env, today, tmp_path
         assert r.returncode == 0, r.stderr
         out.append(r.stdout.strip())
     assert out[0] == out[1] and len(out[0]) == 64
+
+
+# ---------------------------------------------------------------- moves: transfers and class changes
+
+CLASS_MOVES = [("resident", "floating_out"), ("floating_out", "resident"), ("in_service", "resident"),
+               ("resident", "in_service")]
+
+
+def _month_last(d: dt.date) -> dt.date:
+    return dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def test_small_demo_moves_of_every_kind(small, today):
+    T, CC, O = models.Transfer, models.ClassChange, models.Organization
+    by_dir = {d: T.select().where(T.direction == d).count() for d in ("in", "out", "intra_city")}
+    assert min(by_dir.values()) >= 3, by_dir
+    by_pair = {pair: CC.select().where(CC.old_class == pair[0], CC.new_class == pair[1]).count()
+               for pair in CLASS_MOVES}
+    assert min(by_pair.values()) >= 3, by_pair
+    dates = [t.date for t in T.select()] + [c.date for c in CC.select()]
+    assert any(d.day == 1 for d in dates) and any(d == _month_last(d) for d in dates)
+    assert {d.year for d in dates} == {today.year - 1, today.year}
+    assert all(3 <= d.month <= 10 for d in dates)
+    # 市内转移 between branches of one community and between communities
+    same = other = 0
+    for t in T.select().where(T.direction == "intra_city"):
+        a, b = O.get(O.code == t.from_org), O.get(O.code == t.to_org)
+        assert a.id != b.id
+        same += a.community_id == b.community_id
+        other += a.community_id != b.community_id
+    assert same >= 1 and other >= 1
+
+
+def test_small_demo_member_records_are_today_after_their_moves(small, today):
+    T, CC, M = models.Transfer, models.ClassChange, models.Member
+    for t in T.select():
+        mb = t.member
+        if t.direction == "out":
+            assert not mb.active and mb.left_date == t.date and mb.organization.code == t.from_org
+        else:
+            assert mb.active and mb.left_date is None and mb.organization.code == t.to_org
+            assert mb.community_id == mb.organization.community_id
+    for mb in M.select().where(M.id.in_(CC.select(CC.member))):
+        chain = list(CC.select().where(CC.member == mb).order_by(CC.date))
+        for a, b in zip(chain, chain[1:]):
+            assert a.new_class == b.old_class
+        assert chain[-1].new_class == mb.management_class
+        assert not T.select().where(T.member == mb).exists()  # movers of one kind each: easy to read
+    assert not M.select().where((M.active == False) & M.left_date.is_null()).exists()  # noqa: E712
+    # the roster's spans are built: one per member on the roster at some time, more for movers
+    assert models.RosterPeriod.select().count() >= M.select().count()
+    n = models.RosterPeriod.select().count()
+    from core import roster_replay
+
+    assert roster_replay.rebuild(db.database) == n
+
+
+def test_small_demo_movers_attend_where_they_belong_on_the_day(small):
+    """A mover attends the old branch's meetings before the move and the new one's from its day."""
+    T, A, Mt, O = models.Transfer, models.Attendance, models.Meeting, models.Organization
+    checked = 0
+    for t in T.select().where(T.direction == "intra_city"):
+        old, new = O.get(O.code == t.from_org), O.get(O.code == t.to_org)
+        old_ids = {old.id, old.parent_id} if old.kind == "group" else {old.id}
+        new_ids = {new.id, new.parent_id} if new.kind == "group" else {new.id}
+        rows = list(A.select(A, Mt).join(Mt).where(A.member == t.member))
+        for a in rows:
+            org = a.meeting.organization_id
+            if a.meeting.date < t.date:
+                assert org in old_ids, (t.member_id, a.meeting.code)
+            else:
+                assert org in new_ids, (t.member_id, a.meeting.code)
+        checked += bool(rows)
+    assert checked >= 2
+    for t in T.select().where(T.direction == "in"):
+        first = A.select(Mt.date).join(Mt).where(A.member == t.member).order_by(Mt.date).first()
+        assert first is None or first.meeting.date >= t.date
+    for t in T.select().where(T.direction == "out"):
+        last = A.select(Mt.date).join(Mt).where(A.member == t.member).order_by(Mt.date.desc()).first()
+        assert last is None or last.meeting.date < t.date
+
+
+def test_small_demo_class_changes_move_attendance_and_dues(small, today):
+    CC, A, Mt, D = models.ClassChange, models.Attendance, models.Meeting, models.DuesPayment
+    for c in CC.select():
+        dates = [a.meeting.date for a in A.select(A, Mt).join(Mt)
+                 .where(A.member == c.member_id, Mt.type.in_(["assembly", "lecture", "group_meeting"]))]
+        months = sorted(p.month for p in D.select().where(D.member == c.member_id))
+        label = f"{c.date.year}-{c.date.month:02d}"
+        before = c.date.replace(day=1) - dt.timedelta(days=1)
+        if c.new_class == "in_service":  # no attendance after; dues for the months ending before the change
+            assert all(d < c.date for d in dates)
+            assert months and months[-1] == f"{before.year}-{before.month:02d}"
+        if c.old_class == "in_service":  # attends and pays from the change on
+            assert all(d >= c.date for d in dates) and dates
+            assert months[0] == label
+        if (c.old_class, c.new_class) == ("resident", "floating_out") and \
+                not CC.select().where(CC.member == c.member_id, CC.date > c.date).exists():
+            assert all(d < c.date for d in dates)
+            assert months[-1] == f"{today.year}-{today.month:02d}"  # a floating-out member still pays
+
+
+@pytest.mark.slow
+def test_city_plan_has_twenty_moves_of_each_kind(dangjian_env, today):
+    """The city's plan (without writing it): at least 20 moves of each kind, 市内转移 also
+    between communities of one town and between towns."""
+    from collections import Counter
+
+    gen = demo._Generator("city", 20111, today, False, 1.0)
+    gen.plan()
+    directions = Counter(p.transfer[0] for p in gen.persons if p.transfer)
+    assert min(directions[d] for d in ("in", "out", "intra_city")) >= 20, directions
+    pairs = Counter((old, new) for p in gen.persons for _d, old, new in p.changes)
+    assert min(pairs[x] for x in CLASS_MOVES) >= 20, pairs
+    kinds = Counter()
+    for p in gen.persons:
+        if p.transfer and p.transfer[0] == "intra_city":
+            a, b = p.transfer[1], p.transfer[2]
+            kinds["community" if a.comm is b.comm else "town" if a.comm.town is b.comm.town else "city"] += 1
+    assert min(kinds[k] for k in ("community", "town", "city")) >= 20, kinds
+    days = [p.transfer[3] for p in gen.persons if p.transfer] + [d for p in gen.persons for d, _o, _n in p.changes]
+    assert sum(d.day == 1 for d in days) >= 20 and sum(d == _month_last(d) for d in days) >= 20
