@@ -225,6 +225,13 @@ BUILTIN_LIST: list[Kind] = [
         F("date", "日期", "date", "date", required=True, key=True),
         F("letter_no", "介绍信编号", "letter no", max_length=64),
     ], community=("member",), importer="core.importing.engine:Transfers"),
+    Kind("class_changes", m.ClassChange, "党员类别变更", "Class changes", [
+        replace(_MEMBER, key=True),
+        F("new_class", "新类别", "new class", "choice", required=True, choice=E.MEMBER_CLASS,
+          help="此日期起的党员类别（社区党员/在职党员/流入党员/流出党员）"),
+        F("date", "日期", "date", "date", required=True, key=True, help="类别变更生效的日期"),
+        F("note", "说明", "note", optional_column=True, max_length=256, multiline=True),
+    ], community=("member",), order=("member", "date"), importer="core.importing.engine:ClassChanges"),
     Kind("certificates", m.FloatingCertificate, "流动党员活动证", "Floating certificates", [
         F("number", "活动证号", "certificate no", required=True, key=True, max_length=64),
         _MEMBER,
@@ -355,13 +362,15 @@ BUILTIN_LIST: list[Kind] = [
         F("joint_meeting_member", "联席会议成员", "joint-meeting member", "bool"),
     ], key=_key("community", "name"), community=("community",), ref=("unit", "name", "单位名称", "unit name")),
     Kind("consultations", m.UnitConsultation, "征求社区意见", "Unit consultations", [
-        F("unit", "单位名称", "resident unit", "ref:unit", required=True),
+        _COMMUNITY,
+        F("unit", "单位名称", "resident unit", "ref:unit", required=True, help="该社区已登记的驻区单位名称"),
         F("date", "日期", "date", "date", required=True),
         F("subject", "事项", "subject", "choice", required=True, choice=E.CONSULT_SUBJECT),
         F("person", "人员", "person", optional_column=True, max_length=64),
         F("opinion", "意见", "opinion", optional_column=True, max_length=256, multiline=True),
-    ], key=_key("unit", "date", "subject", "person"), community=("unit",)),
-    Kind("leader_points", m.LeaderContactPoint, "领导联系点", "Leader contact points", [
+    ], key=_key("community", "unit", "date", "subject", "person"), community=("unit",),
+        importer="core.importing.engine:Consultations"),
+    Kind("contact_points", m.LeaderContactPoint, "领导联系点", "Leader contact points", [
         F("leader_name", "领导姓名", "leader name", required=True, max_length=64),
         F("leader_post", "职务", "post", optional_column=True, max_length=128),
         _COMMUNITY,
@@ -398,7 +407,8 @@ BUILTIN_LIST: list[Kind] = [
         F("type", "会议类型", "meeting type", "choice", required=True, choice=E.MEETING_TYPE),
         F("date", "日期", "date", "date", required=True),
         F("topic", "主题", "topic", max_length=256),
-    ], community=("organization",), ref=("meeting", "code", "会议编号", "meeting code")),
+    ], community=("organization",), ref=("meeting", "code", "会议编号", "meeting code"),
+        importer="core.importing.engine:Meetings"),
     Kind("dues", m.DuesPayment, "党费", "Dues", [
         replace(_MEMBER, key=True),
         F("month", "所属月份", "month", "month", required=True, key=True, help="YYYY-MM"),
@@ -449,6 +459,8 @@ BUILTIN_LIST: list[Kind] = [
 ]
 # In the records screen's order.
 BUILTIN: dict[str, Kind] = {k.name: k for k in BUILTIN_LIST}
+# Old names still accepted for one release: old name -> the kind's name now.
+ALIASES: dict[str, str] = {"leader_points": "contact_points"}
 
 
 # ---------------------------------------------------------------- look-ups
@@ -474,7 +486,8 @@ def names(importable: bool | None = True) -> list[str]:
 
 
 def find(name: str) -> Kind | None:
-    kind = BUILTIN.get(name)
+    """The kind called ``name`` (an old name of :data:`ALIASES` finds the kind it became), or None."""
+    kind = BUILTIN.get(name) or BUILTIN.get(ALIASES.get(name, ""))
     if kind is None:
         kind = _plugin_kinds().get(name)
     return kind

@@ -2,7 +2,9 @@
 
 Records made before ID numbers were normalised and control characters refused may hold
 an ID number in full-width or other digit forms (a second record of the same person)
-or a name with an escape sequence.  :func:`scan` finds them; ``dangjian init`` run by
+or a name with an escape sequence; meetings recorded before the meeting type had to fit
+the organization's kind may not fit it (a 党小组会 of a 党支部, a 党员大会 of a 党小组 …).
+:func:`scan` finds them; ``dangjian init`` run by
 an administrator prints where they are, an automatic upgrade on first use prints the
 counts only (it may run as any user).  Nothing is changed: an administrator corrects
 the records (or merges the duplicate member) by hand.
@@ -21,7 +23,7 @@ class Problem:
     kind: str  # the record kind (import name)
     row: int  # the record's id
     field: str  # the field's Chinese label
-    what: str  # "lookalike_id" | "control"
+    what: str  # "lookalike_id" | "control" | "meeting_type"
     reason: str
 
 
@@ -66,6 +68,28 @@ def scan() -> list[Problem]:
             else:
                 reason = tr("身份号码含全角或其他字形的数字", "the ID number has full-width or other digit forms")
             out.append(Problem(kind.name, rid, f.label, "lookalike_id", reason))
+    out.extend(meeting_misfits())
+    return out
+
+
+def meeting_misfits() -> list[Problem]:
+    """Every stored meeting whose type does not fit its organization's kind (imports now refuse
+    them): 党员大会, 支委会 and 党课 belong to a 党委, 党总支 or 党支部, 党小组会 only to a 党小组,
+    every other type to any kind but a 党小组.  The reason names the community and the meeting code."""
+    from core import validators
+    from core.models import Community, Meeting, Organization
+
+    communities = dict(Community.select(Community.id, Community.code).tuples())
+    q = (Meeting.select(Meeting.id, Meeting.code, Meeting.type, Organization.kind, Organization.code,
+                        Organization.community)
+         .join(Organization, on=(Meeting.organization == Organization.id)).order_by(Meeting.id).tuples())
+    out = []
+    for mid, code, type_, org_kind, org_code, comm in q:
+        why = validators.meeting_misfit(type_, org_kind)
+        if why:
+            out.append(Problem("meetings", mid, tr("会议类型", "meeting type"), "meeting_type",
+                               tr("社区 {c}，会议 {m}（组织 {o}）：{w}", "community {c}, meeting {m} (organization {o}): {w}",
+                                  c=communities.get(comm) or "-", m=code, o=org_code, w=why)))
     return out
 
 
@@ -74,14 +98,19 @@ def counts_line(problems: list[Problem]) -> str | None:
     if not problems:
         return None
     look = sum(1 for p in problems if p.what == "lookalike_id")
-    ctl = len(problems) - look
-    return tr("已存数据检查：{a} 个身份号码含全角或其他字形的数字，{b} 处文字含控制字符；"
-              "请管理员运行 dangjian init 查看并更正",
+    meet = sum(1 for p in problems if p.what == "meeting_type")
+    ctl = len(problems) - look - meet
+    line = tr("已存数据检查：{a} 个身份号码含全角或其他字形的数字，{b} 处文字含控制字符",
               "stored data check: {a} ID number(s) with full-width or other digit forms, {b} text value(s) "
-              "with control characters; an administrator sees where with dangjian init", a=look, b=ctl)
+              "with control characters", a=look, b=ctl)
+    if meet:
+        line += tr("，{c} 个会议的类型与其党组织的类别不符", ", {c} meeting(s) whose type does not fit the "
+                   "organization's kind", c=meet)
+    return line + tr("；请管理员运行 dangjian init 查看并更正", "; an administrator sees where with dangjian init")
 
 
 def where_lines(problems: list[Problem]) -> list[str]:
-    """One line per problem for an administrator: kind, record id, column, reason."""
+    """One line per problem for an administrator: kind, record id, column, reason (a meeting
+    that does not fit: its community and meeting code)."""
     return [tr("{k} 记录 {r}，{f}：{why}", "{k} record {r}, {f}: {why}", k=p.kind, r=p.row, f=p.field, why=p.reason)
             for p in problems]

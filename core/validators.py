@@ -499,7 +499,12 @@ def _cross_members(rec: dict, present, errs: list) -> None:
     if joined is not None and idn and joined < b:
         errs.append(("joined_date", tr("入党日期早于出生日期", "joined before birth")))
     cls = get("management_class")
-    if cls is not None and not get("organization"):
+    if cls == "floating_in" and get("organization") and not get("placed_date") and \
+            (present is None or "placed_date" in present):
+        errs.append(("placed_date", tr("流入党员编入党组织须填编入日期（未编入的留空所在党组织编码并填社区编码）",
+                                       "a floating-in member placed in an organization needs the placed date "
+                                       "(an unplaced one leaves the org code empty and gives the community code)")))
+    if cls is not None and not get("organization") and (present is None or "organization" in present):
         if cls not in ("floating_in", "in_service"):
             errs.append(("organization", tr("必填（只有未编入的流入党员可留空并填社区编码）",
                                             "required (only an unplaced floating-in member may leave it "
@@ -571,6 +576,38 @@ def cross_check(kind: str, rec: dict, present: set | None = None) -> list[tuple[
         elif rec.get("direction") == "in" and not rec.get("to_org"):
             errs.append(("to_org", tr("转入必填（市内组织编码）", "required for a transfer in (an org code in the city)")))
     return errs
+
+
+# Meeting types and the organization kinds they belong to: 党员大会, 支委会 and 党课 to a 党委, 党总支
+# or 党支部; 党小组会 only to a 党小组; every other type to any kind but a 党小组.
+BRANCH_MEETINGS = ("assembly", "committee_meeting", "lecture")
+GROUP_MEETINGS = ("group_meeting",)
+BRANCH_KINDS = ("committee", "general_branch", "branch")
+
+
+def meeting_fits(type_: str, org_kind: str | None) -> bool:
+    """Whether a meeting of ``type_`` belongs to an organization of kind ``org_kind`` (None: not known)."""
+    if org_kind is None:
+        return True
+    if type_ in BRANCH_MEETINGS:
+        return org_kind in BRANCH_KINDS
+    if type_ in GROUP_MEETINGS:
+        return org_kind == "group"
+    return org_kind != "group"
+
+
+def meeting_misfit(type_: str, org_kind: str | None) -> str | None:
+    """The reason a meeting of ``type_`` does not belong to an organization of ``org_kind``, or None."""
+    if meeting_fits(type_, org_kind):
+        return None
+    lang = get_lang()
+    t, k = enums.MEETING_TYPE.label(type_, lang), enums.ORG_KIND.label(org_kind, lang)
+    if type_ in BRANCH_MEETINGS:
+        return tr("{t}只属于党委、党总支或党支部，不属于{k}", "a {t} belongs to a Party committee, general branch or "
+                  "branch, not to a {k}", t=t, k=k)
+    if type_ in GROUP_MEETINGS:
+        return tr("{t}只属于党小组，不属于{k}", "a {t} belongs to a Party group only, not to a {k}", t=t, k=k)
+    return tr("{t}不属于党小组", "a {t} does not belong to a Party group", t=t)
 
 
 def ref_exists(target: str, key) -> bool:

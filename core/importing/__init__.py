@@ -21,9 +21,16 @@ from core.importing.engine import Result, run
 from core.view import View
 
 def check_kind(kind: str) -> str:
-    """``kind`` if it is an importable kind; else a UserError listing the kinds."""
-    kinds.get(kind, importable=True)  # raises a UserError listing the kinds
-    return kind
+    """The name of the importable kind ``kind`` names; else a UserError listing the kinds.
+
+    An old name still accepted (``leader_points``, now ``contact_points``) gives the kind's
+    name now, with a warning on stderr that the old name will go away."""
+    spec = kinds.get(kind, importable=True)  # raises a UserError listing the kinds
+    if spec.name != kind:
+        print(tr("提示：类型名 {o} 已改为 {n}，旧名称下一版本起不再接受",
+                 "note: the kind {o} is now called {n}; the old name will not be accepted in the next release",
+                 o=kind, n=spec.name), file=sys.stderr)
+    return spec.name
 
 
 def authorize(kind: str):
@@ -37,13 +44,28 @@ def authorize(kind: str):
 
 # ---------------------------------------------------------------- import
 
+def authorize_correct(kind: str):
+    """``import members --correct``: an administrator only, and for members only."""
+    if kind != "members":
+        raise UserError(tr("--correct 只用于 members（党员）导入", "--correct is for members imports only"))
+    p = access.current()
+    p.require_write()
+    p.require_admin(tr("用 --correct 更正党员的组织或类别", "correct a member's organization or class with --correct"))
+    return p
+
+
 def import_file(kind: str, path, *, partial: bool = False, encoding: str | None = None,
-                progress: bool = True, name: str | None = None) -> tuple[Result, object]:
+                progress: bool = True, name: str | None = None, correct: bool = False) -> tuple[Result, object]:
     """Import ``path`` as ``kind``; returns (result, table).  Raises UserError for file-level problems.
 
-    ``name`` is how messages name the file (default: the path)."""
-    check_kind(kind)
+    ``name`` is how messages name the file (default: the path).  ``correct`` (members, an
+    administrator only): a row may change the organization or the management class of a
+    member already on record, as a correction without history (audited as a correction);
+    without it such a row is refused and names the kind that records the move."""
+    kind = check_kind(kind)
     authorize(kind)
+    if correct:
+        authorize_correct(kind)
     table = files.Table(path, encoding, want_total=progress and sys.stderr.isatty(), name=name)
     if table.masked:
         table.close()
@@ -52,7 +74,7 @@ def import_file(kind: str, path, *, partial: bool = False, encoding: str | None 
                            "data); export it as a user allowed to see full ID numbers", f=path))
     bar = files.Progress(tr("导入 {k}", "importing {k}", k=kind), table.total) if progress else None
     try:
-        res = run(kind, table, partial, bar)
+        res = run(kind, table, partial, bar, correct=correct)
     finally:
         table.close()
         if bar:
@@ -117,7 +139,8 @@ def export_rows(kind: str, town: str | None = None, community: str | None = None
         headers.append("标识")
     table = spec.model._meta.table_name
     rows = []
-    for comm, rec in records.export_records(kind):
+    source = _consultation_records() if kind == "consultations" else records.export_records(kind)
+    for comm, rec in source:
         if not view.contains(comm):
             continue
         row = [_cell(f, rec.get(f.name), xlsx, view, masked, year) for f in specs]
@@ -125,6 +148,19 @@ def export_rows(kind: str, town: str | None = None, community: str | None = None
             row.append(view.ref(table, *(rec.get(k) for k in spec.key)))
         rows.append(row)
     return headers, rows, masked
+
+
+def _consultation_records():
+    """``(community id, record)`` of every consultation: the unit is named by its community
+    and its name (a unit's name is unique only inside its community)."""
+    from core.models import Community, ResidentUnit, UnitConsultation
+
+    codes = dict(Community.select(Community.id, Community.code).tuples())
+    units = {i: (c, n) for i, c, n in ResidentUnit.select(ResidentUnit.id, ResidentUnit.community,
+                                                         ResidentUnit.name).tuples()}
+    for r in UnitConsultation.select().order_by(UnitConsultation.id).dicts().iterator():
+        comm, name = units.get(r["unit"], (None, None))
+        yield comm, dict(r, community=codes.get(comm), unit=name)
 
 
 def _stdout_bytes(data: bytes) -> None:
@@ -278,7 +314,7 @@ def _type_zh(f: validators.Field) -> str:
         who = "党员" if f.type.endswith("member") else "社区工作者"
         return f"已有{who}的公民身份号码"
     if f.type.startswith("ref:"):
-        return {"community": "已有的社区编码", "org": "已有的组织编码", "meeting": "已有的会议编号"}[f.type[4:]]
+        return "已有的" + kinds.ref_kind(f.target).ref[2]
     if f.type == "posts":
         return TYPE_ZH["posts"] + "：" + "/".join(enums.POST.labels("zh"))
     return TYPE_ZH.get(f.type, f.type)

@@ -37,7 +37,7 @@ CHUNK = 2000
 
 class Item:
     """One data row on its way in."""
-    __slots__ = ("rowno", "cells", "rec", "vals", "community", "errors", "id", "extra", "k", "changed")
+    __slots__ = ("rowno", "cells", "rec", "vals", "community", "errors", "id", "extra", "k", "changed", "flag")
 
     def __init__(self, rowno: int, cells: list, rec: dict | None = None, errors: list | None = None):
         self.rowno = rowno
@@ -50,6 +50,7 @@ class Item:
         self.extra = None  # a handler's own change (worker posts)
         self.k = None  # the model key
         self.changed = None
+        self.flag = None  # added to the new values of an update's audit row ({"correction": True})
 
     def err(self, name: str, msg: str):
         self.errors.append((name, msg))
@@ -133,8 +134,9 @@ class RefCache:
 # ---------------------------------------------------------------- context
 
 class Context:
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, correct: bool = False):
         self.kind = kind
+        self.correct = correct  # members: apply organization / class changes as corrections (an administrator)
         self.principal = access.current()
         self.scope = self.principal.scope_community_ids()
         self.refs = RefCache()
@@ -381,6 +383,42 @@ class Handler:
     def after_write(self, inserted: list[Item], updated: list[Item], extra: list[Item]) -> None:
         pass
 
+    # --- hooks that keep the forked planner (see _fork_wanted): planned in the worker, applied by the writer
+    def check_existing(self, it: Item, old: dict | None) -> None:
+        """More errors of a row once its stored record (``old``, None when new) is known."""
+
+    def plan_post(self, p: "Plan"):
+        """Plain data (marshal/pickle) for :meth:`post_write`, worked out when a chunk is planned (None: nothing)."""
+        return None
+
+    def post_write(self, post) -> None:
+        """Run by the writer after a chunk's writes, with what :meth:`plan_post` gave; audit rows into ``ctx.audit``."""
+
+    def finish(self) -> None:
+        """Run by the writer after the last chunk, in the import's transaction."""
+
+    def ref_errors(self, it: Item) -> None:
+        """Unknown references among the good cells of a row that already has errors (so that a
+        row's every bad cell is reported at once); nothing is written."""
+        bad = {n for n, _ in it.errors}
+        scope = self.ctx.scope
+        for name, target, _req in self.refs:
+            key = it.rec.get(name)
+            if not key or name in bad:
+                continue
+            hit = self.ctx.refs.get(target, key)
+            if hit is None or (scope is not None and hit[1] is not None and hit[1] not in scope):
+                it.err(name, validators.unknown_ref_message(target, key))
+
+
+def rebuild_roster(member_ids) -> None:
+    """The stored roster spans of ``member_ids`` replayed again (in the import's transaction)."""
+    from core import roster_replay
+
+    ids_ = [i for i in member_ids if i is not None]
+    if ids_:
+        roster_replay.rebuild(db.database, ids_)
+
 
 def handler_class(kind: str) -> type:
     """The import handler of ``kind``: the generic :class:`Handler` or the one its declaration names."""
@@ -495,8 +533,30 @@ class Orgs(Handler):
             records.follow_org_community(moved, self.ctx.audit)
 
 
+def ORG_CHANGE_REFUSED(old: str, new: str) -> str:
+    return tr("不能用党员导入更改已登记党员的所在党组织（{o} → {n}）：组织关系的变动是有日期的转接，请用 transfers"
+              "（组织关系转接）导入；只有未编入的流入党员可以在此编入党组织（并填编入日期）",
+              "a members import cannot change the organization of a member already on record ({o} → {n}): a "
+              "move is a dated transfer, import it as transfers; only an unplaced floating-in member may be "
+              "placed here (with the placed date)", o=old or tr("空", "empty"), n=new or tr("空", "empty"))
+
+
+def CLASS_CHANGE_REFUSED(old: str, new: str) -> str:
+    return tr("不能用党员导入更改已登记党员的党员类别（{o} → {n}）：类别的变动有日期，请用 class_changes"
+              "（党员类别变更）导入",
+              "a members import cannot change the management class of a member already on record ({o} → {n}): "
+              "a change of class has a date, import it as class_changes", o=old, n=new)
+
+
 class Members(Handler):
-    """A member's community is the organization's; a stated one must agree with it."""
+    """A member's community is the organization's; a stated one must agree with it.
+
+    The history stays true: a row never changes the organization or the management class
+    of a member already on record (those are dated moves: ``transfers``, ``class_changes``)
+    — except the placement of an unplaced 流入党员 and, with ``--correct`` (an
+    administrator), corrections without history, audited as such.  流动党员活动证号 links
+    the member's certificate of that number (made when new).  The roster spans of the
+    members written are rebuilt at the end."""
 
     def compute_value_fields(self):
         names = super().compute_value_fields()
@@ -539,6 +599,95 @@ class Members(Handler):
 
     def derive(self, items):
         records.derive(self.spec, [it.vals for it in items], org_community=self._org_community)
+
+    def load_extra(self, items, existing):
+        from core.models import FloatingCertificate as C
+
+        if getattr(self, "_certs", None) is None:
+            self._certs = {}  # certificate number -> member id (None: no certificate of that number)
+            self._claims = {}  # certificate number -> the ID number of the row of this import that names it
+            self._touched = set()
+        numbers = list({it.vals.get("certificate_no") for it in items} - {None, ""} - set(self._certs))
+        for i in range(0, len(numbers), 500):
+            part = numbers[i:i + 500]
+            found = dict(C.select(C.number, C.member).where(C.number.in_(part)).tuples())
+            for n in part:
+                self._certs[n] = found.get(n)
+
+    def check_existing(self, it, old):
+        vals = it.vals
+        if old is not None:
+            flag = False
+            o_org, n_org = old.get("organization"), vals.get("organization")
+            o_cls, n_cls = old.get("management_class"), vals.get("management_class")
+            if o_org != n_org:
+                placing = (o_org is None and n_org is not None and o_cls == n_cls == "floating_in"
+                           and vals.get("placed_date") is not None)
+                if placing:
+                    pass
+                elif self.ctx.correct:
+                    flag = True
+                else:
+                    codes = self._codes()
+                    it.err("organization", ORG_CHANGE_REFUSED(codes.get(o_org, ""), codes.get(n_org, "")))
+            if o_cls != n_cls and n_cls is not None:
+                if self.ctx.correct:
+                    flag = True
+                else:
+                    it.err("management_class", CLASS_CHANGE_REFUSED(_class_label(o_cls), _class_label(n_cls)))
+            if flag:
+                it.flag = {"correction": True}
+        number = vals.get("certificate_no")
+        if number and not it.errors:
+            owner = self._certs.get(number)
+            claimed = self._claims.get(number)
+            if (owner is not None and (old is None or owner != old["id"])) or \
+                    (claimed is not None and claimed != vals.get("id_number")):
+                it.err("certificate_no", tr("流动党员活动证号 {n} 已属于另一名党员", "the floating certificate {n} "
+                                            "belongs to another member", n=number))
+            else:
+                self._claims[number] = vals.get("id_number")
+
+    def _codes(self) -> dict:
+        if getattr(self, "_org_codes", None) is None:
+            from core.models import Organization
+
+            self._org_codes = dict(Organization.select(Organization.id, Organization.code).tuples())
+        return self._org_codes
+
+    def plan_post(self, p):
+        links = []
+        for it in p.inserts + p.updates + p.same:
+            number = it.vals.get("certificate_no")
+            if number and self._certs.get(number) is None:
+                self._certs[number] = it.id
+                links.append((number, it.id, it.community))
+        members = [it.id for it in p.inserts + p.updates]
+        return (links, members) if links or members else None
+
+    def post_write(self, post):
+        from core.models import FloatingCertificate as C
+
+        if not post:
+            return
+        links, members = post
+        for number, mid, comm in links:
+            cid = C.insert(number=number, member=mid, version=1).execute()
+            self.ctx.audit.append(audit.Entry("create", C._meta.table_name, cid, None,
+                                              {"number": number, "member": mid}, comm))
+        if getattr(self, "_touched", None) is None:
+            self._touched = set()
+        self._touched.update(members)
+
+    def finish(self):
+        rebuild_roster(getattr(self, "_touched", None) or ())
+
+
+def _class_label(code) -> str:
+    from core import enums
+    from core.i18n import get_lang
+
+    return enums.MEMBER_CLASS.label(code, get_lang()) if code else tr("空", "empty")
 
 
 class Workers(Handler):
@@ -641,6 +790,177 @@ class Transfers(Handler):
         db.executemany('UPDATE "member" SET "organization_id" = ?, "community_id" = ?, "active" = ?, '
                        '"left_date" = ?, "version" = "version" + 1 WHERE "id" = ?',
                        [(n["organization"], n["community"], n["active"], n["left_date"], mid) for mid, n in changes])
+        rebuild_roster(touched)
+
+
+def class_chain(base, changes) -> list:
+    """The old class of each of a member's ``changes`` (``(date, new class)``, in date order): the
+    class before the first is ``base``, before each other one the class the one before it set."""
+    out = []
+    prev = base
+    for _d, new in changes:
+        out.append(prev)
+        prev = new
+    return out
+
+
+class ClassChanges(Handler):
+    """党员类别变更, whole file, in date order.  Each change's old class is the class in force the
+    day before (a chain per member from the class before the member's earliest change: the
+    earliest stored change's old class, else the member's class before this import); the
+    member's class becomes the latest change's; the member's roster spans are rebuilt."""
+    whole_file = True
+
+    def compute_value_fields(self):
+        return super().compute_value_fields() + ["old_class"]
+
+    def chunks(self, items):
+        return [sorted(items, key=lambda it: (it.rec.get("date") or dt.date.min, it.rowno))]
+
+    def _stored(self, mids) -> dict:
+        """{member id: [(date, new class, old class, change id), …] in date order} as stored now."""
+        from core.models import ClassChange as CC
+
+        out: dict = defaultdict(list)
+        mids = list(mids)
+        for i in range(0, len(mids), 500):
+            q = (CC.select(CC.member, CC.date, CC.new_class, CC.old_class, CC.id)
+                 .where(CC.member.in_(mids[i:i + 500])).order_by(CC.member, CC.date).tuples())
+            for mid, d, new, old, cid in q:
+                out[mid].append((d, new, old, cid))
+        return out
+
+    def derive(self, items):
+        from core.models import Member
+
+        mids = {it.vals["member"] for it in items if it.vals.get("member")}
+        stored = self._stored(mids)
+        classes = {}
+        ml = list(mids)
+        for i in range(0, len(ml), 500):
+            classes.update(Member.select(Member.id, Member.management_class)
+                           .where(Member.id.in_(ml[i:i + 500])).tuples())
+        base = getattr(self, "_base", None) or {}
+        for mid in mids:
+            if mid not in base:  # the class before the member's earliest change, before anything is written
+                first = stored[mid][0] if stored.get(mid) else None
+                base[mid] = first[2] if first is not None and first[2] else classes.get(mid)
+        self._base = base
+        timeline: dict = defaultdict(dict)
+        for mid, rows in stored.items():
+            for d, new, _old, _cid in rows:
+                timeline[mid][d] = new
+        for it in items:
+            if it.vals.get("member") and it.vals.get("date"):
+                timeline[it.vals["member"]][it.vals["date"]] = it.vals.get("new_class")
+        olds = {}
+        for mid, by_date in timeline.items():
+            dates = sorted(by_date)
+            for d, old in zip(dates, class_chain(base.get(mid), [(d, by_date[d]) for d in dates])):
+                olds[(mid, d)] = old
+        for it in items:
+            it.vals["old_class"] = olds.get((it.vals.get("member"), it.vals.get("date")))
+
+    def after_write(self, inserted, updated, extra):
+        """The chain again over what is stored now (a row refused by --partial leaves a gap), then the
+        member's class; every change audited."""
+        from core.models import ClassChange as CC, Member
+
+        touched = {it.vals["member"] for it in inserted + updated}
+        if not touched:
+            return
+        stored = self._stored(touched)
+        fixes, members = [], []
+        rows = {}
+        ml = list(touched)
+        for i in range(0, len(ml), 500):
+            for mid, cls, comm in (Member.select(Member.id, Member.management_class, Member.community)
+                                   .where(Member.id.in_(ml[i:i + 500])).tuples()):
+                rows[mid] = (cls, comm)
+        for mid in sorted(touched):
+            changes = stored.get(mid) or []
+            if not changes or mid not in rows:
+                continue
+            cls, comm = rows[mid]
+            olds = class_chain(self._base.get(mid), [(d, new) for d, new, _o, _c in changes])
+            for (d, new, old, cid), want in zip(changes, olds):
+                if old != want:
+                    fixes.append((want, cid))
+                    self.ctx.audit.append(audit.Entry("update", CC._meta.table_name, cid, {"old_class": old},
+                                                      {"old_class": want}, comm))
+            latest = changes[-1][1]
+            if latest != cls:
+                members.append((latest, mid))
+                self.ctx.audit.append(audit.Entry("update", Member._meta.table_name, mid,
+                                                  {"management_class": cls}, {"management_class": latest}, comm))
+        db.executemany('UPDATE "class_change" SET "old_class" = ?, "version" = "version" + 1 WHERE "id" = ?', fixes)
+        db.executemany('UPDATE "member" SET "management_class" = ?, "version" = "version" + 1 WHERE "id" = ?',
+                       members)
+        rebuild_roster(touched)
+
+
+class Consultations(Handler):
+    """征求社区意见: the unit is named by its community and its name (unique only inside a community)."""
+
+    def __init__(self, ctx, present):
+        super().__init__(ctx, present)
+        self.key_fields = ("unit", "date", "subject", "person")
+        self.lookup = "unit"
+        self.scope_field = "community"
+
+    def prepare(self, items):
+        from core.models import ResidentUnit as U
+
+        self.ctx.refs.load_all("community")
+        if getattr(self, "_units", None) is None:
+            self._units = {(c, n): i for i, c, n in U.select(U.id, U.community, U.name).tuples()}
+
+    def _unit(self, it, comm_id):
+        name = it.rec.get("unit")
+        uid = self._units.get((comm_id, name)) if name else None
+        if name and uid is None:
+            it.err("unit", validators.unknown_ref_message("unit", name))
+        return uid
+
+    def build(self, it):
+        vals = {n: it.rec.get(n) for n in self.value_fields}
+        hit = self.ref(it, "community", "community", True)
+        vals["unit"] = self._unit(it, hit[0]) if hit else None
+        if hit and not it.rec.get("unit"):
+            it.err("unit", tr("必填", "required"))
+        it.vals = vals
+        it.community = hit[0] if hit else None
+
+    def ref_errors(self, it):
+        bad = {n for n, _ in it.errors}
+        if "community" in bad or not it.rec.get("community"):
+            return
+        hit = self.ctx.refs.get("community", it.rec["community"])
+        scope = self.ctx.scope
+        if hit is None or (scope is not None and hit[0] not in scope):
+            it.err("community", validators.unknown_ref_message("community", it.rec["community"]))
+        elif "unit" not in bad:
+            self._unit(it, hit[0])
+
+
+class Meetings(Handler):
+    """A meeting's type must fit its organization's kind (党员大会/支委会/党课: 党委, 党总支, 党支部;
+    党小组会: 党小组; the other types: any kind but a 党小组)."""
+
+    def prepare(self, items):
+        super().prepare(items)
+        if getattr(self, "_org_kinds", None) is None:
+            from core.models import Organization as O
+
+            self._org_kinds = dict(O.select(O.id, O.kind).tuples())
+
+    def build(self, it):
+        super().build(it)
+        org, type_ = it.vals.get("organization"), it.vals.get("type")
+        if org is not None and type_:
+            msg = validators.meeting_misfit(type_, self._org_kinds.get(org))
+            if msg:
+                it.err("type", msg)
 
 
 # ---------------------------------------------------------------- headers
@@ -912,7 +1232,19 @@ def _parse_block(buf, kind, parsers, names, width, cross, present, seen, key_nam
         rowno, cells = buf[i]
         e = errs.get(i)
         if e:
-            it = Item(rowno, cells, {n: v for n, v in zip(names, values) if v is not _BAD}, e)
+            # every bad cell of the row, not only the first: the rules across fields too, over the good cells
+            rec = {n: v for n, v in zip(names, values) if v is not _BAD}
+            bad = {n for n, _ in e}
+            e.extend(x for x in cross(kind, rec, present - bad) if x[0] not in bad)
+            it = Item(rowno, cells, rec, e)
+            if not bad.intersection(key_names):
+                k = tuple("" if rec.get(x) is None else rec.get(x) for x in key_names)
+                first = seen.get(k)
+                if first is not None:
+                    it.errors.append((dup_field, tr("与第{n}行重复（{k}）", "duplicate of row {n} ({k})", n=first,
+                                                    k=dup_labels)))
+                else:
+                    seen[k] = rowno
             yield it
             continue
         rec = dict(zip(names, values))
@@ -945,7 +1277,7 @@ class Plan:
     other audit rows; the item lists are kept for the handler's ``after_write``.
     """
     __slots__ = ("writes", "creates", "entries", "rejected", "inserts", "updates", "extras", "inserted", "updated",
-                 "unchanged")
+                 "unchanged", "same", "post")
 
     def __init__(self):
         self.writes: list[tuple[str, list]] = []
@@ -955,6 +1287,8 @@ class Plan:
         self.inserts: list[Item] = []
         self.updates: list[Item] = []
         self.extras: list[Item] = []
+        self.same: list[Item] = []  # unchanged records
+        self.post = None  # the handler's plan_post(): applied by the writer after the writes (post_write)
         self.inserted = self.updated = self.unchanged = 0
 
 
@@ -1023,13 +1357,15 @@ class Planner:
         rejected = p.rejected
         handler.prepare(items)
         built = []
+        half = []  # built with errors: still checked against their stored record (every error of a row at once)
         for it in items:
             if it.errors:
+                handler.ref_errors(it)
                 rejected.append(it)
                 continue
             handler.build(it)
             if it.errors:
-                rejected.append(it)
+                half.append(it)
             else:
                 built.append(it)
         handler.derive(built)  # derived fields for the whole block
@@ -1041,13 +1377,27 @@ class Planner:
                 for msg in pm.validate_record(kind, dict(it.rec)):
                     it.err("", msg)
             if it.errors:
-                rejected.append(it)
+                half.append(it)
             else:
                 ok.append(it)
-        if not ok:
+        rejected.extend(half)
+        checks = type(handler).check_existing is not Handler.check_existing
+        half = [it for it in half if it.vals.get(handler.lookup) is not None] if checks else []
+        if not ok and not half:
+            p.post = handler.plan_post(p)
             return p
-        existing = handler.fetch_existing(ok)
-        handler.load_extra(ok, existing)
+        existing = handler.fetch_existing(ok + half)
+        handler.load_extra(ok + half, existing)
+        for it in half:
+            old = existing.get(handler.key(it.vals))
+            if old is not None and scope is not None:
+                oc = handler.existing_community(old)
+                if oc is not None and oc not in scope:
+                    continue  # a record outside the writer's scope says nothing more
+            bad = {n for n, _ in it.errors}
+            n = len(it.errors)
+            handler.check_existing(it, old)
+            it.errors[n:] = [e for e in it.errors[n:] if e[0] not in bad]
         inserts, updates, extras = p.inserts, p.updates, p.extras
         key = handler.key
         value_fields = handler.value_fields
@@ -1064,6 +1414,8 @@ class Planner:
                     else:
                         it.err(handler.scope_field, tr("已有记录不在你的权限范围内",
                                                        "the existing record is outside your scope"))
+            if checks and not it.errors:
+                handler.check_existing(it, old)
             extra = handler.extra_diff(it, old) if has_extra and not it.errors else None
             if it.errors:
                 rejected.append(it)
@@ -1085,6 +1437,7 @@ class Planner:
                 extras.append(it)
             else:
                 p.unchanged += 1
+                p.same.append(it)
         entries = p.entries
         table = handler.table
         if inserts:
@@ -1118,9 +1471,12 @@ class Planner:
             if it.extra:
                 o.update(it.extra["old"])
                 nw.update(it.extra["new"])
+            if it.flag:
+                nw.update(it.flag)
             entries.append(audit.Entry("update", table, it.id, o, nw, it.community))
         p.inserted = len(inserts)
         p.updated = len(updates) + len(extras)
+        p.post = handler.plan_post(p)
         return p
 
 
@@ -1177,14 +1533,17 @@ def _size(table) -> int:
         return 0
 
 
-def run(kind: str, table, partial: bool, progress=None) -> Result:
-    """Import the rows of ``table`` (an opened :class:`files.Table`) as ``kind``."""
+def run(kind: str, table, partial: bool, progress=None, correct: bool = False) -> Result:
+    """Import the rows of ``table`` (an opened :class:`files.Table`) as ``kind``.
+
+    ``correct`` (members, an administrator): organization and class changes of members on
+    record are applied as corrections without history (the caller checks who may)."""
     from peewee import DatabaseError as PeeweeDBError, IntegrityError
 
     colmap = header_map(kind, table.header, table.name)
     present = {f.name for _, f in colmap}
     labels = {f.name: table.header[i] for i, f in colmap}
-    ctx = Context(kind)
+    ctx = Context(kind, correct)
     handler = handler_class(kind)(ctx, present)
     key_names = [f.name for f in validators.fields(kind) if f.key]
     res = Result()
@@ -1199,6 +1558,7 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
         for sql, rows in p.writes:
             db.executemany(sql, rows)
         handler.after_write(p.inserts, p.updates, [it for it in p.updates + p.extras if it.extra])
+        handler.post_write(p.post)
         db.executemany(audit.INSERT_SQL, planner.creates_of(p))
         audit.record_many(p.entries + ctx.audit, user=ctx.login, at=now)
         ctx.audit.clear()
@@ -1229,6 +1589,9 @@ def run(kind: str, table, partial: bool, progress=None) -> Result:
                         progress.update(chunk[-1].rowno)
             if res.rejected and not partial:
                 raise Rollback()
+            handler.finish()
+            audit.record_many(ctx.audit, user=ctx.login, at=now)
+            ctx.audit.clear()
             res.written = True
     except Rollback:
         res.written = False
@@ -1366,7 +1729,8 @@ def _worker(planner: Planner, items_iter, out, partial: bool, now, applied) -> N
                 audit_rows = planner.creates_of(p) + audit_rows
             writes.append((audit.INSERT_SQL, audit_rows))
         rejected = [(it.rowno, it.cells, it.errors) for it in p.rejected]
-        _send(out, b"P", (chunk[-1].rowno, p.inserted, p.updated, p.unchanged, rejected, creates), writes)
+        post = p.post if writes is not None else None
+        _send(out, b"P", (chunk[-1].rowno, p.inserted, p.updated, p.unchanged, rejected, creates, post), writes)
         sent += 1
     _send(out, b"D", planner.pm.errors())  # plugin hooks that raised here: the parent reports them
 
@@ -1433,7 +1797,7 @@ def _run_forked(planner: Planner, items_iter, res: Result, partial: bool, now, p
                 raise UserError(meta)
             if tag == b"E":
                 raise RuntimeError("import worker failed:\n" + meta)
-            rowno, inserted, updated, unchanged, rejected, creates = meta
+            rowno, inserted, updated, unchanged, rejected, creates, post = meta
             for sql, rows in writes or ():
                 if creates is not None and sql == audit.INSERT_SQL:  # the inserts' audit rows come first
                     names, where, communities = creates
@@ -1441,6 +1805,11 @@ def _run_forked(planner: Planner, items_iter, res: Result, partial: bool, now, p
                     columns = list(zip(*inserted_rows))
                     rows = planner.create_rows(names, [columns[i] for i in where], columns[0], communities) + rows
                 db.executemany(sql, rows)
+            if post is not None:  # the handler's own writes after the chunk's (certificates, roster members)
+                ctx = planner.ctx
+                planner.handler.post_write(post)
+                audit.record_many(ctx.audit, user=ctx.login, at=now)
+                ctx.audit.clear()
             res.inserted += inserted
             res.updated += updated
             res.unchanged += unchanged
