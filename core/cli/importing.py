@@ -1,4 +1,4 @@
-"""``dangjian import KIND FILE [--partial] [--rejects PATH] [--encoding ENC]``,
+"""``dangjian import KIND FILE [--partial] [--rejects PATH] [--encoding ENC] [--correct]``,
 ``dangjian export KIND [FILE] [--format csv|xlsx] [--town NAME] [--community CODE]`` and
 ``dangjian template KIND [FILE] [--format csv|xlsx]``; the import engine, the export and the
 templates are :mod:`core.importing`."""
@@ -9,8 +9,17 @@ import sys
 from core import access, validators
 from core.errors import UserError
 from core.i18n import tr
-from core.importing import authorize, check_kind, files, import_file, write_export, write_template
+from core.importing import authorize, authorize_correct, check_kind, files, import_file, write_export, write_template
 from core.importing.engine import REJECT_COLUMN, Result
+
+CORRECT_HELP = ("members only, an administrator: apply changes of a member's organization or management "
+                "class as corrections without history (audited as corrections); without it such rows are "
+                "refused and name the kind that records the move (transfers, class_changes)")
+
+
+def add_import_options(parser) -> None:
+    """The options of ``dangjian import`` that this module adds to the subcommand's parser."""
+    parser.add_argument("--correct", action="store_true", help=CORRECT_HELP)
 
 
 def error_lines(res: Result, fname: str) -> list[str]:
@@ -54,6 +63,9 @@ def cmd_import(args) -> int:
 
     kind = check_kind(args.kind)
     authorize(kind)  # before reading anything
+    correct = bool(getattr(args, "correct", False))
+    if correct:
+        authorize_correct(kind)
     from_stdin = args.file == "-"
     rej = None
     if args.partial:
@@ -62,7 +74,8 @@ def cmd_import(args) -> int:
     spool = files.spool_stdin() if from_stdin else None
     name = "stdin" if from_stdin else args.file
     try:
-        res, table = import_file(kind, spool or args.file, partial=args.partial, encoding=args.encoding, name=name)
+        res, table = import_file(kind, spool or args.file, partial=args.partial, encoding=args.encoding, name=name,
+                                 correct=correct)
     finally:
         if spool is not None:
             os.unlink(spool)

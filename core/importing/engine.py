@@ -221,6 +221,7 @@ class Handler:
     scope_field = ""  # the field named in an out-of-scope error (default: the first of the community path)
     whole_file = False  # process all rows as one ordered list (orgs, transfers)
     audit_posts = False  # the inserts' audit rows carry more than the row (workers' posts)
+    build_bad_rows = False  # build() is safe on a row with bad cells (no writes, no missing keys): see Planner.plan
 
     def __init__(self, ctx: Context, present: set[str]):
         self.ctx = ctx
@@ -557,6 +558,7 @@ class Members(Handler):
     administrator), corrections without history, audited as such.  流动党员活动证号 links
     the member's certificate of that number (made when new).  The roster spans of the
     members written are rebuilt at the end."""
+    build_bad_rows = True
 
     def compute_value_fields(self):
         names = super().compute_value_fields()
@@ -1358,10 +1360,18 @@ class Planner:
         handler.prepare(items)
         built = []
         half = []  # built with errors: still checked against their stored record (every error of a row at once)
+        build_bad = handler.build_bad_rows
         for it in items:
             if it.errors:
-                handler.ref_errors(it)
-                rejected.append(it)
+                if build_bad:  # built over its good cells: its references and its stored record are checked too
+                    bad = {n for n, _ in it.errors}
+                    n = len(it.errors)
+                    handler.build(it)
+                    it.errors[n:] = [e for e in it.errors[n:] if e[0] not in bad]
+                    half.append(it)
+                else:
+                    handler.ref_errors(it)
+                    rejected.append(it)
                 continue
             handler.build(it)
             if it.errors:
