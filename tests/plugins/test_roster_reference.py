@@ -370,7 +370,8 @@ def test_rules_agree_with_the_reference_on_the_small_demo(small_demo, year, as_o
 
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("DANGJIAN_CITY_REFERENCE") != "1",
-                    reason="builds the city demo and compares about 1,800 movers (two minutes): set DANGJIAN_CITY_REFERENCE=1")
+                    reason="builds the city demo and compares about 1,800 movers (two minutes): "
+                           "set DANGJIAN_CITY_REFERENCE=1")
 def test_rules_agree_with_the_reference_on_the_city_demo(dangjian_db, monkeypatch):
     from core import demo
 
