@@ -15,11 +15,15 @@ them), ``findings()`` (rule findings for the scope, computed once),
 ``score(name)`` (a scorer's results for the scope) and
 ``rule_params(rule_id, town)``.  Whatever a report returns is shown through
 the view as well: an ID number or mobile number left in a cell or a page is
-masked for a user without full personal data.
+masked for a user without full personal data.  A table whose rows name people
+by ID number and that has no 标识 column of its own gets one (last), the stable
+opaque ``ref`` of each person's record (:meth:`core.view.View.ref`), and each
+JSON record naming a person a ``ref``: masked ID numbers can coincide.
 """
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from core.errors import UserError
@@ -148,11 +152,88 @@ def normalise(report, result, ctx):
                            n=report.name, p=report.plugin))
     if table.title is None:
         table.title = f"{report.title(get_lang())} {ctx.year}"
+    _add_refs(table, view)
     if not view.full_personal_data:
         table.rows = [[view.mask_text(c) for c in r] for r in table.rows]
         table.records = view.mask_json(table.records) if table.records is not None else None
         table.notes = [view.mask_text(n) for n in table.notes or []]
     return table
+
+
+_FULL_ID = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
+_MASKED_ID = re.compile(r"[0-9]{6}\*{8}[0-9]{3}\*", re.ASCII)
+_REF_HEADERS = ("标识", "ref")
+
+
+def _id_form(value) -> bool:
+    """An ID number, full or masked, filling a whole cell."""
+    return isinstance(value, str) and (_FULL_ID.fullmatch(value) is not None
+                                       or _MASKED_ID.fullmatch(value) is not None)
+
+
+class _People:
+    """The people (members or workers in the view) a table's ID numbers name: a full number
+    names itself; a masked one is told apart by a name shown beside it.  Only the ``ref``
+    of what is found leaves here."""
+
+    def __init__(self, view: View, numbers: set, texts: set):
+        from core import ids
+        from core.models import Member, Worker
+
+        self.view = view
+        self.index: dict = {"member": {}, "worker": {}}
+        full = sorted(n for n in numbers if _FULL_ID.fullmatch(n))
+        names = sorted(t for t in texts if 0 < len(t) <= 50)
+        for table, model in (("member", Member), ("worker", Worker)):
+            idx = self.index[table]
+            for chunk in (full[i:i + 500] for i in range(0, len(full), 500)):
+                for number, name in view.select(model, model.id_number, model.name) \
+                        .where(model.id_number.in_(chunk)).tuples():
+                    idx.setdefault((number, None), set()).add(number)
+            for chunk in (names[i:i + 500] for i in range(0, len(names), 500)):
+                for number, name in view.select(model, model.id_number, model.name) \
+                        .where(model.name.in_(chunk)).tuples():
+                    idx.setdefault((ids.mask(number), name), set()).add(number)
+        self.table = "worker" if self._hits("worker", numbers, texts) > self._hits("member", numbers, texts) \
+            else "member"
+
+    def _hits(self, table, numbers, texts) -> int:
+        return len([n for n in numbers if (n, None) in self.index[table]]) + \
+            len([k for k in self.index[table] if k[1] is not None and k[0] in numbers])
+
+    def ref(self, number: str, beside) -> str:
+        """The ref of the person whose ID number shows as ``number`` in a row showing ``beside``."""
+        idx = self.index[self.table]
+        found = set(idx.get((number, None), ()))
+        if not found:
+            for text in beside:
+                found |= idx.get((number, text), set())
+        return self.view.ref(self.table, next(iter(found))) if len(found) == 1 else ""
+
+
+def _add_refs(table: ReportTable, view: View) -> None:
+    """The 标识 column (and records' ``ref``) of a table whose rows name people by ID number;
+    a table with a 标识 of its own is left as it is."""
+    if any(str(h) in _REF_HEADERS for h in table.headers):
+        return
+    col = next((i for i in range(len(table.headers)) if any(len(r) > i and _id_form(r[i]) for r in table.rows)),
+               None)
+    recs = [r for r in table.records or () if isinstance(r, dict) and "ref" not in r]
+    rec_ids = [next((v for v in r.values() if _id_form(v)), None) for r in recs]
+    numbers = {r[col] for r in table.rows if len(r) > col and _id_form(r[col])} if col is not None else set()
+    numbers |= {n for n in rec_ids if n}
+    if not numbers:
+        return
+    texts = {c for r in table.rows for c in r if isinstance(c, str)}
+    texts |= {v for r in recs for v in r.values() if isinstance(v, str)}
+    people = _People(view, numbers, texts)
+    if col is not None:
+        table.headers = [*table.headers, tr("标识", "ref")]
+        table.rows = [[*r, people.ref(r[col], [c for c in r if isinstance(c, str)])
+                       if len(r) > col and _id_form(r[col]) else ""] for r in table.rows]
+    for r, number in zip(recs, rec_ids):
+        if number:
+            r["ref"] = people.ref(number, [v for v in r.values() if isinstance(v, str)])
 
 
 def html_only(report) -> bool:

@@ -463,7 +463,11 @@ def items_text(items: list) -> str:
 
 def table(run: ScoreRun, with_items: bool = True, want: str = "both"):
     """(headers, rows, records) for a score run, subjects as the run's view shows them; ``want``
-    "rows" or "records" skips the other (a whole city's member points are 100,000 lines)."""
+    "rows" or "records" skips the other (a whole city's member points are 100,000 lines).
+
+    The last column, 标识 (``ref`` in the records), is the stable opaque id of the subject's
+    record (:meth:`core.view.View.ref`), the same one the check findings carry: subjects
+    whose masked ID numbers coincide stay distinguishable."""
     view = run.view or View.of()
     kind = run.scorers[0].subjects if run.scorers else "member"
     has_org = any(r.org for r in run.results)
@@ -478,6 +482,9 @@ def table(run: ScoreRun, with_items: bool = True, want: str = "both"):
     def subj(s):
         return view.mask_id(s) if masked else s
 
+    def ref(s):  # masked ID numbers can coincide: the subject's stable opaque id keeps them apart
+        return view.ref(kind, s)  # a scorer's subjects (member, worker, community …) are the tables findings name
+
     headers = []
     if run.ranked:
         headers.append(tr("名次", "rank"))
@@ -490,15 +497,16 @@ def table(run: ScoreRun, with_items: bool = True, want: str = "both"):
     headers += extra_keys
     if with_items:
         headers.append(tr("明细", "items"))
+    headers.append(tr("标识", "ref"))
     rows, records = [], []
     for r in run.results:
         if want != "records":
-            rows.append(_row(r, run, has_org, has_class, extra_keys, with_items, subj))
+            rows.append(_row(r, run, has_org, has_class, extra_keys, with_items, subj) + [ref(r.subject)])
         if want == "rows":
             continue
         rec = {"scorer": run.name, "year": run.year, "town": r.town, "community": r.community,
                "subject": subj(r.subject), "name": r.name, "points": r.points,
-               "items": r.items, "plugin": getattr(r.scorer, "plugin", None)}
+               "items": r.items, "plugin": getattr(r.scorer, "plugin", None), "ref": ref(r.subject)}
         if has_org:
             rec["organization"] = r.org
         if has_class:
