@@ -240,7 +240,7 @@ BUILTIN_LIST: list[Kind] = [
         F("destination", "外出地点", "destination", max_length=128),
         F("valid_until", "有效期至", "valid until", "date", not_future=False),
         F("returned_date", "交回日期", "returned date", "date", optional_column=True),
-    ], community=("member",)),
+    ], community=("member",), importer="core.importing.engine:Certificates"),
     Kind("evaluations", m.Evaluation, "民主评议", "Evaluations", [
         replace(_MEMBER, key=True),
         F("year", "年度", "year", "year", required=True, key=True),

@@ -12,15 +12,6 @@ from core.i18n import tr
 from core.importing import authorize, authorize_correct, check_kind, files, import_file, write_export, write_template
 from core.importing.engine import REJECT_COLUMN, Result
 
-CORRECT_HELP = ("members only, an administrator: apply changes of a member's organization or management "
-                "class as corrections without history (audited as corrections); without it such rows are "
-                "refused and name the kind that records the move (transfers, class_changes)")
-
-
-def add_import_options(parser) -> None:
-    """The options of ``dangjian import`` that this module adds to the subcommand's parser."""
-    parser.add_argument("--correct", action="store_true", help=CORRECT_HELP)
-
 
 def error_lines(res: Result, fname: str) -> list[str]:
     out = []
@@ -63,6 +54,7 @@ def cmd_import(args) -> int:
 
     kind = check_kind(args.kind)
     authorize(kind)  # before reading anything
+    # --correct (members, an administrator): organization and class changes applied as corrections, audited
     correct = bool(getattr(args, "correct", False))
     if correct:
         authorize_correct(kind)

@@ -3,8 +3,8 @@
 One import is one :func:`core.db.write_tx`.  Rows are processed in chunks:
 each chunk's references are fetched in a few set-based queries, the existing
 records are fetched by natural key, and inserts, updates and audit rows go
-through :func:`core.db.executemany` (DESIGN.md: 13×–65× faster than peewee
-``create()`` loops).  Scope checks and audit rows are done here, for every
+through :func:`core.db.executemany` (13×–65× faster than peewee ``create()``
+loops).  Scope checks and audit rows are done here, for every
 row — no write bypasses them.
 
 What a kind's rows are — fields, references, natural key, path to the
@@ -945,6 +945,40 @@ class Consultations(Handler):
             self._unit(it, hit[0])
 
 
+class Certificates(Handler):
+    """流动党员活动证: a member's 流动党员活动证号 (what a members export shows) follows the member's
+    current certificate — the latest issued of those not returned (kept when all are returned)."""
+
+    def after_write(self, inserted, updated, extra):
+        from core.models import FloatingCertificate as C, Member
+
+        touched = list({it.vals["member"] for it in inserted + updated if it.vals.get("member")})
+        if not touched:
+            return
+        current, held = {}, {}
+        for i in range(0, len(touched), 500):
+            q = (C.select(C.member, C.number, C.issue_date, C.returned_date, C.id)
+                 .where(C.member.in_(touched[i:i + 500])).tuples())
+            for mid, number, issued, returned, cid in q:
+                if returned is None:
+                    k = (issued or dt.date.min, cid)
+                    if mid not in current or k > current[mid][0]:
+                        current[mid] = (k, number)
+        for i in range(0, len(touched), 500):
+            held.update((mid, (no, comm)) for mid, no, comm in Member.select(Member.id, Member.certificate_no,
+                                                                             Member.community)
+                        .where(Member.id.in_(touched[i:i + 500])).tuples())
+        changes = []
+        for mid, (k_number) in current.items():
+            number = k_number[1]
+            old, comm = held.get(mid, (None, None))
+            if old != number:
+                changes.append((number, mid))
+                self.ctx.audit.append(audit.Entry("update", Member._meta.table_name, mid, {"certificate_no": old},
+                                                  {"certificate_no": number}, comm))
+        db.executemany('UPDATE "member" SET "certificate_no" = ?, "version" = "version" + 1 WHERE "id" = ?', changes)
+
+
 class Meetings(Handler):
     """A meeting's type must fit its organization's kind (党员大会/支委会/党课: 党委, 党总支, 党支部;
     党小组会: 党小组; the other types: any kind but a 党小组)."""
@@ -1253,9 +1287,7 @@ def _parse_block(buf, kind, parsers, names, width, cross, present, seen, key_nam
         it = Item(rowno, cells, rec, [])
         e = cross(kind, rec, present)
         if e:
-            it.errors.extend(e)
-            yield it
-            continue
+            it.errors.extend(e)  # and the duplicate check still (every error of the row)
         if single_key is not None:
             v = rec.get(single_key)
             k = ("" if v is None else v,)

@@ -386,3 +386,20 @@ def test_a_history_refusal_is_reported_with_the_other_errors_of_the_row(town):
     row = f"{a.name},{a.id_number},2000-07-01,正式党员,O1,流出党员,否,否,,2099-01-01,,\n"
     res, errs = _import(town, "members", HEAD + row)
     assert {fld for _r, fld, _m in errs} == {"placed_date", "management_class"}
+
+
+def test_a_certificates_import_makes_the_new_certificate_the_members_current_one(town):
+    new = f.new_id("1975-03-09", "F")
+    _import(town, "members", HEAD + f"赵敏,{new},1995-05-05,正式党员,O1,流出党员,否,否,,,LD-9,王五\n")
+    member = m.Member.get(m.Member.id_number == new)
+    head = "活动证号,公民身份号码,发证机关,发证日期,外出地点,有效期至,交回日期\n"
+    res, errs = _import(town, "certificates", head + f"LD-9,{new},玉山镇党委,2023-01-01,上海,2024-01-01,2024-01-05\n"
+                        f"LD-10,{new},玉山镇党委,2024-01-05,苏州,2026-01-01,\n")
+    assert errs == [] and res.written
+    assert _member(member).certificate_no == "LD-10"
+    _h, rows, _ = export_rows("members")
+    assert [r[10] for r in rows if r[1] == new] == ["LD-10"]
+    # the other side: a returned certificate does not become the current one
+    res, errs = _import(town, "certificates", head + f"LD-11,{new},玉山镇党委,2024-02-01,无锡,2024-03-01,2024-03-01\n",
+                        name="c2.csv")
+    assert errs == [] and _member(member).certificate_no == "LD-10"
