@@ -67,12 +67,14 @@ def shown(view, findings) -> list:
     """The findings as ``view`` shows them: subject, message and evidence with ID numbers
     and phones masked unless the user has full personal data, and ``ref`` set to the id of
     the subject's record (:meth:`core.view.View.finding_ref`)."""
-    from dataclasses import replace
 
+    ref = view.finding_ref
     if view.full_personal_data:
-        return [replace(f, ref=view.finding_ref(f)) for f in findings]
-    return [replace(f, subject=view.mask_text(f.subject), message=view.mask_text(f.message),
-                    evidence=view.mask_json(f.evidence), ref=view.finding_ref(f)) for f in findings]
+        return [Finding(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message, f.evidence, ref(f))
+                for f in findings]
+    text, js = view.mask_text, view.mask_json
+    return [Finding(f.rule, f.clause, f.status, f.town, f.community, text(f.subject), text(f.message),
+                    js(f.evidence), ref(f)) for f in findings]
 
 
 def evidence_texts(findings) -> list[str]:

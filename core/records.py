@@ -354,7 +354,13 @@ def _show(value) -> str:
     return tr("（空）", "(empty)") if value is None else str(audit._default(value) if not isinstance(value, (str, int)) else value)
 
 
-def _stale(model, id, mine: dict, current: dict | None, version: int) -> UserError:
+def _stale(model, id, mine: dict, current: dict | None, version: int, view: View | None = None) -> UserError:
+    """The edit-conflict error: both sides' values as ``view`` may see them (ID numbers, phones
+    and birth dates masked unless the user has full personal data)."""
+    view = view or View.of()
+    mine = view.mask_values(dict(mine)) or {}
+    if current is not None:
+        current = view.mask_values(dict(current))
     if current is None:
         return NotFound(tr("记录已被他人删除：{t} {id}", "the record was deleted by someone else: {t} {id}",
                            t=model._meta.table_name, id=id))
@@ -383,7 +389,7 @@ def update(model, id, changes: dict, version: int, view: View | None = None):
     values = _clean(model, changes)
     old = _row(model, id)
     if old is None:
-        raise _stale(model, id, values, None, version)
+        raise _stale(model, id, values, None, version, view)
     _check_scope(model, community_of(model, old), view)
     _check_refs(model, {k: v for k, v in values.items() if not _same(old.get(k), _fk_id(v))}, view)
     merged = dict(old)
@@ -391,7 +397,7 @@ def update(model, id, changes: dict, version: int, view: View | None = None):
     new_community = id if model.__name__ == "Community" else community_of(model, merged)
     _check_scope(model, new_community, view)
     if old["version"] != version:
-        raise _stale(model, id, values, old, version)
+        raise _stale(model, id, values, old, version, view)
     changed = [k for k in values if not _same(old.get(k), values[k])]
     if not changed:
         return model.get_by_id(id)
@@ -422,7 +428,7 @@ def update(model, id, changes: dict, version: int, view: View | None = None):
     try:
         with_retry(run)
     except _Conflict:
-        raise _stale(model, id, values, _row(model, id), version) from None
+        raise _stale(model, id, values, _row(model, id), version, view) from None
     return model.get_by_id(id)
 
 
@@ -433,11 +439,11 @@ def delete(model, id, version: int, view: View | None = None) -> None:
     principal.require_write()
     old = _row(model, id)
     if old is None:
-        raise _stale(model, id, {}, None, version)
+        raise _stale(model, id, {}, None, version, view)
     community = id if model.__name__ == "Community" else community_of(model, old)
     _check_scope(model, community, view)
     if old["version"] != version:
-        raise _stale(model, id, {}, old, version)
+        raise _stale(model, id, {}, old, version, view)
     pk = model._meta.primary_key
 
     def run():
@@ -458,7 +464,7 @@ def delete(model, id, version: int, view: View | None = None) -> None:
     try:
         with_retry(run)
     except _Conflict:
-        raise _stale(model, id, {}, _row(model, id), version) from None
+        raise _stale(model, id, {}, _row(model, id), version, view) from None
 
 
 def history(model, id) -> list[dict]:

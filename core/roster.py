@@ -82,6 +82,13 @@ def org_today():
     return Member.organization == Organization.id
 
 
+def community_today():
+    """peewee join condition: ``Community`` is the member's community today."""
+    from core.models import Community
+
+    return Member.community == Community.id
+
+
 def _ids(v):
     return v if hasattr(v, "sql") else list(v)
 
@@ -174,12 +181,27 @@ def org_counts_on_days(org_ids, days, *, relationship: bool = True, formal_only:
     days = list(days)
     if not days:
         return {}
-    q = (P.select(P.organization, P.start, P.end, Member.full_date).join(Member, on=(P.member == Member.id))
-         .where(P.organization.in_(_ids(org_ids)) & (P.start <= days[-1]) & (P.end.is_null() | (P.end >= days[0]))))
+    first, last = days[0], days[-1]
+    ids = _ids(org_ids)
+    n = len(days)
+    # spans holding every one of the days (formal from the first): counted in SQL, the same every day
+    whole = (P.start <= first) & (P.end.is_null() | (P.end >= last))
+    if formal_only:
+        whole &= formal_at(first)
+    q = (P.select(P.organization, fn.COUNT(P.member)).join(Member, on=(P.member == Member.id))
+         .where(P.organization.in_(ids) & whole))
     if relationship:
         q = q.where(relationship_here())
     diff: dict[int, list] = {}
-    n = len(days)
+    for oid, k in q.group_by(P.organization).tuples():
+        d = diff[oid] = [0] * (n + 1)
+        d[0] += k
+        d[n] -= k
+    # the others (members who moved, joined or became formal in between), day by day
+    q = (P.select(P.organization, P.start, P.end, Member.full_date).join(Member, on=(P.member == Member.id))
+         .where(P.organization.in_(ids) & (P.start <= last) & (P.end.is_null() | (P.end >= first)) & ~whole))
+    if relationship:
+        q = q.where(relationship_here())
     for oid, lo, hi, full in q.tuples():
         lo, hi, full = _d(lo), _d(hi), _d(full)
         if formal_only:
@@ -225,14 +247,17 @@ def relationship_member_counts(community_ids, as_of: dt.date, formal_only: bool 
 def spans(member_ids, start: dt.date, end: dt.date) -> dict:
     """{member id: [(start, end, organization id, community id, management class), …]} of the
     spans that overlap ``start``–``end``, oldest first (``end`` None: open), by one query per
-    thousand members.  Dates come back as dates."""
+    thousand members (or one for a subquery of ids).  Dates come back as dates."""
+    from core.db import database
+
     out: dict[int, list] = {}
-    ids = list(member_ids)
-    for i in range(0, len(ids), 1000):
+    parts = [member_ids] if hasattr(member_ids, "sql") else [
+        ids[i:i + 1000] for ids in [list(member_ids)] for i in range(0, len(ids), 1000)]
+    for part in parts:
         q = (P.select(P.member, P.start, P.end, P.organization, P.community, P.management_class)
-             .where(P.member.in_(ids[i:i + 1000]) & (P.start <= end) & (P.end.is_null() | (P.end >= start)))
-             .order_by(P.member, P.start).tuples())
-        for mid, lo, hi, o, c, k in q:
+             .where(P.member.in_(part) & (P.start <= end) & (P.end.is_null() | (P.end >= start)))
+             .order_by(P.member, P.start))
+        for mid, lo, hi, o, c, k in database.execute(q).fetchall():
             out.setdefault(mid, []).append((_d(lo), _d(hi), o, c, k))
     return out
 
@@ -286,7 +311,52 @@ def rebuild(member_ids=None) -> int:
     return roster_replay.rebuild(database, member_ids)
 
 
+def in_orgs_today(org_ids):
+    """peewee condition: the member is on the roster today in one of the organizations ``org_ids``."""
+    return Member.organization.in_(_ids(org_ids)) & current()
+
+
+def moves_of(member_id: int) -> list[dict]:
+    """The member's history (date, kind, …) oldest first: transfers (``kind`` in / out /
+    intra_city, ``from_org``, ``to_org``, ``letter_no``) and class changes (``kind`` class,
+    ``old_class``, ``new_class``, ``note``)."""
+    from core.models import ClassChange, Transfer
+
+    out = [{"date": _d(t.date), "kind": t.direction, "direction": t.direction, "from_org": t.from_org,
+            "to_org": t.to_org, "letter_no": t.letter_no, "id": t.id}
+           for t in Transfer.select().where(Transfer.member == member_id)]
+    out += [{"date": _d(c.date), "kind": "class", "old_class": c.old_class, "new_class": c.new_class,
+             "note": c.note, "id": c.id} for c in ClassChange.select().where(ClassChange.member == member_id)]
+    return sorted(out, key=lambda r: (r["date"], r["kind"] == "class", r["id"]))
+
+
 # ---------------------------------------------------------------- raw SQL (the screens' read paths)
+
+def org_join_sql(m: str = "m", o: str = "o") -> str:
+    """SQL join condition: ``o`` is the organization of member ``m`` today."""
+    return f"{o}.id = {m}.organization_id"
+
+
+def community_join_sql(m: str = "m", c: str = "c") -> str:
+    """SQL join condition: ``c`` is the community of member ``m`` today (the organization's, or
+    the receiving community of an unplaced 流入党员)."""
+    return f"{c}.id = {m}.community_id"
+
+
+def community_sql(m: str = "m") -> str:
+    """SQL column: the community of member ``m`` today (for a scope condition on it)."""
+    return f"{m}.community_id"
+
+
+def in_orgs_sql(m: str, marks: str) -> str:
+    """SQL condition: member ``m`` is in one of the organizations ``marks`` (``(?, ?, …)``) today."""
+    return f"{m}.organization_id IN {marks}"
+
+
+def in_communities_sql(m: str, marks: str) -> str:
+    """SQL condition: member ``m`` is in one of the communities ``marks`` today."""
+    return f"{m}.community_id IN {marks}"
+
 
 def current_sql(alias: str = "m", *, index_hint: bool = False) -> tuple[str, list]:
     """``(sql, params)``: the member ``alias`` is on the roster today (not transferred out).

@@ -31,6 +31,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from core import roster
 from core.errors import UserError
 from core.i18n import get_lang, tr
 from core.config import deep_merge
@@ -307,6 +308,8 @@ def check_findings(year, as_of, communities, principal=None, use_stored: bool = 
 
 def _lookup_meta(kind: str, subjects: set[str]) -> dict:
     """Display fields for plain-tuple results: subject → {community, town, name, org}."""
+    from peewee import JOIN
+
     from core.models import Community, Member, Organization, Town, Worker
 
     out: dict = {}
@@ -316,10 +319,10 @@ def _lookup_meta(kind: str, subjects: set[str]) -> dict:
     if kind == "member":
         rows = (Member.select(Member.id_number, Member.name, Organization.name.alias("org"),
                               Community.code.alias("code"), Town.name.alias("town"))
-                .join(Organization, join_type="LEFT OUTER", on=(Member.organization == Organization.id))
+                .join(Organization, join_type=JOIN.LEFT_OUTER, on=roster.org_today())
                 .switch(Member)
-                .join(Community, join_type="LEFT OUTER", on=(Member.community == Community.id))
-                .join(Town, join_type="LEFT OUTER", on=(Community.town == Town.id))
+                .join(Community, join_type=JOIN.LEFT_OUTER, on=roster.community_today())
+                .join(Town, join_type=JOIN.LEFT_OUTER, on=(Community.town == Town.id))
                 .where(Member.id_number.in_(subj)).dicts())
         for r in rows:
             out[r["id_number"]] = {"name": r["name"], "org": r["org"], "community": r["code"], "town": r["town"]}
@@ -331,7 +334,7 @@ def _lookup_meta(kind: str, subjects: set[str]) -> dict:
     elif kind == "organization":
         rows = (Organization.select(Organization.code, Organization.name, Community.code.alias("ccode"),
                                     Town.name.alias("town"))
-                .join(Community, join_type="LEFT OUTER").join(Town, join_type="LEFT OUTER")
+                .join(Community, join_type=JOIN.LEFT_OUTER).join(Town, join_type=JOIN.LEFT_OUTER)
                 .where(Organization.code.in_(subj)).dicts())
         for r in rows:
             out[r["code"]] = {"name": r["name"], "community": r["ccode"], "town": r["town"]}

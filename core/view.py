@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 
@@ -51,6 +52,8 @@ _GLOBAL_READABLE = ("UrbanWage", "EntryItem", "Town", "Street")
 
 _ID_IN_TEXT = re.compile(r"(?<![0-9])\d{17}[0-9Xx](?![0-9A-Za-z])")
 _PHONE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
+_LONG_DIGITS = re.compile(r"\d{11}")
+_dumps = json.JSONEncoder(ensure_ascii=False, default=str, check_circular=False).encode
 
 # the tables a finding's subject names, by the rule's ``subjects``
 _SUBJECT_TABLES = {"member": "member", "worker": "worker", "organization": "organization",
@@ -256,8 +259,8 @@ class View:
     def mask_text(self, text):
         """``text`` with every ID number and mobile number in it masked (unless full personal
         data); anything not a string is returned as it is."""
-        if not isinstance(text, str) or self.full_personal_data:
-            return text
+        if not isinstance(text, str) or len(text) < 11 or self.full_personal_data or not _LONG_DIGITS.search(text):
+            return text  # both an ID number and a mobile number hold 11 digits in a row
         text = _ID_IN_TEXT.sub(lambda m: ids.mask(m.group(0)), text)
         return _PHONE_IN_TEXT.sub(lambda m: ids.mask_phone(m.group(0)), text)
 
@@ -265,10 +268,21 @@ class View:
         """Every string inside ``value`` (dicts, lists) through :meth:`mask_text`."""
         if self.full_personal_data:
             return value
+        if isinstance(value, (dict, list, tuple)):
+            try:  # the common case, nothing to mask, decided in C: no 11 digits in a row anywhere
+                if not _LONG_DIGITS.search(_dumps(value)):
+                    return value
+            except (TypeError, ValueError):
+                pass
+        return self._mask_json(value)
+
+    def _mask_json(self, value):
+        if value.__class__ is str:
+            return value if len(value) < 11 else self.mask_text(value)
         if isinstance(value, dict):
-            return {k: self.mask_json(v) for k, v in value.items()}
+            return {k: self._mask_json(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
-            return [self.mask_json(v) for v in value]
+            return [self._mask_json(v) for v in value]
         return self.mask_text(value)
 
     def mask_values(self, values: dict | None, year: int | None = None) -> dict | None:

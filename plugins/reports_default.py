@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 from decimal import Decimal
 
-from peewee import JOIN, fn
+from peewee import fn
 
 from core import Report, enums, hookimpl, roster
 from core.i18n import get_lang, tr
@@ -325,8 +325,8 @@ def run_town_summary(ctx):
     members = relationship_member_counts(ids_, ctx.as_of, formal_only=False) if ids_ else {}
     in_service = {r["community_id"]: r["n"] for r in
                   roster.members_at(ids_, ctx.as_of, classes=("in_service",))
-                  .select(roster.member_community().alias("community_id"), fn.COUNT(Member.id).alias("n"))
-                  .group_by(roster.member_community()).dicts()} if ids_ else {}
+                  .select(roster.COMMUNITY.alias("community_id"), fn.COUNT(Member.id).alias("n"))
+                  .group_by(roster.COMMUNITY).dicts()} if ids_ else {}
     workers = workers_in_post(ids_, ctx.as_of) if ids_ else []
     points = dict(LeaderContactPoint.select(LeaderContactPoint.community, fn.COUNT(LeaderContactPoint.id))
                   .where(LeaderContactPoint.community.in_(ids_), LeaderContactPoint.since <= ctx.as_of)
@@ -520,13 +520,13 @@ def run_ledger(ctx):
         [[o[1], o[2], _lab(enums.ORG_KIND, o[3]), org_name.get(o[4], ""), o[5] or "", o[6] or ""] for o in orgs])))
 
     # -- 2 members by class
-    members = list(Member.select(Member.id, Member.id_number, Member.name, Member.sex, Member.joined_date,
-                                 Member.full_date, Member.organization, Member.management_class, Member.retired,
-                                 Member.mobility_impaired, Member.phone, Member.work_unit, Member.placed_date,
-                                 Member.certificate_no, Member.contact_person)
-                   .join(Organization, JOIN.LEFT_OUTER, on=(Member.organization == Organization.id))
-                   .where(roster.member_community() == ref.id, roster.on_roster(as_of))
-                   .order_by(Member.management_class, Member.name).dicts())
+    # the roster of the as-of date: class and organization as they were then
+    members = list(roster.members_at([ref.id], as_of, Member.id_number, Member.name, Member.sex, Member.joined_date,
+                                     Member.full_date, roster.ORG.alias("organization"),
+                                     roster.CLASS.alias("management_class"), Member.retired,
+                                     Member.mobility_impaired, Member.phone, Member.work_unit, Member.placed_date,
+                                     Member.certificate_no, Member.contact_person)
+                   .order_by(roster.CLASS, Member.name).dicts())
     name_of = {m["id"]: m["name"] for m in members}
     parts = []
     for klass in enums.MEMBER_CLASS.codes:

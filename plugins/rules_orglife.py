@@ -12,7 +12,6 @@ import bisect
 import datetime as dt
 from collections import defaultdict
 
-from peewee import fn
 
 from core import Rule, hookimpl
 from core.i18n import get_lang, tr
@@ -141,9 +140,10 @@ def evaluate_democratic_evaluation(ctx):
         if b is not None:
             by_branch[b].append(row)
     results: dict[int, str] = {}
-    for ids in chunks([r[0] for r in members]):
+    for ids in chunks(ctx.community_ids):
         q = (Evaluation.select(Evaluation.member, Evaluation.result)
-             .where(Evaluation.member.in_(ids) & (Evaluation.year == ctx.year)))
+             .where(Evaluation.member.in_(roster.member_ids_at(ids, ctx.as_of, relationship=True))
+                    & (Evaluation.year == ctx.year)))
         results.update(raw_rows(q))
     for oid in sorted((o for o, info in orgs.items() if info[1] == "branch"), key=lambda o: orgs[o][0]):
         code, _k, _p, comm = orgs[oid]
@@ -311,7 +311,7 @@ def evaluate_absence(ctx):
         movers = [r for c in comm_ids for r in by_comm[c] if r[0] in moved]
         org_ids = [o for c in comm_ids for o in orgs_by_comm.get(c, ())]
         results, back, held_at = _absence_runs(ctx, orgs, org_ids, subjects, months, base)
-        mover_runs = _mover_runs(ctx, [r[0] for r in movers], months, base, window) if movers else {}
+        mover_runs = _mover_runs(ctx, comm_ids, [r[0] for r in movers], months, base, window) if movers else {}
         results.update(mover_runs)
         subjects = [r for c in comm_ids for r in by_comm[c]]
         for row in subjects:
@@ -351,18 +351,21 @@ def evaluate_absence(ctx):
 SUBJECT_CLASSES = ("resident", "floating_in")
 
 
-def _mover_runs(ctx, member_ids, months, base, window) -> dict:
+def _mover_runs(ctx, comm_ids, member_ids, months, base, window) -> dict:
     """For members whose organization, class or roster presence changed since ``window``:
     {member id: (months with meetings this year, absent month offsets this year, longest run
     touching the year, its months, 0, meeting ids of the run)}, day by day from the roster's
     history.  A meeting is the member's when, on its date, the member belonged to its
     organization (a 党小组会: to its group; a 党员大会 or 党课: to the branch or a group under
-    it); a month counts only when on its last day the member was in a subject class and placed."""
+    it); a month counts only when on its last day the member was in a subject class and placed,
+    and a month outside the class breaks a run."""
     from core.dues import month_end
     from core.models import Organization
 
     end = months[-1].end if months else ctx.year_start - dt.timedelta(days=1)
-    spans = roster.spans(member_ids, window, end)
+    last_off = month_index(end) - base
+    moved = roster.movers(comm_ids, window, ctx.as_of)  # a subquery: no id lists sent
+    spans = roster.spans(moved, window, end)
     org_ids = {sp[2] for v in spans.values() for sp in v if sp[2] is not None}
     kind_parent = {}
     for ids in chunks(list(org_ids)):
@@ -378,13 +381,12 @@ def _mover_runs(ctx, member_ids, months, base, window) -> dict:
         for mtg, oid, typ, d in raw_rows(q, (3,)):
             meetings[oid].append((d, mtg, typ))
     covered: dict[int, set] = defaultdict(set)
-    for ids in chunks(member_ids, 5000):
-        q = (Attendance.select(Attendance.member, Attendance.meeting)
-             .join(Meeting, on=(Attendance.meeting == Meeting.id))
-             .where(Attendance.member.in_(ids) & Attendance.status.in_(("present", "leave"))
-                    & (Meeting.date >= window) & (Meeting.date <= end)))
-        for member, mtg in raw_rows(q):
-            covered[member].add(mtg)
+    q = (Attendance.select(Attendance.member, Attendance.meeting)
+         .join(Meeting, on=(Attendance.meeting == Meeting.id))
+         .where(Attendance.member.in_(moved) & Attendance.status.in_(("present", "leave"))
+                & (Meeting.date >= window) & (Meeting.date <= end)))
+    for member, mtg in raw_rows(q):
+        covered[member].add(mtg)
     ends = {}
     out = {}
     for mid in member_ids:
@@ -401,23 +403,25 @@ def _mover_runs(ctx, member_ids, months, base, window) -> dict:
                 for d, mtg, typ in meetings.get(host, ()):
                     if typ in types and lo <= d and (hi is None or d <= hi):
                         held[month_index(d) - base].append(mtg)
-        seq = []
-        for off in sorted(held):
+        got = covered.get(mid, set())
+        seq, absent_all = [], []
+        best, best_run, cur = 0, [], []
+        for off in range(last_off + 1):
             if off not in ends:
                 ends[off] = month_end(month_from_index(base + off))
-            if roster.in_class_on(sp, ends[off], SUBJECT_CLASSES, placed=True):
-                seq.append(off)
-        got = covered.get(mid, set())
-        absent_all = [off for off in seq if not any(m in got for m in held[off])]
-        absent_set = set(absent_all)
-        best, best_run, cur = 0, [], []
-        for off in seq:
-            if off in absent_set:
-                cur.append(off)
-                if off >= 12 and len(cur) > best:
-                    best, best_run = len(cur), list(cur)
-            else:
+            if not roster.in_class_on(sp, ends[off], SUBJECT_CLASSES, placed=True):
+                cur = []  # a month outside the rule's class (floating out, in service …) breaks a run
+                continue
+            if off not in held:
+                continue  # no meeting held for the member: neither counts nor breaks
+            seq.append(off)
+            if any(m in got for m in held[off]):
                 cur = []
+                continue
+            absent_all.append(off)
+            cur.append(off)
+            if off >= 12 and len(cur) > best:
+                best, best_run = len(cur), list(cur)
         out[mid] = (sum(1 for off in seq if off >= 12), [off for off in absent_all if off >= 12], best, best_run, 0,
                     [m for off in best_run for m in held[off]])
     return out

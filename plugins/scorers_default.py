@@ -393,7 +393,7 @@ def score_in_service(ctx):
     """在职党员 at their residence community (第17条): community activities attended,
     volunteer hours, commitments kept, pairings (结对帮扶), responsibility zones and
     posts (党员责任区、设岗定责); grade 好 / 一般 / 差 by thresholds."""
-    from core.models import DutyPost, Member, Pairing, ResponsibilityZone
+    from core.models import DutyPost, Pairing, ResponsibilityZone
 
     members = [m for m in scoped_members(ctx, ("in_service",))]
     if not members:

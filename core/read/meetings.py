@@ -116,11 +116,13 @@ def meetings_due(view: View, on: dt.date | None = None) -> dict:
     month_start = on.replace(day=1)
     q_start = on.replace(month=3 * ((on.month - 1) // 3) + 1, day=1)
     where, params = _scope_sql("o.community_id", view)
-    orgs = _rows(f"SELECT o.id, o.kind, t.name FROM organization o LEFT JOIN community c ON c.id = o.community_id "
-                 f"LEFT JOIN town t ON t.id = c.town_id WHERE o.kind IN ('branch', 'group') AND {where}", params)
-    branches = [i for i, k, _t in orgs if k == "branch"]
-    groups = [i for i, k, _t in orgs if k == "group"]
-    town_of = {i: t for i, _k, t in orgs}
+    orgs = _rows(f"SELECT o.id, o.kind, t.name, o.parent_id FROM organization o LEFT JOIN community c "
+                 f"ON c.id = o.community_id LEFT JOIN town t ON t.id = c.town_id "
+                 f"WHERE o.kind IN ('branch', 'group') AND {where}", params)
+    branches = [i for i, k, _t, _p in orgs if k == "branch"]
+    groups = [i for i, k, _t, _p in orgs if k == "group"]
+    town_of = {i: t for i, _k, t, _p in orgs}
+    parent_of = {i: p for i, k, _t, p in orgs if k == "group"}
     committee_min = {t: int(p["committee_meeting_min_members"])
                      for t, p in _params_by_town("orglife.three_meetings_one_lesson", town_of.values()).items()}
     held: dict = {}
@@ -130,13 +132,14 @@ def meetings_due(view: View, on: dt.date | None = None) -> dict:
                  "GROUP BY mt.organization_id, mt.type", [q_start.isoformat(), on.isoformat()] + params)
     for oid, typ, last in rows:
         held[(oid, typ)] = _date(last)
-    cur, cur_p = roster.current_sql("m")
-    fm, fm_p = roster.formal_sql("m", on)
-    rel, rel_p = roster.relationship_sql("m")
-    formal = dict(_rows(
-        f"SELECT m.organization_id, COUNT(*) FROM member m JOIN organization o ON o.id = m.organization_id "
-        f"WHERE o.kind = 'branch' AND {where} AND {cur} AND {fm} AND {rel} GROUP BY m.organization_id",
-        params + cur_p + fm_p + rel_p))
+    # formal members whose relationship is there on the day, groups rolled into their branch
+    # (as orglife.three_meetings_one_lesson counts them)
+    formal: dict = {}
+    ids = branches + groups
+    for i in range(0, len(ids), 5000):
+        for oid, n in roster.org_member_counts(ids[i:i + 5000], on, formal_only=True).items():
+            target = parent_of.get(oid, oid)
+            formal[target] = formal.get(target, 0) + n
 
     def missing(ids, typ, since):
         return sum(1 for i in ids if not (held.get((i, typ)) and held[(i, typ)] >= since))

@@ -80,10 +80,10 @@ def _member_conds(f: MemberFilter) -> tuple[list[tuple[str, list]], tuple[str, l
         if f._org_ids is None:
             f._org_ids = org_subtree(f.organization)
         c, p = _in(f._org_ids)
-        conds.append((f"m.organization_id IN {c}", p))
+        conds.append((roster.in_orgs_sql("m", c), p))
     if f.view.community_ids is not None:
         c, p = _in(f.view.community_ids)
-        conds.append((f"m.community_id IN {c}", p))
+        conds.append((roster.in_communities_sql("m", c), p))
     kind = f.search_kind()
     t = f.text.strip()
     prefix = None
@@ -159,8 +159,9 @@ def member_page(f: MemberFilter, after_key=None, limit: int = BLOCK) -> list[tup
     extra, p2 = _after(f, after_key)
     _cols, order = _order(f)
     sql = (f"SELECT {_key_sql(f)}, m.id, m.name, m.id_number, m.sex, m.management_class, m.full_date, m.active, "
-           "o.name, c.name FROM member m LEFT JOIN organization o ON o.id = m.organization_id "
-           f"LEFT JOIN community c ON c.id = m.community_id WHERE {where}{extra} ORDER BY {order} LIMIT ?")
+           f"o.name, c.name FROM member m LEFT JOIN organization o ON {roster.org_join_sql('m', 'o')} "
+           f"LEFT JOIN community c ON {roster.community_join_sql('m', 'c')} WHERE {where}{extra} "
+           f"ORDER BY {order} LIMIT ?")
     n = len(_order(f)[0])
     out = []
     mask = f.view.mask_id
@@ -264,8 +265,7 @@ def member_detail(view: View, member_id: int, year: int | None = None) -> dict:
         if m.organization_id else []
     comm = _dicts("SELECT c.code, c.name, t.name AS town FROM community c JOIN town t ON t.id = c.town_id "
                   "WHERE c.id = ?", [m.community_id]) if m.community_id else []
-    transfers = _dicts("SELECT date, direction, from_org, to_org, letter_no FROM transfer WHERE member_id = ? "
-                       "ORDER BY date, id", [member_id])
+    moves = roster.moves_of(member_id)
     attendance = _dicts(
         "SELECT mt.date, mt.type, mt.topic, o.name AS org, a.status, a.leave_reason FROM attendance a "
         "JOIN meeting mt ON mt.id = a.meeting_id JOIN organization o ON o.id = mt.organization_id "
@@ -284,7 +284,7 @@ def member_detail(view: View, member_id: int, year: int | None = None) -> dict:
                         [member_id, f"{year}-01-01", f"{year}-12-31"])
     return {
         "member": m, "born": born, "org": org[0] if org else None, "community": comm[0] if comm else None,
-        "transfers": transfers, "attendance": attendance, "attendance_counts": att_counts, "dues": dues,
+        "transfers": moves, "attendance": attendance, "attendance_counts": att_counts, "dues": dues,
         "evaluations": evaluations, "certificates": certificates, "volunteer_hours": volunteer, "year": year,
     }
 
@@ -314,7 +314,7 @@ def member_points(view: View, member_id: int, year: int) -> tuple[str, list] | N
 def members_by_class(view: View, on: dt.date | None = None) -> dict:
     """{"classes": {class: n}, "full": n, "probationary": n} of active members in the view."""
     on = on or today()
-    where, params = _scope_sql("m.community_id", view)
+    where, params = _scope_sql(roster.community_sql("m"), view)
     cur, cur_p = roster.current_sql("m")
     fm, fm_p = roster.formal_sql("m", on)
     classes = dict(_rows(f"SELECT m.management_class, COUNT(*) FROM member m WHERE {cur} AND {where} "

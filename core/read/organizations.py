@@ -4,6 +4,7 @@ communities of a view and the narrowings a user may choose."""
 from __future__ import annotations
 
 from core import enums, roster
+from core.dates import today
 from core import models as m
 from core.read._sql import _dicts, _in, _rows, _scalar, _scope_sql, prefix_condition
 from core.read.labels import lab
@@ -93,7 +94,7 @@ def org_members(view: View, org_id: int) -> list[dict]:
     Mb = m.Member
     q = view.select(Mb, Mb.id, Mb.name, Mb.id_number, Mb.organization, Mb.dues_class,
                     Mb.monthly_income, Mb.joined_date, Mb.full_date, Mb.management_class
-                    ).where(Mb.organization.in_(sub) & roster.current()).order_by(Mb.name, Mb.id)
+                    ).where(roster.in_orgs_today(sub)).order_by(Mb.name, Mb.id)
     rows = list(q.dicts())
     for r in rows:
         r["id_shown"] = view.mask_id(r["id_number"])
@@ -129,10 +130,10 @@ def org_tree(view: View, year: int | None = None) -> dict:
     where_o, params_o = _scope_sql("o.community_id", view)
     orgs = _dicts(f"SELECT o.id, o.code, o.name, o.kind, o.parent_id, o.community_id, o.approval_no "
                   f"FROM organization o WHERE {where_o} ORDER BY o.code", params_o)
-    cur, cur_p = roster.current_sql("m")
-    counts = dict(_rows(f"SELECT m.organization_id, COUNT(*) FROM member m JOIN organization o "
-                        f"ON o.id = m.organization_id WHERE {cur} AND {where_o} "
-                        "GROUP BY m.organization_id", cur_p + params_o))
+    counts: dict = {}
+    ids = [o["id"] for o in orgs]
+    for i in range(0, len(ids), 5000):  # members on the roster today, in each organization
+        counts.update(roster.org_member_counts(ids[i:i + 5000], today(), relationship=False))
     by_id = {o["id"]: o for o in orgs}
     for o in orgs:
         o["members"] = int(counts.get(o["id"], 0))

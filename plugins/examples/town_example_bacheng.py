@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from peewee import JOIN, fn
+from peewee import fn
 
 from core import Rule, Scorer, hookimpl
 

@@ -643,11 +643,6 @@ def test_audit(city, capsys, fmt):
 
 # ---------------------------------------------------------------- error and conflict messages
 
-STALE_LEAK = ("core.records._stale: the stale-edit message (and StaleEdit.theirs) shows the record's current "
-              "values unmasked to a user without full personal data")
-
-
-@pytest.mark.xfail(strict=True, reason=STALE_LEAK)
 def test_stale_edit_message(city):
     """Someone changed a member's phone after the masked user read it: the message says what
     both sides hold — masked."""
@@ -668,7 +663,6 @@ def test_stale_edit_message(city):
     _assert_no_leak(Output("stale edit message", text, _lines_seen(text)), city)
 
 
-@pytest.mark.xfail(strict=True, reason=STALE_LEAK)
 def test_stale_edit_of_an_id_number(city):
     from core import records
     from core.errors import StaleEdit

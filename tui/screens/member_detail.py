@@ -102,11 +102,13 @@ class MemberDetailScreen(DangjianScreen):
         head.append_text(_kv(lines))
         self.query_one("#member-head", Static).update(head)
 
-        t = d["transfers"]
-        self._section("#member-transfers", tr("组织关系转接", "Transfers"),
-                      [tr("日期", "Date"), tr("类型", "Kind"), tr("原组织", "From"), tr("新组织", "To"),
-                       tr("介绍信编号", "Letter")],
-                      [[_d(r["date"]), TRANSFER_DIRECTION.label(r["direction"], lang), r["from_org"], r["to_org"],
+        t = d["transfers"]  # transfers and class changes, oldest first
+        self._section("#member-transfers", tr("组织关系转接与类别变更", "Transfers and class changes"),
+                      [tr("日期", "Date"), tr("类型", "Kind"), tr("原", "From"), tr("新", "To"),
+                       tr("介绍信编号/说明", "Letter/note")],
+                      [[_d(r["date"]), tr("类别变更", "class change"), MEMBER_CLASS.label(r["old_class"], lang),
+                        MEMBER_CLASS.label(r["new_class"], lang), r["note"]] if r["kind"] == "class" else
+                       [_d(r["date"]), TRANSFER_DIRECTION.label(r["direction"], lang), r["from_org"], r["to_org"],
                         r["letter_no"]] for r in t])
         counts = d["attendance_counts"]
         summary = tr("{y}年：出席 {p}，请假 {l}，缺席 {a}", "{y}: present {p}, leave {l}, absent {a}", y=d["year"],
