@@ -220,7 +220,62 @@ def validate(model, record: dict) -> list[str]:
     from core import validators  # it calls the plugins' hook itself
 
     kind = kinds.of_model(model)
-    return [str(e) for e in validators.validate_record(kind.name if kind else model._meta.table_name, dict(record))]
+    errors = [str(e) for e in validators.validate_record(kind.name if kind else model._meta.table_name, dict(record))]
+    if model.__name__ == "Meeting" and record.get("organization") and record.get("type"):
+        from core.models import Organization
+
+        org = Organization.get_or_none(Organization.id == _fk_id(record["organization"]))
+        why = validators.meeting_misfit(record["type"], org.kind) if org is not None else None
+        if why:
+            errors.append(why)
+    return errors
+
+
+def _history_refusal(old: dict, changed: list, merged: dict) -> str | None:
+    """Why an edit of a member may not change the organization or the class in place (they are
+    dated moves: a transfer, a class change); None when it may (placing an unplaced 流入党员)."""
+    if "organization" in changed and old.get("organization") is not None:
+        return tr("所在党组织的变动须作为组织关系转接（transfers）登记，不能直接修改",
+                  "a change of organization is a transfer (transfers), not an edit")
+    if "management_class" in changed:
+        return tr("党员类别的变动须作为党员类别变更（class_changes）登记，不能直接修改",
+                  "a change of member class is a class change (class_changes), not an edit")
+    if "organization" in changed and merged.get("organization") is not None and not merged.get("placed_date"):
+        return tr("编入党组织须填编入日期", "placing a member into an organization needs the placed date")
+    return None
+
+
+def _class_base(model, member_id) -> str | None:
+    """Before a write of a class change: the member's class before the earliest change."""
+    from core.models import ClassChange, Member
+
+    if model is not ClassChange or member_id is None:
+        return None
+    first = (ClassChange.select(ClassChange.old_class).where(ClassChange.member == member_id)
+             .order_by(ClassChange.date).first())
+    if first is not None and first.old_class:
+        return first.old_class
+    m = Member.get_or_none(Member.id == member_id)
+    return m.management_class if m is not None else None
+
+
+def _chain_classes(member_id, base, login: str) -> None:
+    """After a write of a class change: each change's old class is the class the one before it set
+    (the first's is ``base``), and the member's class is the latest change's (audited)."""
+    from core.models import ClassChange, Member
+
+    if member_id is None or base is None:
+        return
+    prev = base
+    for c in ClassChange.select().where(ClassChange.member == member_id).order_by(ClassChange.date):
+        if c.old_class != prev:
+            ClassChange.update(old_class=prev).where(ClassChange.id == c.id).execute()
+        prev = c.new_class
+    m = Member.get_or_none(Member.id == member_id)
+    if m is not None and m.management_class != prev:
+        Member.update(management_class=prev, version=Member.version + 1).where(Member.id == member_id).execute()
+        audit.record("update", Member._meta.table_name, member_id, {"management_class": m.management_class},
+                     {"management_class": prev}, community=m.community_id, user=login)
 
 
 def _row(model, id) -> dict | None:
@@ -318,6 +373,7 @@ def create(model, data: dict, view: View | None = None):
 
     def run():
         with write_tx():
+            base = _class_base(model, _fk_id(values.get("member")))
             try:
                 with database.atomic():  # savepoint: a constraint error leaves the transaction usable
                     new_id = model.insert(**values).execute()
@@ -326,6 +382,7 @@ def create(model, data: dict, view: View | None = None):
             full["id"] = new_id
             audit.record("create", model._meta.table_name, new_id, None, _audit_values(model, full),
                          community=new_id if model.__name__ == "Community" else community, user=principal.login)
+            _chain_classes(_fk_id(values.get("member")), base, principal.login)
             _replay(model, new_id, full)
             return new_id
 
@@ -402,6 +459,10 @@ def update(model, id, changes: dict, version: int, view: View | None = None):
     if not changed:
         return model.get_by_id(id)
     errors = validate(model, merged)
+    if model.__name__ == "Member":
+        why = _history_refusal(old, changed, merged)
+        if why:
+            errors.append(why)
     if errors:
         raise RecordInvalid(errors)
     pk = model._meta.primary_key
@@ -409,6 +470,7 @@ def update(model, id, changes: dict, version: int, view: View | None = None):
 
     def run():
         with write_tx():
+            base = _class_base(model, _fk_id(old.get("member")))
             q = model.update(**sets, version=model.version + 1).where((pk == id) & (model.version == version))
             try:
                 with database.atomic():
@@ -419,6 +481,7 @@ def update(model, id, changes: dict, version: int, view: View | None = None):
                 raise _Conflict()
             audit.record("update", model._meta.table_name, id, {k: old.get(k) for k in changed},
                          _audit_values(model, sets), community=new_community, user=principal.login)
+            _chain_classes(_fk_id(merged.get("member")), base, principal.login)
             _replay(model, id, merged, old)
             if model.__name__ == "Organization" and "community" in changed:  # its members follow it
                 entries: list = []
@@ -448,6 +511,7 @@ def delete(model, id, version: int, view: View | None = None) -> None:
 
     def run():
         with write_tx():
+            base = _class_base(model, _fk_id(old.get("member")))
             try:
                 with database.atomic():
                     n = model.delete().where((pk == id) & (model.version == version)).execute()
@@ -459,6 +523,7 @@ def delete(model, id, version: int, view: View | None = None) -> None:
                 raise _Conflict()
             audit.record("delete", model._meta.table_name, id, _plain(old), None, community=community,
                          user=principal.login)
+            _chain_classes(_fk_id(old.get("member")), base, principal.login)
             _replay(model, id, old)
 
     try:

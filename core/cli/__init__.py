@@ -33,9 +33,15 @@ class ArgParser(argparse.ArgumentParser):
     """No abbreviated options anywhere: ``--outp`` is not ``--output`` (a wrapper's filter must see
     exactly the option names the program accepts)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, lazy_epilog=None, **kwargs):
         kwargs["allow_abbrev"] = False
+        self.lazy_epilog = lazy_epilog
         super().__init__(*args, **kwargs)
+
+    def format_help(self):
+        if self.lazy_epilog is not None:  # built only when help is asked for (it may load plugins)
+            self.epilog = self.lazy_epilog()
+        return super().format_help()
 
     def error(self, message):  # exit 2 with one line, as argparse does, but in our words
         self.print_usage(sys.stderr)
@@ -122,6 +128,20 @@ def _scope_args(p, year=True):
     p.add_argument("--community", help="only this community (社区编码)")
 
 
+def _kind_list() -> str:
+    """The kinds import, export and template take, one line each (from the kinds registry)."""
+    from core import kinds
+    from core.i18n import tr
+
+    rows = kinds.all_kinds(True)
+    width = max(len(k.name) for k in rows)
+    lines = [tr("记录类别：", "kinds:")]
+    for k in rows:
+        note = tr("（仅管理员）", " (administrators only)") if k.admin_only else ""
+        lines.append(f"  {k.name.ljust(width)}  {k.title()}{note}")
+    return "\n".join(lines)
+
+
 def build_parser() -> ArgParser:
     p = ArgParser(prog="dangjian", description="社区党建工作电子台账 — electronic ledger of community Party building")
     p.add_argument("--db", help="database URL (sqlite:///FILE or postgresql://…); env DANGJIAN_DB")
@@ -170,23 +190,29 @@ def build_parser() -> ArgParser:
         s.add_argument("--output", help="write to FILE instead of stdout")
         s.set_defaults(handler=handler)
 
-    s = sub.add_parser("import", help="import a .xlsx or .csv file of one kind (- reads stdin)")
-    s.add_argument("kind")
+    s = sub.add_parser("import", help="import a .xlsx or .csv file of one kind (- reads stdin)",
+                       lazy_epilog=_kind_list, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("kind", help="the kind of records (listed below)")
     s.add_argument("file", help="the .xlsx or .csv file, or - for stdin (XLSX or CSV by content)")
     s.add_argument("--partial", action="store_true", help="write the good rows, save the bad ones")
     s.add_argument("--rejects", help="where --partial saves bad rows (default FILE.rejects.csv; stdout for -)")
     s.add_argument("--encoding", help="CSV encoding (default: detect UTF-8, UTF-8 BOM or GBK)")
+    s.add_argument("--correct", action="store_true",
+                   help="members only, administrators: apply a change of a member's organization or class as a "
+                        "correction without history (audited), for a city's first imports")
     s.set_defaults(handler="core.cli.importing:cmd_import")
 
-    s = sub.add_parser("export", help="export one kind to .xlsx or .csv (same format as import)")
-    s.add_argument("kind")
+    s = sub.add_parser("export", help="export one kind to .xlsx or .csv (same format as import)",
+                       lazy_epilog=_kind_list, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("kind", help="the kind of records (listed below)")
     s.add_argument("file", nargs="?", help="the file (default KIND.xlsx in the current folder); - for stdout")
     s.add_argument("--format", choices=["csv", "xlsx"], help="with -: csv (default) or xlsx")
     _scope_args(s, year=False)
     s.set_defaults(handler="core.cli.importing:cmd_export")
 
-    s = sub.add_parser("template", help="write an empty import template")
-    s.add_argument("kind")
+    s = sub.add_parser("template", help="write an empty import template",
+                       lazy_epilog=_kind_list, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("kind", help="the kind of records (listed below)")
     s.add_argument("file", nargs="?", help="the file (default KIND.xlsx in the current folder); - for stdout")
     s.add_argument("--format", choices=["csv", "xlsx"], help="with -: csv (default) or xlsx")
     s.set_defaults(handler="core.cli.importing:cmd_template")

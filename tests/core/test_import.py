@@ -235,7 +235,8 @@ BAD = [
 
 @pytest.mark.parametrize("kind,line,column,fragment", BAD, ids=[f"{b[0]}-{i}" for i, b in enumerate(BAD)])
 def test_bad_row_is_reported_and_nothing_written(city, capsys, kind, line, column, fragment):
-    city.load()
+    # members: load up to the members file only (the later 市内转移 makes re-importing it a refused move)
+    city.load("members" if kind == "members" else None)
     before = snapshot(skip_audit=False)
     text = CSV[kind] + line + "\n"
     bad_row = len(text.strip().splitlines())

@@ -51,9 +51,9 @@ def reference(kind, rows, colmap, present, key_names, labels):
             rec[name] = val
         if n > width and any(c not in (None, "") and str(c).strip() for c in cells[width:]):
             errors.append(("", tr("有表头以外的内容", "has cells beyond the last column")))
-        if not errors:
-            errors.extend(validators.cross_check(kind, rec, present))
-        if not errors:
+        bad = {n for n, _ in errors}
+        errors.extend(e for e in validators.cross_check(kind, rec, present - bad) if e[0] not in bad)
+        if not bad.intersection(key_names):
             k = tuple("" if rec.get(x) is None else rec.get(x) for x in key_names)
             if k in seen:
                 errors.append((key_names[0], tr("与第{n}行重复（{k}）", "duplicate of row {n} ({k})", n=seen[k],
