@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Iterable
 
 SUBJECT_KINDS = ("member", "worker", "organization", "community", "decision", "town")
 STATUSES = ("pass", "fail", "warn", "info", "error")
+#: The classes of a community's score (第22条): code → (Chinese, English) label.
+COMMUNITY_CLASSES = {"advanced": ("先进", "advanced"), "ordinary": ("一般", "ordinary"), "lagging": ("后进", "lagging")}
 
 
 @dataclass
@@ -95,3 +98,33 @@ class Report:
 
     def title(self, lang: str = "zh") -> str:
         return self.title_zh if lang == "zh" else self.title_en
+
+
+# ---------------------------------------------------------------- money and points
+
+CENT = Decimal("0.01")
+
+
+def to_decimal(value) -> Decimal:
+    """A number as an exact ``Decimal``: a Decimal as it is, a float through its shortest
+    repr (``0.1`` → ``Decimal("0.1")``), an int or a numeric string as written."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)
+
+
+def round_cents(value) -> Decimal:
+    """``value`` (see :func:`to_decimal`) rounded half up to 0.01 (元 to the 分, points to two places)."""
+    return to_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def format_points(value) -> str:
+    """Points (or an amount) as text without trailing zeros: ``60``, ``62.5``, ``-2``; ``""`` for None."""
+    if value is None:
+        return ""
+    d = round_cents(value).normalize()
+    if d == d.to_integral_value():
+        d = d.quantize(Decimal(1))
+    return format(d, "f")
