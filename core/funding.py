@@ -7,7 +7,10 @@ N = members, full and probationary, whose relationship is in the community
 year's allocations from the activity-funding sources 市级财政 and 区镇财政
 (委托事项, donations and the rest do not).  The split between city and town
 comes from the firstresult hook ``dangjian_funding_split``; with no answer the
-town pays 100 %.
+town pays 100 %.  When the plugin that answers for a town raises (or answers
+with shares that do not sum to the floor), or a plugin serving the town failed
+to load, that town's figures are withheld (``CommunityFunding.failures``): they
+are never split by the next plugin or the default instead.
 """
 from __future__ import annotations
 
@@ -35,6 +38,11 @@ class CommunityFunding:
     city_share: Decimal = Decimal(0)
     town_share: Decimal = Decimal(0)
     split_by: str = "default"
+    failures: list = field(default_factory=list)  # core.plugins.Failure: the figures are withheld
+
+    @property
+    def withheld(self) -> bool:
+        return bool(self.failures)
 
     @property
     def gap(self) -> Decimal:
@@ -47,24 +55,39 @@ def floor_amount(members: int, per_member=150, minimum=15000) -> Decimal:
     return max(Decimal(str(per_member)) * members, Decimal(str(minimum))).quantize(CENT)
 
 
+class SplitFailed(Exception):
+    """The split of a town could not be decided: a plugin that answers for it raised or
+    answered wrongly (``failure`` says which), so its figures are withheld."""
+
+    def __init__(self, failure):
+        super().__init__(failure.line())
+        self.failure = failure
+
+
 def split(town: str, community: str, year: int, amount: Decimal) -> tuple[Decimal, Decimal, str]:
-    """(city share, town share, who decided) of ``amount`` via ``dangjian_funding_split``."""
+    """(city share, town share, who decided) of ``amount`` via ``dangjian_funding_split``.
+
+    The first plugin (town plugins first) that answers decides.  One that raises or answers
+    with shares that do not sum to ``amount`` decides too: :class:`SplitFailed` (never the
+    next plugin's or the default answer instead)."""
     from core import plugins
 
     manager = plugins.get()
-    for plugin, result in manager.call_each("dangjian_funding_split", town=town, community=community, year=year,
-                                            amount=amount):
+    for plugin, result, exc in manager.calls("dangjian_funding_split", town=town, community=community, year=year,
+                                             amount=amount):
+        if exc is not None:
+            raise SplitFailed(manager.hook_error(plugin, "dangjian_funding_split", exc, town=town))
         if result is None:
             continue
         try:
             city, town_part = Decimal(result["city"]), Decimal(result["town"])
-        except Exception as exc:  # a malformed answer is the plugin's error, reported by name
-            manager.hook_error(plugin, "dangjian_funding_split", ValueError(f"bad split {result!r}: {exc}"))
-            continue
+        except Exception as bad:  # a malformed answer is the plugin's error, reported by name
+            raise SplitFailed(manager.hook_error(plugin, "dangjian_funding_split",
+                                                 ValueError(f"bad split {result!r}: {bad}"), town=town)) from None
         if city + town_part != amount:
-            manager.hook_error(plugin, "dangjian_funding_split",
-                               ValueError(f"split {city} + {town_part} does not sum to {amount}"))
-            continue
+            raise SplitFailed(manager.hook_error(
+                plugin, "dangjian_funding_split",
+                ValueError(f"split {city} + {town_part} does not sum to {amount}"), town=town))
         return city, town_part, plugin
     return Decimal("0.00"), amount, "default"
 
@@ -94,6 +117,9 @@ def community_funding(communities, year: int, as_of: dt.date, params_for=None) -
         a = alloc.setdefault(cid, {"by_source": {}, "ids": []})
         a["by_source"][source] = (a["by_source"].get(source, Decimal(0)) + Decimal(str(amount))).quantize(CENT)
         a["ids"].append(aid)
+    from core import plugins
+
+    manager = plugins.get()
     out = []
     cache: dict = {}
     for c in communities:
@@ -104,9 +130,16 @@ def community_funding(communities, year: int, as_of: dt.date, params_for=None) -
         fl = floor_amount(n, p["per_member"], p["minimum"])
         a = alloc.get(c.id, {"by_source": {}, "ids": []})
         allocated = sum(a["by_source"].values(), Decimal(0)).quantize(CENT)
-        city, town_part, by = split(c.town, c.code, year, fl)
+        failures = manager.tainting(c.town)
+        if failures:  # a plugin serving the town failed to load: nothing of the town is decided
+            city, town_part, by = Decimal(0), Decimal(0), failures[0].plugin
+        else:
+            try:
+                city, town_part, by = split(c.town, c.code, year, fl)
+            except SplitFailed as exc:
+                city, town_part, by, failures = Decimal(0), Decimal(0), exc.failure.plugin, [exc.failure]
         out.append(CommunityFunding(c.id, c.code, c.name, c.town, n, fl, allocated, a["by_source"],
-                                    sorted(a["ids"]), city, town_part, by))
+                                    sorted(a["ids"]), city, town_part, by, list(failures)))
     return out
 
 
@@ -117,8 +150,12 @@ def floor_params(town: str | None) -> dict:
     return params_for("funding.floor", town)
 
 
-def funding_table(year: int, as_of: dt.date, communities, lang: str = "zh") -> tuple[list, list]:
-    """(headers, rows) of the funding report: per community, then a total per town and for the city."""
+def funding_table(year: int, as_of: dt.date, communities, lang: str = "zh", withheld: list | None = None
+                  ) -> tuple[list, list]:
+    """(headers, rows) of the funding report: per community, then a total per town and for the city.
+
+    A town whose figures are withheld (a plugin failed, :class:`CommunityFunding`) has no rows,
+    and neither has the city total; their failures are added to ``withheld`` when given."""
     from core.i18n import tr
 
     lines = community_funding(communities, year, as_of)
@@ -131,7 +168,15 @@ def funding_table(year: int, as_of: dt.date, communities, lang: str = "zh") -> t
     by_town: dict = {}
     for ln in lines:
         by_town.setdefault(ln.town, []).append(ln)
+    failed = {}
     for town in sorted(by_town):
+        for ln in by_town[town]:
+            for f in ln.failures:
+                if f not in failed.setdefault(town, []):
+                    failed[town].append(f)
+    for town in sorted(by_town):
+        if town in failed:
+            continue
         tot = [0, zero, zero, zero, zero, zero]
         for ln in by_town[town]:
             vals = [ln.members, ln.floor, ln.allocated, ln.gap.quantize(CENT), ln.city_share, ln.town_share]
@@ -139,6 +184,10 @@ def funding_table(year: int, as_of: dt.date, communities, lang: str = "zh") -> t
             tot = [x + y for x, y in zip(tot, vals)]
         rows.append([town, "", tr("{t}合计", "{t} total", t=town), *tot])
         city_tot = [x + y for x, y in zip(city_tot, tot)]
-    if len(by_town) > 1 or lines:
+    if (len(by_town) > 1 or lines) and not failed:
         rows.append([tr("全市", "city"), "", tr("全市合计", "city total"), *city_tot])
+    if withheld is not None:
+        for town, fs in failed.items():
+            for f in fs:
+                withheld.append((town, f))
     return headers, rows

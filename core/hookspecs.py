@@ -18,7 +18,9 @@ def dangjian_register_rules(register):
     """Called once at load.  Call ``register(rule)`` for each :class:`core.Rule`.
 
     A rule whose id already exists replaces it — for the towns in its
-    ``towns`` list only, or everywhere when ``towns`` is None.
+    ``towns`` list only, or everywhere when ``towns`` is None.  A plugin bound to
+    some towns in config must give every rule ``towns`` within them; one that
+    reaches beyond is refused at load.
     """
 
 
@@ -33,7 +35,11 @@ def dangjian_register_scorers(register):
 
 @hookspec
 def dangjian_register_reports(register):
-    """Called once at load.  Call ``register(report)`` for each :class:`core.Report`."""
+    """Called once at load.  Call ``register(report)`` for each :class:`core.Report`.
+
+    A plugin bound to some towns in config may add reports (they run over its
+    towns only) but not replace an existing one: that is refused at load.
+    """
 
 
 @hookspec
@@ -76,7 +82,10 @@ def dangjian_funding_split(town, community, year, amount):
     ``year`` the year, ``amount`` the floor as a ``Decimal``.  Return
     ``{"city": Decimal, "town": Decimal}`` summing to ``amount``, or None to
     leave it to the next plugin.  firstresult: stops at the first non-None
-    result; with none, the town pays 100 %.
+    result; with none, the town pays 100 %.  A plugin bound to some towns in
+    config is asked only about their communities.  One that raises (or answers
+    with shares that do not sum to ``amount``) decides that town's figures: they
+    are withheld, never split by the next plugin or the default instead.
     """
 
 
@@ -85,15 +94,26 @@ def dangjian_town_params(town):
     """Called when a check or score resolves parameters for ``town`` (its name).
 
     Return ``{rule_id: {param: value}}`` — defaults for that town — or None.
-    The city's and the town's config files still override them.
+    The city's and the town's config files still override them.  A plugin bound
+    to some towns in config is asked only about them; one that raises taints the
+    results computed with that town's parameters.
     """
 
 
 @hookspec
-def dangjian_validate_record(kind, record):
+def dangjian_validate_record(kind, record, town, community):
     """Called per imported or edited record.
 
     ``kind`` is the import kind, as ``dangjian import --help`` lists them (``members``, ``meetings`` …);
     ``record`` a dict keyed by the model's English field names, values already
-    parsed.  Return a list of error messages (empty when fine).
+    parsed, references as their natural keys; ``town`` the record's town name and
+    ``community`` its community code (None when the record belongs to none).  An
+    implementation may take fewer arguments (pluggy passes them by name).
+
+    Return a list of messages (empty when fine).  Each is a string (about the
+    record as a whole) or a ``(column, message)`` pair, ``column`` a field name or
+    a column header, so the message appears under that column
+    (``FILE row N, COLUMN: message``).  A plugin bound to some towns in config is
+    asked only about their records.  One that raises does not let the record
+    through: the record is refused with a message naming the plugin.
     """

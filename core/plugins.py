@@ -1,19 +1,41 @@
 """Plugin manager (插件管理): built-ins, the ``dangjian`` entry points, then ``plugin_dirs``.
 
 Each external plugin is loaded on its own in a try: one that fails to import,
-fails ``check_pending()`` or raises in a hook is reported by name
-(``dangjian plugins``, a notice in the UI, an ``error`` finding in ``check``)
-and the rest go on.  Hooks are called one implementation at a time
-(:func:`call_each`), because pluggy itself isolates nothing.
-``DANGJIAN_TRACE_PLUGINS=1`` prints every hook call on stderr.
+fails ``check_pending()`` or raises in a hook is reported by name (``dangjian
+plugins``, a red banner in the app, stderr) and the rest go on.  Hooks are
+called one implementation at a time (:meth:`PluginManager.call_each`), because
+pluggy itself isolates nothing.
+
+Going on never means falling back to the city's behaviour:
+
+- a plugin serves the towns it is bound to in config (``[plugins."<module>"]
+  towns = [...]``), or the whole city when unbound.  A bound plugin's
+  registrations are limited to its towns: a rule or scorer registered for the
+  whole city or for a town outside its binding, or a report that replaces an
+  existing one, has the plugin refused at load.  Its per-town hooks (funding
+  split, town parameters, record validation) are asked only for its towns.
+- a plugin that fails to load (or is refused) taints every result of the towns
+  it serves; a hook that raises taints the results it feeds (a split: that
+  town's funding figures; a scorer: its scores; a validator: that town's rows;
+  a rule: its findings; a report: its rows).  Each failure is a
+  :class:`Failure` (plugin, file:line, towns, hook, message):
+  :func:`current_failures` lists them for the app's banner, :meth:`PluginManager.tainting`
+  says which towns a failure taints, and the commands withhold or mark as
+  ``error`` what it touches and exit 2.
+
+``DANGJIAN_TRACE_PLUGINS=1`` prints every hook call on stderr, and the
+traceback of every hook, rule, scorer or report that raises.
 """
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import os
 import sys
+import threading
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -42,6 +64,74 @@ DEFAULT_PLUGINS = (
     "plugins.funding_split_examples",  # 昆山开发区 / 玉山镇 50 % split (worked example)
 )
 
+#: hooks asked about one town: a bound plugin is asked only for its towns
+PER_TOWN_HOOKS = ("dangjian_funding_split", "dangjian_town_params", "dangjian_validate_record")
+
+LOAD = "load"  # Failure.hook of a plugin that failed to load or was refused
+
+
+@dataclass
+class Failure:
+    """One failure of a plugin: it did not load (``hook`` is ``"load"``, or the registration
+    hook that raised or reached beyond its towns), or a hook of it raised.
+
+    ``towns`` are the towns whose results it taints (None: the whole city); ``where`` is
+    ``file:line`` of the code that failed."""
+    plugin: str
+    hook: str
+    message: str
+    where: str = ""
+    towns: list[str] | None = None
+    at_load: bool = False
+
+    def serves(self, town: str | None) -> bool:
+        """True when this failure taints results of ``town`` (None: a city-wide roll-up)."""
+        return self.towns is None or (town is not None and town in self.towns)
+
+    def towns_text(self) -> str:
+        from core.i18n import tr
+
+        return "、".join(self.towns) if self.towns else tr("全市", "the whole city")
+
+    def hook_text(self) -> str:
+        from core.i18n import tr
+
+        return tr("加载", "loading") if self.hook == LOAD else self.hook
+
+    def line(self) -> str:
+        """One line naming plugin, file:line, towns, hook and message."""
+        from core.i18n import tr
+
+        where = f"（{self.where}）" if self.where else ""
+        if self.at_load:
+            return tr("插件 {p}{w} 加载失败（{h}），{t} 的结果不予计算：{m}",
+                      "plugin {p}{w} failed to load ({h}); results of {t} are withheld: {m}",
+                      p=self.plugin, w=where if where else "", h=self.hook_text(), t=self.towns_text(),
+                      m=self.message)
+        return tr("插件 {p}{w} 的 {h} 出错，{t} 受影响的结果不予计算：{m}",
+                  "plugin {p}{w}: {h} raised; the results it feeds in {t} are withheld: {m}",
+                  p=self.plugin, w=where, h=self.hook_text(), t=self.towns_text(), m=self.message)
+
+    def as_dict(self) -> dict:
+        return {"plugin": self.plugin, "where": self.where, "towns": self.towns, "hook": self.hook,
+                "message": self.message, "at_load": self.at_load}
+
+
+class ColumnMessage(str):
+    """A validator's message with the column (field name) it belongs under (``""``: the record)."""
+
+    column: str = ""
+    plugin: str = ""  # set when the message says that plugin failed (the record could not be checked)
+
+    def __new__(cls, message: str, column: str = "", plugin: str = ""):
+        obj = super().__new__(cls, message)
+        obj.column = column or ""
+        obj.plugin = plugin or ""
+        return obj
+
+    def __reduce__(self):  # survives the import's forked worker
+        return (ColumnMessage, (str(self), self.column, self.plugin))
+
 
 @dataclass
 class PluginInfo:
@@ -51,6 +141,7 @@ class PluginInfo:
     hooks: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     module: object = None
+    towns: list[str] | None = None  # the towns it is bound to in config (None: the whole city)
 
     @property
     def ok(self) -> bool:
@@ -75,6 +166,7 @@ class Registry:
         self.scorers: dict[str, Scorer] = {}
         self.town_scorers: dict[str, dict[str, Scorer]] = {}
         self.reports: dict[str, Report] = {}
+        self.report_towns: dict[str, list[str]] = {}  # a bound plugin's report: the towns it serves
         self.screens: list[tuple[str, str, object, str]] = []
         self.models: list = []
         self.replacements: list[Replacement] = []
@@ -136,32 +228,113 @@ class Registry:
 
 
 class PluginManager:
-    def __init__(self):
+    def __init__(self, bindings: dict | None = None):
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.infos: list[PluginInfo] = []
         self.registry = Registry()
         self.kinds: dict = {}
         self.trace = os.environ.get("DANGJIAN_TRACE_PLUGINS") == "1"
+        self.bindings: dict[str, list[str]] = dict(bindings or {})  # plugin name -> towns it serves
+        self.failures: list[Failure] = []  # every failure so far, each once
+        self._local = threading.local()  # the watchers of this thread (:meth:`watch`)
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ bindings
+    def binding(self, *names) -> list[str] | None:
+        """The towns a plugin (by any of its names) is bound to; None: the whole city."""
+        for n in names:
+            if n and n in self.bindings:
+                return list(self.bindings[n])
+        return None
+
+    def towns_of(self, plugin: str) -> list[str] | None:
+        info = self.info(plugin)
+        return info.towns if info is not None else self.binding(plugin)
+
+    # ------------------------------------------------------------ failures
+    def _record(self, failure: Failure) -> Failure:
+        with self._lock:
+            same = next((f for f in self.failures if f.as_dict() == failure.as_dict()), None)
+            if same is None:
+                self.failures.append(failure)
+            failure = same or failure
+        for seen in getattr(self._local, "watchers", ()):
+            seen.append(failure)
+        info = self.info(failure.plugin)
+        text = failure.message if failure.at_load else f"{failure.hook} raised {failure.message}" + (
+            f" ({failure.where})" if failure.where else "")
+        if info is not None and text not in info.errors:
+            info.errors.append(text)
+        return failure
+
+    def load_failed(self, info: PluginInfo, hook: str, message: str, where: str = "") -> Failure:
+        """Record that ``info``'s plugin did not load (or was refused): it taints its towns."""
+        if info not in self.infos:
+            self.infos.append(info)
+        return self._record(Failure(info.name, hook, message, where, info.towns, at_load=True))
+
+    def hook_error(self, plugin: str, hook_name: str, exc: BaseException, towns: list[str] | None = None,
+                   town: str | None = None) -> Failure:
+        """Record that ``plugin``'s ``hook_name`` raised ``exc``; ``towns`` (or ``town``) are the towns
+        whose results it fed (default: the towns the plugin serves)."""
+        if town is not None and towns is None:
+            towns = [town]
+        if towns is None:
+            towns = self.towns_of(plugin)
+        info = self.info(plugin)
+        where = _where(exc, getattr(info, "module", None))
+        if self.trace:
+            print(f"[dangjian plugins] {plugin}: {hook_name} raised", file=sys.stderr)
+            traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        return self._record(Failure(plugin, hook_name, repr(exc), where, sorted(towns) if towns else None))
+
+    @contextmanager
+    def watch(self):
+        """``with manager.watch() as seen:`` — the failures recorded inside (this thread)."""
+        seen: list[Failure] = []
+        stack = self._local.__dict__.setdefault("watchers", [])
+        stack.append(seen)
+        try:
+            yield seen
+        finally:
+            stack.remove(seen)
+
+    def load_failures(self) -> list[Failure]:
+        return [f for f in self.failures if f.at_load]
+
+    def tainting(self, town: str | None) -> list[Failure]:
+        """The load failures that taint every result of ``town`` (None: the city's roll-ups, which
+        every load failure taints)."""
+        return [f for f in self.failures if f.at_load and (town is None or f.serves(town))]
+
+    def tainted_towns(self, towns) -> dict[str, list[Failure]]:
+        """{town: [load failures]} for the ``towns`` whose results are withheld."""
+        out = {}
+        for t in sorted(set(towns)):
+            fs = self.tainting(t)
+            if fs:
+                out[t] = fs
+        return out
 
     # ------------------------------------------------------------ loading
+    def _new_info(self, name, source, location, *aliases) -> PluginInfo:
+        return PluginInfo(name, source, location, towns=self.binding(name, *aliases))
+
     def _register(self, module, info: PluginInfo) -> bool:
         try:
             self.pm.register(module, name=info.name)
         except pluggy.PluginValidationError as exc:  # an argument the hookspec does not have
-            info.errors.append(f"hooks do not match the specs: {exc}")
-            self.infos.append(info)
+            self.load_failed(info, LOAD, f"hooks do not match the specs: {exc}", _bad_impl_where(self.pm, module))
             return False
         except Exception as exc:  # duplicate name
-            info.errors.append(f"register: {exc}")
-            self.infos.append(info)
+            self.load_failed(info, LOAD, f"register: {exc}", _file_of(module))
             return False
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
             self.pm.unregister(module)
-            info.errors.append(f"hooks do not match the specs: {exc}")
-            self.infos.append(info)
+            self.load_failed(info, LOAD, f"hooks do not match the specs: {exc}", _bad_impl_where(self.pm, module))
             return False
         info.module = module
         info.hooks = sorted(h.name for h in (self.pm.get_hookcallers(module) or []))
@@ -170,12 +343,11 @@ class PluginManager:
 
     def load_builtins(self):
         for modname in DEFAULT_PLUGINS:
-            info = PluginInfo(modname, "built-in", modname)
+            info = self._new_info(modname, "built-in", modname)
             try:
                 module = importlib.import_module(modname)
             except Exception as exc:
-                info.errors.append(f"import failed: {exc!r}")
-                self.infos.append(info)
+                self.load_failed(info, LOAD, f"import failed: {exc!r}", _where(exc))
                 continue
             self._register(module, info)
 
@@ -185,26 +357,25 @@ class PluginManager:
         except Exception:  # pragma: no cover
             eps = []
         for ep in eps:
-            info = PluginInfo(ep.name, "entry point", ep.value)
+            info = self._new_info(ep.name, "entry point", ep.value, ep.value.partition(":")[0])
             try:
                 module = ep.load()
             except Exception as exc:
-                info.errors.append(f"import failed: {exc!r}")
-                self.infos.append(info)
+                self.load_failed(info, LOAD, f"import failed: {exc!r}", _where(exc))
                 continue
             self._register(module, info)
 
     def load_dir(self, folder: Path):
         folder = Path(folder)
         if not folder.is_dir():
-            self.infos.append(PluginInfo(str(folder), "file", str(folder),
-                                         errors=[f"plugin folder {folder} does not exist"]))
+            info = self._new_info(str(folder), "file", str(folder))
+            self.load_failed(info, LOAD, f"plugin folder {folder} does not exist", str(folder))
             return
         for path in sorted(folder.glob("*.py")):
             if path.name.startswith("_"):
                 continue
             name = f"dangjian_plugin_{path.stem}"
-            info = PluginInfo(path.stem, "file", str(path))
+            info = self._new_info(path.stem, "file", str(path), name, path.name)
             try:
                 spec = importlib.util.spec_from_file_location(name, path)
                 module = importlib.util.module_from_spec(spec)
@@ -212,8 +383,7 @@ class PluginManager:
                 spec.loader.exec_module(module)
             except Exception as exc:
                 sys.modules.pop(name, None)
-                info.errors.append(f"import failed: {exc!r}")
-                self.infos.append(info)
+                self.load_failed(info, LOAD, f"import failed: {exc!r}", _where(exc, path))
                 continue
             self._register(module, info)
 
@@ -224,29 +394,38 @@ class PluginManager:
                 return i
         return None
 
-    def call_each(self, hook_name: str, **kwargs):
-        """Call every implementation of ``hook_name`` on its own; yield (plugin, result).
+    def _asks(self, plugin: str, hook_name: str, kwargs: dict) -> bool:
+        """A bound plugin's per-town hooks are asked only for its towns."""
+        if hook_name not in PER_TOWN_HOOKS:
+            return True
+        towns = self.towns_of(plugin)
+        return towns is None or kwargs.get("town") in towns
 
-        Order is pluggy's: the last registered first (town plugins before built-ins).
-        An implementation that raises is recorded against its plugin and skipped.
-        """
+    def calls(self, hook_name: str, **kwargs):
+        """Call every implementation of ``hook_name`` on its own; yield (plugin, result, exc):
+        ``exc`` is the exception it raised (recorded as a failure of the plugin), else None.
+
+        Order is pluggy's: the last registered first (town plugins before built-ins)."""
         hook = getattr(self.pm.hook, hook_name)
         for impl in reversed(hook.get_hookimpls()):
+            if not self._asks(impl.plugin_name, hook_name, kwargs):
+                continue
             args = {a: kwargs[a] for a in impl.argnames if a in kwargs}
             if self.trace:
                 print(f"[dangjian plugins] {impl.plugin_name}.{hook_name}({', '.join(args)})", file=sys.stderr)
             try:
-                yield impl.plugin_name, impl.function(**args)
+                result = impl.function(**args)
             except Exception as exc:
-                self.hook_error(impl.plugin_name, hook_name, exc)
+                self.hook_error(impl.plugin_name, hook_name, exc, town=kwargs.get("town"))
+                yield impl.plugin_name, None, exc
+                continue
+            yield impl.plugin_name, result, None
 
-    def hook_error(self, plugin: str, hook_name: str, exc: BaseException):
-        tb = traceback.extract_tb(exc.__traceback__)
-        where = f" ({Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
-        msg = f"{hook_name} raised {exc!r}{where}"
-        info = self.info(plugin)
-        if info is not None and msg not in info.errors:
-            info.errors.append(msg)
+    def call_each(self, hook_name: str, **kwargs):
+        """Like :meth:`calls`, without the implementations that raised: yield (plugin, result)."""
+        for plugin, result, exc in self.calls(hook_name, **kwargs):
+            if exc is None:
+                yield plugin, result
 
     def first_result(self, hook_name: str, **kwargs):
         for _plugin, result in self.call_each(hook_name, **kwargs):
@@ -255,21 +434,78 @@ class PluginManager:
         return None
 
     def collect_registrations(self):
+        """Rules, scorers and reports, in load order (later plugins replace earlier ones).  A bound
+        plugin whose registrations reach beyond its towns is refused: none of them count and it
+        is a load failure of its towns."""
         reg = self.registry
-        order = [("dangjian_register_rules", reg.add_rule), ("dangjian_register_scorers", reg.add_scorer),
-                 ("dangjian_register_reports", reg.add_report)]
-        for hook_name, adder in order:
-            hook = getattr(self.pm.hook, hook_name)
-            # registration runs in load order (built-ins first) so later plugins replace earlier ones
-            for impl in hook.get_hookimpls():
-                plugin = impl.plugin_name
+        order = [("dangjian_register_rules", reg.add_rule, Rule), ("dangjian_register_scorers", reg.add_scorer, Scorer),
+                 ("dangjian_register_reports", reg.add_report, Report)]
+        staged = []  # (hook name, adder, plugin, impl, objects)
+        for hook_name, adder, cls in order:
+            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+                got: list = []
 
-                def register(obj, _plugin=plugin, _adder=adder):
-                    _adder(obj, _plugin)
+                def register(obj, _got=got, _cls=cls):
+                    if not isinstance(obj, _cls):
+                        raise TypeError(f"register() expects a core.{_cls.__name__}, got {type(obj).__name__}")
+                    _got.append(obj)
                 try:
                     impl.function(register=register)
-                except Exception as exc:
-                    self.hook_error(plugin, hook_name, exc)
+                except Exception as exc:  # what it registered before raising still counts; its towns are tainted
+                    info = self.info(impl.plugin_name)
+                    if info is not None:
+                        self.load_failed(info, hook_name, f"{hook_name} raised {exc!r}",
+                                         _where(exc, getattr(info, "module", None)))
+                staged.append((hook_name, adder, impl.plugin_name, impl, got))
+        refused = self._refusals(staged)
+        for _hook, adder, plugin, _impl, got in staged:
+            if plugin in refused:
+                continue
+            for obj in got:
+                adder(obj, plugin)
+                if isinstance(obj, Report) and self.towns_of(plugin) is not None:
+                    reg.report_towns[obj.name] = self.towns_of(plugin)
+
+    def _refusals(self, staged) -> set:
+        from core.i18n import tr
+
+        earlier_reports = {}
+        refused: dict[str, tuple[str, str, str]] = {}
+        for hook_name, _adder, plugin, impl, got in staged:
+            towns = self.towns_of(plugin)
+            for obj in got:
+                if isinstance(obj, Report):
+                    if towns is not None and obj.name in earlier_reports and plugin not in refused:
+                        refused[plugin] = (hook_name, tr(
+                            "插件只服务 {t}，却替换了全市的报表 {n}", "the plugin serves only {t} but replaces the "
+                            "city's report {n}", t="、".join(towns), n=obj.name), _code_where(impl.function))
+                    earlier_reports.setdefault(obj.name, plugin)
+                    continue
+                if towns is None or plugin in refused:
+                    continue
+                what = tr("规则", "rule") if isinstance(obj, Rule) else tr("评分", "scorer")
+                key = obj.id if isinstance(obj, Rule) else obj.name
+                if not obj.towns:
+                    refused[plugin] = (hook_name, tr(
+                        "插件只服务 {t}，却为全市登记了{w} {k}（应写 towns=[…]，限于本插件的区镇）",
+                        "the plugin serves only {t} but registers {w} {k} for the whole city (give towns=[…] "
+                        "within its towns)", t="、".join(towns), w=what, k=key), _code_where(impl.function))
+                elif set(obj.towns) - set(towns):
+                    refused[plugin] = (hook_name, tr(
+                        "插件只服务 {t}，却为 {o} 登记了{w} {k}", "the plugin serves only {t} but registers {w} {k} "
+                        "for {o}", t="、".join(towns), o="、".join(sorted(set(obj.towns) - set(towns))), w=what,
+                        k=key), _code_where(impl.function))
+        for plugin, (hook_name, message, where) in refused.items():
+            info = self.info(plugin)
+            if info is None:
+                continue
+            if info.module is not None:
+                try:
+                    self.pm.unregister(info.module)
+                except Exception:  # pragma: no cover
+                    pass
+            self.load_failed(info, hook_name, tr("已拒绝加载：", "refused at load: ") + message, where)
+        return set(refused)
 
     def collect_models(self) -> list:
         out = []
@@ -314,30 +550,142 @@ class PluginManager:
         return out
 
     def town_params(self, town: str) -> dict:
+        return {rid: dict(p) for rid, (p, _src) in self.town_params_sources(town).items()}
+
+    def town_params_sources(self, town: str) -> dict:
+        """{rule id: ({param: value}, {param: plugin that set it})} from ``dangjian_town_params(town)``."""
         merged: dict = {}
         # built-ins first, town plugins last so they win
-        for _plugin, result in reversed(list(self.call_each("dangjian_town_params", town=town))):
+        for plugin, result in reversed(list(self.call_each("dangjian_town_params", town=town))):
             if result:
                 for rid, params in result.items():
-                    merged.setdefault(rid, {}).update(params)
+                    values, src = merged.setdefault(rid, ({}, {}))
+                    values.update(params)
+                    src.update({k: plugin for k in params})
         return merged
 
     def funding_split(self, town, community, year, amount):
         return self.first_result("dangjian_funding_split", town=town, community=community, year=year,
                                  amount=amount)
 
-    def validate_record(self, kind: str, record: dict) -> list[str]:
-        errors: list[str] = []
-        for plugin, result in self.call_each("dangjian_validate_record", kind=kind, record=record):
+    def validate_record(self, kind: str, record: dict, town: str | None = None,
+                        community=None) -> list[ColumnMessage]:
+        """Every plugin's ``dangjian_validate_record`` messages for a parsed record, each a
+        :class:`ColumnMessage` (a string with the ``column`` it belongs under).
+
+        ``town`` / ``community`` (a code or an id) are looked up from the record when not given.
+        A record of a town whose results a failed plugin taints gets a message naming that
+        plugin, and so does one whose validator raised: the row is refused, never let through
+        unchecked."""
+        from core.i18n import tr
+
+        impls = self.pm.hook.dangjian_validate_record.get_hookimpls()
+        if not impls and not self.load_failures():
+            return []
+        if town is None or (community is not None and not isinstance(community, str)):
+            from core import validators
+
+            town, community = validators.record_place(kind, record, town, community)
+        out: list[ColumnMessage] = []
+        for f in self.tainting(town) if town is not None else self.load_failures():
+            if town is None and f.towns is not None:
+                continue  # a record of no town: only the plugins serving the whole city taint it
+            out.append(ColumnMessage(tr("插件 {p}（{w}）加载失败，{t} 的记录无法检查：{m}",
+                                        "plugin {p} ({w}) failed to load; records of {t} cannot be checked: {m}",
+                                        p=f.plugin, w=f.where or "?", t=f.towns_text(), m=f.message),
+                                     plugin=f.plugin))
+        if out:
+            return out
+        for plugin, result, exc in self.calls("dangjian_validate_record", kind=kind, record=record, town=town,
+                                              community=community):
+            if exc is not None:
+                out.append(ColumnMessage(tr("插件 {p} 的 dangjian_validate_record 出错，未能检查此行：{e}",
+                                            "plugin {p}: dangjian_validate_record raised and did not check this "
+                                            "row: {e}", p=plugin, e=repr(exc)), plugin=plugin))
+                continue
             for msg in result or []:
-                errors.append(str(msg))
-        return errors
+                out.append(_column_message(kind, msg))
+        return out
 
     def errors(self) -> list[tuple[str, str]]:
         return [(i.name, e) for i in self.infos for e in i.errors]
 
 
+def _column_message(kind: str, msg) -> ColumnMessage:
+    """A validator's answer item: a string, or ``(column, message)`` where column is a field name
+    or a column header (Chinese or English)."""
+    if isinstance(msg, (tuple, list)) and len(msg) == 2:
+        column, text = str(msg[0] or ""), str(msg[1])
+        try:
+            from core import kinds
+
+            k = kinds.find(kind)
+        except Exception:  # pragma: no cover
+            k = None
+        if k is not None and column and k.field(column) is None:
+            for f in k.fields:
+                if column in (f.label, f.en):
+                    column = f.name
+                    break
+        return ColumnMessage(text, column)
+    return ColumnMessage(str(msg))
+
+
+def _file_of(module) -> str:
+    return str(getattr(module, "__file__", "") or getattr(module, "__name__", ""))
+
+
+def _code_where(fn) -> str:
+    code = getattr(fn, "__code__", None)
+    return f"{code.co_filename}:{code.co_firstlineno}" if code is not None else ""
+
+
+def _where(exc: BaseException, module_or_path=None) -> str:
+    """``file:line`` of the failure: a syntax error's own place, else the deepest frame in the
+    plugin's file (``module_or_path``), else the deepest frame."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}"
+    tb = traceback.extract_tb(exc.__traceback__)
+    if not tb:
+        return ""
+    path = module_or_path if isinstance(module_or_path, (str, Path)) else getattr(module_or_path, "__file__", None)
+    if path:
+        mine = [fr for fr in tb if Path(fr.filename) == Path(path)]
+        if mine:
+            return f"{mine[-1].filename}:{mine[-1].lineno}"
+    return f"{tb[-1].filename}:{tb[-1].lineno}"
+
+
+def _bad_impl_where(pm, module) -> str:
+    """``file:line`` of a hookimpl that names an unknown hook or an argument its hookspec lacks."""
+    marker = f"{hookspecs.PROJECT}_impl"
+    for name, fn in inspect.getmembers(module, callable):
+        if getattr(fn, marker, None) is None:
+            continue
+        hook = getattr(pm.hook, name, None)
+        spec = getattr(hook, "spec", None) if hook is not None else None
+        try:
+            args = [p for p in inspect.signature(fn).parameters]
+        except (TypeError, ValueError):  # pragma: no cover
+            args = []
+        if spec is None or set(args) - set(spec.argnames):
+            return _code_where(fn)
+    return _file_of(module)
+
+
 _manager: PluginManager | None = None
+
+
+def bindings(config=None) -> dict[str, list[str]]:
+    """``[plugins."<module>"] towns = [...]`` of the config: {plugin name: towns}."""
+    from core import config as config_mod
+
+    config = config or config_mod.get()
+    out = {}
+    for name, sec in (config.get("plugins", {}) or {}).items():
+        if isinstance(sec, dict) and isinstance(sec.get("towns"), list):
+            out[name] = [str(t) for t in sec["towns"]]
+    return out
 
 
 def load(config=None) -> PluginManager:
@@ -346,18 +694,29 @@ def load(config=None) -> PluginManager:
     from core import config as config_mod
 
     config = config or config_mod.get()
-    m = PluginManager()
+    m = PluginManager(bindings(config))
     m.load_builtins()
     m.load_entry_points()
     for folder in config.plugin_dirs:
         m.load_dir(folder)
     m.collect_registrations()
     m.collect_kinds()
+    if m.load_failures():
+        m.pm.register(_FailedPlugins(), name="dangjian.failed_plugins")  # imports ask the validators then
     _manager = m
     return m
 
 
-_load_lock = __import__("threading").Lock()
+class _FailedPlugins:
+    """Registered only when a plugin failed to load: makes every import ask
+    :meth:`PluginManager.validate_record`, which refuses the rows of the towns it served."""
+
+    @hookspecs.hookimpl
+    def dangjian_validate_record(self, kind, record):
+        return None
+
+
+_load_lock = threading.Lock()
 
 
 def get() -> PluginManager:
@@ -374,13 +733,27 @@ def reset() -> None:
     _manager = None
 
 
+def current_failures() -> list[dict]:
+    """The plugin failures of this process, for a red banner: each ``{"plugin", "where"
+    (file:line), "towns" (None: the whole city), "hook", "message", "at_load"}``; empty when
+    all is well (or before the plugins are loaded)."""
+    m = _manager
+    return [f.as_dict() for f in m.failures] if m is not None else []
+
+
+def failure_lines(failures) -> list[str]:
+    return [f.line() for f in failures]
+
+
 def check_config(cfg=None, manager=None) -> None:
     """Validate the config's rule and scorer sections against what the plugins registered
-    (ConfigError names the file and key); defaults: the loaded config and plugin manager."""
+    (ConfigError names the file and key), and its plugin bindings; defaults: the loaded
+    config and plugin manager."""
     from core import config
 
     cfg = cfg or config.get()
     manager = manager or get()
+    _check_bindings(cfg)
     reg = manager.registry
     known = {}
     for rid in reg.rule_ids():
@@ -395,6 +768,21 @@ def check_config(cfg=None, manager=None) -> None:
                 scorers.setdefault(name, {}).update(getattr(scorer, "params", None) or {})
     if scorers:
         cfg.validate_scoring(scorers)
+
+
+def _check_bindings(cfg) -> None:
+    from core.config import ConfigError
+
+    for path, raw in cfg.sources[1:]:
+        sec = raw.get("plugins", {})
+        if not isinstance(sec, dict):
+            raise ConfigError(f"{path}: plugins: a table of [plugins.\"<module>\"] sections is expected")
+        for name, body in sec.items():
+            if not isinstance(body, dict) or set(body) - {"towns"}:
+                raise ConfigError(f"{path}: [plugins.\"{name}\"]: only towns = [\"…\"] is allowed")
+            towns = body.get("towns")
+            if not (isinstance(towns, list) and towns and all(isinstance(t, str) and t for t in towns)):
+                raise ConfigError(f"{path}: [plugins.\"{name}\"] towns: a list of town names is expected")
 
 
 def registered_models() -> list:

@@ -19,6 +19,15 @@ masked for a user without full personal data.  A table whose rows name people
 by ID number and that has no 标识 column of its own gets one (last), the stable
 opaque ``ref`` of each person's record (:meth:`core.view.View.ref`), and each
 JSON record naming a person a ``ref``: masked ID numbers can coincide.
+
+Failed plugins withhold, never fall back: a report runs only over the towns no
+failed plugin taints (and a bound plugin's report only over its towns); a
+plugin hook that raises while the report runs (a town's funding split, its
+parameters) withholds that town too, and the report is run again without it;
+a report that raises withholds all its rows.  When any town is withheld the
+city's roll-up rows (first cells 全市 / city) are withheld as well.  What was
+withheld is :attr:`ReportTable.withheld` (``(town, core.plugins.Failure)``):
+``dangjian report`` names plugin, town and hook on stderr and exits 2.
 """
 from __future__ import annotations
 
@@ -41,6 +50,7 @@ class ReportTable:
     records: list | None = None
     status_col: int | None = None
     notes: list = field(default_factory=list)
+    withheld: list = field(default_factory=list)  # (town or None, core.plugins.Failure): rows not shown
 
 
 @dataclass
@@ -56,6 +66,7 @@ class ReportContext(ScopedContext):
     everything: bool = False
     _cache: dict = field(default_factory=dict)
     view: View | None = None
+    withheld: list = field(default_factory=list)  # (town, Failure) left out of this run (see the module doc)
 
     def community_ref(self, community_id: int):
         return self._by_id().get(community_id)
@@ -128,10 +139,85 @@ def make_context(report, year=None, as_of=None, town=None, community=None, princ
 
 
 def run_report(name: str, year=None, as_of=None, town=None, community=None, principal=None):
-    """Run report ``name``: a :class:`ReportTable` or, for an HTML-only report, the page (str)."""
+    """Run report ``name``: a :class:`ReportTable` or, for an HTML-only report, the page (str).
+
+    What failed plugins withheld is the table's ``withheld`` (for a page: :func:`last_withheld`)."""
     report = get_report(name)
     ctx = make_context(report, year, as_of, town, community, principal)
-    return normalise(report, report.run(ctx), ctx)
+    result = run_guarded(report, ctx)
+    out = normalise(report, result, ctx) if result is not None else ReportTable([], [])
+    if isinstance(out, ReportTable):
+        if ctx.withheld:
+            out.rows = [r for r in out.rows if not _city_rollup(r)]
+            if out.records is not None:
+                out.records = [r for r in out.records if not (isinstance(r, dict) and _city_rollup(list(r.values())))]
+        out.withheld = list(ctx.withheld)
+    _last.withheld = list(ctx.withheld)
+    return out
+
+
+_last = __import__("threading").local()
+
+
+def last_withheld() -> list:
+    """(town, Failure) withheld by this thread's last :func:`run_report` (HTML pages carry no table)."""
+    return list(getattr(_last, "withheld", []))
+
+
+_CITY_CELLS = {"全市", "city", "全市合计", "city total"}
+
+
+def _city_rollup(row) -> bool:
+    return any(isinstance(c, str) and c.strip() in _CITY_CELLS for c in list(row)[:3])
+
+
+def _narrow(ctx, keep) -> None:
+    ctx.communities = [c for c in ctx.communities if keep(c)]
+    ctx.everything = False
+    ctx.view = View(ctx.principal, [c.id for c in ctx.communities], ctx.town, ctx.community)
+    ctx._cache.clear()
+    ctx.__dict__.pop("_scope_cache", None)
+
+
+def run_guarded(report, ctx):
+    """``report.run(ctx)`` over what no failed plugin taints (see the module doc); None when
+    the report itself raised (every row withheld).  ``ctx.withheld`` says what was left out."""
+    from core import plugins
+
+    manager = plugins.get()
+    reg = manager.registry
+    limit = reg.report_towns.get(report.name)
+    if limit is not None and any(c.town not in limit for c in ctx.communities):
+        _narrow(ctx, lambda c: c.town in limit)  # a bound plugin's report: its towns only
+    tainted = manager.tainted_towns({c.town for c in ctx.communities})
+    for town, fs in tainted.items():
+        ctx.withheld.extend((town, f) for f in fs)
+    if tainted:
+        _narrow(ctx, lambda c: c.town not in tainted)
+    for _attempt in range(50):
+        with manager.watch() as seen:
+            try:
+                result = report.run(ctx)
+            except UserError:
+                raise
+            except Exception as exc:  # the report raised: all its rows are withheld
+                towns = sorted({c.town for c in ctx.communities}) or None
+                f = manager.hook_error(report.plugin or "?", f"report {report.name}", exc,
+                                       towns=towns if not ctx.everything else manager.towns_of(report.plugin or "?"))
+                ctx.withheld.extend((t, f) for t in (f.towns or [None]))
+                return None
+        scope = {c.town for c in ctx.communities}
+        hit = set()
+        for f in seen:
+            for t in (f.towns if f.towns is not None else scope):
+                if t in scope:
+                    hit.add(t)
+                    if (t, f) not in ctx.withheld:
+                        ctx.withheld.append((t, f))
+        if not hit:
+            return result
+        _narrow(ctx, lambda c: c.town not in hit)  # run again without the towns a raising hook fed
+    return None
 
 
 def normalise(report, result, ctx):

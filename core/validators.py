@@ -46,9 +46,13 @@ code (a model instance is accepted too); with ``check_refs=True`` (default)
 they are looked up in the database and an unknown one is an error.
 Cross-field rules (sex and birth date agree with the ID number, 请假 needs a
 reason, answered/closed not before the visit …) are applied, and finally the
-plugins' ``dangjian_validate_record(kind, record)`` hook is called with the
-parsed record (references as their natural keys); its messages are returned
-with field ``""``.  Field ``""`` means "the record as a whole".
+plugins' ``dangjian_validate_record(kind, record, town, community)`` hook is
+called with the parsed record (references as their natural keys) and the
+record's town and community code (:func:`record_place`); a message it gives as
+``(column, message)`` is returned under that field, a plain string with field
+``""``.  Field ``""`` means "the record as a whole".  A record of a town served
+by a plugin that failed to load, or whose validator raised, gets a message
+naming the plugin: it is refused, never saved unchecked.
 """
 from __future__ import annotations
 
@@ -631,11 +635,79 @@ def unknown_ref_message(target: str, key) -> str:
     return tr("未知的{what} {k}", "unknown {what} {k}", what=zh if get_lang() != "en" else en, k=shown)
 
 
-def call_plugins(kind: str, record: dict) -> list[str]:
-    """The plugins' ``dangjian_validate_record`` messages for a parsed record."""
+def call_plugins(kind: str, record: dict, town: str | None = None, community=None) -> list[str]:
+    """The plugins' ``dangjian_validate_record`` messages for a parsed record: strings whose
+    ``column`` attribute names the field they belong under (``""``: the record)."""
     from core import plugins
 
-    return plugins.get().validate_record(kind, record)
+    return plugins.get().validate_record(kind, record, town=town, community=community)
+
+
+_PLACES: dict = {}  # (target, natural key) -> (town, community code), hits only
+
+
+def record_place(kind: str, record: dict, town: str | None = None, community=None) -> tuple:
+    """(town name, community code) of a record, from ``community`` (a code or a row id) when
+    given, else along the kind's path to its community (community, organization, member or
+    worker references); (town, None) or (None, None) when it cannot be told."""
+    from core.models import Community, Member, Organization, Town, Worker
+    from core import roster
+
+    def cached(target, key, find):
+        if key is None or key == "":
+            return None
+        hit = _PLACES.get((target, key))
+        if hit is None:
+            hit = find(key)
+            if hit is not None:
+                if len(_PLACES) > 50_000:
+                    _PLACES.clear()
+                _PLACES[(target, key)] = hit
+        return hit
+
+    def by_community(cond):
+        row = (Community.select(Town.name, Community.code).join(Town).where(cond).tuples().first())
+        return (row[0], row[1]) if row else None
+
+    if community is not None:
+        got = cached("community_id" if isinstance(community, int) else "community", community,
+                     lambda k: by_community(Community.id == k if isinstance(k, int) else Community.code == str(k)))
+        if got:
+            return got
+    k = kinds.find(kind)
+    for name in (k.community if k is not None else ()):
+        f = k.field(name)
+        value = record.get(name)
+        if f is None or value in (None, ""):
+            continue
+        value = getattr(value, kinds.ref_kind(f.target).ref[1], value) if hasattr(value, "_meta") else value
+        target = f.target
+        if target == "community":
+            got = cached(target, value, lambda v: by_community(Community.code == str(v)))
+        elif target == "org":
+            got = cached(target, value, lambda v: by_community(Community.id.in_(
+                Organization.select(Organization.community).where(Organization.code == str(v)))))
+        elif target == "member":
+            def member(v):
+                row = (Member.select(roster.member_community())
+                       .join(Organization, join_type=pw_join_left(), on=roster.org_today())
+                       .where(Member.id_number == str(v)).tuples().first())
+                return by_community(Community.id == row[0]) if row and row[0] else None
+            got = cached(target, value, member)
+        elif target == "worker":
+            got = cached(target, value, lambda v: by_community(Community.id.in_(
+                Worker.select(Worker.community).where(Worker.id_number == str(v)))))
+        else:
+            got = None
+        if got:
+            return got
+    return town, (community if isinstance(community, str) else None)
+
+
+def pw_join_left():
+    from peewee import JOIN
+
+    return JOIN.LEFT_OUTER
 
 
 class FieldMessage(tuple):
@@ -670,7 +742,7 @@ def clean_record(kind: str, data: dict, *, check_refs: bool = True,
     rec: dict = {}
     if kinds.find(kind) is None:  # a table that is no record kind: only the plugins have a say
         msgs = call_plugins(kind, dict(data)) if call_hooks else []
-        return dict(data), [FieldMessage(kind, "", m) for m in msgs]
+        return dict(data), [FieldMessage(kind, getattr(m, "column", ""), str(m)) for m in msgs]
     data = dict(data)
     if kind == "members" and "status" not in data and "full_date" in data:
         fd = data.get("full_date")
@@ -709,7 +781,7 @@ def clean_record(kind: str, data: dict, *, check_refs: bool = True,
                 if not ref_exists(target, v):
                     errs.append(FieldMessage(kind, f.name, unknown_ref_message(target, v)))
     if call_hooks and not errs:
-        errs.extend(FieldMessage(kind, "", m) for m in call_plugins(kind, dict(rec)))
+        errs.extend(FieldMessage(kind, getattr(m, "column", ""), str(m)) for m in call_plugins(kind, dict(rec)))
     return rec, errs
 
 

@@ -13,11 +13,17 @@ from core.importing import authorize, authorize_correct, check_kind, files, impo
 from core.importing.engine import REJECT_COLUMN, Result
 
 
+def _column(name: str, msg) -> str:
+    """The field an error belongs under: its own, or the column a plugin's validator named."""
+    return name or getattr(msg, "column", "") or ""
+
+
 def error_lines(res: Result, fname: str) -> list[str]:
     out = []
     labels = res.labels
     for it in sorted(res.rejected, key=lambda i: i.rowno):
         for name, msg in it.errors:
+            name = _column(name, msg)
             label = labels.get(name) or (validators.label_of(res.kind, name) if name else "")
             if not label:
                 label = next(iter(labels.values()), "")
@@ -33,8 +39,9 @@ def write_rejects(res: Result, table, path) -> None:
     for it in sorted(res.rejected, key=lambda i: i.rowno):
         cells = list(it.cells)
         vals = [validators.as_text(cells[i]) if i < len(cells) else "" for i in idx]
+        errors = [(_column(n, m), m) for n, m in it.errors]
         reason = "；".join(f"{labels.get(n) or validators.label_of(res.kind, n) if n else ''}"
-                          f"{': ' if n else ''}{m}" for n, m in it.errors)
+                          f"{': ' if n else ''}{m}" for n, m in errors)
         rows.append(vals + [reason])
     files.write_csv(path, headers + [REJECT_COLUMN], rows)
 
@@ -71,9 +78,8 @@ def cmd_import(args) -> int:
     finally:
         if spool is not None:
             os.unlink(spool)
-    for plugin, error in res.plugin_errors:
-        print(tr("警告：插件 {p} 出错，未能检查这些行：{e}", "warning: plugin {p} failed and did not check these rows: {e}",
-                 p=plugin, e=error), file=sys.stderr)
+    for plugin, error in res.plugin_errors:  # the rows it did not check are refused, each naming it
+        print(tr("插件 {p} 出错：{e}", "plugin {p} failed: {e}", p=plugin, e=error), file=sys.stderr)
     for line in error_lines(res, name):
         print(line, file=sys.stderr)
     if res.rejected and args.partial:
@@ -88,6 +94,8 @@ def cmd_import(args) -> int:
         print(summary(kind, res), file=sys.stderr)
         return 2
     print(summary(kind, res), file=sys.stderr)
+    if any(getattr(m, "plugin", "") for it in res.rejected for _n, m in it.errors):
+        return 2  # rows refused because a plugin failed: loud, as every command a failed plugin touches
     return 1 if res.rejected else 0
 
 

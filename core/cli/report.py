@@ -41,15 +41,34 @@ def cmd_report(args) -> int:
     if not html_only(report) and args.format not in report.formats:
         raise UserError(tr("报表 {n} 不支持格式 {f}；可选：{a}", "report {n} has no format {f}; choose from: {a}",
                            n=report.name, f=args.format, a=", ".join(report.formats)))
+    from core.reports import last_withheld
+
     result = run_report(args.name, year=args.year, as_of=args.as_of, town=args.town, community=args.community)
     if isinstance(result, str):
         write_text(result, args.output)
         if args.output:
             print(tr("已写入 {f}", "written to {f}", f=args.output), file=sys.stderr)
-        return 0
-    render(result.headers, result.rows, args.format, title=result.title or report.name, output=args.output,
-           records=result.records, status_col=result.status_col)
+        return withheld_exit(last_withheld())
+    if result.headers or result.rows:
+        render(result.headers, result.rows, args.format, title=result.title or report.name, output=args.output,
+               records=result.records, status_col=result.status_col)
     for note in result.notes:
         print(f"dangjian: {note}", file=sys.stderr)
     print(tr("{n} 行", "{n} rows", n=len(result.rows)), file=sys.stderr)
-    return 0
+    return withheld_exit(result.withheld)
+
+
+def withheld_exit(withheld) -> int:
+    """Name plugin, town and hook of every withheld part on stderr; 2 when anything was withheld."""
+    if not withheld:
+        return 0
+    for town, f in withheld:
+        print("dangjian: " + withheld_line(town, f), file=sys.stderr)
+    return 2
+
+
+def withheld_line(town, f) -> str:
+    """One line: what a failed plugin withheld in ``town`` (None: the city's roll-ups)."""
+    where = f"（{f.where}）" if f.where else ""
+    return tr("{t} 的结果未计算：插件 {p}{w} 的 {h} 失败：{m}", "results of {t} withheld: plugin {p}{w}, {h} failed: {m}",
+              t=town or tr("全市", "the city"), p=f.plugin, w=where, h=f.hook_text(), m=f.message)
