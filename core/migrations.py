@@ -547,8 +547,9 @@ def _step5_roster_history(database):
         management_class = pw.CharField(max_length=16)
 
         class Meta:
-            indexes = ((("member", "start"), False), (("organization", "start"), False),
-                       (("community", "management_class", "start"), False))
+            primary_key = pw.CompositeKey("member", "start")
+            without_rowid = True
+            indexes = ((("organization", "start"), False), (("community", "management_class", "start"), False))
 
     tables = [ClassChange, RosterPeriod]
     database.bind(tables, bind_refs=False, bind_backrefs=False)

@@ -11,6 +11,7 @@ import datetime as dt
 
 from peewee import (
     BooleanField,
+    CompositeKey,
     CharField,
     DateField,
     DateTimeField,
@@ -193,8 +194,9 @@ class RosterPeriod(Model):
     class Meta:
         database = database
         legacy_table_names = False
+        primary_key = CompositeKey("member", "start")  # a member's spans never share a first day
+        without_rowid = True  # SQLite: the spans stored in member order, no second copy of the key
         indexes = (
-            (("member", "start"), False),
             (("organization", "start"), False),
             (("community", "management_class", "start"), False),
         )

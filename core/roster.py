@@ -51,7 +51,7 @@ def on_roster(as_of: dt.date):
     """peewee condition on a ``Member`` query: the member was on the city's roster at ``as_of``
     (joined by then, not transferred out by then, not transferred in later)."""
     span = P.alias("on_roster")
-    return fn.EXISTS(span.select(span.id).where((span.member == Member.id) & (span.start <= as_of)
+    return fn.EXISTS(span.select(span.member).where((span.member == Member.id) & (span.start <= as_of)
                                                 & (span.end.is_null() | (span.end >= as_of))))
 
 
@@ -271,7 +271,7 @@ def movers(community_ids, start: dt.date, end: dt.date):
             .where(span.community.in_(_ids(community_ids)) & (span.start <= end)
                    & (span.end.is_null() | (span.end >= start)))
             .group_by(span.member)
-            .having((fn.COUNT(span.id) > 1) | (fn.MAX(span.start) > start) | (fn.MIN(fn.COALESCE(span.end, end)) < end)))
+            .having((fn.COUNT(span.member) > 1) | (fn.MAX(span.start) > start) | (fn.MIN(fn.COALESCE(span.end, end)) < end)))
 
 
 def moved_members(community_ids, start: dt.date, end: dt.date) -> set:

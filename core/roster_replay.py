@@ -31,6 +31,7 @@ ONE_DAY = dt.timedelta(days=1)
 # Moves on one day apply in this order (a member may arrive, be placed and change class the same day).
 ORDER = {"in": 0, "place": 1, "class": 2, "intra_city": 3, "out": 4}
 CHUNK = 500
+BIG = 20000  # more members than this: read the tables whole and keep the members asked for
 
 
 def _date(v):
@@ -104,6 +105,10 @@ def _rows(database, sql: str, col: str, ids) -> list:
     """Rows of ``sql`` for the rows whose ``col`` is one of ``ids`` (None: every row)."""
     if ids is None:
         return list(database.execute_sql(sql).fetchall())
+    if len(ids) > BIG:  # one scan instead of thousands of look-ups
+        pos = [c.strip(' "') for c in sql.split("SELECT", 1)[1].split("FROM", 1)[0].split(",")].index(col)
+        want = set(ids)
+        return [r for r in database.execute_sql(sql).fetchall() if r[pos] in want]
     out = []
     p = _param(database)
     for i in range(0, len(ids), CHUNK):
@@ -133,15 +138,22 @@ def rebuild(database, member_ids=None) -> int:
                               '"management_class", "active", "left_date" FROM "member"', "id", ids)
     rows = []
     for mid, joined, placed, org, comm, cls, active, left in members:
+        mv = moves.get(mid)
+        if mv is None and placed is None and active:  # never moved: one span from joining on
+            c = org_community.get(org) or comm if org is not None else comm
+            rows.append((mid, joined.isoformat() if isinstance(joined, dt.date) else str(joined)[:10], None,
+                         org, c, cls))
+            continue
         for lo, hi, o, c, k in replay(_date(joined), _date(placed), org, comm, cls, active, _date(left),
-                                      moves.get(mid, ()), org_by_code, org_community):
+                                      mv or (), org_by_code, org_community):
             rows.append((mid, lo.isoformat(), hi.isoformat() if hi else None, o, c, k))
     p = _param(database)
     if ids is None:
         database.execute_sql('DELETE FROM "roster_period"')
     else:
-        for i in range(0, len(ids), CHUNK):
-            part = ids[i:i + CHUNK]
+        step = CHUNK * 10
+        for i in range(0, len(ids), step):
+            part = ids[i:i + step]
             database.execute_sql(f'DELETE FROM "roster_period" WHERE "member_id" IN ({", ".join(p for _ in part)})',
                                  part)
     sql = ('INSERT INTO "roster_period" ("member_id", "start", "end", "organization", "community", '
