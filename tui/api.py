@@ -68,7 +68,7 @@ from core.text import BAD_IN_LINE
 if TYPE_CHECKING:
     from core.view import View
 
-__all__ = ["bi", "tb", "no_blink", "screen_title", "LedgerApp", "TopBar", "DbWork", "BilingualBindings",
+__all__ = ["bi", "tb", "fit", "no_blink", "screen_title", "LedgerApp", "TopBar", "DbWork", "BilingualBindings",
            "DangjianScreen", "DangjianModal"]
 
 
@@ -160,6 +160,8 @@ class LedgerApp(App):
         self.town: str | None = None
         self.community: str | None = None
         self.data_generation = 0
+        self.records_generation = 0  # bumped by every save (and check run) anywhere in the app
+        self.plugin_problems: list[tuple[str, str]] = []  # (plugin, message): the red banner
         self._view: View | None = None
 
     def get_line_filters(self):
@@ -198,6 +200,44 @@ class LedgerApp(App):
             bar.update_text()
         if isinstance(screen, DangjianScreen):
             screen.view_changed(self.data_generation)
+
+    def records_changed(self) -> None:
+        """Something was saved (or a check ran): every screen reloads when it is shown again
+        (the current one reloads itself after its own save)."""
+        self.records_generation += 1
+
+    def plugin_failures(self) -> list[tuple[str, str]]:
+        """(plugin, message) of the plugins that failed: ``core.plugins.failures()`` when core
+        has it, else the load errors of the plugin manager."""
+        try:
+            from core import plugins
+
+            fn = getattr(plugins, "failures", None)
+            if fn is not None:
+                out = []
+                for f in fn() or []:
+                    if isinstance(f, (tuple, list)) and len(f) >= 2:
+                        out.append((str(f[0]), str(f[1])))
+                    elif isinstance(f, dict):
+                        out.append((str(f.get("plugin") or f.get("name") or "?"),
+                                    str(f.get("message") or f.get("error") or "")))
+                    else:
+                        out.append((str(getattr(f, "plugin", getattr(f, "name", f))),
+                                    str(getattr(f, "message", getattr(f, "error", "")))))
+                return out
+            return list(plugins.get().errors())
+        except Exception as exc:  # pragma: no cover
+            return [("plugins", repr(exc))]
+
+    def set_plugin_problems(self, problems: list[tuple[str, str]]) -> None:
+        """Show (or clear) the red plugin banner on the top bar and the dashboard."""
+        self.plugin_problems = list(problems)
+        screen = self.screen
+        for bar in screen.query(TopBar):
+            bar.update_text()
+        hook = getattr(screen, "plugin_problems_changed", None)
+        if hook is not None:
+            hook()
 
     def set_year(self, year: int) -> None:
         if year != self.year:
@@ -256,22 +296,72 @@ class TopBar(Static):
     def on_mount(self) -> None:
         self.update_text()
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.update_text()
+
     def update_text(self) -> None:
+        from rich.cells import cell_len
+        from rich.text import Text
+
         app: LedgerApp = self.app  # type: ignore[assignment]
         screen = self.screen
-        parts = [tr("党建台账", "Ledger")]
         title = screen.screen_title() if isinstance(screen, DangjianScreen) else ""
-        if title:
-            parts.append(title)
-        parts.append(tr("{y}年", "{y}", y=app.year))
-        parts.append(app.scope_label())
+        tail = [tr("{y}年", "{y}", y=app.year), app.scope_label()]
         me = app.principal
         if me is not None:
-            parts.append(tr("单用户模式", "single-user") if me.single_user else me.login)
-        self.update(" | ".join(parts))
+            tail.append(tr("单用户模式", "single-user") if me.single_user else me.login)
+        out = Text()
+        problems = getattr(app, "plugin_problems", None) or []
+        if problems:
+            out.append(tr(" 插件出错 {n} ", " {n} plugin error(s) ", n=len({n for n, _ in problems})),
+                       style="bold white on red")
+            out.append(" ")
+        head = tr("党建台账", "Ledger")
+        width = (self.size.width - 2) if self.size.width else 78
+        sep = " | "
+        fixed = cell_len(out.plain) + cell_len(head) + sum(cell_len(sep) + cell_len(t) for t in tail)
+        if title:
+            room = width - fixed - cell_len(sep)
+            title = fit(title, room) if room >= 3 else ""
+        if cell_len(out.plain) + cell_len(head) + (cell_len(sep) + cell_len(title) if title else 0) \
+                + sum(cell_len(sep) + cell_len(t) for t in tail) > width and len(tail) > 1:
+            # still too wide: the scope name is cut (the year always shows)
+            rest = width - (cell_len(out.plain) + cell_len(head) + (cell_len(sep) + cell_len(title) if title else 0)
+                            + sum(cell_len(sep) + cell_len(t) for i, t in enumerate(tail) if i != 1) + cell_len(sep))
+            tail[1] = fit(tail[1], max(1, rest))
+        out.append(sep.join([head] + ([title] if title else []) + tail))
+        self.tooltip = " | ".join([head] + ([screen.screen_title()] if isinstance(screen, DangjianScreen) else [])
+                                  + tail)
+        self.update(out)
+
+
+def fit(text: str, width: int, pad: bool = False) -> str:
+    """``text`` cut to ``width`` terminal cells, ending in "…" when cut (Chinese counts 2 cells);
+    ``pad``: filled with spaces to exactly ``width`` cells."""
+    from rich.cells import cell_len, get_character_cell_size
+
+    text = text or ""
+    if width <= 0:
+        return ""
+    n = cell_len(text)
+    if n <= width:
+        return text + " " * (width - n) if pad else text
+    out, used = [], 0
+    for ch in text:
+        w = get_character_cell_size(ch)
+        if used + w > width - 1:
+            break
+        out.append(ch)
+        used += w
+    cut = "".join(out) + "…"
+    used += 1
+    return cut + " " * (width - used) if pad else cut
 
 
 # ---------------------------------------------------------------- database work
+
+
+CHANGE_GROUPS = ("save", "check")  # run_db groups whose success changes what other screens show
 
 
 class DbWork:
@@ -286,6 +376,8 @@ class DbWork:
 
     def run_db(self, fn: Callable, *args, on_done: Callable | None = None, group: str = "load",
                exclusive: bool = True, **kwargs) -> Worker:
+        """Run ``fn`` in a worker.  ``group="save"`` (a write) or ``"check"`` (a check run) tells
+        the app, when it succeeds, that records changed: every screen reloads when shown again."""
         worker = self.run_worker(lambda: fn(*args, **kwargs), thread=True,  # type: ignore[attr-defined]
                                  exclusive=exclusive, group=group, exit_on_error=False,
                                  name=getattr(fn, "__name__", "db"))
@@ -296,6 +388,12 @@ class DbWork:
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         if event.state == WorkerState.SUCCESS:
+            if worker.group in CHANGE_GROUPS:  # a save or a check run: other screens reload when shown
+                changed = getattr(self.app, "records_changed", None)  # type: ignore[attr-defined]
+                if changed is not None:
+                    changed()
+                    if hasattr(self, "_records_generation"):  # this screen reloads itself after its own save
+                        self._records_generation = self.app.records_generation  # type: ignore[attr-defined]
             cb = self._db_callbacks.pop(worker, None)
             if cb is not None and self.is_attached:  # type: ignore[attr-defined]
                 try:
@@ -329,6 +427,7 @@ class DangjianScreen(BilingualBindings, DbWork, Screen):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._data_generation = -1  # the app's data_generation this screen last loaded (-1: not yet)
+        self._records_generation = -1  # the app's records_generation this screen last loaded
 
     # -- layout
     def screen_title(self) -> str:
@@ -354,19 +453,29 @@ class DangjianScreen(BilingualBindings, DbWork, Screen):
     def view_changed(self, generation: int) -> None:
         """The app's year or scope changed (this screen is the current one): reload."""
         self._data_generation = generation
+        self._records_generation = getattr(self.app, "records_generation", 0)
+        self.refresh_data()
+
+    def records_changed(self) -> None:
+        """Records were saved elsewhere (or a check ran) since this screen last loaded: reload."""
+        self._records_generation = getattr(self.app, "records_generation", 0)
         self.refresh_data()
 
     def on_mount(self) -> None:
         self._data_generation = self.app.data_generation  # type: ignore[attr-defined]
+        self._records_generation = getattr(self.app, "records_generation", 0)
         # paint the screen first, then load (a worker competing for the GIL slows the first paint)
         self.call_after_refresh(self.refresh_data)
 
     def on_screen_resume(self) -> None:
         gen = self.app.data_generation  # type: ignore[attr-defined]
+        rgen = getattr(self.app, "records_generation", 0)
         for bar in self.query(TopBar):
             bar.update_text()
         if self._data_generation not in (-1, gen):
             self.view_changed(gen)
+        elif self._records_generation not in (-1, rgen):
+            self.records_changed()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         no_blink(event.widget)

@@ -78,7 +78,7 @@ from typing import Any
 
 from textual import events, on
 from textual.app import ComposeResult
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Label, OptionList
@@ -86,6 +86,7 @@ from textual.widgets.option_list import Option
 
 from core.i18n import get_lang, tr
 from tui.api import DangjianModal, LedgerApp, no_blink, tb
+from tui.widgets.scope_tree import TreePicker
 
 
 # ---------------------------------------------------------------- dialogs
@@ -159,43 +160,42 @@ class YearDialog(DangjianModal[int]):
         self.dismiss(None)
 
 
-class ScopeDialog(DangjianModal[tuple]):
-    """Narrow the view to a town or a community inside the user's scope."""
+class ScopeDialog(TreePicker):
+    """F9: the scope picker, a tree (town → street → community) filtered by typing."""
 
-    BINDINGS = [tb("escape", "cancel", "取消|Cancel", id="scope.cancel")]
-    DEFAULT_CSS = """
-    ScopeDialog { align: center middle; }
-    ScopeDialog > Vertical { width: 60; max-width: 100%; height: auto; max-height: 90%;
-        border: round $accent; background: $panel; padding: 0 1; }
-    ScopeDialog OptionList { height: auto; max-height: 18; border: none; }
-    """
-
-    def __init__(self, choices: list[tuple[str, str | None, str | None]]):
-        super().__init__()
-        self.choices = choices
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(tr("查看范围", "View scope"), classes="section-title")
-            yield OptionList(*[Option(label, id=str(i)) for i, (label, _t, _c) in enumerate(self.choices)])
-
-    def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
-
-    @on(OptionList.OptionSelected)
-    def chosen(self, event: OptionList.OptionSelected) -> None:
-        _label, town, community = self.choices[int(event.option.id)]
-        self.dismiss((town, community))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def __init__(self, nodes: list, current: tuple):
+        super().__init__(tr("查看范围（区镇 → 街道 → 社区）", "View scope (town → street → community)"), nodes,
+                         current=current)
 
 
 # ---------------------------------------------------------------- command palette
 
 
+class LedgerPalette(CommandPalette):
+    """The command palette, saying "无匹配" (in the interface language) when nothing matches."""
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        from rich.align import Align
+        from rich.text import Text
+        from textual.command import CommandList
+
+        self._stop_no_matches_countdown()
+
+        def _show_no_matches() -> None:
+            if search_value:
+                self.query_one(CommandList).add_option(
+                    Option(Align.center(Text(tr("无匹配", "No matches"), style="not bold")),
+                           disabled=True, id=self._NO_MATCHES))
+                self._list_visible = True
+            else:
+                self._list_visible = False
+
+        self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, _show_no_matches)
+
+
 class JumpProvider(Provider):
-    """Palette: jump to any screen, community or member (name, pinyin initials, ID prefix)."""
+    """Palette: jump to any screen, or any community or member the user may see (name, pinyin
+    initials, ID prefix) — outside the current narrowing too: the scope changes to show it."""
 
     async def discover(self) -> Hits:
         app = self.app
@@ -207,6 +207,7 @@ class JumpProvider(Provider):
         import asyncio
 
         from core.read.members import palette_lookup
+        from core.view import View
 
         app = self.app
         matcher = self.matcher(query)
@@ -218,8 +219,14 @@ class JumpProvider(Provider):
         q = query.strip()
         if not q:
             return
+        narrowed = app.town is not None or app.community is not None
         try:
-            communities, members = await asyncio.to_thread(palette_lookup, app.view, q, 8)
+            whole = View.of(app.principal)  # the user's whole scope, whatever F9 narrowed to
+            communities, members = await asyncio.to_thread(palette_lookup, whole, q, 8)
+            here: set = set()
+            if narrowed and members:
+                _c, mine = await asyncio.to_thread(palette_lookup, app.view, q, 50)
+                here = {r["id"] for r in mine}
         except Exception as exc:  # pragma: no cover - reported, not raised
             app.report_error(exc)
             return
@@ -229,8 +236,37 @@ class JumpProvider(Provider):
                       help=tr("以该社区为查看范围", "view this community"))
         for row in members:
             label = f"{tr('党员', 'Member')} {row['name']}  {row['id_number']}  {row['org_name'] or ''}"
-            yield Hit(0.8, label, lambda i=row["id"]: app.open_member(i), text=label,
-                      help=tr("打开党员页面", "open the member's page"))
+            outside = narrowed and row["id"] not in here
+            yield Hit(0.8, label, lambda i=row["id"], o=outside: app.jump_member(i, o), text=label,
+                      help=tr("打开党员页面（查看范围改为全部）", "open the member's page (scope: all)") if outside
+                      else tr("打开党员页面", "open the member's page"))
+
+
+def scope_nodes(tree: dict, current: tuple = (None, None)) -> list:
+    """The F9 picker's nodes from :func:`core.read.scopes.scope_tree`: the whole scope, then
+    town → street → community (a town is a choice when the user sees several or the whole city)."""
+    from tui.widgets.scope_tree import node
+
+    towns = tree["towns"]
+    n_comm = sum(len(s["communities"]) for t in towns for s in t["streets"])
+    open_all = n_comm <= 40
+    out = [node(tr("全市", "whole city") if tree["everything"] else tr("我的范围", "my scope"), (None, None))]
+    town_choice = tree["everything"] or len(towns) > 1
+    for t in towns:
+        kids = []
+        for st in t["streets"]:
+            comms = [node(f"{c['name']}（{c['code']}）", (t["name"], c["code"]), code=c["code"], name=c["name"])
+                     for c in st["communities"]]
+            if st["name"] is None:
+                kids.extend(comms)
+            else:
+                here = any(current == (t["name"], c["code"]) for c in st["communities"])
+                kids.append(node(tr("街道 {s}", "street {s}", s=st["name"]), None, comms, name=st["name"],
+                                 expanded=open_all or here))
+        here = current[0] == t["name"]
+        out.append(node(t["name"], (t["name"], None) if town_choice else None, kids, name=t["name"],
+                        expanded=open_all or here or len(towns) == 1))
+    return out
 
 
 # ---------------------------------------------------------------- the app
@@ -247,6 +283,7 @@ class DangjianApp(LedgerApp):
 
     BINDINGS = [
         tb("f1", "help", "帮助|Help", id="app.help"),
+        tb("question_mark", "help", "帮助|Help", id="app.help_key", show=False, key_display="?"),
         tb("f2", "menu", "菜单|Menu", id="app.menu"),
         tb("f3", "goto('members')", "党员|Members", id="app.members", show=False),
         tb("f4", "goto('orgs')", "组织|Orgs", id="app.orgs", show=False),
@@ -285,9 +322,10 @@ class DangjianApp(LedgerApp):
         return DashboardScreen()
 
     def on_mount(self) -> None:
-        if self.principal is not None and self.principal.single_user:
+        if self.principal is not None and self.principal.single_user and _first_time("single-user"):
+            # once per database (the top bar says 单用户模式 from then on), briefly
             self.notify(tr("单用户模式：当前账号为管理员", "Single-user mode: this account is the administrator"),
-                        title=tr("提示", "Note"), timeout=8)
+                        title=tr("提示", "Note"), timeout=3)
         # plugins load in a thread once the first screen is up (start-up time), not in the CLI;
         # a screen that needs them sooner (menu, palette, plugin screens) loads them on first use
         self.set_timer(0.3, lambda: self.run_worker(self._load_plugins, thread=True, group="plugins",
@@ -309,6 +347,11 @@ class DangjianApp(LedgerApp):
             return
         except Exception as exc:  # pragma: no cover
             errors = [("plugins", repr(exc))]
+        try:
+            failures = self.plugin_failures()
+        except Exception:  # pragma: no cover
+            failures = list(errors)
+        self.call_from_thread(self.set_plugin_problems, failures or list(errors))
         if errors:
             names = sorted({n for n, _ in errors})
             self.call_from_thread(
@@ -327,10 +370,11 @@ class DangjianApp(LedgerApp):
         self.push_screen(YearDialog(self.year), lambda y: self.set_year(y) if y else None)
 
     def action_scope(self) -> None:
-        from core.read.organizations import scope_choices
+        from core.read.scopes import scope_tree
 
-        choices = scope_choices(self.principal)
-        self.push_screen(ScopeDialog(choices), lambda r: self.set_scope(*r) if r else None)
+        current = (self.town, self.community)
+        self.push_screen(ScopeDialog(scope_nodes(scope_tree(self.principal), current), current),
+                         lambda r: self.set_scope(*r) if r else None)
 
     def jump_community(self, code: str) -> None:
         from core.read.organizations import community_town
@@ -338,6 +382,13 @@ class DangjianApp(LedgerApp):
         town = community_town(code)
         self.set_scope(town, code)
         self.open_screen("dashboard", reset=True)
+
+    def jump_member(self, member_id: int, widen: bool = False) -> None:
+        """Open a member's page from the palette (``widen``: outside the current narrowing, which
+        goes back to the user's whole scope first)."""
+        if widen:
+            self.set_scope(None, None)
+        self.open_member(member_id)
 
     # -- navigation
     def plugin_screens(self) -> list[tuple[str, str, Any, str]]:
@@ -437,10 +488,8 @@ class DangjianApp(LedgerApp):
                          lambda name: self.open_screen(name, reset=name != "help") if name else None)
 
     def action_command_palette(self) -> None:
-        from textual.command import CommandPalette
-
         if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(CommandPalette(
+            self.push_screen(LedgerPalette(
                 id="--command-palette",
                 placeholder=tr("搜索：页面、社区、党员（姓名、拼音首字母、身份证号开头）",
                                "Find: a screen, community or member (name, initials, ID prefix)")))
@@ -455,6 +504,27 @@ class DangjianApp(LedgerApp):
     async def action_back(self) -> None:
         if len(self.screen_stack) > 1:
             self.pop_screen()
+
+
+def _first_time(what: str) -> bool:
+    """True the first time ``what`` is asked for this database (a marker file in the user's
+    state directory; any error: True, the notice shows once more)."""
+    import hashlib
+    import os
+
+    try:
+        from core.db import current_url
+
+        key = hashlib.sha256(f"{what}|{current_url() or ''}".encode()).hexdigest()[:16]
+        base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "dangjian" / "seen"
+        marker = base / key
+        if marker.exists():
+            return False
+        base.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except Exception:
+        return True
+    return True
 
 
 def _utf8_terminal() -> None:

@@ -437,11 +437,7 @@ async def test_scope_dialog_narrows_the_view(tui_db):
         await pilot.press("f9")
         await settle(pilot)
         assert type(app.screen).__name__ == "ScopeDialog"
-        labels = [str(o.prompt) for o in app.screen.query_one("OptionList").options]
-        target = next(i for i, x in enumerate(labels) if "湖滨社区" in x)
-        for _ in range(target):
-            await pilot.press("down")
-        await pilot.press("enter")
+        await pilot.press(*"hbsq", "enter")  # the tree filters by pinyin initials; Enter picks the match
         await settle(pilot)
         text = screen_text(app)
         assert app.community == "BC001" and "社区 湖滨社区" in text

@@ -13,7 +13,8 @@ from core.enums import MEMBER_CLASS
 from core.i18n import get_lang, tr
 from core.read.compliance import run_check_summary
 from core.read.dashboard import dashboard
-from tui.api import DangjianScreen, tb
+from core.read.scopes import last_change_at
+from tui.api import DangjianScreen, fit, tb
 from tui.widgets import bar, pad
 
 
@@ -25,6 +26,12 @@ class DashboardScreen(DangjianScreen):
     ]
     DEFAULT_CSS = """
     DashboardScreen #dash-cols { height: 1fr; }
+    DashboardScreen #dash-plugins { height: auto; background: $error; color: $text; text-style: bold;
+        padding: 0 1; display: none; }
+    DashboardScreen #dash-plugins.shown { display: block; }
+    DashboardScreen #dash-empty { height: auto; padding: 0 1; margin: 0 0 1 0; border: round $warning;
+        display: none; }
+    DashboardScreen #dash-empty.shown { display: block; }
     DashboardScreen .dash-col { width: 1fr; height: 1fr; padding: 0 1; }
     DashboardScreen .dash-col Static { height: auto; margin: 0 0 1 0; }
     """
@@ -35,6 +42,8 @@ class DashboardScreen(DangjianScreen):
         self.checking = False
 
     def compose_body(self) -> ComposeResult:
+        yield Static("", id="dash-plugins", markup=False)
+        yield Static("", id="dash-empty", markup=False)
         with Horizontal(id="dash-cols"):
             with VerticalScroll(classes="dash-col", id="dash-left"):
                 yield Static(tr("正在加载……", "Loading…"), id="dash-members")
@@ -46,10 +55,49 @@ class DashboardScreen(DangjianScreen):
 
     def refresh_data(self) -> None:
         app = self.app
-        self.run_db(dashboard, app.view, app.year, on_done=self._show)
+        view, year = app.view, app.year
+
+        def load() -> dict:
+            d = dashboard(view, year)
+            d["changed_at"] = last_change_at(view)
+            return d
+
+        self.run_db(load, on_done=self._show)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.plugin_problems_changed()
+
+    def plugin_problems_changed(self) -> None:
+        """The red banner: plugins that failed (F2 → 插件状态 for the details)."""
+        problems = getattr(self.app, "plugin_problems", None) or []
+        banner = self.query_one("#dash-plugins", Static)
+        if problems:
+            names = sorted({n for n, _ in problems})
+            banner.update(tr("插件出错：{n}（F2 → 插件状态 查看）", "plugins failed: {n} (F2 → Plugins)",
+                             n="、".join(names) if get_lang() == "zh" else ", ".join(names)))
+        banner.set_class(bool(problems), "shown")
+
+    def _show_empty(self, d: dict) -> None:
+        """An empty database: say what to do instead of a page of zeros."""
+        empty = self.query_one("#dash-empty", Static)
+        is_empty = (d["members"]["total"] == 0 and not d["meetings"].get("branches")
+                    and not d["meetings"].get("groups") and not (d.get("funding") or {}).get("communities"))
+        if is_empty:
+            empty.update(tr(
+                "这里还没有数据。先导入社区和党组织：\n"
+                "  dangjian import communities 社区.xlsx\n  dangjian import orgs 党组织.xlsx\n"
+                "（dangjian template communities 社区.xlsx 生成空白模板），再导入党员；\n"
+                "或运行 dangjian demo 生成一套示例数据先试用。",
+                "Nothing here yet. Import communities and organizations first:\n"
+                "  dangjian import communities communities.xlsx\n  dangjian import orgs orgs.xlsx\n"
+                "(dangjian template communities FILE writes an empty template), then members;\n"
+                "or run dangjian demo for a demo town to try."))
+        empty.set_class(is_empty, "shown")
 
     def _show(self, d: dict) -> None:
         self.data = d
+        self._show_empty(d)
         self._show_members(d["members"])
         self._show_meetings(d["meetings"])
         self._show_demands(d["demands"])
@@ -99,8 +147,9 @@ class DashboardScreen(DangjianScreen):
         out.append(tr("逾期未答复的诉求：", "Overdue demands: "), style="bold")
         out.append(str(d["count"]), style="bold red" if d["count"] else "green")
         for v in d["oldest"]:
-            out.append(f"\n{str(v['date'])[:10]} {v['community']} ")
-            out.append(str(v["demand"])[:40], style="dim")
+            head = f"{str(v['date'])[:10]} {v['community']} "
+            out.append("\n" + head)
+            out.append(fit(str(v["demand"]), max(4, self._width() - cell_len(head))), style="dim")
         self.query_one("#dash-demands", Static).update(out)
 
     def _show_check(self, c: dict | None) -> None:
@@ -113,6 +162,14 @@ class DashboardScreen(DangjianScreen):
         t = c["totals"]
         at = str(c["at"])[:16]
         out.append(tr("合规检查（{at}，截至 {d}）", "Compliance ({at}, as of {d})", at=at, d=c["as_of"]), style="bold")
+        changed = (self.data or {}).get("changed_at")
+        try:
+            stale = changed is not None and c.get("at") is not None and changed > c["at"]
+        except TypeError:  # a date against a datetime
+            stale = False
+        if stale:
+            out.append("\n" + tr("记录在检查后有改动（{t}），ctrl+r 重新检查", "records changed since ({t}); ctrl+r re-checks",
+                                  t=str(changed)[:16]), style="bold yellow")
         out.append("\n" + tr("不符合 ", "fail "))
         out.append(str(t.get("fail", 0)), style="bold red")
         out.append(tr("  提醒 ", "  warn "))
@@ -156,7 +213,7 @@ class DashboardScreen(DangjianScreen):
             if f["short"]:
                 out.append(tr("  缺口合计 {g} 元", "  total gap {g} yuan", g=f"{f['gap']:,.0f}"))
             for name, code, floor, allocated, gap in f["top"]:
-                out.append(f"\n{name} ")
+                out.append("\n" + fit(name, max(4, self._width() - 12)) + " ")
                 out.append(tr("缺 {g}", "short {g}", g=f"{gap:,.0f}"), style="red")
         self.query_one("#dash-funding", Static).update(out)
 

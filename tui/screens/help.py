@@ -6,7 +6,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
-from core.i18n import tr
+from core.i18n import get_lang, tr
 from tui.api import DangjianModal, DangjianScreen, bi, tb
 
 
@@ -51,6 +51,31 @@ _BUILTIN = {
 }
 
 
+APP_IDS = ("app.", "screen.")
+
+
+def grouped(rows: list[tuple[str, str, str]]) -> list[tuple[str, list]]:
+    """The help's groups, the screen's own keys first: 本页 (the screen's bindings), 列表与表格
+    (the focused list's), 全局 (the app's: F-keys, palette, Esc), 通用 (Textual's generic keys)."""
+    own, lists, app_keys, generic = [], [], [], []
+    for r in rows:
+        ident = r[2]
+        if "." not in ident:
+            generic.append(r)
+        elif ident.startswith(APP_IDS):
+            app_keys.append(r)
+        elif ident.startswith(("table.", "tree.", "list.", "form.")):
+            lists.append(r)
+        else:
+            own.append(r)
+    out = []
+    for heading, group in ((tr("本页按键", "This screen"), own), (tr("列表与表格", "Lists and tables"), lists),
+                           (tr("全局按键", "Everywhere"), app_keys), (tr("通用按键", "General"), generic)):
+        if group:
+            out.append((heading, group))
+    return out
+
+
 def _builtin(desc: str) -> str:
     from core.i18n import get_lang
 
@@ -83,13 +108,18 @@ class HelpScreen(DangjianModal[None]):
         title = origin.screen_title() if isinstance(origin, DangjianScreen) else ""
         rows = binding_rows(origin) if origin is not None else []
         width = max([cell_len(k) for k, _, _ in rows] + [6])
-        lines = [tr("帮助：{t}", "Help: {t}", t=title or tr("当前页面", "this screen")), ""]
-        for keys, desc, ident in rows:
-            lines.append(f"{keys}{' ' * (width - cell_len(keys))}  {desc}  [{ident}]")
+        lines = [tr("帮助：{t}", "Help: {t}", t=title or tr("当前页面", "this screen"))]
+        for heading, group in grouped(rows):
+            lines += ["", f"【{heading}】" if get_lang() == "zh" else f"[{heading}]"]
+            for keys, desc, ident in group:
+                shown = f"  [{ident}]" if "." in ident else ""
+                lines.append(f"  {keys}{' ' * (width - cell_len(keys))}  {desc}{shown}")
         lines += ["", tr("按键可在配置文件 [keymap] 中按编号改绑，如 \"app.help\" = \"f1\"。",
                          "Keys can be rebound by id in the config's [keymap], e.g. \"app.help\" = \"f1\"."),
-                  tr("Esc 返回上一页；ctrl+p 搜索社区、党员（姓名、拼音首字母、身份证号开头）或页面。",
-                     "Esc goes back; ctrl+p finds a community, member (name, initials, ID prefix) or screen.")]
+                  tr("Esc 返回上一页；ctrl+p 搜索社区、党员（姓名、拼音首字母、身份证号开头）或页面；"
+                     "? 也打开帮助（输入框里除外）。",
+                     "Esc goes back; ctrl+p finds a community, member (name, initials, ID prefix) or screen; "
+                     "? opens help too (except in a text field).")]
         with VerticalScroll():
             yield Static("\n".join(lines), markup=False, id="help-text")
 
