@@ -1,6 +1,6 @@
 """Reception, visits and demands (接访走访与群众诉求; clauses 11, 12, 13, 20).
 
-Every visit in the view, newest first (lazily paged), with its demand and
+The view's visits of the app's year (F7/F8), newest first (lazily paged), with its demand and
 where it stands.  An open demand — neither answered, closed nor refused —
 past the deadline (``service.demand_response``'s ``max_days`` after the
 visit, 15 by default) is highlighted in red.
@@ -11,16 +11,62 @@ confirmation.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Static
 
 from core.dates import today
 from core.i18n import tr
-from core.read.paging import RowSource, key_date_id
+from core.read.paging import key_date_id
 from core.read.visits import demand_days, overdue_demands, visit_rows
 from tui.api import DangjianScreen, tb
 from tui.widgets.lazytable import Column, LazyTable
+
+
+class YearVisits:
+    """The view's visits of one year, newest first, as ``LazyTable`` wants them: pages of
+    :func:`core.read.visits.visit_rows` from the end of the year (its keyset ``after``),
+    cut at the year's first day; the count found by bisection over offsets (a handful of
+    one-row reads)."""
+
+    def __init__(self, view, year: int, open_only: bool = False):
+        self.view, self.year, self.open_only = view, year, open_only
+        self.start = dt.date(year, 1, 1)
+        self.end_key = (dt.date(year + 1, 1, 1), 0)  # rows strictly before the next year
+        self._count: int | None = None
+
+    def _rows(self, after, limit: int, offset: int = 0) -> list[dict]:
+        return visit_rows(self.view, open_only=self.open_only, after=after or self.end_key, limit=limit,
+                          offset=offset)
+
+    def _in_year(self, offset: int) -> bool:
+        rows = self._rows(None, 1, offset)
+        return bool(rows) and rows[0]["date"] >= self.start
+
+    def count(self) -> int:
+        if self._count is None:
+            hi = visit_rows(self.view, open_only=self.open_only, count=True)  # every year: an upper bound
+            lo = 0  # rows [0, lo) are in the year
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if self._in_year(mid):
+                    lo = mid + 1
+                else:
+                    hi = mid
+            self._count = lo
+        return self._count
+
+    def page(self, after_key, limit: int) -> list[tuple]:
+        return [(key_date_id(r), r) for r in self._rows(after_key, limit) if r["date"] >= self.start]
+
+    def seek(self, after_key, n: int):
+        rows = self._rows(after_key, 1, max(0, n - 1))
+        return key_date_id(rows[0]) if rows and rows[0]["date"] >= self.start else None
+
+    def first(self, limit: int = 200) -> tuple[int, list[tuple]]:
+        return self.count(), self.page(None, limit)
 
 
 def state_label(r: dict) -> str:
@@ -61,7 +107,8 @@ class VisitsScreen(DangjianScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="visits-info")
-        yield LazyTable(self._columns(), empty_text=tr("（没有记录，ctrl+n 登记）", "(nothing yet; ctrl+n)"),
+        yield LazyTable(self._columns(), empty_text=tr("（本年度没有记录，ctrl+n 登记；F7/F8 换年）",
+                                                       "(nothing this year; ctrl+n records one; F7/F8 year)"),
                         row_style=lambda r: "bold red" if r[1]["overdue"] else None, id="visits-table")
 
     def _columns(self) -> list[Column]:
@@ -80,7 +127,7 @@ class VisitsScreen(DangjianScreen):
 
     def refresh_data(self) -> None:
         view = self.app.view
-        source = RowSource(visit_rows, key_date_id, view=view, open_only=self.open_only)
+        source = YearVisits(view, self.app.year, open_only=self.open_only)
         self.run_db(lambda: (source.first(), overdue_demands(view, limit=0)["count"], demand_days(view)),
                     on_done=lambda r: self._show(source, r), group="list")
 
@@ -88,10 +135,11 @@ class VisitsScreen(DangjianScreen):
         (total, first), overdue, days = result
         table = self.query_one(LazyTable)
         table.set_source(source, total, first, cursor=min(table.cursor, max(0, total - 1)))
-        what = tr("未办结诉求", "open demands") if self.open_only else tr("全部记录", "all visits")
+        what = tr("未办结诉求", "open demands") if self.open_only else tr("接访走访", "visits")
         self.query_one("#visits-info", Static).update(
-            tr("{w} {n} 条  逾期 {o} 条（{d}天内答复或办结）", "{w}: {n}  overdue: {o} ({d}-day limit)",
-               w=what, n=total, o=overdue, d=days))
+            tr("{y}年{w} {n} 条  逾期 {o} 条（各年，{d}天内答复或办结）  F7/F8 换年",
+               "{y} {w}: {n}  overdue: {o} (all years; {d}-day limit)  F7/F8: year",
+               y=source.year, w=what, n=total, o=overdue, d=days))
 
     def _current(self) -> dict | None:
         row = self.query_one(LazyTable).cursor_row
