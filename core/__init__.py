@@ -173,7 +173,6 @@ _EXPORTS = {
     "diary_entry_counts": ("core.sets", "diary_entry_counts"),
     "training_counts_of_members": ("core.sets", "training_counts_of_members"),
     "late_dues_months": ("core.sets", "late_dues_months"),
-    "record_town": ("core.sets", "record_town"),
 }
 
 _MODULES = ("enums", "ids")
@@ -213,7 +212,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time the names l
         as_date, raw_rows, agg_text, month_of, scope_orgs, scope_members, scope_member_ids,
         members_in_scope, member_status, member_age, scope_worker_ids, scope_meetings, secretary_posts,
         member_visits, attendance_counts, volunteer_hours, commitments_kept, pairing_counts,
-        pairings_by_community, diary_entry_counts, training_counts_of_members, late_dues_months, record_town)
+        pairings_by_community, diary_entry_counts, training_counts_of_members, late_dues_months)
 
     D = to_decimal
     q = round_cents

@@ -1,4 +1,4 @@
-"""Built-in reports (SPEC §6), run by ``dangjian report NAME``.
+"""Built-in reports, run by ``dangjian report NAME``.
 
 Tables in every format (table / md / csv / xlsx / html / json):
 ``training`` (ledger per worker, 第7条), ``dues`` (arrears with the calculator's
@@ -21,8 +21,13 @@ from decimal import Decimal
 
 from peewee import fn
 
-from core import Report, enums, hookimpl, roster
-from core.i18n import get_lang, tr
+from core import (Attendance, Commitment, Community, COMMUNITY_CLASSES, community_funding, dues_arrears,
+                  dues_months_owed, dues_proposal, dues_settled_sql, DuesPayment, DutyReport, enums, Evaluation,
+                  Expenditure, FourTwoDecision, FundingAllocation, get_lang, hookimpl, ids, in_relationship,
+                  LeaderContactPoint, Meeting, Member, member_ids_at, members_at, Organization, Publication,
+                  relationship_member_counts, Report, ROSTER_CLASS, ROSTER_COMMUNITY, ROSTER_ORG, score_table,
+                  ServiceRecord, Street, tr, Training, UserError, Visit, VolunteerHours, Worker, WorkerPost,
+                  workers_in_post)
 
 ZERO = Decimal("0.00")
 
@@ -49,10 +54,7 @@ def _posts_text(posts) -> str:
 # ================================================================ training (第7条)
 
 def run_training(ctx):
-    from core.models import Training
-    from core.rules import workers_in_post
 
-    from core.models import Worker
 
     workers = workers_in_post(ctx.community_ids, ctx.as_of)
     wids = Worker.select(Worker.id).where(Worker.community.in_(ctx.community_ids))
@@ -68,9 +70,9 @@ def run_training(ctx):
                tr("职务", "posts"), tr("培训次数", "trainings"), tr("市级及以上", "city level"), tr("累计天数", "days"),
                tr("应达天数", "days required"), tr("达标", "met"), tr("培训明细", "trainings held")]
     out, records = [], []
-    for w in sorted(workers, key=lambda w: (ctx.community_ref(w.community_id).town,
-                                            ctx.community_ref(w.community_id).code, w.name)):
-        ref = ctx.community_ref(w.community_id)
+    for w in sorted(workers, key=lambda w: (ctx.community(w.community_id).town,
+                                            ctx.community(w.community_id).code, w.name)):
+        ref = ctx.community(w.community_id)
         ts = by_worker.get(w.id, [])
         days = sum((t[3] for t in ts), Decimal(0))
         n_city = sum(1 for t in ts if t[1] == "city")
@@ -100,23 +102,21 @@ def run_training(ctx):
 # ================================================================ dues (第13条)
 
 def run_dues(ctx):
-    from core import dues as dues_calc
-    from core.models import DuesPayment, Member, Organization
 
-    months = dues_calc.months_owed(ctx.year, ctx.as_of)
+    months = dues_months_owed(ctx.year, ctx.as_of)
     members = list(
-        roster.members_at(ctx.community_ids, ctx.as_of, Member.id_number, Member.name, Member.dues_class,
+        members_at(ctx.community_ids, ctx.as_of, Member.id_number, Member.name, Member.dues_class,
                           Member.monthly_income, Member.joined_date, Organization.name.alias("org"),
                           Organization.community.alias("cid"), relationship=True)
         .order_by(Member.id).dicts())
-    ids = roster.member_ids_at(ctx.community_ids, ctx.as_of, relationship=True)
+    ids = member_ids_at(ctx.community_ids, ctx.as_of, relationship=True)
     pay: dict = {}
     if members and months:
         # months settled (core.dues), counted per member in SQL; only members short of their months are read in detail
         first, last = months[0], months[-1]
         full = dict(DuesPayment.select(DuesPayment.member, fn.COUNT(DuesPayment.id))
                     .where(DuesPayment.member.in_(ids), DuesPayment.month >= first, DuesPayment.month <= last,
-                           dues_calc.settled_sql(ctx.as_of))
+                           dues_settled_sql(ctx.as_of))
                     .group_by(DuesPayment.member).tuples())
         # a member who joined this year may have paid months before joining: read in detail too
         short = [m["id"] for m in members
@@ -137,9 +137,9 @@ def run_dues(ctx):
                tr("欠缴金额", "amount owed")]
     rows, records = [], []
     for m in members:
-        proposed = dues_calc.proposal(m["dues_class"], m["monthly_income"])
+        proposed = dues_proposal(m["dues_class"], m["monthly_income"])
         paid = pay.get(m["id"], {})
-        owed_months = dues_calc.arrears(ctx.year, ctx.as_of, m["joined_date"], paid)
+        owed_months = dues_arrears(ctx.year, ctx.as_of, m["joined_date"], paid)
         owed = Decimal(0)
         for month in owed_months:
             row = paid.get(month)
@@ -149,7 +149,7 @@ def run_dues(ctx):
                 owed += row[0] - (row[1] if row[2] is not None and row[2] <= ctx.as_of else Decimal(0))
         if not owed_months:
             continue
-        ref = ctx.community_ref(m["cid"])
+        ref = ctx.community(m["cid"])
         r = [ref.town, ref.code, m["org"], m["name"], ctx.view.mask_id(m["id_number"]), _lab(enums.DUES_CLASS, m["dues_class"]),
              _money(m["monthly_income"]), _money(proposed), "、".join(x[5:] for x in owed_months), len(owed_months),
              _money(owed)]
@@ -175,8 +175,6 @@ def _abbr(code):
 
 
 def run_orglife(ctx):
-    from core.models import Meeting, Organization
-    from core.roster import relationship_member_counts
 
     orgs = list(Organization.select(Organization.id, Organization.code, Organization.name, Organization.kind,
                                     Organization.parent, Organization.community)
@@ -203,8 +201,8 @@ def run_orglife(ctx):
     headers += [f"{m:02d}" + tr("月", "") for m in range(1, 13)]
     headers += [tr("缺项月数", "months with gaps")]
     rows, records = [], []
-    for bid, code, name, _kind, _parent, cid in sorted(branches, key=lambda b: (ctx.community_ref(b[5]).town, b[1])):
-        ref = ctx.community_ref(cid)
+    for bid, code, name, _kind, _parent, cid in sorted(branches, key=lambda b: (ctx.community(b[5]).town, b[1])):
+        ref = ctx.community(cid)
         p = ctx.rule_params("orglife.three_meetings_one_lesson", ref.town)
         groups = groups_of.get(bid, [])
         n_formal = counts.get(bid, 0) + sum(counts.get(g, 0) for g in groups)
@@ -251,20 +249,18 @@ def run_orglife(ctx):
 # ================================================================ points / scores
 
 def run_points(ctx):
-    from core.scoring import table
 
     run = ctx.score("member-points")
-    headers, rows, records = table(run)
+    headers, rows, records = score_table(run)
     t = ctx.table(headers, rows, title=tr("党员积分 {y}", "member points {y}", y=ctx.year), records=records)
     t.notes = list(run.errors)
     return t
 
 
 def run_scores(ctx):
-    from core.scoring import table
 
     run = ctx.score("community-score")
-    headers, rows, records = table(run, with_items=False)
+    headers, rows, records = score_table(run, with_items=False)
     t = ctx.table(headers, rows, title=tr("先锋社区评分与分类 {y}", "community scores and classes {y}", y=ctx.year),
                   records=records)
     t.notes = list(run.errors)
@@ -274,8 +270,6 @@ def run_scores(ctx):
 # ================================================================ roster (第6–9条)
 
 def run_roster(ctx):
-    from core import ids
-    from core.models import Worker, WorkerPost
 
     workers = list(Worker.select().where(Worker.community.in_(ctx.community_ids)).order_by(Worker.community,
                                                                                          Worker.name).dicts())
@@ -293,7 +287,7 @@ def run_roster(ctx):
                tr("联系电话", "phone"), tr("在岗状态", "status")]
     rows = []
     for w in workers:
-        ref = ctx.community_ref(w["community"])
+        ref = ctx.community(w["community"])
         birth = w["birth_date"]
         if birth is None:
             try:
@@ -316,17 +310,13 @@ def run_roster(ctx):
 # ================================================================ town summary (第20条)
 
 def run_town_summary(ctx):
-    from core.funding import community_funding
-    from core.models import LeaderContactPoint, Member, Visit
-    from core.roster import relationship_member_counts
-    from core.rules import workers_in_post
 
     ids_ = ctx.community_ids
     members = relationship_member_counts(ids_, ctx.as_of, formal_only=False) if ids_ else {}
     in_service = {r["community_id"]: r["n"] for r in
-                  roster.members_at(ids_, ctx.as_of, classes=("in_service",))
-                  .select(roster.COMMUNITY.alias("community_id"), fn.COUNT(Member.id).alias("n"))
-                  .group_by(roster.COMMUNITY).dicts()} if ids_ else {}
+                  members_at(ids_, ctx.as_of, classes=("in_service",))
+                  .select(ROSTER_COMMUNITY.alias("community_id"), fn.COUNT(Member.id).alias("n"))
+                  .group_by(ROSTER_COMMUNITY).dicts()} if ids_ else {}
     workers = workers_in_post(ids_, ctx.as_of) if ids_ else []
     points = dict(LeaderContactPoint.select(LeaderContactPoint.community, fn.COUNT(LeaderContactPoint.id))
                   .where(LeaderContactPoint.community.in_(ids_), LeaderContactPoint.since <= ctx.as_of)
@@ -339,9 +329,7 @@ def run_town_summary(ctx):
     counts = ctx.finding_counts()
     scores = ctx.score("community-score")
     klass = {r.community: r for r in scores.results}
-    from plugins.scorers_default import CLASS_LABELS
-
-    class_names = {tr(*CLASS_LABELS[k]): k for k in CLASS_LABELS}
+    class_names = {tr(*COMMUNITY_CLASSES[k]): k for k in COMMUNITY_CLASSES}
     towns: dict = {}
     for ref in ctx.communities:
         t = towns.setdefault(ref.town, {"communities": 0, "members": 0, "in_service": 0, "workers": 0,
@@ -365,7 +353,7 @@ def run_town_summary(ctx):
                 t[k] += 1
             t["points"].append(r.points)
     for w in workers:
-        ref = ctx.community_ref(w.community_id)
+        ref = ctx.community(w.community_id)
         towns[ref.town]["workers"] += 1
     code_town = {c.code: c.town for c in ctx.communities}
     for (code, _rule, status), n in counts.items():
@@ -438,8 +426,6 @@ def html_doc(title: str, body: str) -> str:
 # ================================================================ funding notice (第19条)
 
 def run_funding_notice(ctx):
-    from core.funding import community_funding
-    from core.models import Expenditure, FundingAllocation
 
     ids_ = ctx.community_ids
     allocs: dict = {}
@@ -493,14 +479,8 @@ def run_funding_notice(ctx):
 # ================================================================ annual ledger (第21条)
 
 def run_ledger(ctx):
-    from core import dues as dues_calc
-    from core.errors import UserError
-    from core.models import (Attendance, Commitment, Community, DuesPayment, DutyReport, Evaluation, Expenditure,
-                             FourTwoDecision, FundingAllocation, Meeting, Member, Organization, Publication,
-                             ServiceRecord, Street, Training, Visit, VolunteerHours, Worker)
-    from core.rules import workers_in_post
 
-    if not ctx.community or len(ctx.communities) != 1:
+    if not ctx.community_filter or len(ctx.communities) != 1:
         raise UserError(tr("台账按社区生成：请用 --community 社区编码", "the ledger is one community's book: give --community CODE"))
     ref = ctx.communities[0]
     comm = Community.get_by_id(ref.id)
@@ -521,12 +501,12 @@ def run_ledger(ctx):
 
     # -- 2 members by class
     # the roster of the as-of date: class and organization as they were then
-    members = list(roster.members_at([ref.id], as_of, Member.id_number, Member.name, Member.sex, Member.joined_date,
-                                     Member.full_date, roster.ORG.alias("organization"),
-                                     roster.CLASS.alias("management_class"), Member.retired,
+    members = list(members_at([ref.id], as_of, Member.id_number, Member.name, Member.sex, Member.joined_date,
+                                     Member.full_date, ROSTER_ORG.alias("organization"),
+                                     ROSTER_CLASS.alias("management_class"), Member.retired,
                                      Member.mobility_impaired, Member.phone, Member.work_unit, Member.placed_date,
                                      Member.certificate_no, Member.contact_person)
-                   .order_by(roster.CLASS, Member.name).dicts())
+                   .order_by(ROSTER_CLASS, Member.name).dicts())
     name_of = {m["id"]: m["name"] for m in members}
     parts = []
     for klass in enums.MEMBER_CLASS.codes:
@@ -621,10 +601,10 @@ def run_ledger(ctx):
         by_m.setdefault(mid, {})[month] = (Decimal(str(due or 0)), Decimal(str(paid or 0)), pdate)
     drows = []
     for m in members:
-        if not roster.in_relationship(m["management_class"]):
+        if not in_relationship(m["management_class"]):
             continue
         rec = by_m.get(m["id"], {})
-        owed = [mo[5:] for mo in dues_calc.arrears(y, as_of, m["joined_date"], rec)]
+        owed = [mo[5:] for mo in dues_arrears(y, as_of, m["joined_date"], rec)]
         drows.append([m["name"], len(rec), _money(sum((r[0] for r in rec.values()), Decimal(0))),
                       _money(sum((r[1] for r in rec.values()), Decimal(0))), "、".join(owed)])
     sections.append(("dues", tr("党费收缴", "Party dues"), html_table(

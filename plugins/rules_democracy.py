@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from core import Rule, hookimpl
-from core.i18n import get_lang, tr
-from core.models import FourTwoDecision, Publication
-from plugins.rules_members import chunks, missed_periods
+from core import chunks, FourTwoDecision, get_lang, hookimpl, missed_periods, Publication, Rule, tr
 
 STAGES = ("proposed", "consulted", "reviewed", "resolved", "published", "result_published")
 STAGE_NAMES = {

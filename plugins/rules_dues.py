@@ -22,34 +22,23 @@ from collections import defaultdict
 
 from peewee import Case, fn
 
-from core import Rule, dues, hookimpl, roster
-from core.i18n import tr
-from core.models import DuesPayment, Member
-from plugins.rules_members import (agg_text, chunks, month_from_index, month_index,
-                                   raw_rows, scope_members)
+from core import (agg_text, chunks, dues_months_owed, dues_settled, dues_settled_sql, DuesPayment, hookimpl,
+                  in_class_on, Member, month_end, month_from_index, month_index, month_of, moved_members, raw_rows,
+                  RELATIONSHIP_CLASSES, roster_spans, Rule, scope_members, tr)
 
 LIST_CAP = 60
 
 
-def month_of(field):
-    """SQL expression: the 'YYYY-MM' of a date column."""
-    from core.db import is_sqlite
-
-    if is_sqlite():
-        return fn.substr(field, 1, 7)
-    return fn.to_char(field, "YYYY-MM")
-
-
 def _on_time(as_of: dt.date):
     """Settled by the as-of date (``core.dues.settled_sql``) and paid by the month's end."""
-    return dues.settled_sql(as_of) & ((DuesPayment.due <= 0) | (month_of(DuesPayment.paid_date) <= DuesPayment.month))
+    return dues_settled_sql(as_of) & ((DuesPayment.due <= 0) | (month_of(DuesPayment.paid_date) <= DuesPayment.month))
 
 
 BIG_SCOPE = 20000  # members: above this, count the year's dues in one scan instead of looking members up
 
 
 def evaluate_dues_on_time(ctx):
-    months = dues.months_owed(ctx.year, ctx.as_of)
+    months = dues_months_owed(ctx.year, ctx.as_of)
     members = scope_members(ctx, Member.joined_date, relationship=True)
     if not members:
         return
@@ -75,19 +64,19 @@ def evaluate_dues_on_time(ctx):
     # members whose organization, class or roster presence changed since January of the
     # previous year owe only the months whose last day found them with their relationship here
     window = dt.date(ctx.year - 1, 1, 1)
-    moved = roster.moved_members(ctx.community_ids, window, ctx.as_of) & set(member_ids)
-    spans = roster.spans(moved, window, ctx.as_of) if moved else {}
+    moved = moved_members(ctx.community_ids, window, ctx.as_of) & set(member_ids)
+    spans = roster_spans(moved, window, ctx.as_of) if moved else {}
 
     def owes(mid, label) -> bool:
-        return mid not in spans or roster.in_class_on(spans[mid], dues.month_end(label),
-                                                      roster.RELATIONSHIP_CLASSES, placed=True)
+        return mid not in spans or in_class_on(spans[mid], month_end(label),
+                                                      RELATIONSHIP_CLASSES, placed=True)
 
     jan_i = ctx.year * 12
     required: dict[int, tuple] = {}
     short = []
     for row in members:
         mid, joined = row[0], row[5]
-        owed = dues.months_owed(ctx.year, ctx.as_of, joined)
+        owed = dues_months_owed(ctx.year, ctx.as_of, joined)
         if mid in spans:
             owed = tuple(label for label in owed if owes(mid, label))
         required[mid] = owed
@@ -125,7 +114,7 @@ def evaluate_dues_on_time(ctx):
             if label in okm:
                 continue
             b = badm.get(label)
-            if b is not None and dues.settled(b[0], b[1], b[2], as_of):
+            if b is not None and dues_settled(b[0], b[1], b[2], as_of):
                 lt.append(label)
             else:
                 u.append(label)
@@ -140,7 +129,7 @@ def evaluate_dues_on_time(ctx):
     for ids in chunks(need_lookback, 5000):
         q = (DuesPayment.select(DuesPayment.member, DuesPayment.month)
              .where(DuesPayment.member.in_(ids) & (DuesPayment.month >= prev_first)
-                    & (DuesPayment.month <= prev_last) & dues.settled_sql(ctx.as_of)))
+                    & (DuesPayment.month <= prev_last) & dues_settled_sql(ctx.as_of)))
         for mid, month in raw_rows(q):
             prev_paid[mid].add(month)
 

@@ -10,13 +10,11 @@ The city/town split of the floor is in the evidence.
 """
 from __future__ import annotations
 
-from core import Rule, hookimpl
-from core.i18n import tr
+from core import hookimpl, Rule, tr
 
 
 def _floor(ctx):
-    from core.funding import community_funding
-    from core.rules import yearly_status
+    from core import community_funding, yearly_status
 
     for ln in community_funding(ctx.communities, ctx.year, ctx.as_of, params_for=ctx.params):
         p = ctx.params(ln.town)
@@ -37,8 +35,7 @@ def _floor(ctx):
 
 
 def _published(ctx):
-    from core.models import Publication
-    from core.rules import yearly_status
+    from core import Publication, yearly_status
 
     if not ctx.communities:
         return

@@ -2,181 +2,15 @@
 ``member.floating_in_placed``, ``member.immobile_visited``,
 ``member.floating_out_contact``.
 
-Also the set-based helpers the other member rules of this package use
-(members in scope, organizations in scope, periods missed).  Every helper
-runs a few queries for the whole scope, never one per member.
+Set-based through ``core``'s helpers (``scope_members``, ``member_visits``): a
+few queries for the whole scope, never one per member.
 """
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections import defaultdict
 
-from core import Rule, hookimpl
-from core.i18n import tr
-from core.models import FloatingCertificate, Meeting, Member, Organization, Visit
-from core import roster
-
-CHUNK = 30000
-
-
-# ---------------------------------------------------------------- shared helpers
-
-def chunks(seq, n: int = CHUNK):
-    seq = list(seq)
-    for i in range(0, len(seq), n):
-        yield seq[i:i + n]
-
-
-def month_label(d: dt.date) -> str:
-    return f"{d.year:04d}-{d.month:02d}"
-
-
-def month_index(label_or_date) -> int:
-    """Months since year 0: consecutive months differ by 1."""
-    if isinstance(label_or_date, dt.date):
-        return label_or_date.year * 12 + label_or_date.month - 1
-    y, m = str(label_or_date)[:7].split("-")
-    return int(y) * 12 + int(m) - 1
-
-
-@functools.lru_cache(maxsize=4096)
-def month_from_index(i: int) -> str:
-    return f"{i // 12:04d}-{i % 12 + 1:02d}"
-
-
-def missed_periods(periods, dates, need: int = 1) -> list[str]:
-    """Labels of ``periods`` holding fewer than ``need`` of ``dates``."""
-    out = []
-    for p in periods:
-        if sum(1 for d in dates if p.start <= d <= p.end) < need:
-            out.append(p.label)
-    return out
-
-
-def scope_orgs(ctx) -> dict[int, tuple]:
-    """{org id: (code, kind, parent id, community id)} for the organizations of the communities in scope."""
-    key = "_scope_orgs"
-    cache = ctx._params_cache
-    if key not in cache:
-        out = {}
-        for ids in chunks(ctx.community_ids):
-            q = (Organization.select(Organization.id, Organization.code, Organization.kind,
-                                     Organization.parent, Organization.community)
-                 .where(Organization.community.in_(ids)).tuples())
-            for oid, code, kind, parent, comm in q:
-                out[oid] = (code, kind, parent, comm)
-        cache[key] = out
-    return cache[key]
-
-
-
-
-def as_date(v):
-    """A date from what the driver returns (SQLite: 'YYYY-MM-DD' text; PostgreSQL: a date)."""
-    if v is None or isinstance(v, dt.date):
-        return v
-    return dt.date.fromisoformat(str(v)[:10])
-
-
-def raw_rows(query, date_cols=()) -> list[tuple]:
-    """Rows of a peewee query through the raw cursor (no model or converter
-    overhead); the columns at ``date_cols`` are turned into dates."""
-    from core.db import database
-
-    rows = database.execute(query).fetchall()
-    if not date_cols or not rows:
-        return rows
-    fromiso = dt.date.fromisoformat
-    conv = []
-    for r in rows:
-        r = list(r)
-        for i in date_cols:
-            v = r[i]
-            if v.__class__ is str:
-                r[i] = fromiso(v[:10])
-        conv.append(tuple(r))
-    return conv
-
-
-def agg_text(field):
-    """SQL aggregate: the values of a group as one comma-separated text (group_concat / string_agg)."""
-    from peewee import Cast, fn
-
-    from core.db import is_sqlite
-
-    if is_sqlite():
-        return fn.group_concat(field)
-    return fn.string_agg(Cast(field, "text"), ",")
-
-
-def _date_cols(fields, offset: int) -> tuple:
-    from peewee import DateField
-
-    return tuple(offset + i for i, fld in enumerate(fields) if isinstance(fld, DateField))
-
-
-def scope_members(ctx, *fields, relationship: bool = False, classes=None, where=None) -> list[tuple]:
-    """Members on the roster at the as-of date in the communities in scope, as tuples
-    ``(member id, community id, id number, management class, organization id, *fields)``
-    -- community, class and organization those of the as-of date (date fields as dates).
-
-    ``relationship=True``: only members whose relationship is in the
-    community (社区党员 or 流出党员 belonging to one of its organizations; the
-    community is the organization's).  Otherwise every member (still on the
-    roster at the as-of date and admitted by it) of a community in scope: by
-    its organization's community, else by the member's own community (an
-    unplaced 流入党员 has no organization).
-    """
-    base = (Member.id_number, roster.CLASS, roster.ORG) + tuple(fields)
-    dcols = _date_cols(fields, 5)
-    out = []
-    for ids in chunks(ctx.community_ids):
-        q = roster.members_at(ids, ctx.as_of, *base, relationship=relationship, classes=classes, where=where)
-        out.extend(raw_rows(q, dcols))
-    return out
-
-
-def scope_meetings(ctx, types, start: dt.date, end: dt.date, org_ids=None) -> list[tuple]:
-    """(meeting id, org id, type, date) of meetings of ``types`` held by the
-    organizations of the communities in scope (or ``org_ids``) between ``start`` and ``end``."""
-    org_ids = list(scope_orgs(ctx)) if org_ids is None else list(org_ids)
-    out = []
-    for ids in chunks(org_ids):
-        q = (Meeting.select(Meeting.id, Meeting.organization, Meeting.type, Meeting.date)
-             .where(Meeting.organization.in_(ids) & Meeting.type.in_(list(types))
-                    & (Meeting.date >= start) & (Meeting.date <= end)))
-        out.extend(raw_rows(q, (3,)))
-    return out
-
-
-def secretary_posts(ctx) -> dict[int, list[tuple]]:
-    """{worker id: [(start, end), …]} of 党组织书记 posts of workers in scope."""
-    from core.models import Worker, WorkerPost
-
-    out: dict[int, list] = defaultdict(list)
-    for ids in chunks(ctx.community_ids):
-        q = (WorkerPost.select(WorkerPost.worker, WorkerPost.start_date, WorkerPost.end_date)
-             .join(Worker).where(Worker.community.in_(ids) & (WorkerPost.post == "secretary")).tuples())
-        for wid, start, end in q:
-            out[wid].append((start, end))
-    return out
-
-
-def member_visits(ctx, kind: str, start: dt.date, end: dt.date) -> dict[int, list[tuple]]:
-    """{member id: [(date, visit id), …]} of visits of ``kind`` recorded by communities in scope."""
-    out: dict[int, list] = defaultdict(list)
-    for ids in chunks(ctx.community_ids):
-        q = (Visit.select(Visit.member, Visit.date, Visit.id)
-             .where(Visit.community.in_(ids) & (Visit.kind == kind) & (Visit.date >= start)
-                    & (Visit.date <= end) & Visit.member.is_null(False)))
-        for mid, d, vid in raw_rows(q, (1,)):
-            out[mid].append((d, vid))
-    return out
-
-
-def member_community_subject(ctx, row):
-    return row[2]
+from core import (chunks, FloatingCertificate, get_lang, hookimpl, Member, member_visits, missed_periods, Rule,
+                  scope_members, tr)
 
 
 # ---------------------------------------------------------------- 第12条
@@ -267,8 +101,6 @@ def _quarterly_visit_findings(ctx, rows, visits, kind_zh, kind_en, extra=None):
 
 
 def _zh() -> bool:
-    from core.i18n import get_lang
-
     return get_lang() != "en"
 
 

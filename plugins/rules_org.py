@@ -7,14 +7,11 @@ and every organization below it.  超过 is exclusive: a 党总支 needs 51.
 """
 from __future__ import annotations
 
-from core import Rule, hookimpl
-from core.i18n import tr
+from core import hookimpl, Rule, tr
 
 
 def _org_kind_size(ctx):
-    from core.enums import ORG_KIND
-    from core.models import Organization
-    from core.roster import relationship_member_counts
+    from core import enums, Organization, relationship_member_counts
 
     if not ctx.communities:
         return
@@ -43,7 +40,7 @@ def _org_kind_size(ctx):
             continue
         p = ctx.params(ctx.community(community_id).town)
         n = subtree(oid)
-        kind_label = ORG_KIND.label(kind, ctx.lang)
+        kind_label = enums.ORG_KIND.label(kind, ctx.lang)
         ev = {"organization_id": oid, "kind": kind, "formal_members": n, "direct_members": direct.get(oid, 0),
               "as_of": ctx.as_of.isoformat()}
         if kind == "committee":

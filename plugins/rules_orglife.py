@@ -13,13 +13,9 @@ import datetime as dt
 from collections import defaultdict
 
 
-from core import Rule, hookimpl
-from core.i18n import get_lang, tr
-from core.models import Attendance, Evaluation, Meeting, Member
-from core import roster
-from core.rules import fraction
-from plugins.rules_members import (agg_text, chunks, missed_periods, month_from_index,
-                                   month_index, raw_rows, scope_meetings, scope_members, scope_orgs)
+from core import (agg_text, Attendance, chunks, Evaluation, fraction, get_lang, hookimpl, in_class_on, Meeting,
+                  Member, member_ids_at, missed_periods, month_from_index, month_index, moved_members, movers,
+                  org_counts_on_days, raw_rows, roster_spans, Rule, scope_meetings, scope_members, scope_orgs, tr)
 
 LIST_CAP = 60
 
@@ -35,7 +31,7 @@ def _formal_counts(ctx, days) -> dict[int, list]:
     orgs = scope_orgs(ctx)
     counts: dict[int, list] = {}
     for ids in chunks(list(orgs)):
-        for oid, per_day in roster.org_counts_on_days(ids, days, formal_only=True).items():
+        for oid, per_day in org_counts_on_days(ids, days, formal_only=True).items():
             info = orgs[oid]
             target = info[2] if info[1] == "group" and info[2] in orgs else oid
             have = counts.get(target)
@@ -142,7 +138,7 @@ def evaluate_democratic_evaluation(ctx):
     results: dict[int, str] = {}
     for ids in chunks(ctx.community_ids):
         q = (Evaluation.select(Evaluation.member, Evaluation.result)
-             .where(Evaluation.member.in_(roster.member_ids_at(ids, ctx.as_of, relationship=True))
+             .where(Evaluation.member.in_(member_ids_at(ids, ctx.as_of, relationship=True))
                     & (Evaluation.year == ctx.year)))
         results.update(raw_rows(q))
     for oid in sorted((o for o, info in orgs.items() if info[1] == "branch"), key=lambda o: orgs[o][0]):
@@ -305,13 +301,13 @@ def evaluate_absence(ctx):
     # members whose organization, class or roster presence changed in the two years looked at:
     # the meetings held for them are those of the organization they belonged to on each date
     window = dt.date(ctx.year - 1, 1, 1)
-    moved = roster.moved_members(ctx.community_ids, window, ctx.as_of)
+    moved = moved_members(ctx.community_ids, window, ctx.as_of)
     for comm_ids in chunks(sorted(by_comm), ABSENCE_CHUNK):
         subjects = [r for c in comm_ids for r in by_comm[c] if r[0] not in moved]
-        movers = [r for c in comm_ids for r in by_comm[c] if r[0] in moved]
+        moving = [r for c in comm_ids for r in by_comm[c] if r[0] in moved]
         org_ids = [o for c in comm_ids for o in orgs_by_comm.get(c, ())]
         results, back, held_at = _absence_runs(ctx, orgs, org_ids, subjects, months, base)
-        mover_runs = _mover_runs(ctx, comm_ids, [r[0] for r in movers], months, base, window) if movers else {}
+        mover_runs = _mover_runs(ctx, comm_ids, [r[0] for r in moving], months, base, window) if moving else {}
         results.update(mover_runs)
         subjects = [r for c in comm_ids for r in by_comm[c]]
         for row in subjects:
@@ -359,13 +355,12 @@ def _mover_runs(ctx, comm_ids, member_ids, months, base, window) -> dict:
     organization (a 党小组会: to its group; a 党员大会 or 党课: to the branch or a group under
     it); a month counts only when on its last day the member was in a subject class and placed,
     and a month outside the class breaks a run."""
-    from core.dues import month_end
-    from core.models import Organization
+    from core import month_end, Organization
 
     end = months[-1].end if months else ctx.year_start - dt.timedelta(days=1)
     last_off = month_index(end) - base
-    moved = roster.movers(comm_ids, window, ctx.as_of)  # a subquery: no id lists sent
-    spans = roster.spans(moved, window, end)
+    moved = movers(comm_ids, window, ctx.as_of)  # a subquery: no id lists sent
+    spans = roster_spans(moved, window, end)
     org_ids = {sp[2] for v in spans.values() for sp in v if sp[2] is not None}
     kind_parent = {}
     for ids in chunks(list(org_ids)):
@@ -409,7 +404,7 @@ def _mover_runs(ctx, comm_ids, member_ids, months, base, window) -> dict:
         for off in range(last_off + 1):
             if off not in ends:
                 ends[off] = month_end(month_from_index(base + off))
-            if not roster.in_class_on(sp, ends[off], SUBJECT_CLASSES, placed=True):
+            if not in_class_on(sp, ends[off], SUBJECT_CLASSES, placed=True):
                 cur = []  # a month outside the rule's class (floating out, in service …) breaks a run
                 continue
             if off not in held:

@@ -10,17 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from core import Rule, hookimpl
-from core.i18n import tr
-from core.models import Meeting, Organization, Publication, Visit
-from core.rules import fraction
-from plugins.rules_members import chunks, missed_periods, secretary_posts
+from core import (chunks, fraction, hookimpl, Meeting, missed_periods, Organization, Publication, Rule,
+                  secretary_posts, tr, Visit)
 
 LIST_CAP = 100  # evidence lists are cut here (the counts stay exact)
 
 
 def _sep() -> str:
-    from core.i18n import get_lang
+    from core import get_lang
 
     return ", " if get_lang() == "en" else "、"
 
@@ -115,7 +112,7 @@ def _weekly(ctx, kind: str, name_zh: str, name_en: str, secretary: bool):
 
 
 def _zh() -> bool:
-    from core.i18n import get_lang
+    from core import get_lang
 
     return get_lang() != "en"
 
@@ -138,7 +135,7 @@ def evaluate_visit_weekly(ctx):
 # ---------------------------------------------------------------- 接访走访时序公开
 
 def _deadline(year: int, mmdd: str) -> dt.date:
-    from core.errors import UserError
+    from core import UserError
 
     try:
         mm, dd = str(mmdd).split("-")

@@ -18,12 +18,11 @@ from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
 
-from core import Rule, hookimpl
-from core.i18n import tr
+from core import hookimpl, Rule, tr
 
 
 def _workers(ctx, on=None):
-    from core.rules import workers_in_post
+    from core import workers_in_post
 
     return workers_in_post(ctx.community_ids, on or ctx.as_of) if ctx.communities else []
 
@@ -40,9 +39,9 @@ def _pct(fr: Fraction) -> str:
 
 
 def _posts_label(posts, lang):
-    from core.enums import POST
+    from core import enums
 
-    return ("、" if lang == "zh" else ", ").join(POST.label(p, lang) for p in sorted(posts)) or tr("无职务", "no post")
+    return ("、" if lang == "zh" else ", ").join(enums.POST.label(p, lang) for p in sorted(posts)) or tr("无职务", "no post")
 
 
 # ------------------------------------------------------------------ 第6条
@@ -111,7 +110,7 @@ def _one_shoulder(ctx):
 
 def _trainings(ctx, worker_ids):
     """{worker id: [(training id, level, days, start)]} in the year up to the as-of date (one query)."""
-    from core.models import Training, Worker
+    from core import Training, Worker
 
     out = defaultdict(list)
     if not worker_ids:
@@ -129,7 +128,7 @@ def _trainings(ctx, worker_ids):
 
 def _training_rule(leaders: bool):
     def evaluate(ctx):
-        from core.rules import yearly_status
+        from core import yearly_status
 
         ws = [w for w in _workers(ctx) if w.is_leader == leaders]
         tr_by_w = _trainings(ctx, [w.id for w in ws])
@@ -172,7 +171,7 @@ def _training_rule(leaders: bool):
 
 
 def _degree_encouraged(ctx):
-    from core.enums import EDUCATION, EDUCATION_RANK
+    from core import enums
 
     for w in _workers(ctx):
         c = ctx.community(w.community_id)
@@ -186,29 +185,29 @@ def _degree_encouraged(ctx):
             yield ctx.finding(subject, "pass", tr("{a}岁，不在鼓励范围（{k}岁以下）", "aged {a}: outside the "
                                                   "encouraged group ({k} or younger)", a=age, k=p["max_age"]),
                               ev, community=c)
-        elif w.education is not None and EDUCATION_RANK.get(w.education, -1) >= EDUCATION_RANK[target]:
+        elif w.education is not None and enums.EDUCATION_RANK.get(w.education, -1) >= enums.EDUCATION_RANK[target]:
             yield ctx.finding(subject, "pass", tr("{a}岁，学历{e}", "aged {a}, education {e}", a=age,
-                                                  e=EDUCATION.label(w.education, ctx.lang)), ev, community=c)
+                                                  e=enums.EDUCATION.label(w.education, ctx.lang)), ev, community=c)
         else:
-            edu = EDUCATION.label(w.education, ctx.lang) if w.education else tr("未登记", "not recorded")
+            edu = enums.EDUCATION.label(w.education, ctx.lang) if w.education else tr("未登记", "not recorded")
             yield ctx.finding(subject, "warn", tr("{a}岁，学历{e}：鼓励参加{t}及以上学历教育",
                                                   "aged {a}, education {e}: encouraged to study for a {t} degree "
-                                                  "or higher", a=age, e=edu, t=EDUCATION.label(target, ctx.lang)),
+                                                  "or higher", a=age, e=edu, t=enums.EDUCATION.label(target, ctx.lang)),
                               ev, community=c)
 
 
 def _secretary_shares(secretaries, on, min_rank):
-    from core.enums import EDUCATION_RANK
+    from core import enums
 
     n = len(secretaries)
-    edu = sum(1 for w in secretaries if w.education and EDUCATION_RANK.get(w.education, -1) >= min_rank)
+    edu = sum(1 for w in secretaries if w.education and enums.EDUCATION_RANK.get(w.education, -1) >= min_rank)
     cert = sum(1 for w in secretaries if w.certificate not in (None, "none")
                and w.certificate_date is not None and w.certificate_date <= on)
     return n, edu, cert
 
 
 def _secretary_quals_trend(ctx):
-    from core.enums import EDUCATION_RANK
+    from core import enums
 
     prev_on = dt.date(ctx.year - 1, 12, 31)
     now = [w for w in _workers(ctx) if w.is_secretary]
@@ -218,7 +217,7 @@ def _secretary_quals_trend(ctx):
         groups.append((None, {c.id for c in ctx.communities}))
     for town, cids in groups:
         p = ctx.params(town)
-        min_rank = EDUCATION_RANK[p["min_education"]]
+        min_rank = enums.EDUCATION_RANK[p["min_education"]]
         n1, e1, c1 = _secretary_shares([w for w in now if w.community_id in cids], ctx.as_of, min_rank)
         n0, e0, c0 = _secretary_shares([w for w in before if w.community_id in cids], prev_on, min_rank)
 
@@ -250,7 +249,7 @@ def _secretary_quals_trend(ctx):
 # ------------------------------------------------------------------ 第8条
 
 def _certificate(ctx):
-    from core.enums import CERTIFICATE
+    from core import enums
 
     for w in _workers(ctx):
         c = ctx.community(w.community_id)
@@ -269,7 +268,7 @@ def _certificate(ctx):
                               ev, community=c)
         elif w.certificate not in (None, "none") and w.certificate_date and w.certificate_date <= ctx.as_of:
             yield ctx.finding(subject, "pass", tr("持{l}（{d}）", "holds {l} ({d})",
-                                                  l=CERTIFICATE.label(w.certificate, ctx.lang),
+                                                  l=enums.CERTIFICATE.label(w.certificate, ctx.lang),
                                                   d=w.certificate_date.isoformat()), ev, community=c)
         elif w.certificate not in (None, "none") and w.certificate_date is None:
             yield ctx.finding(subject, "fail", tr("{a}岁，证书未登记取证日期", "aged {a}: the certificate has "
@@ -297,9 +296,7 @@ def _secretary_filed(ctx):
 
 
 def _dual_report(ctx):
-    from core.enums import REPORT_AUDIENCE
-    from core.models import DutyReport, Worker
-    from core.rules import yearly_status
+    from core import DutyReport, enums, Worker, yearly_status
 
     secs = _secretaries(ctx)
     given = defaultdict(dict)
@@ -323,7 +320,7 @@ def _dual_report(ctx):
                                                                    "the members"), ev, community=c)
         else:
             status = yearly_status(ctx)
-            labels = ("、" if ctx.lang == "zh" else " and ").join(REPORT_AUDIENCE.label(a, ctx.lang) for a in missing)
+            labels = ("、" if ctx.lang == "zh" else " and ").join(enums.REPORT_AUDIENCE.label(a, ctx.lang) for a in missing)
             due = "" if status == "fail" else tr("（12-31前完成）", " (due by 12-31)")
             yield ctx.finding(w.id_number, status,
                               tr("{y}年未向{m}述职", "no {y} report to {m}", y=ctx.year, m=labels) + due,
@@ -333,7 +330,7 @@ def _dual_report(ctx):
 # ------------------------------------------------------------------ 第9条
 
 def _pay_floor(ctx):
-    from core.models import UrbanWage, Worker, WorkerPay
+    from core import UrbanWage, Worker, WorkerPay
 
     secs = _secretaries(ctx)
     if not secs:

@@ -1,4 +1,4 @@
-"""Built-in scorers (SPEC §4): the city's default scoring systems.
+"""Built-in scorers: the city's default scoring systems.
 
 - ``member-points`` 党员积分 (第13条: 积极探索对党员参加教育培训和党组织活动实行积分制考核)
 - ``community-score`` 先锋社区 (第16条) — the five goods of 第2条, plus 社会公开评价;
@@ -11,6 +11,9 @@ in ``[towns."<town>".scoring."<name>"]`` or replaces a scorer with its own
 plugin (``Scorer(name, ..., towns=["<town>"])``).  Every item says why it was
 given; the items add up to the points.  No item counts online time or
 check-ins (2023 guidance against 指尖上的形式主义).
+
+The members, attendance, volunteer hours, commitments, pairings and dues months
+come from ``core``'s set-based helpers: a few queries for the whole scope.
 """
 from __future__ import annotations
 
@@ -18,10 +21,10 @@ from decimal import Decimal
 
 from peewee import fn
 
-from core import hookimpl, roster
-from core.api import Scorer
-from core.i18n import tr
-from core.scoring import D, fmt_points, q
+from core import (COMMUNITY_CLASSES, DutyReport, DutyPost, ResponsibilityZone, Scorer, Training, Visit,
+                  attendance_counts, commitments_kept, format_points, hookimpl, in_relationship, late_dues_months,
+                  members_in_scope, pairing_counts, round_cents, scope_member_ids, scope_worker_ids, to_decimal,
+                  tr, training_counts_of_members, volunteer_hours, workers_in_post)
 
 GOODS = ("leadership", "cadres", "mechanism", "performance", "masses")
 GOOD_LABELS = {
@@ -31,7 +34,7 @@ GOOD_LABELS = {
     "performance": ("工作业绩好", "good results"),
     "masses": ("群众反映好", "good response from residents"),
 }
-CLASS_LABELS = {"advanced": ("先进", "advanced"), "ordinary": ("一般", "ordinary"), "lagging": ("后进", "lagging")}
+CLASS_LABELS = COMMUNITY_CLASSES  # 先进 / 一般 / 后进 (第22条)
 GRADE_LABELS = {"good": ("好", "good"), "fair": ("一般", "fair"), "poor": ("差", "poor")}
 
 
@@ -47,128 +50,18 @@ def class_label(code: str) -> str:
 
 def community_class(points, params) -> str:
     """先进 at or above ``advanced_min``; 后进 below ``lagging_below``; else 一般 (第22条)."""
-    points = D(points)
-    if points >= D(params["advanced_min"]):
+    points = to_decimal(points)
+    if points >= to_decimal(params["advanced_min"]):
         return "advanced"
-    if points < D(params["lagging_below"]):
+    if points < to_decimal(params["lagging_below"]):
         return "lagging"
     return "ordinary"
-
-
-# ---------------------------------------------------------------- shared queries
-
-def scoped_members(ctx, classes):
-    """Members of ``classes`` on the roster in the scope at the as-of date: dicts with id, id_number,
-    name, management_class, joined_date, placed_date, org (name), community_id (one query)."""
-    from core.models import Member, Organization
-
-    return list(roster.members_at(ctx.community_ids, ctx.as_of, Member.id_number, Member.name,
-                                  roster.CLASS.alias("management_class"), Member.joined_date,
-                                  Member.placed_date, Organization.name.alias("org"), classes=classes)
-                .order_by(Member.id).dicts())
-
-
-def member_subquery(ctx, classes, column=None):
-    """A subquery of the ids (or ``column``) of the members :func:`scoped_members` returns —
-    used with ``.in_()`` so a whole city never sends 100,000 ids as parameters."""
-    from core.models import Member
-
-    return roster.members_at(ctx.community_ids, ctx.as_of, classes=classes).select(column or Member.id)
-
-
-def worker_subquery(ctx):
-    from core.models import Worker
-
-    return Worker.select(Worker.id).where(Worker.community.in_(ctx.community_ids))
-
-
-def attendance_counts(ctx, member_ids, statuses=("present",), org_community=False):
-    """{(member id, status): n} of attendance at meetings in the year up to the as-of date.
-    ``org_community``: only meetings of organizations of the member's own community."""
-    from core.models import Attendance, Meeting, Organization
-
-    q_ = (Attendance.select(Attendance.member, Attendance.status, fn.COUNT(Attendance.id))
-          .join(Meeting, on=(Attendance.meeting == Meeting.id))
-          .where(Attendance.member.in_(member_ids), Attendance.status.in_(list(statuses)),
-                 Meeting.date >= ctx.year_start, Meeting.date <= ctx.as_of))
-    if org_community:  # only meetings of organizations of the member's own (residence) community
-        q_ = (q_.join(Organization, on=(Meeting.organization == Organization.id))
-              .switch(Attendance))
-        q_ = roster.join_at(q_, Attendance.member, Meeting.date).where(Organization.community == roster.COMMUNITY)
-    out: dict = {}
-    for mid, status, n in q_.group_by(Attendance.member, Attendance.status).tuples():
-        out[(mid, status)] = n
-    return out
-
-
-def volunteer_hours(ctx, member_ids) -> dict:
-    from core.models import VolunteerHours
-
-    rows = (VolunteerHours.select(VolunteerHours.member, fn.SUM(VolunteerHours.hours))
-            .where(VolunteerHours.member.in_(member_ids), VolunteerHours.date >= ctx.year_start,
-                   VolunteerHours.date <= ctx.as_of)
-            .group_by(VolunteerHours.member).tuples())
-    return {m: D(h or 0) for m, h in rows}
-
-
-def commitments_kept(ctx, member_ids) -> dict:
-    from core.models import Commitment
-
-    rows = (Commitment.select(Commitment.member, fn.COUNT(Commitment.id))
-            .where(Commitment.member.in_(member_ids), Commitment.year == ctx.year,
-                   Commitment.fulfilled == True,  # noqa: E712
-                   (Commitment.fulfilled_date.is_null()) | (Commitment.fulfilled_date <= ctx.as_of))
-            .group_by(Commitment.member).tuples())
-    return dict(rows)
-
-
-def late_dues_months(ctx, members) -> dict:
-    """{member id: number of months} ended by the as-of date (from the later of January and the
-    month of joining) not paid in full by the month's end.  One grouped query counts the months
-    that were paid in time; the rest are late."""
-    from core.models import DuesPayment, Member
-
-    months = [p.label for p in ctx.months_ended()]
-    if not members or not months:
-        return {}
-    first, last = months[0], months[-1]
-    join_month = fn.SUBSTR(Member.joined_date.cast("TEXT"), 1, 7)
-    paid_month = fn.SUBSTR(DuesPayment.paid_date.cast("TEXT"), 1, 7)
-    good = dict(DuesPayment.select(DuesPayment.member, fn.COUNT(DuesPayment.id))
-                .join(Member, on=(DuesPayment.member == Member.id))
-                .where(DuesPayment.member.in_(member_subquery(ctx, roster.RELATIONSHIP_CLASSES)),
-                       DuesPayment.month >= first, DuesPayment.month <= last, DuesPayment.month >= join_month,
-                       DuesPayment.paid >= DuesPayment.due, DuesPayment.paid_date.is_null(False),
-                       paid_month <= DuesPayment.month)
-                .group_by(DuesPayment.member).tuples())
-    out: dict = {}
-    for m in members:
-        joined = m["joined_date"]
-        start = max(first, f"{joined:%Y-%m}") if joined else first
-        due = sum(1 for x in months if x >= start)
-        late = due - good.get(m["id"], 0)
-        if late > 0:
-            out[m["id"]] = late
-    return out
-
-
-def trainings_of_members(ctx, classes) -> dict:
-    """{id number: trainings in the year} for members (of ``classes`` in scope) who are also workers."""
-    from core.models import Member, Training, Worker
-
-    rows = (Training.select(Worker.id_number, fn.COUNT(Training.id))
-            .join(Worker, on=(Training.worker == Worker.id))
-            .where(Worker.id_number.in_(member_subquery(ctx, classes, Member.id_number)),
-                   Training.start_date >= ctx.year_start,
-                   Training.start_date <= ctx.as_of)
-            .group_by(Worker.id_number).tuples())
-    return dict(rows)
 
 
 def _capped(points: Decimal, cap) -> Decimal:
     if cap is None or cap == "":
         return points
-    cap = D(cap)
+    cap = to_decimal(cap)
     return min(points, cap) if points >= 0 else max(points, -abs(cap))
 
 
@@ -185,16 +78,16 @@ def score_member_points(ctx):
     deductions for each meeting recorded 缺席 (absent without leave) and each
     month ended whose dues were not paid in full by the month's end.
     """
-    members = [m for m in scoped_members(ctx, MEMBER_POINTS_CLASSES)
+    members = [m for m in members_in_scope(ctx, MEMBER_POINTS_CLASSES)
                if m["management_class"] != "floating_in" or m["placed_date"] is not None]
     if not members:
         return
-    ids = member_subquery(ctx, MEMBER_POINTS_CLASSES)
+    ids = scope_member_ids(ctx, MEMBER_POINTS_CLASSES)
     att = attendance_counts(ctx, ids, ("present", "absent"))
     hours = volunteer_hours(ctx, ids)
     kept = commitments_kept(ctx, ids)
-    trainings = trainings_of_members(ctx, MEMBER_POINTS_CLASSES)
-    dues_members = [m for m in members if roster.in_relationship(m["management_class"])]
+    trainings = training_counts_of_members(ctx, MEMBER_POINTS_CLASSES)
+    dues_members = [m for m in members if in_relationship(m["management_class"])]
     late = late_dues_months(ctx, dues_members)
     L = {"base": tr("基础分", "base points"), "meetings": tr("参加组织生活 {n} 次", "{n} meetings attended"),
          "trainings": tr("参加培训 {n} 次", "{n} trainings"), "hours": tr("志愿服务 {h} 小时", "{h} volunteer hours"),
@@ -207,25 +100,25 @@ def score_member_points(ctx):
         items = [ctx.item("base", L["base"], p["base"])]
         n = att.get((m["id"], "present"), 0)
         if n:
-            items.append(ctx.item("meetings_attended", L["meetings"].format(n=n), D(p["per_meeting_attended"]) * n, n))
+            items.append(ctx.item("meetings_attended", L["meetings"].format(n=n), to_decimal(p["per_meeting_attended"]) * n, n))
         n = trainings.get(m["id_number"], 0)
         if n:
-            items.append(ctx.item("trainings", L["trainings"].format(n=n), D(p["per_training"]) * n, n))
+            items.append(ctx.item("trainings", L["trainings"].format(n=n), to_decimal(p["per_training"]) * n, n))
         h = hours.get(m["id"], Decimal(0))
         if h:
-            per = D(p["volunteer_hours_per_point"])
+            per = to_decimal(p["volunteer_hours_per_point"])
             pts = _capped(h / per if per else Decimal(0), p.get("max_volunteer_points"))
             items.append(ctx.item("volunteer_hours", L["hours"].format(h=format(h.normalize(), "f")), pts, float(h)))
         n = kept.get(m["id"], 0)
         if n:
-            items.append(ctx.item("commitments_kept", L["kept"].format(n=n), D(p["per_commitment_kept"]) * n, n))
+            items.append(ctx.item("commitments_kept", L["kept"].format(n=n), to_decimal(p["per_commitment_kept"]) * n, n))
         n = att.get((m["id"], "absent"), 0)
         if n:
             items.append(ctx.item("absence_without_leave", L["absent"].format(n=n),
-                                  D(p["per_absence_without_leave"]) * n, n))
+                                  to_decimal(p["per_absence_without_leave"]) * n, n))
         n = late.get(m["id"], 0)
         if n:
-            items.append(ctx.item("late_dues", L["late_dues"].format(n=n), D(p["per_late_dues_month"]) * n, n))
+            items.append(ctx.item("late_dues", L["late_dues"].format(n=n), to_decimal(p["per_late_dues_month"]) * n, n))
         yield ctx.result(m["id_number"], items, community=ref, name=m["name"], org=m["org"])
 
 
@@ -239,12 +132,12 @@ def score_community(ctx):
         by_comm.setdefault(code, []).append((rule, status, n))
     for ref in ctx.communities:
         p = ctx.params(ref.town)
-        values = {k: D(v) for k, v in (p.get("status_values") or {}).items()}
+        values = {k: to_decimal(v) for k, v in (p.get("status_values") or {}).items()}
         goods_of = p.get("goods") or {}
-        weights = {g: D((p.get("weights") or {}).get(g, 0)) for g in GOODS}
+        weights = {g: to_decimal((p.get("weights") or {}).get(g, 0)) for g in GOODS}
         extra_goods = [g for g in (p.get("weights") or {}) if g not in GOODS]
         for g in extra_goods:
-            weights[g] = D(p["weights"][g])
+            weights[g] = to_decimal(p["weights"][g])
         # per good: mean over rules of the mean status value of their findings here
         per_rule: dict = {}
         for rule, status, n in by_comm.get(ref.code, []):
@@ -259,7 +152,7 @@ def score_community(ctx):
             means = [total / n for total, n in rules.values()]
             good_scores[g] = sum(means) / len(means) * 100
         pe = ctx.public_evaluation(ref.code, ref.town)
-        pe_weight = D(p.get("public_evaluation_weight", 0)) if pe is not None else Decimal(0)
+        pe_weight = to_decimal(p.get("public_evaluation_weight", 0)) if pe is not None else Decimal(0)
         used = {g: w for g, w in weights.items() if g in good_scores and w > 0}
         total_w = sum(used.values(), Decimal(0))
         rule_share = (Decimal(1) - pe_weight) if total_w else Decimal(0)
@@ -269,18 +162,18 @@ def score_community(ctx):
         extra = {}
         for g in list(GOODS) + extra_goods:
             s = good_scores.get(g)
-            extra[good_label(g)] = "" if s is None else str(q(s))
+            extra[good_label(g)] = "" if s is None else str(round_cents(s))
             if g not in used:
                 continue
             share = rule_share * used[g] / total_w
-            items.append(ctx.item(f"good.{g}", tr("{g} {s} 分 × {w}%", "{g} {s} × {w}%", g=good_label(g), s=q(s),
-                                                  w=fmt_points(share * 100)),
-                                  s * share, {"score": float(q(s)), "rules": len(per_rule[g])}))
+            items.append(ctx.item(f"good.{g}", tr("{g} {s} 分 × {w}%", "{g} {s} × {w}%", g=good_label(g), s=round_cents(s),
+                                                  w=format_points(share * 100)),
+                                  s * share, {"score": float(round_cents(s)), "rules": len(per_rule[g])}))
         if pe is not None:
             items.append(ctx.item("public_evaluation", tr("社会公开评价 {s} 分 × {w}%", "public evaluation {s} × {w}%",
-                                                          s=q(pe), w=fmt_points(pe_weight * 100)),
+                                                          s=round_cents(pe), w=format_points(pe_weight * 100)),
                                   pe * pe_weight, float(pe)))
-            extra[tr("社会公开评价", "public evaluation")] = str(q(pe))
+            extra[tr("社会公开评价", "public evaluation")] = str(round_cents(pe))
         else:
             extra[tr("社会公开评价", "public evaluation")] = ""
         if not items:
@@ -298,20 +191,17 @@ def score_worker_appraisal(ctx):
     """绩效考核 of each community worker in post: training (第7条), certificate,
     secretary's filing and dual report (第8条), visits kept as staff, demands
     answered late as staff (第11条)."""
-    from core.models import DutyReport, Training, Visit
-    from core.rules import workers_in_post
-
     workers = workers_in_post(ctx.community_ids, ctx.as_of)
     if not workers:
         return
-    wids = worker_subquery(ctx)
+    wids = scope_worker_ids(ctx)
     tr_rows = (Training.select(Training.worker, Training.level, fn.COUNT(Training.id), fn.SUM(Training.days))
                .where(Training.worker.in_(wids), Training.start_date >= ctx.year_start,
                       Training.start_date <= ctx.as_of)
                .group_by(Training.worker, Training.level).tuples())
     trainings: dict = {}
     for wid, level, n, days in tr_rows:
-        trainings.setdefault(wid, {})[level] = (n, D(days or 0))
+        trainings.setdefault(wid, {})[level] = (n, to_decimal(days or 0))
     reports: dict = {}
     for wid, n in (DutyReport.select(DutyReport.worker, fn.COUNT(fn.DISTINCT(DutyReport.audience)))
                    .where(DutyReport.worker.in_(wids), DutyReport.year == ctx.year,
@@ -319,7 +209,6 @@ def score_worker_appraisal(ctx):
                    .group_by(DutyReport.worker).tuples()):
         reports[wid] = n
     visits: dict = {}
-    late: dict = {}
     vrows = (Visit.select(Visit.staff, Visit.kind, Visit.date, Visit.demand, Visit.answered_date, Visit.closed_date,
                           Visit.refused_reason)
              .where(Visit.staff.in_(wids), Visit.date >= ctx.year_start, Visit.date <= ctx.as_of).tuples())
@@ -337,15 +226,15 @@ def score_worker_appraisal(ctx):
         n_all = sum(v[0] for v in t.values())
         days = sum((v[1] for v in t.values()), Decimal(0))
         if days:
-            pts = _capped(days * D(p["per_training_day"]), p.get("max_training_points"))
+            pts = _capped(days * to_decimal(p["per_training_day"]), p.get("max_training_points"))
             items.append(ctx.item("training_days", tr("培训 {d} 天", "{d} training days", d=format(days.normalize(), "f")),
                                   pts, float(days)))
         rule_id = "train.leader" if w.is_leader else "train.staff"
         rp = ctx.rule_params(rule_id, ref.town)
         if w.is_leader:
-            met = t.get("city", (0, 0))[0] >= int(rp["min_city_trainings"]) and days >= D(rp["min_days"])
+            met = t.get("city", (0, 0))[0] >= int(rp["min_city_trainings"]) and days >= to_decimal(rp["min_days"])
         else:
-            met = n_all >= int(rp["min_trainings"]) and days >= D(rp["min_days"])
+            met = n_all >= int(rp["min_trainings"]) and days >= to_decimal(rp["min_days"])
         if met:
             items.append(ctx.item("training_met", tr("培训达到第7条要求", "training requirement of clause 7 met"),
                                   p["training_requirement_met"]))
@@ -358,10 +247,10 @@ def score_worker_appraisal(ctx):
             n = reports.get(w.id, 0)
             if n:
                 items.append(ctx.item("dual_report", tr("述职 {n} 次（双述职）", "{n} reports given (dual report)", n=n),
-                                      D(p["per_duty_report"]) * n, n))
+                                      to_decimal(p["per_duty_report"]) * n, n))
         n = visits.get(w.id, 0)
         if n:
-            per = D(p["visits_per_point"])
+            per = to_decimal(p["visits_per_point"])
             pts = _capped(Decimal(n) / per if per else Decimal(0), p.get("max_visit_points"))
             items.append(ctx.item("visits", tr("接待走访 {n} 次", "{n} receptions and visits", n=n), pts, n))
         max_days = int(ctx.rule_params("service.demand_response", ref.town)["max_days"])
@@ -374,17 +263,17 @@ def score_worker_appraisal(ctx):
         if n_late:
             items.append(ctx.item("demands_late", tr("诉求超过 {d} 天未答复 {n} 件", "{n} demands not answered within {d} days",
                                                      d=max_days, n=n_late),
-                                  D(p["per_demand_late"]) * n_late, n_late))
+                                  to_decimal(p["per_demand_late"]) * n_late, n_late))
         yield ctx.result(w.id_number, items, community=ref, name=w.name)
 
 
 # ---------------------------------------------------------------- in-service performance (第17条)
 
 def grade(points, p) -> str:
-    points = D(points)
-    if points >= D(p["good_min"]):
+    points = to_decimal(points)
+    if points >= to_decimal(p["good_min"]):
         return "good"
-    if points >= D(p["fair_min"]):
+    if points >= to_decimal(p["fair_min"]):
         return "fair"
     return "poor"
 
@@ -393,19 +282,14 @@ def score_in_service(ctx):
     """在职党员 at their residence community (第17条): community activities attended,
     volunteer hours, commitments kept, pairings (结对帮扶), responsibility zones and
     posts (党员责任区、设岗定责); grade 好 / 一般 / 差 by thresholds."""
-    from core.models import DutyPost, Pairing, ResponsibilityZone
-
-    members = [m for m in scoped_members(ctx, ("in_service",))]
+    members = [m for m in members_in_scope(ctx, ("in_service",))]
     if not members:
         return
-    ids = member_subquery(ctx, ("in_service",))
+    ids = scope_member_ids(ctx, ("in_service",))
     att = attendance_counts(ctx, ids, ("present",), org_community=True)
     hours = volunteer_hours(ctx, ids)
     kept = commitments_kept(ctx, ids)
-    pairings = dict(Pairing.select(Pairing.member, fn.COUNT(Pairing.id))
-                    .where(Pairing.member.in_(ids), Pairing.since <= ctx.as_of,
-                           (Pairing.until.is_null()) | (Pairing.until >= ctx.year_start))
-                    .group_by(Pairing.member).tuples())
+    pairings = pairing_counts(ctx, ids)
     posts: dict = {}
     for mid, n in (ResponsibilityZone.select(ResponsibilityZone.member, fn.COUNT(ResponsibilityZone.id))
                    .where(ResponsibilityZone.member.in_(ids)).group_by(ResponsibilityZone.member).tuples()):
@@ -421,24 +305,24 @@ def score_in_service(ctx):
         n = att.get((m["id"], "present"), 0)
         if n:
             items.append(ctx.item("activities", tr("参加社区活动 {n} 次", "{n} community activities attended", n=n),
-                                  D(p["per_activity"]) * n, n))
+                                  to_decimal(p["per_activity"]) * n, n))
         h = hours.get(m["id"], Decimal(0))
         if h:
-            per = D(p["volunteer_hours_per_point"])
+            per = to_decimal(p["volunteer_hours_per_point"])
             pts = _capped(h / per if per else Decimal(0), p.get("max_volunteer_points"))
             items.append(ctx.item("volunteer_hours", tr("志愿服务 {h} 小时", "{h} volunteer hours",
                                                         h=format(h.normalize(), "f")), pts, float(h)))
         n = kept.get(m["id"], 0)
         if n:
             items.append(ctx.item("commitments_kept", tr("践行承诺 {n} 项", "{n} commitments kept", n=n),
-                                  D(p["per_commitment_kept"]) * n, n))
+                                  to_decimal(p["per_commitment_kept"]) * n, n))
         n = pairings.get(m["id"], 0)
         if n:
-            items.append(ctx.item("pairings", tr("结对帮扶 {n} 户", "{n} households paired", n=n), D(p["per_pairing"]) * n, n))
+            items.append(ctx.item("pairings", tr("结对帮扶 {n} 户", "{n} households paired", n=n), to_decimal(p["per_pairing"]) * n, n))
         n = posts.get(m["id"], 0)
         if n:
             items.append(ctx.item("posts", tr("认领责任区或岗位 {n} 个", "{n} zones or posts held", n=n),
-                                  D(p["per_post"]) * n, n))
+                                  to_decimal(p["per_post"]) * n, n))
         total = sum((i["points"] for i in items), Decimal(0))
         zh, en = GRADE_LABELS[grade(total, p)]
         yield ctx.result(m["id_number"], items, community=ref, name=m["name"], org=m["org"], klass=tr(zh, en))

@@ -26,71 +26,48 @@ Item weights can still be tuned in config without editing the code::
 """
 from __future__ import annotations
 
-from decimal import Decimal
-
-from peewee import fn
-
-from core import Rule, Scorer, hookimpl
+from core import (Rule, Scorer, attendance_counts, diary_entry_counts, hookimpl, members_in_scope, pairing_counts,
+                  pairings_by_community, scope_member_ids, to_decimal, volunteer_hours)
 
 TOWN = "巴城镇"
 
 
 # ---------------------------------------------------------------- 1. 巴城镇 member points
 
-def _members(ctx):
-    """Members scored in 巴城镇: 社区党员, 流出党员 and placed 流入党员 of the communities in scope."""
-    from core import roster
-    from core.models import Member, Organization
-
-    return list(roster.members_at(ctx.community_ids, ctx.as_of, Member.id_number, Member.name,
-                                  Organization.name.alias("org"), roster.COMMUNITY.alias("cid"),
-                                  classes=("resident", "floating_out", "floating_in")).dicts())
+#: who is scored: 社区党员, 流出党员 and 流入党员 on the roster at the as-of date
+CLASSES = ("resident", "floating_out", "floating_in")
 
 
 def score_bacheng_points(ctx):
-    """巴城镇党员积分: a few set-based queries for all members, then one result each."""
-    from core.models import Attendance, DiaryEntry, Meeting, Pairing, VolunteerHours
-
-    members = _members(ctx)
-    ids = [m["id"] for m in members]
-    attended, absent = {}, {}
-    for mid, status, n in (Attendance.select(Attendance.member, Attendance.status, fn.COUNT(Attendance.id))
-                           .join(Meeting).where(Attendance.member.in_(ids), Meeting.date >= ctx.year_start,
-                                                Meeting.date <= ctx.as_of)
-                           .group_by(Attendance.member, Attendance.status).tuples()):
-        (attended if status == "present" else absent if status == "absent" else {})[mid] = n
-    pairings = dict(Pairing.select(Pairing.member, fn.COUNT(Pairing.id))
-                    .where(Pairing.member.in_(ids), Pairing.since <= ctx.as_of,
-                           Pairing.until.is_null() | (Pairing.until >= ctx.year_start))
-                    .group_by(Pairing.member).tuples())
-    diary = dict(DiaryEntry.select(DiaryEntry.member, fn.COUNT(DiaryEntry.id))
-                 .where(DiaryEntry.member.in_(ids), DiaryEntry.date >= ctx.year_start, DiaryEntry.date <= ctx.as_of)
-                 .group_by(DiaryEntry.member).tuples())
-    hours = dict(VolunteerHours.select(VolunteerHours.member, fn.SUM(VolunteerHours.hours))
-                 .where(VolunteerHours.member.in_(ids), VolunteerHours.date >= ctx.year_start,
-                        VolunteerHours.date <= ctx.as_of)
-                 .group_by(VolunteerHours.member).tuples())
+    """巴城镇党员积分: a few set-based queries for all members (``core``'s helpers: the roster
+    at the as-of date, counts over the year up to it), then one result each."""
+    members = members_in_scope(ctx, CLASSES)          # organization, community, class of the as-of date
+    ids = scope_member_ids(ctx, CLASSES)              # a subquery: no id lists sent
+    att = attendance_counts(ctx, ids, ("present", "absent"))   # meetings from 1 January to the as-of date
+    pairings = pairing_counts(ctx, ids)
+    diary = diary_entry_counts(ctx, ids)
+    hours = volunteer_hours(ctx, ids)
     for m in members:
-        ref = ctx.community(m["cid"])
+        ref = ctx.community(m["community_id"])
         p = ctx.params(ref.town)                      # Scorer.params, overridden by config
         items = [ctx.item("base", "基础分", p["base"])]
-        if attended.get(m["id"]):
-            n = attended[m["id"]]
-            items.append(ctx.item("attended", f"出席组织生活 {n} 次", Decimal(str(p["per_attended"])) * n, n))
-        if pairings.get(m["id"]):
-            n = pairings[m["id"]]
-            items.append(ctx.item("pairing", f"结对帮扶 {n} 户", Decimal(str(p["per_pairing"])) * n, n))
-        if diary.get(m["id"]):
-            n = diary[m["id"]]
-            pts = min(Decimal(str(p["per_diary_entry"])) * n, Decimal(str(p["max_diary_points"])))
+        n = att.get((m["id"], "present"), 0)
+        if n:
+            items.append(ctx.item("attended", f"出席组织生活 {n} 次", to_decimal(p["per_attended"]) * n, n))
+        n = pairings.get(m["id"], 0)
+        if n:
+            items.append(ctx.item("pairing", f"结对帮扶 {n} 户", to_decimal(p["per_pairing"]) * n, n))
+        n = diary.get(m["id"], 0)
+        if n:
+            pts = min(to_decimal(p["per_diary_entry"]) * n, to_decimal(p["max_diary_points"]))
             items.append(ctx.item("diary", f"民情日记 {n} 篇", pts, n))
-        if hours.get(m["id"]):
-            h = Decimal(str(hours[m["id"]]))
-            pts = min(h * Decimal(str(p["per_volunteer_hour"])), Decimal(str(p["max_volunteer_points"])))
+        h = hours.get(m["id"])
+        if h:
+            pts = min(h * to_decimal(p["per_volunteer_hour"]), to_decimal(p["max_volunteer_points"]))
             items.append(ctx.item("volunteer", f"志愿服务 {h.normalize():f} 小时", pts))
-        if absent.get(m["id"]):
-            n = absent[m["id"]]
-            items.append(ctx.item("absent", f"无故缺席 {n} 次", Decimal(str(p["per_absent"])) * n, n))
+        n = att.get((m["id"], "absent"), 0)
+        if n:
+            items.append(ctx.item("absent", f"无故缺席 {n} 次", to_decimal(p["per_absent"]) * n, n))
         yield ctx.result(m["id_number"], items, community=ref, name=m["name"], org=m["org"])
 
 
@@ -105,15 +82,9 @@ BACHENG_POINTS = Scorer(
 # ---------------------------------------------------------------- 2. an extra rule
 
 def evaluate_pairing_coverage(ctx):
-    """Each 巴城镇 community: at least ``min_pairings`` pairings (结对帮扶) active in the year."""
-    from core import roster
-    from core.models import Pairing
-
-    community = roster.COMMUNITY  # the member's community at the as-of date
-    q = roster.join_at(Pairing.select(community, fn.COUNT(Pairing.id)), Pairing.member, ctx.as_of)
-    counts = dict(q.where(community.in_(ctx.community_ids), Pairing.since <= ctx.as_of,
-                          Pairing.until.is_null() | (Pairing.until >= ctx.year_start))
-                  .group_by(community).tuples())
+    """Each 巴城镇 community: at least ``min_pairings`` pairings (结对帮扶) active in the year
+    (each counted in the member's community at the as-of date)."""
+    counts = pairings_by_community(ctx)
     for c in ctx.communities:
         need = int(ctx.params(c.town)["min_pairings"])
         n = counts.get(c.id, 0)
