@@ -83,13 +83,68 @@ def fraction(value) -> Fraction:
     return Fraction(value)
 
 
+class _CommunityLookup:
+    """What ``ctx.community`` is on a context whose dataclass has a ``community`` field (the
+    report context keeps the ``--community`` filter there): calling it looks a community up
+    as on every context; used as a value it is the filter code (deprecated: read
+    ``ctx.community_filter``)."""
+    __slots__ = ("_ctx", "_code")
+
+    def __init__(self, ctx, code):
+        self._ctx, self._code = ctx, code
+
+    def __call__(self, community_id: int):
+        return self._ctx.community_at(community_id)
+
+    def __eq__(self, other):
+        return self._code == (other._code if isinstance(other, _CommunityLookup) else other)
+
+    def __hash__(self):
+        return hash(self._code)
+
+    def __bool__(self):
+        return bool(self._code)
+
+    def __str__(self):
+        return str(self._code)
+
+    def __repr__(self):
+        return repr(self._code)
+
+
+class _CommunityAttribute:
+    """``ctx.community``: the method :meth:`ScopedContext.community` on every context, also
+    where a dataclass field of that name stores the ``--community`` filter."""
+
+    def __get__(self, ctx, owner=None):
+        if ctx is None:  # no class-level value: a dataclass field of this name gets no default
+            raise AttributeError("community")
+        d = ctx.__dict__
+        if "_community_filter" not in d:
+            return ctx.community_at
+        return _CommunityLookup(ctx, d["_community_filter"])
+
+    def __set__(self, ctx, value):
+        ctx.__dict__["_community_filter"] = value
+
+
 class ScopedContext:
-    """What every plugin context shares (rules, scorers, reports): the scope, the
-    dates and the user's view.  Subclasses are dataclasses with the fields
-    ``year``, ``as_of``, ``communities`` (``CommunityRef`` list), ``principal`` and
-    ``view`` (:class:`core.view.View`: ``ctx.view.mask_id(n)``, ``ctx.view.mask_phone(p)``,
-    ``ctx.view.born(d, year)`` — how the user may see personal data; when not given,
-    the principal's view of ``communities``).
+    """What every plugin context shares (rules, scorers, reports): one shape, the same names
+    for the same things (the plugin guide's "Contexts" section lists them all).
+
+    Subclasses are dataclasses with the fields ``year``, ``as_of``, ``communities``
+    (``CommunityRef`` list, each with its town), ``principal``, ``lang`` and ``view``
+    (:class:`core.view.View`: ``ctx.view.mask_id(n)``, ``ctx.view.mask_phone(p)``,
+    ``ctx.view.born(d, year)`` — how the user may see personal data; when not given, the
+    principal's view of ``communities``).  Here: the scope (``community_ids``, ``towns``,
+    ``community(id)``, ``community_by_code(code)``, ``in_scope(field)``, ``covers_city``,
+    ``town_filter``, ``community_filter``), the dates (``year_start``, ``year_end``,
+    ``year_over``, ``quarters_ended()``, ``months_ended()``, ``weeks_ended()``) and
+    parameters (``params(town)``, ``rule_params(rule_id, town)``).
+
+    ``community(id)`` raises ``KeyError`` for an id outside the scope on every context.
+    Deprecated aliases: ``community_ref(id)`` (returns None outside the scope),
+    ``everything`` and ``whole_city`` (both ``covers_city``).
     """
 
     def __post_init__(self):
@@ -118,7 +173,71 @@ class ScopedContext:
         return self._lookup("by_code", "code")
 
     def community_by_code(self, code: str):
+        """The ``CommunityRef`` of the community with ``code`` in the scope, or None."""
         return self._by_code().get(code)
+
+    #: ``ctx.community(id)``: :meth:`community_at` (a descriptor, so that a dataclass field of
+    #: this name -- the report context's ``--community`` filter -- keeps the call working)
+    community = _CommunityAttribute()
+
+    def community_at(self, community_id: int):
+        """The ``CommunityRef`` (id, code, name, town, town_id) of a community in the scope;
+        ``KeyError`` for an id outside it.  ``ctx.community(id)`` is the same."""
+        try:
+            return self._by_id()[community_id]
+        except KeyError:
+            raise KeyError(f"community id {community_id!r} is not in this context's scope") from None
+
+    def community_ref(self, community_id: int):
+        """Deprecated: the ``CommunityRef`` of a community in the scope, or None (use ``community(id)``)."""
+        return self._by_id().get(community_id)
+
+    def in_scope(self, field_):
+        """A peewee condition limiting ``field_`` (a community id column) to the scope."""
+        return field_.in_(self.community_ids)
+
+    @property
+    def covers_city(self) -> bool:
+        """True when the scope is the whole city and this rule, scorer or report serves all of
+        it (a city roll-up may be added); False for a narrowed scope or a town-only plugin."""
+        d = self.__dict__
+        return bool(d.get("whole_city", False) or d.get("everything", False))
+
+    @property
+    def everything(self) -> bool:
+        """Deprecated alias of :attr:`covers_city`."""
+        return self.covers_city
+
+    @property
+    def whole_city(self) -> bool:
+        """Deprecated alias of :attr:`covers_city`."""
+        return self.covers_city
+
+    @property
+    def town_filter(self) -> str | None:
+        """The ``--town`` the scope was narrowed to (a name), or None."""
+        d = self.__dict__
+        return d["town"] if "town" in d else self.view.town
+
+    @property
+    def community_filter(self) -> str | None:
+        """The ``--community`` the scope was narrowed to (a code), or None."""
+        d = self.__dict__
+        return d["_community_filter"] if "_community_filter" in d else self.view.community
+
+    # -- parameters
+    def params(self, town: str | None = None) -> dict:
+        """The parameters in force for ``town`` of what runs (a rule's or a scorer's); a report
+        has none of its own: ``{}``."""
+        return {}
+
+    def rule_params(self, rule_id: str, town: str | None = None) -> dict:
+        """A rule's parameters in force for ``town`` (the city's when None): :func:`params_for`."""
+        cache = self.__dict__.setdefault("_rule_params_cache", {})
+        key = (rule_id, town)
+        if key not in cache:
+            cache[key] = params_for(rule_id, town)
+        return cache[key]
 
     # -- dates
     @property
@@ -135,13 +254,17 @@ class ScopedContext:
         return self.as_of >= self.year_end
 
     def quarters_ended(self) -> list[Period]:
+        """The quarters of the year ended by the as-of date (``Period(label, start, end)``, ``2026Q1``)."""
         return quarters_ended(self.year, self.as_of)
 
     def months_ended(self) -> list[Period]:
+        """The months of the year ended by the as-of date (``2026-03``)."""
         return months_ended(self.year, self.as_of)
 
     def weeks_ended(self) -> list[Period]:
+        """The Monday-to-Sunday weeks of the year ended by the as-of date (``2026-W09``)."""
         return weeks_ended(self.year, self.as_of)
+
 
 
 @dataclass
@@ -157,8 +280,11 @@ class Context(ScopedContext):
     _params_cache: dict = field(default_factory=dict)
     view: View | None = None
 
-    def community(self, community_id: int) -> CommunityRef:
-        return self._by_id()[community_id]
+    def community(self, community_id: int) -> CommunityRef:  # the rule engine's hot path: no extra call
+        try:
+            return self._by_id()[community_id]
+        except KeyError:
+            raise KeyError(f"community id {community_id!r} is not in this context's scope") from None
 
     # -- parameters
     def params(self, town: str | None = None) -> dict:

@@ -133,14 +133,12 @@ class ScoreResult(tuple):
 
 @dataclass
 class ScoreContext(ScopedContext):
-    """What a scorer's ``score(ctx)`` gets.
-
-    ``year``, ``as_of``, ``communities`` (``CommunityRef(id, code, name, town,
-    town_id)`` — already limited to the user's scope, the ``--town`` /
-    ``--community`` filters and, for a town-only scorer, its towns),
-    ``params(town)``, ``principal``, ``view`` (:class:`core.view.View`), ``item()``, ``result()``,
-    ``findings()`` (rule findings for the communities, for roll-ups) and
-    ``public_evaluation(code)``.
+    """What a scorer's ``score(ctx)`` gets: the shape every context shares
+    (:class:`core.rules.ScopedContext`: ``year``, ``as_of``, ``communities`` — already
+    limited to the user's scope, the ``--town`` / ``--community`` filters and, for a
+    town-only scorer, its towns — ``community(id)``, ``params(town)``, ``view`` …) and
+    ``scorer``, ``item()``, ``result()``, ``findings()`` and ``finding_counts()`` (rule
+    findings for the communities, for roll-ups) and ``public_evaluation(code)``.
     """
     scorer: object
     year: int
@@ -154,12 +152,11 @@ class ScoreContext(ScopedContext):
     _counts: dict | None = None
     view: View | None = None
 
-    def community(self, community_id: int):
-        return self._by_id().get(community_id)
-
-    def in_scope(self, field_):
-        """A peewee condition limiting ``field_`` (a community id column) to the scope."""
-        return field_.in_(self.community_ids)
+    def community(self, community_id: int):  # as on every context (ScopedContext.community_at), without a call more
+        try:
+            return self._by_id()[community_id]
+        except KeyError:
+            raise KeyError(f"community id {community_id!r} is not in this context's scope") from None
 
     # -- parameters
     def params(self, town: str | None = None) -> dict:
@@ -191,7 +188,7 @@ class ScoreContext(ScopedContext):
         ``community`` is a CommunityRef, an id or a code."""
         ref = community
         if isinstance(community, int):
-            ref = self.community(community)
+            ref = self._by_id().get(community)
         elif isinstance(community, str):
             ref = self.community_by_code(community)
         total = points if points is not None else sum((q(i["points"]) for i in items), Decimal(0))
