@@ -52,7 +52,7 @@ class MeetingsScreen(DangjianScreen):
         return [
             Column(tr("日期", "Date"), 10, lambda r: str(r[1]["date"])),
             Column(tr("类型", "Type"), 14, lambda r: r[1]["type_label"]),
-            Column(tr("党组织", "Organization"), 14, lambda r: r[1]["org_name"]),
+            Column(tr("党组织", "Organization"), 14, lambda r: r[1]["org_name"], max_width=26),
             Column(tr("主题", "Topic"), 0, lambda r: r[1]["topic"] or "", min_width=6),
             Column(tr("出席", "Pres"), 4, lambda r: str(r[1]["present"]), align="right"),
             Column(tr("请假", "Leave"), 4, lambda r: str(r[1]["leave"]), align="right"),

@@ -115,7 +115,8 @@ class VisitsScreen(DangjianScreen):
         return [
             Column(tr("日期", "Date"), 10, lambda r: str(r[1]["date"])),
             Column(tr("类型", "Kind"), 12, lambda r: r[1]["kind_label"]),
-            Column(tr("接待人", "Staff"), 6, lambda r: r[1]["staff_name"] or ""),
+            Column(tr("接待人", "Staff"), 6, lambda r: r[1]["staff_name"] or "", max_width=10),
+            Column(tr("社区", "Community"), 12, lambda r: r[1]["community_name"] or "", max_width=16, show_from=100),
             Column(tr("诉求", "Demand"), 0, lambda r: r[1]["demand"] or "", min_width=8),
             Column(tr("时限", "Due"), 10, lambda r: str(r[1]["deadline"] or "")),
             Column(tr("状态", "State"), 8, lambda r: state_label(r[1])),

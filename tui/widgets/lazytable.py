@@ -29,6 +29,7 @@ from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
+from textual.screen import ModalScreen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -77,6 +78,54 @@ class Column:
     align: str = "left"
     min_width: int = 6
     show_from: int = 0  # shown only when the table is at least this wide (more room, more columns)
+    max_width: int = 0  # a fixed column grows up to this on a wide terminal (0: stays at ``width``)
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` in exactly ``width`` cells: padded, or cut ending in "…" (Chinese counts 2)."""
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    from rich.cells import get_character_cell_size
+
+    out, used = [], 0
+    for ch in text:
+        w = get_character_cell_size(ch)
+        if used + w > width - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + "…" + " " * max(0, width - used - 1) if width > 0 else ""
+
+
+class RowDetail(ModalScreen):
+    """A table row in full: one "title  value" line per column (values wrap); Esc/v/Enter closes."""
+
+    BINDINGS = [Binding("escape,v,enter", "close", "关闭|Close", id="rowdetail.close")]
+    DEFAULT_CSS = """
+    RowDetail { align: center middle; }
+    RowDetail > VerticalScroll { width: 90%; max-width: 110; height: auto; max-height: 90%;
+        border: round $accent; background: $panel; padding: 0 1; }
+    """
+
+    def __init__(self, items: list[tuple[str, str]]):
+        super().__init__()
+        self.items = items
+
+    def compose(self):
+        from rich.table import Table
+        from textual.containers import VerticalScroll
+        from textual.widgets import Static
+
+        t = Table.grid(padding=(0, 2))
+        t.add_column(style="bold", no_wrap=True)
+        t.add_column(overflow="fold")
+        for title, value in self.items:
+            t.add_row(title, value)
+        with VerticalScroll():
+            yield Static(t, id="row-detail")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
 
 
 class LazyTable(ScrollView, can_focus=True):
@@ -90,6 +139,7 @@ class LazyTable(ScrollView, can_focus=True):
         Binding("home", "first", "第一行|First", show=False, id="table.first"),
         Binding("end", "last", "最后一行|Last", show=False, id="table.last"),
         Binding("enter", "select", "打开|Open", id="table.open"),
+        Binding("v", "detail", "查看整行|Whole row", show=False, id="table.detail"),
     ]
     COMPONENT_CLASSES = {"lazytable--header", "lazytable--cursor", "lazytable--empty", "lazytable--odd"}
     DEFAULT_CSS = """
@@ -222,10 +272,24 @@ class LazyTable(ScrollView, can_focus=True):
         fixed = sum(c.width for c in cols if c.width) + len(cols) - 1
         flex = [c for c in cols if not c.width]
         rest = max(0, width - fixed)
+        # a wide terminal: fixed columns with a max_width grow, the flexible ones keep 24 cells each
+        grow = [i for i, c in enumerate(cols) if c.width and c.max_width > c.width]
+        extra_w = {i: 0 for i in grow}
+        spare = rest - sum(max(c.min_width, 24) for c in flex) if flex else rest
+        while spare > 0 and grow:
+            step = False
+            for i in grow:
+                if spare > 0 and cols[i].width + extra_w[i] < cols[i].max_width:
+                    extra_w[i] += 1
+                    spare -= 1
+                    step = True
+            if not step:
+                break
+        rest -= sum(extra_w.values())
         out = []
-        for c in cols:
+        for i, c in enumerate(cols):
             if c.width:
-                out.append(c.width)
+                out.append(c.width + extra_w.get(i, 0))
             else:
                 out.append(max(c.min_width, rest // max(1, len(flex))))
         return out
@@ -243,7 +307,7 @@ class LazyTable(ScrollView, can_focus=True):
             text = printable((text or "").replace("\n", " "))
             if col.align == "right" and cell_len(text) < w:
                 text = " " * (w - cell_len(text)) + text
-            parts.append(set_cell_size(text, w))
+            parts.append(fit(text, w))
         return " ".join(parts)
 
     def render_line(self, y: int) -> Strip:
@@ -316,6 +380,20 @@ class LazyTable(ScrollView, can_focus=True):
         row = self.cursor_row
         if row is not None:
             self.post_message(self.Selected(self, row[0], row))
+
+    def action_detail(self) -> None:
+        """v: every column of the highlighted row in full (a cell cut with "…" shows whole)."""
+        row = self.cursor_row
+        if row is None:
+            return
+        items = []
+        for c in self.columns:
+            try:
+                value = str(c.get(row) or "")
+            except Exception:
+                value = "?"
+            items.append((c.title, printable(value)))
+        self.app.push_screen(RowDetail(items))
 
     def on_click(self, event: events.Click) -> None:
         if event.y >= 1:
