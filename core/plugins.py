@@ -84,6 +84,9 @@ class Failure:
     towns: list[str] | None = None
     at_load: bool = False
 
+    def __hash__(self):
+        return hash((self.plugin, self.hook, self.message, self.where))
+
     def serves(self, town: str | None) -> bool:
         """True when this failure taints results of ``town`` (None: a city-wide roll-up)."""
         return self.towns is None or (town is not None and town in self.towns)
@@ -298,7 +301,10 @@ class PluginManager:
         try:
             yield seen
         finally:
-            stack.remove(seen)
+            for i in range(len(stack) - 1, -1, -1):
+                if stack[i] is seen:
+                    del stack[i]
+                    break
 
     def load_failures(self) -> list[Failure]:
         return [f for f in self.failures if f.at_load]
@@ -741,6 +747,16 @@ def current_failures() -> list[dict]:
     return [f.as_dict() for f in m.failures] if m is not None else []
 
 
+def withheld_line(town, f) -> str:
+    """One line: what failure ``f`` withheld in ``town`` (None: the city's roll-ups), naming plugin,
+    file:line, town and hook."""
+    from core.i18n import tr
+
+    where = f"（{f.where}）" if f.where else ""
+    return tr("{t} 的结果未计算：插件 {p}{w} 的 {h} 失败：{m}", "results of {t} withheld: plugin {p}{w}, {h} failed: {m}",
+              t=town or tr("全市", "the city"), p=f.plugin, w=where, h=f.hook_text(), m=f.message)
+
+
 def failure_lines(failures) -> list[str]:
     return [f.line() for f in failures]
 
@@ -787,3 +803,125 @@ def _check_bindings(cfg) -> None:
 
 def registered_models() -> list:
     return get().collect_models()
+
+
+# ====================================================================== findings (the rule engine's side)
+
+def _error_from(f, failure):
+    from core.api import Finding
+    from core.i18n import tr
+
+    where = f"（{failure.where}）" if failure.where else ""
+    msg = tr("未计算：插件 {p}{w} 的 {h} 失败（{t}）：{m}", "not computed: plugin {p}{w}, {h} failed ({t}): {m}",
+             p=failure.plugin, w=where, h=failure.hook_text(), t=failure.towns_text(), m=failure.message)
+    return Finding(rule=f.rule, clause=f.clause, status="error", town=f.town, community=f.community, subject=f.subject,
+                   message=msg, evidence={"plugin": failure.plugin, "hook": failure.hook, "where": failure.where,
+                                          "towns": failure.towns, "error": failure.message})
+
+
+def taint_findings(findings, failures, scope_towns=None) -> list:
+    """``findings`` with each one that ``failures`` taint turned into one ``error`` finding per
+    subject naming the plugin, town and hook (never computed by the city's rules instead).
+
+    A finding of a town is tainted by a failure serving that town; a roll-up of the city
+    (no town) by any failure serving a town of ``scope_towns`` (default: every failure)."""
+    if not failures:
+        return list(findings)
+    out, seen = [], set()
+    for f in findings:
+        if f.rule == "plugin" or f.status == "error":  # already says what failed
+            out.append(f)
+            continue
+        hit = None
+        for fl in failures:
+            if f.town is not None:
+                if fl.serves(f.town):
+                    hit = fl
+                    break
+            elif scope_towns is None or fl.towns is None or set(fl.towns) & set(scope_towns):
+                hit = fl
+                break
+        if hit is None:
+            out.append(f)
+            continue
+        key = (f.rule, f.town, f.community, f.subject)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(_error_from(f, hit))
+    return out
+
+
+def rule_raised(rule, exc, communities, whole_city) -> list:
+    """A rule whose ``evaluate`` raised: recorded against its plugin (the traceback printed under
+    ``DANGJIAN_TRACE_PLUGINS=1``), and one ``error`` finding per community it ran for — plus
+    the city's roll-up for a whole-city run — naming rule, plugin and where."""
+    from core.api import Finding
+    from core.i18n import tr
+
+    manager = get()
+    towns = sorted({c.town for c in communities})
+    failure = manager.hook_error(rule.plugin or "?", f"rule {rule.id}", exc, towns=towns or rule.towns)
+    msg = tr("规则 {r}（插件 {p}）运行出错：{e}", "rule {r} (plugin {p}) raised: {e}",
+             r=rule.id, p=rule.plugin or "?", e=f"{type(exc).__name__}: {exc}")
+    ev = {"plugin": rule.plugin or "?", "hook": failure.hook, "exception": repr(exc), "where": failure.where,
+          "towns": failure.towns}
+    out = [Finding(rule=rule.id, clause=rule.clause, status="error", town=c.town, community=c.code, subject=c.code,
+                   message=msg, evidence=dict(ev)) for c in communities]
+    if whole_city or not communities:
+        subject = "city" if rule.towns is None else "、".join(rule.towns)
+        town = None if rule.towns is None or len(rule.towns) != 1 else rule.towns[0]
+        out.append(Finding(rule=rule.id, clause=rule.clause, status="error", town=town, community=None,
+                           subject=subject, message=msg, evidence=dict(ev)))
+    return out
+
+
+def plugin_findings(failures) -> list:
+    """One ``error`` finding (rule ``plugin``, subject the plugin) per failure, stored with the
+    check run so ``dangjian plugins`` can show the last ones."""
+    from core.api import Finding
+    from core.i18n import tr
+
+    out = []
+    for fl in failures:
+        town = fl.towns[0] if fl.towns and len(fl.towns) == 1 else None
+        out.append(Finding(rule="plugin", clause=None, status="error", town=town, community=None, subject=fl.plugin,
+                           message=tr("插件 {p} 出错：{e}", "plugin {p} failed: {e}", p=fl.plugin,
+                                      e=fl.line()),
+                           evidence={"plugin": fl.plugin, "hook": fl.hook, "where": fl.where, "towns": fl.towns,
+                                     "error": fl.message, "at_load": fl.at_load}))
+    return out
+
+
+def relevant(failures, scope_towns, whole_city: bool) -> list:
+    """The failures (each once) that touch a run over ``scope_towns`` (all of them for a whole-city run)."""
+    out = []
+    for f in failures:
+        if f not in out and (whole_city or f.towns is None or set(f.towns) & set(scope_towns)):
+            out.append(f)
+    return out
+
+
+def last_stored_failures(limit: int = 50) -> list[dict]:
+    """The plugin failures stored with the latest check run that had any (newest first):
+    ``{"plugin", "hook", "where", "towns", "message", "at_load", "run", "when"}``."""
+    import json
+
+    try:
+        from core.models import CheckRun, StoredFinding
+
+        row = (StoredFinding.select(StoredFinding.run).where(StoredFinding.rule == "plugin")
+               .order_by(StoredFinding.run.desc()).first())
+        if row is None:
+            return []
+        run = CheckRun.get_by_id(row.run_id)
+        out = []
+        for sf in (StoredFinding.select().where(StoredFinding.run == run.id, StoredFinding.rule == "plugin")
+                   .limit(limit)):
+            ev = json.loads(sf.evidence or "{}")
+            out.append({"plugin": ev.get("plugin", sf.subject), "hook": ev.get("hook", ""),
+                        "where": ev.get("where", ""), "towns": ev.get("towns"), "message": ev.get("error", sf.message),
+                        "at_load": ev.get("at_load", False), "run": run.id, "when": str(run.started_at)[:19]})
+        return out
+    except Exception:  # no database yet, or an old one
+        return []

@@ -289,7 +289,10 @@ def setup(args) -> None:
         # the terminal app loads plugins after its first paint (start-up), then calls plugins.check_config()
         from core import plugins
 
-        plugins.check_config(cfg, plugins.load())
+        manager = plugins.load()
+        plugins.check_config(cfg, manager)
+        for f in manager.load_failures():  # loud on every command; the computing ones also withhold (exit 2)
+            print("dangjian: " + tr("警告：", "warning: ") + f.line(), file=sys.stderr)
     db.connect(url)
     if db.last_upgrade and 0 < db.last_upgrade[0] < db.last_upgrade[1] and args.command != "init":
         # an automatic upgrade of stored data: counts only (it may run as any user); init lists where

@@ -79,30 +79,61 @@ def cmd_demo(args) -> int:
 
 
 def cmd_plugins(args) -> int:
+    """List the plugins: source, the towns each serves, hooks and failures (with file:line), what
+    replaced what, and the plugin failures stored with the latest check run that had any.
+    Failures are a warning here (exit 0): this command computes nothing from plugins."""
     from core import plugins
     from core.output import text_table
 
     m = plugins.get()
     reg = m.registry
+    stored = plugins.last_stored_failures()
+    by_plugin: dict = {}
+    for f in m.failures:
+        by_plugin.setdefault(f.plugin, []).append(f)
     if args.format == "json":
         data = [{"name": i.name, "source": i.source, "location": i.location, "hooks": i.hooks,
-                 "errors": i.errors} for i in m.infos]
+                 "errors": i.errors, "towns": i.towns,
+                 "failures": [f.as_dict() for f in by_plugin.get(i.name, [])]} for i in m.infos]
         data = {"plugins": data,
-                "replacements": [r.__dict__ for r in reg.replacements]}
+                "replacements": [r.__dict__ for r in reg.replacements],
+                "failures": plugins.current_failures(),
+                "last_check_failures": stored}
         print(json.dumps(data, ensure_ascii=False, indent=1))
+        _warn(m)
         return 0
     rows = []
     for i in m.infos:
-        rows.append([i.name, i.source, ", ".join(h.replace("dangjian_", "") for h in i.hooks),
-                     tr("正常", "ok") if i.ok else "; ".join(i.errors)])
-    print(text_table([tr("插件", "plugin"), tr("来源", "source"), tr("钩子", "hooks"), tr("状态", "status")], rows))
+        status = tr("正常", "ok") if i.ok else "; ".join(
+            [f"{f.hook_text()} {f.where}: {f.message}".strip() for f in by_plugin.get(i.name, [])]
+            or i.errors)
+        rows.append([i.name, i.source, "、".join(i.towns) if i.towns else tr("全市", "the whole city"),
+                     ", ".join(h.replace("dangjian_", "") for h in i.hooks), status])
+    print(text_table([tr("插件", "plugin"), tr("来源", "source"), tr("服务", "serves"), tr("钩子", "hooks"),
+                      tr("状态", "status")], rows))
     if reg.replacements:
         print()
         rows = [[r.kind, r.id, r.by, r.replaced or tr("（新增）", "(new)"),
                  ", ".join(r.towns) if r.towns else tr("全市", "everywhere")] for r in reg.replacements]
         print(text_table([tr("类别", "kind"), "id", tr("提供者", "by"), tr("替换了", "replaced"),
                           tr("适用", "applies to")], rows))
+    if stored:
+        print()
+        print(tr("最近一次检查（第 {r} 次运行，{w}）记录的插件故障：", "plugin failures stored with the last check "
+                 "(run {r}, {w}):", r=stored[0]["run"], w=stored[0]["when"]))
+        rows = [[f["plugin"], f["hook"], f["where"], "、".join(f["towns"]) if f["towns"] else tr("全市", "the whole city"),
+                 f["message"]] for f in stored]
+        print(text_table([tr("插件", "plugin"), tr("钩子", "hook"), tr("位置", "where"), tr("区镇", "towns"),
+                          tr("错误", "error")], rows))
     counts = tr("规则 {r} 条，评分 {s} 个，报表 {p} 个", "{r} rules, {s} scorers, {p} reports",
                 r=len(reg.rule_ids()), s=len(reg.scorer_names()), p=len(reg.reports))
     print(counts, file=sys.stderr)
-    return 1 if any(not i.ok for i in m.infos) else 0
+    _warn(m)
+    return 0
+
+
+def _warn(m) -> None:
+    if m.failures:
+        print(tr("警告：有插件出错（见上表）；受影响区镇的检查、评分和报表结果不予计算",
+                 "warning: plugins failed (see above); check, score and report withhold the results of the towns "
+                 "they serve"), file=sys.stderr)

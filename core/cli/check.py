@@ -265,10 +265,20 @@ def explain_text(info: dict) -> str:
     lines = [f"{info['rule']} — {info['title']}（" + tr("第{c}条", "clause {c}", c=info["clause"]) + "）"
              if get_lang() == "zh" else f"{info['rule']} — {info['title']} (clause {info['clause']})"]
     lines.append(tr("插件：{p}", "plugin: {p}", p=info["plugin"]))
-    others = [v for v in info["variants"] if v["towns"]]
-    for v in others:
-        lines.append(tr("  {t} 使用插件 {p} 的替代规则", "  {t}: replaced by plugin {p}",
-                        t="、".join(v["towns"]), p=v["plugin"]))
+    only = info.get("applies_only_in")
+    if only:
+        lines.append(tr("仅适用于 {t}", "applies only in {t}", t="、".join(only))
+                     + (tr("（不适用于 {a}）", " (not in {a})", a=info["asked_town"]) if info.get("asked_town") else ""))
+    has_general = any(not v["towns"] for v in info["variants"])
+    for v in [v for v in info["variants"] if v["towns"]]:
+        if has_general:
+            lines.append(tr("  {t} 使用插件 {p} 的替代规则", "  {t}: replaced by plugin {p}",
+                            t="、".join(v["towns"]), p=v["plugin"]))
+        elif not only:
+            lines.append(tr("  {t}：插件 {p} 新增的规则", "  {t}: a rule added by plugin {p}",
+                            t="、".join(v["towns"]), p=v["plugin"]))
+    for f in info.get("failures", []):
+        lines.append(tr("插件故障：", "plugin failure: ") + f["line"])
     lines.append("")
     lines.append(tr("条文（昆组字〔2011〕23号）：", "clause text (昆组字〔2011〕23号):"))
     lines.append(info["clause_text"] or tr("（无）", "(none)"))
@@ -286,6 +296,45 @@ def explain_text(info: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def explain(rule_id: str, town: str | None) -> dict:
+    """:func:`core.rules.explain`, and: a town-only rule asked for elsewhere (or for the city) is
+    explained for its own towns with ``applies_only_in``; a parameter a town plugin set names
+    that plugin; ``failures`` lists the plugin failures that touch the rule there (an unknown
+    rule id that a failed plugin may have provided says so)."""
+    from core import plugins, rules
+
+    manager = plugins.get()
+    reg = manager.registry
+    town_only = sorted(reg.town_rules.get(rule_id, {})) if rule_id not in reg.rules else []
+    asked = town
+    if town_only and town not in town_only:
+        town = town_only[0]
+    try:
+        info = rules.explain(rule_id, town=town)
+    except UserError as exc:
+        loads = manager.load_failures()
+        if loads:
+            raise UserError(str(exc) + "；" + tr("另有插件加载失败，此规则可能由它提供：",
+                                                "a plugin failed to load and may provide it: ")
+                            + " / ".join(f.line() for f in loads)) from None
+        raise
+    if town_only and asked not in town_only:
+        info["applies_only_in"] = town_only
+        info["asked_town"] = asked
+        info["town"] = town
+    if town:
+        sources = manager.town_params_sources(town).get(rule_id, ({}, {}))[1]
+        for p in info["params"]:
+            if p["origin"].startswith("town plugin") and p["name"] in sources:
+                p["origin"] = f"town plugin {sources[p['name']]}"
+                p["plugin"] = sources[p["name"]]
+    providers = {v["plugin"] for v in info["variants"]}
+    failures = [f for f in manager.failures
+                if f.plugin in providers or (f.at_load and (town is None or f.serves(town)))]
+    info["failures"] = [dict(f.as_dict(), line=f.line()) for f in failures]
+    return info
+
+
 def cmd_check(args) -> int:
     from core import rules
     from core.output import check_writable, write_text
@@ -296,11 +345,13 @@ def cmd_check(args) -> int:
             from core.view import View
 
             View.of(town=args.town)  # an unknown town is refused, as everywhere else
-        info = rules.explain(args.explain, town=args.town)
+        info = explain(args.explain, args.town)
         if args.format == "json":
             write_text(json.dumps(info, ensure_ascii=False, indent=1, default=str) + "\n", args.output)
         else:
             write_text(explain_text(info), args.output)
+        for f in info.get("failures", []):
+            print("dangjian: " + f["line"], file=sys.stderr)
         return 0
     if args.format == "xlsx" and not args.output:
         raise UserError(tr("xlsx 格式需要 --output 文件", "xlsx needs --output FILE"))
@@ -315,6 +366,9 @@ def cmd_check(args) -> int:
         write_findings(result, args.format, args.output, args.all)
     else:
         _write_and_store(result, args)
+    for f in result.findings:  # name plugin, towns and hook of every failure that touched the run
+        if f.rule == "plugin":
+            print("dangjian: " + f.message, file=sys.stderr)
     print(summary_line(result), file=sys.stderr)
     return result.exit_code
 

@@ -62,13 +62,6 @@ def withheld_exit(withheld) -> int:
     """Name plugin, town and hook of every withheld part on stderr; 2 when anything was withheld."""
     if not withheld:
         return 0
-    for town, f in withheld:
-        print("dangjian: " + withheld_line(town, f), file=sys.stderr)
+    for town, f in dict.fromkeys(withheld):
+        print("dangjian: " + plugins.withheld_line(town, f), file=sys.stderr)
     return 2
-
-
-def withheld_line(town, f) -> str:
-    """One line: what a failed plugin withheld in ``town`` (None: the city's roll-ups)."""
-    where = f"（{f.where}）" if f.where else ""
-    return tr("{t} 的结果未计算：插件 {p}{w} 的 {h} 失败：{m}", "results of {t} withheld: plugin {p}{w}, {h} failed: {m}",
-              t=town or tr("全市", "the city"), p=f.plugin, w=where, h=f.hook_text(), m=f.message)

@@ -10,13 +10,13 @@ from core.scoring import parse_date, run_scorer_full, table
 
 
 def list_scorers():
-    """(headers, rows): every scorer, its plugin and the towns it serves."""
+    """(headers, rows): every scorer, its plugin, the towns it serves and what replaced what
+    (the general scorer's row names the towns that replaced it; a town's row the plugin whose
+    scorer it replaces there, or says it is new)."""
     reg = plugins.get().registry
     rows = []
     for name in reg.scorer_names():
         general = reg.scorers.get(name)
-        if general is not None:
-            rows.append([name, general.title(get_lang()), general.plugin or "", tr("全市", "everywhere")])
         seen = []
         for town, s in sorted(reg.town_scorers.get(name, {}).items()):
             for entry in seen:
@@ -25,9 +25,16 @@ def list_scorers():
                     break
             else:
                 seen.append((s, [town]))
+        if general is not None:
+            replaced_in = [t for _s, towns in seen for t in towns]
+            note = tr("{t} 已替换", "replaced in {t}", t="、".join(replaced_in)) if replaced_in else ""
+            rows.append([name, general.title(get_lang()), general.plugin or "", tr("全市", "everywhere"), note])
         for s, towns in seen:
-            rows.append([name, s.title(get_lang()), s.plugin or "", "、".join(towns)])
-    return [tr("评分", "scorer"), tr("名称", "title"), tr("插件", "plugin"), tr("适用", "applies to")], rows
+            note = tr("替换 {p} 的评分", "replaces {p}'s scorer", p=general.plugin) if general is not None \
+                else tr("（新增）", "(new)")
+            rows.append([name, s.title(get_lang()), s.plugin or "", "、".join(towns), note])
+    return [tr("评分", "scorer"), tr("名称", "title"), tr("插件", "plugin"), tr("适用", "applies to"),
+            tr("替换", "replacement")], rows
 
 
 def cmd_score(args) -> int:

@@ -133,7 +133,7 @@ def test_plugins_command_lists_sources_and_errors(dangjian_env, tmp_path, plugin
     assert names["broken_import"]["errors"]
     rc = main(["--db", db, "--config", str(cfgfile), "plugins"])
     out = capsys.readouterr().out
-    assert rc == 1  # a plugin has errors
+    assert rc == 0  # a plugin has errors: a warning, the command computes nothing from plugins
     assert "broken_import" in out and "import failed" in out and "built-in" in out
 
 
