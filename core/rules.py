@@ -445,15 +445,18 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
     gc.disable()
     _run_cache.data = {}
     try:
-        _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, view, lang, findings)
+        with manager.watch() as raised:  # this run's failing hooks (each also taints what it fed)
+            _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, view, lang, findings)
     finally:
         _run_cache.data = None
         if gc_was_enabled:
             gc.enable()
-    for name, err in manager.errors():
-        findings.append(Finding(rule="plugin", clause=None, status="error", town=None, community=None,
-                                subject=name, message=tr("插件 {p} 出错：{e}", "plugin {p} failed: {e}", p=name, e=err),
-                                evidence={"plugin": name, "error": err}))
+    # a plugin that failed to load taints every result of the towns it serves: error findings, one per subject
+    touching = plugins.relevant(manager.load_failures() + raised, {c.town for c in communities}, whole_city)
+    loads = [f for f in touching if f.at_load]
+    if loads:
+        findings[:] = plugins.taint_findings(findings, loads, {c.town for c in communities})
+    findings.extend(plugins.plugin_findings(touching))
     scope = findings_store.run_scope(town, community, rule_ids, principal)
     evidence_json = findings_store.evidence_texts(findings) if store else None
     run_id = findings_store.store_run(findings, year, as_of, scope, principal, evidence_json) if store else None
@@ -470,17 +473,19 @@ def _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, view,
                 continue
             ctx = Context(rule=rule, year=year, as_of=as_of, communities=comms, principal=view.principal, lang=lang,
                           whole_city=whole_city and rule.towns is None, view=view)
-            try:
-                out = list(rule.evaluate(ctx) or [])
-                for f in out:
-                    if not isinstance(f, Finding):
-                        raise TypeError(f"evaluate() yielded {type(f).__name__}, not a Finding")
-            except Exception as exc:  # a rule that raises: one error finding, the rest go on
-                subject = "city" if rule.towns is None else "、".join(rule.towns)
-                findings.append(_error_finding(rule, exc, subject, None if rule.towns is None
-                                               else (rule.towns[0] if len(rule.towns) == 1 else None)))
-                continue
-            findings.extend(out)
+            from core import plugins
+
+            with plugins.get().watch() as seen:  # plugin hooks that raise while the rule runs (split, params)
+                try:
+                    out = list(rule.evaluate(ctx) or [])
+                    for f in out:
+                        if not isinstance(f, Finding):
+                            raise TypeError(f"evaluate() yielded {type(f).__name__}, not a Finding")
+                except Exception as exc:  # a rule that raises: an error finding per community, the rest go on
+                    findings.extend(plugins.rule_raised(rule, exc, comms, ctx.whole_city))
+                    continue
+            # what a raising hook fed is an error finding, never the city's answer
+            findings.extend(plugins.taint_findings(out, seen, [c.town for c in comms]) if seen else out)
 
 
 # ====================================================================== explain
