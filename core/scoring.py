@@ -354,6 +354,7 @@ class ScoreRun:
     ranked: bool
     scorers: list
     view: View | None = None  # the view scored: table() shows subjects as it shows them
+    withheld: list = field(default_factory=list)  # (town, core.plugins.Failure): scores not given (in errors too)
 
 
 def run_scorer_full(name: str, year: int | None = None, as_of: dt.date | None = None, town: str | None = None,
@@ -371,9 +372,15 @@ def run_scorer_full(name: str, year: int | None = None, as_of: dt.date | None = 
     year, as_of = resolve_dates(year, as_of)
     view = view or View.of(principal, town, community)
     principal = view.principal
+    # a town served by a plugin that failed to load is withheld, never scored by the city's scorer
+    manager = plugins.get()
+    tainted = manager.tainted_towns({ref.town for ref in view.communities()})
+    withheld = [(t, f) for t, fs in tainted.items() for f in fs]
     # group communities by the scorer in force in their town
     groups: list[tuple[object, list]] = []
     for ref in view.communities():
+        if ref.town in tainted:
+            continue
         scorer = reg.scorer_for(name, ref.town)
         if scorer is None:
             continue
@@ -388,17 +395,22 @@ def run_scorer_full(name: str, year: int | None = None, as_of: dt.date | None = 
     lang = get_lang()
     for scorer, refs in groups:
         ctx = ScoreContext(scorer, year, as_of, refs, principal, lang,
-                           everything=(view.everything and len(groups) == 1), _findings=findings,
+                           everything=(view.everything and len(groups) == 1 and not tainted), _findings=findings,
                            _counts=counts, view=view)
-        try:
-            produced = list(scorer.score(ctx) or [])
-        except UserError:
-            raise
-        except Exception as exc:
-            plugins.get().hook_error(scorer.plugin or "?", f"score {name}", exc)
-            errors.append(tr("评分 {n}（插件 {p}）出错：{e}", "scorer {n} (plugin {p}) raised: {e}",
-                             n=name, p=scorer.plugin, e=repr(exc)))
-            continue
+        group_towns = sorted({c.town for c in refs})
+        with manager.watch() as seen:  # hooks raising while it scores (a town's parameters …)
+            try:
+                produced = list(scorer.score(ctx) or [])
+            except UserError:
+                raise
+            except Exception as exc:  # its scores are withheld (the traceback under DANGJIAN_TRACE_PLUGINS=1)
+                failure = manager.hook_error(scorer.plugin or "?", f"scorer {name}", exc, towns=group_towns)
+                withheld.extend((t, failure) for t in group_towns)
+                errors.append(tr("评分 {n}（插件 {p}）出错：{e}", "scorer {n} (plugin {p}) raised: {e}",
+                                 n=name, p=scorer.plugin, e=repr(exc)))
+                continue
+        hit = {t for f in seen for t in (f.towns or group_towns) if t in group_towns}
+        withheld.extend((t, f) for f in seen for t in sorted(hit) if f.towns is None or t in f.towns)
         plain = [r for r in produced if not isinstance(r, ScoreResult)]
         meta = _lookup_meta(scorer.subjects, {str(r[0]) for r in plain}) if plain else {}
         codes = {c.code for c in refs}
@@ -413,10 +425,16 @@ def run_scorer_full(name: str, year: int | None = None, as_of: dt.date | None = 
             if r.town is None and r.community:
                 ref = next((c for c in refs if c.code == r.community), None)
                 r.town = ref.town if ref else None
+            if r.town in hit:
+                continue  # fed by a hook that raised: withheld
             results.append(r)
+    if withheld:  # roll-ups over the city include a withheld town
+        results = [r for r in results if r.town is not None]
+        errors.extend(plugins.withheld_line(t, f) for t, f in dict.fromkeys(withheld))
     ranked = _rank(results, scorer_kind=(groups[0][0].subjects if groups else "member"))
     results.sort(key=lambda r: (r.town or "", r.community or "", r.org or "", -r.points, r.subject))
-    return ScoreRun(name, year, as_of, results, errors, ranked, [s for s, _ in groups], view)
+    return ScoreRun(name, year, as_of, results, errors, ranked, [s for s, _ in groups], view,
+                    list(dict.fromkeys(withheld)))
 
 
 def run_scorer(name: str, year: int | None = None, as_of: dt.date | None = None, town: str | None = None,
