@@ -29,6 +29,24 @@ def _catch_user_errors(fn, *args):
         return {"user_error": str(exc)}
 
 
+_NAME_LIKE = ("姓名", "名称", "支部", "党组织", "社区", "区镇", "对象", "name", "branch", "organization",
+              "community", "town", "subject")
+
+
+def _frozen(headers: list, cols: list[Column]) -> int:
+    """How many leading columns stay put when ← → scroll: the leading names (区镇, 社区, 支部 …),
+    at most 40 cells of them; at least one."""
+    n, used = 0, 0
+    for i, h in enumerate(headers[:4]):
+        if not any(k in str(h).lower() for k in _NAME_LIKE):
+            break
+        used += cols[i].width + 1
+        if used > 40:
+            break
+        n = i + 1
+    return max(1, n)
+
+
 class RowDetail(DangjianModal[None]):
     BINDINGS = [tb("escape", "close", "关闭|Close", id="detail.close")]
     DEFAULT_CSS = """
@@ -76,7 +94,8 @@ class GenericTableScreen(DangjianScreen):
             yield Input(placeholder=tr("筛选（任意列包含）", "filter (any column contains)"), id="generic-filter",
                         compact=True)
         yield Static(tr("正在计算……", "Computing…"), id="generic-info", classes="status-line")
-        yield LazyTable([Column("", 0, lambda r: "")], empty_text=tr("（没有数据）", "(no rows)"), id="generic-table")
+        yield LazyTable([Column("", 0, lambda r: "")], empty_text=tr("（没有数据）", "(no rows)"), id="generic-table",
+                        frozen=1)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -110,12 +129,17 @@ class GenericTableScreen(DangjianScreen):
         widths = []
         for i, h in enumerate(headers):
             w = max([cell_len(str(h))] + [cell_len(str(r[i])) for r in rows[:500] if i < len(r)])
-            widths.append(max(2, min(w, 24)))
-        if widths:
-            widths[-1] = 0
-        table.columns = [Column(str(h), widths[i], (lambda r, i=i: r[1][i] if i < len(r[1]) else ""),
-                                min_width=8)
-                         for i, h in enumerate(headers)]
+            widths.append(max(2, w))
+        # narrow columns keep their width; long ones start at 16 cells and grow to 40 on a wide
+        # terminal (cut text ends in "…"; v shows the whole row; ← → scroll when they do not fit)
+        cols = [Column(str(h), min(w, 16), (lambda r, i=i: r[1][i] if i < len(r[1]) else ""),
+                       max_width=min(w, 40), min_width=8)
+                for i, (h, w) in enumerate(zip(headers, widths))]
+        if len(cols) > 1 and sum(c.width + 1 for c in cols) <= 80:
+            cols[-1].width = 0  # everything fits: the last column takes the rest
+        table.columns = cols
+        table.frozen = _frozen(headers, cols)
+        table.col_offset = 0
         self.all_rows = [(n, ["" if v is None else str(v) for v in r]) for n, r in enumerate(rows)]
         self._apply_filter()
 
@@ -133,7 +157,9 @@ class GenericTableScreen(DangjianScreen):
             info += tr("（共 {t}）", " (of {t})", t=f"{len(self.all_rows):,}")
         if self.data.get("errors"):
             info += "  " + tr("出错：", "errors: ") + "; ".join(self.data["errors"])
-        info += "  " + tr("回车查看明细", "Enter: details")
+        info += "  " + tr("回车明细  v 整行", "Enter: details  v: whole row")
+        if len(self.data.get("headers") or []) > 4:
+            info += "  " + tr("← → 左右滚动", "← →: scroll sideways")
         self.query_one("#generic-info", Static).update(info)
 
     @on(Input.Changed, "#generic-filter")

@@ -140,6 +140,8 @@ class LazyTable(ScrollView, can_focus=True):
         Binding("end", "last", "最后一行|Last", show=False, id="table.last"),
         Binding("enter", "select", "打开|Open", id="table.open"),
         Binding("v", "detail", "查看整行|Whole row", show=False, id="table.detail"),
+        Binding("left", "hscroll(-1)", "左移一列|Column left", show=False, id="table.left"),
+        Binding("right", "hscroll(1)", "右移一列|Column right", show=False, id="table.right"),
     ]
     COMPONENT_CLASSES = {"lazytable--header", "lazytable--cursor", "lazytable--empty", "lazytable--odd"}
     DEFAULT_CSS = """
@@ -178,9 +180,11 @@ class LazyTable(ScrollView, can_focus=True):
             return self.table
 
     def __init__(self, columns: list[Column], *, empty_text: str = "", row_style: Callable | None = None,
-                 name: str | None = None, id: str | None = None, classes: str | None = None):
+                 name: str | None = None, id: str | None = None, classes: str | None = None, frozen: int = 0):
         super().__init__(name=name, id=id, classes=classes)
         self.columns = columns
+        self.frozen = frozen  # columns that stay on the left when ← → scroll the others
+        self.col_offset = 0  # columns scrolled out of view on the left (after the frozen ones)
         self.empty_text = empty_text
         self.row_style = row_style
         self.source: PagedSource | None = None
@@ -267,8 +271,48 @@ class LazyTable(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width if width is None else width
         return [c for c in self.columns if width >= c.show_from]
 
-    def _widths(self, width: int) -> list[int]:
+    def _layout(self, width: int) -> tuple[list[Column], list[int]]:
+        """The columns drawn (the frozen ones, then from ``col_offset``) and their widths."""
         cols = self.visible_columns(width)
+        off = min(self.col_offset, self._max_offset(width))
+        if off:
+            cols = cols[:self.frozen] + cols[self.frozen + off:]
+        return cols, self._widths(width, cols)
+
+    def _overflows(self, width: int, cols: list[Column]) -> bool:
+        ws = self._widths(width, cols)
+        return sum(ws) + len(ws) - 1 > width
+
+    def _max_offset(self, width: int) -> int:
+        cols = self.visible_columns(width)
+        off = 0
+        while self.frozen + off < len(cols) - 1 and self._overflows(width, cols[:self.frozen] + cols[self.frozen + off:]):
+            off += 1
+        return off
+
+    def action_hscroll(self, delta: int) -> None:
+        """← →: scroll the columns sideways when they do not fit (the frozen ones stay)."""
+        width = self.scrollable_content_region.width
+        new = max(0, min(self._max_offset(width), self.col_offset + int(delta)))
+        if new != self.col_offset:
+            self.col_offset = new
+            self.refresh()
+
+    @property
+    def hidden_columns(self) -> tuple[int, int]:
+        """(columns scrolled out on the left, columns cut on the right) at the current width."""
+        width = self.scrollable_content_region.width or 80
+        cols, widths = self._layout(width)
+        used, shown = -1, 0
+        for w in widths:
+            if used + 1 + w > width:
+                break
+            used += 1 + w
+            shown += 1
+        return min(self.col_offset, self._max_offset(width)), len(cols) - shown
+
+    def _widths(self, width: int, cols: list[Column] | None = None) -> list[int]:
+        cols = self.visible_columns(width) if cols is None else cols
         fixed = sum(c.width for c in cols if c.width) + len(cols) - 1
         flex = [c for c in cols if not c.width]
         rest = max(0, width - fixed)
@@ -312,12 +356,13 @@ class LazyTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        cols = self.visible_columns(width)
-        widths = self._widths(width)
+        cols, widths = self._layout(width)
         if y == 0:
             style = self.get_component_rich_style("lazytable--header")
-            text = self._cells([c.title for c in cols], widths, cols)
-            return Strip([Segment(set_cell_size(text, width), style)], width)
+            text = set_cell_size(self._cells([c.title for c in cols], widths, cols), width)
+            if sum(widths) + len(widths) - 1 > width and width > 2:  # more columns to the right: → scrolls
+                text = set_cell_size(text, width - 2) + " →"
+            return Strip([Segment(text, style)], width)
         index = int(self.scroll_offset.y) + y - 1
         base = self.rich_style
         if self.total == 0:
