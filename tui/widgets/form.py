@@ -8,8 +8,12 @@ saved record, or None when the user pressed Esc.  Fields come from the kind's
 declaration (:mod:`core.kinds`, the very fields the importer reads — a
 plugin's kinds included) and become widgets by type: text/date/month/money/
 number/ID number/reference → ``Input``, enumeration → ``Select``, boolean →
-a 是/否 ``Select`` (empty: not given).  References are typed by their natural
-key (community code, org code, meeting code, ID number), as in the import files.
+a 是/否 ``Select`` (empty: not given).  A field that refers to a member, a
+worker or an organization is chosen from a list (Enter or ctrl+o opens the
+picker, :mod:`tui.widgets.picker`: a name, pinyin initials or an org code; an
+ID-number prefix only for users with full personal data); the form shows the
+name with the masked ID number or the code beside it and saves the reference.
+Other references (community code, meeting code) are typed by their code.
 
 Saving (F10 or ctrl+s) hands the values to :func:`core.records.save` in a
 thread worker — parsing and validation as an import row, references resolved
@@ -22,6 +26,9 @@ values.
 
 ID numbers and phones are shown masked unless the user may see them; an
 unchanged masked value keeps the stored one.
+
+Esc with unsaved changes asks first (y discards, n or Esc goes back to the
+form).  An error beside a field goes away as soon as that field changes.
 """
 from __future__ import annotations
 
@@ -29,12 +36,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Checkbox, Footer, Input, Label, Select, Static
 
 from core import kinds, records
 from core import validators as V
+from core.read import pickers
 from core.dates import today
 from core.i18n import get_lang, tr
 from tui.api import DangjianModal, tb
@@ -42,6 +51,31 @@ from tui.api import DangjianModal, tb
 
 def label_of(f: V.Field) -> str:
     return f.title()
+
+
+def pickable(f: V.Field) -> bool:
+    """A reference chosen from a list (a member, a worker, an organization)."""
+    return f.is_ref and f.target in pickers.TARGETS
+
+
+def _looks_like_id(text: str) -> bool:
+    t = text.strip().upper()
+    return len(t) == 18 and t[:17].isdigit() and (t[17].isdigit() or t[17] == "X")
+
+
+#: the masked-ID message of the import rules, as a form says it
+_MASKED = ("身份号码已遮盖，不能导入", "the ID number is masked and cannot be imported")
+
+
+def form_message(f: V.Field | None, msg: str) -> str:
+    """A validation message as a form says it (the import rules speak of files and imports)."""
+    if msg in _MASKED:
+        if f is not None and pickable(f):
+            return tr("身份证号已遮盖：按回车从列表中选择", "the ID number is masked: press Enter to choose from a list")
+        return tr("身份证号已遮盖：请填写完整的18位号码", "the ID number is masked: give all 18 characters")
+    if f is not None and pickable(f) and msg.startswith(records.not_found("")):
+        return msg + tr("（按回车从列表中选择）", " (press Enter to choose from a list)")
+    return msg
 
 
 # ---------------------------------------------------------------- the record as the form shows it
@@ -60,8 +94,14 @@ def load_form(kind: str, record_id: int, view) -> dict | None:
         name = f.name
         val = rec.get(name)
         if f.is_ref:
-            text = V._ref_by_id(f.target, val) or "" if val is not None else ""
             original[name] = val
+            if val is not None and f.target in pickers.TARGETS:  # the name, with the masked ID / code
+                choice = pickers.describe(view, f.target, pk=val)
+                if choice is not None:
+                    raw[name] = choice.label
+                    hidden[name] = (choice.label, choice.key)
+                    continue
+            text = V._ref_by_id(f.target, val) or "" if val is not None else ""
             if f.personal and text:
                 shown = view.mask_id(text)
                 if shown != text:
@@ -124,6 +164,7 @@ class FormScreen(DangjianModal):
         tb("f10", "save", "保存|Save", id="form.save"),
         tb("ctrl+s", "save", "保存|Save", id="form.save_ctrl_s", show=False),
         tb("ctrl+r", "reload", "重新读取|Reload", id="form.reload", show=False),
+        tb("ctrl+o", "pick", "选择|Choose", id="form.pick"),
         tb("escape", "cancel", "取消|Cancel", id="form.cancel"),
     ]
 
@@ -156,6 +197,8 @@ class FormScreen(DangjianModal):
         self.hidden: dict = {}
         self.saving = False
         self.last_result: records.SaveResult | None = None
+        self.baseline: dict | None = None  # the values the form started from (None: still loading)
+        self.error_values: dict = {}  # field → its value when an error was shown beside it
 
     # -- layout
     def compose(self) -> ComposeResult:
@@ -186,12 +229,18 @@ class FormScreen(DangjianModal):
             placeholder = {"date": "YYYY-MM-DD", "month": "YYYY-MM", "money": tr("元", "yuan"),
                            "year": "YYYY", "posts": tr("如 党组织书记、居委会主任", "e.g. 党组织书记、居委会主任")
                            }.get(f.type, "")
-            if f.type.startswith("idref:") or f.type == "id":
+            if pickable(f):
+                from tui.widgets.picker import hint
+
+                placeholder = tr("回车选择：", "Enter chooses: ") + hint(
+                    f.target, self.app.view.allows_id_prefix_search)
+            elif f.type.startswith("idref:") or f.type == "id":
                 placeholder = tr("18位身份号码", "18-character ID number")
             elif f.is_ref:
                 _t, _attr, zh, en = kinds.ref_kind(f.target).ref
                 placeholder = tr(zh, en)
-            w = Input("", placeholder=placeholder, id=wid, compact=True, disabled=disabled, classes="fwidget")
+            w = Input("", placeholder=placeholder, id=wid, compact=True, disabled=disabled,
+                      classes="fwidget pickable" if pickable(f) else "fwidget")
             w.cursor_blink = False
         return w
 
@@ -209,10 +258,20 @@ class FormScreen(DangjianModal):
         raw = dict(self.defaults)
         raw.update(self._fixed_shown())
         self._fill(raw)
+        fixed_refs = {f.name: (f.target, self.fixed[f.name]) for f in self.specs
+                      if pickable(f) and self.fixed.get(f.name)}
+        if fixed_refs:  # a fixed member / worker / org: its name beside the masked key
+            self.run_db(_describe_keys, self.app.view, fixed_refs, on_done=self._fixed_described, group="fixed")
         if self.record_id is not None:
             self.run_db(load_form, self.kind, self.record_id, self.app.view, on_done=self._loaded)
         else:
+            self.baseline = self.raw_values()
             self._focus_first()
+
+    def _fixed_described(self, found: dict) -> None:
+        for name, choice in found.items():
+            self.hidden[name] = (choice.label, choice.key)
+            self.query_one(f"#f-{name}", Input).value = choice.label
 
     def _fixed_shown(self) -> dict:
         return {k: (self.hidden[k][0] if k in self.hidden else v) for k, v in self.fixed.items()}
@@ -254,6 +313,7 @@ class FormScreen(DangjianModal):
         raw = dict(data["raw"])
         raw.update(self._fixed_shown())
         self._fill(raw)
+        self.baseline = self.raw_values()
         self._focus_first()
 
     # -- values
@@ -275,14 +335,47 @@ class FormScreen(DangjianModal):
                 raw[name] = v
         return raw
 
+    @property
+    def dirty(self) -> bool:
+        """Whether the user changed anything since the form was filled (or reloaded)."""
+        return self.baseline is not None and self.raw_values() != self.baseline
+
+    def _local_errors(self) -> list[tuple[str, str]]:
+        """What the form itself can say before saving: a person's field holds typed text
+        (a name, a masked ID) instead of a choice from the list, or a masked ID number."""
+        errs = []
+        for f in self.specs:
+            if f.name in self.fixed:
+                continue
+            w = self.query_one(f"#f-{f.name}")
+            if not isinstance(w, Input):
+                continue
+            v = w.value.strip()
+            hidden = self.hidden.get(f.name)
+            if not v or (hidden and v == hidden[0]):
+                continue
+            if pickable(f) and f.target in ("member", "worker"):
+                if "*" in v:
+                    errs.append((f.name, form_message(f, _MASKED[0])))
+                elif not _looks_like_id(v):
+                    errs.append((f.name, tr("请按回车从列表中选择（姓名或拼音首字母）",
+                                            "press Enter to choose from a list (name or initials)")))
+            elif f.type == "id" and "*" in v:
+                errs.append((f.name, form_message(f, _MASKED[0])))
+        return errs
+
     # -- actions
     def action_save(self) -> None:
         if self.saving:
             return
         if self.record_id is not None and self.version is None:
             return  # still loading
-        self.saving = True
         self._clear_errors()
+        local = self._local_errors()
+        if local:
+            self._show_errors(local)
+            return
+        self.saving = True
         self.run_db(records.save, self.kind, self.raw_values(), self.record_id, self.version, self.original,
                     on_done=self._saved, group="save")
 
@@ -292,13 +385,101 @@ class FormScreen(DangjianModal):
             self.run_db(load_form, self.kind, self.record_id, self.app.view, on_done=self._loaded)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.dirty:
+            self.dismiss(None)
+            return
+        from tui.widgets.confirm import ConfirmDialog
+
+        def answered(yes) -> None:
+            if yes:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmDialog(
+            tr("放弃未保存的修改？", "Discard the unsaved changes?"),
+            tr("y 放弃修改并关闭表单；n 或 Esc 回到表单继续编辑", "y discards them and closes the form; "
+               "n or Esc goes back to the form"),
+            yes=tr("放弃 (y)", "Discard (y)"), no=tr("继续编辑 (n)", "Keep editing (n)")), answered)
+
+    # -- pickers
+    def _focused_pickable(self) -> V.Field | None:
+        w = self.focused
+        if isinstance(w, Input) and w.has_class("pickable") and not w.disabled and w.id:
+            return next((f for f in self.specs if f"f-{f.name}" == w.id), None)
+        return None
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "pick":
+            return self._focused_pickable() is not None
+        return True
+
+    def on_descendant_focus(self, event) -> None:
+        self.refresh_bindings()  # ctrl+o shows on the fields it chooses for
+
+    def action_pick(self) -> None:
+        f = self._focused_pickable()
+        if f is None:
+            return
+        w = self.query_one(f"#f-{f.name}", Input)
+        text = w.value.strip()
+        hidden = self.hidden.get(f.name)
+        if (hidden and text == hidden[0]) or "*" in text:
+            text = ""
+        from tui.widgets.picker import RefPicker
+
+        def chosen(choice) -> None:
+            if choice is None:
+                return
+            self.hidden[f.name] = (choice.label, choice.key)
+            w.value = choice.label
+            w.cursor_position = len(w.value)
+            w.focus()
+
+        self.app.push_screen(RefPicker(f.target, text), chosen)
+
+    @on(Input.Submitted, ".pickable")
+    def _pick_on_enter(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_pick()
+
+    # -- an error beside a field goes when the field changes
+    @on(Input.Changed, ".fwidget")
+    @on(Select.Changed, ".fwidget")
+    def _field_changed(self, event) -> None:
+        wid = event.control.id or ""
+        name = wid[2:] if wid.startswith("f-") else ""
+        if name in self.error_values and self._widget_value(event.control) != self.error_values[name]:
+            del self.error_values[name]
+            self.query_one(f"#err-{name}", Static).update("")
+
+    @staticmethod
+    def _widget_value(w):
+        return w.value
 
     def _clear_errors(self) -> None:
+        self.error_values.clear()
         for f in self.specs:
             self.query_one(f"#err-{f.name}", Static).update("")
         self.query_one("#form-errors", Static).update("")
         self.query_one("#form-stale", Static).update("")
+
+    def _show_errors(self, errors) -> None:
+        general = []
+        first = None
+        by_name = {f.name: f for f in self.specs}
+        for name, msg in errors:
+            f = by_name.get(name)
+            if f is not None:
+                self.query_one(f"#err-{name}", Static).update(form_message(f, msg))
+                self.error_values[name] = self._widget_value(self.query_one(f"#f-{name}"))
+                first = first or name
+            else:
+                msg = form_message(None, msg)
+                general.append(msg if not name else f"{name}: {msg}")
+        if general:
+            self.query_one("#form-errors", Static).update("\n".join(general))
+        if first:
+            self.query_one(f"#f-{first}").focus()
+            self.query_one(f"#row-{first}").scroll_visible()
 
     def _saved(self, result: records.SaveResult) -> None:
         self.saving = False
@@ -307,20 +488,7 @@ class FormScreen(DangjianModal):
             self.dismiss(result.record_id)
             return
         if result.status == "invalid":
-            general = []
-            first = None
-            names = {f.name for f in self.specs}
-            for name, msg in result.errors:
-                if name in names:
-                    self.query_one(f"#err-{name}", Static).update(msg)
-                    first = first or name
-                else:
-                    general.append(msg if not name else f"{name}: {msg}")
-            if general:
-                self.query_one("#form-errors", Static).update("\n".join(general))
-            if first:
-                self.query_one(f"#f-{first}").focus()
-                self.query_one(f"#row-{first}").scroll_visible()
+            self._show_errors(result.errors)
             return
         if result.status == "stale":
             lines = [tr("记录已被他人修改，未保存（您的修改没有覆盖对方的修改）。",
@@ -337,4 +505,14 @@ class FormScreen(DangjianModal):
             lines.append(tr("ctrl+r 读取当前值后再改；Esc 放弃。", "ctrl+r loads the current values; Esc gives up."))
             self.query_one("#form-stale", Static).update("\n".join(lines))
             return
-        self.query_one("#form-errors", Static).update(result.message)
+        self.query_one("#form-errors", Static).update(form_message(None, result.message))
+
+
+def _describe_keys(view, refs: dict) -> dict:
+    """field → :class:`core.read.pickers.Choice` of the fixed references ``{field: (target, key)}``."""
+    out = {}
+    for name, (target, key) in refs.items():
+        choice = pickers.describe(view, target, key=str(key))
+        if choice is not None:
+            out[name] = choice
+    return out
