@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Static
 
 from core.i18n import tr
 from core.read.compliance import cell_findings, clause_text, compliance_matrix, evidence_records, status_colour
-from tui.api import DangjianScreen, tb
+from tui.api import DangjianScreen, fit, tb
 
 COLOUR = {"red": "bold white on dark_red", "amber": "black on dark_orange", "green": "black on green4",
           "grey": "dim"}
@@ -54,10 +54,14 @@ def load_matrix(year: int, view):
     (None, None) if there is none."""
     from core.findings import find_run
 
+    from core.read.scopes import last_change_at
+
     run = find_run(view.community_ids, year)
     if run is None:
         return None, None
-    return run, compliance_matrix(view, run.id)
+    matrix = compliance_matrix(view, run.id)
+    matrix["changed_at"] = last_change_at(view)
+    return run, matrix
 
 
 class ComplianceScreen(DangjianScreen):
@@ -68,6 +72,7 @@ class ComplianceScreen(DangjianScreen):
     DEFAULT_CSS = """
     ComplianceScreen #comp-info { height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
     ComplianceScreen #comp-grid { height: 1fr; }
+    ComplianceScreen #comp-cursor { height: 1; padding: 0 1; background: $boost; }
     """
 
     def __init__(self, **kwargs):
@@ -79,6 +84,7 @@ class ComplianceScreen(DangjianScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("", id="comp-info")
         yield DataTable(id="comp-grid", cursor_type="cell", fixed_columns=1)
+        yield Static("", id="comp-cursor", markup=False)
 
     def refresh_data(self) -> None:
         app = self.app
@@ -107,15 +113,41 @@ class ComplianceScreen(DangjianScreen):
                            y=self.app.year))
             return
         counts = json.loads(run.counts or "{}")
-        info.update(tr("检查时间 {t}  截至 {a}  不符合 {f}  提醒 {w}  错误 {e}  Enter 查看",
+        text = Text(tr("检查时间 {t}  截至 {a}  不符合 {f}  提醒 {w}  错误 {e}  Enter 查看",
                        "run {t}  as of {a}  fail {f}  warn {w}  error {e}  Enter opens",
                        t=str(run.started_at)[:16], a=run.as_of, f=counts.get("fail", 0),
                        w=counts.get("warn", 0), e=counts.get("error", 0)))
-        t.add_column(tr("规则", "Rule"), key="rule", width=24)
+        changed = matrix.get("changed_at")
+        try:
+            stale = changed is not None and run.started_at is not None and changed >= run.started_at
+        except TypeError:
+            stale = False
+        if stale:
+            text.append("\n" + tr("记录在检查后有改动（{t}），ctrl+r 重新检查", "records changed since ({t}); ctrl+r re-checks",
+                                  t=str(changed)[:16]), style="bold yellow")
+        info.update(text)
+        self._fill_grid(t, matrix)
+        if t.row_count and len(matrix["communities"]):
+            t.cursor_coordinate = (0, 1)
+        t.focus()
+
+    def _widths(self) -> tuple[int, int]:
+        """(rule column, community column) widths for the screen's width: 24 / 7 at 80 columns,
+        up to 44 / 12 on a wide terminal."""
+        width = self.size.width or 80
+        n = len(self.matrix["communities"]) if self.matrix else 1
+        rule_w = max(24, min(44, width - 2 - n * 8))
+        comm_w = max(7, min(12, (width - 2 - rule_w) // max(1, n) - 1))
+        return rule_w, comm_w
+
+    def _fill_grid(self, t: DataTable, matrix: dict) -> None:
+        rule_w, comm_w = self._widths()
+        self._grid_widths = (rule_w, comm_w)
+        t.add_column(tr("规则", "Rule"), key="rule", width=rule_w)
         for c in matrix["communities"]:
-            t.add_column(c["name"][:6], key=c["code"], width=7)
+            t.add_column(fit(c["name"], comm_w), key=c["code"], width=comm_w)
         for r in matrix["rules"]:
-            cells = [tr("第{n}条 ", "Cl.{n} ", n=r["clause"]) + r["title"]]
+            cells = [fit(tr("第{n}条 ", "Cl.{n} ", n=r["clause"]) + r["title"], rule_w)]
             for c in matrix["communities"]:
                 counts = matrix["cells"].get((r["rule"], c["code"]))
                 if not counts:
@@ -124,9 +156,39 @@ class ComplianceScreen(DangjianScreen):
                 colour = matrix["colour"][(r["rule"], c["code"])]
                 cells.append(Text(cell_text(counts), style=COLOUR[colour], justify="center"))
             t.add_row(*cells, key=r["rule"])
-        if t.row_count and len(matrix["communities"]):
-            t.cursor_coordinate = (0, 1)
-        t.focus()
+
+    def on_resize(self, event) -> None:
+        if self.matrix is None or self.run is None:
+            return
+        if getattr(self, "_grid_widths", None) == self._widths():
+            return
+        t = self.query_one("#comp-grid", DataTable)
+        keep = t.cursor_coordinate
+        t.clear(columns=True)
+        self._fill_grid(t, self.matrix)
+        if t.row_count:
+            t.cursor_coordinate = keep
+
+    @on(DataTable.CellHighlighted, "#comp-grid")
+    def show_cursor(self, event: DataTable.CellHighlighted) -> None:
+        """The highlighted cell's rule title and community in full, below the grid."""
+        line = self.query_one("#comp-cursor", Static)
+        if self.matrix is None:
+            line.update("")
+            return
+        row, col = event.coordinate
+        if row >= len(self.matrix["rules"]):
+            return
+        r = self.matrix["rules"][row]
+        text = tr("第{n}条 {t}", "Clause {n} {t}", n=r["clause"], t=r["title"])
+        if col >= 1 and col - 1 < len(self.matrix["communities"]):
+            c = self.matrix["communities"][col - 1]
+            counts = self.matrix["cells"].get((r["rule"], c["code"]))
+            text += f" — {c['name']}（{c['code']}）"
+            if counts:
+                text += "  " + cell_text(counts)
+        line.update(fit(text, max(10, (self.size.width or 80) - 2)))
+        line.tooltip = text
 
     @on(DataTable.CellSelected, "#comp-grid")
     def open_cell(self, event: DataTable.CellSelected) -> None:
