@@ -46,3 +46,14 @@ def last_change_at(view: View) -> dt.datetime | None:
         q = q.where(A.community.in_(ids) | A.community.is_null())
     row = q.order_by(A.at.desc()).limit(1).first()
     return None if row is None else row.at
+
+
+def org_tree_choices(view: View, kinds=("general_branch", "branch")) -> list[dict]:
+    """The view's organizations of ``kinds`` for a chooser grouped by place:
+    [{"id", "code", "name", "town", "community_code", "community"}], by town, community code, org code."""
+    O, C, T = m.Organization, m.Community, m.Town
+    q = (view.select(O, O.id, O.code, O.name, C.code.alias("community_code"), C.name.alias("community"),
+                     T.name.alias("town"))
+         .join(C, on=(O.community == C.id)).join(T, on=(C.town == T.id))
+         .where(O.kind.in_(list(kinds))).order_by(T.name, C.code, O.code))
+    return list(q.dicts())

@@ -64,8 +64,7 @@ class DashboardScreen(DangjianScreen):
 
         self.run_db(load, on_done=self._show)
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def on_mount(self) -> None:  # the base class's on_mount runs too (Textual calls each class's handler)
         self.plugin_problems_changed()
 
     def plugin_problems_changed(self) -> None:

@@ -22,14 +22,14 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Select, Static
+from textual.widgets import DataTable, Static
 
 from core import dates
 from core.i18n import get_lang, tr
 from core.read.dues import dues_cell_state, dues_grid
 from core.read.labels import money
-from core.read.organizations import org_choices
-from tui.api import DangjianScreen, tb
+from core.read.scopes import org_tree_choices
+from tui.api import DangjianScreen, fit, tb
 
 CELL = {"paid": ("已", "green"), "partial": ("部", "yellow"), "owed": ("欠", "bold red"),
         "pending": ("", ""), "before": ("-", "dim")}
@@ -80,7 +80,7 @@ class DuesScreen(DangjianScreen):
     ]
     DEFAULT_CSS = """
     DuesScreen #dues-bar { height: 1; }
-    DuesScreen #dues-org { width: 40; }
+    DuesScreen #dues-org { width: auto; max-width: 50%; padding: 0 1; background: $boost; }
     DuesScreen #dues-info { width: 1fr; padding: 0 1; color: $text-muted; }
     DuesScreen #dues-grid { height: 1fr; }
     DuesScreen #dues-status { height: 1; padding: 0 1; color: $text-muted; }
@@ -94,34 +94,52 @@ class DuesScreen(DangjianScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="dues-bar"):
-            yield Select([], prompt=tr("选择支部", "choose a branch"), id="dues-org", compact=True)
+            yield Static(tr("（正在读取支部）", "(reading branches)"), id="dues-org", markup=False)
             yield Static("", id="dues-info")
         yield DataTable(id="dues-grid", cursor_type="cell", fixed_columns=2)
         yield Static("", id="dues-status")
 
     def refresh_data(self) -> None:
         if not self._orgs_loaded:
-            self.run_db(org_choices, self.app.view, ("general_branch", "branch"), on_done=self._orgs,
+            self.run_db(org_tree_choices, self.app.view, ("general_branch", "branch"), on_done=self._orgs,
                         group="orgs")
         elif self.org_id is not None:
             self.run_db(dues_grid, self.app.view, self.org_id, self.app.year, on_done=self._show, group="grid")
 
     def _orgs(self, orgs: list[dict]) -> None:
         self._orgs_loaded = True
-        sel = self.query_one("#dues-org", Select)
-        sel.set_options([(f"{o['name']}（{o['code']}）", o["id"]) for o in orgs])
+        self.orgs = orgs
+        if self.org_id is not None and not any(o["id"] == self.org_id for o in orgs):
+            self.org_id = None
         if self.org_id is None and orgs:
             self.org_id = orgs[0]["id"]
-        if self.org_id is not None:
-            sel.value = self.org_id
+        self._show_org()
         self.refresh_data()
         self.query_one("#dues-grid", DataTable).focus()
 
-    @on(Select.Changed, "#dues-org")
-    def org_changed(self, event: Select.Changed) -> None:
-        if event.value is Select.NULL or event.value == self.org_id and self.grid is not None:
+    def _show_org(self) -> None:
+        o = next((o for o in getattr(self, "orgs", []) if o["id"] == self.org_id), None)
+        label = tr("（没有支部）", "(no branch)") if o is None else f"{o['name']}（{o['community']}）"
+        w = self.query_one("#dues-org", Static)
+        w.update(fit(label, 36) + tr("  ctrl+o 换支部", "  ctrl+o: branch"))
+        w.tooltip = label if o is None else f"{o['name']}（{o['code']}）{o['town']} {o['community']}"
+
+    def on_screen_resume(self) -> None:  # runs before the base class's (Textual calls each class's handler)
+        if self.records_generation_moved():
+            self._orgs_loaded = False  # an organization may have been added or renamed
+
+    def records_generation_moved(self) -> bool:
+        return self._records_generation not in (-1, getattr(self.app, "records_generation", 0))
+
+    def view_changed(self, generation: int) -> None:
+        self._orgs_loaded = False  # another scope: other branches
+        super().view_changed(generation)
+
+    def set_org(self, org_id) -> None:
+        if org_id is None or org_id == self.org_id and self.grid is not None:
             return
-        self.org_id = event.value
+        self.org_id = org_id
+        self._show_org()
         self.refresh_data()
 
     def _show(self, grid: dict) -> None:
@@ -259,7 +277,26 @@ class DuesScreen(DangjianScreen):
                                            f"{member['name']} {month}  {money(p['paid'])}"), done)
 
     def action_focus_org(self) -> None:
-        self.query_one("#dues-org", Select).focus()
+        """ctrl+o: choose the branch in a tree (区镇 → 社区 → 支部) filtered by typing."""
+        from tui.widgets.scope_tree import node
+        from tui.widgets.scope_tree import TreePicker
+
+        orgs = getattr(self, "orgs", [])
+        towns: dict[str, dict[str, list]] = {}
+        for o in orgs:
+            towns.setdefault(o["town"], {}).setdefault(f"{o['community']}（{o['community_code']}）", []).append(o)
+        few = len(orgs) <= 40
+        nodes = []
+        for town, comms in towns.items():
+            kids = []
+            for cname, os_ in comms.items():
+                here = any(o["id"] == self.org_id for o in os_)
+                kids.append(node(cname, None, [node(f"{o['name']}（{o['code']}）", o["id"], code=o["code"], name=o["name"])
+                                               for o in os_], name=cname.split("（")[0], expanded=few or here))
+            nodes.append(node(town, None, kids, expanded=few or len(towns) == 1
+                              or any(o["id"] == self.org_id for c in comms.values() for o in c)))
+        self.app.push_screen(TreePicker(tr("选择支部（区镇 → 社区 → 支部）", "Choose a branch (town → community → branch)"),
+                                        nodes, current=self.org_id), self.set_org)
 
 
 def _member_id_number(member: dict) -> str:
