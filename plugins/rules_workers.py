@@ -213,7 +213,7 @@ def _secretary_quals_trend(ctx):
     now = [w for w in _workers(ctx) if w.is_secretary]
     before = [w for w in _workers(ctx, prev_on) if w.is_secretary]
     groups = [(t, {c.id for c in ctx.communities if c.town == t}) for t in ctx.towns]
-    if ctx.whole_city:
+    if ctx.covers_city:
         groups.append((None, {c.id for c in ctx.communities}))
     for town, cids in groups:
         p = ctx.params(town)

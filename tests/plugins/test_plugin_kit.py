@@ -45,7 +45,8 @@ def test_plugin_from_docs_loads_and_changes_results_for_its_town_only(plugin_kit
     assert kit.town_params("玉山镇").get("train.staff") is None
     assert kit.funding_split("巴城镇", "BC01", "15000.00") == {"city": Decimal("4500.00"), "town": Decimal("10500.00")}
     assert kit.funding_split("玉山镇", "YS01", "15000.00") == {"city": Decimal("7500.00"), "town": Decimal("7500.00")}
-    assert kit.validate("meetings", {"topic": ""}) == ["巴城镇要求填写会议主题"]
+    assert kit.validate("meetings", {"topic": "", "organization": "BC01-ZB"}) == ["巴城镇要求填写会议主题"]
+    assert kit.validate("meetings", {"topic": "", "organization": "YS01-ZB"}) == []  # not its town
     assert kit.validate("meetings", {"topic": "学习"}) == []
     # through the CLI: `dangjian plugins` shows the replacement, `score` uses it
     code, out, err = kit.cli("plugins")
