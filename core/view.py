@@ -276,6 +276,11 @@ class View:
                 pass
         return self._mask_json(value)
 
+    def may_hold_personal(self, text: str) -> bool:
+        """Whether ``text`` (say, a value already encoded as JSON) may hold an ID number or a
+        mobile number this user may not see: 11 digits in a row, without full personal data."""
+        return not self.full_personal_data and bool(_LONG_DIGITS.search(text))
+
     def _mask_json(self, value):
         if value.__class__ is str:
             return value if len(value) < 11 else self.mask_text(value)

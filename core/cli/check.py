@@ -231,10 +231,12 @@ def write_findings(result, fmt: str, output: str | None, show_all: bool) -> None
     from core.view import View
 
     view = result.view or View.of()
-    evidence_json = getattr(result, "evidence_json", None)
-    if evidence_json is not None:
-        evidence_json = [view.mask_text(t) for t in evidence_json]
-    result = replace(result, findings=store.shown(view, result.findings), evidence_json=evidence_json)
+    raw_json = getattr(result, "evidence_json", None)
+    evidence_json = None
+    if raw_json is not None:
+        holds = view.may_hold_personal
+        evidence_json = [view.mask_text(t) if holds(t) else t for t in raw_json]
+    result = replace(result, findings=store.shown(view, result.findings, raw_json), evidence_json=evidence_json)
     if fmt == "json":
         write_json(result.findings, output, result.evidence_json)
     elif fmt == "csv":
