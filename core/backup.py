@@ -127,9 +127,14 @@ def _run_tool(cmd: list[str], env: dict) -> None:
 def backup_postgres(target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     args, env = _pg_env_args(db.current_url())
-    tmp = target.with_name(f".{target.name}.part")
+    # made here, 0600 and under a name nobody can guess, before pg_dump writes into it (pg_dump
+    # itself would create its file with the umask's mode)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=str(target.parent))
+    os.close(fd)
+    tmp = Path(name)
     try:
         _run_tool(["pg_dump", "--format=custom", "--no-owner", "--file", str(tmp)] + args, env)
+        os.chmod(tmp, 0o600)
         os.replace(tmp, target)
     finally:
         if tmp.exists():

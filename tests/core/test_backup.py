@@ -164,3 +164,36 @@ def test_pg_backup_restore(dangjian_db, tmp_path):
     assert main(["restore", str(target), "--yes"]) == 0
     db.connect(dangjian_db)
     assert [e.name for e in EntryItem.select()] == ["before"]
+
+
+def test_pg_backup_file_is_private_whatever_the_umask(tmp_path, monkeypatch):
+    """pg_dump would create its file with the umask's mode: the file it writes into is made
+    0600 first, under a name nobody can guess, and nothing is left behind."""
+    import os
+    import stat
+
+    from core import backup
+
+    seen = {}
+
+    def fake_tool(argv, env):
+        part = argv[argv.index("--file") + 1]
+        seen["part"] = part
+        seen["mode"] = stat.S_IMODE(os.stat(part).st_mode)
+        with open(part, "wb") as fh:  # what pg_dump does: open for writing, truncate
+            fh.write(b"PGDMP")
+
+    monkeypatch.setattr(backup, "_run_tool", fake_tool)
+    monkeypatch.setattr(backup, "_pg_env_args", lambda url: ([], {}))
+    monkeypatch.setattr(backup.db, "current_url", lambda: "postgresql://x@h/db")
+    old = os.umask(0)
+    try:
+        target = tmp_path / "b.dump"
+        backup.backup_postgres(target)
+    finally:
+        os.umask(old)
+    assert seen["mode"] == 0o600
+    assert os.path.basename(seen["part"]) != ".b.dump.part"  # not a guessable name
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    assert target.read_bytes() == b"PGDMP"
+    assert [p.name for p in tmp_path.iterdir()] == ["b.dump"]
