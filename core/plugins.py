@@ -588,10 +588,8 @@ class PluginManager:
         impls = self.pm.hook.dangjian_validate_record.get_hookimpls()
         if not impls and not self.load_failures():
             return []
-        if town is None or (community is not None and not isinstance(community, str)):
-            from core import validators
-
-            town, community = validators.record_place(kind, record, town, community)
+        if (town is None or (community is not None and not isinstance(community, str))) and _place_of is not None:
+            town, community = _place_of(kind, record, town, community)
         out: list[ColumnMessage] = []
         for f in self.tainting(town) if town is not None else self.load_failures():
             if town is None and f.towns is not None:
@@ -619,22 +617,22 @@ class PluginManager:
 
 def _column_message(kind: str, msg) -> ColumnMessage:
     """A validator's answer item: a string, or ``(column, message)`` where column is a field name
-    or a column header (Chinese or English)."""
+    or a column header (Chinese or English; :mod:`core.validators` maps a header to its field)."""
     if isinstance(msg, (tuple, list)) and len(msg) == 2:
-        column, text = str(msg[0] or ""), str(msg[1])
-        try:
-            from core import kinds
-
-            k = kinds.find(kind)
-        except Exception:  # pragma: no cover
-            k = None
-        if k is not None and column and k.field(column) is None:
-            for f in k.fields:
-                if column in (f.label, f.en):
-                    column = f.name
-                    break
-        return ColumnMessage(text, column)
+        return ColumnMessage(str(msg[1]), str(msg[0] or ""))
     return ColumnMessage(str(msg))
+
+
+#: ``(kind, record, town, community) -> (town, community code)``: where a record belongs, set by
+#: :mod:`core.validators` (which knows the kinds' paths to their community) when it is imported
+_place_of = None
+
+
+def set_place_resolver(fn) -> None:
+    """Called by :mod:`core.validators`: how :meth:`PluginManager.validate_record` finds a record's
+    town and community when its caller does not give them."""
+    global _place_of
+    _place_of = fn
 
 
 def _file_of(module) -> str:
@@ -900,28 +898,3 @@ def relevant(failures, scope_towns, whole_city: bool) -> list:
         if f not in out and (whole_city or f.towns is None or set(f.towns) & set(scope_towns)):
             out.append(f)
     return out
-
-
-def last_stored_failures(limit: int = 50) -> list[dict]:
-    """The plugin failures stored with the latest check run that had any (newest first):
-    ``{"plugin", "hook", "where", "towns", "message", "at_load", "run", "when"}``."""
-    import json
-
-    try:
-        from core.models import CheckRun, StoredFinding
-
-        row = (StoredFinding.select(StoredFinding.run).where(StoredFinding.rule == "plugin")
-               .order_by(StoredFinding.run.desc()).first())
-        if row is None:
-            return []
-        run = CheckRun.get_by_id(row.run_id)
-        out = []
-        for sf in (StoredFinding.select().where(StoredFinding.run == run.id, StoredFinding.rule == "plugin")
-                   .limit(limit)):
-            ev = json.loads(sf.evidence or "{}")
-            out.append({"plugin": ev.get("plugin", sf.subject), "hook": ev.get("hook", ""),
-                        "where": ev.get("where", ""), "towns": ev.get("towns"), "message": ev.get("error", sf.message),
-                        "at_load": ev.get("at_load", False), "run": run.id, "when": str(run.started_at)[:19]})
-        return out
-    except Exception:  # no database yet, or an old one
-        return []

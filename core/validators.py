@@ -640,7 +640,19 @@ def call_plugins(kind: str, record: dict, town: str | None = None, community=Non
     ``column`` attribute names the field they belong under (``""``: the record)."""
     from core import plugins
 
-    return plugins.get().validate_record(kind, record, town=town, community=community)
+    given = {k: v for k, v in (("town", town), ("community", community)) if v is not None}
+    return plugins.get().validate_record(kind, record, **given)
+
+
+def _field_name(kind: str, column: str) -> str:
+    """A validator's column: a field name, or a column header (Chinese or English) turned into one."""
+    k = kinds.find(kind)
+    if k is None or not column or k.field(column) is not None:
+        return column
+    for f in k.fields:
+        if column in (f.label, f.en):
+            return f.name
+    return column
 
 
 _PLACES: dict = {}  # (target, natural key) -> (town, community code), hits only
@@ -710,6 +722,15 @@ def pw_join_left():
     return JOIN.LEFT_OUTER
 
 
+def _tell_plugins() -> None:
+    from core import plugins
+
+    plugins.set_place_resolver(record_place)  # imports ask the validators with each row's town
+
+
+_tell_plugins()
+
+
 class FieldMessage(tuple):
     """``(field, message)``; ``str()`` gives "标签: message" for callers that want one line."""
 
@@ -742,7 +763,7 @@ def clean_record(kind: str, data: dict, *, check_refs: bool = True,
     rec: dict = {}
     if kinds.find(kind) is None:  # a table that is no record kind: only the plugins have a say
         msgs = call_plugins(kind, dict(data)) if call_hooks else []
-        return dict(data), [FieldMessage(kind, getattr(m, "column", ""), str(m)) for m in msgs]
+        return dict(data), [FieldMessage(kind, _field_name(kind, getattr(m, "column", "")), str(m)) for m in msgs]
     data = dict(data)
     if kind == "members" and "status" not in data and "full_date" in data:
         fd = data.get("full_date")
@@ -781,7 +802,8 @@ def clean_record(kind: str, data: dict, *, check_refs: bool = True,
                 if not ref_exists(target, v):
                     errs.append(FieldMessage(kind, f.name, unknown_ref_message(target, v)))
     if call_hooks and not errs:
-        errs.extend(FieldMessage(kind, getattr(m, "column", ""), str(m)) for m in call_plugins(kind, dict(rec)))
+        errs.extend(FieldMessage(kind, _field_name(kind, getattr(m, "column", "")), str(m))
+                    for m in call_plugins(kind, dict(rec)))
     return rec, errs
 
 

@@ -87,7 +87,7 @@ def cmd_plugins(args) -> int:
 
     m = plugins.get()
     reg = m.registry
-    stored = plugins.last_stored_failures()
+    stored = last_stored_failures()
     by_plugin: dict = {}
     for f in m.failures:
         by_plugin.setdefault(f.plugin, []).append(f)
@@ -137,3 +137,26 @@ def _warn(m) -> None:
         print(tr("警告：有插件出错（见上表）；受影响区镇的检查、评分和报表结果不予计算",
                  "warning: plugins failed (see above); check, score and report withhold the results of the towns "
                  "they serve"), file=sys.stderr)
+
+
+def last_stored_failures(limit: int = 50) -> list[dict]:
+    """The plugin failures stored with the latest check run that had any:
+    ``{"plugin", "hook", "where", "towns", "message", "at_load", "run", "when"}``."""
+    try:
+        from core.models import CheckRun, StoredFinding
+
+        row = (StoredFinding.select(StoredFinding.run).where(StoredFinding.rule == "plugin")
+               .order_by(StoredFinding.run.desc()).first())
+        if row is None:
+            return []
+        run = CheckRun.get_by_id(row.run_id)
+        out = []
+        for sf in (StoredFinding.select().where(StoredFinding.run == run.id, StoredFinding.rule == "plugin")
+                   .limit(limit)):
+            ev = json.loads(sf.evidence or "{}")
+            out.append({"plugin": ev.get("plugin", sf.subject), "hook": ev.get("hook", ""),
+                        "where": ev.get("where", ""), "towns": ev.get("towns"), "message": ev.get("error", sf.message),
+                        "at_load": ev.get("at_load", False), "run": run.id, "when": str(run.started_at)[:19]})
+        return out
+    except Exception:  # an old database without the table's columns, or none yet
+        return []
