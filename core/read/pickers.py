@@ -191,7 +191,12 @@ def member_list_rows(view: View, *, after=None, limit: int = 200, offset: int = 
                  f"WHERE {where}{extra} ORDER BY m.name, m.id LIMIT ? OFFSET ?",
                  params + p2 + [limit, offset or 0])
     lang = get_lang()
-    return [{"id": r[0], "version": r[1], "name": r[2], "id_shown": view.mask_id(r[3]),
+    out = []
+    for r in rows:
+        d = {"id": r[0], "version": r[1], "name": r[2], "id_shown": view.mask_id(r[3]),
              "sex_label": enums.SEX.label(r[4], lang) if r[4] else "",
              "class_label": enums.MEMBER_CLASS.label(r[5], lang) if r[5] else "", "active": bool(r[6]),
-             "org_name": r[7] or "", "_key": (r[2], r[0])} for r in rows]
+             "org_name": r[7] or "", "_key": (r[2], r[0])}
+        d["_text"] = " ".join(x for x in (d["name"], d["id_shown"], d["sex_label"], d["class_label"], d["org_name"]) if x)
+        out.append(d)
+    return out

@@ -257,3 +257,149 @@ async def _t_error_beside_field_goes_when_fixed(city):
 
 def test_error_beside_field_goes_when_fixed(city):
     run(_t_error_beside_field_goes_when_fixed, city)
+
+
+# ---------------------------------------------------------------- members: add and edit
+
+
+async def _t_add_member_from_the_members_screen(city):
+    from core import ids
+    from tui.screens.members import MembersScreen
+    from tui.widgets.form import FormScreen
+
+    async with open_screen(MembersScreen()) as (app, pilot):
+        footer = screen_text(app).splitlines()[-1]
+        assert "a 新增" in footer and "e 修改" in footer
+        await pilot.press("a")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen) and "新增党员" in screen_text(app)
+        form.query_one("#f-name").value = "周新"  # Chinese comes from the IME
+        number = ids.make("320583", dt.date(1990, 3, 4), 77)
+        await pilot.press("tab", *number, "tab", *"2020-07-01")
+        form.query_one("#f-status").value = "full"
+        form.query_one("#f-organization").focus()
+        await pilot.press(*"城中", "enter")
+        await settle(pilot)
+        await pilot.press("enter")  # the only match: 城中第一支部
+        await settle(pilot)
+        assert form.query_one("#f-organization").value == "城中第一支部  ZB01"
+        form.query_one("#f-management_class").value = "resident"
+        await pilot.press("f10")
+        await settle(pilot)
+        assert not isinstance(app.screen, FormScreen), str(form.query_one("#form-errors").render())
+        new = m.Member.get(m.Member.id_number == number)
+        assert new.name == "周新" and new.organization_id == city["branch"].id
+        assert "周新" in screen_text(app)
+
+
+def test_add_member_from_the_members_screen(city):
+    run(_t_add_member_from_the_members_screen, city)
+
+
+async def _t_edit_member_from_the_list_and_the_member_page(city):
+    from tui.screens.members import MembersScreen
+    from tui.widgets.form import FormScreen
+
+    async with open_screen(MembersScreen()) as (app, pilot):
+        await pilot.press(*"wf", "enter")  # search 王芳, back to the list
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen) and "修改党员：王芳" in screen_text(app)
+        assert form.query_one("#f-organization").value == "城中第一支部  ZB01"
+        form.query_one("#f-work_unit").value = "昆山某公司"
+        await pilot.press("f10")
+        await settle(pilot)
+        assert isinstance(app.screen, MembersScreen)
+        wang = city["members"][1]
+        assert m.Member.get_by_id(wang.id).work_unit == "昆山某公司"
+        await pilot.press("enter")  # the member's page
+        await settle(pilot)
+        assert type(app.screen).__name__ == "MemberDetailScreen"
+        assert "e 修改" in screen_text(app).splitlines()[-1]
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen) and "修改党员：王芳" in screen_text(app)
+        form.query_one("#f-work_unit").value = "玉山镇政府"
+        await pilot.press("f10")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "MemberDetailScreen"
+        assert "玉山镇政府" in screen_text(app)
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, FormScreen) and "新增党员" in screen_text(app)
+
+
+def test_edit_member_from_the_list_and_the_member_page(city):
+    run(_t_edit_member_from_the_list_and_the_member_page, city)
+
+
+async def _t_records_members_list_labelled_by_name(city):
+    from tui.screens.records import RecordsScreen
+
+    async with open_screen(RecordsScreen(kind="members")) as (app, pilot):
+        text = screen_text(app)
+        header = next(line for line in text.splitlines() if "姓名" in line)
+        for title in ("身份证号", "性别", "类别", "党组织"):
+            assert title in header
+        assert " M " not in text and " F " not in text and "男" in text
+        table = app.screen.query_one("#rec-table")
+        names = [table.row_at(i)[1]["name"] for i in range(table.total)]
+        assert names == sorted(names) and len(names) == 5
+        lines = [line for line in text.splitlines() if any(n in line for n in names)]
+        assert [next(n for n in names if n in line) for line in lines] == names  # shown in that order
+
+
+def test_records_members_list_labelled_by_name(city):
+    run(_t_records_members_list_labelled_by_name, city)
+
+
+# ---------------------------------------------------------------- where the focus starts
+
+
+async def _t_focus_starts_in_the_list_search_on_keys(city):
+    from tui.screens.members import MembersScreen
+    from tui.screens.workers import WorkersScreen
+
+    async with open_screen(MembersScreen()) as (app, pilot):
+        assert _focused_id(app) == "members-table"
+        await pilot.press("ctrl+f")
+        assert _focused_id(app) == "members-search"
+        await pilot.press("enter")
+        assert _focused_id(app) == "members-table"
+        await pilot.press("slash")
+        assert _focused_id(app) == "members-search"
+        await pilot.press("escape")
+        await settle(pilot)
+    async with open_screen(WorkersScreen()) as (app, pilot):
+        assert _focused_id(app) == "workers-table"
+        assert "^f 搜索" in screen_text(app).splitlines()[-1]
+        await pilot.press("slash")
+        assert _focused_id(app) == "workers-search"
+
+
+def test_focus_starts_in_the_list_search_on_keys(city):
+    run(_t_focus_starts_in_the_list_search_on_keys, city)
+
+
+async def _t_enter_on_the_kind_list_opens_that_kinds_list(city):
+    from tui.screens.records import RecordsScreen
+
+    async with open_screen(RecordsScreen()) as (app, pilot):
+        assert _focused_id(app) == "rec-kinds"
+        await pilot.press("down", "enter")  # 党组织
+        await settle(pilot)
+        assert _focused_id(app) == "rec-table"
+        text = screen_text(app)
+        assert "党组织：2 条" in text and "ZB01" in text
+        await pilot.press("ctrl+k", "up", "enter")
+        await settle(pilot)
+        assert _focused_id(app) == "rec-table"
+        assert "张伟" in screen_text(app)
+
+
+def test_enter_on_the_kind_list_opens_that_kinds_list(city):
+    run(_t_enter_on_the_kind_list_opens_that_kinds_list, city)

@@ -1,5 +1,6 @@
 """A member's page (党员详情): details (ID masked unless the user may see it), transfer
-history, attendance, dues, points and evaluations."""
+history, attendance, dues, points and evaluations.  ``e`` edits the member and ``a``
+adds another one (the record form)."""
 from __future__ import annotations
 
 from rich.text import Text
@@ -32,7 +33,11 @@ class MemberDetailScreen(DangjianScreen):
     SCREEN_NAME = "member"
     TITLE_ZH = "党员详情"
     TITLE_EN = "Member"
-    BINDINGS = [tb("ctrl+t", "points", "重算积分|Points", id="member.points")]
+    BINDINGS = [
+        tb("e", "edit_member", "修改|Edit", id="member.edit"),
+        tb("a", "add_member", "新增党员|Add member", id="member.add"),
+        tb("ctrl+t", "points", "重算积分|Points", id="member.points"),
+    ]
     DEFAULT_CSS = """
     MemberDetailScreen .section { height: auto; margin: 0 0 1 0; }
     """
@@ -138,6 +143,30 @@ class MemberDetailScreen(DangjianScreen):
         else:
             out.append(tr("（无记录）", "(none)"), style="dim")
         self.query_one(sel, Static).update(out)
+
+    def action_edit_member(self) -> None:
+        from tui.widgets.form import FormScreen
+
+        if self.member_id is None:
+            return
+        name = self.detail["member"].name if self.detail else ""
+        self.app.push_screen(FormScreen("members", self.member_id, title=tr("修改党员：{n}", "Edit member: {n}", n=name)),
+                             self._saved)
+
+    def action_add_member(self) -> None:
+        from tui.widgets.form import FormScreen
+
+        def added(saved) -> None:
+            if saved is not None:
+                self.notify(tr("已保存", "Saved"), timeout=3)
+                self.app.open_member(saved)
+
+        self.app.push_screen(FormScreen("members", title=tr("新增党员", "New member")), added)
+
+    def _saved(self, saved) -> None:
+        if saved is not None:
+            self.notify(tr("已保存", "Saved"), timeout=3)
+            self.refresh_data()
 
     def action_points(self) -> None:
         if self.member_id is None:

@@ -1,5 +1,9 @@
 """Members (党员): search by name, pinyin initials or ID-number prefix; filter by
-class, organization and status; the whole city's roster scrolls lazily (LazyTable)."""
+class, organization and status; the whole city's roster scrolls lazily (LazyTable).
+
+The focus starts in the list; ctrl+f or / moves to the search line, and typing a
+letter in the list starts a search.  ``a`` adds a member, ``e`` edits the
+highlighted one (the record form), Enter opens the member's page."""
 from __future__ import annotations
 
 import datetime as dt
@@ -56,8 +60,11 @@ def status_label(row, today: dt.date) -> str:
 class MembersScreen(DangjianScreen):
     SCREEN_NAME = "members"
     BINDINGS = [
+        tb("a", "add_member", "新增|Add", id="members.add"),
+        tb("e", "edit_member", "修改|Edit", id="members.edit"),
         tb("ctrl+f", "focus_search", "搜索|Search", id="members.search"),
-        tb("ctrl+l", "focus_table", "列表|List", id="members.list"),
+        tb("slash", "focus_search", "搜索|Search", id="members.search_slash", show=False),
+        tb("ctrl+l", "focus_table", "列表|List", id="members.list", show=False),
         tb("ctrl+o", "pick_org", "组织|Org", id="members.org"),
     ]
     DEFAULT_CSS = """
@@ -78,7 +85,7 @@ class MembersScreen(DangjianScreen):
         lang = get_lang()
         with Horizontal(id="members-bar"):
             yield Input(placeholder=tr("姓名 / 拼音首字母 / 身份证号开头", "name / initials / ID prefix"),
-                        id="members-search", compact=True)
+                        id="members-search", compact=True, select_on_focus=False)
             yield Select([(MEMBER_CLASS.label(c, lang), c) for c in MEMBER_CLASS.codes],
                          prompt=tr("全部类别", "all classes"), id="members-class", compact=True)
             yield Select([(zh if lang == "zh" else en, code) for code, zh, en in STATUS_CHOICES],
@@ -104,7 +111,20 @@ class MembersScreen(DangjianScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#members-search", Input).focus()
+        self.query_one(LazyTable).focus()
+
+    def on_key(self, event) -> None:
+        """A letter, a digit or a Chinese character typed in the list starts a search."""
+        table = self.query_one(LazyTable)
+        if not table.has_focus or not event.is_printable or not event.character:
+            return
+        if event.key in ("a", "e", "slash", "space"):  # the list's own keys
+            return
+        event.stop()
+        event.prevent_default()
+        search = self.query_one("#members-search", Input)
+        search.focus()
+        search.insert_text_at_cursor(event.character)
 
     def current_filter(self) -> MemberFilter:
         app = self.app
@@ -167,6 +187,27 @@ class MembersScreen(DangjianScreen):
 
     def action_focus_search(self) -> None:
         self.query_one("#members-search", Input).focus()
+
+    # -- add and edit (the record form; saved through the one write path)
+    def action_add_member(self) -> None:
+        from tui.widgets.form import FormScreen
+
+        self.app.push_screen(FormScreen("members", title=tr("新增党员", "New member")), self._saved)
+
+    def action_edit_member(self) -> None:
+        from tui.widgets.form import FormScreen
+
+        row = self.query_one(LazyTable).cursor_row
+        if row is None:
+            self.notify(tr("请先在列表中选择一名党员", "choose a member in the list first"), severity="warning")
+            return
+        self.app.push_screen(FormScreen("members", row[1], title=tr("修改党员：{n}", "Edit member: {n}", n=row[2])),
+                             self._saved)
+
+    def _saved(self, saved) -> None:
+        if saved is not None:
+            self.notify(tr("已保存", "Saved"), timeout=3)
+            self.refresh_data()
 
     def action_focus_table(self) -> None:
         self.query_one(LazyTable).focus()

@@ -4,10 +4,11 @@ Left: every record kind declared in :mod:`core.kinds` (the built-in ones in
 their declared order, then the plugins'): members, organizations, services,
 commitments, zones, posts, volunteer hours, pairings, diary, 四议两公开,
 facilities, resident units ….  Right: that kind's records in the
-view's scope, newest first, lazily paged.  Enter (or ctrl+e) edits the
-highlighted record in the record form, ctrl+n creates one, ctrl+d deletes
-after confirmation — always through ``core.records`` (scope, audit log,
-optimistic locking).
+view's scope, newest first (members by name, in labelled columns), lazily
+paged.  The focus starts in the kind list; Enter there opens that kind's list.
+Enter (or ctrl+e) edits the highlighted record in the record form, ctrl+n
+creates one, ctrl+d deletes after confirmation — always through
+``core.records`` (scope, audit log, optimistic locking).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from textual.widgets.option_list import Option
 from core import kinds, records
 from core.i18n import tr
 from core.read.paging import RowSource, key_id
+from core.read.pickers import member_list_rows
 from core.read.records import record_rows
 from tui.api import DangjianScreen, tb
 from tui.widgets.lazytable import Column, LazyTable
@@ -52,10 +54,21 @@ class RecordsScreen(DangjianScreen):
             yield OptionList(*[Option(k.title(), id=k.name) for k in self.kind_list], id="rec-kinds")
             with Vertical(id="rec-right"):
                 yield Static("", id="rec-info")
-                yield LazyTable([Column(tr("编号", "Id"), 6, lambda r: str(r[0]), align="right"),
-                                 Column(tr("内容", "Record"), 0, lambda r: r[1]["_text"])],
+                yield LazyTable(self._columns(self.kind),
                                 empty_text=tr("（没有记录，ctrl+n 新增）", "(no records; ctrl+n adds one)"),
                                 id="rec-table")
+
+    @staticmethod
+    def _columns(kind: str) -> list[Column]:
+        if kind == "members":  # rows are (key, {name, id_shown, sex_label, class_label, org_name …})
+            return [Column(tr("姓名", "Name"), 10, lambda r: r[1]["name"]),
+                    Column(tr("身份证号", "ID number"), 18, lambda r: r[1]["id_shown"]),
+                    Column(tr("性别", "Sex"), 4, lambda r: r[1]["sex_label"]),
+                    Column(tr("类别", "Class"), 8, lambda r: r[1]["class_label"]),
+                    Column(tr("党组织", "Organization"), 0,
+                           lambda r: r[1]["org_name"] if r[1]["active"] else tr("（已转出）", "(left)"))]
+        return [Column(tr("编号", "Id"), 6, lambda r: str(r[0]), align="right"),
+                Column(tr("内容", "Record"), 0, lambda r: r[1]["_text"])]
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -65,7 +78,10 @@ class RecordsScreen(DangjianScreen):
         menu.focus()
 
     def refresh_data(self) -> None:
-        source = RowSource(record_rows, key_id, view=self.app.view, kind=self.kind)
+        if self.kind == "members":  # by name, in labelled columns
+            source = RowSource(member_list_rows, _member_key, view=self.app.view)
+        else:
+            source = RowSource(record_rows, key_id, view=self.app.view, kind=self.kind)
         kind = self.kind
         self.run_db(source.first, on_done=lambda r: self._show(kind, source, r), group="list")
 
@@ -74,6 +90,7 @@ class RecordsScreen(DangjianScreen):
             return
         total, first = result
         table = self.query_one("#rec-table", LazyTable)
+        table.columns = self._columns(kind)
         table.set_source(source, total, first, cursor=min(table.cursor, max(0, total - 1)))
         self.query_one("#rec-info", Static).update(
             tr("{k}：{n} 条  Enter 修改  ctrl+n 新增  ctrl+d 删除", "{k}: {n}  Enter edits  ctrl+n new  ctrl+d delete",
@@ -88,6 +105,11 @@ class RecordsScreen(DangjianScreen):
 
     @on(OptionList.OptionSelected, "#rec-kinds")
     def kind_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id and event.option.id != self.kind:  # chosen before it was highlighted
+            self.kind = event.option.id
+            self.query_one("#rec-table", LazyTable).set_source(None)
+            self.refresh_data()
         self.action_focus_list()
 
     @on(LazyTable.Selected, "#rec-table")
@@ -143,3 +165,7 @@ class RecordsScreen(DangjianScreen):
 
     def action_focus_list(self) -> None:
         self.query_one("#rec-table", LazyTable).focus()
+
+
+def _member_key(row: dict):
+    return row["_key"]

@@ -7,7 +7,9 @@ the highlighted worker's posts, certificate and the year's trainings.
 
 Keys: ctrl+n adds a training for the highlighted worker, ctrl+e edits the
 worker, ctrl+g adds a worker, ctrl+t moves to the trainings list, where
-Enter edits a training and ctrl+d deletes it (after confirmation).
+Enter edits a training and ctrl+d deletes it (after confirmation).  The focus
+starts in the workers list; ctrl+f or / moves to the search line, and typing a
+letter in the list starts a search.
 """
 from __future__ import annotations
 
@@ -27,12 +29,13 @@ from tui.widgets.lazytable import Column, LazyTable
 class WorkersScreen(DangjianScreen):
     SCREEN_NAME = "workers"
     BINDINGS = [
+        tb("ctrl+f", "focus_search", "搜索|Search", id="workers.search"),  # first: the footer is full at 80
+        tb("slash", "focus_search", "搜索|Search", id="workers.search_slash", show=False),
         tb("ctrl+n", "add_training", "新增培训|Add training", id="workers.add_training"),
         tb("ctrl+e", "edit_worker", "修改|Edit", id="workers.edit"),
         tb("ctrl+g", "new_worker", "新增社工|New worker", id="workers.new"),
         tb("ctrl+t", "focus_trainings", "培训列表|Trainings", id="workers.trainings"),
         tb("ctrl+d", "delete_training", "删除培训|Delete training", id="workers.delete_training"),
-        tb("ctrl+f", "focus_search", "搜索|Search", id="workers.search", show=False),
         tb("ctrl+l", "focus_list", "工作者列表|List", id="workers.list", show=False),
     ]
     DEFAULT_CSS = """
@@ -50,7 +53,7 @@ class WorkersScreen(DangjianScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder=tr("搜索：姓名 / 拼音首字母 / 身份号码开头", "search: name / initials / ID prefix"),
-                    id="workers-search", compact=True)
+                    id="workers-search", compact=True, select_on_focus=False)
         yield LazyTable(self._columns(), empty_text=tr("（没有社区工作者）", "(no workers)"), id="workers-table")
         with Vertical(id="worker-pane"):
             yield Static("", id="worker-info", markup=False)
@@ -130,6 +133,17 @@ class WorkersScreen(DangjianScreen):
         )
         for t in d["trainings"]:
             table.add_row(str(t["start_date"]), t["title"], t["level"], f"{t['days']:g}", key=str(t["id"]))
+
+    def on_key(self, event) -> None:
+        """A letter, a digit or a Chinese character typed in the workers list starts a search."""
+        table = self.query_one("#workers-table", LazyTable)
+        if not table.has_focus or not event.is_printable or not event.character or event.key in ("slash", "space"):
+            return
+        event.stop()
+        event.prevent_default()
+        search = self.query_one("#workers-search", Input)
+        search.focus()
+        search.insert_text_at_cursor(event.character)
 
     # -- actions
     def action_focus_search(self) -> None:
