@@ -113,8 +113,8 @@ class ComplianceScreen(DangjianScreen):
                            y=self.app.year))
             return
         counts = json.loads(run.counts or "{}")
-        text = Text(tr("检查时间 {t}  截至 {a}  不符合 {f}  提醒 {w}  错误 {e}  Enter 查看",
-                       "run {t}  as of {a}  fail {f}  warn {w}  error {e}  Enter opens",
+        text = Text(tr("检查于 {t} 截至 {a}  不符合 {f} 提醒 {w} 错误 {e}  Enter 查看",
+                       "run {t} as of {a}  fail {f} warn {w} error {e}  Enter opens",
                        t=str(run.started_at)[:16], a=run.as_of, f=counts.get("fail", 0),
                        w=counts.get("warn", 0), e=counts.get("error", 0)))
         changed = matrix.get("changed_at")
@@ -132,12 +132,16 @@ class ComplianceScreen(DangjianScreen):
         t.focus()
 
     def _widths(self) -> tuple[int, int]:
-        """(rule column, community column) widths for the screen's width: 24 / 7 at 80 columns,
-        up to 44 / 12 on a wide terminal."""
-        width = self.size.width or 80
-        n = len(self.matrix["communities"]) if self.matrix else 1
-        rule_w = max(24, min(44, width - 2 - n * 8))
-        comm_w = max(7, min(12, (width - 2 - rule_w) // max(1, n) - 1))
+        """(rule column, community column) widths for the screen's width: community names whole
+        up to 12 cells when the rule column keeps 24, the rule column up to 48 on a wide terminal."""
+        from rich.cells import cell_len
+
+        width = (self.size.width or 80) - 4  # scrollbar and padding
+        comms = self.matrix["communities"] if self.matrix else []
+        n = max(1, len(comms))
+        need = max([7] + [min(12, cell_len(c["name"])) for c in comms])
+        comm_w = need if width - n * (need + 1) >= 24 else 7
+        rule_w = max(24, min(48, width - n * (comm_w + 1)))
         return rule_w, comm_w
 
     def _fill_grid(self, t: DataTable, matrix: dict) -> None:
