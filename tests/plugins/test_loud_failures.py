@@ -378,7 +378,7 @@ def test_a_bound_plugin_reaching_beyond_its_towns_is_refused_at_load(city, capsy
     assert code == 0
     data = json.loads(out)
     fails = [x for x in data["failures"] if x["plugin"] == name]
-    assert fails and fails[0]["at_load"] and "refused" in fails[0]["message"] or "拒绝" in fails[0]["message"]
+    assert fails and fails[0]["at_load"] and ("refused" in fails[0]["message"] or "拒绝" in fails[0]["message"])
     assert not [r for r in data["replacements"] if r["by"] == name]  # none of its registrations count
     code, out, err = run(capsys, cfg, *CHECK)
     assert code == 2 and name in err
@@ -398,14 +398,11 @@ def test_a_bound_split_is_asked_only_for_its_towns(city, capsys, tmp_path):
             return {"city": amount, "town": Decimal(0)}     # answers for every town
     '''), encoding="utf-8")
     cfg = _config(tmp_path, folder, "everyone", [BC])
-    code, out, _err = run(capsys, cfg, "report", "funding", "--format", "json")
-    assert code == 0
-    rows = {r["社区编码"]: r for r in json.loads(out) if r.get("社区编码")} if out.strip().startswith("[") else {}
     code, out, _err = run(capsys, cfg, "report", "funding", "--format", "csv")
+    assert code == 0
     lines = {ln.split(",")[1]: ln.split(",") for ln in out.splitlines()[1:] if ln.split(",")[1]}
     assert lines["BC001"][7] == "15000.00"   # city pays all in 巴城镇 (the bound plugin)
     assert lines["YS001"][7] == "7500.00"    # 玉山镇: the built-in 50 % split, the plugin not asked
-    del rows
 
 
 # ---------------------------------------------------------------- validators name their column
