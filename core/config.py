@@ -30,8 +30,8 @@ class ConfigError(Exception):
 _MONTH_DAY = re.compile(r"(\d\d)-(\d\d)")
 
 
-TOP_KEYS = {"plugin_dirs", "lang", "check", "points", "dues", "keymap", "params", "towns", "scoring", "ui",
-            "import", "reports"}
+TOP_KEYS = {"plugin_dirs", "plugins", "lang", "check", "points", "dues", "keymap", "params", "towns", "scoring",
+            "ui", "import", "reports"}
 #: keys only the system config (/etc/dangjian/config.toml) may hold; in a user's config they are an error
 SYSTEM_KEYS = {"service_account", "db", "backup_dir"}
 

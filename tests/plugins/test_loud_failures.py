@@ -126,16 +126,6 @@ def dangjian_register_reports(register):
 }
 
 
-@pytest.fixture(autouse=True)
-def _bindings_accepted(monkeypatch):
-    """The config must accept ``[plugins."<module>"] towns = [...]`` (the bindings); until
-    core/config.py lists ``plugins`` among its top-level keys, the tests add it."""
-    from core import config
-
-    if "plugins" not in config.TOP_KEYS:
-        monkeypatch.setattr(config, "TOP_KEYS", config.TOP_KEYS | {"plugins"})
-
-
 @pytest.fixture
 def city(dangjian_db, monkeypatch, tmp_path):
     monkeypatch.setenv("DANGJIAN_TODAY", "2026-06-30")
