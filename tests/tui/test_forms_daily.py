@@ -82,6 +82,11 @@ async def _t_org_chosen_with_arrow_keys_and_shown_with_code(city):
         text = screen_text(app)
         assert "选择党组织" in text and "第一小组" in text and "城中第一支部" in text
         assert "ZB01" in text and "XZ01" in text  # the codes are listed
+        await pilot.press("down", *"c")  # typing in the list goes on with the search
+        await settle(pilot)
+        assert app.screen.query_one("#picker-text").value == "c"
+        await pilot.press("backspace")
+        await settle(pilot)
         await pilot.press("down", "down", "enter")  # by code: XZ01, then ZB01
         await settle(pilot)
         assert app.screen is form
@@ -372,7 +377,10 @@ async def _t_focus_starts_in_the_list_search_on_keys(city):
         assert _focused_id(app) == "members-table"
         await pilot.press("slash")
         assert _focused_id(app) == "members-search"
-        await pilot.press("escape")
+        await pilot.press("enter", *"zw")  # typing in the list starts a search
+        await settle(pilot)
+        assert _focused_id(app) == "members-search"
+        assert app.screen.query_one("#members-search").value == "zw" and "张伟" in screen_text(app)
         await settle(pilot)
     async with open_screen(WorkersScreen()) as (app, pilot):
         assert _focused_id(app) == "workers-table"

@@ -58,7 +58,7 @@ class RefPicker(DangjianModal):
             yield Label(tr(zh, en) + tr("：输入后下移选择，回车确定，Esc 取消",
                                         ": type, Down to choose, Enter takes it, Esc cancels"), id="picker-title")
             yield Input(self.text, placeholder=hint(self.target, self.app.view.allows_id_prefix_search),
-                        id="picker-text", compact=True)
+                        id="picker-text", compact=True, select_on_focus=False)
             yield Static("", id="picker-info", markup=False)
             yield OptionList(id="picker-list")
 
@@ -123,6 +123,17 @@ class RefPicker(DangjianModal):
             event.stop()
             event.prevent_default()
             self.query_one(Input).focus()
+
+    def on_key(self, event) -> None:
+        """Typing in the list goes on with the search."""
+        ol = self.query_one(OptionList)
+        if ol.has_focus and event.is_printable and event.character and event.key != "space":
+            event.stop()
+            event.prevent_default()
+            box = self.query_one(Input)
+            box.focus()
+            box.cursor_position = len(box.value)
+            box.insert_text_at_cursor(event.character)
 
     @on(OptionList.OptionSelected, "#picker-list")
     def chosen(self, event: OptionList.OptionSelected) -> None:
