@@ -118,7 +118,6 @@ def test_org_chosen_with_arrow_keys_and_shown_with_code(city):
 async def _t_worker_picker_stays_inside_the_view(city):
     from core import access
     from tui.screens.records import RecordsScreen
-    from tui.widgets.form import FormScreen
 
     access.set_current(access.Principal("staff", "community", "KS001", False, False))
     async with open_screen(RecordsScreen(kind="trainings")) as (app, pilot):
@@ -201,7 +200,6 @@ def test_typed_name_or_masked_id_gets_a_form_message(city):
 
 async def _t_escape_with_changes_asks_first(city):
     from tui.screens.records import RecordsScreen
-    from tui.widgets.form import FormScreen
 
     async with open_screen(RecordsScreen(kind="services")) as (app, pilot):
         await pilot.press("ctrl+n")

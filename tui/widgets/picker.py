@@ -63,7 +63,9 @@ class RefPicker(DangjianModal):
             yield OptionList(id="picker-list")
 
     def on_mount(self) -> None:
-        self.query_one(Input).focus()
+        box = self.query_one(Input)
+        box.cursor_blink = False  # an idle SSH session must cost nothing
+        box.focus()
         self._search(self.text)
 
     @on(Input.Changed, "#picker-text")
