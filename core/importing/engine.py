@@ -230,7 +230,10 @@ class Handler:
         self.kind = self.spec.name
         self.model = self.spec.model
         self.key_fields = self.spec.key
-        self.lookup = self.key_fields[0]  # model field used to fetch existing rows by key
+        # the model field used to fetch existing rows by key: a key field that cannot be empty (a
+        # row whose lookup value is empty would never find its stored record)
+        self.lookup = next((n for n in self.key_fields if (self.spec.field(n) or Field(n, "", "")).required),
+                           self.key_fields[0])
         if not self.scope_field:
             self.scope_field = (self.spec.community or self.key_fields)[0]
         m = self.model._meta
@@ -338,6 +341,15 @@ class Handler:
                 f"WHERE {_q(lookup_col)} IN ")
         out = {}
         key = self.key
+        if any(it.vals.get(self.lookup) is None for it in items):  # an empty key cell is a key value too
+            cur = db.database.execute_sql(head.replace(" IN ", " IS NULL"))
+            for row in cur.fetchall():
+                if conv:
+                    row = list(row)
+                    for j, fn in conv:
+                        row[j] = fn(row[j])
+                d = dict(zip(names, row))
+                out.setdefault(key(d), d)
         for i in range(0, len(keys), 500):
             part = keys[i:i + 500]
             cur = db.database.execute_sql(head + "(" + ", ".join(param for _ in part) + ")", part)
