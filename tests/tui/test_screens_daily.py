@@ -263,6 +263,8 @@ async def test_plugin_failure_shows_a_red_banner(tui_db):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        await pilot.pause(0.6)  # the plugins load 0.3 s after the first paint, in a worker
+        await settle(pilot)
         app.set_plugin_problems([("bacheng", "ImportError: no module")])
         await settle(pilot)
         text = screen_text(app)

@@ -113,7 +113,7 @@ class ComplianceScreen(DangjianScreen):
                            y=self.app.year))
             return
         counts = json.loads(run.counts or "{}")
-        text = Text(tr("检查于 {t} 截至 {a}  不符合 {f} 提醒 {w} 错误 {e}  Enter 查看",
+        text = Text(tr("检查时间 {t} 截至 {a}  不符合 {f} 提醒 {w} 错误 {e}  Enter 查看",
                        "run {t} as of {a}  fail {f} warn {w} error {e}  Enter opens",
                        t=str(run.started_at)[:16], a=run.as_of, f=counts.get("fail", 0),
                        w=counts.get("warn", 0), e=counts.get("error", 0)))
