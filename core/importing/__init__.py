@@ -249,12 +249,20 @@ def _column_widths(ws, specs):
         ws.column_dimensions[get_column_letter(i)].width = _width(f)
 
 
+SHEET_ROWS = 1048576  # rows of a sheet (Excel's limit): formats and drop-downs reach the last one
+
+
 def _format_sheet(ws, specs, last_row: int, validation: bool = True):
+    """Formats and drop-downs of whole columns (row 2 to the sheet's last row): text for ID numbers,
+    codes and months, the date format for dates, two decimals for money, a list of the allowed
+    values for value sets, 是/否 and posts.  The first ``max(last_row, 1000)`` rows carry the
+    number format on each cell as well."""
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
     last = max(last_row, 1000)
+    bottom = SHEET_ROWS
     for i, f in enumerate(specs, start=1):
         col = get_column_letter(i)
         cell = ws.cell(row=1, column=i)
@@ -268,6 +276,7 @@ def _format_sheet(ws, specs, last_row: int, validation: bool = True):
         elif f.type in ("id", "text", "month") or f.type.startswith(("idref:", "ref:")):
             fmt = "@"
         if fmt and validation:
+            ws.column_dimensions[col].number_format = fmt  # the whole column: a row typed below any formatted one
             for r in range(2, last + 1):
                 ws.cell(row=r, column=i).number_format = fmt
         if validation:
@@ -290,13 +299,13 @@ def _format_sheet(ws, specs, last_row: int, validation: bool = True):
                 dv.prompt = ("可选：" + "/".join(options))[:255]
                 dv.showInputMessage = True
                 ws.add_data_validation(dv)
-                dv.add(f"{col}2:{col}{last}")
+                dv.add(f"{col}2:{col}{bottom}")
             elif f.type == "date":
                 dv = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True)
                 dv.showErrorMessage = True
                 dv.error = "请填写日期 YYYY-MM-DD"
                 ws.add_data_validation(dv)
-                dv.add(f"{col}2:{col}{last}")
+                dv.add(f"{col}2:{col}{bottom}")
     ws.freeze_panes = "A2"
 
 
