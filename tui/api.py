@@ -207,12 +207,12 @@ class LedgerApp(App):
         self.records_generation += 1
 
     def plugin_failures(self) -> list[tuple[str, str]]:
-        """(plugin, message) of the plugins that failed: ``core.plugins.failures()`` when core
-        has it, else the load errors of the plugin manager."""
+        """(plugin, message) of the plugins that failed: ``core.plugins.current_failures()`` (or
+        ``failures()``) when core has it, else the load errors of the plugin manager."""
         try:
             from core import plugins
 
-            fn = getattr(plugins, "failures", None)
+            fn = getattr(plugins, "current_failures", None) or getattr(plugins, "failures", None)
             if fn is not None:
                 out = []
                 for f in fn() or []:
