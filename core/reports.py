@@ -174,7 +174,7 @@ def _city_rollup(row) -> bool:
 def _narrow(ctx, keep) -> None:
     ctx.communities = [c for c in ctx.communities if keep(c)]
     ctx.everything = False
-    ctx.view = View(ctx.principal, [c.id for c in ctx.communities], ctx.town, ctx.community)
+    ctx.view = View(ctx.principal, [c.id for c in ctx.communities], ctx.town, ctx.community_filter)
     ctx._cache.clear()
     ctx.__dict__.pop("_scope_cache", None)
 

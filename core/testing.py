@@ -403,8 +403,12 @@ class PluginKit:
     def town_params(self, town: str) -> dict:
         return self.manager.town_params(town)
 
-    def validate(self, kind: str, record: dict) -> list:
-        return self.manager.validate_record(kind, record)
+    def validate(self, kind: str, record: dict, town: str | None = None, community=None) -> list:
+        """The plugins' messages for ``record`` of ``kind`` (the town and community looked up
+        from the record when not given, as an import does)."""
+        from core import validators  # noqa: F401  -- it tells the plugin manager where records belong
+
+        return self.manager.validate_record(kind, record, town, community)
 
     def screens(self) -> list:
         """[(name, title, factory, plugin)] registered for the UI (factories not called)."""

@@ -1,7 +1,7 @@
 """Worked example for town IT: the funding split of clause 19 (第19条).
 
-SPEC §3: 昆山开发区 and 玉山镇 pay 50 % city, 50 % town; every other town pays
-100 % town unless its plugin says otherwise.  A town's own plugin does the
+The city's reading: 昆山开发区 and 玉山镇 pay 50 % city, 50 % town; every other
+town pays 100 % town unless its plugin says otherwise.  A town's own plugin does the
 same in its own file::
 
     from decimal import Decimal

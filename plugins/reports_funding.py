@@ -8,18 +8,13 @@ communities of the user's view; a context without them gets the view of its
 """
 from __future__ import annotations
 
-from core import Report, hookimpl
+from core import Report, View, funding_table, hookimpl, resolve_dates
 
 
 def run(ctx):
-    from core.funding import funding_table
-    from core.rules import resolve_dates
-
     year, as_of = resolve_dates(getattr(ctx, "year", None), getattr(ctx, "as_of", None))
     communities = getattr(ctx, "communities", None)
     if communities is None:
-        from core.view import View
-
         communities = View.of(getattr(ctx, "principal", None), getattr(ctx, "town", None),
                               getattr(ctx, "community", None)).communities()
     return funding_table(year, as_of, communities, getattr(ctx, "lang", "zh"))
