@@ -175,7 +175,7 @@ def test_a_town_plugin_then_a_town_config_change_every_threshold_shown(two_towns
     monkeypatch.setenv("DANGJIAN_PLUGIN_DIRS", str(folder))
     plugins.reset()
     plugins.load()
-    assert _what_is_shown(capsys, two_towns) == _expected(20, 6, "town plugin")
+    assert _what_is_shown(capsys, two_towns) == _expected(20, 6, "town plugin bacheng_params")
 
     cfg = tmp_path / "city.toml"
     cfg.write_text(TOWN_CONFIG, encoding="utf-8")
