@@ -203,8 +203,12 @@ class LedgerApp(App):
 
     def records_changed(self) -> None:
         """Something was saved (or a check ran): every screen reloads when it is shown again
-        (the current one reloads itself after its own save)."""
+        (the current one reloads itself after its own save).  A check run may have found plugin
+        failures: the banner is brought up to date."""
         self.records_generation += 1
+        problems = self.plugin_failures()
+        if problems != self.plugin_problems:
+            self.set_plugin_problems(problems)
 
     def plugin_failures(self) -> list[tuple[str, str]]:
         """(plugin, message) of the plugins that failed: ``core.plugins.current_failures()`` (or
