@@ -58,3 +58,61 @@ def tr(zh: str, en: str, **fmt) -> str:
 def label(choice, code, lang: str | None = None) -> str:
     """The label of an enumeration code in the current language."""
     return choice.label(code, lang or get_lang())
+
+
+class using:
+    """``with using("en"):`` — the language set for the block only (None: unchanged), then
+    what it was before (the command line's help is built and parsed in the language of
+    ``--lang`` before the global options are applied)."""
+
+    def __init__(self, lang: str | None):
+        self.lang = lang if lang in ("zh", "en") else None
+
+    def __enter__(self):
+        global _lang
+        self.before = _lang
+        if self.lang:
+            _lang = self.lang
+        return self
+
+    def __exit__(self, *exc):
+        global _lang
+        _lang = self.before
+        return False
+
+
+#: argparse's own messages in Chinese (its gettext catalogue; :func:`argparse_gettext`)
+_ARGPARSE_ZH = {
+    "usage: ": "用法：",
+    "positional arguments": "位置参数",
+    "options": "选项",
+    "show this help message and exit": "显示本帮助并退出",
+    "show program's version number and exit": "显示版本号并退出",
+    "the following arguments are required: %s": "缺少以下参数：%s",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选项值：%(value)r（可选：%(choices)s）",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "expected one argument": "需要一个值",
+    "expected at most one argument": "至多需要一个值",
+    "expected at least one argument": "至少需要一个值",
+    "invalid %(type)s value: %(value)r": "无效的 %(type)s 值：%(value)r",
+    "ambiguous option: %(option)s could match %(matches)s": "有歧义的选项：%(option)s 可能是 %(matches)s",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "ignored explicit argument %r": "多余的参数值 %r",
+    "one of the arguments %s is required": "需要以下参数之一：%s",
+    "unexpected option string: %s": "意外的选项：%s",
+    "can't open '%(filename)s': %(error)s": "无法打开 '%(filename)s'：%(error)s",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "未知命令 %(parser_name)r（可选：%(choices)s）",
+    "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
+    "expected %s argument": "需要 %s 个值",
+    "expected %s arguments": "需要 %s 个值",
+}
+
+
+def argparse_gettext(message: str) -> str:
+    """argparse's gettext: its message in the interface language."""
+    return _ARGPARSE_ZH.get(message, message) if get_lang() == "zh" else message
+
+
+def argparse_ngettext(singular: str, plural: str, n: int) -> str:
+    return argparse_gettext(singular if n == 1 else plural)

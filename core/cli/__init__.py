@@ -31,22 +31,63 @@ FORMATS = ["table", "md", "csv", "xlsx", "html", "json"]
 
 class ArgParser(argparse.ArgumentParser):
     """No abbreviated options anywhere: ``--outp`` is not ``--output`` (a wrapper's filter must see
-    exactly the option names the program accepts)."""
+    exactly the option names the program accepts).  argparse's own words ("usage:", "options",
+    "the following arguments are required", …) come in the interface language
+    (:func:`core.i18n.argparse_gettext`), while this parser is built, prints help or parses."""
 
     def __init__(self, *args, lazy_epilog=None, **kwargs):
         kwargs["allow_abbrev"] = False
         self.lazy_epilog = lazy_epilog
-        super().__init__(*args, **kwargs)
+        with _argparse_words():
+            super().__init__(*args, **kwargs)
+
+    def parse_known_args(self, args=None, namespace=None):
+        with _argparse_words():
+            return super().parse_known_args(args, namespace)
+
+    def parse_args(self, args=None, namespace=None):
+        with _argparse_words():
+            return super().parse_args(args, namespace)
+
+    def format_usage(self):
+        with _argparse_words():
+            return super().format_usage()
 
     def format_help(self):
         if self.lazy_epilog is not None:  # built only when help is asked for (it may load plugins)
             self.epilog = self.lazy_epilog()
-        return super().format_help()
+        with _argparse_words():
+            return super().format_help()
 
     def error(self, message):  # exit 2 with one line, as argparse does, but in our words
         self.print_usage(sys.stderr)
         sys.stderr.write(f"dangjian: {message}\n")
         raise SystemExit(2)
+
+
+_words_depth = 0
+
+
+class _argparse_words:
+    """argparse's module-level ``_`` and ``ngettext`` replaced by the translating ones for the
+    block (nested blocks allowed); argparse outside ``dangjian``'s parser is left alone."""
+
+    def __enter__(self):
+        global _words_depth
+        from core import i18n
+
+        if _words_depth == 0:
+            self.saved = (argparse._, argparse.ngettext)
+            argparse._, argparse.ngettext = i18n.argparse_gettext, i18n.argparse_ngettext
+        _words_depth += 1
+        return self
+
+    def __exit__(self, *exc):
+        global _words_depth
+        _words_depth -= 1
+        if _words_depth == 0:
+            argparse._, argparse.ngettext = self.saved
+        return False
 
 
 # The option types below raise UserError, which argparse lets through: main() prints it as the one line
@@ -118,148 +159,251 @@ MAX_PRUNE_DAYS = 36_500
 
 
 def _as_of_arg(p) -> None:
-    p.add_argument("--as-of", type=as_of_type, help="as-of date YYYY-MM-DD")
+    p.add_argument("--as-of", type=as_of_type, help=tr("截止日期 YYYY-MM-DD", "as-of date YYYY-MM-DD"))
 
 
 def _scope_args(p, year=True):
     if year:
-        p.add_argument("--year", type=year_type, help="year under check (default: year of --as-of, else this year)")
-    p.add_argument("--town", help="only this town (区镇 name)")
-    p.add_argument("--community", help="only this community (社区编码)")
+        p.add_argument("--year", type=year_type, help=tr("检查年度（默认：--as-of 所在年度，否则今年）",
+                                                         "year under check (default: year of --as-of, else this year)"))
+    p.add_argument("--town", help=tr("只看此区镇（名称）", "only this town (区镇 name)"))
+    p.add_argument("--community", help=tr("只看此社区（社区编码）", "only this community (社区编码)"))
+
+
+def _listing(heading_zh: str, heading_en: str, rows) -> str:
+    """An epilog listing names and titles, one a line, under a heading."""
+    rows = list(rows)
+    if not rows:
+        return ""
+    width = max(len(n) for n, _t in rows)
+    return "\n".join([tr(heading_zh, heading_en), *(f"  {n.ljust(width)}  {t}" for n, t in rows)])
 
 
 def _kind_list() -> str:
     """The kinds import, export and template take, one line each (from the kinds registry)."""
     from core import kinds
-    from core.i18n import tr
 
-    rows = kinds.all_kinds(True)
-    width = max(len(k.name) for k in rows)
-    lines = [tr("记录类别：", "kinds:")]
-    for k in rows:
-        note = tr("（仅管理员）", " (administrators only)") if k.admin_only else ""
-        lines.append(f"  {k.name.ljust(width)}  {k.title()}{note}")
-    return "\n".join(lines)
+    return _listing("记录类别：", "kinds:", ((k.name, k.title() + (tr("（仅管理员）", " (administrators only)")
+                                                                   if k.admin_only else ""))
+                                           for k in kinds.all_kinds(True)))
+
+
+def _report_list() -> str:
+    """The reports ``dangjian report`` runs, name and title (from the reports registry)."""
+    from core import plugins
+    from core.i18n import get_lang
+
+    try:
+        reg = plugins.get().registry
+    except Exception:  # help never fails: the plugins' own errors show when a command runs
+        return ""
+    return _listing("报表：", "reports:", ((n, reg.reports[n].title(get_lang())) for n in sorted(reg.reports)))
+
+
+def _scorer_list() -> str:
+    """The scorers ``dangjian score`` runs, name and title (from the scorers registry)."""
+    from core import plugins
+    from core.i18n import get_lang
+
+    try:
+        reg = plugins.get().registry
+    except Exception:
+        return ""
+    rows = []
+    for name in reg.scorer_names():
+        s = reg.scorers.get(name) or next(iter(reg.town_scorers.get(name, {}).values()), None)
+        rows.append((name, s.title(get_lang()) if s is not None else ""))
+    return _listing("评分：", "scorers:", rows)
 
 
 def build_parser() -> ArgParser:
+    """The parser, its help in the interface language (:func:`core.i18n.get_lang` when it is built)."""
+    raw = argparse.RawDescriptionHelpFormatter
     p = ArgParser(prog="dangjian", description="社区党建工作电子台账 — electronic ledger of community Party building")
-    p.add_argument("--db", help="database URL (sqlite:///FILE or postgresql://…); env DANGJIAN_DB")
-    p.add_argument("--config", help="config file layered over the defaults; env DANGJIAN_CONFIG")
-    p.add_argument("--lang", choices=["zh", "en"], help="interface language; env DANGJIAN_LANG")
-    p.add_argument("--version", action="store_true", help="print the version and exit")
+    p.add_argument("--db", help=tr("数据库 URL（sqlite:///文件 或 postgresql://…）；环境变量 DANGJIAN_DB",
+                                   "database URL (sqlite:///FILE or postgresql://…); env DANGJIAN_DB"))
+    p.add_argument("--config", help=tr("叠加在默认配置之上的配置文件；环境变量 DANGJIAN_CONFIG",
+                                       "config file layered over the defaults; env DANGJIAN_CONFIG"))
+    p.add_argument("--lang", choices=["zh", "en"], help=tr("界面语言；环境变量 DANGJIAN_LANG",
+                                                           "interface language; env DANGJIAN_LANG"))
+    p.add_argument("--version", action="store_true", help=tr("显示版本并退出", "print the version and exit"))
     sub = p.add_subparsers(dest="command", parser_class=ArgParser)
+    output_help = tr("写入文件，而不是标准输出", "write to FILE instead of stdout")
+    format_help = tr("输出格式（默认 table）", "output format (default table)")
 
-    s = sub.add_parser("tui", help="open the terminal app (default)")
+    s = sub.add_parser("tui", help=tr("打开终端界面（默认）", "open the terminal app (default)"))
     s.set_defaults(handler="core.cli.basic:cmd_tui")
 
-    s = sub.add_parser("init", help="create or upgrade the database schema (admin)")
+    s = sub.add_parser("init", help=tr("创建或升级数据库结构（管理员）", "create or upgrade the database schema (admin)"))
     s.set_defaults(handler="core.cli.basic:cmd_init")
 
-    s = sub.add_parser("demo", help="fill an empty database with a demo town and open the app")
-    s.add_argument("--size", choices=["small", "city"], default="small")
-    s.add_argument("--seed", type=int, default=20111)
-    s.add_argument("--reset", action="store_true", help="rebuild the demo (asks first, unless --yes)")
-    s.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    s.add_argument("--no-open", action="store_true", help="build the demo database and exit")
+    s = sub.add_parser("demo", help=tr("在空数据库中生成演示区镇并打开界面",
+                                       "fill an empty database with a demo town and open the app"))
+    s.add_argument("--size", choices=["small", "city"], default="small",
+                   help=tr("small：一个区镇三个社区；city：全市规模", "small: one town of three communities; city: a whole city"))
+    s.add_argument("--seed", type=int, default=20111, help=tr("随机种子", "random seed"))
+    s.add_argument("--reset", action="store_true", help=tr("重建演示数据（先询问，除非 --yes）",
+                                                           "rebuild the demo (asks first, unless --yes)"))
+    s.add_argument("--yes", action="store_true", help=tr("不询问确认", "do not ask for confirmation"))
+    s.add_argument("--no-open", action="store_true", help=tr("只生成演示数据库，不打开界面",
+                                                             "build the demo database and exit"))
     s.set_defaults(handler="core.cli.basic:cmd_demo")
 
-    s = sub.add_parser("plugins", help="list plugins, their source, hooks and errors")
-    s.add_argument("--format", choices=["table", "json"], default="table")
+    s = sub.add_parser("plugins", help=tr("列出插件及其来源、挂钩和错误", "list plugins, their source, hooks and errors"))
+    s.add_argument("--format", choices=["table", "json"], default="table", help=format_help)
     s.set_defaults(handler="core.cli.basic:cmd_plugins")
 
-    s = sub.add_parser("check", help="check the rules of the policy (exit 1 when any fails)")
+    s = sub.add_parser("check", help=tr("按政策检查规则（有不符合时退出码 1）",
+                                        "check the rules of the policy (exit 1 when any fails)"))
     _scope_args(s)
     _as_of_arg(s)
-    s.add_argument("--rule", action="append", help="only this rule id (repeatable)")
-    s.add_argument("--all", action="store_true", help="show passes and infos too")
-    s.add_argument("--format", choices=FORMATS, default="table")
-    s.add_argument("--output", help="write to FILE instead of stdout")
-    s.add_argument("--explain", metavar="RULE", help="explain a rule: clause text, parameters, what passes")
-    s.add_argument("--no-store", action="store_true", help="do not keep this run's findings")
+    s.add_argument("--rule", action="append", help=tr("只检查此规则（可重复）", "only this rule id (repeatable)"))
+    s.add_argument("--all", action="store_true", help=tr("也显示通过和信息", "show passes and infos too"))
+    s.add_argument("--format", choices=FORMATS, default="table", help=format_help)
+    s.add_argument("--output", help=output_help)
+    s.add_argument("--explain", metavar="RULE", help=tr("说明一条规则：条文、参数、通过条件",
+                                                         "explain a rule: clause text, parameters, what passes"))
+    s.add_argument("--no-store", action="store_true", help=tr("不保存本次检查结论", "do not keep this run's findings"))
     s.set_defaults(handler="core.cli.check:cmd_check")
 
-    for name, help_, handler in (("report", "run a report (dangjian report --list)", "core.cli.report:cmd_report"),
-                                 ("score", "run a scorer: member-points, community-score, …", "core.cli.score:cmd_score")):
-        s = sub.add_parser(name, help=help_)
-        s.add_argument("name", nargs="?")
-        s.add_argument("--list", action="store_true")
+    for name, help_, handler, epilog, what in (
+            ("report", tr("生成报表（报表名称见 dangjian report --list）", "run a report (dangjian report --list)"),
+             "core.cli.report:cmd_report", _report_list, (tr("报表", "report"), tr("报表", "reports"))),
+            ("score", tr("运行评分：member-points、community-score 等", "run a scorer: member-points, community-score, …"),
+             "core.cli.score:cmd_score", _scorer_list, (tr("评分", "scorer"), tr("评分", "scorers")))):
+        s = sub.add_parser(name, help=help_, description=help_, lazy_epilog=epilog, formatter_class=raw)
+        s.add_argument("name", nargs="?", help=tr("要运行的{w}名称（见下表）", "the {w} to run (listed below)", w=what[0]))
+        s.add_argument("--list", action="store_true", help=tr("列出全部{w}及其插件", "list the {w} and their plugins",
+                                                              w=what[1]))
         _scope_args(s)
         _as_of_arg(s)
-        s.add_argument("--format", choices=FORMATS, default="table")
-        s.add_argument("--output", help="write to FILE instead of stdout")
+        s.add_argument("--format", choices=FORMATS, default="table", help=format_help)
+        s.add_argument("--output", help=output_help)
         s.set_defaults(handler=handler)
 
-    s = sub.add_parser("import", help="import a .xlsx or .csv file of one kind (- reads stdin)",
-                       lazy_epilog=_kind_list, formatter_class=argparse.RawDescriptionHelpFormatter)
-    s.add_argument("kind", help="the kind of records (listed below)")
-    s.add_argument("file", help="the .xlsx or .csv file, or - for stdin (XLSX or CSV by content)")
-    s.add_argument("--partial", action="store_true", help="write the good rows, save the bad ones")
-    s.add_argument("--rejects", help="where --partial saves bad rows (default FILE.rejects.csv; stdout for -)")
-    s.add_argument("--encoding", help="CSV encoding (default: detect UTF-8, UTF-8 BOM or GBK)")
+    s = sub.add_parser("import", help=tr("导入一种记录的 .xlsx 或 .csv 文件（- 读标准输入）",
+                                         "import a .xlsx or .csv file of one kind (- reads stdin)"),
+                       lazy_epilog=_kind_list, formatter_class=raw)
+    s.add_argument("kind", help=tr("记录类别（见下表）", "the kind of records (listed below)"))
+    s.add_argument("file", help=tr(".xlsx 或 .csv 文件；- 读标准输入（按内容判断 XLSX 或 CSV）",
+                                   "the .xlsx or .csv file, or - for stdin (XLSX or CSV by content)"))
+    s.add_argument("--partial", action="store_true", help=tr("写入正确的行，保存出错的行",
+                                                             "write the good rows, save the bad ones"))
+    s.add_argument("--rejects", help=tr("--partial 保存出错行的位置（默认 文件.rejects.csv；- 时为标准输出）",
+                                        "where --partial saves bad rows (default FILE.rejects.csv; stdout for -)"))
+    s.add_argument("--encoding", help=tr("CSV 编码（默认自动识别 UTF-8、UTF-8 BOM 或 GBK）",
+                                         "CSV encoding (default: detect UTF-8, UTF-8 BOM or GBK)"))
     s.add_argument("--correct", action="store_true",
-                   help="members only, administrators: apply a change of a member's organization or class as a "
-                        "correction without history (audited), for a city's first imports")
+                   help=tr("仅党员、仅管理员：把党员所在组织或类别的变化作为更正（不留历史，记审计），用于全市首次导入",
+                           "members only, administrators: apply a change of a member's organization or class as a "
+                           "correction without history (audited), for a city's first imports"))
     s.set_defaults(handler="core.cli.importing:cmd_import")
 
-    s = sub.add_parser("export", help="export one kind to .xlsx or .csv (same format as import)",
-                       lazy_epilog=_kind_list, formatter_class=argparse.RawDescriptionHelpFormatter)
-    s.add_argument("kind", help="the kind of records (listed below)")
-    s.add_argument("file", nargs="?", help="the file (default KIND.xlsx in the current folder); - for stdout")
-    s.add_argument("--format", choices=["csv", "xlsx"], help="with -: csv (default) or xlsx")
+    file_help = tr("文件（默认为当前文件夹中的 类别.xlsx）；- 写到标准输出",
+                   "the file (default KIND.xlsx in the current folder); - for stdout")
+    format_file_help = tr("与 - 同用：csv（默认）或 xlsx（标准输出不能是终端）",
+                          "with -: csv (default) or xlsx (stdout must not be a terminal)")
+    s = sub.add_parser("export", help=tr("把一种记录导出为 .xlsx 或 .csv（与导入格式相同）",
+                                         "export one kind to .xlsx or .csv (same format as import)"),
+                       lazy_epilog=_kind_list, formatter_class=raw)
+    s.add_argument("kind", help=tr("记录类别（见下表）", "the kind of records (listed below)"))
+    s.add_argument("file", nargs="?", help=file_help)
+    s.add_argument("--format", choices=["csv", "xlsx"], help=format_file_help)
     _scope_args(s, year=False)
     s.set_defaults(handler="core.cli.importing:cmd_export")
 
-    s = sub.add_parser("template", help="write an empty import template",
-                       lazy_epilog=_kind_list, formatter_class=argparse.RawDescriptionHelpFormatter)
-    s.add_argument("kind", help="the kind of records (listed below)")
-    s.add_argument("file", nargs="?", help="the file (default KIND.xlsx in the current folder); - for stdout")
-    s.add_argument("--format", choices=["csv", "xlsx"], help="with -: csv (default) or xlsx")
+    s = sub.add_parser("template", help=tr("写出空白导入模板", "write an empty import template"),
+                       lazy_epilog=_kind_list, formatter_class=raw)
+    s.add_argument("kind", help=tr("记录类别（见下表）", "the kind of records (listed below)"))
+    s.add_argument("file", nargs="?", help=file_help)
+    s.add_argument("--format", choices=["csv", "xlsx"], help=format_file_help)
     s.set_defaults(handler="core.cli.importing:cmd_template")
 
-    s = sub.add_parser("users", help="manage users (admin)")
+    roles = ["community", "street", "town", "city", "admin"]
+    s = sub.add_parser("users", help=tr("管理用户（管理员）", "manage users (admin)"))
     us = s.add_subparsers(dest="users_command", parser_class=ArgParser, required=True)
-    a = us.add_parser("add")
-    a.add_argument("login")
-    a.add_argument("--role", required=True, choices=["community", "street", "town", "city", "admin"])
-    a.add_argument("--scope", default="city")
-    a.add_argument("--read-only", action="store_true")
-    a.add_argument("--full-personal-data", action="store_true")
-    us.add_parser("list").add_argument("--format", choices=FORMATS, default="table")
-    r = us.add_parser("remove")
-    r.add_argument("login")
-    st = us.add_parser("set")
-    st.add_argument("login")
-    st.add_argument("--role", choices=["community", "street", "town", "city", "admin"])
-    st.add_argument("--scope")
-    st.add_argument("--read-only", dest="read_only", action="store_true", default=None)
-    st.add_argument("--writable", dest="read_only", action="store_false")
-    st.add_argument("--full-personal-data", dest="full_personal_data", action="store_true", default=None)
-    st.add_argument("--masked-personal-data", dest="full_personal_data", action="store_false")
+    a = us.add_parser("add", help=tr("新增用户", "add a user"))
+    a.add_argument("login", help=tr("登录名", "login name"))
+    a.add_argument("--role", required=True, choices=roles, help=tr("角色", "role"))
+    a.add_argument("--scope", default="city", help=tr("范围：社区编码、区镇名称、区镇/街道 或 city",
+                                                      "scope: community code, town name, town/street or city"))
+    a.add_argument("--read-only", action="store_true", help=tr("只读", "read only"))
+    a.add_argument("--full-personal-data", action="store_true", help=tr("可看完整个人信息", "may see full personal data"))
+    us.add_parser("list", help=tr("列出用户", "list the users")).add_argument(
+        "--format", choices=FORMATS, default="table", help=format_help)
+    r = us.add_parser("remove", help=tr("删除用户", "remove a user"))
+    r.add_argument("login", help=tr("登录名", "login name"))
+    st = us.add_parser("set", help=tr("修改用户", "change a user"))
+    st.add_argument("login", help=tr("登录名", "login name"))
+    st.add_argument("--role", choices=roles, help=tr("角色", "role"))
+    st.add_argument("--scope", help=tr("范围", "scope"))
+    st.add_argument("--read-only", dest="read_only", action="store_true", default=None, help=tr("只读", "read only"))
+    st.add_argument("--writable", dest="read_only", action="store_false", help=tr("可写", "writable"))
+    st.add_argument("--full-personal-data", dest="full_personal_data", action="store_true", default=None,
+                    help=tr("可看完整个人信息", "may see full personal data"))
+    st.add_argument("--masked-personal-data", dest="full_personal_data", action="store_false",
+                    help=tr("个人信息遮盖显示", "personal data masked"))
     s.set_defaults(handler="core.cli.users:cmd_users")
 
-    s = sub.add_parser("audit", help="show the audit log")
-    s.add_argument("--user")
-    s.add_argument("--since", help="YYYY-MM-DD")
-    s.add_argument("--record", help="TABLE or TABLE:KEY")
+    s = sub.add_parser("audit", help=tr("查看审计日志", "show the audit log"))
+    s.add_argument("--user", help=tr("只看此用户", "only this user"))
+    s.add_argument("--since", help=tr("自此日期起 YYYY-MM-DD", "since YYYY-MM-DD"))
+    s.add_argument("--record", help=tr("表 或 表:键", "TABLE or TABLE:KEY"))
     s.add_argument("--limit", type=count_type("--limit", 1, MAX_AUDIT_LIMIT), default=200,
-                   help="at most this many rows (default 200)")
-    s.add_argument("--format", choices=FORMATS, default="table")
-    s.add_argument("--output")
+                   help=tr("至多显示这么多行（默认 200）", "at most this many rows (default 200)"))
+    s.add_argument("--format", choices=FORMATS, default="table", help=format_help)
+    s.add_argument("--output", help=output_help)
     s.set_defaults(handler="core.cli.audit:cmd_audit")
 
-    s = sub.add_parser("backup", help="consistent copy of the database while others work (admin)")
-    s.add_argument("file", nargs="?", help="the backup file (default: a dated file in the backup folder)")
+    s = sub.add_parser("backup", help=tr("在他人工作时备份数据库的一致副本（管理员）",
+                                         "consistent copy of the database while others work (admin)"))
+    s.add_argument("file", nargs="?", help=tr("备份文件（默认：备份文件夹中带日期的文件）",
+                                              "the backup file (default: a dated file in the backup folder)"))
     s.add_argument("--prune", type=count_type("--prune", 1, MAX_PRUNE_DAYS), metavar="DAYS",
-                   help="afterwards delete dated backups older than DAYS days (and leftover .part files)")
+                   help=tr("之后删除早于 DAYS 天的带日期备份（及残留的 .part 文件）",
+                           "afterwards delete dated backups older than DAYS days (and leftover .part files)"))
     s.set_defaults(handler="core.cli.backup:cmd_backup")
 
-    s = sub.add_parser("restore", help="replace the database with a backup (admin)")
-    s.add_argument("file")
-    s.add_argument("--yes", action="store_true")
+    s = sub.add_parser("restore", help=tr("用备份替换数据库（管理员）", "replace the database with a backup (admin)"))
+    s.add_argument("file", help=tr("备份文件", "the backup file"))
+    s.add_argument("--yes", action="store_true", help=tr("不询问确认", "do not ask for confirmation"))
     s.set_defaults(handler="core.cli.backup:cmd_restore")
     _refuse_control_characters(p)
     return p
+
+
+def _lang_in(argv: list[str]) -> str | None:
+    """The language the command line asks for before it is parsed: ``--lang``, else the
+    ``lang`` of ``--config`` when that file says (the environment and the default config
+    are what :func:`core.i18n.get_lang` reads anyway)."""
+    import os
+
+    lang = cfg = None
+    for i, a in enumerate(argv):
+        if a == "--":
+            break
+        value = argv[i + 1] if i + 1 < len(argv) else None
+        if a.startswith("--lang="):
+            value, a = a[len("--lang="):], "--lang"
+        if a.startswith("--config="):
+            value, a = a[len("--config="):], "--config"
+        if a == "--lang" and lang is None:
+            lang = value
+        elif a == "--config" and cfg is None:
+            cfg = value
+    if lang in ("zh", "en"):
+        return lang
+    if os.environ.get("DANGJIAN_LANG") in ("zh", "en") or not cfg:
+        return None
+    try:
+        from pathlib import Path
+
+        from core.config import load_file
+
+        value = load_file(Path(cfg)).get("lang")
+    except Exception:  # a bad config is reported when the command runs
+        return None
+    return value if value in ("zh", "en") else None
 
 
 def setup(args) -> None:
@@ -324,12 +468,16 @@ def check_plugins(cfg=None, manager=None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except UserError as exc:  # an option's value refused by its type (year_type, as_of_type, count_type)
-        print(f"dangjian: {exc}", file=sys.stderr)
-        return exc.exit_code
+    from core import i18n
+
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    with i18n.using(_lang_in(argv)):  # help and argparse's messages in the language asked for
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except UserError as exc:  # an option's value refused by its type (year_type, as_of_type, count_type)
+            print(f"dangjian: {exc}", file=sys.stderr)
+            return exc.exit_code
     if args.version:
         from core import __version__
 

@@ -36,8 +36,10 @@ def finding_headers() -> list[str]:
 
 
 def finding_row(f) -> list:
-    """A finding as shown (:func:`core.findings.shown`) as a CSV/XLSX row."""
-    return [f.rule, f.clause, f.status, f.town or "", f.community or "", f.subject, f.message,
+    """A finding as shown (:func:`core.findings.shown`) as a CSV/XLSX row: the status as its label
+    in the interface language (通过 / 不符合 / 提醒 / 信息 / 错误; JSON keeps the codes), the evidence
+    as JSON."""
+    return [f.rule, f.clause, _status_label(f.status), f.town or "", f.community or "", f.subject, f.message,
             json.dumps(f.evidence, ensure_ascii=False, sort_keys=True, default=str), f.ref or ""]
 
 
@@ -52,8 +54,11 @@ def _sort_key(f):
             else 9, f.rule, f.subject)
 
 
-def _group_label(f) -> str:
+def _group_label(f, names=None) -> str:
+    """The heading of a community's findings: town, community name and code (:mod:`core.evidence`)."""
     if f.community:
+        if names is not None:
+            return names.community_heading(f.town, f.community)
         return f"{f.town or ''} {f.community}".strip()
     if f.town:
         return tr("{t}（区镇）", "{t} (town)", t=f.town)
@@ -98,22 +103,33 @@ def summary_by_community(findings) -> tuple[list, list]:
 
 
 def _detail_headers():
-    return [tr("结论", "status"), tr("规则", "rule"), tr("条款", "clause"), tr("对象", "subject"), tr("说明", "message")]
+    return [tr("结论", "status"), tr("规则", "rule"), tr("条款", "clause"), tr("对象", "subject"), tr("说明", "message"),
+            tr("依据", "evidence")]
 
 
-def _detail_row(f):
-    return [_status_label(f.status), f.rule, f.clause if f.clause is not None else "", f.subject, f.message]
+def _detail_row(f, names=None, subjects=None):
+    """A finding as a row of table, md and html: the subject by name (``subjects``: ref → display
+    name), the evidence as labelled lines (a list; :func:`core.evidence.evidence_lines`)."""
+    from core.evidence import evidence_lines
+
+    subject = (subjects or {}).get(f.ref) or f.subject
+    return [_status_label(f.status), f.rule, f.clause if f.clause is not None else "", subject, f.message,
+            evidence_lines(f.evidence, names)]
 
 
-def _groups(findings, show_all):
+def _joined(lines) -> str:
+    return ("；" if get_lang() == "zh" else "; ").join(lines)
+
+
+def _groups(findings, show_all, names=None):
     shown = [f for f in findings if show_all or f.status in SHOWN]
     groups: dict = {}
     for f in sorted(shown, key=_sort_key):
-        groups.setdefault(_group_label(f), []).append(f)
+        groups.setdefault(_group_label(f, names), []).append(f)
     return groups
 
 
-def render_text(result, fmt: str, show_all: bool) -> str:
+def render_text(result, fmt: str, show_all: bool, names=None, subjects=None) -> str:
     from core.output import text_table
 
     tablefmt = "github" if fmt == "md" else "simple"
@@ -122,12 +138,13 @@ def render_text(result, fmt: str, show_all: bool) -> str:
     h, rows = summary_by_rule(result.findings)
     out.append(("## " if fmt == "md" else "") + tr("按规则汇总", "summary by rule") + "\n")
     out.append(text_table(h, rows, tablefmt) + "\n")
-    groups = _groups(result.findings, show_all)
+    groups = _groups(result.findings, show_all, names)
     if not groups:
         out.append("\n" + tr("没有不符合、提醒或错误的结论。", "no failing, warning or error findings.") + "\n")
     for label, items in groups.items():
         out.append("\n" + ("## " if fmt == "md" else "== ") + label + ("" if fmt == "md" else " ==") + "\n")
-        out.append(text_table(_detail_headers(), [_detail_row(f) for f in items], tablefmt) + "\n")
+        rows = [_detail_row(f, names, subjects) for f in items]
+        out.append(text_table(_detail_headers(), [[*r[:-1], _joined(r[-1])] for r in rows], tablefmt) + "\n")
     return "".join(out)
 
 
@@ -140,26 +157,27 @@ def _worst(counts: list) -> str:
     return "pass"
 
 
-def render_html(result, show_all: bool) -> str:
+def render_html(result, show_all: bool, names=None, subjects=None) -> str:
     from core.output import html_page
 
     title = tr("规则检查 {y}年（截至 {d}）", "rule check {y} (as of {d})", y=result.year, d=result.as_of.isoformat())
     parts = []
     parts.append("<p>" + html.escape(summary_line(result, with_run=False)) + "</p>")
     h, rows = summary_by_community(result.findings)
+    if names is not None:
+        rows = [[t, names.community(c), *rest] for t, c, *rest in rows]
     parts.append(f"<h2>{html.escape(tr('按社区汇总', 'summary by community'))}</h2>")
     parts.append(_html_rows(h, rows, [_worst(r[2:]) for r in rows]))
     h, rows = summary_by_rule(result.findings)
     parts.append(f"<h2>{html.escape(tr('按规则汇总', 'summary by rule'))}</h2>")
     parts.append(_html_rows(h, rows, [_worst(r[3:]) for r in rows]))
-    groups = _groups(result.findings, show_all)
+    groups = _groups(result.findings, show_all, names)
     if not groups:
         parts.append("<p>" + html.escape(tr("没有不符合、提醒或错误的结论。", "no failing, warning or error findings."))
                      + "</p>")
     for label, items in groups.items():
         parts.append(f"<h2>{html.escape(label)}</h2>")
-        rows = [[f.status, *_detail_row(f)[1:]] for f in items]
-        rows = [[_status_label(r[0]), *r[1:]] for r in rows]
+        rows = [_detail_row(f, names, subjects) for f in items]
         parts.append(_html_rows(_detail_headers(), rows, [f.status for f in items]))
     return html_page(title, "".join(parts))
 
@@ -167,10 +185,17 @@ def render_html(result, show_all: bool) -> str:
 def _html_rows(headers, rows, classes) -> str:
     out = ["<table><thead><tr>", *(f"<th>{html.escape(str(h))}</th>" for h in headers), "</tr></thead><tbody>"]
     for r, cls in zip(rows, classes):
-        out.append(f'<tr class="{html.escape(cls)}">' + "".join(f"<td>{html.escape(str(x))}</td>" for x in r)
+        out.append(f'<tr class="{html.escape(cls)}">' + "".join(f"<td>{_html_cell(x)}</td>" for x in r)
                    + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
+
+
+def _html_cell(value) -> str:
+    """A cell's text escaped; a list (labelled evidence lines) one line each."""
+    if isinstance(value, list):
+        return "<br>".join(html.escape(str(x)) for x in value)
+    return html.escape(str(value))
 
 
 def summary_line(result, with_run: bool = True) -> str:
@@ -231,6 +256,15 @@ def write_findings(result, fmt: str, output: str | None, show_all: bool) -> None
     from core.view import View
 
     view = result.view or View.of()
+    names = subjects = None
+    if fmt in ("table", "md", "html"):  # people and communities by name, evidence in words
+        from core.evidence import Names
+
+        names = Names(view)
+        raw = [f for f in result.findings if show_all or f.status in SHOWN]
+        names.prime(raw)
+        ref = view.finding_ref
+        subjects = {ref(f): names.subject(f) for f in raw}
     raw_json = getattr(result, "evidence_json", None)
     evidence_json = None
     if raw_json is not None:
@@ -248,9 +282,9 @@ def write_findings(result, fmt: str, output: str | None, show_all: bool) -> None
         write_xlsx(output, [(tr("结论", "findings"), finding_headers(), [finding_row(f) for f in result.findings]),
                             (tr("按规则汇总", "by rule"), h, rows)])
     elif fmt == "html":
-        write_text(render_html(result, show_all), output)
+        write_text(render_html(result, show_all, names, subjects), output)
     else:
-        write_text(render_text(result, fmt, show_all), output)
+        write_text(render_text(result, fmt, show_all, names, subjects), output)
 
 
 # ------------------------------------------------------------------ --explain
