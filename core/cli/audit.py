@@ -31,6 +31,30 @@ def _short(values: dict | None, width: int | None = None) -> str:
     return text
 
 
+def _kinds_by_table() -> dict:
+    from core import kinds
+
+    return {k.model._meta.table_name: k for k in kinds.all_kinds(None)}
+
+
+def _readable(values: dict | None, kind) -> dict | None:
+    """Values for people to read: the codes of choice fields as their labels in the interface
+    language (性别 男 / 女, not M / F), true / false as 是 / 否; the JSON output keeps the codes."""
+    if not values:
+        return values
+    from core.i18n import get_lang
+
+    out = {}
+    for name, v in values.items():
+        f = kind.field(name) if kind is not None else None
+        if f is not None and f.choice is not None and isinstance(v, str):
+            v = f.choice.label(v, get_lang())
+        elif isinstance(v, bool):
+            v = tr("是", "yes") if v else tr("否", "no")
+        out[name] = v
+    return out
+
+
 def cmd_audit(args) -> int:
     """``dangjian audit [--user LOGIN] [--since DATE] [--record TABLE[:KEY]]``."""
     from core.output import check_writable, render
@@ -46,12 +70,14 @@ def cmd_audit(args) -> int:
     records = []
     view = View.of()
     width = 60 if args.format in ("table", "md") else None
+    by_table = _kinds_by_table() if args.format != "json" else {}
     for r in query(user=args.user, since=since, table=table, key=key, limit=args.limit, view=view):
         old = view.mask_values(json.loads(r.old) if r.old else None)
         new = view.mask_values(json.loads(r.new) if r.new else None)
         at = r.at if isinstance(r.at, str) else r.at.strftime("%Y-%m-%d %H:%M:%S")
         rows.append([at, r.user, tr({"create": "新增", "update": "修改", "delete": "删除", "refuse": "拒绝导入"}[r.action], r.action)
-                     if r.action in ACTIONS else r.action, r.table, r.key, _short(old, width), _short(new, width)])
+                     if r.action in ACTIONS else r.action, r.table, r.key, _short(_readable(old, by_table.get(r.table)), width),
+                     _short(_readable(new, by_table.get(r.table)), width)])
         records.append({"at": at, "user": r.user, "action": r.action, "table": r.table, "key": r.key,
                         "old": old, "new": new})
     headers = [tr("时间", "time"), tr("用户", "user"), tr("操作", "action"), tr("表", "table"),
