@@ -1,0 +1,106 @@
+"""A walk-through of the four daily jobs on the small demo, at 80x24, single-user mode, by keys
+only: a visit to a member found by part of her name; a meeting with its attendance, the counts
+then in the meetings list; a dues payment for a member found by pinyin initials, on which the dues
+screen, ``dangjian report dues`` and ``dangjian check --rule dues.on_time`` agree; the ledger
+report of one community produced from the app, and its file found."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+
+from core import models as m
+from tests.tui.ledger_fixtures import run, screen_text, settle
+
+pytestmark = pytest.mark.timeout(180)
+
+TODAY = "2026-11-28"
+
+
+@pytest.fixture
+def demo(dangjian_db, monkeypatch, tmp_path):
+    monkeypatch.setenv("DANGJIAN_TODAY", TODAY)
+    monkeypatch.chdir(tmp_path)
+    from core import config, demo as demo_mod, plugins
+
+    config.load(None)
+    demo_mod.build("small")
+    plugins.load()
+    return tmp_path
+
+
+def _app():
+    from tui.app import DangjianApp
+
+    return DangjianApp()
+
+
+async def _menu(app, pilot, name: str) -> None:
+    """F2, then the arrow keys down to the entry ``name`` of the menu, then Enter."""
+    names = [n for n, _t in app.menu_entries()]
+    assert name in names, names
+    await pilot.press("f2")
+    await settle(pilot)
+    await pilot.press(*["down"] * names.index(name), "enter")
+    await settle(pilot)
+
+
+async def _choose(pilot, downs: int) -> None:
+    """A Select: Enter opens it, ``downs`` arrow keys from the blank, Enter takes it."""
+    await pilot.press("enter", *["down"] * downs, "enter")
+    await settle(pilot)
+
+
+def _cli(capsys, *argv):
+    from core.cli import main
+
+    capsys.readouterr()
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# ---------------------------------------------------------------- 1. a visit
+
+
+async def _t_visit_to_a_member_found_by_part_of_her_name(demo):
+    from core import enums
+    from tui.widgets.form import FormScreen
+
+    her = m.Member.get(m.Member.name == "杨月凤")
+    before = m.Visit.select().where(m.Visit.member == her).count()
+    app = _app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await _menu(app, pilot, "visits")
+        assert "接访走访" in screen_text(app)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        await pilot.press(*"320583100001", "tab")
+        await _choose(pilot, enums.VISIT_KIND.codes.index("home_visit") + 1)
+        await pilot.press("tab", "tab", "tab")  # date (today), staff, then the member
+        assert app.focused.id == "f-member", app.focused.id
+        await pilot.press(*"杨月", "enter")  # part of her name: the picker opens with it
+        await settle(pilot)
+        assert type(app.screen).__name__ == "RefPicker", screen_text(app)
+        assert "杨月凤" in screen_text(app), "\n" + screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is form
+        assert form.query_one("#f-member").value.startswith("杨月凤")
+        await pilot.press("f10")
+        await settle(pilot)
+        assert not isinstance(app.screen, FormScreen), screen_text(app)
+        assert m.Visit.select().where(m.Visit.member == her).count() == before + 1
+        v = m.Visit.select().where(m.Visit.member == her).order_by(m.Visit.id.desc()).get()
+        assert v.kind == "home_visit" and v.date == dt.date(2026, 11, 28)
+        assert "2026-11-28 走访" in screen_text(app)
+
+
+def test_visit_to_a_member_found_by_part_of_her_name(demo):
+    run(_t_visit_to_a_member_found_by_part_of_her_name, demo)
