@@ -104,3 +104,62 @@ async def _t_visit_to_a_member_found_by_part_of_her_name(demo):
 
 def test_visit_to_a_member_found_by_part_of_her_name(demo):
     run(_t_visit_to_a_member_found_by_part_of_her_name, demo)
+
+
+# ---------------------------------------------------------------- 2. a meeting and its attendance
+
+
+def _line(app, needle: str) -> str:
+    for line in screen_text(app).splitlines():
+        if needle in line:
+            return line
+    raise AssertionError(f"{needle!r} not on screen:\n{screen_text(app)}")
+
+
+async def _t_meeting_with_attendance_counts_in_the_list(demo):
+    from core import enums
+    from tui.screens.meetings import AttendanceScreen, MeetingsScreen
+    from tui.widgets.form import FormScreen
+
+    branch = m.Organization.get(m.Organization.code == "320583100001002")
+    n = m.Member.select().where(m.Member.organization == branch, m.Member.active == True).count()  # noqa: E712
+    app = _app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await _menu(app, pilot, "meetings")
+        assert isinstance(app.screen, MeetingsScreen)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        assert app.focused.id == "f-code"  # a code is proposed
+        await pilot.press("tab")
+        assert app.focused.id == "f-organization"
+        await pilot.press(*"320583100001002", "enter")  # the branch by its code
+        await settle(pilot)
+        assert type(app.screen).__name__ == "RefPicker", screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is form and "320583100001002" in form.query_one("#f-organization").value
+        await pilot.press("tab")
+        await _choose(pilot, enums.MEETING_TYPE.codes.index("assembly") + 1)
+        await pilot.press("tab", "tab", *"学习党章", "f10")  # date (today), the topic; save
+        await settle(pilot)
+        sheet = app.screen
+        assert isinstance(sheet, AttendanceScreen), screen_text(app)
+        await pilot.press("a", "down", "x")  # all present, the second absent
+        await settle(pilot)
+        assert f"出席 {n - 1}  请假 0  缺席 1" in screen_text(app)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        meeting = m.Meeting.get(m.Meeting.topic == "学习党章")
+        assert m.Attendance.select().where(m.Attendance.meeting == meeting).count() == n
+        await pilot.press("escape")  # back to the list: the counts are there
+        await settle(pilot)
+        assert isinstance(app.screen, MeetingsScreen)
+        line = _line(app, "学习党章")
+        assert line.split()[-3:] == [str(n - 1), "0", "1"], line
+
+
+def test_meeting_with_attendance_counts_in_the_list(demo):
+    run(_t_meeting_with_attendance_counts_in_the_list, demo)
