@@ -270,3 +270,56 @@ def test_dues_payment_found_by_initials_screen_report_and_check_agree(demo, caps
     found = [f for f in json.loads(out) if f["subject"] == ids.mask(him.id_number)]
     assert len(found) == 1 and found[0]["evidence"]["unpaid_months"] == owed, found
     assert found[0]["ref"] == row["ref"]  # one and the same member
+
+
+# ---------------------------------------------------------------- 4. the ledger of one community
+
+
+def _cursor_label(app) -> str:
+    w = app.focused
+    node = getattr(w, "cursor_node", None)
+    if node is not None:
+        return str(node.label)
+    try:
+        return str(w.get_option_at_index(w.highlighted).prompt)
+    except Exception:
+        return ""
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "the report screen of `ledger` offers no way to produce it: for the whole city it says '台账按社区生成：请用 "
+    "--community 社区编码', and with 嘉坊社区 chosen by F9 '此报表只输出可打印的 HTML：dangjian report ledger --format "
+    "html --output 文件' over '（没有数据）' — command-line hints, no key that writes the HTML file and names it "
+    "(the reports screen is being finished)"))
+def test_ledger_of_one_community_from_the_app_and_its_file(demo):
+    import re
+    from pathlib import Path
+
+    async def body(folder):
+        app = _app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await _menu(app, pilot, "report:ledger")
+            assert "年度党建工作台账" in screen_text(app) or "ledger" in screen_text(app)
+            await pilot.press("f9")  # the scope: one community
+            await settle(pilot)
+            await pilot.press(*"320583100001", "down")
+            for _ in range(8):
+                if "嘉坊社区" in _cursor_label(app):
+                    break
+                await pilot.press("down")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert "嘉坊社区" in screen_text(app).splitlines()[0], screen_text(app)
+            await pilot.press("enter")  # ⏎ 打开: the printable ledger is written and its file named
+            await settle(pilot, rounds=4)
+            text = screen_text(app)
+            named = re.findall(r"[^\s：:（）()]+\.html", text)
+            assert named, text
+            path = Path(named[0])
+            path = path if path.is_absolute() else folder / path
+            assert path.exists(), (path, text)
+            html = path.read_text(encoding="utf-8")
+            assert "嘉坊社区" in html and "绿阳社区" not in html
+
+    run(body, demo)
