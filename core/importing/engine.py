@@ -1235,13 +1235,27 @@ def parse_items(kind, rows, colmap, present, seen, key_names, labels, block: int
     dup_field = key_names[0] if key_names else ""
     dup_labels = "/".join(labels.get(x, x) for x in key_names)
     single_key = key_names[0] if len(key_names) == 1 else None
+    blanks = _key_blanks(kind, key_names)
     for buf in _chunked(rows, block):
         yield from _parse_block(buf, kind, parsers, names, width, cross, present, seen, key_names, single_key,
-                                dup_field, dup_labels, required_msg, beyond_msg)
+                                dup_field, dup_labels, required_msg, beyond_msg, blanks)
+
+
+def _key_blanks(kind: str, key_names) -> dict:
+    """What an empty cell of each key column stands for in the natural key: the empty string, or the
+    model's default for a field that cannot be empty (an empty 无偿 is 是), as the stored record has it."""
+    model = kinds.get(kind).model._meta.fields
+    out = {}
+    for name in key_names:
+        mf = model.get(name)
+        d = None if mf is None or mf.null else mf.default
+        out[name] = "" if d is None else (d() if callable(d) else d)
+    return out
 
 
 def _parse_block(buf, kind, parsers, names, width, cross, present, seen, key_names, single_key, dup_field,
-                 dup_labels, required_msg, beyond_msg):
+                 dup_labels, required_msg, beyond_msg, blanks=None):
+    blank = (blanks or {}).get
     cells_list = [cells for _, cells in buf]
     lengths = set(map(len, cells_list))
     padded = cells_list
@@ -1286,7 +1300,7 @@ def _parse_block(buf, kind, parsers, names, width, cross, present, seen, key_nam
             e.extend(x for x in cross(kind, rec, present - bad) if x[0] not in bad)
             it = Item(rowno, cells, rec, e)
             if not bad.intersection(key_names):
-                k = tuple("" if rec.get(x) is None else rec.get(x) for x in key_names)
+                k = tuple(blank(x, "") if rec.get(x) is None else rec.get(x) for x in key_names)
                 first = seen.get(k)
                 if first is not None:
                     it.errors.append((dup_field, tr("与第{n}行重复（{k}）", "duplicate of row {n} ({k})", n=first,
@@ -1302,9 +1316,9 @@ def _parse_block(buf, kind, parsers, names, width, cross, present, seen, key_nam
             it.errors.extend(e)  # and the duplicate check still (every error of the row)
         if single_key is not None:
             v = rec.get(single_key)
-            k = ("" if v is None else v,)
+            k = (blank(single_key, "") if v is None else v,)
         else:
-            k = tuple("" if rec.get(x) is None else rec.get(x) for x in key_names)
+            k = tuple(blank(x, "") if rec.get(x) is None else rec.get(x) for x in key_names)
         first = seen.get(k)
         if first is not None:
             it.errors.append((dup_field, tr("与第{n}行重复（{k}）", "duplicate of row {n} ({k})", n=first,

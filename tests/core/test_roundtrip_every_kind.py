@@ -688,6 +688,17 @@ def test_every_kind_round_trips(city, tmp_path, kind, capsys):
         assert (folder / "again.csv").read_bytes() == out_csv.read_bytes()
         assert read_xlsx(folder / "again.xlsx") == read_xlsx(out_xlsx)
 
+        optional = [i for i, fld in enumerate(spec.fields) if fld.optional_column]
+        if optional:  # the optional columns left out: the stored values stay
+            header, got = read_csv(out_csv)
+            short = folder / "short.csv"
+            files.write_csv(short, [h for i, h in enumerate(header) if i not in optional],
+                            [[csv_unguard(c) for i, c in enumerate(row) if i not in optional] for row in got])
+            res, errs = run_import(kind, short)
+            assert errs == [] and (res.inserted, res.updated, res.unchanged) == (0, 0, len(want)), errs[:10]
+            export(kind, folder / "again2.csv")
+            assert (folder / "again2.csv").read_bytes() == out_csv.read_bytes()
+
         if kind in PERSONAL:
             masked_export_is_refused(kind, folder, capsys)
 
@@ -801,3 +812,29 @@ def test_one_bad_cell_in_any_kind_writes_nothing(city, tmp_path, kind, capsys):
         assert after == before
 
     check()
+
+
+def test_an_empty_key_cell_is_the_default_it_stands_for(city, tmp_path):
+    """An empty 无偿 (a key column of services) is 是, the value stored: a row with 是 beside it is
+    the same record, a duplicate in the file — not a second identical record."""
+    p = tmp_path / "services.csv"
+    p.write_text("社区编码,服务对象,无偿,日期,内容\nC01,社区居民,,2024-01-01,义诊\nC01,社区居民,是,2024-01-01,义诊\n",
+                 encoding="utf-8")
+    res, errs = run_import("services", p)
+    assert not res.written and errs == [(3, "community", "与第2行重复（社区编码/服务对象/无偿/日期/内容）")]
+    p.write_text("社区编码,服务对象,无偿,日期,内容\nC01,社区居民,,2024-01-01,义诊\n", encoding="utf-8")
+    assert run_import("services", p)[0].inserted == 1
+    p.write_text("社区编码,服务对象,无偿,日期,内容\nC01,社区居民,是,2024-01-01,义诊\n", encoding="utf-8")
+    res, errs = run_import("services", p)
+    assert errs == [] and (res.inserted, res.updated, res.unchanged) == (0, 0, 1)
+
+
+def test_commitments_of_an_organization_are_found_again(city, tmp_path):
+    """The first key column of commitments (the member) is empty for an organization's commitment:
+    a re-import still finds the stored record."""
+    p = tmp_path / "commitments.csv"
+    p.write_text(f"公民身份号码,组织编码,年度,内容,已兑现,兑现日期\n,O1,2023,办实事,否,\n{MEMBERS[0]},,2023,办实事,是,2023-05-01\n",
+                 encoding="utf-8")
+    assert run_import("commitments", p)[0].inserted == 2
+    res, errs = run_import("commitments", p)
+    assert errs == [] and (res.inserted, res.updated, res.unchanged) == (0, 0, 2)
