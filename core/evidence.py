@@ -175,6 +175,10 @@ _STAGES = {
     "published": ("决议公开", "resolution published"),
     "result_published": ("实施结果公开", "result published"),
 }
+#: a person's age and the age limit it was held against: beside a masked ID number they narrow the birth
+#: date, so they show only to users with full personal data (the message says what the rule decided)
+AGE_KEYS = frozenset({"age", "max_age"})
+
 _STAGE_KEYS = frozenset({"missing", "out_of_order", "stages"})
 
 #: at most this many items of a list are shown, then "等 N 项"
@@ -202,8 +206,8 @@ def evidence_lines(evidence, names: "Names | None" = None, lang: str | None = No
                    max_items: int = MAX_ITEMS) -> list[str]:
     """A finding's evidence as lines ``标签：值`` (``label: value`` in English), in the order of
     the dict.  ``names`` (a :class:`Names`) turns the member / worker / organization ids into
-    names; without it those keys are left out, like the record numbers of :data:`HIDDEN`.
-    A key without a label shows as ``key: value``; lists longer than ``max_items`` are cut
+    names; without it those keys are left out, like the record numbers of :data:`HIDDEN`, and so
+    are the ages of :data:`AGE_KEYS` unless the view has full personal data.  A key without a label shows as ``key: value``; lists longer than ``max_items`` are cut
     with a count.  Not a dict (None, text): one line of its text, or nothing."""
     lang = lang or get_lang()
     if evidence is None or evidence == {}:
@@ -213,8 +217,9 @@ def evidence_lines(evidence, names: "Names | None" = None, lang: str | None = No
     sep = "：" if lang == "zh" else ": "
     choices = _choices()
     out = []
+    full = names is not None and names.view.full_personal_data
     for key, value in evidence.items():
-        if key in HIDDEN:
+        if key in HIDDEN or (key in AGE_KEYS and not full):
             continue
         if key in MEMBER_KEYS or key in WORKER_KEYS or key in ORG_KEYS:
             if names is None:

@@ -157,6 +157,8 @@ def test_evidence_lines_label_known_keys_and_show_unknown_ones():
     assert evidence.evidence_lines({"kind": "branch"}, lang="en") == ["organization kind: branch"]
     many = evidence.evidence_lines({"weeks_missed": [f"W{i}" for i in range(30)]}, lang="zh")[0]
     assert many.endswith("共 30 项") and "W29" not in many
+    # an age beside a masked ID number narrows the birth date: shown with full personal data only
+    assert evidence.evidence_lines({"age": 39, "max_age": 40, "education": "college"}, lang="zh") == ["学历：大专"]
 
 
 def test_names_within_the_view(town):
