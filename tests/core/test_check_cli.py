@@ -88,7 +88,7 @@ def test_csv_headers_and_evidence(town, capsys, tmp_path):
     text = out_file.read_bytes().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["规则", "条款", "结论", "区镇", "社区", "对象", "说明", "依据", "标识"]
-    assert rows[1][:6] == ["org.kind_size", "3", "warn", "玉山镇", "YS001", "YS001-01"]
+    assert rows[1][:6] == ["org.kind_size", "3", "提醒", "玉山镇", "YS001", "YS001-01"]  # status in words
     assert json.loads(rows[1][7])["formal_members"] == 51
 
 
@@ -107,7 +107,7 @@ def test_xlsx(town, capsys, tmp_path):
     ws = load_workbook(path).worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
     assert list(rows[0]) == ["规则", "条款", "结论", "区镇", "社区", "对象", "说明", "依据", "标识"]
-    assert rows[1][0] == "pay.secretary_floor" and rows[1][2] == "fail"
+    assert rows[1][0] == "pay.secretary_floor" and rows[1][2] == "不符合"
     assert json.loads(rows[1][7])["base_pay"] == "119999.00"
 
 

@@ -72,7 +72,8 @@ def fingerprint(path) -> dict:
             if t in VOLATILE:
                 continue
             h = hashlib.sha256()
-            for row in con.execute(f'SELECT * FROM "{t}" ORDER BY rowid'):
+            # every row in a stable order (a WITHOUT ROWID table has no rowid: sorted in Python)
+            for row in sorted(con.execute(f'SELECT * FROM "{t}"'), key=repr):
                 h.update(repr(row).encode())
             out[t] = h.hexdigest()
         return out
