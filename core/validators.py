@@ -463,6 +463,11 @@ def one_year_after(d: dt.date) -> dt.date:
         return d.replace(year=d.year + 1, day=28)
 
 
+def COMMUNITY_REQUIRED() -> str:
+    """The reason a member without an organization needs 社区编码."""
+    return tr("所在党组织编码为空时必填", "required when the org code is empty")
+
+
 def _cross_members(rec: dict, present, errs: list) -> None:
     """cross_check for members (the importer calls it for every row: locals, no closures)."""
     get = rec.get
@@ -513,8 +518,9 @@ def _cross_members(rec: dict, present, errs: list) -> None:
             errs.append(("organization", tr("必填（只有未编入的流入党员可留空并填社区编码）",
                                             "required (only an unplaced floating-in member may leave it "
                                             "empty and give the community code)")))
-        elif not get("community"):
-            errs.append(("community", tr("所在党组织编码为空时必填", "required when the org code is empty")))
+        elif not get("community") and (present is None or "community" in present):
+            # 社区编码 left out of the file: the stored member's community stays (the importer checks)
+            errs.append(("community", COMMUNITY_REQUIRED()))
     placed = get("placed_date")
     if placed:
         registered = get("registered_date")

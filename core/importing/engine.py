@@ -630,6 +630,18 @@ class Members(Handler):
 
     def check_existing(self, it, old):
         vals = it.vals
+        if old is not None and "full_date" not in self.present:
+            # 转正日期 left out of the file: the stored date stays while it agrees with 党员状态 (the
+            # date one year after 入党日期 is only for a member whose status says otherwise)
+            stored = old.get("full_date")
+            if (it.rec.get("status") == "full") == (stored is not None and stored <= today()):
+                vals["full_date"] = stored
+        if "community" not in self.present and vals.get("organization") is None and not it.errors:
+            # no organization and 社区编码 left out of the file: the stored member's community stays
+            if old is None or old.get("community") is None:
+                it.err("community", validators.COMMUNITY_REQUIRED())
+            else:
+                vals["community"] = old["community"]
         if old is not None:
             flag = False
             o_org, n_org = old.get("organization"), vals.get("organization")
