@@ -170,8 +170,56 @@ def settled_sql(as_of: dt.date):
                & (DuesPayment.paid_date <= as_of)))
 
 
-def arrears(year: int, as_of: dt.date, joined: dt.date | None, payments: dict) -> list[str]:
+def arrears(year: int, as_of: dt.date, joined: dt.date | None, payments: dict, months=None) -> list[str]:
     """The months of ``year`` owed at ``as_of`` and not settled by then.  ``payments`` maps a
-    month to its ``(due, paid, paid_date)``; a month without a payment is not settled."""
-    return [m for m in months_owed(year, as_of, joined)
-            if not settled(*payments.get(m, (None, None, None)), as_of)]
+    month to its ``(due, paid, paid_date)``; a month without a payment is not settled.
+    ``months``: the months owed when already known (:meth:`Obligations.months`)."""
+    owed = months_owed(year, as_of, joined) if months is None else months
+    return [m for m in owed if not settled(*payments.get(m, (None, None, None)), as_of)]
+
+
+class Obligations:
+    """Which months each member owes dues for — the one definition the dues screen, the dues
+    report and ``dues.on_time`` share: the months of :func:`months_owed` (from the later of
+    January and the month of joining, each month whose last day is on or before the as-of date)
+    on whose last day the member was on the city's roster with their relationship in a
+    community (社区党员 or 流出党员 in an organization there).  A member who became 社区党员 in
+    July owes from July; one who arrived on 30 April owes from April.
+
+    Only members whose roster changed since ``since`` (default: 1 January of the previous year,
+    so runs can look back across the year boundary) are looked up, from the communities
+    ``community_ids`` (a whole scope: one query) or among ``member_ids`` (a branch's grid)."""
+
+    def __init__(self, year: int, as_of: dt.date, *, community_ids=None, member_ids=None,
+                 since: dt.date | None = None):
+        from core import roster
+
+        self.year, self.as_of = year, as_of
+        self.since = since or dt.date(year - 1, 1, 1)
+        if community_ids is not None:
+            moved = roster.moved_members(community_ids, self.since, as_of)
+            if member_ids is not None:
+                moved &= set(member_ids)
+            self._spans = roster.spans(moved, self.since, as_of) if moved else {}
+        else:
+            self._spans = roster.spans(list(member_ids or ()), self.since, as_of)
+        self._in_class_on, self._classes = roster.in_class_on, roster.RELATIONSHIP_CLASSES
+
+    def moved(self, member_id) -> bool:
+        """Whether the member's roster changed in the window (their months need a look each)."""
+        spans = self._spans.get(member_id)
+        return spans is not None and not (len(spans) == 1 and spans[0][0] <= self.since and spans[0][1] is None)
+
+    def owes(self, member_id, month: str) -> bool:
+        """Whether the member owes ``month`` ('YYYY-MM') as far as the roster goes."""
+        spans = self._spans.get(member_id)
+        if spans is None:
+            return True  # not moved: on the roster, relationship here, the whole window
+        return self._in_class_on(spans, month_end(month), self._classes, placed=True)
+
+    def months(self, member_id, joined: dt.date | None) -> tuple[str, ...]:
+        """The months of the year the member owes at the as-of date."""
+        owed = months_owed(self.year, self.as_of, joined)
+        if member_id not in self._spans:
+            return owed
+        return tuple(m for m in owed if self.owes(member_id, m))

@@ -812,6 +812,16 @@ def save(kind_name: str, raw: dict, record_id: int | None = None, version: int |
         posts_field = next((f for f in kind.fields if f.type == "posts"), None)
         posts = resolved.get(posts_field.name) if posts_field is not None and posts_field.name in raw else None
         posts_changed = False
+        if record_id is None and kind.key and all(k in values for k in kind.key):
+            # a new record whose natural key is on record already (say, a month of dues on record as
+            # owed) updates that record, as an import of the same row would
+            same_key = _by_natural_key(model, kind, values, view)
+            if same_key is not None:
+                record_id, version = same_key
+                stored = model.get_by_id(record_id).__data__
+                original = None
+                values = {k: v for k, v in values.items()
+                          if k not in kind.key and not _same(stored.get(k), _fk_id(v))}
         with write_tx():
             if record_id is None:
                 new_id = create(model, values, view).id
@@ -833,6 +843,18 @@ def save(kind_name: str, raw: dict, record_id: int | None = None, version: int |
         return SaveResult("invalid", errors=_errors_of(exc))
     except UserError as exc:
         return SaveResult("error", message=str(exc))
+
+
+def _by_natural_key(model, kind, values: dict, view: View):
+    """``(id, version)`` of the record of ``kind`` in ``view`` with the natural key of ``values``,
+    or None."""
+    cond = None
+    for name in kind.key:
+        col, v = getattr(model, name), _fk_id(values.get(name))
+        c = col.is_null() if v is None else (col == v)
+        cond = c if cond is None else (cond & c)
+    row = view.scoped(model.select(model.id, model.version).where(cond), model).tuples().first()
+    return tuple(row) if row else None
 
 
 def delete_record(kind_name: str, record_id: int, version: int, view: View | None = None) -> int:

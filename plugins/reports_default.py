@@ -22,7 +22,7 @@ from decimal import Decimal
 from peewee import fn
 
 from core import (Attendance, Commitment, Community, COMMUNITY_CLASSES, community_funding, dues_arrears,
-                  dues_months_owed, dues_proposal, dues_settled_sql, DuesPayment, DutyReport, enums, Evaluation,
+                  dues_months_owed, DuesObligations, dues_proposal, dues_settled_sql, DuesPayment, DutyReport, enums, Evaluation,
                   Expenditure, FourTwoDecision, FundingAllocation, get_lang, hookimpl, ids, in_relationship,
                   LeaderContactPoint, Meeting, Member, member_ids_at, members_at, Organization, Publication,
                   relationship_member_counts, Report, ROSTER_CLASS, ROSTER_COMMUNITY, ROSTER_ORG, score_table,
@@ -110,6 +110,8 @@ def run_dues(ctx):
                           Organization.community.alias("cid"), relationship=True)
         .order_by(Member.id).dicts())
     ids = member_ids_at(ctx.community_ids, ctx.as_of, relationship=True)
+    obligations = DuesObligations(ctx.year, ctx.as_of, community_ids=ctx.community_ids,
+                                  member_ids=[m["id"] for m in members])
     pay: dict = {}
     if members and months:
         # months settled (core.dues), counted per member in SQL; only members short of their months are read in detail
@@ -118,9 +120,11 @@ def run_dues(ctx):
                     .where(DuesPayment.member.in_(ids), DuesPayment.month >= first, DuesPayment.month <= last,
                            dues_settled_sql(ctx.as_of))
                     .group_by(DuesPayment.member).tuples())
-        # a member who joined this year may have paid months before joining: read in detail too
+        # a member who joined this year may have paid months before joining, and one whose roster
+        # changed owes only some months: read in detail too
         short = [m["id"] for m in members
-                 if full.get(m["id"], 0) < len(months) or m["joined_date"].year == ctx.year]
+                 if full.get(m["id"], 0) < len(months) or m["joined_date"].year == ctx.year
+                 or obligations.moved(m["id"])]
         short_set = set(short)
         members = [m for m in members if m["id"] in short_set]
         for i in range(0, len(short), 500):
@@ -139,7 +143,8 @@ def run_dues(ctx):
     for m in members:
         proposed = dues_proposal(m["dues_class"], m["monthly_income"])
         paid = pay.get(m["id"], {})
-        owed_months = dues_arrears(ctx.year, ctx.as_of, m["joined_date"], paid)
+        owed_months = dues_arrears(ctx.year, ctx.as_of, m["joined_date"], paid,
+                                   obligations.months(m["id"], m["joined_date"]))
         owed = Decimal(0)
         for month in owed_months:
             row = paid.get(month)

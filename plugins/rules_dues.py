@@ -22,9 +22,8 @@ from collections import defaultdict
 
 from peewee import Case, fn
 
-from core import (agg_text, chunks, dues_months_owed, dues_settled, dues_settled_sql, DuesPayment, hookimpl,
-                  in_class_on, Member, month_end, month_from_index, month_index, month_of, moved_members, raw_rows,
-                  RELATIONSHIP_CLASSES, roster_spans, Rule, scope_members, tr)
+from core import (agg_text, chunks, dues_months_owed, dues_settled, dues_settled_sql, DuesObligations, DuesPayment,
+                  hookimpl, Member, month_from_index, month_index, month_of, raw_rows, Rule, scope_members, tr)
 
 LIST_CAP = 60
 
@@ -61,27 +60,20 @@ def evaluate_dues_on_time(ctx):
                 if mid in in_scope:
                     ok_count[mid] = (int(n or 0), low)
 
-    # members whose organization, class or roster presence changed since January of the
-    # previous year owe only the months whose last day found them with their relationship here
-    window = dt.date(ctx.year - 1, 1, 1)
-    moved = moved_members(ctx.community_ids, window, ctx.as_of) & set(member_ids)
-    spans = roster_spans(moved, window, ctx.as_of) if moved else {}
-
-    def owes(mid, label) -> bool:
-        return mid not in spans or in_class_on(spans[mid], month_end(label),
-                                                      RELATIONSHIP_CLASSES, placed=True)
+    # the months each member owes (members whose roster changed owe only the months whose
+    # last day found them with their relationship here)
+    obligations = DuesObligations(ctx.year, ctx.as_of, community_ids=ctx.community_ids, member_ids=member_ids)
+    owes = obligations.owes
 
     jan_i = ctx.year * 12
     required: dict[int, tuple] = {}
     short = []
     for row in members:
         mid, joined = row[0], row[5]
-        owed = dues_months_owed(ctx.year, ctx.as_of, joined)
-        if mid in spans:
-            owed = tuple(label for label in owed if owes(mid, label))
+        owed = obligations.months(mid, joined)
         required[mid] = owed
         n, low = ok_count.get(mid, (0, None))
-        if mid in spans or n != len(owed) or (n and low < owed[0]):
+        if obligations.moved(mid) or n != len(owed) or (n and low < owed[0]):
             short.append(mid)
 
     # the members not plainly on time: their months of the year, classified here

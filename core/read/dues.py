@@ -23,7 +23,6 @@ def dues_grid(view: View, org_id: int, year: int) -> dict:
     ``core.dues.arrears``); payments keyed ``(member_id, 'YYYY-MM')``; ``owed`` the
     month-payments owed in all."""
     from core import dues
-    from core.roster import in_relationship
     from core.rules import resolve_dates
 
     _year, as_of = resolve_dates(year, None)
@@ -38,12 +37,13 @@ def dues_grid(view: View, org_id: int, year: int) -> dict:
     by_member: dict[int, dict] = {}
     for (mid, month), p in payments.items():
         by_member.setdefault(mid, {})[month] = (p["due"], p["paid"], p["paid_date"])
+    obligations = dues.Obligations(year, as_of, member_ids=mids)  # one definition with report dues and check
     for r in members:
         r["proposal"] = dues.proposal(r["dues_class"], r["monthly_income"])
         r["first_month"] = month_key(r["joined_date"]) if r["joined_date"] else None
-        here = in_relationship(r["management_class"])
-        r["owed_months"] = set(dues.months_owed(year, as_of, r["joined_date"])) if here else set()
-        r["arrears"] = dues.arrears(year, as_of, r["joined_date"], by_member.get(r["id"], {})) if here else []
+        owed = obligations.months(r["id"], r["joined_date"])
+        r["owed_months"] = set(owed)
+        r["arrears"] = dues.arrears(year, as_of, r["joined_date"], by_member.get(r["id"], {}), owed)
     return {"members": members, "payments": payments, "months": months_of(year), "as_of": as_of,
             "owed": sum(len(r["arrears"]) for r in members)}
 
