@@ -72,18 +72,25 @@ def test_raising_rule_gives_error_and_others_run(city):
     _add(Rule("zz.good", 5, "好规则", "good rule", per_community(), subjects="community"))
     res = run_check(as_of=AS_OF, rule_ids=["zz.boom", "zz.good"], store=False)
     errs = [x for x in res.findings if x.rule == "zz.boom"]
-    assert len(errs) == 1 and errs[0].status == "error"
-    assert "zz.boom" in errs[0].message and "tests" in errs[0].message and "kaput" in errs[0].message
+    # one error per community it ran for, none of its partial results kept
+    assert {x.status for x in errs} == {"error"}
+    assert {x.community for x in errs} - {None} == {"YS001", "YS002", "BC001"}
+    assert all("zz.boom" in x.message and "kaput" in x.message for x in errs)
     assert errs[0].evidence["plugin"] == "tests"
     assert len([x for x in res.findings if x.rule == "zz.good"]) == 3
     assert res.exit_code == 2
 
 
 def test_plugin_load_error_is_an_error_finding(city):
-    plugins.get().infos[0].errors.append("import failed: SyntaxError")
+    """A plugin serving the whole city that failed to load: every finding is an error naming it
+    (never the city's rules in its place)."""
+    pm = plugins.get()
+    pm._record(plugins.Failure("brokentown", "load", "import failed: SyntaxError", "brokentown.py:3", None,
+                               at_load=True))
     res = run_check(as_of=AS_OF, rule_ids=["worker.one_shoulder"], store=False)
-    errs = [x for x in res.findings if x.status == "error"]
-    assert len(errs) == 1 and errs[0].rule == "plugin" and "SyntaxError" in errs[0].message
+    assert res.findings and {x.status for x in res.findings} == {"error"}
+    assert all("brokentown" in x.message for x in res.findings)
+    assert res.exit_code == 2
 
 
 def test_scope_filters(city):
