@@ -97,6 +97,24 @@ def replay(joined, placed, org, community, cls, active, left, moves, org_by_code
     return out
 
 
+def new_member_rows(member_id, joined, placed, org, community, cls, org_community: dict) -> list[tuple]:
+    """The ``roster_period`` rows of a member just created (no moves yet, on the roster): what
+    :func:`rebuild` would store, without reading the member back (an import plans them)."""
+    joined, placed = _date(joined), _date(placed)
+    return [(member_id, lo.isoformat(), hi.isoformat() if hi else None, o, c, k)
+            for lo, hi, o, c, k in replay(joined, placed, org, community, cls, True, None, (), {}, org_community)]
+
+
+def insert_rows(database, rows: list) -> None:
+    """Store span rows made by :func:`new_member_rows` (inside the caller's transaction)."""
+    p = _param(database)
+    sql = ('INSERT INTO "roster_period" ("member_id", "start", "end", "organization", "community", '
+           f'"management_class") VALUES ({", ".join(p for _ in range(6))})')
+    cursor = database.cursor()
+    for i in range(0, len(rows), 5000):
+        cursor.executemany(sql, rows[i:i + 5000])
+
+
 def _param(database) -> str:
     return getattr(database, "obj", database).param
 
@@ -156,9 +174,5 @@ def rebuild(database, member_ids=None) -> int:
             part = ids[i:i + step]
             database.execute_sql(f'DELETE FROM "roster_period" WHERE "member_id" IN ({", ".join(p for _ in part)})',
                                  part)
-    sql = ('INSERT INTO "roster_period" ("member_id", "start", "end", "organization", "community", '
-           f'"management_class") VALUES ({", ".join(p for _ in range(6))})')
-    cursor = database.cursor()
-    for i in range(0, len(rows), 5000):
-        cursor.executemany(sql, rows[i:i + 5000])
+    insert_rows(database, rows)
     return len(rows)

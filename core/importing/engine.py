@@ -688,15 +688,25 @@ class Members(Handler):
             if number and self._certs.get(number) is None:
                 self._certs[number] = it.id
                 links.append((number, it.id, it.community))
-        members = [it.id for it in p.inserts + p.updates]
-        return (links, members) if links or members else None
+        # the roster spans: a new member's from the row itself (no moves yet), others replayed at the end
+        from core import roster_replay
+
+        spans = [row for it in p.inserts for row in roster_replay.new_member_rows(
+            it.id, it.vals.get("joined_date"), it.vals.get("placed_date"), it.vals.get("organization"),
+            it.vals.get("community"), it.vals.get("management_class") or "resident", self._org_community)]
+        members = [it.id for it in p.updates]
+        return (links, members, spans) if links or members or spans else None
 
     def post_write(self, post):
         from core.models import FloatingCertificate as C
 
         if not post:
             return
-        links, members = post
+        links, members, spans = post
+        if spans:
+            from core import roster_replay
+
+            roster_replay.insert_rows(db.database, spans)
         for number, mid, comm in links:
             cid = C.insert(number=number, member=mid, version=1).execute()
             self.ctx.audit.append(audit.Entry("create", C._meta.table_name, cid, None,
