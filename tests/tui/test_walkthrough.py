@@ -280,14 +280,15 @@ def _cursor_label(app) -> str:
         return ""
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "the report screen of `ledger` offers no way to produce it: for the whole city it says '台账按社区生成：请用 "
-    "--community 社区编码', and with 嘉坊社区 chosen by F9 '此报表只输出可打印的 HTML：dangjian report ledger --format "
-    "html --output 文件' over '（没有数据）' — command-line hints, no key that writes the HTML file and names it "
-    "(the reports screen is being finished)"))
-def test_ledger_of_one_community_from_the_app_and_its_file(demo):
+def test_ledger_of_one_community_from_the_app_and_its_file(demo, monkeypatch):
     import re
+    import stat
+    import tempfile
     from pathlib import Path
+
+    home = Path(tempfile.mkdtemp(prefix="dj", dir="/tmp"))  # short: the full path fits one line at 80x24
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
 
     async def body(folder):
         app = _app()
@@ -313,7 +314,14 @@ def test_ledger_of_one_community_from_the_app_and_its_file(demo):
             path = Path(named[0])
             path = path if path.is_absolute() else folder / path
             assert path.exists(), (path, text)
+            assert path.parent == home / "Documents" / "dangjian"  # the default reports folder
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
             html = path.read_text(encoding="utf-8")
             assert "嘉坊社区" in html and "绿阳社区" not in html
 
-    run(body, demo)
+    try:
+        run(body, demo)
+    finally:
+        import shutil
+
+        shutil.rmtree(home, ignore_errors=True)

@@ -1,7 +1,12 @@
 """The generic table screen (通用表格页): every registered scorer and report appears as a
 screen by itself — a town plugin needs no Textual code.  Shows the table for the app's
 year and scope, filters rows by text, and drills down: Enter opens the member behind a
-row when the row names one, else the row's details (with the scorer's items)."""
+row when the row names one, else the row's details (with the scorer's items).
+
+A report is also a file (ctrl+s, or Enter on a printable HTML-only report): saved into the
+reports folder, or, when the app runs as a city server's service account, the ``ssh`` command
+that fetches it (:mod:`core.report_files`).  A report that is one community's book (the
+ledger) asks for the community with a picker unless the scope is one community already."""
 from __future__ import annotations
 
 import json
@@ -9,8 +14,9 @@ import json
 from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Input, Static
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
 
 from core.i18n import tr
 from core.read.members import member_id_by_number
@@ -19,14 +25,42 @@ from tui.api import DangjianModal, DangjianScreen, TopBar, tb
 from tui.widgets.lazytable import Column, LazyTable, ListSource
 
 
-def _catch_user_errors(fn, *args):
+def _catch_user_errors(fn, *args, **kwargs):
     """Run ``fn``; a UserError (e.g. "choose a community") becomes a line on the screen, not a crash."""
     from core.errors import UserError
 
     try:
-        return fn(*args)
+        return fn(*args, **kwargs)
     except UserError as exc:
         return {"user_error": str(exc)}
+
+
+def _report_or_choice(view, name: str, year: int) -> dict:
+    """The report over the view; when it refuses a scope of several communities (a book of one
+    community), ``choose`` is set: the user picks the community."""
+    d = _catch_user_errors(report_table, view, name, year)
+    if d.get("user_error") and len(view.communities()) > 1:
+        d["choose"] = True
+    return d
+
+
+def _community_nodes(view) -> list:
+    """The communities of the view for the picker: town → community (value: the code)."""
+    from tui.widgets.scope_tree import node
+
+    towns: dict[str, list] = {}
+    for c in view.communities():
+        towns.setdefault(c.town, []).append(c)
+    many = len(towns) > 1
+    out = []
+    for town in sorted(towns):
+        kids = [node(f"{c.name}（{c.code}）", c.code, code=c.code, name=c.name)
+                for c in sorted(towns[town], key=lambda c: c.code)]
+        if many:
+            out.append(node(town, None, kids, name=town, expanded=len(view.communities()) <= 40))
+        else:
+            out.extend(kids)
+    return out
 
 
 _NAME_LIKE = ("姓名", "名称", "支部", "党组织", "社区", "区镇", "对象", "name", "branch", "organization",
@@ -67,10 +101,85 @@ class RowDetail(DangjianModal[None]):
         self.dismiss(None)
 
 
+class ReportFileDialog(DangjianModal[None]):
+    """Where a report went: the saved file's full path, or the command that fetches it."""
+
+    BINDINGS = [tb("escape", "close", "关闭|Close", id="reportfile.close"),
+                tb("enter", "close", "关闭|Close", id="reportfile.close_enter", show=False)]
+    DEFAULT_CSS = """
+    ReportFileDialog { align: center middle; }
+    ReportFileDialog > VerticalScroll { width: 78; max-width: 100%; height: auto; max-height: 100%;
+        border: round $accent; background: $panel; padding: 0 1; }
+    ReportFileDialog .report-file-what { text-style: bold; color: $accent; }
+    """
+
+    def __init__(self, delivery):
+        super().__init__()
+        self.delivery = delivery
+
+    def compose(self) -> ComposeResult:
+        d = self.delivery
+        with VerticalScroll():
+            if d.command:
+                yield Static(tr("在你自己的电脑上运行下面的命令，报表就保存到那台电脑的当前文件夹：",
+                                "Run this on your own computer; the report is saved in its current folder:"),
+                             markup=False)
+                yield Static(d.command, markup=False, classes="report-file-what", id="report-file-command")
+                yield Static(tr("（服务器不保存文件，也不能写入你的主目录。）{t}",
+                                "(The server keeps no file and cannot write into your home folder.) {t}",
+                                t=d.title), markup=False)
+            else:
+                yield Static(tr("已保存 {t}：", "Saved {t}:", t=d.title), markup=False)
+                yield Static(str(d.path), markup=False, classes="report-file-what", id="report-file-path")
+                if d.filename.endswith(".html"):
+                    yield Static(tr("用浏览器打开后打印。", "Open it in a browser to print it."), markup=False)
+            for line in d.withheld:
+                yield Static(line, markup=False)
+            yield Static(tr("回车或 Esc 关闭", "Enter or Esc closes"), markup=False, classes="status-line")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class FormatPicker(DangjianModal[str | None]):
+    """Choose the file format of a table report (HTML to print, Excel, CSV)."""
+
+    BINDINGS = [tb("escape", "cancel", "取消|Cancel", id="reportformat.cancel")]
+    DEFAULT_CSS = """
+    FormatPicker { align: center middle; }
+    FormatPicker > Vertical { width: 50; height: auto; border: round $accent; background: $panel; padding: 0 1; }
+    FormatPicker OptionList { height: auto; border: none; }
+    """
+    NAMES = {"html": ("可打印的 HTML", "printable HTML"), "xlsx": ("Excel（xlsx）", "Excel (xlsx)"),
+             "csv": ("CSV（Excel 可打开）", "CSV (opens in Excel)"), "json": ("JSON", "JSON")}
+
+    def __init__(self, formats):
+        super().__init__()
+        self.formats = list(formats)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(tr("保存为：↑↓ 选择，回车确定，Esc 取消", "Save as: ↑↓ choose, Enter takes it, Esc cancels"),
+                         markup=False)
+            yield OptionList(*[Option(tr(*self.NAMES.get(f, (f, f))), id=f) for f in self.formats],
+                             id="format-list")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class GenericTableScreen(DangjianScreen):
     """``kind`` is ``"scorer"`` or ``"report"``; ``key`` the registered name."""
 
-    BINDINGS = [tb("ctrl+f", "focus_filter", "筛选|Filter", id="generic.filter")]
+    BINDINGS = [tb("ctrl+f", "focus_filter", "筛选|Filter", id="generic.filter"),
+                tb("ctrl+s", "save_file", "保存文件|Save file", id="generic.save_file")]
     DEFAULT_CSS = """
     GenericTableScreen #generic-bar { height: 1; }
     GenericTableScreen #generic-filter { width: 1fr; }
@@ -103,26 +212,33 @@ class GenericTableScreen(DangjianScreen):
 
     def refresh_data(self) -> None:
         app = self.app
-        fn = scorer_table if self.table_kind == "scorer" else report_table
         self.query_one("#generic-info", Static).update(tr("正在计算……", "Computing…"))
-        self.run_db(_catch_user_errors, fn, app.view, self.table_key, app.year, on_done=self._show)
+        if self.table_kind == "scorer":
+            self.run_db(_catch_user_errors, scorer_table, app.view, self.table_key, app.year, on_done=self._show)
+        else:
+            self.run_db(_report_or_choice, app.view, self.table_key, app.year, on_done=self._show)
 
     def _show(self, d: dict) -> None:
         self.data = d
         for bar in self.query(TopBar):
             bar.update_text()
         table = self.query_one(LazyTable)
+        if d.get("choose"):  # one community's book over several: the user picks the community
+            self._action_row(tr("▶ 选择社区，生成并保存此报表", "▶ Choose a community, make and save this report"))
+            self.query_one("#generic-info", Static).update(
+                tr("此报表按社区生成：回车选择社区（或 F9 把范围缩小到一个社区）",
+                   "This report is made per community: Enter to choose one (or F9 to narrow the scope)"))
+            return
         if d.get("user_error"):
             table.set_source(ListSource([]))
             self.query_one("#generic-info", Static).update(
                 d["user_error"] + "  " + tr("（F9 选择范围，F7/F8 换年度）", "(F9: scope, F7/F8: year)"))
             return
         if d.get("html"):
-            table.columns = [Column("", 0, lambda r: "")]
-            table.set_source(ListSource([]))
+            self._action_row(self._save_label())
             self.query_one("#generic-info", Static).update(
-                tr("此报表只输出可打印的 HTML：dangjian report {n} --format html --output 文件",
-                   "HTML-only report: dangjian report {n} --format html --output FILE", n=self.table_key))
+                tr("{y}年  可打印的 HTML 报表：回车保存为文件", "{y}  printable HTML report: Enter saves it as a file",
+                   y=self.app.year))
             return
         headers = d["headers"]
         rows = d["rows"]
@@ -143,8 +259,80 @@ class GenericTableScreen(DangjianScreen):
         self.all_rows = [(n, ["" if v is None else str(v) for v in r]) for n, r in enumerate(rows)]
         self._apply_filter()
 
+    def _save_label(self) -> str:
+        from core.report_files import serving
+
+        if serving():
+            return tr("▶ 取回此报表（显示在你电脑上运行的命令）", "▶ Fetch this report (shows the command for your computer)")
+        return tr("▶ 保存可打印的 HTML 文件", "▶ Save the printable HTML file")
+
+    def _action_row(self, label: str) -> None:
+        """The table as one row to press Enter on (a printable report, a community to choose)."""
+        table = self.query_one(LazyTable)
+        table.columns = [Column(tr("操作", "action"), 0, lambda r: r[1][0])]
+        table.frozen = 1
+        table.col_offset = 0
+        self.all_rows = self.shown_rows = [(0, [label])]
+        table.set_source(ListSource(self.shown_rows))
+
+    # -- a report as a file
+    def action_save_file(self) -> None:
+        d = self.data
+        if self.table_kind != "report" or d is None:
+            if self.table_kind == "scorer":
+                self.app.notify(tr("评分请用报表 points / scores 保存", "save scores through the reports points / "
+                                   "scores"), severity="warning")
+            return
+        if d.get("choose"):
+            self._choose_community()
+        elif d.get("html"):
+            self._deliver(html=d["html"])
+        elif d.get("user_error"):
+            self.app.notify(d["user_error"], severity="warning")
+        else:
+            self.run_db(self._formats, on_done=self._ask_format, group="file")
+
+    def _formats(self):
+        from core.report_files import formats_of
+        from core.reports import get_report
+
+        return formats_of(get_report(self.table_key))
+
+    def _ask_format(self, formats) -> None:
+        if len(formats) == 1:
+            self._deliver(fmt=formats[0])
+            return
+        self.app.push_screen(FormatPicker(formats), lambda f: self._deliver(fmt=f) if f else None)
+
+    def _choose_community(self) -> None:
+        view = self.app.view
+
+        def pick(nodes) -> None:
+            from tui.widgets.scope_tree import TreePicker
+
+            title = tr("选择社区：{t}", "Choose a community: {t}", t=self.screen_title())
+            self.app.push_screen(TreePicker(title, nodes), lambda code: self._deliver(community=code) if code else None)
+
+        self.run_db(_community_nodes, view, on_done=pick, group="file")
+
+    def _deliver(self, community: str | None = None, fmt: str | None = None, html: str | None = None) -> None:
+        from core.report_files import deliver
+
+        self.query_one("#generic-info", Static).update(tr("正在生成报表文件……", "Making the report file…"))
+        self.run_db(_catch_user_errors, deliver, self.app.view, self.table_key, self.app.year, community=community,
+                    fmt=fmt, html=html, on_done=self._delivered, group="file")
+
+    def _delivered(self, result) -> None:
+        info = self.query_one("#generic-info", Static)
+        if isinstance(result, dict):
+            info.update(result["user_error"])
+            return
+        info.update((tr("命令：", "command: ") + result.command) if result.command
+                    else tr("已保存：", "saved: ") + str(result.path))
+        self.app.push_screen(ReportFileDialog(result))
+
     def _apply_filter(self) -> None:
-        if self.data is None or self.data.get("user_error") or self.data.get("html"):
+        if self.data is None or self.data.get("user_error") or self.data.get("html") or self.data.get("choose"):
             return
         text = self.query_one("#generic-filter", Input).value.strip()
         rows = self.all_rows
@@ -177,6 +365,9 @@ class GenericTableScreen(DangjianScreen):
     def drill(self, event: LazyTable.Selected) -> None:
         d = self.data
         if not d:
+            return
+        if d.get("choose") or d.get("html"):
+            self.action_save_file()
             return
         n = event.row[0]
         record = (d.get("records") or [None] * (n + 1))[n] if d.get("records") and n < len(d["records"]) else None
