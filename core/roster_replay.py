@@ -100,6 +100,10 @@ def replay(joined, placed, org, community, cls, active, left, moves, org_by_code
 def new_member_rows(member_id, joined, placed, org, community, cls, org_community: dict) -> list[tuple]:
     """The ``roster_period`` rows of a member just created (no moves yet, on the roster): what
     :func:`rebuild` would store, without reading the member back (an import plans them)."""
+    if placed is None:  # one span from joining on
+        c = org_community.get(org) or community if org is not None else community
+        return [(member_id, joined.isoformat() if isinstance(joined, dt.date) else str(joined)[:10], None,
+                 org, c, cls)]
     joined, placed = _date(joined), _date(placed)
     return [(member_id, lo.isoformat(), hi.isoformat() if hi else None, o, c, k)
             for lo, hi, o, c, k in replay(joined, placed, org, community, cls, True, None, (), {}, org_community)]

@@ -707,10 +707,13 @@ class Members(Handler):
             from core import roster_replay
 
             roster_replay.insert_rows(db.database, spans)
-        for number, mid, comm in links:
-            cid = C.insert(number=number, member=mid, version=1).execute()
-            self.ctx.audit.append(audit.Entry("create", C._meta.table_name, cid, None,
-                                              {"number": number, "member": mid}, comm))
+        for i in range(0, len(links), 500):  # in blocks, not one INSERT per certificate
+            part = links[i:i + 500]
+            C.insert_many([{"number": n, "member": mid, "version": 1} for n, mid, _c in part]).execute()
+            ids_ = dict(C.select(C.number, C.id).where(C.number.in_([n for n, _m, _c in part])).tuples())
+            for number, mid, comm in part:
+                self.ctx.audit.append(audit.Entry("create", C._meta.table_name, ids_[number], None,
+                                                  {"number": number, "member": mid}, comm))
         if getattr(self, "_touched", None) is None:
             self._touched = set()
         self._touched.update(members)
