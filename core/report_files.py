@@ -179,7 +179,15 @@ def fetch_command(login: str, host: str, name: str, year: int | None, town: str 
         words += ["--town", town]
     if with_format:
         words += ["--format", fmt]
-    return " ".join(shlex.quote(w) for w in words) + " > " + shlex.quote(filename)
+    return " ".join(_quote(w) for w in words) + " > " + _quote(filename)
+
+
+_PLAIN = re.compile(r"[\w@%+=:,./-]+")
+
+
+def _quote(word: str) -> str:
+    """A word for the shell: as it is when plain (Chinese names too), else quoted."""
+    return word if _PLAIN.fullmatch(word) else shlex.quote(word)
 
 
 def deliver(view, name: str, year: int, community: str | None = None, fmt: str | None = None,

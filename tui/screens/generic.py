@@ -38,9 +38,14 @@ def _catch_user_errors(fn, *args, **kwargs):
 def _report_or_choice(view, name: str, year: int) -> dict:
     """The report over the view; when it refuses a scope of several communities (a book of one
     community), ``choose`` is set: the user picks the community."""
+    from core.i18n import get_lang
+    from core.reports import get_report
+
     d = _catch_user_errors(report_table, view, name, year)
     if d.get("user_error") and len(view.communities()) > 1:
         d["choose"] = True
+    if d.get("user_error") or d.get("html"):
+        d["title"] = f"{get_report(name).title(get_lang())} {year}"
     return d
 
 
