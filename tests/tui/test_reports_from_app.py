@@ -68,10 +68,22 @@ async def _pick_community(pilot, code: str) -> None:
     await settle(pilot, rounds=4)
 
 
+def _dialog(text: str) -> list[str]:
+    """The rows of the result dialog: between its top and bottom rules."""
+    lines = text.splitlines()
+    rules = [i for i, line in enumerate(lines) if line.strip() and set(line.strip()) <= set("─━▔▁")]
+    assert len(rules) >= 2, text
+    return [line.rstrip() for line in lines[rules[-2] + 1:rules[-1]]]
+
+
 def _boxed(text: str) -> str:
-    """The text inside the dialog box, its rows joined (a long path wraps at the box's edge)."""
-    rows = [line.split("│")[1].rstrip() for line in text.splitlines() if line.count("│") >= 2]
-    return "".join(r[1:] if r.startswith(" ") else r for r in rows)
+    """The dialog's text, its rows joined (a long path wraps at the screen's edge)."""
+    return "".join(_dialog(text))
+
+
+def _command(text: str) -> str:
+    """The command in the dialog, its `` \\`` continuations joined back into one line."""
+    return re.sub(r" \\\n  ", " ", "\n".join(_dialog(text)))
 
 
 def _only_file(folder: Path) -> Path:
@@ -215,7 +227,7 @@ def test_under_the_service_account_the_app_shows_the_ssh_command_and_writes_noth
 
     login, text = run(body)
     command = f"ssh {login}@{socket.gethostname()} report ledger --community {LVYANG} > ledger-{LVYANG}-2026.html"
-    assert command in " ".join(line.split("│")[1].strip() for line in text.splitlines() if line.count("│") >= 2), text
+    assert command in _command(text).splitlines(), text
     assert "在你自己的电脑上运行" in text
     assert not reports_dir.exists()
 

@@ -113,10 +113,12 @@ class ReportFileDialog(DangjianModal[None]):
                 tb("enter", "close", "关闭|Close", id="reportfile.close_enter", show=False)]
     DEFAULT_CSS = """
     ReportFileDialog { align: center middle; }
-    ReportFileDialog > VerticalScroll { width: 78; max-width: 100%; height: auto; max-height: 100%;
-        border: round $accent; background: $panel; padding: 0 1; }
+    ReportFileDialog > VerticalScroll { width: 100%; height: auto; max-height: 100%; background: $panel;
+        border-top: solid $accent; border-bottom: solid $accent; padding: 0; }
     ReportFileDialog .report-file-what { text-style: bold; color: $accent; }
     """
+    # no side borders: the path and the command start in the first column, so a terminal's
+    # selection copies them whole
 
     def __init__(self, delivery):
         super().__init__()
@@ -125,16 +127,17 @@ class ReportFileDialog(DangjianModal[None]):
     def compose(self) -> ComposeResult:
         d = self.delivery
         with VerticalScroll():
+            yield Static(d.title, markup=False)
             if d.command:
                 yield Static(tr("在你自己的电脑上运行下面的命令，报表就保存到那台电脑的当前文件夹：",
                                 "Run this on your own computer; the report is saved in its current folder:"),
                              markup=False)
-                yield Static(d.command, markup=False, classes="report-file-what", id="report-file-command")
-                yield Static(tr("（服务器不保存文件，也不能写入你的主目录。）{t}",
-                                "(The server keeps no file and cannot write into your home folder.) {t}",
-                                t=d.title), markup=False)
+                yield Static(_shell_lines(d.command, self.app.size.width), markup=False,
+                             classes="report-file-what", id="report-file-command")
+                yield Static(tr("（服务器不保存文件，也不能写入你的主目录。）",
+                                "(The server keeps no file and cannot write into your home folder.)"), markup=False)
             else:
-                yield Static(tr("已保存 {t}：", "Saved {t}:", t=d.title), markup=False)
+                yield Static(tr("已保存到：", "Saved to:"), markup=False)
                 yield Static(str(d.path), markup=False, classes="report-file-what", id="report-file-path")
                 if d.filename.endswith(".html"):
                     yield Static(tr("用浏览器打开后打印。", "Open it in a browser to print it."), markup=False)
@@ -144,6 +147,28 @@ class ReportFileDialog(DangjianModal[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def _shell_lines(command: str, width: int) -> str:
+    """``command`` as lines of at most ``width`` cells, broken with `` \\`` so that the lines,
+    copied together, are still one shell command."""
+    if cell_len(command) <= width:
+        return command
+    words: list[str] = []
+    for word in command.split(" "):
+        if words and words[-1] == ">":
+            words[-1] = f"> {word}"  # the redirection stays with its file name
+        else:
+            words.append(word)
+    lines, line = [], ""
+    for word in words:
+        if line and cell_len(line + " " + word + " \\") > width:
+            lines.append(line + " \\")
+            line = "  " + word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return "\n".join(lines)
 
 
 class FormatPicker(DangjianModal[str | None]):
@@ -229,7 +254,9 @@ class GenericTableScreen(DangjianScreen):
             bar.update_text()
         table = self.query_one(LazyTable)
         if d.get("choose"):  # one community's book over several: the user picks the community
-            self._action_row(tr("▶ 选择社区，生成并保存此报表", "▶ Choose a community, make and save this report"))
+            self._action_row(tr("▶ 选择社区，生成并保存此报表", "▶ Choose a community, make and save this report")
+                             if not self._serving() else
+                             tr("▶ 选择社区，取回此报表", "▶ Choose a community and fetch this report"))
             self.query_one("#generic-info", Static).update(
                 tr("此报表按社区生成：回车选择社区（或 F9 把范围缩小到一个社区）",
                    "This report is made per community: Enter to choose one (or F9 to narrow the scope)"))
@@ -264,10 +291,14 @@ class GenericTableScreen(DangjianScreen):
         self.all_rows = [(n, ["" if v is None else str(v) for v in r]) for n, r in enumerate(rows)]
         self._apply_filter()
 
-    def _save_label(self) -> str:
+    @staticmethod
+    def _serving() -> bool:
         from core.report_files import serving
 
-        if serving():
+        return serving()
+
+    def _save_label(self) -> str:
+        if self._serving():
             return tr("▶ 取回此报表（显示在你电脑上运行的命令）", "▶ Fetch this report (shows the command for your computer)")
         return tr("▶ 保存可打印的 HTML 文件", "▶ Save the printable HTML file")
 
@@ -281,12 +312,14 @@ class GenericTableScreen(DangjianScreen):
         table.set_source(ListSource(self.shown_rows))
 
     # -- a report as a file
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "save_file" and self.table_kind != "report":
+            return False  # scorers: no file (their reports, points and scores, have one)
+        return super().check_action(action, parameters)
+
     def action_save_file(self) -> None:
         d = self.data
         if self.table_kind != "report" or d is None:
-            if self.table_kind == "scorer":
-                self.app.notify(tr("评分请用报表 points / scores 保存", "save scores through the reports points / "
-                                   "scores"), severity="warning")
             return
         if d.get("choose"):
             self._choose_community()
@@ -332,8 +365,8 @@ class GenericTableScreen(DangjianScreen):
         if isinstance(result, dict):
             info.update(result["user_error"])
             return
-        info.update((tr("命令：", "command: ") + result.command) if result.command
-                    else tr("已保存：", "saved: ") + str(result.path))
+        info.update(tr("取回此报表的命令见对话框", "the command that fetches this report is in the dialog")
+                    if result.command else tr("已保存：", "saved: ") + str(result.path))
         self.app.push_screen(ReportFileDialog(result))
 
     def _apply_filter(self) -> None:
