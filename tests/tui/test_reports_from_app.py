@@ -207,9 +207,9 @@ def test_a_report_file_never_lands_on_the_database_and_never_follows_a_symlink(d
 
 
 def _as_service_account(monkeypatch):
-    from core import server
+    from core import server as deployment
 
-    monkeypatch.setattr(server, "_deployment", server.Deployment(service=True, account="dangjian"))
+    monkeypatch.setattr(deployment, "_deployment", deployment.Deployment(service=True, account="dangjian"))
 
 
 def test_under_the_service_account_the_app_shows_the_ssh_command_and_writes_nothing(reports_dir, monkeypatch):
