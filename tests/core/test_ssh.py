@@ -209,7 +209,8 @@ def test_ssh_wrapper_refuses_dangerous_options(server):
         p = ssh(server, "staff", *command)
         assert p.returncode == 2, (command, p.stdout, p.stderr)
         # the wrapper's allow-list, or the program itself (no abbreviated options, no paths)
-        assert "not allowed over SSH" in p.stderr or "unrecognized arguments: --outp" in p.stderr, (command, p.stderr)
+        assert ("not allowed over SSH" in p.stderr or "unrecognized arguments: --outp" in p.stderr
+                    or "无法识别的参数：--outp" in p.stderr), (command, p.stderr)
     assert not os.path.exists("/tmp/other.db")
 
 
