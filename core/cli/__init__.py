@@ -447,7 +447,7 @@ def setup(args) -> None:
             print(line, file=sys.stderr)
     from core import access
 
-    me = access.current()  # identity first: an account with no user record is refused here (SPEC §7)
+    me = access.current()  # identity first: an account with no user record is refused here
     sub = getattr(args, "users_command", None)
     if me.system and args.command not in server.SYSTEM_COMMANDS:
         raise UserError(tr("服务账号自己的定时任务只能运行 backup、check、report（不是 {c}）",
