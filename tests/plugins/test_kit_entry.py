@@ -104,3 +104,22 @@ def test_importing_the_kit_is_cheap():
                        timeout=120, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+def _doc_example(name: str) -> str:
+    import re
+
+    text = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
+    m = re.search(r"<!-- example:" + re.escape(name) + r" -->\s*```python\n(.*?)```", text, re.S)
+    assert m, f"docs/plugins.md has no example {name}"
+    return m.group(1)
+
+
+def test_the_guides_ten_line_test_runs_as_written(tmp_path):
+    """The plugin guide's plugin and its ten-line test, in a folder with no conftest."""
+    (tmp_path / "my_town.py").write_text(_doc_example("my_town.py"), encoding="utf-8")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_my_town.py").write_text(_doc_example("test_my_town.py"), encoding="utf-8")
+    r = _pytest(tmp_path, "-p", "core.testing")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "1 passed" in r.stdout
