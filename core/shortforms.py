@@ -70,7 +70,7 @@ class Item:
     """An item of an :class:`ItemScorer`.  ``prepare(ctx, ids)`` runs once for the scope
     (its queries) and returns what the item needs; ``points_for(prepared, row, key,
     params)`` gives ``(points, count, n)`` for one subject, or None when the item does not
-    apply to it."""
+    apply to it; the label (Chinese, English) is formatted with ``n`` unless it is None."""
     code: str = "item"
     label: tuple = ("", "")
 
@@ -79,9 +79,6 @@ class Item:
 
     def points_for(self, prepared, row, key, params):
         raise NotImplementedError
-
-    def text(self, n) -> str:
-        return tr(*self.label, n=n)
 
 
 class Base(Item):
@@ -92,9 +89,6 @@ class Base(Item):
 
     def points_for(self, prepared, row, key, params):
         return to_decimal(_value(self.points, params)), None, None
-
-    def text(self, n) -> str:
-        return tr(*self.label)
 
 
 class PerCount(Item):
@@ -112,19 +106,27 @@ class PerCount(Item):
         self.label = tuple(label)
 
     def prepare(self, ctx, ids):
-        return self.counter(ctx, ids) or {}
+        return self.counter(ctx, ids) or {}, {}
+
+    def _settle(self, params):
+        """(points per one, every, cap) in force with ``params``."""
+        every = None if self.every is None else to_decimal(_value(self.every, params) or 0)
+        return to_decimal(_value(self.points, params)), every, _value(self.cap, params)
 
     def points_for(self, prepared, row, key, params):
-        n = prepared.get(key if self.key is None else _field(row, self.key), 0)
+        counts, settled = prepared
+        n = counts.get(key if self.key is None else _field(row, self.key), 0)
         if not n:
             return None
-        per = to_decimal(_value(self.points, params))
-        if self.every is None:
+        values = settled.get(id(params))
+        if values is None:  # once per town's parameters in a run
+            values = settled[id(params)] = self._settle(params)
+        per, every, cap = values
+        if every is None:
             pts = per * n
         else:
-            every = to_decimal(_value(self.every, params) or 0)
             pts = per * to_decimal(n) / every if every else Decimal(0)
-        pts = _cap(pts, _value(self.cap, params))
+        pts = _cap(pts, cap)
         text, count = _shown(n)
         return pts, count, text
 
@@ -147,9 +149,6 @@ class Capped(Item):
         pts, count, n = got
         return _cap(pts, _value(self.cap, params)), count, n
 
-    def text(self, n) -> str:
-        return self.item.text(n)
-
 
 class When(Item):
     """``points`` for each subject for which ``condition`` holds: ``condition(ctx, ids)``
@@ -168,9 +167,6 @@ class When(Item):
             return None
         return to_decimal(_value(self.points, params)), None, None
 
-    def text(self, n) -> str:
-        return tr(*self.label)
-
 
 def _field(row, name):
     return row[name] if isinstance(row, dict) else getattr(row, name)
@@ -185,12 +181,14 @@ def attended(status: str = "present", *, org_community: bool = False):
     def counter(ctx, ids):
         memo = ctx.__dict__.setdefault("_shortform_memo", {})
         key = ("attendance", org_community)
-        if key not in memo:
-            memo[key] = attendance_counts(ctx, ids, ATTENDANCE_STATUSES, org_community=org_community)
+        if key not in memo:  # the statuses the scorer's attended counters ask for (ItemScorer notes them)
+            statuses = memo.get(("attendance_statuses", org_community), ATTENDANCE_STATUSES)
+            memo[key] = attendance_counts(ctx, ids, statuses, org_community=org_community)
         counts = memo[key]
         return {mid: n for (mid, st), n in counts.items() if st == status}
 
     counter.__name__ = f"attended_{status}"
+    counter.attendance = (status, org_community)
     return counter
 
 
@@ -244,17 +242,25 @@ class ItemScorer(Scorer):
             return
         ctx.subject_rows = rows
         ids = ids_of()
-        prepared = [(item, item.prepare(ctx, ids)) for item in self.items]
+        memo = ctx.__dict__.setdefault("_shortform_memo", {})
+        for item in self.items:  # the attended counters of the run share one query of the statuses they need
+            inner = item.item if isinstance(item, Capped) else item
+            status, org_community = getattr(getattr(inner, "counter", None), "attendance", (None, None))
+            if status is not None:
+                wanted = memo.setdefault(("attendance_statuses", org_community), ())
+                if status not in wanted:
+                    memo[("attendance_statuses", org_community)] = wanted + (status,)
+        prepared = [(item, item.prepare(ctx, ids), tr(*item.label)) for item in self.items]
         for row in rows:
             key, subject, community_id, meta = unpack(row)
             ref = ctx.community(community_id)
             p = ctx.params(ref.town)
             out = []
-            for item, state in prepared:
+            for item, state, text in prepared:
                 got = item.points_for(state, row, key, p)
                 if got is not None:
                     pts, count, n = got
-                    out.append(ctx.item(item.code, item.text(n), pts, count))
+                    out.append(ctx.item(item.code, text if n is None else text.format(n=n), pts, count))
             klass = None
             if self.klass is not None:
                 klass = self.klass(sum((i["points"] for i in out), Decimal(0)), p)

@@ -71,13 +71,13 @@ def test_capped_caps_a_deduction_too():
     from core.shortforms import Capped, PerCount
 
     item = Capped(PerCount(-2, lambda ctx, ids: {}), 3)
-    assert item.points_for({1: 5}, {}, 1, {}) == (Decimal("-3"), 5, 5)   # -10 → -3
-    assert item.points_for({1: 1}, {}, 1, {}) == (Decimal("-2"), 1, 1)   # inside the cap
-    assert item.points_for({1: 0}, {}, 1, {}) is None                    # 0: left out
+    assert item.points_for(({1: 5}, {}), {}, 1, {}) == (Decimal("-3"), 5, 5)   # -10 → -3
+    assert item.points_for(({1: 1}, {}), {}, 1, {}) == (Decimal("-2"), 1, 1)   # inside the cap
+    assert item.points_for(({1: 0}, {}), {}, 1, {}) is None                    # 0: left out
     per_param = PerCount("per", lambda ctx, ids: {}, cap="max")
-    assert per_param.points_for({1: 4}, {}, 1, {"per": 3, "max": 10}) == (Decimal("10"), 4, 4)
-    assert per_param.points_for({1: 3}, {}, 1, {"per": 3, "max": 10}) == (Decimal("9"), 3, 3)
-    assert per_param.points_for({1: 4}, {}, 1, {"per": 3}) == (Decimal("12"), 4, 4)  # cap not set
+    assert per_param.points_for(({1: 4}, {}), {}, 1, {"per": 3, "max": 10}) == (Decimal("10"), 4, 4)
+    assert per_param.points_for(({1: 3}, {}), {}, 1, {"per": 3, "max": 10}) == (Decimal("9"), 3, 3)
+    assert per_param.points_for(({1: 4}, {}), {}, 1, {"per": 3}) == (Decimal("12"), 4, 4)  # cap not set
 
 
 def test_when_holds_or_not():
