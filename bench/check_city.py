@@ -1,4 +1,4 @@
-"""Benchmark of ``dangjian check`` on a whole city (issue 4).
+"""Benchmark of ``dangjian check`` on a whole city.
 
 Measures, on a city database (~100,000 members):
 
@@ -8,7 +8,7 @@ Measures, on a city database (~100,000 members):
    ``core.rules.run_check(community=CODE, store=False)`` for a few communities;
 3. each rule alone over the whole city (in process), to find a slow one.
 
-Targets (issue 4, 2-core machine): whole city ≤ 10 s and ≤ 500 MB; one
+Targets (2-core machine): whole city ≤ 10 s and ≤ 500 MB; one
 community ≤ 0.3 s.
 
 The database: ``--db PATH`` (default ``/tmp/dangjian_city.db``, which the demo

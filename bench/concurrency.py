@@ -1,4 +1,4 @@
-"""Many sessions on one database: editors and importers at once (issue 7).
+"""Many sessions on one database: editors and importers at once.
 
 Simulates staff sessions as separate processes on one database:
 

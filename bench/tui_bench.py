@@ -1,4 +1,4 @@
-"""Benchmark of the terminal app on the city demo (DESIGN.md targets).
+"""Benchmark of the terminal app on the city demo (its targets below).
 
     python bench/tui_bench.py [--db sqlite:////tmp/dangjian_city.db] [--runs 5]
 

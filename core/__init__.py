@@ -16,7 +16,10 @@ nothing else.  The plugin guide (docs/plugins.md, "The core API") documents ever
   ``attendance_counts``, ``volunteer_hours``, ``pairing_counts`` …: a few queries for the
   whole scope, never one per member);
 - bilingual messages (``tr``), money and points (``to_decimal``, ``round_cents``,
-  ``format_points``), dues months, funding, workers in post.
+  ``format_points``), dues months, funding, workers in post;
+- short forms for the common cases: a scorer declared by its items (``ItemScorer`` with
+  ``Base``, ``PerCount``, ``Capped``, ``When``), a share rule (``share_rule``), a funding
+  split by percentage (``percentage_split``) and hooks for some towns only (``for_towns``).
 
 Deprecated aliases, kept for one release: ``D`` (use ``to_decimal``), ``q`` (use
 ``round_cents``), ``fmt_points`` (use ``format_points``).
@@ -112,6 +115,16 @@ _EXPORTS = {
     "ScoreContext": ("core.scoring", "ScoreContext"),
     "ScoreResult": ("core.scoring", "ScoreResult"),
     "score_table": ("core.scoring", "table"),
+    # short forms for the common cases
+    "ItemScorer": ("core.shortforms", "ItemScorer"),
+    "Base": ("core.shortforms", "Base"),
+    "PerCount": ("core.shortforms", "PerCount"),
+    "Capped": ("core.shortforms", "Capped"),
+    "When": ("core.shortforms", "When"),
+    "attended": ("core.shortforms", "attended"),
+    "share_rule": ("core.shortforms", "share_rule"),
+    "percentage_split": ("core.shortforms", "percentage_split"),
+    "for_towns": ("core.shortforms", "for_towns"),
     "ReportContext": ("core.reports", "ReportContext"),
     "ReportTable": ("core.reports", "ReportTable"),
     # funding
@@ -201,6 +214,8 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time the names l
     from core.rules import (Context as RuleContext, Period, resolve_dates, params_for, fraction,
         yearly_status, workers_in_post, WorkerRow, LEADER_POSTS, run_cached)
     from core.scoring import (ScoreContext, ScoreResult, table as score_table)
+    from core.shortforms import (ItemScorer, Base, PerCount, Capped, When, attended, share_rule,
+        percentage_split, for_towns)
     from core.reports import (ReportContext, ReportTable)
     from core.funding import (community_funding, funding_table, CommunityFunding)
     from core.dues import (months_owed as dues_months_owed, settled as dues_settled, settled_sql as

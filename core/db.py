@@ -5,7 +5,7 @@
 file in the user data directory.  SQLite runs in WAL mode with foreign keys on
 and a busy timeout; every write transaction on SQLite begins IMMEDIATE
 (:func:`write_tx`), because a deferred transaction that upgrades from read to
-write cannot be helped by ``busy_timeout`` (DESIGN.md's measured figures).
+write cannot be helped by ``busy_timeout`` (measured: see bench/concurrency.py).
 """
 from __future__ import annotations
 

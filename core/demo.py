@@ -33,7 +33,7 @@ Conventions (what the rules can rely on)
     * ``Member.community`` is always set (the community of the member's
       organization; for a 流入党员 not yet placed, the community where the
       member registered).  在职党员 and placed 流入党员 hang under a branch of
-      the community too; their relationship is elsewhere (SPEC §3).
+      the community too; their relationship is elsewhere.
     * Attendance rows are written for 社区党员 and placed 流入党员 (a
       mobility-impaired member is on leave, reason 行动不便) at their
       党员大会, 党课, 党小组会 and 民主评议; 支委会 attendance for the branch
@@ -66,7 +66,7 @@ connection; ``COPY`` on PostgreSQL, whose sequences are then moved past the
 ids), one transaction per 10 communities.  The city takes about 25 s of CPU
 (``bench/demo_city.py``).
 
-Non-compliance is planted on purpose so that every rule of SPEC §3 that can
+Non-compliance is planted on purpose so that every rule of the check that can
 pass or fail has failing subjects and passing ones (a 党委 without approval
 number, an oversized branch, weeks without reception, late demands, members
 absent six months, six months of unpaid dues, …).

@@ -1,7 +1,7 @@
 """Enumerations (取值集合): stored as English codes, shown and imported as Chinese.
 
 Each :class:`Choice` maps code → (Chinese label, English label).  The Chinese
-label is what SPEC §5 lists for imports; ``parse`` accepts the Chinese label,
+label is what the import formats list; ``parse`` accepts the Chinese label,
 the English label or the code.
 """
 from __future__ import annotations

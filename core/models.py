@@ -1,4 +1,4 @@
-"""The records of SPEC §2 (核心数据模型), as peewee models.
+"""The records of the ledger (核心数据模型), as peewee models.
 
 Enumerations are stored as the English codes of :mod:`core.enums`.  Every
 editable record carries ``version`` for optimistic locking (an edit says which
@@ -543,7 +543,7 @@ class CheckRun(BaseModel):
 
 
 class StoredFinding(BaseModel):
-    """A finding of a stored run (SPEC §6 fields)."""
+    """A finding of a stored run (the fields of a check finding)."""
     run = ForeignKeyField(CheckRun, backref="findings", on_delete="CASCADE", index=False)  # (run, community) covers it
     rule = CharField(max_length=64)
     clause = IntegerField(null=True)
@@ -559,7 +559,7 @@ class StoredFinding(BaseModel):
 
 
 class User(BaseModel):
-    """A user of the system: OS login → role and scope (SPEC §7)."""
+    """A user of the system: OS login → role and scope."""
     login = CharField(max_length=64, unique=True)
     role = CharField(max_length=16)
     scope = CharField(max_length=128, default="city")  # community code / town / town/street / city

@@ -15,7 +15,6 @@ import stat
 import sys
 from contextlib import contextmanager
 from decimal import Decimal
-from pathlib import Path
 
 from core.errors import UserError
 from core.fsmodes import open_output
@@ -94,10 +93,24 @@ def html_table(headers, rows, status_col: int | None = None) -> str:
     return "".join(out)
 
 
+#: rows of an Excel sheet (the header included): a longer table continues on a new sheet
+XLSX_MAX_ROWS = 1_048_576
+WIDTH_SAMPLE = 2000  # rows looked at for the column widths (a wide first screen, in constant memory)
+
+
+def _sheet_names(name: str, parts: int) -> list[str]:
+    base = name[:31]
+    if parts == 1:
+        return [base]
+    return [base] + [f"{name[:31 - len(f' ({k})')]} ({k})" for k in range(2, parts + 1)]
+
+
 def write_xlsx(path, sheets: list[tuple[str, list, list]]) -> None:
     """sheets: [(sheet name, headers, rows)]; column widths fit Chinese (wcwidth).
 
-    ``path`` None writes to stdout, which must not be a terminal."""
+    Written in openpyxl's write-only mode (memory does not grow with the rows); a table longer
+    than a sheet holds continues on a new sheet ``NAME (2)``, ``NAME (3)`` … with the header
+    repeated.  ``path`` None writes to stdout, which must not be a terminal."""
     if path is None or str(path) == "-":
         if sys.stdout.isatty():
             raise UserError(tr("xlsx 格式需要 --output 文件，或把标准输出重定向到文件",
@@ -108,21 +121,25 @@ def write_xlsx(path, sheets: list[tuple[str, list, list]]) -> None:
     from openpyxl.utils import get_column_letter
     from wcwidth import wcswidth
 
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
+    per_sheet = XLSX_MAX_ROWS - 1
     for name, headers, rows in sheets:
-        ws = wb.create_sheet(title=name[:31])
-        ws.append(list(headers))
+        rows = rows if isinstance(rows, list) else list(rows)
         widths = [max(4, wcswidth(str(h))) for h in headers]
-        for r in rows:
-            vals = [_xlsx_value(c) for c in r]
-            append_row(ws, vals)
-            for i, v in enumerate(vals):
-                if i < len(widths):
-                    widths[i] = min(60, max(widths[i], wcswidth(_cell(v)) if v is not None else 0))
-        for i, w in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = w + 2
-        ws.freeze_panes = "A2"
+        for r in rows[:WIDTH_SAMPLE]:
+            for i, c in enumerate(r[:len(widths)]):
+                v = _xlsx_value(c)
+                if v is not None:
+                    widths[i] = min(60, max(widths[i], wcswidth(_cell(v)) or 0))
+        parts = max(1, -(-len(rows) // per_sheet))
+        for k, title in enumerate(_sheet_names(name, parts)):
+            ws = wb.create_sheet(title=title)
+            for i, w in enumerate(widths, start=1):
+                ws.column_dimensions[get_column_letter(i)].width = w + 2
+            ws.freeze_panes = "A2"
+            ws.append(list(headers))
+            for r in rows[k * per_sheet:(k + 1) * per_sheet]:
+                ws.append(xlsx_cells(ws, [_xlsx_value(c) for c in r]))
     if path is None or str(path) == "-":
         buf = io.BytesIO()
         wb.save(buf)

@@ -58,8 +58,8 @@ DEFAULT_PLUGINS = (
     "plugins.rules_dues",         # 第13条 dues.on_time
     "plugins.rules_democracy",    # 第14条 democracy.*
     "plugins.rules_funding",      # 第19条 funding.*
-    "plugins.scorers_default",    # SPEC §4 scorers
-    "plugins.reports_default",    # SPEC §6 reports
+    "plugins.scorers_default",    # the scorers (member points, community score, appraisals)
+    "plugins.reports_default",    # the reports
     "plugins.reports_funding",    # 第19条 report funding (with the split)
     "plugins.funding_split_examples",  # 昆山开发区 / 玉山镇 50 % split (worked example)
 )

@@ -331,7 +331,7 @@ def _audit_values(model, values: dict) -> dict:
     return out
 
 
-def _replay(model, id, *rows) -> None:
+def _replay(model, id, *rows, login: str = "") -> None:
     """The roster's stored spans follow a write of a member, a transfer or a class change."""
     from core.models import ClassChange, Member, Transfer
 
@@ -341,7 +341,12 @@ def _replay(model, id, *rows) -> None:
         ids = [_fk_id(r.get("member")) for r in rows if r]
     else:
         return
-    roster.rebuild([i for i in ids if i is not None])
+    ids = [i for i in ids if i is not None]
+    if model is Transfer:  # the member's state today follows the latest transfer, as an import's does
+        entries: list = []
+        apply_transfers(ids, entries)
+        audit.record_many(entries, user=login)
+    roster.rebuild(ids)
 
 
 def create(model, data: dict, view: View | None = None):
@@ -366,6 +371,8 @@ def create(model, data: dict, view: View | None = None):
         full[f.name] = f.default() if callable(f.default) else f.default
     full.update(values)
     errors = validate(model, full)
+    if model.__name__ == "Transfer":
+        errors += [msg for _f, msg in transfer_org_errors(full, view)]
     if errors:
         raise RecordInvalid(errors)
     if "version" not in values:
@@ -383,7 +390,7 @@ def create(model, data: dict, view: View | None = None):
             audit.record("create", model._meta.table_name, new_id, None, _audit_values(model, full),
                          community=new_id if model.__name__ == "Community" else community, user=principal.login)
             _chain_classes(_fk_id(values.get("member")), base, principal.login)
-            _replay(model, new_id, full)
+            _replay(model, new_id, full, login=principal.login)
             return new_id
 
     new_id = with_retry(run)
@@ -459,6 +466,8 @@ def update(model, id, changes: dict, version: int, view: View | None = None):
     if not changed:
         return model.get_by_id(id)
     errors = validate(model, merged)
+    if model.__name__ == "Transfer":
+        errors += [msg for _f, msg in transfer_org_errors(merged, view)]
     if model.__name__ == "Member":
         why = _history_refusal(old, changed, merged)
         if why:
@@ -482,7 +491,7 @@ def update(model, id, changes: dict, version: int, view: View | None = None):
             audit.record("update", model._meta.table_name, id, {k: old.get(k) for k in changed},
                          _audit_values(model, sets), community=new_community, user=principal.login)
             _chain_classes(_fk_id(merged.get("member")), base, principal.login)
-            _replay(model, id, merged, old)
+            _replay(model, id, merged, old, login=principal.login)
             if model.__name__ == "Organization" and "community" in changed:  # its members follow it
                 entries: list = []
                 follow_org_community({id: _fk_id(sets["community"])}, entries)
@@ -524,7 +533,7 @@ def delete(model, id, version: int, view: View | None = None) -> None:
             audit.record("delete", model._meta.table_name, id, _plain(old), None, community=community,
                          user=principal.login)
             _chain_classes(_fk_id(old.get("member")), base, principal.login)
-            _replay(model, id, old)
+            _replay(model, id, old, login=principal.login)
 
     try:
         with_retry(run)
@@ -720,6 +729,87 @@ def follow_org_community(moved: dict, entries: list) -> None:
     for i in range(0, len(oids), 500):
         touched.update(m for (m,) in P.select(P.member).where(P.organization.in_(oids[i:i + 500])).tuples())
     roster.rebuild(touched)
+
+
+def apply_transfers(member_ids, entries: list) -> None:
+    """Each member's latest transfer decides the member's state today: 转出 takes the member off
+    the roster from its date; 转入 and 市内转移 put the member in the new organization (and its
+    community).  One audit entry per member changed is appended to ``entries``; the roster spans
+    are the caller's to rebuild (set-based: one UPDATE for the block)."""
+    from core.db import executemany
+    from core.models import Member, Organization, Transfer
+
+    mids = sorted({m for m in member_ids if m is not None})
+    if not mids:
+        return
+    latest = {}
+    for i in range(0, len(mids), 500):
+        q = (Transfer.select(Transfer.member, Transfer.direction, Transfer.to_org, Transfer.date)
+             .where(Transfer.member.in_(mids[i:i + 500])).order_by(Transfer.date).tuples())
+        for mid, direction, to_org, date in q:
+            latest[mid] = (direction, to_org, date)
+    codes = sorted({t for d, t, _x in latest.values() if d != "out" and t})
+    orgs = {}
+    for i in range(0, len(codes), 500):
+        orgs.update((c, (o, comm)) for o, c, comm in Organization.select(
+            Organization.id, Organization.code, Organization.community).where(
+            Organization.code.in_(codes[i:i + 500])).tuples())
+    fields = ["organization", "community", "active", "left_date"]
+    olds = {}
+    for i in range(0, len(mids), 500):
+        for row in Member.select(Member.id, *[getattr(Member, f) for f in fields]).where(
+                Member.id.in_(mids[i:i + 500])).tuples():
+            olds[row[0]] = dict(zip(fields, row[1:]))
+    changes = []
+    for mid, (direction, to_org, date) in latest.items():
+        old = olds.get(mid)
+        if old is None:
+            continue
+        new = dict(old)
+        if direction == "out":
+            new["active"], new["left_date"] = False, date
+        else:
+            hit = orgs.get(to_org)
+            if hit:
+                new["organization"] = hit[0]
+                if hit[1] is not None:
+                    new["community"] = hit[1]
+            new["active"], new["left_date"] = True, None
+        diff = [k for k in fields if not _same(old[k], new[k])]
+        if diff:
+            changes.append((mid, new))
+            entries.append(audit.Entry("update", Member._meta.table_name, mid,
+                                       {k: audit._default(old[k]) if old[k] is not None and not isinstance(
+                                           old[k], (str, int, bool)) else old[k] for k in diff},
+                                       {k: audit._default(new[k]) if new[k] is not None and not isinstance(
+                                           new[k], (str, int, bool)) else new[k] for k in diff},
+                                       new["community"]))
+    executemany('UPDATE "member" SET "organization_id" = ?, "community_id" = ?, "active" = ?, '
+                '"left_date" = ?, "version" = "version" + 1 WHERE "id" = ?',
+                [(n["organization"], n["community"], n["active"], n["left_date"], mid) for mid, n in changes])
+
+
+def transfer_org_errors(record: dict, view: View) -> list[tuple[str, str]]:
+    """``(field, message)`` for each organization of a transfer that must be a code inside the
+    writer's view (转入: the new one; 转出: the old one; 市内转移: both) and is not; an unknown
+    code and one outside the view read the same, and each ends with the one hint saying who
+    may record a 市内转移."""
+    from core import validators
+    from core.models import Organization
+
+    inside = {"in": ("to_org",), "out": ("from_org",), "intra_city": ("from_org", "to_org")}.get(
+        record.get("direction"), ())
+    out = []
+    for name in inside:
+        code = record.get(name)
+        if not code:
+            continue
+        org = Organization.get_or_none(Organization.code == code)
+        if org is None or not view.sees(Organization, org.id):
+            out.append((name, tr("未知的组织编码 {c}（市内的组织须填组织编码）。{h}",
+                                 "unknown org code {c} (an organization inside the city is given by its code). {h}",
+                                 c=code, h=validators.intra_city_hint())))
+    return out
 
 
 # ---------------------------------------------------------------- audit rows of a block

@@ -34,7 +34,7 @@ class Period:
 
 
 def resolve_dates(year: int | None, as_of: dt.date | None) -> tuple[int, dt.date]:
-    """SPEC §3: year defaults to the year of --as-of, else this year; as-of is
+    """The year defaults to the year of --as-of, else this year; as-of is
     31 December of the year or today, whichever is earlier."""
     if year is None:
         year = as_of.year if as_of else _today().year
@@ -366,7 +366,7 @@ class CheckResult:
 
     @property
     def exit_code(self) -> int:
-        """SPEC §6: 2 for any error finding, else 1 for any fail, else 0."""
+        """The exit code: 2 for any error finding, else 1 for any fail, else 0."""
         c = self.counts
         return 2 if c.get("error") else 1 if c.get("fail") else 0
 

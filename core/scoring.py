@@ -1,6 +1,6 @@
 """Scoring systems (评分): runs a registered :class:`core.Scorer` over a scope.
 
-SPEC §4: member points (党员积分, clause 13), community score (先锋社区 and the
+The scoring systems: member points (党员积分, clause 13), community score (先锋社区 and the
 five goods of clause 2, classes of clause 22), worker appraisal (clause 8) and
 in-service members' community performance (clause 17).  Each is a plugin; a
 town plugin replaces one for its town only (``Scorer(..., towns=["巴城镇"])``)

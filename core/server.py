@@ -187,7 +187,7 @@ def refuse_path_arguments(args) -> None:
 
 
 def verified_sudo_user(environ=None, proc_status=None) -> str:
-    """``SUDO_USER``, verified against the sudo process that started us (SPEC's identity check).
+    """``SUDO_USER``, verified against the sudo process that started us (the identity check).
 
     Raises UserError (with the fix) whenever it cannot be verified: a ``SUDO_USER``
     of root, a missing or non-numeric ``SUDO_UID``, an unreadable ``/proc`` (e.g.

@@ -1,8 +1,10 @@
 """pytest fixtures for dangjian and for town plugins' own tests.
 
-Use in a ``conftest.py``::
-
-    pytest_plugins = ["core.testing"]
+Installed with ``pip install 'dangjian[test]'`` this module is a pytest plugin (the
+``pytest11`` entry point ``core.testing``): its fixtures are available in any test
+without a ``conftest.py``.  Without the entry point, name it in a ``conftest.py``
+(``pytest_plugins = ["core.testing"]``) or run ``pytest -p core.testing``.  Importing it
+costs nothing: no database is opened until a fixture runs.
 
 Fixtures:
 
@@ -154,6 +156,7 @@ class TinyCity:
         self.orgs: dict = {}
         self.members: dict = {}
         self.workers: dict = {}
+        self.seq = 0  # numbers the ID numbers of the people made
 
     def member(self, name):
         return self.members[name]
@@ -186,110 +189,163 @@ def build_tiny_city() -> TinyCity:
     volunteer hours, commitments, a pairing, trainings, duty reports, funding,
     spending, publications and a reception with a demand.
     """
+    from decimal import Decimal
+
+    from core import models as m
+    from core.db import write_tx
+
+    city = TinyCity()
+    with write_tx():
+        m.UrbanWage.create(year=city.year - 1, amount=Decimal("90000"), source="统计公报")
+        for t_index, (town_name, code, cname, members, workers) in enumerate(TINY_CITY_LAYOUT):
+            _build_town(city, town_name, code, cname, members, workers,
+                        area="320583" if t_index == 0 else "320584", group_meetings=(t_index == 0))
+    return city
+
+
+def _build_town(city: TinyCity, town_name, code, cname, members, workers, *, area: str,
+                group_meetings: bool, town=None):
+    """One town of the tiny city with one community (see :func:`build_tiny_city`); ``town``: add
+    the community to that existing town instead of creating ``town_name``."""
     import datetime as dt
     from decimal import Decimal
 
     from core import ids, models as m
+    from core.pinyin import initials
+
+    y = city.year
+    D = dt.date
+    if town is None:
+        town = m.Town.create(name=town_name)
+        city.towns[town_name] = town
+    comm = m.Community.create(code=code, name=cname, town=town)
+    city.communities[code] = comm
+    branch = m.Organization.create(code=f"{code}-ZB", name=f"{cname}党支部", kind="branch", community=comm,
+                                   founded=D(2000, 7, 1))
+    group = m.Organization.create(code=f"{code}-XZ", name=f"{cname}第一党小组", kind="group", parent=branch,
+                                  community=comm)
+    city.orgs[branch.code] = branch
+    city.orgs[group.code] = group
+    made = []
+    for i, (name, klass, retired, sex) in enumerate(members):
+        city.seq += 1
+        birth = D(1950 if retired else 1980 + i, 3, 1 + i)
+        number = ids.make(area, birth, city.seq * 2 + (1 if sex == "M" else 0))
+        org = None if klass == "in_service" else branch
+        mem = m.Member.create(
+            id_number=number, name=name, initials=initials(name), sex=sex, birth_date=birth,
+            joined_date=D(2005, 7, 1), full_date=D(2006, 7, 1), organization=org, community=comm,
+            management_class=klass, retired=retired,
+            registered_date=D(y - 1, 3, 1) if klass in ("in_service", "floating_in") else None,
+            placed_date=D(y - 1, 3, 10) if klass == "floating_in" else None,
+            phone=f"1391234{city.seq:04d}", dues_class="retired" if retired else "employed",
+            monthly_income=Decimal("3000.00") if not retired else Decimal("4000.00"),
+            work_unit="昆山某公司" if klass == "in_service" else None)
+        city.members[name] = mem
+        made.append(mem)
+    for i, (name, posts) in enumerate(workers):
+        city.seq += 1
+        birth = D(1985 + i, 5, 10)
+        number = ids.make(area, birth, city.seq * 2 + 1)
+        w = m.Worker.create(id_number=number, name=name, initials=initials(name), sex="M",
+                            birth_date=birth, community=comm, education="bachelor",
+                            certificate="assistant" if i == 0 else "none",
+                            certificate_date=D(2015, 6, 1) if i == 0 else None, hired_date=D(2010, 1, 1),
+                            college_graduate=(i == 1), backup_talent=(i == 1),
+                            filing_date=D(2018, 3, 1) if "secretary" in posts else None,
+                            phone=f"1380000{city.seq:04d}")
+        for p in posts:
+            m.WorkerPost.create(worker=w, post=p, start_date=D(2018, 1, 1))
+        m.WorkerPay.create(worker=w, year=y, base_pay=Decimal("120000"))
+        m.Training.create(worker=w, title=f"{y}年社区书记培训" if i == 0 else f"{y}年社区工作者培训",
+                          level="city" if i == 0 else "street", start_date=D(y, 4, 10), days=7 if i == 0 else 5)
+        if "secretary" in posts:
+            m.DutyReport.create(worker=w, year=y, audience="street_committee", date=D(y, 12, 20))
+            m.DutyReport.create(worker=w, year=y, audience="members_public", date=D(y, 12, 22))
+        city.workers[name] = w
+    resident_a, resident_b, in_service, floating = made
+    for qn in range(4):
+        month = 3 * qn + 3
+        for mtype, day in (("assembly", 10), ("lecture", 20)):
+            mt = m.Meeting.create(code=f"{code}-{y}{month:02d}-{mtype}", organization=branch, type=mtype,
+                                  date=D(y, month, day), topic=f"{y}年第{qn + 1}季度")
+            m.Attendance.create(meeting=mt, member=resident_a, status="present")
+            status_b = "absent" if (qn == 3 and mtype == "assembly") else "present"
+            m.Attendance.create(meeting=mt, member=resident_b, status=status_b)
+            m.Attendance.create(meeting=mt, member=floating, status="leave" if qn == 0 else "present",
+                                leave_reason="出差" if qn == 0 else None)
+            if mtype == "assembly":
+                m.Attendance.create(meeting=mt, member=in_service, status="present")
+    if group_meetings:  # 巴城 holds its 党小组会 every month; 玉山 does not
+        for month in range(1, 13):
+            mt = m.Meeting.create(code=f"{code}-{y}{month:02d}-group", organization=group,
+                                  type="group_meeting", date=D(y, month, 25), topic="学习")
+            m.Attendance.create(meeting=mt, member=resident_a, status="present")
+    for mem in (resident_a, resident_b):
+        for month in range(1, 13):
+            if mem is resident_b and month >= 11:
+                continue
+            due = Decimal("15.00") if mem is resident_a else Decimal("20.00")
+            m.DuesPayment.create(member=mem, month=f"{y}-{month:02d}", due=due, paid=due,
+                                 paid_date=D(y, month, 5))
+    m.VolunteerHours.create(member=resident_a, date=D(y, 5, 1), hours=Decimal("6"), activity="环境整治")
+    m.VolunteerHours.create(member=in_service, date=D(y, 6, 1), hours=Decimal("10"), activity="义诊")
+    m.Commitment.create(member=resident_a, year=y, content="帮助邻里", fulfilled=True, fulfilled_date=D(y, 9, 1))
+    m.Commitment.create(member=in_service, year=y, content="结对帮扶", fulfilled=True, fulfilled_date=D(y, 10, 1))
+    m.Commitment.create(member=resident_b, year=y, content="楼道清洁", fulfilled=False)
+    m.Pairing.create(member=in_service, household="困难户甲", since=D(y, 2, 1))
+    m.FundingAllocation.create(community=comm, year=y, amount=Decimal("15000"), source="town_finance",
+                               date=D(y, 3, 1))
+    m.Expenditure.create(community=comm, date=D(y, 6, 1), amount=Decimal("3200.50"), purpose="党员活动")
+    m.Publication.create(community=comm, year=y, kind="funding", date=D(y, 12, 28))
+    m.Publication.create(community=comm, year=y, kind="visit_schedule", date=D(y, 1, 15))
+    secretary = city.workers[workers[0][0]]
+    m.Visit.create(community=comm, kind="reception", date=D(y, 3, 3), staff=secretary, people=2,
+                   demand="路灯维修", answered_date=D(y, 3, 10), closed_date=D(y, 3, 20))
+    m.Visit.create(community=comm, kind="hardship_visit", date=D(y, 4, 3), staff=secretary,
+                   member=resident_b, people=1)
+    return comm
+
+
+def add_town_like(city: TinyCity, town: str, like: str, *, prefix: str | None = None,
+                  code_prefix: str | None = None) -> dict:
+    """Add ``town`` to the tiny city shaped like its town ``like``: for each of ``like``'s
+    communities one community, organizations, members, workers and records built the same way
+    (same classes, birth dates, attendance, hours, dues, trainings …).  Names are ``prefix``
+    (default the town's name without 镇, e.g. ``周市``) + the original name (``周市张伟``);
+    community codes ``code_prefix`` (default the town's pinyin initials, ``ZS``) + the original
+    number (``ZS01``).  Returns ``{original name or code: the new name or code}``."""
     from core.db import write_tx
     from core.pinyin import initials
 
-    city = TinyCity()
-    y = city.year
-    D = dt.date
-    seq = 0
+    layouts = [entry for entry in TINY_CITY_LAYOUT if entry[0] == like]
+    if not layouts:
+        raise ValueError(f"{like!r} is not a town of the tiny city ({', '.join(sorted(city.towns))})")
+    if town in city.towns:
+        raise ValueError(f"{town!r} is already a town of the tiny city")
+    base = town[:-1] if town.endswith(("镇", "区", "街道")) and len(town) > 2 else town
+    prefix = base if prefix is None else prefix
+    code_prefix = code_prefix or initials(base).upper()
+    renamed = {}
+    area = f"3205{90 + len(city.towns):02d}"
     with write_tx():
-        m.UrbanWage.create(year=y - 1, amount=Decimal("90000"), source="统计公报")
-        for t_index, (town_name, code, cname, members, workers) in enumerate(TINY_CITY_LAYOUT):
-            town = m.Town.create(name=town_name)
-            city.towns[town_name] = town
-            comm = m.Community.create(code=code, name=cname, town=town)
-            city.communities[code] = comm
-            branch = m.Organization.create(code=f"{code}-ZB", name=f"{cname}党支部", kind="branch", community=comm,
-                                           founded=D(2000, 7, 1))
-            group = m.Organization.create(code=f"{code}-XZ", name=f"{cname}第一党小组", kind="group", parent=branch,
-                                          community=comm)
-            city.orgs[branch.code] = branch
-            city.orgs[group.code] = group
-            area = "320583" if t_index == 0 else "320584"
-            made = []
-            for i, (name, klass, retired, sex) in enumerate(members):
-                seq += 1
-                birth = D(1950 if retired else 1980 + i, 3, 1 + i)
-                number = ids.make(area, birth, seq * 2 + (1 if sex == "M" else 0))
-                org = None if klass == "in_service" else branch
-                mem = m.Member.create(
-                    id_number=number, name=name, initials=initials(name), sex=sex, birth_date=birth,
-                    joined_date=D(2005, 7, 1), full_date=D(2006, 7, 1), organization=org, community=comm,
-                    management_class=klass, retired=retired,
-                    registered_date=D(y - 1, 3, 1) if klass in ("in_service", "floating_in") else None,
-                    placed_date=D(y - 1, 3, 10) if klass == "floating_in" else None,
-                    phone=f"1391234{seq:04d}", dues_class="retired" if retired else "employed",
-                    monthly_income=Decimal("3000.00") if not retired else Decimal("4000.00"),
-                    work_unit="昆山某公司" if klass == "in_service" else None)
-                city.members[name] = mem
-                made.append(mem)
-            for i, (name, posts) in enumerate(workers):
-                seq += 1
-                birth = D(1985 + i, 5, 10)
-                number = ids.make(area, birth, seq * 2 + 1)
-                w = m.Worker.create(id_number=number, name=name, initials=initials(name), sex="M",
-                                    birth_date=birth, community=comm, education="bachelor",
-                                    certificate="assistant" if i == 0 else "none",
-                                    certificate_date=D(2015, 6, 1) if i == 0 else None, hired_date=D(2010, 1, 1),
-                                    college_graduate=(i == 1), backup_talent=(i == 1),
-                                    filing_date=D(2018, 3, 1) if "secretary" in posts else None,
-                                    phone=f"1380000{seq:04d}")
-                for p in posts:
-                    m.WorkerPost.create(worker=w, post=p, start_date=D(2018, 1, 1))
-                m.WorkerPay.create(worker=w, year=y, base_pay=Decimal("120000"))
-                m.Training.create(worker=w, title=f"{y}年社区书记培训" if i == 0 else f"{y}年社区工作者培训",
-                                  level="city" if i == 0 else "street", start_date=D(y, 4, 10), days=7 if i == 0 else 5)
-                if "secretary" in posts:
-                    m.DutyReport.create(worker=w, year=y, audience="street_committee", date=D(y, 12, 20))
-                    m.DutyReport.create(worker=w, year=y, audience="members_public", date=D(y, 12, 22))
-                city.workers[name] = w
-            resident_a, resident_b, in_service, floating = made
-            for qn in range(4):
-                month = 3 * qn + 3
-                for mtype, day in (("assembly", 10), ("lecture", 20)):
-                    mt = m.Meeting.create(code=f"{code}-{y}{month:02d}-{mtype}", organization=branch, type=mtype,
-                                          date=D(y, month, day), topic=f"{y}年第{qn + 1}季度")
-                    m.Attendance.create(meeting=mt, member=resident_a, status="present")
-                    status_b = "absent" if (qn == 3 and mtype == "assembly") else "present"
-                    m.Attendance.create(meeting=mt, member=resident_b, status=status_b)
-                    m.Attendance.create(meeting=mt, member=floating, status="leave" if qn == 0 else "present",
-                                        leave_reason="出差" if qn == 0 else None)
-                    if mtype == "assembly":
-                        m.Attendance.create(meeting=mt, member=in_service, status="present")
-            if t_index == 0:  # 巴城 holds its 党小组会 every month; 玉山 does not
-                for month in range(1, 13):
-                    mt = m.Meeting.create(code=f"{code}-{y}{month:02d}-group", organization=group,
-                                          type="group_meeting", date=D(y, month, 25), topic="学习")
-                    m.Attendance.create(meeting=mt, member=resident_a, status="present")
-            for mem in (resident_a, resident_b):
-                for month in range(1, 13):
-                    if mem is resident_b and month >= 11:
-                        continue
-                    due = Decimal("15.00") if mem is resident_a else Decimal("20.00")
-                    m.DuesPayment.create(member=mem, month=f"{y}-{month:02d}", due=due, paid=due,
-                                         paid_date=D(y, month, 5))
-            m.VolunteerHours.create(member=resident_a, date=D(y, 5, 1), hours=Decimal("6"), activity="环境整治")
-            m.VolunteerHours.create(member=in_service, date=D(y, 6, 1), hours=Decimal("10"), activity="义诊")
-            m.Commitment.create(member=resident_a, year=y, content="帮助邻里", fulfilled=True, fulfilled_date=D(y, 9, 1))
-            m.Commitment.create(member=in_service, year=y, content="结对帮扶", fulfilled=True, fulfilled_date=D(y, 10, 1))
-            m.Commitment.create(member=resident_b, year=y, content="楼道清洁", fulfilled=False)
-            m.Pairing.create(member=in_service, household="困难户甲", since=D(y, 2, 1))
-            m.FundingAllocation.create(community=comm, year=y, amount=Decimal("15000"), source="town_finance",
-                                       date=D(y, 3, 1))
-            m.Expenditure.create(community=comm, date=D(y, 6, 1), amount=Decimal("3200.50"), purpose="党员活动")
-            m.Publication.create(community=comm, year=y, kind="funding", date=D(y, 12, 28))
-            m.Publication.create(community=comm, year=y, kind="visit_schedule", date=D(y, 1, 15))
-            secretary = city.workers[workers[0][0]]
-            m.Visit.create(community=comm, kind="reception", date=D(y, 3, 3), staff=secretary, people=2,
-                           demand="路灯维修", answered_date=D(y, 3, 10), closed_date=D(y, 3, 20))
-            m.Visit.create(community=comm, kind="hardship_visit", date=D(y, 4, 3), staff=secretary,
-                           member=resident_b, people=1)
-    return city
+        town_row = None
+        for _, code, cname, members, workers in layouts:
+            new_code = code_prefix + "".join(ch for ch in code if ch.isdigit())
+            if new_code in city.communities:
+                raise ValueError(f"community code {new_code!r} is taken: pass code_prefix=")
+            renamed[code] = new_code
+            mems = [(prefix + n, *rest) for n, *rest in members]
+            wks = [(prefix + n, posts) for n, posts in workers]
+            renamed.update({n: prefix + n for n, *_ in members})
+            renamed.update({n: prefix + n for n, _ in workers})
+            like_base = like[:-1] if like.endswith("镇") else like
+            new_cname = cname.replace(like_base, base) if like_base in cname else prefix + cname
+            comm = _build_town(city, town, new_code, new_cname, mems, wks, area=area,
+                               group_meetings=(like == TINY_CITY_LAYOUT[0][0]), town=town_row)
+            town_row = comm.town
+            city.towns[town] = town_row
+    return renamed
 
 
 class PluginKit:
@@ -305,9 +361,12 @@ class PluginKit:
         self.plugin_dir = plugin_dir
         self._monkeypatch = monkeypatch
         self.loaded: list[str] = []
+        self.bindings: dict[str, list[str]] = {}  # plugin -> towns, written as the kit's config
 
     # -- loading
-    def load(self, path) -> "PluginKit":
+    def load(self, path, towns=None) -> "PluginKit":
+        """Load a plugin file (or every ``.py`` of a folder) as a plugin folder would; with
+        ``towns``, bind each to those towns as ``[plugins."<module>"] towns = [...]`` does."""
         import shutil
         from pathlib import Path
 
@@ -316,18 +375,84 @@ class PluginKit:
         for f in files:
             shutil.copy(f, self.plugin_dir / f.name)
             self.loaded.append(f.stem)
+            if towns is not None:
+                self.bindings[f.stem] = list(towns)
         self._monkeypatch.setenv("DANGJIAN_PLUGIN_DIRS", str(self.plugin_dir))
+        self._write_config()
         self.reload()
         return self
 
-    def write(self, name: str, source: str) -> "PluginKit":
-        """Write ``source`` as plugin ``name``.py and load it."""
+    def write(self, name: str, source: str, towns=None) -> "PluginKit":
+        """Write ``source`` as plugin ``name``.py and load it (bound to ``towns`` when given)."""
         import textwrap
 
         (self.plugin_dir / f"{name}.py").write_text(textwrap.dedent(source), encoding="utf-8")
         self.loaded.append(name)
+        if towns is not None:
+            self.bindings[name] = list(towns)
         self._monkeypatch.setenv("DANGJIAN_PLUGIN_DIRS", str(self.plugin_dir))
+        self._write_config()
         return self.reload()
+
+    def bind(self, plugin: str, towns) -> "PluginKit":
+        """Bind plugin ``plugin`` (its module name) to ``towns``, as the config's
+        ``[plugins."<plugin>"] towns = [...]`` does, and reload."""
+        self.bindings[plugin] = list(towns)
+        self._write_config()
+        return self.reload()
+
+    def config_text(self) -> str:
+        """The config the kit runs with: the plugin bindings (what a city's config would say)."""
+        import json
+
+        return "".join(f'[plugins.{json.dumps(name, ensure_ascii=False)}]\n'
+                       f'towns = {json.dumps(towns, ensure_ascii=False)}\n\n'
+                       for name, towns in self.bindings.items())
+
+    def _write_config(self) -> None:
+        from core import config
+
+        if not self.bindings:
+            return
+        path = self.plugin_dir.parent / "kit_config.toml"
+        path.write_text(self.config_text(), encoding="utf-8")
+        self._monkeypatch.setenv("DANGJIAN_CONFIG", str(path))
+        config.reset()
+
+    def add_town_like(self, town: str, like: str, **kw) -> dict:
+        """Add ``town`` shaped like the tiny city's town ``like`` (see :func:`add_town_like`):
+        ``kit.add_town_like("周市镇", "巴城镇")`` makes community ``ZS01`` with 周市张伟, 周市李娜 …
+        Returns ``{original name or code: new one}``."""
+        renamed = add_town_like(self.city, town, like, **kw)
+        self.reload()
+        return renamed
+
+    def add_member(self, name: str, community: str, *, birth, joined=None, full=None,
+                   klass: str = "resident", sex: str = "M", **fields):
+        """Add a member to ``community`` (a code) in its 党支部 (none for an 在职党员): born
+        ``birth``, joined ``joined`` (default 2005-07-01), formal from ``full`` (default a year
+        after joining; ``False``: no date yet, a 预备党员).  Other ``fields`` go to the record.
+        Returns the record; ``kit.city.members[name]`` too."""
+        import datetime as dt
+
+        from core import ids, models as m
+        from core.db import write_tx
+        from core.pinyin import initials
+
+        joined = joined or dt.date(2005, 7, 1)
+        if full is None:
+            full = joined.replace(year=joined.year + 1)
+        comm = self.city.communities[community]
+        self.city.seq += 1
+        org = None if klass == "in_service" else self.city.orgs[f"{community}-ZB"]
+        with write_tx():
+            mem = m.Member.create(
+                id_number=ids.make("320599", birth, self.city.seq * 2 + (1 if sex == "M" else 0)),
+                name=name, initials=initials(name), sex=sex, birth_date=birth, joined_date=joined,
+                full_date=full or None, organization=org, community=comm, management_class=klass,
+                **fields)
+        self.city.members[name] = mem
+        return mem
 
     def reload(self, plugin: bool = True) -> "PluginKit":
         from core import plugins

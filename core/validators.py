@@ -825,3 +825,19 @@ def label_of(kind: str, name: str) -> str:
     """The column label of a field in the interface language ('' → the record)."""
     f = kinds.get(kind).field(name)
     return f.title() if f is not None else name
+
+
+def on_record_elsewhere() -> str:
+    """The one answer to a members/workers row whose ID number is on record outside the
+    writer's scope (it cannot be told apart from a new one by silence)."""
+    return tr("身份号码已在本市登记，须经组织关系转接", "the ID number is already on record in the city; "
+              "the member moves by a transfer of the organizational relationship")
+
+
+def intra_city_hint() -> str:
+    """The hint that ends every organization error of a transfer."""
+    return tr("市内转移须由原组织和新组织都在其权限范围内的用户登记（两个区镇之间的转移由市级用户登记）；"
+              "转入、转出须由市内一方组织所在范围的用户登记",
+              "a move inside the city is recorded by a user whose scope holds both organizations (between "
+              "two towns: a city-level user); a transfer in or out by a user whose scope holds the "
+              "organization inside the city")

@@ -13,7 +13,8 @@ given; the items add up to the points.  No item counts online time or
 check-ins (2023 guidance against 指尖上的形式主义).
 
 The members, attendance, volunteer hours, commitments, pairings and dues months
-come from ``core``'s set-based helpers: a few queries for the whole scope.
+come from ``core``'s set-based helpers: a few queries for the whole scope.  Member
+points and in-service performance are declared by their items (``core.ItemScorer``).
 """
 from __future__ import annotations
 
@@ -21,10 +22,10 @@ from decimal import Decimal
 
 from peewee import fn
 
-from core import (COMMUNITY_CLASSES, DutyReport, DutyPost, ResponsibilityZone, Scorer, Training, Visit,
-                  attendance_counts, commitments_kept, format_points, hookimpl, in_relationship, late_dues_months,
-                  members_in_scope, pairing_counts, round_cents, scope_member_ids, scope_worker_ids, to_decimal,
-                  tr, training_counts_of_members, volunteer_hours, workers_in_post)
+from core import (COMMUNITY_CLASSES, Base, DutyReport, DutyPost, ItemScorer, PerCount, ResponsibilityZone, Scorer,
+                  Training, Visit, attended, commitments_kept, format_points, hookimpl, in_relationship,
+                  late_dues_months, pairing_counts, round_cents, scope_worker_ids, to_decimal, tr,
+                  training_counts_of_members, volunteer_hours, workers_in_post)
 
 GOODS = ("leadership", "cadres", "mechanism", "performance", "masses")
 GOOD_LABELS = {
@@ -70,56 +71,41 @@ def _capped(points: Decimal, cap) -> Decimal:
 MEMBER_POINTS_CLASSES = ("resident", "floating_out", "floating_in")
 
 
-def score_member_points(ctx):
-    """党员积分 per member whose relationship is in the community, and every placed 流入党员.
+def _member_points_kept(m) -> bool:
+    """Every member of the classes, but a 流入党员 only once placed."""
+    return m["management_class"] != "floating_in" or m["placed_date"] is not None
 
-    Items: base; each meeting attended (出席); each training (a member who is
-    also a community worker); volunteer hours (capped); commitments kept;
-    deductions for each meeting recorded 缺席 (absent without leave) and each
-    month ended whose dues were not paid in full by the month's end.
-    """
-    members = [m for m in members_in_scope(ctx, MEMBER_POINTS_CLASSES)
-               if m["management_class"] != "floating_in" or m["placed_date"] is not None]
-    if not members:
-        return
-    ids = scope_member_ids(ctx, MEMBER_POINTS_CLASSES)
-    att = attendance_counts(ctx, ids, ("present", "absent"))
-    hours = volunteer_hours(ctx, ids)
-    kept = commitments_kept(ctx, ids)
-    trainings = training_counts_of_members(ctx, MEMBER_POINTS_CLASSES)
-    dues_members = [m for m in members if in_relationship(m["management_class"])]
-    late = late_dues_months(ctx, dues_members)
-    L = {"base": tr("基础分", "base points"), "meetings": tr("参加组织生活 {n} 次", "{n} meetings attended"),
-         "trainings": tr("参加培训 {n} 次", "{n} trainings"), "hours": tr("志愿服务 {h} 小时", "{h} volunteer hours"),
-         "kept": tr("践行承诺 {n} 项", "{n} commitments kept"),
-         "absent": tr("无故缺席 {n} 次", "{n} absences without leave"),
-         "late_dues": tr("党费未按月足额交纳 {n} 个月", "{n} months of dues late or unpaid")}
-    for m in members:
-        ref = ctx.community(m["community_id"])
-        p = ctx.params(ref.town)
-        items = [ctx.item("base", L["base"], p["base"])]
-        n = att.get((m["id"], "present"), 0)
-        if n:
-            items.append(ctx.item("meetings_attended", L["meetings"].format(n=n), to_decimal(p["per_meeting_attended"]) * n, n))
-        n = trainings.get(m["id_number"], 0)
-        if n:
-            items.append(ctx.item("trainings", L["trainings"].format(n=n), to_decimal(p["per_training"]) * n, n))
-        h = hours.get(m["id"], Decimal(0))
-        if h:
-            per = to_decimal(p["volunteer_hours_per_point"])
-            pts = _capped(h / per if per else Decimal(0), p.get("max_volunteer_points"))
-            items.append(ctx.item("volunteer_hours", L["hours"].format(h=format(h.normalize(), "f")), pts, float(h)))
-        n = kept.get(m["id"], 0)
-        if n:
-            items.append(ctx.item("commitments_kept", L["kept"].format(n=n), to_decimal(p["per_commitment_kept"]) * n, n))
-        n = att.get((m["id"], "absent"), 0)
-        if n:
-            items.append(ctx.item("absence_without_leave", L["absent"].format(n=n),
-                                  to_decimal(p["per_absence_without_leave"]) * n, n))
-        n = late.get(m["id"], 0)
-        if n:
-            items.append(ctx.item("late_dues", L["late_dues"].format(n=n), to_decimal(p["per_late_dues_month"]) * n, n))
-        yield ctx.result(m["id_number"], items, community=ref, name=m["name"], org=m["org"])
+
+def _trainings_of_members(ctx, ids) -> dict:
+    """{id number: trainings} of members who are also community workers."""
+    return training_counts_of_members(ctx, MEMBER_POINTS_CLASSES)
+
+
+def _late_dues(ctx, ids) -> dict:
+    """{member id: months of dues late or unpaid} of the members scored whose relationship is here."""
+    return late_dues_months(ctx, [m for m in ctx.subject_rows if in_relationship(m["management_class"])])
+
+
+#: 党员积分 per member whose relationship is in the community, and every placed 流入党员.
+#: Items: base; each meeting attended (出席); each training (a member who is also a
+#: community worker); volunteer hours (capped); commitments kept; deductions for each
+#: meeting recorded 缺席 (absent without leave) and each month ended whose dues were not
+#: paid in full by the month's end.
+MEMBER_POINTS_ITEMS = [
+    Base("base"),
+    PerCount("per_meeting_attended", attended("present"), code="meetings_attended",
+             label=("参加组织生活 {n} 次", "{n} meetings attended")),
+    PerCount("per_training", _trainings_of_members, code="trainings", key="id_number",
+             label=("参加培训 {n} 次", "{n} trainings")),
+    PerCount(1, volunteer_hours, every="volunteer_hours_per_point", cap="max_volunteer_points",
+             code="volunteer_hours", label=("志愿服务 {n} 小时", "{n} volunteer hours")),
+    PerCount("per_commitment_kept", commitments_kept, code="commitments_kept",
+             label=("践行承诺 {n} 项", "{n} commitments kept")),
+    PerCount("per_absence_without_leave", attended("absent"), code="absence_without_leave",
+             label=("无故缺席 {n} 次", "{n} absences without leave")),
+    PerCount("per_late_dues_month", _late_dues, code="late_dues",
+             label=("党费未按月足额交纳 {n} 个月", "{n} months of dues late or unpaid")),
+]
 
 
 # ---------------------------------------------------------------- community score (第2、16、22条)
@@ -278,18 +264,8 @@ def grade(points, p) -> str:
     return "poor"
 
 
-def score_in_service(ctx):
-    """在职党员 at their residence community (第17条): community activities attended,
-    volunteer hours, commitments kept, pairings (结对帮扶), responsibility zones and
-    posts (党员责任区、设岗定责); grade 好 / 一般 / 差 by thresholds."""
-    members = [m for m in members_in_scope(ctx, ("in_service",))]
-    if not members:
-        return
-    ids = scope_member_ids(ctx, ("in_service",))
-    att = attendance_counts(ctx, ids, ("present",), org_community=True)
-    hours = volunteer_hours(ctx, ids)
-    kept = commitments_kept(ctx, ids)
-    pairings = pairing_counts(ctx, ids)
+def _posts_held(ctx, ids) -> dict:
+    """{member id: responsibility zones (党员责任区) and duty posts (设岗定责) held}."""
     posts: dict = {}
     for mid, n in (ResponsibilityZone.select(ResponsibilityZone.member, fn.COUNT(ResponsibilityZone.id))
                    .where(ResponsibilityZone.member.in_(ids)).group_by(ResponsibilityZone.member).tuples()):
@@ -298,44 +274,39 @@ def score_in_service(ctx):
                    .where(DutyPost.member.in_(ids), (DutyPost.since.is_null()) | (DutyPost.since <= ctx.as_of))
                    .group_by(DutyPost.member).tuples()):
         posts[mid] = posts.get(mid, 0) + n
-    for m in members:
-        ref = ctx.community(m["community_id"])
-        p = ctx.params(ref.town)
-        items = [ctx.item("base", tr("基础分", "base points"), p["base"])]
-        n = att.get((m["id"], "present"), 0)
-        if n:
-            items.append(ctx.item("activities", tr("参加社区活动 {n} 次", "{n} community activities attended", n=n),
-                                  to_decimal(p["per_activity"]) * n, n))
-        h = hours.get(m["id"], Decimal(0))
-        if h:
-            per = to_decimal(p["volunteer_hours_per_point"])
-            pts = _capped(h / per if per else Decimal(0), p.get("max_volunteer_points"))
-            items.append(ctx.item("volunteer_hours", tr("志愿服务 {h} 小时", "{h} volunteer hours",
-                                                        h=format(h.normalize(), "f")), pts, float(h)))
-        n = kept.get(m["id"], 0)
-        if n:
-            items.append(ctx.item("commitments_kept", tr("践行承诺 {n} 项", "{n} commitments kept", n=n),
-                                  to_decimal(p["per_commitment_kept"]) * n, n))
-        n = pairings.get(m["id"], 0)
-        if n:
-            items.append(ctx.item("pairings", tr("结对帮扶 {n} 户", "{n} households paired", n=n), to_decimal(p["per_pairing"]) * n, n))
-        n = posts.get(m["id"], 0)
-        if n:
-            items.append(ctx.item("posts", tr("认领责任区或岗位 {n} 个", "{n} zones or posts held", n=n),
-                                  to_decimal(p["per_post"]) * n, n))
-        total = sum((i["points"] for i in items), Decimal(0))
-        zh, en = GRADE_LABELS[grade(total, p)]
-        yield ctx.result(m["id_number"], items, community=ref, name=m["name"], org=m["org"], klass=tr(zh, en))
+    return posts
+
+
+def _grade_label(total, p) -> str:
+    zh, en = GRADE_LABELS[grade(total, p)]
+    return tr(zh, en)
+
+
+#: 在职党员 at their residence community (第17条): community activities attended,
+#: volunteer hours, commitments kept, pairings (结对帮扶), responsibility zones and posts
+#: (党员责任区、设岗定责); grade 好 / 一般 / 差 by thresholds.
+IN_SERVICE_ITEMS = [
+    Base("base"),
+    PerCount("per_activity", attended("present", org_community=True), code="activities",
+             label=("参加社区活动 {n} 次", "{n} community activities attended")),
+    PerCount(1, volunteer_hours, every="volunteer_hours_per_point", cap="max_volunteer_points",
+             code="volunteer_hours", label=("志愿服务 {n} 小时", "{n} volunteer hours")),
+    PerCount("per_commitment_kept", commitments_kept, code="commitments_kept",
+             label=("践行承诺 {n} 项", "{n} commitments kept")),
+    PerCount("per_pairing", pairing_counts, code="pairings", label=("结对帮扶 {n} 户", "{n} households paired")),
+    PerCount("per_post", _posts_held, code="posts", label=("认领责任区或岗位 {n} 个", "{n} zones or posts held")),
+]
 
 
 SCORERS = [
-    Scorer("member-points", "党员积分", "member points", score_member_points, subjects="member"),
+    ItemScorer("member-points", "党员积分", "member points", MEMBER_POINTS_ITEMS, subjects="member",
+               classes=MEMBER_POINTS_CLASSES, where=_member_points_kept),
     Scorer("community-score", "先锋社区评分", "community score (pioneer community)", score_community,
            subjects="community"),
     Scorer("worker-appraisal", "社区工作者绩效考核", "community worker appraisal", score_worker_appraisal,
            subjects="worker"),
-    Scorer("in-service-performance", "在职党员社区表现", "in-service members' community performance",
-           score_in_service, subjects="member"),
+    ItemScorer("in-service-performance", "在职党员社区表现", "in-service members' community performance",
+               IN_SERVICE_ITEMS, subjects="member", classes=("in_service",), klass=_grade_label),
 ]
 
 

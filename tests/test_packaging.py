@@ -32,6 +32,26 @@ def test_wheel_has_config_and_every_package_file(wheel):
                 assert rel in names, f"{rel} is not in the wheel"
 
 
+UNSHIPPED = r"\bSPEC\b|\bDESIGN\b|\.\./shared|\b[Ii]ssue #?\d+|§\s*\d"
+
+
+def test_nothing_shipped_names_a_file_users_do_not_have(wheel):
+    """The planning documents are not shipped: no text in the wheel, the README, the security
+    notes, the docs or the benches may send a reader to them — they say what they say."""
+    import re
+
+    rx = re.compile(UNSHIPPED)
+    hits = []
+    with zipfile.ZipFile(wheel) as z:
+        for name in z.namelist():
+            if name.endswith((".py", ".toml", ".tcss", ".md", ".txt", ".json")) and ".dist-info/" not in name:
+                text = z.read(name).decode("utf-8", "replace")
+                hits += [f"{name}: {m.group(0)}" for m in rx.finditer(text)]
+    for path in [ROOT / "README.md", ROOT / "SECURITY.md", *(ROOT / "docs").glob("*.md"), *(ROOT / "bench").glob("*.py")]:
+        hits += [f"{path.relative_to(ROOT)}: {m.group(0)}" for m in rx.finditer(path.read_text(encoding="utf-8"))]
+    assert hits == []
+
+
 def _outer_site_dirs():
     """The directories the running interpreter installs packages into (its site-packages, and the user
     site when it is on): where the runtime dependencies are, in a venv or in the system Python alike."""

@@ -252,6 +252,14 @@ def build_parser() -> ArgParser:
     s = sub.add_parser("plugins", help=tr("列出插件及其来源、挂钩和错误", "list plugins, their source, hooks and errors"))
     s.add_argument("--format", choices=["table", "json"], default="table", help=format_help)
     s.set_defaults(handler="core.cli.basic:cmd_plugins")
+    psub = s.add_subparsers(dest="plugins_command", metavar="{new}")
+    n = psub.add_parser("new", help=tr("新建区镇插件：示例插件文件、可运行的测试和配置行",
+                                       "start a town plugin: an example plugin file, a passing test, config lines"))
+    n.add_argument("name", metavar="NAME", help=tr("插件名（Python 标识符）", "the plugin's name (a Python identifier)"))
+    n.add_argument("--town", required=True, help=tr("插件服务的区镇", "the town the plugin serves"))
+    n.add_argument("--dir", help=tr("写入的目录（默认当前目录；测试在其 tests/ 下）",
+                                    "the folder to write into (default: the current one; the test under its tests/)"))
+    n.set_defaults(handler="core.cli.plugins_new:cmd_plugins_new", no_setup=True)
 
     s = sub.add_parser("check", help=tr("按政策检查规则（有不符合时退出码 1）",
                                         "check the rules of the policy (exit 1 when any fails)"))
@@ -447,7 +455,7 @@ def setup(args) -> None:
             print(line, file=sys.stderr)
     from core import access
 
-    me = access.current()  # identity first: an account with no user record is refused here (SPEC §7)
+    me = access.current()  # identity first: an account with no user record is refused here
     sub = getattr(args, "users_command", None)
     if me.system and args.command not in server.SYSTEM_COMMANDS:
         raise UserError(tr("服务账号自己的定时任务只能运行 backup、check、report（不是 {c}）",
@@ -490,7 +498,8 @@ def main(argv: list[str] | None = None) -> int:
     from core.db import DatabaseError
 
     try:
-        setup(args)
+        if not getattr(args, "no_setup", False):  # a command that needs no config, database or plugins
+            setup(args)
         module, _, func = args.handler.partition(":")
         try:
             handler = getattr(importlib.import_module(module), func)

@@ -58,9 +58,10 @@ def cmd_demo(args) -> int:
     has_data = demo.has_data()
     if args.reset:
         me.require_admin(tr("重建演示数据库", "rebuild the demo database"))
-        if has_data and not confirm(tr("将删除数据库中的全部数据并重建演示数据，确定吗？",
-                                       "This deletes every record in the database and rebuilds the demo. Sure?"),
-                                    args.yes):
+        where = db.redact(db.current_url() or "")
+        if has_data and not confirm(tr("将删除数据库 {db} 中的全部数据并重建演示数据，确定吗？",
+                                       "This deletes every record in the database {db} and rebuilds the demo. "
+                                       "Sure?", db=where), args.yes):
             print(tr("已取消", "cancelled"), file=sys.stderr)
             return 2
         demo.wipe()

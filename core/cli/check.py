@@ -1,4 +1,4 @@
-"""``dangjian check`` (SPEC §6): run the rules, write the findings, exit 0 / 1 / 2.
+"""``dangjian check``: run the rules, write the findings, exit 0 / 1 / 2.
 
 Formats: table (tabulate, Chinese aligned), md, csv, xlsx (needs --output),
 html (self-contained page: summary by community and by rule, red / amber /

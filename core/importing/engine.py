@@ -62,22 +62,6 @@ class Rollback(Exception):
 
 # ---------------------------------------------------------------- references
 
-def ON_RECORD_ELSEWHERE() -> str:
-    """The one answer to a members/workers row whose ID number is on record outside the
-    writer's scope (it cannot be told apart from a new one by silence)."""
-    return tr("身份号码已在本市登记，须经组织关系转接", "the ID number is already on record in the city; "
-              "the member moves by a transfer of the organizational relationship")
-
-
-def INTRA_CITY_HINT() -> str:
-    """The hint that ends every organization error of a ``transfers`` row."""
-    return tr("市内转移须由原组织和新组织都在其权限范围内的用户登记（两个区镇之间的转移由市级用户登记）；"
-              "转入、转出须由市内一方组织所在范围的用户登记",
-              "a move inside the city is recorded by a user whose scope holds both organizations (between "
-              "two towns: a city-level user); a transfer in or out by a user whose scope holds the "
-              "organization inside the city")
-
-
 class RefCache:
     """Natural key -> (id, community id) of the records that ``ref:``/``idref:`` fields name
     (communities, orgs, meetings, members, workers, units, a plugin's kinds)."""
@@ -781,54 +765,18 @@ class Transfers(Handler):
                 # unknown and outside the writer's scope read the same; the hint is the same for everyone
                 it.err(name, tr("未知的组织编码 {c}（市内的组织须填组织编码）。{h}",
                                 "unknown org code {c} (an organization inside the city is given by its code). {h}",
-                                c=code, h=INTRA_CITY_HINT()))
+                                c=code, h=validators.intra_city_hint()))
         side = {"in": "to_org", "out": "from_org", "intra_city": "to_org"}.get(direction)
         if side and r.get(side) and orgs.get(r[side]):
             it.community = orgs[r[side]][1]
         it.extra = None
 
     def after_write(self, inserted, updated, extra):
-        """Apply each member's latest transfer: roster, organization, community (one transaction)."""
-        from core.models import Member, Transfer
+        """Apply each member's latest transfer (the write path's rule), then the roster spans."""
         touched = {it.vals["member"] for it in inserted + updated}
         if not touched:
             return
-        latest = {}
-        mids = list(touched)
-        for i in range(0, len(mids), 500):
-            q = (Transfer.select(Transfer.member, Transfer.direction, Transfer.to_org, Transfer.date)
-                 .where(Transfer.member.in_(mids[i:i + 500])).order_by(Transfer.date).tuples())
-            for mid, direction, to_org, date in q:
-                latest[mid] = (direction, to_org, date)
-        fields = ["organization", "community", "active", "left_date"]
-        olds = {}
-        for i in range(0, len(mids), 500):
-            q = Member.select(Member.id, *[getattr(Member, f) for f in fields]).where(Member.id.in_(mids[i:i + 500]))
-            for row in q.tuples():
-                olds[row[0]] = dict(zip(fields, row[1:]))
-        orgs = self.ctx.refs.maps["org"]
-        changes = []
-        for mid, (direction, to_org, date) in latest.items():
-            old = olds[mid]
-            new = dict(old)
-            if direction == "out":
-                new["active"], new["left_date"] = False, date
-            else:
-                hit = orgs.get(to_org)
-                if hit:
-                    new["organization"] = hit[0]
-                    if hit[1] is not None:
-                        new["community"] = hit[1]
-                new["active"], new["left_date"] = True, None
-            diff = {k for k in fields if not same(old[k], new[k])}
-            if diff:
-                changes.append((mid, new))
-                self.ctx.audit.append(audit.Entry("update", Member._meta.table_name, mid,
-                                                  {k: jsonable(old[k]) for k in diff},
-                                                  {k: jsonable(new[k]) for k in diff}, new["community"]))
-        db.executemany('UPDATE "member" SET "organization_id" = ?, "community_id" = ?, "active" = ?, '
-                       '"left_date" = ?, "version" = "version" + 1 WHERE "id" = ?',
-                       [(n["organization"], n["community"], n["active"], n["left_date"], mid) for mid, n in changes])
+        records.apply_transfers(touched, self.ctx.audit)
         rebuild_roster(touched)
 
 
@@ -1503,7 +1451,7 @@ class Planner:
                 if oc is not None and oc not in scope:
                     if kind in ("members", "workers"):
                         # the number is unique city-wide: one fixed answer, and the refusal is audited
-                        it.err("id_number", ON_RECORD_ELSEWHERE())
+                        it.err("id_number", validators.on_record_elsewhere())
                     else:
                         it.err(handler.scope_field, tr("已有记录不在你的权限范围内",
                                                        "the existing record is outside your scope"))

@@ -1,4 +1,4 @@
-"""Reading and writing the table files of SPEC §5: ``.xlsx`` and ``.csv``.
+"""Reading and writing the import/export table files: ``.xlsx`` and ``.csv``.
 
 CSV is read as UTF-8, UTF-8 with BOM or GBK (detected; ``--encoding``
 overrides) and streamed row by row; ``.xlsx`` through openpyxl's read-only

@@ -466,3 +466,16 @@ def test_city_plan_has_twenty_moves_of_each_kind(dangjian_env, today):
     assert min(kinds[k] for k in ("community", "town", "city")) >= 20, kinds
     days = [p.transfer[3] for p in gen.persons if p.transfer] + [d for p in gen.persons for d, _o, _n in p.changes]
     assert sum(d.day == 1 for d in days) >= 20 and sum(d == _month_last(d) for d in days) >= 20
+
+
+def test_cli_demo_reset_names_the_database_it_would_wipe(dangjian_db, today, capsys, monkeypatch):
+    """The question names the database (password left out), so nobody wipes the wrong one."""
+    from core import db
+    from core.cli import main
+    from core.cli import basic
+
+    assert main(["demo", "--no-open"]) == 0
+    asked = []
+    monkeypatch.setattr(basic, "confirm", lambda question, yes: asked.append(question) or False)
+    assert main(["demo", "--reset", "--no-open"]) == 2
+    assert asked and db.redact(db.current_url()) in asked[0]

@@ -572,3 +572,25 @@ def test_export_community_outside_the_scope_is_refused_like_check(city, capsys):
     access.set_current(clerk)
     code, out, err = cli(capsys, "export", "members", "-", "--community", "BC01")
     assert code == 0 and "exported 4 record(s)" in err, err
+
+
+def test_an_xlsx_longer_than_a_sheet_continues_on_the_next(tmp_path, monkeypatch):
+    """A table with more rows than a sheet holds (a province's findings) goes on over sheets
+    NAME, NAME (2), … each with the header; text that looks like a formula stays text."""
+    from openpyxl import load_workbook
+
+    from core import output
+
+    monkeypatch.setattr(output, "XLSX_MAX_ROWS", 4)  # three rows a sheet besides the header
+    rows = [[i, f"行{i}", "=1+1" if i == 7 else "x"] for i in range(1, 9)]
+    target = tmp_path / "long.xlsx"
+    output.write_xlsx(target, [("结论", ["序号", "名称", "说明"], rows)])
+    wb = load_workbook(target)
+    assert wb.sheetnames == ["结论", "结论 (2)", "结论 (3)"]
+    got = [[c for c in r] for ws in wb for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert got == [[i, f"行{i}", "=1+1" if i == 7 else "x"] for i in range(1, 9)]
+    assert all(next(ws.iter_rows(max_row=1, values_only=True)) == ("序号", "名称", "说明") for ws in wb)
+    assert wb["结论 (3)"]["C2"].data_type == "s"  # the formula-like text is a string
+    # exactly full: no empty extra sheet
+    output.write_xlsx(target, [("结论", ["序号"], [[1], [2], [3]])])
+    assert load_workbook(target).sheetnames == ["结论"]

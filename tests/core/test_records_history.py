@@ -85,3 +85,40 @@ def test_a_meeting_must_fit_its_organization(tree):
     with pytest.raises(records.RecordInvalid):
         records.create(Meeting, {"code": "M3", "organization": tree["org"]["A1"].id, "type": "group_meeting",
                                  "date": D(2026, 3, 1)})
+
+
+def test_a_transfer_from_a_form_moves_the_member_as_an_import_does(tree):
+    from core.models import Transfer
+
+    m = _member(tree)
+    b = Organization.create(code="O-A1b", name="另一支部", kind="branch", community=tree["comm"]["A2"])
+    records.create(Transfer, {"member": m.id, "direction": "intra_city", "from_org": "O-A1", "to_org": "O-A1b",
+                              "date": D(2026, 7, 1)})
+    moved = _member(tree)
+    assert (moved.organization_id, moved.community_id) == (b.id, tree["comm"]["A2"].id)
+    spans = roster.spans([m.id], D(2026, 1, 1), D(2026, 12, 31))[m.id]
+    assert [(s[0], s[2]) for s in spans] == [(D(2000, 1, 1), tree["org"]["A1"].id), (D(2026, 7, 1), b.id)]
+    # 转出: off the roster from its date
+    records.create(Transfer, {"member": m.id, "direction": "out", "from_org": "O-A1b", "to_org": "外市某支部",
+                              "date": D(2026, 9, 1)})
+    gone = _member(tree)
+    assert (gone.active, gone.left_date) == (False, D(2026, 9, 1))
+
+
+def test_a_transfer_from_a_form_needs_the_organizations_in_the_writers_scope(tree):
+    from core.access import Principal, set_current
+    from core.models import Transfer
+
+    m = _member(tree)
+    set_current(Principal("clerk_a1", "community", "A1", False, True))
+    with pytest.raises(records.RecordInvalid) as e:
+        records.create(Transfer, {"member": m.id, "direction": "intra_city", "from_org": "O-A1", "to_org": "O-B1",
+                                  "date": D(2026, 7, 1)})
+    unknown = str(e.value)
+    with pytest.raises(records.RecordInvalid) as e:
+        records.create(Transfer, {"member": m.id, "direction": "intra_city", "from_org": "O-A1", "to_org": "O-XX",
+                                  "date": D(2026, 7, 1)})
+    # another town's organization reads exactly like one that does not exist, with the same hint
+    assert unknown.replace("O-B1", "?") == str(e.value).replace("O-XX", "?")
+    assert "市内转移" in unknown
+    assert not Transfer.select().exists() and _member(tree).organization_id == tree["org"]["A1"].id
