@@ -486,7 +486,9 @@ def run_funding_notice(ctx):
 def run_ledger(ctx):
 
     if not ctx.community_filter or len(ctx.communities) != 1:
-        raise UserError(tr("台账按社区生成：请用 --community 社区编码", "the ledger is one community's book: give --community CODE"))
+        raise UserError(tr("台账按社区生成：请选择一个社区（命令行：--community 社区编码）",
+                           "the ledger is one community's book: choose a community (on the command line: "
+                           "--community CODE)"))
     ref = ctx.communities[0]
     comm = Community.get_by_id(ref.id)
     street = Street.get_or_none(Street.id == comm.street_id) if comm.street_id else None
