@@ -435,6 +435,8 @@ class DangjianApp(LedgerApp):
                 pname = name[len("plugin:"):]
                 for n, _title, factory, _plugin in self.plugin_screens():
                     if n == pname:
+                        if isinstance(factory, str):  # "report:NAME" / "scorer:NAME": that table screen
+                            return self.make_screen(factory) if factory.startswith(("report:", "scorer:")) else None
                         return factory()
                 return None
             if name.startswith(("scorer:", "report:")):

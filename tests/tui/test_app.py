@@ -265,6 +265,40 @@ async def test_plugin_screen_on_the_public_base(tui_db, tmp_path, monkeypatch):
         assert "2027: all" in screen_text(app)
 
 
+REPORT_SCREEN_PLUGIN = '''
+from core import hookimpl
+
+
+@hookimpl
+def dangjian_register_screens(register):
+    register("yushan-orglife", "玉山镇三会一课", "report:orglife")
+'''
+
+
+@aio
+async def test_a_report_gets_a_screen_of_its_own_in_one_line(tui_db, tmp_path, monkeypatch):
+    """register(name, title, "report:NAME"): the app's table screen shows that report under the
+    plugin's own menu entry."""
+    from core import plugins
+
+    _write_plugin(tmp_path / "plugs", REPORT_SCREEN_PLUGIN)
+    monkeypatch.setenv("DANGJIAN_PLUGIN_DIRS", str(tmp_path / "plugs"))
+    plugins.reset()
+    plugins.load()
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "plugin:yushan-orglife" in dict(app.menu_entries())
+        app.open_screen("plugin:yushan-orglife", reset=True)
+        await settle(pilot)
+        for _ in range(10):
+            if "三会一课" in screen_text(app) and "正在计算" not in screen_text(app):
+                break
+            await pilot.pause(0.3)
+        text = screen_text(app)
+        assert type(app.screen).__name__ == "GenericTableScreen" and "三会一课" in text, text
+
+
 @aio
 async def test_binding_descriptions_in_the_interface_language(tui_db):
     """Bindings are declared "中文|English"; what the footer and F1 help read (active_bindings)
