@@ -513,6 +513,19 @@ def _step4_ref_secret(database):
                              (secrets.token_hex(32),))
 
 
+class _SqliteOnlyWithoutRowid(pw.Metadata):
+    """``WITHOUT ROWID`` on SQLite only (frozen with step 5)."""
+
+    @property
+    def without_rowid(self):
+        db = getattr(self.database, "obj", self.database)
+        return isinstance(db, pw.SqliteDatabase)
+
+    @without_rowid.setter
+    def without_rowid(self, value):
+        pass
+
+
 def _step5_roster_history(database):
     """class_change (党员类别变更, dated) and roster_period (the roster's spans, derived from the
     member records, transfers, class changes and placements), then the spans of every member
@@ -548,7 +561,7 @@ def _step5_roster_history(database):
 
         class Meta:
             primary_key = pw.CompositeKey("member", "start")
-            without_rowid = True
+            model_metadata_class = _SqliteOnlyWithoutRowid
             indexes = ((("organization", "start"), False), (("community", "management_class", "start"), False))
 
     tables = [ClassChange, RosterPeriod]

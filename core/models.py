@@ -11,14 +11,16 @@ import datetime as dt
 
 from peewee import (
     BooleanField,
-    CompositeKey,
     CharField,
+    CompositeKey,
     DateField,
     DateTimeField,
     DecimalField,
     ForeignKeyField,
     IntegerField,
+    Metadata,
     Model,
+    SqliteDatabase,
     TextField,
 )
 
@@ -179,6 +181,20 @@ class ClassChange(_MemberMove, BaseModel):
         indexes = ((("member", "date"), True),)
 
 
+class SqliteOnlyWithoutRowid(Metadata):
+    """Table metadata whose ``WITHOUT ROWID`` applies on SQLite only (PostgreSQL has no such
+    clause; its tables keep no rowid anyway)."""
+
+    @property
+    def without_rowid(self):
+        db = getattr(self.database, "obj", self.database)
+        return isinstance(db, SqliteDatabase)
+
+    @without_rowid.setter
+    def without_rowid(self, value):
+        pass
+
+
 class RosterPeriod(Model):
     """Derived, never edited: one span of days over which a member was on the city roster
     with the same organization, community and management class (``end`` None: still open).
@@ -195,7 +211,7 @@ class RosterPeriod(Model):
         database = database
         legacy_table_names = False
         primary_key = CompositeKey("member", "start")  # a member's spans never share a first day
-        without_rowid = True  # SQLite: the spans stored in member order, no second copy of the key
+        model_metadata_class = SqliteOnlyWithoutRowid  # SQLite: the spans stored in member order
         indexes = (
             (("organization", "start"), False),
             (("community", "management_class", "start"), False),
