@@ -109,7 +109,8 @@ def rule_titles() -> dict[str, str]:
 
 def cell_findings(view: View, run_id: int, rule: str, community: str) -> list[dict]:
     """The findings of one rule in one community (worst first), as the view shows them
-    (masked unless the user may see personal data), each with the ``ref`` of its subject."""
+    (masked unless the user may see personal data), each with the ``ref`` of its subject and
+    ``subject_shown``: a person's name beside the masked number, a place's name beside its code."""
     F = m.StoredFinding
     if community.startswith("@"):  # a town's (or the city's) roll-up
         town = community[1:] or None
@@ -124,7 +125,15 @@ def cell_findings(view: View, run_id: int, rule: str, community: str) -> list[di
         where = F.community == community
     order = {"error": 0, "fail": 1, "warn": 2, "info": 3, "pass": 4}
     rows = list(F.select().where((F.run == run_id) & (F.rule == rule) & where).dicts())
-    for r in rows:
+    from types import SimpleNamespace
+
+    from core.evidence import Names
+
+    names = Names(view)  # people and places by name beside their (masked) number or code
+    raw = [SimpleNamespace(rule=r["rule"], subject=r["subject"]) for r in rows]
+    names.prime(raw)
+    for r, f in zip(rows, raw):
+        r["subject_shown"] = names.subject(f)
         r["status_label"] = lab(enums.FINDING_STATUS, r["status"])
         try:
             r["evidence"] = json.loads(r["evidence"] or "{}")

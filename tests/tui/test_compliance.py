@@ -37,7 +37,8 @@ async def _t_drill_to_record_and_clause(city):
         await settle(pilot)
         assert isinstance(app.screen, FindingsScreen)
         text = screen_text(app)
-        assert "第7条" in text and "不符合" in text and "孙丽" not in text
+        assert "第7条" in text and "不符合" in text
+        assert "孙丽 320583****" in text  # the person by name beside the masked number
         await pilot.press("enter")
         await settle(pilot)
         detail = app.screen
@@ -47,6 +48,9 @@ async def _t_drill_to_record_and_clause(city):
         assert city["w2"].id_number not in text or app.principal.full_personal_data
         clause = str(detail.query_one("#fd-clause").render())
         assert "条款原文" in clause and "社区工作者培训" in clause
+        # the evidence as labelled lines in words, not JSON
+        evidence = clause.split("条款原文")[0]
+        assert "依据：" in evidence and "{" not in evidence and "：" in evidence.split("依据：", 1)[1], evidence
         await pilot.press("ctrl+k")  # the clause text scrolls into view
         await pilot.press("enter")  # Enter on the records list
         await pilot.press("ctrl+l", "enter")

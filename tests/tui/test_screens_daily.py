@@ -270,3 +270,24 @@ async def test_plugin_failure_shows_a_red_banner(tui_db):
         text = screen_text(app)
         assert "插件出错" in text.splitlines()[0]
         assert "bacheng" in text
+
+
+@aio
+async def test_a_score_row_lists_its_items_once_and_no_json(tui_db):
+    """Enter on a row of a scorer's screen: the row's columns in words, then the items once
+    (not the 明细 column again, not the record as JSON)."""
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        app.open_screen("scorer:member-points", reset=True)
+        for _ in range(20):
+            await pilot.pause(0.3)
+            if getattr(app.screen, "data", None):
+                break
+        screen = app.screen
+        assert screen.data and screen.data["rows"], screen_text(app)
+        screen._open(None, 0)
+        await settle(pilot)
+        assert type(app.screen).__name__ == "RowDetail"
+        text = app.screen.text
+        assert text.count("明细") == 1 and "{" not in text and "得分：" in text, text

@@ -234,7 +234,7 @@ class FindingsScreen(DangjianScreen):
     def on_mount(self) -> None:
         t = self.query_one(DataTable)
         t.add_column(tr("结论", "Status"), key="status", width=6)
-        t.add_column(tr("对象", "Subject"), key="subject", width=18)
+        t.add_column(tr("对象", "Subject"), key="subject", width=27)
         t.add_column(tr("说明", "Message"), key="message")
         super().on_mount()
         t.focus()
@@ -249,8 +249,8 @@ class FindingsScreen(DangjianScreen):
         t.clear()
         style = {"fail": "bold red", "error": "bold red", "warn": "yellow", "pass": "green", "info": "cyan"}
         for i, r in enumerate(rows):
-            t.add_row(Text(r["status_label"], style=style.get(r["status"], "")), r["subject"], r["message"],
-                      key=str(i))
+            t.add_row(Text(r["status_label"], style=style.get(r["status"], "")), r.get("subject_shown") or r["subject"],
+                      r["message"], key=str(i))
 
     @on(DataTable.RowSelected, "#fs-table")
     def open_finding(self, event: DataTable.RowSelected) -> None:
@@ -300,10 +300,15 @@ class FindingDetailScreen(DangjianScreen):
         ev = self.finding.get("evidence") or {}
         clause = self.finding.get("clause") or self.rule.get("clause")
         view = self.app.view
-        self.run_db(lambda: (evidence_records(view, ev), clause_text(clause)), on_done=self._show, group="load")
+        def load():
+            from core.evidence import Names, evidence_lines
+
+            return evidence_records(view, ev), clause_text(clause), evidence_lines(ev, Names(view))
+
+        self.run_db(load, on_done=self._show, group="load")
 
     def _show(self, result) -> None:
-        records, clause = result
+        records, clause, lines = result
         self.records = records
         t = self.query_one("#fd-records", DataTable)
         t.clear()
@@ -311,11 +316,9 @@ class FindingDetailScreen(DangjianScreen):
             t.add_row(r["title"], r["text"], key=str(i))
         if not records:
             t.add_row(tr("（无）", "(none)"), tr("该结论的依据中没有记录编号", "the evidence names no records"))
-        ev = self.finding.get("evidence") or {}
-        plain = {k: v for k, v in ev.items() if not (str(k).endswith("_ids") or str(k).endswith("_id"))}
-        evidence = json.dumps(plain, ensure_ascii=False, default=str)
+        evidence = "\n".join("  " + ln for ln in lines) or tr("  （无）", "  (none)")
         self.query_one("#fd-clause", Static).update(
-            tr("依据：", "Evidence: ") + evidence + "\n\n" + tr("条款原文：", "Clause text: ") + "\n"
+            tr("依据：", "Evidence:") + "\n" + evidence + "\n\n" + tr("条款原文：", "Clause text: ") + "\n"
             + (clause or tr("（条款原文不可用）", "(clause text not available)")))
 
     @on(DataTable.RowSelected, "#fd-records")

@@ -9,7 +9,6 @@ that fetches it (:mod:`core.report_files`).  A report that is one community's bo
 ledger) asks for the community with a picker unless the scope is one community already."""
 from __future__ import annotations
 
-import json
 
 from rich.cells import cell_len
 from textual import on
@@ -426,13 +425,14 @@ class GenericTableScreen(DangjianScreen):
             self.app.open_member(int(member_id))
             return
         d = self.data
-        lines = [f"{h}: {v}" for h, v in zip(d["headers"], d["rows"][n])]
         record = d["records"][n] if d.get("records") and n < len(d["records"]) else None
-        if isinstance(record, dict) and record.get("items"):
+        items = record.get("items") if isinstance(record, dict) else None
+        detail_headers = {"明细", "items", "Items"}
+        # the row's columns in words (the record behind it holds the same values for machines)
+        lines = [f"{h}：{v}" for h, v in zip(d["headers"], d["rows"][n]) if not (items and h in detail_headers)]
+        if items:
             lines.append("")
             lines.append(tr("明细：", "Items:"))
-            for it in record["items"]:
+            for it in items:
                 lines.append(f"  {it.get('label', it.get('code'))}  {it.get('points')}")
-        elif record is not None:
-            lines += ["", json.dumps(record, ensure_ascii=False, default=str, indent=1)]
         self.app.push_screen(RowDetail("\n".join(lines)))
