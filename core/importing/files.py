@@ -108,12 +108,40 @@ def _too_large(name, limit: int) -> UserError:
 _STDIN_SPOOLS: set = set()
 
 
+STALE_AFTER = 24 * 3600  # seconds: no import runs this long; an older copy is a killed import's
+
+
+def _forget_stale_copies(prefix: str) -> None:
+    """Remove this account's private copies left by imports that were killed (SIGKILL, power
+    cut) more than a day ago — a killed process cannot clean up after itself."""
+    import os
+    import tempfile
+    import time
+
+    folder = tempfile.gettempdir()
+    now = time.time()
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(prefix)]
+    except OSError:
+        return
+    for n in names:
+        path = os.path.join(folder, n)
+        try:
+            st = os.lstat(path)
+            if (os.path.isfile(path) and not os.path.islink(path) and st.st_uid == os.getuid()
+                    and now - st.st_mtime > STALE_AFTER):
+                os.unlink(path)
+        except OSError:
+            pass
+
+
 def _copy_capped(read, name, limit: int, prefix: str) -> tuple[str, bytes]:
     """Copy what ``read(n)`` gives into a new private temporary file (mode 0600), refusing more than
     ``limit`` bytes; returns (its path, the first four bytes).  On any failure the file is removed."""
     import os
     import tempfile
 
+    _forget_stale_copies(prefix)
     fd, tmp = tempfile.mkstemp(prefix=prefix)
     total = 0
     head = b""

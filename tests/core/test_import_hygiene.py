@@ -33,3 +33,30 @@ def test_cli_check_help_does_not_import_textual():
             "sys.exit(1 if 'textual' in sys.modules else 0)\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
+
+
+def test_a_killed_imports_copy_is_removed_a_day_later(tmp_path, monkeypatch):
+    """The private copy of a killed import stays in the temp folder (nothing can clean up after
+    SIGKILL); the next import removes this account's copies older than a day, and only those."""
+    import os
+    import tempfile
+    import time
+
+    from core.importing import files
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    old = tmp_path / "dangjian-import-old.csv"
+    fresh = tmp_path / "dangjian-import-fresh.csv"
+    other = tmp_path / "someone-else.csv"
+    for p in (old, fresh, other):
+        p.write_text("x")
+    day_ago = time.time() - files.STALE_AFTER - 60
+    os.utime(old, (day_ago, day_ago))
+    os.utime(other, (day_ago, day_ago))
+    src = tmp_path / "in.csv"
+    src.write_text("a,b\n1,2\n")
+    copy = files.spool_file(src, "in.csv", 1 << 20)
+    try:
+        assert not old.exists() and fresh.exists() and other.exists()
+    finally:
+        os.unlink(copy)
