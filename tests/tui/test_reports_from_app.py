@@ -185,11 +185,12 @@ def test_a_report_file_never_lands_on_the_database_and_never_follows_a_symlink(d
     from core import db, report_files
     from core.errors import UserError
 
-    dbfile = Path(db.sqlite_path())
-    for name in (dbfile.name, dbfile.name + "-wal", dbfile.name + ".writelock"):
-        with pytest.raises(UserError):
-            report_files.write_file(dbfile.parent, name, b"<html></html>")
-    assert dbfile.read_bytes()[:15] == b"SQLite format 3"
+    if db.sqlite_path():  # the database file and its side files (SQLite; PostgreSQL has none here)
+        dbfile = Path(db.sqlite_path())
+        for name in (dbfile.name, dbfile.name + "-wal", dbfile.name + ".writelock"):
+            with pytest.raises(UserError):
+                report_files.write_file(dbfile.parent, name, b"<html></html>")
+        assert dbfile.read_bytes()[:15] == b"SQLite format 3"
     folder = tmp_path / "r"
     folder.mkdir()
     victim = tmp_path / "victim.txt"
