@@ -143,6 +143,7 @@ _EXPORTS = {
     "ROSTER_ORG": ("core.roster", "ORG"),
     "ROSTER_COMMUNITY": ("core.roster", "COMMUNITY"),
     "ROSTER_CLASS": ("core.roster", "CLASS"),
+    "ROSTER_START": ("core.roster", "START"),
     "RELATIONSHIP_CLASSES": ("core.roster", "RELATIONSHIP_CLASSES"),
     "in_relationship": ("core.roster", "in_relationship"),
     "members_at": ("core.roster", "members_at"),
@@ -158,6 +159,7 @@ _EXPORTS = {
     "join_roster_at": ("core.roster", "join_at"),
     "movers": ("core.roster", "movers"),
     "moved_members": ("core.roster", "moved_members"),
+    "movers_among": ("core.roster", "movers_among"),
     # set-based helpers
     "CHUNK": ("core.sets", "CHUNK"),
     "chunks": ("core.sets", "chunks"),
@@ -221,10 +223,10 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time the names l
     from core.dues import (months_owed as dues_months_owed, settled as dues_settled, settled_sql as
         dues_settled_sql, arrears as dues_arrears, proposal as dues_proposal, month_end,
         Obligations as DuesObligations)
-    from core.roster import (ORG as ROSTER_ORG, COMMUNITY as ROSTER_COMMUNITY, CLASS as ROSTER_CLASS,
+    from core.roster import (ORG as ROSTER_ORG, COMMUNITY as ROSTER_COMMUNITY, CLASS as ROSTER_CLASS, START as ROSTER_START,
         RELATIONSHIP_CLASSES, in_relationship, members_at, member_ids_at, org_members_at, org_member_counts,
         org_counts_on_days, relationship_members, relationship_member_counts, spans as roster_spans,
-        state_on, in_class_on, join_at as join_roster_at, movers, moved_members)
+        state_on, in_class_on, join_at as join_roster_at, movers, moved_members, movers_among)
     from core.sets import (CHUNK, chunks, month_label, month_index, month_from_index, missed_periods,
         as_date, raw_rows, agg_text, month_of, scope_orgs, scope_members, scope_member_ids,
         members_in_scope, member_status, member_age, scope_worker_ids, scope_meetings, secretary_posts,

@@ -63,23 +63,25 @@ def run_scope(town: str | None = None, community: str | None = None, rule_ids=No
     return RunScope(town, street, community, rules)
 
 
-def shown(view, findings, evidence_texts: list | None = None) -> list:
+def shown(view, findings, evidence_texts: list | None = None, holds: list | None = None) -> list:
     """The findings as ``view`` shows them: subject, message and evidence with ID numbers
     and phones masked unless the user has full personal data, and ``ref`` set to the id of
     the subject's record (:meth:`core.view.View.finding_ref`).  ``evidence_texts``: each
     finding's evidence already encoded (:func:`evidence_texts`), to tell cheaply which
-    evidence needs masking at all."""
+    evidence needs masking at all; ``holds``: that answer already given, one bool a finding
+    (:meth:`core.view.View.holding_personal`)."""
     ref = view.finding_ref
     if view.full_personal_data:
         return [Finding(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message, f.evidence, ref(f))
                 for f in findings]
     text, js = view.mask_text, view.mask_json
-    if evidence_texts is None:
+    if holds is None and evidence_texts is not None:
+        holds = view.holding_personal(evidence_texts)
+    if holds is None:
         return [Finding(f.rule, f.clause, f.status, f.town, f.community, text(f.subject), text(f.message),
                         js(f.evidence), ref(f)) for f in findings]
-    holds = view.may_hold_personal
     return [Finding(f.rule, f.clause, f.status, f.town, f.community, text(f.subject), text(f.message),
-                    js(f.evidence) if holds(t) else f.evidence, ref(f)) for f, t in zip(findings, evidence_texts)]
+                    js(f.evidence) if h else f.evidence, ref(f)) for f, h in zip(findings, holds)]
 
 
 def evidence_texts(findings) -> list[str]:

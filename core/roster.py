@@ -35,6 +35,7 @@ P = RosterPeriod
 ORG = RosterPeriod.organization
 COMMUNITY = RosterPeriod.community
 CLASS = RosterPeriod.management_class
+START = RosterPeriod.start  # the first day of the span that holds the date
 
 
 def in_relationship(management_class: str | None) -> bool:
@@ -262,22 +263,36 @@ def spans(member_ids, start: dt.date, end: dt.date) -> dict:
     return out
 
 
-def movers(community_ids, start: dt.date, end: dt.date):
+def movers(community_ids, start: dt.date, end: dt.date, joiners: bool = True):
     """Subquery of the ids of members (of spans in ``community_ids``) with more than one span
-    overlapping ``start``–``end``, or one beginning inside it: those whose organization,
-    class or roster presence changed in the window."""
+    overlapping ``start``–``end``, one ending inside it, or (``joiners``) one beginning inside
+    it: those whose organization, class or roster presence changed in the window."""
     span = P.alias("mv")
+    changed = (fn.COUNT(span.member) > 1) | (fn.MIN(fn.COALESCE(span.end, end)) < end)
+    if joiners:
+        changed = changed | (fn.MAX(span.start) > start)
     return (span.select(span.member)
             .where(span.community.in_(_ids(community_ids)) & (span.start <= end)
                    & (span.end.is_null() | (span.end >= start)))
             .group_by(span.member)
-            .having((fn.COUNT(span.member) > 1) | (fn.MAX(span.start) > start) | (fn.MIN(fn.COALESCE(span.end, end)) < end)))
+            .having(changed))
 
 
-def moved_members(community_ids, start: dt.date, end: dt.date) -> set:
-    """Ids of the members of :func:`movers` (one query per 30,000 communities' worth of ids)."""
+def movers_among(member_ids, start: dt.date, end: dt.date):
+    """Subquery of those of ``member_ids`` (a list or a subquery) with more than one span
+    overlapping ``start``–``end`` (wherever the spans lie) or one ending inside it: the members
+    whose organization, community, class or roster presence changed in the window."""
+    span = P.alias("mva")
+    return (span.select(span.member)
+            .where(span.member.in_(_ids(member_ids)) & (span.start <= end) & (span.end.is_null() | (span.end >= start)))
+            .group_by(span.member)
+            .having((fn.COUNT(span.member) > 1) | (fn.MIN(fn.COALESCE(span.end, end)) < end)))
+
+
+def moved_members(community_ids, start: dt.date, end: dt.date, joiners: bool = True) -> set:
+    """Ids of the members of :func:`movers`."""
     ids = _ids(community_ids)
-    return {m for (m,) in movers(ids, start, end).tuples()}
+    return {m for (m,) in movers(ids, start, end, joiners).tuples()}
 
 
 def state_on(member_spans, day: dt.date):
@@ -309,6 +324,14 @@ def rebuild(member_ids=None) -> int:
     from core import roster_replay
 
     return roster_replay.rebuild(database, member_ids)
+
+
+def org_member_counts_today(org_ids) -> dict:
+    """{organization id: members on the roster today in it}, by one GROUP BY over the member
+    table (its index on organization and roster flag serves it)."""
+    q = (Member.select(Member.organization, fn.COUNT(Member.id))
+         .where(Member.organization.in_(_ids(org_ids)) & current()).group_by(Member.organization))
+    return dict(q.tuples())
 
 
 def in_orgs_today(org_ids):

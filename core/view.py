@@ -276,6 +276,13 @@ class View:
                 pass
         return self._mask_json(value)
 
+    def holding_personal(self, texts) -> list[bool]:
+        """:meth:`may_hold_personal` for many texts at once."""
+        if self.full_personal_data:
+            return [False] * len(texts)
+        search = _LONG_DIGITS.search
+        return [search(t) is not None for t in texts]
+
     def may_hold_personal(self, text: str) -> bool:
         """Whether ``text`` (say, a value already encoded as JSON) may hold an ID number or a
         mobile number this user may not see: 11 digits in a row, without full personal data."""
@@ -349,8 +356,14 @@ class View:
         return self._tables[rule_id]
 
     def finding_ref(self, finding) -> str:
-        """The ``ref`` of a finding's subject (its full, unmasked subject)."""
-        return self.ref(self.subject_table(finding.rule), finding.subject)
+        """The ``ref`` of a finding's subject (its full, unmasked subject); a subject several
+        rules speak of is hashed once."""
+        key = (self.subject_table(finding.rule), finding.subject)
+        cache = self.__dict__.setdefault("_finding_refs", {})
+        got = cache.get(key)
+        if got is None:
+            got = cache[key] = self.ref(*key)
+        return got
 
 
 def as_view(view) -> View:

@@ -14,8 +14,8 @@ from collections import defaultdict
 
 
 from core import (agg_text, Attendance, chunks, Evaluation, fraction, get_lang, hookimpl, in_class_on, Meeting,
-                  Member, member_ids_at, missed_periods, month_from_index, month_index, moved_members, movers,
-                  org_counts_on_days, raw_rows, roster_spans, Rule, scope_meetings, scope_members, scope_orgs, tr)
+                  Member, member_ids_at, missed_periods, month_from_index, month_index, movers_among,
+                  org_counts_on_days, raw_rows, ROSTER_START, roster_spans, Rule, scope_meetings, scope_members, scope_orgs, tr)
 
 LIST_CAP = 60
 
@@ -231,15 +231,28 @@ def _held(ctx, orgs, org_ids, start, end, base):
     """(meeting id → key, org id → set of month offsets) for the org-life meetings held for
     members: 党员大会/党课 of a non-group organization, 党小组会 of a group.  A key is
     ``org id * 100 + month offset``."""
-    meeting_key, held = {}, defaultdict(set)
+    meeting_key, held, last = {}, defaultdict(set), {}
     for mtg, oid, typ, d in scope_meetings(ctx, ORG_LIFE, start, end, org_ids):
         is_group = orgs.get(oid, ("", ""))[1] == "group"
         if (typ == "group_meeting") != is_group:
             continue
         off = month_index(d) - base
-        meeting_key[mtg] = oid * 100 + off
+        k = oid * 100 + off
+        meeting_key[mtg] = k
         held[oid].add(off)
-    return meeting_key, held
+        if k not in last or d > last[k]:
+            last[k] = d
+    return meeting_key, held, last
+
+
+def _first_month_is_theirs(last: dict, key: tuple, off: int, start: dt.date) -> bool:
+    """A member whose span began on ``start`` (inside month ``off``) has a meeting of that
+    month held for them only if one of their organization's (or group's) falls on or after it."""
+    if start.day == 1:
+        return True
+    branch, group = key
+    dates = [last.get(o * 100 + off) for o in (branch, group) if o is not None]
+    return any(d is not None and d >= start for d in dates)
 
 
 def _by_key(meeting_key: dict) -> dict:
@@ -273,11 +286,11 @@ def evaluate_absence(ctx):
     members whose first months of the year are absent."""
     months = ctx.months_ended()
     orgs = scope_orgs(ctx)
-    rows = scope_members(ctx, Member.joined_date, Member.placed_date, Member.mobility_impaired,
+    rows = scope_members(ctx, Member.joined_date, Member.placed_date, Member.mobility_impaired, ROSTER_START,
                          classes=("resident", "floating_in"))
     by_comm: dict[int, list] = defaultdict(list)
     for row in rows:
-        mid, comm, idn, cls, org, joined, placed, immobile = row
+        mid, comm, idn, cls, org, joined, placed, immobile, _start = row
         if org is None or org not in orgs:
             continue
         if cls == "resident" and immobile:
@@ -301,13 +314,16 @@ def evaluate_absence(ctx):
     # members whose organization, class or roster presence changed in the two years looked at:
     # the meetings held for them are those of the organization they belonged to on each date
     window = dt.date(ctx.year - 1, 1, 1)
-    moved = moved_members(ctx.community_ids, window, ctx.as_of)
+    # (a member who joined inside the window has one span: the fast path takes the first month's
+    # meetings from the day the span began)
+    subjects_q = member_ids_at(ctx.community_ids, ctx.as_of, classes=("resident", "floating_in"))
+    moved = {m for (m,) in movers_among(subjects_q, window, ctx.as_of).tuples()}
     for comm_ids in chunks(sorted(by_comm), ABSENCE_CHUNK):
         subjects = [r for c in comm_ids for r in by_comm[c] if r[0] not in moved]
         moving = [r for c in comm_ids for r in by_comm[c] if r[0] in moved]
         org_ids = [o for c in comm_ids for o in orgs_by_comm.get(c, ())]
         results, back, held_at = _absence_runs(ctx, orgs, org_ids, subjects, months, base)
-        mover_runs = _mover_runs(ctx, comm_ids, [r[0] for r in moving], months, base, window) if moving else {}
+        mover_runs = _mover_runs(ctx, [r[0] for r in moving], months, base, window) if moving else {}
         results.update(mover_runs)
         subjects = [r for c in comm_ids for r in by_comm[c]]
         for row in subjects:
@@ -347,7 +363,7 @@ def evaluate_absence(ctx):
 SUBJECT_CLASSES = ("resident", "floating_in")
 
 
-def _mover_runs(ctx, comm_ids, member_ids, months, base, window) -> dict:
+def _mover_runs(ctx, member_ids, months, base, window) -> dict:
     """For members whose organization, class or roster presence changed since ``window``:
     {member id: (months with meetings this year, absent month offsets this year, longest run
     touching the year, its months, 0, meeting ids of the run)}, day by day from the roster's
@@ -359,8 +375,7 @@ def _mover_runs(ctx, comm_ids, member_ids, months, base, window) -> dict:
 
     end = months[-1].end if months else ctx.year_start - dt.timedelta(days=1)
     last_off = month_index(end) - base
-    moved = movers(comm_ids, window, ctx.as_of)  # a subquery: no id lists sent
-    spans = roster_spans(moved, window, end)
+    spans = roster_spans(member_ids, window, end)
     org_ids = {sp[2] for v in spans.values() for sp in v if sp[2] is not None}
     kind_parent = {}
     for ids in chunks(list(org_ids)):
@@ -376,12 +391,13 @@ def _mover_runs(ctx, comm_ids, member_ids, months, base, window) -> dict:
         for mtg, oid, typ, d in raw_rows(q, (3,)):
             meetings[oid].append((d, mtg, typ))
     covered: dict[int, set] = defaultdict(set)
-    q = (Attendance.select(Attendance.member, Attendance.meeting)
-         .join(Meeting, on=(Attendance.meeting == Meeting.id))
-         .where(Attendance.member.in_(moved) & Attendance.status.in_(("present", "leave"))
-                & (Meeting.date >= window) & (Meeting.date <= end)))
-    for member, mtg in raw_rows(q):
-        covered[member].add(mtg)
+    for ids_ in chunks(member_ids, 5000):
+        q = (Attendance.select(Attendance.member, Attendance.meeting)
+             .join(Meeting, on=(Attendance.meeting == Meeting.id))
+             .where(Attendance.member.in_(ids_) & Attendance.status.in_(("present", "leave"))
+                    & (Meeting.date >= window) & (Meeting.date <= end)))
+        for member, mtg in raw_rows(q):
+            covered[member].add(mtg)
     ends = {}
     out = {}
     for mid in member_ids:
@@ -427,27 +443,22 @@ def _absence_runs(ctx, orgs, org_ids, subjects, months, base):
     year, its months, leading absent months)} and {member id: absent months just before the year}."""
     jan = 12
     if months:
-        meeting_key, held = _held(ctx, orgs, org_ids, ctx.year_start, months[-1].end, base)
+        meeting_key, held, last = _held(ctx, orgs, org_ids, ctx.year_start, months[-1].end, base)
         held_at = _by_key(meeting_key)
         cov = _covered(org_ids, meeting_key, ORG_LIFE, ctx.year_start, months[-1].end) if meeting_key else {}
     else:
-        held, cov, held_at = {}, {}, {}
-
-    def start_of(cls, joined, placed):
-        st = month_index(joined)
-        if cls == "floating_in" and placed:
-            st = max(st, month_index(placed))
-        return st - base
+        held, cov, held_at, last = {}, {}, {}, {}
 
     # members grouped by (branch, group): they share the meetings held for them
     by_key: dict[tuple, list] = defaultdict(list)
     info = {}
     for row in subjects:
-        mid, comm, idn, cls, org, joined, placed, _imm = row
+        mid, comm, idn, cls, org, joined, placed, _imm, start = row
         kind, parent = orgs[org][1], orgs[org][2]
         key = (parent, org) if kind == "group" else (org, None)
         by_key[key].append(mid)
-        info[mid] = (key, start_of(cls, joined, placed))
+        # one span over the window (movers go through _mover_runs): it began on ``start``
+        info[mid] = (key, month_index(start) - base, start)
     empty: set = set()
     absent_of: dict[int, list] = defaultdict(list)  # member → absent month offsets, ascending
     seqs = {}
@@ -469,13 +480,17 @@ def _absence_runs(ctx, orgs, org_ids, subjects, months, base):
     pos_of: dict[tuple, dict] = {}
     for row in subjects:
         mid = row[0]
-        key, st = info[mid]
+        key, st, start = info[mid]
         seq = seqs[key]
         absent = absent_of.get(mid)
         if st > jan:
             seq = seq[bisect.bisect_left(seq, st):]
             if absent:
                 absent = [m for m in absent if m >= st]
+        if st >= jan and seq and seq[0] == st and not _first_month_is_theirs(last, key, st, start):
+            seq = seq[1:]  # the month began before the member did, and so did its meetings
+            if absent:
+                absent = [m for m in absent if m != st]
         if not absent:
             results[mid] = (len(seq), (), 0, (), 0)
             continue
@@ -500,12 +515,12 @@ def _absence_runs(ctx, orgs, org_ids, subjects, months, base):
     back: dict[int, list] = {}
     if lookback:
         prev_start, prev_end = dt.date(ctx.year - 1, 1, 1), ctx.year_start - dt.timedelta(days=1)
-        prev_key, prev_held = _held(ctx, orgs, org_ids, prev_start, prev_end, base)
+        prev_key, prev_held, prev_last = _held(ctx, orgs, org_ids, prev_start, prev_end, base)
         held_at.update(_by_key(prev_key))
         prev_cov = _covered_of_members(prev_key, lookback, prev_start, prev_end)
         prev_seqs: dict[tuple, list] = {}
         for mid in lookback:
-            key, st = info[mid]
+            key, st, start = info[mid]
             branch, group = key
             if key not in prev_seqs:
                 prev_seqs[key] = _seq_of(branch, group, prev_held)
@@ -513,7 +528,8 @@ def _absence_runs(ctx, orgs, org_ids, subjects, months, base):
             run = []
             for m in reversed(prev_seqs[key]):
                 if m < st or (branch is not None and branch * 100 + m in keys) \
-                        or (group is not None and group * 100 + m in keys):
+                        or (group is not None and group * 100 + m in keys) \
+                        or (m == st and not _first_month_is_theirs(prev_last, key, st, start)):
                     break
                 run.append(m)
             back[mid] = run[::-1]

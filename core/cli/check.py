@@ -266,11 +266,11 @@ def write_findings(result, fmt: str, output: str | None, show_all: bool) -> None
         ref = view.finding_ref
         subjects = {ref(f): names.subject(f) for f in raw}
     raw_json = getattr(result, "evidence_json", None)
-    evidence_json = None
+    evidence_json = holds = None
     if raw_json is not None:
-        holds = view.may_hold_personal
-        evidence_json = [view.mask_text(t) if holds(t) else t for t in raw_json]
-    result = replace(result, findings=store.shown(view, result.findings, raw_json), evidence_json=evidence_json)
+        holds = view.holding_personal(raw_json)  # decided once per finding, in C
+        evidence_json = [view.mask_text(t) if h else t for t, h in zip(raw_json, holds)]
+    result = replace(result, findings=store.shown(view, result.findings, holds=holds), evidence_json=evidence_json)
     if fmt == "json":
         write_json(result.findings, output, result.evidence_json)
     elif fmt == "csv":

@@ -691,11 +691,14 @@ class Members(Handler):
             from core import roster_replay
 
             roster_replay.insert_rows(db.database, spans)
-        for i in range(0, len(links), 500):  # in blocks, not one INSERT per certificate
-            part = links[i:i + 500]
-            C.insert_many([{"number": n, "member": mid, "version": 1} for n, mid, _c in part]).execute()
-            ids_ = dict(C.select(C.number, C.id).where(C.number.in_([n for n, _m, _c in part])).tuples())
-            for number, mid, comm in part:
+        if links:  # one executemany, not an INSERT per certificate
+            db.executemany('INSERT INTO "floating_certificate" ("number", "member_id", "version") VALUES (?, ?, 1)',
+                           [(n, mid) for n, mid, _c in links])
+            ids_ = {}
+            numbers = [n for n, _m, _c in links]
+            for i in range(0, len(numbers), 500):
+                ids_.update(C.select(C.number, C.id).where(C.number.in_(numbers[i:i + 500])).tuples())
+            for number, mid, comm in links:
                 self.ctx.audit.append(audit.Entry("create", C._meta.table_name, ids_[number], None,
                                                   {"number": number, "member": mid}, comm))
         if getattr(self, "_touched", None) is None:

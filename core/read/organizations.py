@@ -4,7 +4,6 @@ communities of a view and the narrowings a user may choose."""
 from __future__ import annotations
 
 from core import enums, roster
-from core.dates import today
 from core import models as m
 from core.read._sql import _dicts, _in, _rows, _scalar, _scope_sql, prefix_condition
 from core.read.labels import lab
@@ -133,7 +132,7 @@ def org_tree(view: View, year: int | None = None) -> dict:
     counts: dict = {}
     ids = [o["id"] for o in orgs]
     for i in range(0, len(ids), 5000):  # members on the roster today, in each organization
-        counts.update(roster.org_member_counts(ids[i:i + 5000], today(), relationship=False))
+        counts.update(roster.org_member_counts_today(ids[i:i + 5000]))
     by_id = {o["id"]: o for o in orgs}
     for o in orgs:
         o["members"] = int(counts.get(o["id"], 0))
