@@ -53,6 +53,7 @@ _GLOBAL_READABLE = ("UrbanWage", "EntryItem", "Town", "Street")
 _ID_IN_TEXT = re.compile(r"(?<![0-9])\d{17}[0-9Xx](?![0-9A-Za-z])")
 _PHONE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
 _LONG_DIGITS = re.compile(r"\d{11}")
+_ID_ALONE = re.compile(r"\d{17}[0-9Xx]")
 _dumps = json.JSONEncoder(ensure_ascii=False, default=str, check_circular=False).encode
 
 # the tables a finding's subject names, by the rule's ``subjects``
@@ -261,6 +262,8 @@ class View:
         data); anything not a string is returned as it is."""
         if not isinstance(text, str) or len(text) < 11 or self.full_personal_data or not _LONG_DIGITS.search(text):
             return text  # both an ID number and a mobile number hold 11 digits in a row
+        if len(text) == 18 and _ID_ALONE.fullmatch(text):  # a finding's subject: the number alone
+            return ids.mask(text)
         text = _ID_IN_TEXT.sub(lambda m: ids.mask(m.group(0)), text)
         return _PHONE_IN_TEXT.sub(lambda m: ids.mask_phone(m.group(0)), text)
 
