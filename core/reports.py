@@ -240,10 +240,23 @@ def normalise(report, result, ctx):
         table.title = f"{report.title(get_lang())} {ctx.year}"
     _add_refs(table, view)
     if not view.full_personal_data:
-        table.rows = [[view.mask_text(c) for c in r] for r in table.rows]
-        table.records = view.mask_json(table.records) if table.records is not None else None
+        # the 标识 column is an opaque id, never personal data: a run of its hex digits that
+        # reads like a phone number must stay as it is
+        keep = {i for i, h in enumerate(table.headers) if str(h) in _REF_HEADERS}
+        table.rows = [[c if i in keep else view.mask_text(c) for i, c in enumerate(r)] for r in table.rows]
+        if table.records is not None:
+            table.records = [_masked_record(view, r) for r in table.records]
         table.notes = [view.mask_text(n) for n in table.notes or []]
     return table
+
+
+def _masked_record(view: View, record):
+    """A report record as ``view`` shows it, its ``ref`` kept as it is."""
+    if isinstance(record, dict) and "ref" in record:
+        out = view.mask_json({k: v for k, v in record.items() if k != "ref"})
+        out["ref"] = record["ref"]
+        return out
+    return view.mask_json(record)
 
 
 _FULL_ID = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)

@@ -36,6 +36,10 @@ async def _t_drill_to_record_and_clause(city):
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, FindingsScreen)
+        for _ in range(30):  # the list (with names looked up) loads in a worker
+            if "孙丽" in screen_text(app):
+                break
+            await pilot.pause(0.2)
         text = screen_text(app)
         assert "第7条" in text and "不符合" in text
         assert "孙丽 320583****" in text  # the person by name beside the masked number
