@@ -368,3 +368,18 @@ def test_ledger_masks_subjects_of_a_stored_run_made_by_an_admin(dangjian_city, c
         record_me(full_personal_data=False, role="city")
     code, out, err = cli(capsys, "report", "ledger", "--year", Y, "--community", "BC01")
     assert code == 0 and "dues.on_time" in out and full not in out
+
+
+def test_a_ref_that_reads_like_a_phone_number_is_not_masked():
+    """The 标识 is an opaque id: 12 hex digits can hold 11 decimal ones in a row ("d15058589650");
+    masking leaves it whole, in the records as in the rows."""
+    from core import reports
+    from core.view import View
+
+    class Clerk:
+        full_personal_data = False
+
+    view = View.__new__(View)
+    view.principal = Clerk()
+    rec = reports._masked_record(view, {"name": "姜平", "phone": "13812345678", "ref": "d15058589650"})
+    assert rec == {"name": "姜平", "phone": "138****5678", "ref": "d15058589650"}
