@@ -325,8 +325,8 @@ class Handler:
                 f"WHERE {_q(lookup_col)} IN ")
         out = {}
         key = self.key
-        if any(it.vals.get(self.lookup) is None for it in items):  # an empty key cell is a key value too
-            cur = db.database.execute_sql(head.replace(" IN ", " IS NULL"))
+
+        def take(cur):
             for row in cur.fetchall():
                 if conv:
                     row = list(row)
@@ -334,16 +334,12 @@ class Handler:
                         row[j] = fn(row[j])
                 d = dict(zip(names, row))
                 out.setdefault(key(d), d)
+
+        if any(it.vals.get(self.lookup) is None for it in items):  # an empty key cell is a key value too
+            take(db.database.execute_sql(head.replace(" IN ", " IS NULL")))
         for i in range(0, len(keys), 500):
             part = keys[i:i + 500]
-            cur = db.database.execute_sql(head + "(" + ", ".join(param for _ in part) + ")", part)
-            for row in cur.fetchall():
-                if conv:
-                    row = list(row)
-                    for j, fn in conv:
-                        row[j] = fn(row[j])
-                d = dict(zip(names, row))
-                out.setdefault(key(d), d)
+            take(db.database.execute_sql(head + "(" + ", ".join(param for _ in part) + ")", part))
         return out
 
     def scope_extra(self) -> list[str]:
