@@ -270,6 +270,26 @@ def executemany(sql: str, rows) -> None:
         cursor.executemany(sql, rows)
 
 
+_INHERITED: list = []  # a forked worker's copy of its parent's connection: never used, never closed
+
+
+def reopen_in_child() -> None:
+    """In a forked worker (:mod:`core.procs`): bind ``database`` to a read-only connection of its
+    own.  The parent's connection is kept, unused and unclosed, until the worker ends with
+    ``os._exit``: closing it here would touch the parent's WAL (SQLite) or end the parent's
+    session on the server (PostgreSQL)."""
+    old = database.obj
+    _INHERITED.append(old)
+    if isinstance(old, SqliteDatabase):
+        pragmas = {k: v for k, v in SQLITE_PRAGMAS.items() if k not in ("journal_mode", "page_size")}
+        pragmas["query_only"] = 1
+        database.initialize(SqliteDatabase(old.database, pragmas=pragmas, timeout=30, check_same_thread=False))
+    else:
+        database.initialize(make_database(_current_url))
+        database.connect(reuse_if_open=True)
+        database.execute_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+
+
 def close() -> None:
     if _current_url is not None and not database.is_closed():
         database.close()

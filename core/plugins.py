@@ -271,6 +271,10 @@ class PluginManager:
             info.errors.append(text)
         return failure
 
+    def adopt(self, failures) -> list[Failure]:
+        """Record failures seen in a forked worker (:mod:`core.procs`) as if they happened here."""
+        return [self._record(f) for f in failures]
+
     def load_failed(self, info: PluginInfo, hook: str, message: str, where: str = "") -> Failure:
         """Record that ``info``'s plugin did not load (or was refused): it taints its towns."""
         if info not in self.infos:
