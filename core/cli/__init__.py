@@ -512,11 +512,26 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dangjian: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader stopped reading (``dangjian export members - | head``):
+        _quiet_stdout()  # end quietly, as a program killed by SIGPIPE does, with its exit code
+        return 141
     finally:
         from core import access, db
 
         access.set_current(None)
         db.close()
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of a closed pipe says nothing."""
+    import os
+
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, sys.stdout.fileno())
+        os.close(fd)
+    except (OSError, ValueError, AttributeError):  # stdout is no real file (a test's capture): nothing to flush
+        pass
 
 
 def run() -> None:  # console-script entry point
