@@ -135,6 +135,7 @@ _EXPORTS = {
     "dues_months_owed": ("core.dues", "months_owed"),
     "dues_settled": ("core.dues", "settled"),
     "dues_settled_sql": ("core.dues", "settled_sql"),
+    "dues_on_time_sql": ("core.dues", "on_time_sql"),
     "dues_arrears": ("core.dues", "arrears"),
     "DuesObligations": ("core.dues", "Obligations"),
     "dues_proposal": ("core.dues", "proposal"),
@@ -222,7 +223,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time the names l
     from core.reports import (ReportContext, ReportTable)
     from core.funding import (community_funding, funding_table, CommunityFunding)
     from core.dues import (months_owed as dues_months_owed, settled as dues_settled, settled_sql as
-        dues_settled_sql, arrears as dues_arrears, proposal as dues_proposal, month_end,
+        dues_settled_sql, on_time_sql as dues_on_time_sql, arrears as dues_arrears, proposal as dues_proposal, month_end,
         Obligations as DuesObligations)
     from core.roster import (ORG as ROSTER_ORG, COMMUNITY as ROSTER_COMMUNITY, CLASS as ROSTER_CLASS, START as ROSTER_START,
         RELATIONSHIP_CLASSES, in_relationship, members_at, member_ids_at, org_members_at, org_member_counts,
