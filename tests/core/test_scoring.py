@@ -230,7 +230,7 @@ def test_community_score_rolls_up_five_goods(dangjian_city):
     assert r.points == Decimal(70) == sum(i["points"] for i in r.items)
     assert [i["code"] for i in r.items] == [f"good.{g}" for g in GOOD_RULES]
     assert r.klass == "一般"
-    assert r.extra["党员干部队伍好"] == "50.00"
+    assert r.extra["党员干部队伍好"] == Decimal("50.00")  # a Score: shown 50.00, plain in csv/json
 
 
 def test_rules_are_averaged_per_rule_and_info_error_do_not_count(dangjian_city):
@@ -242,7 +242,7 @@ def test_rules_are_averaged_per_rule_and_info_error_do_not_count(dangjian_city):
            Finding("worker.backup_pool", 6, "error", "巴城镇", "BC01", "BC01", "x"),
            Finding("org.kind_size", 3, "fail", "玉山镇", "YS01", "YS01-ZB", "elsewhere")]
     r = community(findings=fs)
-    assert r.extra["党员干部队伍好"] == "66.67"
+    assert r.extra["党员干部队伍好"] == Decimal("66.67")
     assert r.points == sum(i["points"] for i in r.items)
 
 
