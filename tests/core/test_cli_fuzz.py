@@ -73,7 +73,7 @@ SUMMARY = re.compile(r"^(dangjian: |.+ row \d+(, [^:]+)?: |.+ 第\d+行|checked 
                      r"\S+：新增 \d+|\S+: exported \d+|\S+：导出 \d+|\d+ |template written|backed up|restored|"
                      r"removed \d+|cancelled|database |user |users? |已)")
 #: a check or score that ran and exits 2 because of ``error`` findings or a failed scorer: not a refusal
-RAN = re.compile(r"^(checked |检查\d+年|\d+ subjects scored|\d+ 个对象已评分)")
+RAN = re.compile(r"^(checked |检查\d+年|[\d,]+ subjects scored|[\d,]+ 个对象已评分)")
 PY_ERROR = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt)\b")
 
 

@@ -154,7 +154,7 @@ def test_a_table_report_is_saved_in_the_format_chosen(reports_dir):
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
             await _open_report(app, pilot, "dues")
-            rows = re.search(r"(\d+) 行", screen_text(app))
+            rows = re.search(r"([\d,]+) 行", screen_text(app))
             assert rows, screen_text(app)
             await pilot.press("ctrl+s")
             await settle(pilot)
@@ -162,7 +162,7 @@ def test_a_table_report_is_saved_in_the_format_chosen(reports_dir):
             assert "可打印的 HTML" in text and "Excel" in text and "CSV" in text, text
             await pilot.press("down", "enter")  # Excel
             await settle(pilot, rounds=4)
-            return int(rows.group(1)), screen_text(app)
+            return int(rows.group(1).replace(",", "")), screen_text(app)
 
     n, text = run(body)
     path = reports_dir / "dues-2026.xlsx"
