@@ -88,3 +88,37 @@ def test_drill_to_record_and_clause(city):
 
 def test_no_run_yet_then_recheck(city):
     run(_t_no_run_yet_then_recheck, city)
+
+
+async def _t_cut_text_ends_in_ellipsis_and_shows_whole(city):
+    from core import Rule, plugins, rules
+    from tui.screens.compliance import ComplianceScreen, FindingDetailScreen, FindingsScreen
+
+    long = "这条说明很长：" + "、".join(f"第{i}项记录需要补充" for i in range(1, 12)) + "。全文到此"
+
+    def wordy(ctx):
+        for c in ctx.communities:
+            yield ctx.finding(c.code, "fail", long, {"n": 1}, community=c)
+    plugins.get().registry.add_rule(Rule("zz.wordy", 5, "说明很长的规则", "wordy rule", wordy), "tests")
+    rules.run_check(year=2025)
+    async with open_screen(ComplianceScreen(), year=2025) as (app, pilot):
+        screen = app.screen
+        rules_order = [r["rule"] for r in screen.matrix["rules"]]
+        screen.query_one("#comp-grid").cursor_coordinate = (rules_order.index("zz.wordy"), 1)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, FindingsScreen)
+        for _ in range(30):
+            if "这条说明很长" in screen_text(app):
+                break
+            await pilot.pause(0.2)
+        line = next(x for x in screen_text(app).splitlines() if "这条说明很长" in x)
+        assert line.rstrip().endswith("…") and "全文到此" not in line, line
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, FindingDetailScreen)
+        assert "全文到此" in screen_text(app).replace("\n", "")
+
+
+def test_cut_text_ends_in_ellipsis_and_shows_whole(city):
+    run(_t_cut_text_ends_in_ellipsis_and_shows_whole, city)

@@ -250,9 +250,10 @@ class FindingsScreen(DangjianScreen):
         t = self.query_one(DataTable)
         t.clear()
         style = {"fail": "bold red", "error": "bold red", "warn": "yellow", "pass": "green", "info": "cyan"}
-        for i, r in enumerate(rows):
-            t.add_row(Text(r["status_label"], style=style.get(r["status"], "")), r.get("subject_shown") or r["subject"],
-                      r["message"], key=str(i))
+        message_w = max(10, (self.size.width or 80) - 6 - 27 - 6)  # what is left beside 结论 and 对象
+        for i, r in enumerate(rows):  # cut text ends in "…"; Enter shows the finding whole
+            t.add_row(Text(r["status_label"], style=style.get(r["status"], "")),
+                      fit(r.get("subject_shown") or r["subject"], 27), fit(r["message"], message_w), key=str(i))
 
     @on(DataTable.RowSelected, "#fs-table")
     def open_finding(self, event: DataTable.RowSelected) -> None:

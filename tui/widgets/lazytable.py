@@ -34,6 +34,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from core.text import printable
+from tui.api import fit
 
 BLOCK = 200
 CACHE_BLOCKS = 64
@@ -79,22 +80,6 @@ class Column:
     min_width: int = 6
     show_from: int = 0  # shown only when the table is at least this wide (more room, more columns)
     max_width: int = 0  # a fixed column grows up to this on a wide terminal (0: stays at ``width``)
-
-
-def fit(text: str, width: int) -> str:
-    """``text`` in exactly ``width`` cells: padded, or cut ending in "…" (Chinese counts 2)."""
-    if cell_len(text) <= width:
-        return set_cell_size(text, width)
-    from rich.cells import get_character_cell_size
-
-    out, used = [], 0
-    for ch in text:
-        w = get_character_cell_size(ch)
-        if used + w > width - 1:
-            break
-        out.append(ch)
-        used += w
-    return "".join(out) + "…" + " " * max(0, width - used - 1) if width > 0 else ""
 
 
 class RowDetail(ModalScreen):
@@ -351,7 +336,7 @@ class LazyTable(ScrollView, can_focus=True):
             text = printable((text or "").replace("\n", " "))
             if col.align == "right" and cell_len(text) < w:
                 text = " " * (w - cell_len(text)) + text
-            parts.append(fit(text, w))
+            parts.append(fit(text, w, pad=True))
         return " ".join(parts)
 
     def render_line(self, y: int) -> Strip:
