@@ -32,3 +32,16 @@ def setting(name: str) -> str:
     """A worker switch from the environment: ``0`` never, ``1`` always (where possible), else ``auto``."""
     value = os.environ.get(name, "auto").strip()
     return value if value in ("0", "1") else "auto"
+
+
+def reap(pid: int, *, stop: bool) -> None:
+    """Wait for the worker ``pid`` to end; ``stop``: the parent gave up on it (an error, an
+    interrupt), so it is sent SIGTERM first."""
+    import signal
+
+    if stop:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    os.waitpid(pid, 0)

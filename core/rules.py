@@ -541,10 +541,9 @@ def _run_rules_in_two(ids_to_run, args) -> list[Finding]:
     import multiprocessing
     import os
     import pickle
-    import signal
     import traceback
 
-    from core import db, plugins
+    from core import db, plugins, procs
     from core.errors import UserError
     from core.i18n import tr
 
@@ -598,12 +597,7 @@ def _run_rules_in_two(ids_to_run, args) -> list[Finding]:
     finally:
         if r_fd is not None:
             os.close(r_fd)
-        if not finished:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except OSError:
-                pass
-        os.waitpid(pid, 0)
+        procs.reap(pid, stop=not finished)
     try:
         tag, done, seen = pickle.loads(data)
     except Exception:  # noqa: BLE001 - the worker died before it could answer

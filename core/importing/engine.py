@@ -1774,8 +1774,9 @@ def _run_forked(planner: Planner, items_iter, res: Result, partial: bool, now, p
     """
     import mmap
     import os
-    import signal
     import traceback
+
+    from core import procs
 
     applied = mmap.mmap(-1, 8)  # shared with the worker: chunks written so far
     done_chunks = 0
@@ -1845,9 +1846,4 @@ def _run_forked(planner: Planner, items_iter, res: Result, partial: bool, now, p
                                "nothing was written"))
     finally:
         inp.close()
-        if not done:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except OSError:
-                pass
-        os.waitpid(pid, 0)
+        procs.reap(pid, stop=not done)
