@@ -44,14 +44,20 @@ class MemberFilter:
     _org_ids: list | None = field(default=None, repr=False, compare=False)
 
     def search_kind(self) -> str:
-        t = self.text.strip()
-        if not t:
-            return ""
-        if t[0].isdigit() and all(ch.isdigit() or ch in "xX" for ch in t):
-            return "id"
-        if t.isascii() and t.isalpha():
-            return "initials"
-        return "name"
+        return search_kind(self.text)
+
+
+def search_kind(text: str) -> str:
+    """What a typed search text is: ``id`` (digits and X: an ID-number prefix), ``initials``
+    (ASCII letters: pinyin initials), ``name`` (anything else), or ``""`` (nothing typed)."""
+    t = (text or "").strip()
+    if not t:
+        return ""
+    if t[0].isdigit() and all(ch.isdigit() or ch in "xX" for ch in t):
+        return "id"
+    if t.isascii() and t.isalpha():
+        return "initials"
+    return "name"
 
 
 MEMBER_COLUMNS = ("id", "name", "id_number", "sex", "management_class", "full_date", "active",

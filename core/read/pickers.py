@@ -19,7 +19,7 @@ from core import models as m
 from core.i18n import get_lang
 from core.pinyin import initials as pinyin_initials
 from core.read._sql import _in, _rows, prefix_condition
-from core.read.members import MemberFilter, member_page
+from core.read.members import MemberFilter, member_page, search_kind
 from core.view import View
 
 #: the reference targets (``ref:<target>`` / ``idref:<target>``) that have a picker
@@ -42,17 +42,6 @@ class Choice:
         return f"{self.name}  {self.shown}" if self.shown else self.name
 
 
-def _kind_of(text: str) -> str:
-    t = text.strip()
-    if not t:
-        return ""
-    if t[0].isdigit() and all(ch.isdigit() or ch in "xX" for ch in t):
-        return "id"
-    if t.isascii() and t.isalpha():
-        return "initials"
-    return "name"
-
-
 def _id_allowed(view: View, text: str) -> bool:
     """Digits search ID numbers by prefix only for users with full personal data; others
     may give a whole (18-character) number, which names one person they already know."""
@@ -73,7 +62,7 @@ def pick(view: View, target: str, text: str, limit: int = 50) -> list[Choice]:
 def pick_members(view: View, text: str, limit: int = 50) -> list[Choice]:
     """Members in the view (those transferred out too, marked) by name, initials, or ID prefix."""
     text = (text or "").strip()
-    if _kind_of(text) == "id" and not _id_allowed(view, text):
+    if search_kind(text) == "id" and not _id_allowed(view, text):
         return []
     f = MemberFilter(view, text=text, status="all", allow_id_search=True)
     rows = member_page(f, None, limit)  # (key, id, name, id_number shown, sex, class, full, active, org, community)
@@ -103,7 +92,7 @@ def pick_workers(view: View, text: str, limit: int = 50) -> list[Choice]:
     W = m.Worker
     q = view.scoped(W.select(W.id, W.name, W.id_number, m.Community.name.alias("community_name"))
                     .join(m.Community, on=(W.community == m.Community.id)).switch(W), W)
-    kind = _kind_of(text)
+    kind = search_kind(text)
     if kind == "id":
         if not _id_allowed(view, text):
             return []
@@ -132,7 +121,7 @@ def pick_orgs(view: View, text: str, limit: int = 50) -> list[Choice]:
         c2, p2 = prefix_condition("o.code", text)
         c3, p3 = prefix_condition("o.code", text.upper())
         rows = _rows(f"{sql}{where} AND ({c1} OR {c2} OR {c3}) ORDER BY o.code LIMIT ?", params + p1 + p2 + p3 + [limit])
-        if _kind_of(text) == "initials" and len(rows) < limit:  # the initials of the name (few orgs: in Python)
+        if search_kind(text) == "initials" and len(rows) < limit:  # the initials of the name (few orgs: in Python)
             seen = {r[0] for r in rows}
             low = text.lower()
             for r in _rows(f"{sql}{where} ORDER BY o.code", params):
