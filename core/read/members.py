@@ -40,6 +40,7 @@ class MemberFilter:
     organization: int | None = None
     status: str = "active"
     allow_id_search: bool = True  # False narrows further; the view decides first
+    contains: bool = False  # a name search matches anywhere in the name (月凤 finds 杨月凤), not from the start
     on: dt.date | None = None
     _org_ids: list | None = field(default=None, repr=False, compare=False)
 
@@ -102,6 +103,9 @@ def _member_conds(f: MemberFilter) -> tuple[list[tuple[str, list]], tuple[str, l
             prefix = prefix_condition("m.id_number", t)
     elif kind == "initials":
         prefix = prefix_condition("m.initials", t.lower())
+    elif kind == "name" and f.contains:
+        esc = t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        prefix = ("m.name LIKE ? ESCAPE '\\'", ["%" + esc + "%"])
     elif kind == "name":
         prefix = prefix_condition("m.name", t)
     return conds, prefix, active_sql

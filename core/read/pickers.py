@@ -66,6 +66,10 @@ def pick_members(view: View, text: str, limit: int = 50) -> list[Choice]:
         return []
     f = MemberFilter(view, text=text, status="all", allow_id_search=True)
     rows = member_page(f, None, limit)  # (key, id, name, id_number shown, sex, class, full, active, org, community)
+    if search_kind(text) == "name" and len(rows) < limit:  # then the names holding the text elsewhere (杨月凤 for 月凤)
+        seen = {r[1] for r in rows}
+        more = member_page(MemberFilter(view, text=text, status="all", contains=True), None, limit + len(rows))
+        rows += [r for r in more if r[1] not in seen][:limit - len(rows)]
     real = _member_numbers([r[1] for r in rows])
     lang = get_lang()
     out = []

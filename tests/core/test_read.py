@@ -85,6 +85,20 @@ def test_prefix_search_kinds(city):
     assert members.member_count(F(text="nothing-like-this")) == 0
 
 
+def test_a_picker_finds_a_name_by_any_part_of_it(city):
+    """Forms' pickers: names beginning with the text first, then names holding it elsewhere
+    (伟明 finds 张伟明); % and _ are plain characters, not wildcards."""
+    from core.read import pickers
+
+    got = [c.name for c in pickers.pick_members(mine(), "伟明")]
+    assert got == ["张伟明"]
+    assert [c.name for c in pickers.pick_members(mine(), "张伟")] == ["张伟", "张伟明"]
+    assert pickers.pick_members(mine(), "%") == [] and pickers.pick_members(mine(), "_") == []
+    assert [c.name for c in pickers.pick_members(mine(), "伟")][:2] == ["张伟", "张伟明"]
+    # the members list itself still searches from the start of the name
+    assert members.member_count(F(text="伟明", status="all")) == 0
+
+
 def test_id_search_limited_for_masked_users(city):
     from tests.tui import tui_data
 
