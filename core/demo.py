@@ -1,15 +1,25 @@
 """Demo city (演示数据): deterministic from a seed and "today" (DANGJIAN_TODAY).
 
-``build(size="small"|"city", seed=20111, progress=False)`` fills an empty,
-migrated database and returns a dict of counts (labels through ``tr``).
+``build(size="small"|"city"|"province", seed=20111, progress=False, scale=1.0)``
+fills an empty, migrated database and returns a dict of counts (labels
+through ``tr``).
 
 Sizes
     ``small`` (the default): one town, 玉山镇 (so the built-in 50/50 city/town
     funding split applies), 3 communities, 300 members, 25 workers.
     ``city``: 13 towns and zones of Kunshan, 350 communities, 100,000 members,
     3,000 workers and well over a million attendance rows.
+    ``province`` (for benchmarks): ten cities of Jiangsu (``CITIES``: Kunshan
+    first, then 张家港, 常熟, 太仓, 吴中, 吴江, 相城, 江阴, 宜兴, 溧阳), each the
+    size of the city with its own area code (its people's ID numbers, its
+    community codes ``<area><town><community>``), towns and local names:
+    3,500 communities, 1,000,000 members, 30,000 workers, ~20 million
+    attendance rows and ~18 million dues rows.  Each city is planned like the
+    city, written, and dropped before the next (memory stays that of one
+    city); moves stay inside a city.  The first city is the seed's own, so
+    at full scale it is the city demo itself.
     ``scale`` (keyword) multiplies a size's counts, for quick tests of the same
-    code path.
+    code path (the province shares its scaled totals out over the ten cities).
 
 Determinism
     Everything comes from ``random.Random(seed)`` and ``core.dates.today()``
@@ -62,9 +72,11 @@ Conventions (what the rules can rely on)
 
 Speed: rows get explicit ids and go in by the bulk path in chunks of 50,000
 (``executemany`` on SQLite, with foreign-key checks off for the build's
-connection; ``COPY`` on PostgreSQL, whose sequences are then moved past the
-ids), one transaction per 10 communities.  The city takes about 25 s of CPU
-(``bench/demo_city.py``).
+connection, one transaction per 10 communities; ``COPY`` on PostgreSQL, where
+the whole build is one transaction with the foreign keys and secondary indexes
+of the demo's tables dropped and made again at the end, and the sequences are
+then moved past the ids).  The city takes about 25 s of CPU
+(``bench/demo_city.py``); the province about ten times that.
 
 Non-compliance is planted on purpose so that every rule of the check that can
 pass or fail has failing subjects and passing ones (a 党委 without approval

@@ -131,6 +131,22 @@ def test_same_seed_same_province_in_another_process(dangjian_env, today, tmp_pat
     assert out[0] == here
     assert out[1] != here
 
+    # the first city is the city demo (at the same scale: 2 communities, 500 members, 15 workers)
+    def first_rows(path, n_members):
+        db.close()
+        db.connect(f"sqlite:///{path}")
+        M = models.Member
+        first = M.select(M.id).where(M.id <= n_members)
+        rows = [list(M.select().where(M.id <= n_members).order_by(M.id).tuples())]
+        for model in (models.Attendance, models.DuesPayment):
+            rows.append(list(model.select().where(model.member.in_(first)).order_by(model.id).tuples()))
+        return rows
+
+    db.close()
+    db.connect(f"sqlite:///{tmp_path / 'city.db'}")
+    assert demo.build("city", scale=0.005)["党员"] == 500
+    assert first_rows(tmp_path / "city.db", 500) == first_rows(tmp_path / "a.db", 500)
+
 
 # ---------------------------------------------------------------- SQLite and PostgreSQL agree
 
