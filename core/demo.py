@@ -708,7 +708,8 @@ class _Generator:
 
     def say(self, text):
         if self.progress:
-            print(f"\r{text} ({time.monotonic() - self.started:.0f}s)        ", end="", file=sys.stderr, flush=True)
+            # \x1b[K clears what a longer line before it left on the terminal's line
+            print(f"\r{text} ({time.monotonic() - self.started:.0f}s)\x1b[K", end="", file=sys.stderr, flush=True)
 
     def say_communities(self, i: int):
         """Progress after ``i`` of this city's communities; in a province, a bar over all of them."""
