@@ -70,17 +70,16 @@ def main(argv=None) -> int:
 
     sql_time = 0.0
     rows = 0
-    def timing(real):
-        def timed(sql, chunk):
-            nonlocal sql_time, rows
-            t = time.perf_counter()
-            real(sql, chunk)
-            sql_time += time.perf_counter() - t
-            rows += len(chunk)
-        return timed
+    real_copy_in = demo.copy_in  # COPY on PostgreSQL, executemany on SQLite
 
-    demo.executemany = timing(demo.executemany)  # SQLite
-    demo._copy = timing(demo._copy)  # PostgreSQL (COPY)
+    def timed_copy_in(table, columns, chunk):
+        nonlocal sql_time, rows
+        t = time.perf_counter()
+        real_copy_in(table, columns, chunk)
+        sql_time += time.perf_counter() - t
+        rows += len(chunk)
+
+    demo.copy_in = timed_copy_in
     if args.tracemalloc:
         import tracemalloc
 

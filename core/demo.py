@@ -99,7 +99,7 @@ from peewee import fn
 from core import ids as idnum
 from core import models, roster_replay
 from core.dates import today as _today
-from core.db import database, executemany, is_postgres, is_sqlite, write_tx
+from core.db import copy_in, database, is_postgres, is_sqlite, write_tx
 from core.errors import UserError
 from core.i18n import tr
 from core.pinyin import initials as _initials
@@ -426,31 +426,6 @@ def _band(income: Decimal, bands) -> Decimal:
     return Decimal(str(bands[-1][1]))
 
 
-def _copy_value(v) -> str:
-    if v is None:
-        return "\\N"
-    if v is True:
-        return "t"
-    if v is False:
-        return "f"
-    if isinstance(v, str):
-        if "\\" in v or "\t" in v or "\n" in v or "\r" in v:
-            return v.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-        return v
-    return str(v)
-
-
-def _copy(sql: str, rows) -> None:
-    """PostgreSQL bulk path: ``COPY … FROM STDIN`` in text format (about 5x execute_values)."""
-    import io
-
-    cv = _copy_value  # the common values inline: ints, plain strings, NULL
-    data = "\n".join(["\t".join([str(v) if v.__class__ is int
-                                 else (v if v.isprintable() and "\\" not in v else cv(v)) if v.__class__ is str
-                                 else "\\N" if v is None else cv(v) for v in row]) for row in rows]) + "\n"
-    database.cursor().copy_expert(sql, io.StringIO(data))
-
-
 def _dues_rates():
     try:
         from core import config
@@ -644,15 +619,13 @@ class _Generator:
             self.counts = {}
             self.buf = {}
             self.sql = {}
-            self.copy_sql = {}
             self.issued = set()
             self.started = time.monotonic()
         else:
             self.ids, self.counts, self.started = prev.ids, prev.counts, prev.started
-            self.buf, self.sql, self.copy_sql = prev.buf, prev.sql, prev.copy_sql
+            self.buf, self.sql = prev.buf, prev.sql
             # the ID numbers of the cities written before, with other area codes, stay taken
             self.issued = {n for n in prev.issued if not n.startswith(prev.city.area)}
-        self.pg = is_postgres()
         self.order = {m: i for i, m in enumerate(models.CORE_MODELS)}
         self.id_heads = {}
         self.name_ini = {}
@@ -675,13 +648,10 @@ class _Generator:
         return n
 
     def table(self, model, cols) -> list:
-        """The row buffer of ``model`` (its INSERT statement made on first use)."""
+        """The row buffer of ``model`` (its table and columns noted on first use)."""
         if model not in self.sql:
             meta = model._meta
-            names = ", ".join(f'"{meta.fields[c].column_name}"' for c in cols)
-            marks = ", ".join("?" for _ in cols)
-            self.sql[model] = f'INSERT INTO "{meta.table_name}" ({names}) VALUES ({marks})'
-            self.copy_sql[model] = f'COPY "{meta.table_name}" ({names}) FROM STDIN'
+            self.sql[model] = (meta.table_name, [meta.fields[c].column_name for c in cols])
             self.buf[model] = []
         return self.buf[model]
 
@@ -699,10 +669,7 @@ class _Generator:
                 break
             rows = self.buf.get(model)
             if rows:
-                if self.pg:
-                    _copy(self.copy_sql[model], rows)
-                else:
-                    executemany(self.sql[model], rows)
+                copy_in(*self.sql[model], rows)  # COPY on PostgreSQL, executemany on SQLite
                 self.counts[model] = self.counts.get(model, 0) + len(rows)
                 rows.clear()  # in place: the hot loops hold a reference to the buffer
 
@@ -838,13 +805,8 @@ class _Generator:
             self.say(tr("演示数据：党员名册历史", "demo: the roster's history"))
             first, last = min(p.id for p in self.persons), max(p.id for p in self.persons)
             rows = roster_replay.range_rows(database, first, last)
-            if self.pg:
-                sql = ('COPY "roster_period" ("member_id", "start", "end", "organization", "community", '
-                       '"management_class") FROM STDIN')
-                for i in range(0, len(rows), CHUNK):
-                    _copy(sql, rows[i:i + CHUNK])
-            else:
-                roster_replay.insert_rows(database, rows)
+            copy_in("roster_period", ("member_id", "start", "end", "organization", "community", "management_class"),
+                    rows)
             self.counts[models.RosterPeriod] = self.counts.get(models.RosterPeriod, 0) + len(rows)
 
     def release(self):
