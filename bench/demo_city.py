@@ -1,8 +1,9 @@
-"""Benchmark: build the demo city (``dangjian demo --size city``) into an SQLite file.
+"""Benchmark: build the demo city (``dangjian demo --size city``, or ``--size province``) into an SQLite file.
 
     python bench/demo_city.py                       # temporary file, removed afterwards
     python bench/demo_city.py --keep /tmp/dangjian_city.db
     python bench/demo_city.py --size small --scale 0.1 --tracemalloc
+    python bench/demo_city.py --size province --scale 0.02 --db postgresql://user:pw@host/empty_db
 
 Prints the counts, the moves (transfers, class changes, roster spans), the
 wall time, the time spent inside the bulk INSERTs, the peak resident memory
@@ -42,7 +43,7 @@ def _moves() -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--size", choices=["small", "city"], default="city")
+    ap.add_argument("--size", choices=["small", "city", "province"], default="city")
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=20111)
     ap.add_argument("--keep", metavar="FILE", help="write the database to FILE (replaced) and keep it")
@@ -69,17 +70,16 @@ def main(argv=None) -> int:
 
     sql_time = 0.0
     rows = 0
-    def timing(real):
-        def timed(sql, chunk):
-            nonlocal sql_time, rows
-            t = time.perf_counter()
-            real(sql, chunk)
-            sql_time += time.perf_counter() - t
-            rows += len(chunk)
-        return timed
+    real_copy_in = demo.copy_in  # COPY on PostgreSQL, executemany on SQLite
 
-    demo.executemany = timing(demo.executemany)  # SQLite
-    demo._copy = timing(demo._copy)  # PostgreSQL (COPY)
+    def timed_copy_in(table, columns, chunk):
+        nonlocal sql_time, rows
+        t = time.perf_counter()
+        real_copy_in(table, columns, chunk)
+        sql_time += time.perf_counter() - t
+        rows += len(chunk)
+
+    demo.copy_in = timed_copy_in
     if args.tracemalloc:
         import tracemalloc
 

@@ -299,8 +299,12 @@ def copy_in(table: str, columns, rows, *, block: int = 50_000) -> None:
     cursor = database.cursor()
     sql = f'COPY "{table}" ({cols}) FROM STDIN'
     buf: list[str] = []
+    text = _copy_text
     for row in rows:
-        buf.append("\t".join(map(_copy_text, row)))
+        # the common values inline (ints, strings without anything to escape, NULL): ~2x faster
+        buf.append("\t".join([str(v) if v.__class__ is int
+                              else (v if v.isprintable() and "\\" not in v else text(v)) if v.__class__ is str
+                              else "\\N" if v is None else text(v) for v in row]))
         if len(buf) >= block:
             cursor.copy_expert(sql, io.StringIO("\n".join(buf) + "\n"))
             buf = []

@@ -1,15 +1,25 @@
 """Demo city (演示数据): deterministic from a seed and "today" (DANGJIAN_TODAY).
 
-``build(size="small"|"city", seed=20111, progress=False)`` fills an empty,
-migrated database and returns a dict of counts (labels through ``tr``).
+``build(size="small"|"city"|"province", seed=20111, progress=False, scale=1.0)``
+fills an empty, migrated database and returns a dict of counts (labels
+through ``tr``).
 
 Sizes
     ``small`` (the default): one town, 玉山镇 (so the built-in 50/50 city/town
     funding split applies), 3 communities, 300 members, 25 workers.
     ``city``: 13 towns and zones of Kunshan, 350 communities, 100,000 members,
     3,000 workers and well over a million attendance rows.
+    ``province`` (for benchmarks): ten cities of Jiangsu (``CITIES``: Kunshan
+    first, then 张家港, 常熟, 太仓, 吴中, 吴江, 相城, 江阴, 宜兴, 溧阳), each the
+    size of the city with its own area code (its people's ID numbers, its
+    community codes ``<area><town><community>``), towns and local names:
+    3,500 communities, 1,000,000 members, 30,000 workers, ~20 million
+    attendance rows and ~18 million dues rows.  Each city is planned like the
+    city, written, and dropped before the next (memory stays that of one
+    city); moves stay inside a city.  The first city is the seed's own, so
+    at full scale it is the city demo itself.
     ``scale`` (keyword) multiplies a size's counts, for quick tests of the same
-    code path.
+    code path (the province shares its scaled totals out over the ten cities).
 
 Determinism
     Everything comes from ``random.Random(seed)`` and ``core.dates.today()``
@@ -62,9 +72,11 @@ Conventions (what the rules can rely on)
 
 Speed: rows get explicit ids and go in by the bulk path in chunks of 50,000
 (``executemany`` on SQLite, with foreign-key checks off for the build's
-connection; ``COPY`` on PostgreSQL, whose sequences are then moved past the
-ids), one transaction per 10 communities.  The city takes about 25 s of CPU
-(``bench/demo_city.py``).
+connection, one transaction per 10 communities; ``COPY`` on PostgreSQL, where
+the whole build is one transaction with the foreign keys and secondary indexes
+of the demo's tables dropped and made again at the end, and the sequences are
+then moved past the ids).  The city takes about 25 s of CPU
+(``bench/demo_city.py``); the province about ten times that.
 
 Non-compliance is planted on purpose so that every rule of the check that can
 pass or fail has failing subjects and passing ones (a 党委 without approval
@@ -73,7 +85,9 @@ absent six months, six months of unpaid dues, …).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import math
 import random
 import sys
@@ -85,7 +99,7 @@ from peewee import fn
 from core import ids as idnum
 from core import models, roster_replay
 from core.dates import today as _today
-from core.db import database, executemany, is_postgres, is_sqlite, write_tx
+from core.db import copy_in, database, is_postgres, is_sqlite, write_tx
 from core.errors import UserError
 from core.i18n import tr
 from core.pinyin import initials as _initials
@@ -134,17 +148,23 @@ def wipe() -> None:
 SIZES = {
     "small": {"communities": 3, "members": 300, "workers": 25},
     "city": {"communities": 350, "members": 100_000, "workers": 3000},
+    "province": {"communities": 3500, "members": 1_000_000, "workers": 30_000},  # ten cities (CITIES)
 }
 
 
 def build(size: str = "small", seed: int = 20111, progress: bool = False, *, scale: float = 1.0) -> dict:
     """Fill the (empty, migrated) database with the demo; return counts by label."""
-    if size not in SIZES:
-        raise UserError(tr("未知的演示规模 {s}：可选 small、city", "unknown demo size {s}: small or city", s=size))
+    check_size(size, scale)
     _require_empty()
-    gen = _Generator(size, seed, _today(), progress, scale)
+    if size == "province":
+        gen = _Province(seed, _today(), progress, scale)
+    else:
+        gen = _Generator(size, seed, _today(), progress, scale)
     try:
-        gen.run()
+        with _pg_bulk_load(gen.say):
+            gen.run()
+        if progress:
+            print(file=sys.stderr)  # the progress line ends
     except BaseException:
         try:
             wipe()
@@ -152,6 +172,15 @@ def build(size: str = "small", seed: int = 20111, progress: bool = False, *, sca
             pass
         raise
     return gen.summary()
+
+
+def check_size(size: str, scale: float = 1.0) -> None:
+    """A UserError unless ``size`` is one of ``SIZES`` and ``scale`` a positive number."""
+    if size not in SIZES:
+        raise UserError(tr("未知的演示规模 {s}：可选 small、city、province",
+                           "unknown demo size {s}: small, city or province", s=size))
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale <= 0:
+        raise UserError(tr("演示规模倍数须为正数：{s}", "the demo scale must be a positive number: {s}", s=scale))
 
 
 def _require_empty() -> None:
@@ -255,6 +284,90 @@ ENTRY_ITEMS = [("人口普查入户登记", "昆山市统计局"), ("居民医�
                ("老年人助餐服务", "昆山市民政局"), ("消防安全网格", "昆山市消防救援大队"),
                ("计生协会工作", "昆山市卫生健康委员会"), ("反诈宣传", "昆山市公安局"), ("食品安全协管", "昆山市市场监督管理局")]
 
+class _City:
+    """One city of the demo: its area code (the first six digits of its people's ID numbers and of
+    its community codes), names and towns.  The texts of Kunshan's reference lists (work units,
+    trainings, departments) are re-worded for the other cities."""
+
+    def __init__(self, area, name, short, abbr, prefecture, towns, streets=None, split=(), direct=()):
+        self.area, self.name, self.short, self.abbr, self.prefecture = area, name, short, abbr, prefecture
+        self.towns = towns  # [(name, code, weight, rural)]
+        self.streets = streets or {}  # town -> its streets (街道 under a zone or town)
+        self.split = split  # towns funded half by the city, half by the town
+        self.direct = direct  # towns with streets where some communities are directly under the town
+
+        def local(text):
+            return text.replace("昆山市", name).replace("昆山", short).replace("苏州市", prefecture)
+
+        level = name[-1]  # 市 or 区: 市委宣传部, 区委宣传部
+        self.units = [local(u) for u in IN_SERVICE_UNITS]
+        self.trainings = [local(t) for t in TRAININGS_CITY]
+        self.entry_items = [(n, local(d).replace("市委", level + "委")) for n, d in ENTRY_ITEMS]
+        self.leader_posts = [level + p[1:] if p.startswith("市") else p for p in LEADER_POSTS]
+
+
+KUNSHAN = _City("320583", "昆山市", "昆山", "昆组", "苏州市", TOWNS, STREETS, SPLIT_TOWNS, ("玉山镇",))
+
+# The province: ten county-level cities and districts of Jiangsu, each the size of the city demo
+# (Kunshan first, so the province's first city is the city demo itself).  Town codes follow the
+# 统计用区划代码 pattern: 街道 0xx, 镇 1xx, development zones 4xx.
+CITIES = [
+    KUNSHAN,
+    _City("320582", "张家港市", "张家港", "张组", "苏州市", [
+        ("杨舍镇", "320582100", 50, False), ("塘桥镇", "320582101", 30, False), ("金港街道", "320582001", 35, False),
+        ("锦丰镇", "320582103", 30, False), ("乐余镇", "320582104", 22, True), ("凤凰镇", "320582105", 22, True),
+        ("南丰镇", "320582106", 18, True), ("大新镇", "320582107", 16, True),
+        ("张家港经济技术开发区", "320582400", 45, False), ("张家港保税区", "320582401", 30, False),
+        ("张家港冶金工业园", "320582402", 20, False), ("常阴沙现代农业示范园区", "320582403", 12, True),
+        ("双山香山旅游度假区", "320582404", 10, True)]),
+    _City("320581", "常熟市", "常熟", "常组", "苏州市", [
+        ("虞山街道", "320581001", 45, False), ("琴川街道", "320581002", 35, False), ("莫城街道", "320581003", 25, False),
+        ("常福街道", "320581004", 25, False), ("碧溪街道", "320581005", 22, False), ("东南街道", "320581006", 28, False),
+        ("梅李镇", "320581101", 25, True), ("海虞镇", "320581102", 25, True), ("古里镇", "320581103", 25, True),
+        ("沙家浜镇", "320581104", 20, True), ("支塘镇", "320581105", 22, True), ("董浜镇", "320581106", 16, True),
+        ("辛庄镇", "320581107", 22, True), ("尚湖镇", "320581108", 15, True)]),
+    _City("320585", "太仓市", "太仓", "太组", "苏州市", [
+        ("城厢镇", "320585100", 45, False), ("娄东街道", "320585001", 45, False), ("陆渡街道", "320585002", 30, False),
+        ("沙溪镇", "320585101", 30, True), ("浏河镇", "320585102", 30, True), ("浮桥镇", "320585103", 30, True),
+        ("璜泾镇", "320585104", 25, True), ("双凤镇", "320585105", 22, True),
+        ("太仓港经济技术开发区", "320585400", 35, False), ("太仓高新区", "320585401", 40, False),
+        ("太仓科教新城", "320585402", 25, False)]),
+    _City("320506", "吴中区", "吴中", "吴中组", "苏州市", [
+        ("长桥街道", "320506001", 30, False), ("郭巷街道", "320506002", 30, False), ("横泾街道", "320506003", 18, False),
+        ("香山街道", "320506004", 18, False), ("越溪街道", "320506005", 25, False), ("城南街道", "320506006", 30, False),
+        ("太湖街道", "320506007", 25, False), ("木渎镇", "320506100", 45, False), ("甪直镇", "320506101", 30, True),
+        ("胥口镇", "320506102", 20, True), ("东山镇", "320506103", 22, True), ("光福镇", "320506104", 22, True),
+        ("临湖镇", "320506105", 20, True), ("金庭镇", "320506106", 12, True)]),
+    _City("320509", "吴江区", "吴江", "吴江组", "苏州市", [
+        ("松陵街道", "320509001", 45, False), ("江陵街道", "320509002", 30, False), ("横扇街道", "320509003", 18, False),
+        ("八坼街道", "320509004", 18, False), ("盛泽镇", "320509103", 55, False), ("黎里镇", "320509107", 40, True),
+        ("平望镇", "320509102", 30, True), ("同里镇", "320509101", 25, True), ("震泽镇", "320509105", 25, True),
+        ("七都镇", "320509104", 20, True), ("桃源镇", "320509106", 20, True)]),
+    _City("320507", "相城区", "相城", "相城组", "苏州市", [
+        ("元和街道", "320507001", 40, False), ("太平街道", "320507002", 22, False), ("黄桥街道", "320507003", 28, False),
+        ("北河泾街道", "320507004", 25, False), ("澄阳街道", "320507005", 25, False), ("漕湖街道", "320507006", 20, False),
+        ("北桥街道", "320507007", 22, False), ("相城高铁新城", "320507400", 30, False), ("黄埭镇", "320507101", 35, True),
+        ("阳澄湖镇", "320507103", 30, True), ("望亭镇", "320507100", 25, True), ("渭塘镇", "320507102", 25, True)]),
+    _City("320281", "江阴市", "江阴", "澄组", "无锡市", [
+        ("澄江街道", "320281001", 50, False), ("南闸街道", "320281002", 20, False), ("云亭街道", "320281003", 22, False),
+        ("申港街道", "320281004", 15, False), ("夏港街道", "320281005", 18, False), ("利港街道", "320281006", 16, False),
+        ("华士镇", "320281104", 30, True), ("青阳镇", "320281102", 25, True), ("徐霞客镇", "320281103", 25, True),
+        ("璜土镇", "320281100", 22, True), ("月城镇", "320281101", 18, True), ("长泾镇", "320281106", 20, True),
+        ("顾山镇", "320281107", 20, True), ("祝塘镇", "320281108", 18, True), ("新桥镇", "320281105", 15, True)]),
+    _City("320282", "宜兴市", "宜兴", "宜组", "无锡市", [
+        ("宜城街道", "320282001", 45, False), ("屺亭街道", "320282002", 22, False), ("新街街道", "320282003", 25, False),
+        ("新庄街道", "320282004", 18, False), ("丁蜀镇", "320282100", 40, False), ("和桥镇", "320282107", 28, True),
+        ("张渚镇", "320282101", 25, True), ("官林镇", "320282105", 25, True), ("徐舍镇", "320282104", 22, True),
+        ("高塍镇", "320282108", 18, True), ("周铁镇", "320282109", 18, True), ("西渚镇", "320282102", 15, True),
+        ("杨巷镇", "320282106", 15, True), ("太华镇", "320282103", 12, True)]),
+    _City("320481", "溧阳市", "溧阳", "溧组", "常州市", [
+        ("溧城街道", "320481001", 50, False), ("昆仑街道", "320481003", 35, False), ("古县街道", "320481002", 25, False),
+        ("天目湖镇", "320481103", 30, False), ("别桥镇", "320481104", 25, True), ("南渡镇", "320481107", 25, True),
+        ("社渚镇", "320481108", 25, True), ("埭头镇", "320481100", 22, True), ("戴埠镇", "320481102", 22, True),
+        ("上兴镇", "320481105", 22, True), ("竹箦镇", "320481106", 22, True), ("上黄镇", "320481101", 20, True)]),
+]
+
+
 MEETING_ABBR = {t: t[:3].upper() for t in TOPICS}
 EXCELLENT, QUALIFIED = "excellent", "qualified"
 FEN = Decimal("0.01")
@@ -313,28 +426,6 @@ def _band(income: Decimal, bands) -> Decimal:
     return Decimal(str(bands[-1][1]))
 
 
-def _copy_value(v) -> str:
-    if v is None:
-        return "\\N"
-    if v is True:
-        return "t"
-    if v is False:
-        return "f"
-    if isinstance(v, str):
-        if "\\" in v or "\t" in v or "\n" in v or "\r" in v:
-            return v.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-        return v
-    return str(v)
-
-
-def _copy(sql: str, rows) -> None:
-    """PostgreSQL bulk path: ``COPY … FROM STDIN`` in text format (about 5x execute_values)."""
-    import io
-
-    data = "\n".join("\t".join(map(_copy_value, row)) for row in rows) + "\n"
-    database.cursor().copy_expert(sql, io.StringIO(data))
-
-
 def _dues_rates():
     try:
         from core import config
@@ -347,6 +438,58 @@ def _dues_rates():
         "retired": sec.get("retired", [[5000, 0.005], [-1, 0.01]]),
         "fixed": {k: Decimal(str(sec.get(k, "0.20"))) for k in ("student", "unemployed", "farmer", "other")},
     }
+
+
+DEMO_TABLES_SKIPPED = ("check_run", "stored_finding", "user", "audit_log")
+
+
+@contextlib.contextmanager
+def _pg_bulk_load(say):
+    """PostgreSQL: the whole build is one transaction, in which the foreign keys and the secondary
+    indexes of the tables the demo writes are dropped for the load and made again at the end
+    (validated in one pass each, instead of a trigger and an index update per row: COPY into
+    attendance goes ~5x faster).  Whatever stops the build rolls all of it back, keys and indexes
+    included, so the schema never stays without them.  SQLite: nothing (its build turns the
+    foreign-key checks off for the connection instead)."""
+    if not is_postgres():
+        yield
+        return
+    tables = [f'"{m._meta.table_name}"' for m in models.CORE_MODELS
+              if m._meta.table_name not in DEMO_TABLES_SKIPPED]
+    with write_tx():
+        keys = database.execute_sql(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY 1, 2", (tables,)).fetchall()
+        indexes = database.execute_sql(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index i "
+            "WHERE indrelid = ANY(%s::regclass[]) AND NOT indisprimary "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1",
+            (tables,)).fetchall()
+        for table, name, _definition in keys:
+            database.execute_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        for name, _definition in indexes:
+            database.execute_sql(f"DROP INDEX {name}")
+        yield
+        say(tr("演示数据：索引与外键", "demo: indexes and foreign keys"))
+        database.execute_sql("SET LOCAL maintenance_work_mem = '256MB'")
+        for _name, definition in indexes:
+            database.execute_sql(definition)
+        for table, name, definition in keys:
+            database.execute_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+
+
+@contextlib.contextmanager
+def _foreign_keys_off():
+    """SQLite: foreign-key checks off for the build's connection (rows are consistent by
+    construction; the checks cost ~20 % of the bulk insert)."""
+    off = is_sqlite() and not database.in_transaction()
+    if off:
+        database.execute_sql("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        if off:
+            database.execute_sql("PRAGMA foreign_keys=ON")
 
 
 class _Rng(random.Random):
@@ -451,29 +594,42 @@ class _Comm:
 # ====================================================================== the generator
 
 class _Generator:
-    def __init__(self, size, seed, today, progress, scale):
+    """One city: planned whole in memory (people, organizations, moves), then written community by
+    community.  ``city``: whose towns and area code (Kunshan by default); ``counts``: (communities,
+    members, workers) instead of the size's counts times ``scale``; ``prev``: the generator of the
+    city written before this one in the same database (its ids, row buffers and counts go on)."""
+
+    def __init__(self, size, seed, today, progress, scale, *, city=None, counts=None, prev=None):
         self.size = size
+        self.city = city or KUNSHAN
         self.rng = _Rng(seed)
         self.T = today
         self.Y = today.year
         self.W0 = dt.date(self.Y - 1, 1, 1)
         self.progress = progress
-        spec = SIZES[size]
-        self.n_comm = max(1, round(spec["communities"] * scale))
-        self.n_members = max(30 * self.n_comm, round(spec["members"] * scale))
-        self.n_workers = max(6 * self.n_comm, round(spec["workers"] * scale))
-        self.ids = {}
-        self.counts = {}
-        self.buf = {}
-        self.sql = {}
-        self.copy_sql = {}
-        self.pg = is_postgres()
+        if counts is None:
+            spec = SIZES[size]
+            counts = [round(spec[k] * scale) for k in ("communities", "members", "workers")]
+        self.n_comm = max(1, counts[0])
+        self.n_members = max(30 * self.n_comm, counts[1])
+        self.n_workers = max(6 * self.n_comm, counts[2])
+        self.bar = None  # (communities written before this city, communities in all, city number, cities)
+        if prev is None:
+            self.ids = {}
+            self.counts = {}
+            self.buf = {}
+            self.sql = {}
+            self.issued = set()
+            self.started = time.monotonic()
+        else:
+            self.ids, self.counts, self.started = prev.ids, prev.counts, prev.started
+            self.buf, self.sql = prev.buf, prev.sql
+            # the ID numbers of the cities written before, with other area codes, stay taken
+            self.issued = {n for n in prev.issued if not n.startswith(prev.city.area)}
         self.order = {m: i for i, m in enumerate(models.CORE_MODELS)}
-        self.issued = set()
         self.id_heads = {}
         self.name_ini = {}
         self.rates = _dues_rates()
-        self.started = time.monotonic()
         self.persons = []
         self.workers = []
         self.comms = []
@@ -492,13 +648,10 @@ class _Generator:
         return n
 
     def table(self, model, cols) -> list:
-        """The row buffer of ``model`` (its INSERT statement made on first use)."""
+        """The row buffer of ``model`` (its table and columns noted on first use)."""
         if model not in self.sql:
             meta = model._meta
-            names = ", ".join(f'"{meta.fields[c].column_name}"' for c in cols)
-            marks = ", ".join("?" for _ in cols)
-            self.sql[model] = f'INSERT INTO "{meta.table_name}" ({names}) VALUES ({marks})'
-            self.copy_sql[model] = f'COPY "{meta.table_name}" ({names}) FROM STDIN'
+            self.sql[model] = (meta.table_name, [meta.fields[c].column_name for c in cols])
             self.buf[model] = []
         return self.buf[model]
 
@@ -516,16 +669,28 @@ class _Generator:
                 break
             rows = self.buf.get(model)
             if rows:
-                if self.pg:
-                    _copy(self.copy_sql[model], rows)
-                else:
-                    executemany(self.sql[model], rows)
+                copy_in(*self.sql[model], rows)  # COPY on PostgreSQL, executemany on SQLite
                 self.counts[model] = self.counts.get(model, 0) + len(rows)
                 rows.clear()  # in place: the hot loops hold a reference to the buffer
 
     def say(self, text):
         if self.progress:
-            print(f"\r{text} ({time.monotonic() - self.started:.0f}s)        ", end="", file=sys.stderr, flush=True)
+            # \x1b[K clears what a longer line before it left on the terminal's line
+            print(f"\r{text} ({time.monotonic() - self.started:.0f}s)\x1b[K", end="", file=sys.stderr, flush=True)
+
+    def say_communities(self, i: int):
+        """Progress after ``i`` of this city's communities; in a province, a bar over all of them."""
+        n = len(self.comms)
+        if self.bar is None:
+            self.say(tr("演示数据：社区 {i}/{n}", "demo: community {i}/{n}", i=i, n=n))
+            return
+        before, total, k, cities = self.bar
+        done = (before + i) / total
+        width = 24
+        full = int(done * width)
+        bar = f"[{'#' * full}{'-' * (width - full)}] {done * 100:3.0f}%"
+        self.say(tr("演示数据：{bar} 城市 {k}/{m} {c}，社区 {i}/{n}", "demo: {bar} city {k}/{m} {c}, community {i}/{n}",
+                    bar=bar, k=k, m=cities, c=self.city.name, i=i, n=n))
 
     def rdate(self, a: dt.date, b: dt.date) -> dt.date:
         """A day in [a, b] (a when the range is empty), never after today."""
@@ -554,8 +719,9 @@ class _Generator:
             return s + r.choice(pool) + r.choice(pool)
         return s + r.choice(pool)
 
-    def idn(self, birth, sex, area="320583"):
+    def idn(self, birth, sex, area=None):
         r = self.rng
+        area = area or self.city.area
         while True:
             seq = r.randrange(0, 1000)
             if (seq % 2 == 1) != (sex == "M"):
@@ -602,23 +768,22 @@ class _Generator:
 
     def company(self):
         r = self.rng
-        return f"昆山{r.choice(COMPANY_A)}{r.choice(COMPANY_A)}{r.choice(COMPANY_B)}有限公司"
+        return f"{self.city.short}{r.choice(COMPANY_A)}{r.choice(COMPANY_A)}{r.choice(COMPANY_B)}有限公司"
 
     # ------------------------------------------------------------------ run
     def run(self):
         self.say(tr("演示数据：生成人员与组织", "demo: planning people and organizations"))
         self.plan()
-        fk_off = is_sqlite() and not database.in_transaction()
-        if fk_off:
-            # rows are consistent by construction; SQLite checks cost ~20 % of the bulk insert
-            database.execute_sql("PRAGMA foreign_keys=OFF")
-        try:
+        with _foreign_keys_off():
             self.emit_all()
-        finally:
-            if fk_off:
-                database.execute_sql("PRAGMA foreign_keys=ON")
 
     def emit_all(self):
+        self.emit_city()
+        self.emit_roster()
+        self.finish()
+
+    def emit_city(self):
+        """The city's structure and people, then its communities' records, 10 communities a transaction."""
         with write_tx():
             self.say(tr("演示数据：组织与人员", "demo: organizations and people"))
             self.emit_structure()
@@ -629,11 +794,28 @@ class _Generator:
                 for c in self.comms[start:start + batch]:
                     self.emit_community(c)
                 self.flush()
-            self.say(tr("演示数据：社区 {i}/{n}", "demo: community {i}/{n}",
-                        i=min(start + batch, len(self.comms)), n=len(self.comms)))
-        with write_tx():  # the roster's spans (derived from the members, transfers and class changes)
+            self.say_communities(min(start + batch, len(self.comms)))
+
+    def emit_roster(self):
+        """The roster's spans of this city's members (derived from the members, transfers and class
+        changes by ``core.roster_replay``), by the bulk path."""
+        if not self.persons:
+            return
+        with write_tx():
             self.say(tr("演示数据：党员名册历史", "demo: the roster's history"))
-            self.counts[models.RosterPeriod] = roster_replay.rebuild(database)
+            first, last = min(p.id for p in self.persons), max(p.id for p in self.persons)
+            rows = roster_replay.range_rows(database, first, last)
+            copy_in("roster_period", ("member_id", "start", "end", "organization", "community", "management_class"),
+                    rows)
+            self.counts[models.RosterPeriod] = self.counts.get(models.RosterPeriod, 0) + len(rows)
+
+    def release(self):
+        """Drop the city's plan (the next city reuses the ids, buffers and counts, not the people)."""
+        self.persons, self.workers, self.comms, self.towns = [], [], [], []
+        self.id_heads, self.name_ini = {}, {}
+
+    def finish(self):
+        """Sequences past the explicit ids (PostgreSQL)."""
         if is_postgres():
             with write_tx():
                 for model in self.counts:
@@ -642,8 +824,6 @@ class _Generator:
                     t = model._meta.table_name
                     database.execute_sql(
                         f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM \"{t}\"))")
-        if self.progress:
-            print(file=sys.stderr)
 
     def summary(self) -> dict:
         c = self.counts
@@ -663,10 +843,11 @@ class _Generator:
     def plan(self):
         r = self.rng
         # towns and communities
+        city = self.city
         if self.size == "small":
-            towns = [t for t in TOWNS if t[0] == "玉山镇"]
+            towns = [t for t in city.towns if t[0] == "玉山镇"]
         else:
-            towns = TOWNS[:min(len(TOWNS), self.n_comm)]
+            towns = city.towns[:min(len(city.towns), self.n_comm)]
         weights = [t[2] for t in towns]
         per_town = [1] * len(towns)
         rest = self.n_comm - len(towns)
@@ -682,7 +863,7 @@ class _Generator:
         k = 0
         for ti, (tname, tcode, _w, rural) in enumerate(towns):
             town = {"id": self.nid(models.Town), "name": tname, "code": tcode, "rural": rural, "streets": []}
-            for sname in STREETS.get(tname, []):
+            for sname in city.streets.get(tname, []):
                 town["streets"].append((self.nid(models.Street), sname))
             self.towns.append(town)
             for j in range(per_town[ti]):
@@ -693,7 +874,7 @@ class _Generator:
                 c.name = f"{base}社区" if k < len(names) else f"{base}{k // len(names) + 1}社区"
                 k += 1
                 c.town = town
-                options = [sid for sid, _ in town["streets"]] + ([None] if tname == "玉山镇" else [])
+                options = [sid for sid, _ in town["streets"]] + ([None] if tname in city.direct else [])
                 c.street = options[j % len(options)] if options else None
                 self.comms.append(c)
         # sizes
@@ -914,7 +1095,7 @@ class _Generator:
             p.sex = "M" if r.random() < 0.62 else "F"
             p.birth = dt.date(T.year - age, 1, 1) - dt.timedelta(days=r.randint(0, 364))
             age = idnum.age_on(p.birth, T)
-            area = "320583" if (cls != "floating_in" and r.random() < 0.85) else r.choice(OTHER_AREAS)
+            area = self.city.area if (cls != "floating_in" and r.random() < 0.85) else r.choice(OTHER_AREAS)
             p.name = self.name(p.sex)
             p.idn = self.idn(p.birth, p.sex, area)
             p.phone = self.phone()
@@ -946,7 +1127,7 @@ class _Generator:
                 x = r.random()
                 p.income = (Decimal(3000) if x < 0.03 else Decimal(5000) if x < 0.05
                             else Decimal(r.randrange(2600, 16000, 10)))
-                p.unit = r.choice(IN_SERVICE_UNITS) if cls == "in_service" else self.company()
+                p.unit = r.choice(self.city.units) if cls == "in_service" else self.company()
             if cls == "in_service":
                 p.registered = self.rdate(p.joined, self.W0 - dt.timedelta(days=30))
             elif cls == "floating_in":
@@ -996,7 +1177,7 @@ class _Generator:
                      "branch": f"中共{c.name}支部委员会"}
         top = self.new_org(c, c.top_kind, f"{c.code}000", top_names[c.top_kind])
         if c.top_kind == "committee" and "committee_no_approval" not in c.faults:
-            top.approval = f"昆组复〔{top.founded.year}〕{r.randint(3, 98)}号"
+            top.approval = f"{self.city.abbr}复〔{top.founded.year}〕{r.randint(3, 98)}号"
         c.top = top
         placed = [p for p in c.persons if p.cls != "floating_in" or p.placed is not None]
         r.shuffle(placed)
@@ -1029,7 +1210,7 @@ class _Generator:
             else:
                 n += 1
                 host = "non_public" if tag == "tiny" else "community"
-                name = (f"{c.name}{self.company()[2:-4]}党支部" if tag == "tiny"
+                name = (f"{c.name}{self.company()[len(self.city.short):-4]}党支部" if tag == "tiny"
                         else f"{c.name}第{_cn(n)}党支部")
                 b = self.new_org(c, "branch", f"{c.code}{n:03d}", name, parent=top, host=host)
             c.branches.append(b)
@@ -1301,7 +1482,7 @@ class _Generator:
                 self.add(M.Transfer, ("id", "version", "member", "direction", "from_org", "to_org", "date",
                                       "letter_no"),
                          (self.nid(M.Transfer), 1, p.id, direction, code(frm), code(to), d,
-                          f"昆组转〔{d.year}〕{p.id % 997 + 1}号"))
+                          f"{self.city.abbr}转〔{d.year}〕{p.id % 997 + 1}号"))
             for d, old, new in p.changes:
                 self.add(M.ClassChange, ("id", "version", "member", "new_class", "old_class", "date", "note"),
                          (self.nid(M.ClassChange), 1, p.id, new, old, d, CHANGE_NOTES[(old, new)]))
@@ -1336,7 +1517,7 @@ class _Generator:
         for w in self.workers:
             self.emit_worker_year_data(w, wage)
         # city-wide reference records
-        for i, (name, dept) in enumerate(ENTRY_ITEMS):
+        for i, (name, dept) in enumerate(self.city.entry_items):
             self.add(M.EntryItem, ("id", "version", "name", "department", "approval_date", "funds",
                                    "meetings_per_year", "ledgers_per_year", "reports_per_year"),
                      (self.nid(M.EntryItem), 1, name, dept, self.rdate(dt.date(self.Y - 4, 1, 1), self.W0),
@@ -1346,7 +1527,7 @@ class _Generator:
             if i % 3 == 0:
                 self.add(M.LeaderContactPoint, ("id", "version", "leader_name", "leader_post", "community", "since"),
                          (self.nid(M.LeaderContactPoint), 1, LEADERS[(i // 3) % len(LEADERS)],
-                          LEADER_POSTS[(i // 3) % len(LEADER_POSTS)], c.id,
+                          self.city.leader_posts[(i // 3) % len(LEADER_POSTS)], c.id,
                           self.rdate(dt.date(self.Y - 5, 1, 1), self.W0)))
 
     def emit_worker_year_data(self, w: _Worker, wage):
@@ -1394,7 +1575,7 @@ class _Generator:
                 start = dt.date(year, 3 + i * 4 + r.randint(0, 2), r.randint(1, 25))
                 if start > T or start < w.hired:
                     continue
-                title = {"city": TRAININGS_CITY, "town": TRAININGS_TOWN, "street": TRAININGS_STREET}[level]
+                title = {"city": self.city.trainings, "town": TRAININGS_TOWN, "street": TRAININGS_STREET}[level]
                 t = r.choice(title)
                 if level == "town":
                     t = f"{w.comm.town['name']}{t}"
@@ -1748,7 +1929,7 @@ class _Generator:
             d = dt.date(year, 3, r.randint(5, 25))
             if d <= T:
                 fcols = ("id", "version", "community", "year", "amount", "source", "date")
-                if c.town["name"] in SPLIT_TOWNS:
+                if c.town["name"] in self.city.split:
                     half = activity // 2
                     parts = [("city_finance", half), ("town_finance", activity - half)]
                 else:
@@ -1894,8 +2075,8 @@ class _Generator:
         names = set()
         for _ in range(r.randint(3, 8)):
             kind = r.choice(["government", "enterprise", "institution", "social_org", "non_public"])
-            nm = {"government": f"昆山市{r.choice(['司法局', '城管局', '税务局', '人社局'])}{c.name[:2]}分局",
-                  "institution": f"昆山市{c.name[:2]}{r.choice(['小学', '幼儿园', '卫生服务站'])}",
+            nm = {"government": f"{self.city.name}{r.choice(['司法局', '城管局', '税务局', '人社局'])}{c.name[:2]}分局",
+                  "institution": f"{self.city.name}{c.name[:2]}{r.choice(['小学', '幼儿园', '卫生服务站'])}",
                   "social_org": f"{c.name[:2]}{r.choice(['志愿者协会', '社工服务中心', '老年协会'])}"}.get(kind) or self.company()
             if nm in names:
                 continue
@@ -1910,6 +2091,55 @@ class _Generator:
                     self.add(M.UnitConsultation, ("id", "version", "unit", "date", "subject", "person", "opinion"),
                              (self.nid(M.UnitConsultation), 1, uid, d, r.choice(["admission", "promotion"]),
                               self.name(r.choice("MF")), r.choice(["同意", "同意，表现良好", "无异议"])))
+
+
+class _Province:
+    """The province (``CITIES``): each city planned like the city demo, written, and dropped before
+    the next is planned, so memory stays that of one city whatever the scale.  The totals of the
+    size times ``scale`` are shared out evenly; each city has its own random stream (the first
+    city's is the seed's, so at full scale it is the city demo itself)."""
+
+    def __init__(self, seed, today, progress, scale):
+        spec = SIZES["province"]
+        n = len(CITIES)
+
+        def share(key):
+            total = max(n, round(spec[key] * scale))
+            return [total // n + (1 if i < total % n else 0) for i in range(n)]
+
+        self.seed, self.today, self.progress = seed, today, progress
+        self.plans = list(zip(CITIES, zip(share("communities"), share("members"), share("workers"))))
+        self.last = None
+
+    def run(self):
+        total = sum(counts[0] for _city, counts in self.plans)
+        done, prev = 0, None
+        with _foreign_keys_off():
+            for i, (city, counts) in enumerate(self.plans):
+                seed = self.seed if i == 0 else f"{self.seed}/{city.area}"
+                gen = _Generator("city", seed, self.today, self.progress, 1.0, city=city, counts=counts, prev=prev)
+                gen.bar = (done, total, i + 1, len(self.plans))
+                if prev is not None:
+                    prev.release()
+                    prev = None
+                    gc.collect()
+                gen.say(tr("演示数据：{c}：生成人员与组织", "demo: {c}: planning people and organizations",
+                           c=city.name))
+                gen.plan()
+                gen.emit_city()
+                gen.emit_roster()
+                done += len(gen.comms)
+                prev = self.last = gen
+            prev.finish()
+
+    def say(self, text):
+        if self.last is not None:
+            self.last.say(text)
+
+    def summary(self) -> dict:
+        out = {tr("城市", "cities"): len(self.plans)}
+        out.update(self.last.summary())
+        return out
 
 
 def _cn(n: int) -> str:

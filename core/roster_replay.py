@@ -139,25 +139,33 @@ def _rows(database, sql: str, col: str, ids) -> list:
     return out
 
 
-def rebuild(database, member_ids=None) -> int:
-    """Replace the stored spans of ``member_ids`` (None: every member) by a fresh replay;
-    returns how many spans were written.  Runs inside the caller's write transaction."""
-    ids = None if member_ids is None else sorted({int(i) for i in member_ids})
-    if ids == []:
-        return 0
+def _org_maps(database) -> tuple[dict, dict]:
+    """Organization code -> id, and organization id -> its community id."""
     org_by_code, org_community = {}, {}
     for oid, code, comm in database.execute_sql('SELECT "id", "code", "community_id" FROM "organization"'):
         org_by_code[code] = oid
         org_community[oid] = comm
-    moves: dict[int, list] = {}
-    for mid, d, direction, from_org in _rows(
-            database, 'SELECT "member_id", "date", "direction", "from_org" FROM "transfer"', "member_id", ids):
-        moves.setdefault(mid, []).append((_date(d), direction, from_org, None))
-    for mid, d, old in _rows(
-            database, 'SELECT "member_id", "date", "old_class" FROM "class_change"', "member_id", ids):
+    return org_by_code, org_community
+
+
+_MOVES = (('SELECT "member_id", "date", "direction", "from_org" FROM "transfer"', False),
+          ('SELECT "member_id", "date", "old_class" FROM "class_change"', True))
+_MEMBERS = ('SELECT "id", "joined_date", "placed_date", "organization_id", "community_id", '
+            '"management_class", "active", "left_date" FROM "member"')
+
+
+def _add_move(moves: dict, row, is_class: bool) -> None:
+    if is_class:
+        mid, d, old = row
         moves.setdefault(mid, []).append((_date(d), "class", old, None))
-    members = _rows(database, 'SELECT "id", "joined_date", "placed_date", "organization_id", "community_id", '
-                              '"management_class", "active", "left_date" FROM "member"', "id", ids)
+    else:
+        mid, d, direction, from_org = row
+        moves.setdefault(mid, []).append((_date(d), direction, from_org, None))
+
+
+def _span_rows(members, moves: dict, org_by_code: dict, org_community: dict) -> list[tuple]:
+    """The ``roster_period`` rows ``(member, start, end, organization, community, class)`` of
+    ``members`` (rows of ``_MEMBERS``), in their order."""
     rows = []
     for mid, joined, placed, org, comm, cls, active, left in members:
         mv = moves.get(mid)
@@ -169,6 +177,36 @@ def rebuild(database, member_ids=None) -> int:
         for lo, hi, o, c, k in replay(_date(joined), _date(placed), org, comm, cls, active, _date(left),
                                       mv or (), org_by_code, org_community):
             rows.append((mid, lo.isoformat(), hi.isoformat() if hi else None, o, c, k))
+    return rows
+
+
+def range_rows(database, first: int, last: int) -> list[tuple]:
+    """The span rows of the members whose id is ``first`` to ``last``, in id order: what
+    :func:`rebuild` would store for them (nothing is written; a bulk writer such as the demo
+    stores them itself)."""
+    p = _param(database)
+    org_by_code, org_community = _org_maps(database)
+    moves: dict[int, list] = {}
+    for sql, is_class in _MOVES:
+        for row in database.execute_sql(f'{sql} WHERE "member_id" BETWEEN {p} AND {p}', (first, last)):
+            _add_move(moves, row, is_class)
+    members = database.execute_sql(f'{_MEMBERS} WHERE "id" BETWEEN {p} AND {p} ORDER BY "id"', (first, last))
+    return _span_rows(members, moves, org_by_code, org_community)
+
+
+def rebuild(database, member_ids=None) -> int:
+    """Replace the stored spans of ``member_ids`` (None: every member) by a fresh replay;
+    returns how many spans were written.  Runs inside the caller's write transaction."""
+    ids = None if member_ids is None else sorted({int(i) for i in member_ids})
+    if ids == []:
+        return 0
+    org_by_code, org_community = _org_maps(database)
+    moves: dict[int, list] = {}
+    for sql, is_class in _MOVES:
+        for row in _rows(database, sql, "member_id", ids):
+            _add_move(moves, row, is_class)
+    members = _rows(database, _MEMBERS, "id", ids)
+    rows = _span_rows(members, moves, org_by_code, org_community)
     p = _param(database)
     if ids is None:
         database.execute_sql('DELETE FROM "roster_period"')

@@ -239,8 +239,13 @@ def build_parser() -> ArgParser:
 
     s = sub.add_parser("demo", help=tr("在空数据库中生成演示区镇并打开界面",
                                        "fill an empty database with a demo town and open the app"))
-    s.add_argument("--size", choices=["small", "city"], default="small",
-                   help=tr("small：一个区镇三个社区；city：全市规模", "small: one town of three communities; city: a whole city"))
+    s.add_argument("--size", choices=["small", "city", "province"], default="small",
+                   help=tr("small：一个区镇三个社区；city：全市规模（10 万党员）；province：十个城市、100 万党员，"
+                           "供性能测试（约 10 分钟）",
+                           "small: one town of three communities; city: a whole city (100,000 members); "
+                           "province: ten cities, 1,000,000 members, for benchmarks (about 10 minutes)"))
+    s.add_argument("--scale", type=float, default=1.0, metavar="F",
+                   help=tr("按倍数缩放所选规模（如 0.01）", "scale the chosen size by F (e.g. 0.01)"))
     s.add_argument("--seed", type=int, default=20111, help=tr("随机种子", "random seed"))
     s.add_argument("--reset", action="store_true", help=tr("重建演示数据（先询问，除非 --yes）",
                                                            "rebuild the demo (asks first, unless --yes)"))

@@ -55,6 +55,7 @@ def cmd_demo(args) -> int:
     from core import db, demo
 
     me = access.current()
+    demo.check_size(args.size, args.scale)  # before anything is wiped
     has_data = demo.has_data()
     if args.reset:
         me.require_admin(tr("重建演示数据库", "rebuild the demo database"))
@@ -70,7 +71,7 @@ def cmd_demo(args) -> int:
         print(tr("数据库已有数据，不作改动，直接打开：{url}", "the database holds data; opening it unchanged: {url}",
                  url=db.redact(db.current_url() or "")), file=sys.stderr)
     else:
-        stats = demo.build(size=args.size, seed=args.seed, progress=sys.stderr.isatty())
+        stats = demo.build(size=args.size, seed=args.seed, progress=sys.stderr.isatty(), scale=args.scale)
         print(tr("演示数据已生成：{s}", "demo built: {s}", s=", ".join(f"{k} {v}" for k, v in stats.items())),
               file=sys.stderr)
     if args.no_open:
