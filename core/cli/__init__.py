@@ -53,6 +53,15 @@ class ArgParser(argparse.ArgumentParser):
         with _argparse_words():
             return super().format_usage()
 
+    def print_help(self, file=None):
+        """Help runs before the command's setup: it loads the config the command line names and the
+        plugins first (the lists in help are theirs), and warns on stderr of a plugin that failed
+        to load or a config that cannot be read — help itself still prints and exits 0."""
+        warnings = _load_for_help()
+        super().print_help(file)
+        for line in warnings:
+            print(line, file=sys.stderr)
+
     def format_help(self):
         if self.lazy_epilog is not None:  # built only when help is asked for (it may load plugins)
             self.epilog = self.lazy_epilog()
@@ -66,6 +75,40 @@ class ArgParser(argparse.ArgumentParser):
 
 
 _words_depth = 0
+
+#: the command line main() is parsing: help reads ``--config`` from it before the parse ends
+_argv: list[str] = []
+
+
+def _option_in(argv: list[str], name: str) -> str | None:
+    """The value of option ``name`` (``--config FILE`` or ``--config=FILE``) in ``argv``, before ``--``."""
+    for i, a in enumerate(argv):
+        if a == "--":
+            break
+        if a == name and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith(name + "="):
+            return a[len(name) + 1:]
+    return None
+
+
+def _load_for_help() -> list[str]:
+    """Load the config (``--config`` of the command line, the system config under the service
+    account) and the plugins, as the command would; return the warning lines for stderr: each
+    plugin that failed to load, or why the config or the plugins could not be read."""
+    from core import config, plugins, server
+
+    warning = "dangjian: " + tr("警告：", "warning: ")
+    try:
+        dep = server.deployment()
+        cfg = config.load(system=(str(dep.path), dep.raw)) if dep.service else config.load(
+            _option_in(_argv, "--config"))
+        manager = plugins.load(cfg)
+    except Exception as exc:  # help never fails: it says why the lists below may be incomplete
+        return [warning + tr("无法读取配置或插件，帮助中的列表可能不全：{e}",
+                             "the config or the plugins could not be read; the lists in this help may be "
+                             "incomplete: {e}", e=exc)]
+    return [warning + f.line() for f in manager.load_failures()]
 
 
 class _argparse_words:
@@ -478,7 +521,9 @@ def check_plugins(cfg=None, manager=None) -> None:
 def main(argv: list[str] | None = None) -> int:
     from core import i18n
 
+    global _argv
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    _argv = argv
     with i18n.using(_lang_in(argv)):  # help and argparse's messages in the language asked for
         parser = build_parser()
         try:

@@ -454,3 +454,52 @@ def test_current_failures_for_the_app_banner(city, capsys, tmp_path):
     got = plugins.current_failures()
     assert [(x["plugin"], x["towns"], x["hook"]) for x in got] == [("syntax_error", [BC], "load")]
     assert got[0]["where"].endswith("syntax_error.py:5") and got[0]["message"]
+
+
+# ---------------------------------------------------------------- help
+
+HELP = [("--help",), ("check", "--help"), ("report", "--help"), ("score", "--help"), ("plugins", "--help"),
+        ("users", "add", "--help"), ("plugins", "new", "--help")]
+
+
+def _help(capsys, cfg, *argv):
+    from core import plugins
+
+    plugins.reset()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        main(["--config", cfg, *argv])
+    out, err = capsys.readouterr()
+    return exit_.value.code, out, err
+
+
+@pytest.mark.parametrize("bound", [True, False], ids=["bound", "unbound"])
+def test_help_runs_with_a_broken_plugin_and_warns(city, capsys, tmp_path, bound):
+    """--help (top level and of each command) computes nothing from plugins: it prints, exits 0
+    and warns on stderr of the plugin that failed to load, with file:line (the plugin folder is the
+    one the --config on the same command line names)."""
+    folder, name = city, "syntax_error"
+    _install(folder, name, SYNTAX_ERROR, bound)
+    cfg = _config(tmp_path, folder, name, [BC] if bound else None)
+    for argv in HELP:
+        code, out, err = _help(capsys, cfg, *argv)
+        assert code == 0, argv
+        assert out.startswith("用法：dangjian"), argv
+        warned = [line for line in err.splitlines() if name in line]
+        assert len(warned) == 1 and warned[0].startswith("dangjian: 警告："), (argv, err)
+        assert f"{name}.py:5" in warned[0] and (BC if bound else "全市") in warned[0]
+    code, out, _err = _help(capsys, cfg, "score", "--help")
+    assert "member-points" in out  # the lists in help are still there
+    # the same plugin fixed: help says nothing on stderr
+    (folder / f"{name}.py").write_text("from core import hookimpl\n", encoding="utf-8")
+    for argv in HELP:
+        code, out, err = _help(capsys, cfg, *argv)
+        assert code == 0 and out and err == "", (argv, err)
+
+
+def test_help_with_an_unreadable_config_still_prints(city, capsys, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("plugin_dirs = [\n", encoding="utf-8")
+    code, out, err = _help(capsys, str(bad), "report", "--help")
+    assert code == 0 and out.startswith("用法：dangjian report")
+    assert "dangjian: 警告：" in err and str(bad) in err
