@@ -292,6 +292,14 @@ class PluginManager:
             traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
         return self._record(Failure(plugin, hook_name, repr(exc), where, sorted(towns) if towns else None))
 
+    def replay(self, failure: Failure) -> None:
+        """Tell this thread's watchers (:meth:`watch`) of ``failure`` without recording it as a
+        failure of this process: one kept in a stored check run whose findings are read now.  Those
+        findings are errors, so what is computed from them is withheld as if the hook had raised
+        here."""
+        for seen in getattr(self._local, "watchers", ()):
+            seen.append(failure)
+
     @contextmanager
     def watch(self):
         """``with manager.watch() as seen:`` — the failures recorded inside (this thread)."""
