@@ -475,7 +475,8 @@ def _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, view,
                           whole_city=whole_city and rule.towns is None, view=view)
             from core import plugins
 
-            with plugins.get().watch() as seen:  # plugin hooks that raise while the rule runs (split, params)
+            manager = plugins.get()
+            with manager.watch() as seen:  # plugin hooks that raise while the rule runs (split, params)
                 try:
                     out = list(rule.evaluate(ctx) or [])
                     for f in out:
@@ -484,6 +485,7 @@ def _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, view,
                 except Exception as exc:  # a rule that raises: an error finding per community, the rest go on
                     findings.extend(plugins.rule_raised(rule, exc, comms, ctx.whole_city))
                     continue
+            manager.ran(rule.plugin or "?", f"rule {rule.id}", None if ctx.whole_city else {c.town for c in comms})
             # what a raising hook fed is an error finding, never the city's answer
             findings.extend(plugins.taint_findings(out, seen, [c.town for c in comms]) if seen else out)
 

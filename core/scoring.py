@@ -505,6 +505,7 @@ def run_scorer_full(name: str, year: int | None = None, as_of: dt.date | None = 
                 errors.append(tr("评分 {n}（插件 {p}）出错：{e}", "scorer {n} (plugin {p}) raised: {e}",
                                  n=name, p=scorer.plugin, e=repr(exc)))
                 continue
+        manager.ran(scorer.plugin or "?", f"scorer {name}", None if ctx.everything else group_towns)
         hit = {t for f in seen for t in (f.towns or group_towns) if t in group_towns}
         withheld.extend((t, f) for f in seen for t in sorted(hit) if f.towns is None or t in f.towns)
         plain = [r for r in produced if not isinstance(r, ScoreResult)]

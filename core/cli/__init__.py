@@ -542,9 +542,11 @@ def main(argv: list[str] | None = None) -> int:
     from core.config import ConfigError
     from core.db import DatabaseError
 
+    ran = False
     try:
         if not getattr(args, "no_setup", False):  # a command that needs no config, database or plugins
             setup(args)
+            ran = True
         module, _, func = args.handler.partition(":")
         try:
             handler = getattr(importlib.import_module(module), func)
@@ -555,13 +557,34 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dangjian: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", 2)
     except KeyboardInterrupt:
+        ran = False
         print("dangjian: interrupted", file=sys.stderr)
         return 130
     finally:
         from core import access, db
 
+        if ran:
+            keep_plugin_status(args)
         access.set_current(None)
         db.close()
+
+
+def keep_plugin_status(args) -> None:
+    """Keep what this command saw of the plugins in the database (:mod:`core.plugin_status`): its
+    failures, with file:line, time and command, and the hooks that ran without failing (whose
+    last failure is then forgotten) — for ``dangjian plugins`` and the app.  Not after ``restore``
+    (the database was just replaced).  A failure to write is said on stderr; the exit code stays
+    what the command gave (its own failures were already shown)."""
+    if args.command == "restore":
+        return
+    from core import access, plugin_status
+
+    try:
+        plugin_status.save(command=plugin_status.command_of(args), user=access.current().login)
+    except Exception as exc:  # noqa: BLE001 - said, never swallowed
+        print("dangjian: " + tr("警告：插件故障未能记入数据库：{e}", "warning: the plugin failures could not be kept "
+                                "in the database: {e}", e=str(exc).splitlines()[0] if str(exc) else repr(exc)),
+              file=sys.stderr)
 
 
 def run() -> None:  # console-script entry point

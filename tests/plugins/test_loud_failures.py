@@ -283,13 +283,13 @@ def test_a_raising_split_withholds_that_towns_funding(city, capsys, tmp_path, bo
         assert run(capsys, cfg, *argv)[:2] == _without(capsys, tmp_path, folder, name, *argv)[:2]
     code, out, err = run(capsys, cfg, "report", "funding", "--town", BC, "--format", "csv")
     assert code == 2 and "BC001" not in out
-    # a stored check keeps the failure: the plugins listing shows it with file:line
+    # the failure is kept: the plugins listing shows it with file:line, time and command
     code, _out, _err = run(capsys, cfg, "check", "--format", "json")
     assert code == 2
     code, out, _err = run(capsys, cfg, "plugins", "--format", "json")
-    stored = [x for x in json.loads(out)["last_check_failures"] if x["plugin"] == name]
+    stored = [x for x in json.loads(out)["stored_failures"] if x["plugin"] == name]
     assert stored and stored[0]["where"].endswith(f"{name}.py:7") and stored[0]["towns"] == [BC]
-    assert stored[0]["hook"] == "dangjian_funding_split"
+    assert stored[0]["hook"] == "dangjian_funding_split" and stored[0]["at"] and stored[0]["command"]
     _still_runs(capsys, cfg, tmp_path, name, at_load=False)
 
 
