@@ -145,28 +145,21 @@ def test_a_failure_to_keep_the_status_is_said_and_the_exit_code_stays(city, caps
     assert [r for r in _json(out) if r["town"] == YS]
 
 
-def test_upgrading_a_database_adds_the_table(dangjian_env):
-    """A database at the schema before the plugin status (5 steps) gets the table on upgrade."""
-    from core import db, migrations
+def test_upgrading_a_database_adds_the_table(dangjian_db):
+    """A database at the schema before the plugin status (step 5) gets the table on upgrade,
+    on SQLite and on PostgreSQL (DANGJIAN_TEST_DB)."""
+    from core import db, migrations, plugin_status
+    from core.plugins import Failure, PluginManager
 
-    url = f"sqlite:///{dangjian_env / 'v5.db'}"
-    db.connect(url, migrate=False)
-    try:
-        with db.write_tx():
-            db.database.create_tables([migrations.SchemaVersion], safe=True)
-            for step in migrations.STEPS[:5]:
-                step(db.database)
-            migrations.SchemaVersion.delete().execute()
-            migrations.SchemaVersion.create(version=5)
-        assert not db.database.table_exists("plugin_failure")
-        assert migrations.migrate() == (5, len(migrations.STEPS))
-        assert db.database.table_exists("plugin_failure")
-        from core import plugin_status
-        from core.plugins import Failure, PluginManager
-
-        m = PluginManager()
-        m._record(Failure("p", "load", "SyntaxError", "p.py:1", None, at_load=True))
-        plugin_status.save(m, "check")
-        assert [(r["plugin"], r["towns"], r["command"]) for r in plugin_status.stored()] == [("p", None, "check")]
-    finally:
-        db.close()
+    with db.write_tx():
+        db.database.execute_sql('DROP TABLE "plugin_failure"')
+        migrations.SchemaVersion.update(version=5).execute()
+    assert not db.database.table_exists("plugin_failure")
+    assert migrations.migrate() == (5, len(migrations.STEPS))
+    assert db.database.table_exists("plugin_failure")
+    m = PluginManager()
+    m._record(Failure("p", "load", "SyntaxError", "p.py:1", None, at_load=True))
+    m._record(Failure("q", "scorer member-points", "KeyError()", "q.py:9", [BC, YS]))
+    assert plugin_status.save(m, "check") == 3
+    got = [(r["plugin"], r["towns"], r["command"]) for r in plugin_status.stored()]
+    assert sorted(got, key=str) == sorted([("p", None, "check"), ("q", [BC, YS], "check")], key=str)
