@@ -91,7 +91,12 @@ def cmd_plugins(args) -> int:
     m = plugins.get()
     reg = m.registry
     keep_plugin_status(args)  # this command's own (a plugin that failed to load) among the kept ones
-    stored = plugin_status.stored()
+    try:
+        stored = plugin_status.stored()
+    except Exception as exc:  # noqa: BLE001 - said: the list below lacks them
+        stored = []
+        print("dangjian: " + tr("警告：无法读取已记录的插件故障：{e}", "warning: the kept plugin failures cannot be "
+                                "read: {e}", e=str(exc).splitlines()[0] if str(exc) else repr(exc)), file=sys.stderr)
     by_plugin: dict = {}
     for f in m.failures:
         by_plugin.setdefault(f.plugin, []).append(f)

@@ -19,12 +19,18 @@ def plugin_status() -> dict:
 
     m = plugins.get()
     reg = m.registry
-    kept.save(command="tui plugins", user=access.current().login)
+    stored, error = [], ""
+    try:
+        kept.save(command="tui plugins", user=access.current().login)
+        stored = kept.stored()
+    except Exception as exc:  # noqa: BLE001 - shown on the screen
+        error = str(exc).splitlines()[0] if str(exc) else repr(exc)
     return {
         "plugins": [(i.name, i.source, i.location, list(i.hooks), list(i.errors)) for i in m.infos],
         "replacements": [(r.kind, r.id, r.by, r.replaced, r.towns) for r in reg.replacements],
         "counts": (len(reg.rule_ids()), len(reg.scorer_names()), len(reg.reports)),
-        "stored": kept.stored(),
+        "stored": stored,
+        "stored_error": error,
     }
 
 
@@ -70,6 +76,9 @@ class PluginsScreen(DangjianScreen):
                     for kind, ident, by, replaced, towns in d["replacements"]]
             out.append_text(text_table([tr("类别", "Kind"), "id", tr("提供者", "By"), tr("替换了", "Replaced"),
                                         tr("适用", "Applies to")], rows, max_width=max(60, self.size.width - 2)))
+        if d["stored_error"]:
+            out.append("\n\n" + tr("无法读取或记录已记录的插件故障：{e}", "The kept plugin failures cannot be read or "
+                                     "kept: {e}", e=d["stored_error"]), style="bold red")
         if d["stored"]:
             out.append("\n\n" + tr("最近的插件故障（各命令和界面中发生的，每个插件、钩子和区镇保留最后一次）",
                                      "The last plugin failures (of any command and the app; the last one per "
