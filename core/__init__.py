@@ -163,6 +163,7 @@ _EXPORTS = {
     # set-based helpers
     "CHUNK": ("core.sets", "CHUNK"),
     "chunks": ("core.sets", "chunks"),
+    "in_ids": ("core.db", "in_ids"),
     "month_label": ("core.sets", "month_label"),
     "month_index": ("core.sets", "month_index"),
     "month_from_index": ("core.sets", "month_from_index"),
@@ -227,6 +228,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time the names l
         RELATIONSHIP_CLASSES, in_relationship, members_at, member_ids_at, org_members_at, org_member_counts,
         org_counts_on_days, relationship_members, relationship_member_counts, spans as roster_spans,
         state_on, in_class_on, join_at as join_roster_at, movers, moved_members, movers_among)
+    from core.db import in_ids
     from core.sets import (CHUNK, chunks, month_label, month_index, month_from_index, missed_periods,
         as_date, raw_rows, agg_text, month_of, scope_orgs, scope_members, scope_member_ids,
         members_in_scope, member_status, member_age, scope_worker_ids, scope_meetings, secretary_posts,

@@ -14,7 +14,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
+from peewee import ColumnBase, DatabaseProxy, Node, PostgresqlDatabase, SqliteDatabase
 
 database = DatabaseProxy()
 
@@ -268,6 +268,50 @@ def executemany(sql: str, rows) -> None:
         execute_values(cursor, f"{head} VALUES %s{rest}", rows, template=template, page_size=1000)
     else:
         cursor.executemany(sql, rows)
+
+
+_INHERITED: list = []  # a forked worker's copy of its parent's connection: never used, never closed
+
+
+def reopen_in_child() -> None:
+    """In a forked worker (:mod:`core.procs`): bind ``database`` to a read-only connection of its
+    own.  The parent's connection is kept, unused and unclosed, until the worker ends with
+    ``os._exit``: closing it here would touch the parent's WAL (SQLite) or end the parent's
+    session on the server (PostgreSQL)."""
+    old = database.obj
+    _INHERITED.append(old)
+    if isinstance(old, SqliteDatabase):
+        pragmas = {k: v for k, v in SQLITE_PRAGMAS.items() if k not in ("journal_mode", "page_size")}
+        pragmas["query_only"] = 1
+        database.initialize(SqliteDatabase(old.database, pragmas=pragmas, timeout=30, check_same_thread=False))
+    else:
+        database.initialize(make_database(_current_url))
+        database.connect(reuse_if_open=True)
+        database.execute_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+
+
+def id_list(ids):
+    """Record ids for ``field.in_(id_list(ids))``: written into the SQL as integer literals,
+    not one parameter each (peewee builds an object per parameter, ~10 µs an id; a city's
+    rules send over 100,000 ids).  Only integers pass: anything else raises TypeError."""
+    out = []
+    for i in ids:
+        if i.__class__ is not int:
+            if not isinstance(i, int) or isinstance(i, bool):
+                raise TypeError(f"id_list takes integer ids, not {type(i).__name__}")
+            i = int(i)
+        out.append(i)
+
+    class _IdList(ColumnBase):
+        def __sql__(self, ctx):
+            return ctx.literal("(" + ",".join(map(str, out)) + ")" if out else "(NULL)")
+    return _IdList()
+
+
+def in_ids(ids):
+    """What ``field.in_()`` takes for ``ids``: a subquery (or an :func:`id_list`) as it is, a list
+    of ids as :func:`id_list`."""
+    return ids if isinstance(ids, Node) else id_list(ids)
 
 
 def close() -> None:

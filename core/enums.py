@@ -53,6 +53,15 @@ ORG_KIND = Choice("org_kind", "组织类别", [
     ("branch", "党支部", "branch"),
     ("group", "党小组", "Party group"),
 ])
+#: the six stages of a 四议两公开 decision, in their order (the decision's date columns)
+FOUR_TWO_STAGE = Choice("four_two_stage", "四议两公开环节", [
+    ("proposed", "党组织提议", "proposed by the Party organization"),
+    ("consulted", "两委会商议", "discussed by the two committees"),
+    ("reviewed", "党员大会审议", "reviewed by the members' assembly"),
+    ("resolved", "居民（代表）会议决议", "resolved by the residents' (representatives') meeting"),
+    ("published", "决议公开", "resolution published"),
+    ("result_published", "实施结果公开", "result published"),
+])
 HOST_KIND = Choice("host_kind", "所在单位类型", [
     ("community", "社区", "community"),
     ("non_public", "非公企业", "non-public enterprise"),

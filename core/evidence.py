@@ -15,6 +15,7 @@ outputs show them through this module:
 """
 from __future__ import annotations
 
+from core import enums
 from core.i18n import get_lang
 
 # key -> (zh, en)
@@ -166,15 +167,6 @@ ORG_KEYS = frozenset({"organization_id"})
 HIDDEN = frozenset({"decision_id", "pay_id", "wage_id", "meeting_ids", "payment_ids", "publication_ids",
                     "visit_ids", "training_ids", "allocation_ids", "id"})
 
-# the stages of a 4+2 decision (democracy rules)
-_STAGES = {
-    "proposed": ("党组织提议", "proposed by the Party organization"),
-    "consulted": ("两委会商议", "discussed by the two committees"),
-    "reviewed": ("党员大会审议", "reviewed by the members' assembly"),
-    "resolved": ("居民（代表）会议决议", "resolved by the residents' (representatives') meeting"),
-    "published": ("决议公开", "resolution published"),
-    "result_published": ("实施结果公开", "result published"),
-}
 #: a person's age and the age limit it was held against: beside a masked ID number they narrow the birth
 #: date, so they show only to users with full personal data (the message says what the rule decided)
 AGE_KEYS = frozenset({"age", "max_age"})
@@ -186,8 +178,6 @@ MAX_ITEMS = 12
 
 
 def _choices() -> dict:
-    from core import enums
-
     return {"kind": enums.ORG_KIND, "certificate": enums.CERTIFICATE, "education": enums.EDUCATION,
             "target_education": enums.EDUCATION, "min_education": enums.EDUCATION,
             "management_class": enums.MEMBER_CLASS, "posts": enums.POST, "held": enums.MEETING_TYPE,
@@ -251,8 +241,8 @@ def format_value(key: str, value, lang: str | None = None, choices: dict | None 
             return "—"
         if isinstance(v, bool):
             return ("是" if v else "否") if zh else ("yes" if v else "no")
-        if k in _STAGE_KEYS and isinstance(v, str) and v in _STAGES:
-            return _STAGES[v][0 if zh else 1]
+        if k in _STAGE_KEYS and isinstance(v, str) and v in enums.FOUR_TWO_STAGE:  # a 4+2 decision's stage
+            return enums.FOUR_TWO_STAGE.label(v, "zh" if zh else "en")
         if choice is not None and isinstance(v, str):
             return choice.label(v, lang)
         if isinstance(v, dict):

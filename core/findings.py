@@ -74,14 +74,15 @@ def shown(view, findings, evidence_texts: list | None = None, holds: list | None
     if view.full_personal_data:
         return [Finding(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message, f.evidence, ref(f))
                 for f in findings]
-    text, js = view.mask_text, view.mask_json
+    js = view.mask_json
     if holds is None and evidence_texts is not None:
         holds = view.holding_personal(evidence_texts)
     if holds is None:
-        return [Finding(f.rule, f.clause, f.status, f.town, f.community, text(f.subject), text(f.message),
-                        js(f.evidence), ref(f)) for f in findings]
-    return [Finding(f.rule, f.clause, f.status, f.town, f.community, text(f.subject), text(f.message),
-                    js(f.evidence) if h else f.evidence, ref(f)) for f, h in zip(findings, holds)]
+        holds = [True] * len(findings)
+    subjects = view.mask_texts([f.subject for f in findings])
+    messages = view.mask_texts([f.message for f in findings])
+    return [Finding(f.rule, f.clause, f.status, f.town, f.community, s, m, js(f.evidence) if h else f.evidence, ref(f))
+            for f, s, m, h in zip(findings, subjects, messages, holds)]
 
 
 def evidence_texts(findings) -> list[str]:

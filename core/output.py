@@ -232,6 +232,8 @@ def write_errors(path):
     """An OSError while writing ``path`` becomes one line naming the file and the reason."""
     try:
         yield
+    except BrokenPipeError:  # the reader of stdout stopped reading (``| head``): the CLI ends quietly
+        raise
     except OSError as exc:
         raise _cannot_write(path, exc) from None
 

@@ -278,6 +278,10 @@ class PluginManager:
             info.errors.append(text)
         return failure
 
+    def adopt(self, failures) -> list[Failure]:
+        """Record failures seen in a forked worker (:mod:`core.procs`) as if they happened here."""
+        return [self._record(f) for f in failures]
+
     def load_failed(self, info: PluginInfo, hook: str, message: str, where: str = "") -> Failure:
         """Record that ``info``'s plugin did not load (or was refused): it taints its towns."""
         if info not in self.infos:
@@ -322,13 +326,20 @@ class PluginManager:
                 loaded = {i.name for i in self.infos if i.name not in failed}
         return new, ran, loaded
 
+    def ran_so_far(self) -> dict:
+        """What :meth:`ran` noted and no one took yet (a forked worker sends it to its parent)."""
+        with self._lock:
+            return {k: set(v) for k, v in self._ran.items()}
+
+    def adopt_ran(self, ran: dict) -> None:
+        """Note the hooks a forked worker ran without failing (:meth:`ran_so_far` there)."""
+        for (plugin, hook), towns in ran.items():
+            slot = self._ran.setdefault((plugin, hook), set())
+            slot.update(towns)
+
     def status_kept(self, failures) -> None:
         with self._lock:
             self._kept.update(id(f) for f in failures)
-
-    def adopt(self, failure: Failure) -> Failure:
-        """Record a failure seen by a worker process of this one (the import's planner)."""
-        return self._record(failure)
 
     def replay(self, failure: Failure) -> None:
         """Tell this thread's watchers (:meth:`watch`) of ``failure`` without recording it as a

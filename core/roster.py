@@ -25,6 +25,7 @@ import datetime as dt
 
 from peewee import JOIN, fn
 
+from core.db import in_ids
 from core.models import Member, Organization, RosterPeriod
 
 RELATIONSHIP_CLASSES = ("resident", "floating_out")
@@ -91,7 +92,7 @@ def community_today():
 
 
 def _ids(v):
-    return v if hasattr(v, "sql") else list(v)
+    return in_ids(v)
 
 
 def _at(as_of: dt.date, *fields):
@@ -256,7 +257,7 @@ def spans(member_ids, start: dt.date, end: dt.date) -> dict:
         ids[i:i + 1000] for ids in [list(member_ids)] for i in range(0, len(ids), 1000)]
     for part in parts:
         q = (P.select(P.member, P.start, P.end, P.organization, P.community, P.management_class)
-             .where(P.member.in_(part) & (P.start <= end) & (P.end.is_null() | (P.end >= start)))
+             .where(P.member.in_(in_ids(part)) & (P.start <= end) & (P.end.is_null() | (P.end >= start)))
              .order_by(P.member, P.start))
         for mid, lo, hi, o, c, k in database.execute(q).fetchall():
             out.setdefault(mid, []).append((_d(lo), _d(hi), o, c, k))

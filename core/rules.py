@@ -467,27 +467,141 @@ _run_cache = threading.local()
 
 
 def _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, view, lang, findings):
+    args = (registry, communities, whole_city, year, as_of, view, lang)
+    if len(ids_to_run) > 1 and _fork_wanted(communities):
+        findings.extend(_run_rules_in_two(ids_to_run, args))
+        return
     for rid in ids_to_run:
-        for rule, comms in _variants_with_scope(registry, rid, communities):
-            if not comms and not (rule.towns is None and whole_city and rule.subjects == "town"):
-                continue
-            ctx = Context(rule=rule, year=year, as_of=as_of, communities=comms, principal=view.principal, lang=lang,
-                          whole_city=whole_city and rule.towns is None, view=view)
-            from core import plugins
+        findings.extend(_run_rule(rid, *args))
 
-            manager = plugins.get()
-            with manager.watch() as seen:  # plugin hooks that raise while the rule runs (split, params)
-                try:
-                    out = list(rule.evaluate(ctx) or [])
-                    for f in out:
-                        if not isinstance(f, Finding):
-                            raise TypeError(f"evaluate() yielded {type(f).__name__}, not a Finding")
-                except Exception as exc:  # a rule that raises: an error finding per community, the rest go on
-                    findings.extend(plugins.rule_raised(rule, exc, comms, ctx.whole_city))
-                    continue
-            manager.ran(rule.plugin or "?", f"rule {rule.id}", None if ctx.whole_city else {c.town for c in comms})
-            # what a raising hook fed is an error finding, never the city's answer
-            findings.extend(plugins.taint_findings(out, seen, [c.town for c in comms]) if seen else out)
+
+def _run_rule(rid, registry, communities, whole_city, year, as_of, view, lang) -> list[Finding]:
+    """The findings of rule ``rid`` (each variant over its communities)."""
+    from core import plugins
+
+    findings: list[Finding] = []
+    for rule, comms in _variants_with_scope(registry, rid, communities):
+        if not comms and not (rule.towns is None and whole_city and rule.subjects == "town"):
+            continue
+        ctx = Context(rule=rule, year=year, as_of=as_of, communities=comms, principal=view.principal, lang=lang,
+                      whole_city=whole_city and rule.towns is None, view=view)
+        manager = plugins.get()
+        with manager.watch() as seen:  # plugin hooks that raise while the rule runs (split, params)
+            try:
+                out = list(rule.evaluate(ctx) or [])
+                for f in out:
+                    if not isinstance(f, Finding):
+                        raise TypeError(f"evaluate() yielded {type(f).__name__}, not a Finding")
+            except Exception as exc:  # a rule that raises: an error finding per community, the rest go on
+                findings.extend(plugins.rule_raised(rule, exc, comms, ctx.whole_city))
+                continue
+        manager.ran(rule.plugin or "?", f"rule {rule.id}", None if ctx.whole_city else {c.town for c in comms})
+        # what a raising hook fed is an error finding, never the city's answer
+        findings.extend(plugins.taint_findings(out, seen, [c.town for c in comms]) if seen else out)
+    return findings
+
+
+#: Communities in scope from which a check runs its rules in two processes (``auto``).
+FORK_MIN_COMMUNITIES = 20
+
+
+def _fork_wanted(communities) -> bool:
+    """Run the rules in two processes?  ``DANGJIAN_CHECK_WORKER``: ``0`` never, ``1`` always (where
+    possible), else when the scope is large and there are two CPUs."""
+    from core import procs
+
+    setting = procs.setting("DANGJIAN_CHECK_WORKER")
+    if setting == "0" or not procs.can_fork():
+        return False
+    return setting == "1" or (procs.cpus() >= 2 and len(communities) >= FORK_MIN_COMMUNITIES)
+
+
+_SUBJECT_WEIGHT = {"member": 0, "organization": 1, "worker": 2}  # rules over members cost the most
+
+
+def _run_rules_in_two(ids_to_run, args) -> list[Finding]:
+    """The rules' findings, in the order of ``ids_to_run``, computed by this process and a forked
+    worker together: each takes the next rule not yet taken (the costly kinds first) until none
+    is left; the worker sends back its findings and the plugin failures it saw.  A worker that
+    fails is an error of the whole check (nothing is stored), never a silent half."""
+    import multiprocessing
+    import os
+    import pickle
+    import signal
+    import traceback
+
+    from core import db, plugins
+    from core.errors import UserError
+    from core.i18n import tr
+
+    registry = args[0]
+    order = sorted(range(len(ids_to_run)), key=lambda i: (
+        min((_SUBJECT_WEIGHT.get(r.subjects, 3) for r in registry.rule_variants(ids_to_run[i])), default=3), i))
+    mp = multiprocessing.get_context("fork")
+    taken, lock = mp.RawValue("i", 0), mp.Lock()
+
+    def take():
+        with lock:
+            k = taken.value
+            taken.value = k + 1
+        return order[k] if k < len(order) else None
+
+    r_fd, w_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker
+        code = 0
+        try:
+            os.close(r_fd)
+            try:
+                db.reopen_in_child()
+                done = {}
+                with plugins.get().watch() as seen:
+                    while (i := take()) is not None:
+                        done[i] = [(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message,
+                                    f.evidence, f.ref) for f in _run_rule(ids_to_run[i], *args)]
+                # the hooks that ran without failing too (core.plugin_status forgets their last failures)
+                payload = pickle.dumps(("ok", done, (list(seen), plugins.get().ran_so_far())),
+                                       pickle.HIGHEST_PROTOCOL)
+            except BaseException:  # noqa: BLE001 - reported by the parent
+                payload = pickle.dumps(("error", traceback.format_exc(), None), pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(w_fd, "wb") as out:
+                out.write(payload)
+        except BaseException:  # noqa: BLE001
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(w_fd)
+    mine: dict[int, list] = {}
+    finished = False
+    try:
+        while (i := take()) is not None:
+            mine[i] = _run_rule(ids_to_run[i], *args)
+        with os.fdopen(r_fd, "rb") as inp:
+            r_fd = None
+            data = inp.read()
+        finished = True
+    finally:
+        if r_fd is not None:
+            os.close(r_fd)
+        if not finished:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
+        os.waitpid(pid, 0)
+    try:
+        tag, done, seen = pickle.loads(data)
+    except Exception:  # noqa: BLE001 - the worker died before it could answer
+        tag, done, seen = "error", tr("工作进程意外退出", "the worker process ended unexpectedly"), None
+    if tag != "ok":
+        raise UserError(tr("检查的工作进程出错，未保存任何结论：\n{e}", "the check's worker process failed; "
+                           "nothing was stored:\n{e}", e=done))
+    seen, ran = seen
+    plugins.get().adopt(seen)
+    plugins.get().adopt_ran(ran)
+    for i, rows in done.items():
+        mine[i] = [Finding(*r) for r in rows]
+    return [f for i in range(len(ids_to_run)) for f in mine[i]]
 
 
 # ====================================================================== explain

@@ -18,12 +18,15 @@ import functools
 from collections import defaultdict
 
 from core import roster
+from core.db import id_list, in_ids
 from core.api import to_decimal
 
 CHUNK = 30000
 
 
 # ---------------------------------------------------------------- plain helpers
+
+
 
 def chunks(seq, n: int = CHUNK):
     """``seq`` in lists of at most ``n`` (for ``.in_()`` lists a database accepts)."""
@@ -235,7 +238,7 @@ def scope_meetings(ctx, types, start: dt.date, end: dt.date, org_ids=None) -> li
     out = []
     for ids in chunks(org_ids):
         q = (Meeting.select(Meeting.id, Meeting.organization, Meeting.type, Meeting.date)
-             .where(Meeting.organization.in_(ids) & Meeting.type.in_(list(types))
+             .where(Meeting.organization.in_(id_list(ids)) & Meeting.type.in_(list(types))
                     & (Meeting.date >= start) & (Meeting.date <= end)))
         out.extend(raw_rows(q, (3,)))
     return out
@@ -283,7 +286,7 @@ def attendance_counts(ctx, member_ids, statuses=("present",), *, start: dt.date 
     start, end = _period(ctx, start, end)
     q_ = (Attendance.select(Attendance.member, Attendance.status, fn.COUNT(Attendance.id))
           .join(Meeting, on=(Attendance.meeting == Meeting.id))
-          .where(Attendance.member.in_(member_ids), Attendance.status.in_(list(statuses)),
+          .where(Attendance.member.in_(in_ids(member_ids)), Attendance.status.in_(list(statuses)),
                  Meeting.date >= start, Meeting.date <= end))
     if org_community:  # only meetings of organizations of the member's own (residence) community
         q_ = (q_.join(Organization, on=(Meeting.organization == Organization.id))
@@ -303,7 +306,7 @@ def volunteer_hours(ctx, member_ids, *, start: dt.date | None = None, end: dt.da
 
     start, end = _period(ctx, start, end)
     rows = (VolunteerHours.select(VolunteerHours.member, fn.SUM(VolunteerHours.hours))
-            .where(VolunteerHours.member.in_(member_ids), VolunteerHours.date >= start,
+            .where(VolunteerHours.member.in_(in_ids(member_ids)), VolunteerHours.date >= start,
                    VolunteerHours.date <= end)
             .group_by(VolunteerHours.member).tuples())
     return {m: to_decimal(h or 0) for m, h in rows}
@@ -316,7 +319,7 @@ def commitments_kept(ctx, member_ids) -> dict:
     from core.models import Commitment
 
     rows = (Commitment.select(Commitment.member, fn.COUNT(Commitment.id))
-            .where(Commitment.member.in_(member_ids), Commitment.year == ctx.year,
+            .where(Commitment.member.in_(in_ids(member_ids)), Commitment.year == ctx.year,
                    Commitment.fulfilled == True,  # noqa: E712
                    (Commitment.fulfilled_date.is_null()) | (Commitment.fulfilled_date <= ctx.as_of))
             .group_by(Commitment.member).tuples())
@@ -331,7 +334,7 @@ def pairing_counts(ctx, member_ids, *, start: dt.date | None = None, end: dt.dat
 
     start, end = _period(ctx, start, end)
     return dict(Pairing.select(Pairing.member, fn.COUNT(Pairing.id))
-                .where(Pairing.member.in_(member_ids), Pairing.since <= end,
+                .where(Pairing.member.in_(in_ids(member_ids)), Pairing.since <= end,
                        (Pairing.until.is_null()) | (Pairing.until >= start))
                 .group_by(Pairing.member).tuples())
 
@@ -359,7 +362,7 @@ def diary_entry_counts(ctx, member_ids, *, start: dt.date | None = None, end: dt
 
     start, end = _period(ctx, start, end)
     return dict(DiaryEntry.select(DiaryEntry.member, fn.COUNT(DiaryEntry.id))
-                .where(DiaryEntry.member.in_(member_ids), DiaryEntry.date >= start, DiaryEntry.date <= end)
+                .where(DiaryEntry.member.in_(in_ids(member_ids)), DiaryEntry.date >= start, DiaryEntry.date <= end)
                 .group_by(DiaryEntry.member).tuples())
 
 

@@ -280,11 +280,32 @@ class View:
         return self._mask_json(value)
 
     def holding_personal(self, texts) -> list[bool]:
-        """:meth:`may_hold_personal` for many texts at once."""
+        """:meth:`may_hold_personal` for many texts (strings) at once."""
         if self.full_personal_data:
             return [False] * len(texts)
         search = _LONG_DIGITS.search
         return [search(t) is not None for t in texts]
+
+    def mask_texts(self, texts) -> list:
+        """:meth:`mask_text` for many texts at once (anything not a string stays as it is);
+        a text seen before is masked once."""
+        texts = list(texts)
+        if self.full_personal_data:
+            return texts
+        holds = self.holding_personal([t if t.__class__ is str else "" for t in texts])
+        if not any(holds):
+            return texts
+        done: dict = {}
+        mask = self.mask_text
+        out = []
+        for t, h in zip(texts, holds):
+            if h:
+                got = done.get(t)
+                if got is None:
+                    got = done[t] = mask(t)
+                t = got
+            out.append(t)
+        return out
 
     def may_hold_personal(self, text: str) -> bool:
         """Whether ``text`` (say, a value already encoded as JSON) may hold an ID number or a

@@ -5,22 +5,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from core import chunks, FourTwoDecision, get_lang, hookimpl, missed_periods, Publication, Rule, tr
+from core import chunks, enums, FourTwoDecision, get_lang, hookimpl, missed_periods, Publication, Rule, tr
 
-STAGES = ("proposed", "consulted", "reviewed", "resolved", "published", "result_published")
-STAGE_NAMES = {
-    "proposed": ("党组织提议", "proposed by the Party organization"),
-    "consulted": ("两委会商议", "discussed by the two committees"),
-    "reviewed": ("党员大会审议", "reviewed by the members' assembly"),
-    "resolved": ("居民（代表）会议决议", "resolved by the residents' (representatives') meeting"),
-    "published": ("决议公开", "resolution published"),
-    "result_published": ("实施结果公开", "result published"),
-}
+STAGES = tuple(enums.FOUR_TWO_STAGE)  # in their order
 
 
 def _name(stage: str) -> str:
-    zh, en = STAGE_NAMES[stage]
-    return en if get_lang() == "en" else zh
+    return enums.FOUR_TWO_STAGE.label(stage, get_lang())
 
 
 def _join(items) -> str:

@@ -22,7 +22,7 @@ from collections import defaultdict
 
 from peewee import Case, fn
 
-from core import (agg_text, chunks, dues_months_owed, dues_settled, dues_settled_sql, DuesObligations, DuesPayment,
+from core import (agg_text, chunks, in_ids, dues_months_owed, dues_settled, dues_settled_sql, DuesObligations, DuesPayment,
                   hookimpl, Member, month_from_index, month_index, month_of, raw_rows, Rule, scope_members, tr)
 
 LIST_CAP = 60
@@ -55,7 +55,7 @@ def evaluate_dues_on_time(ctx):
         for ids in ([member_ids] if big else chunks(member_ids, 5000)):
             q = DuesPayment.select(*q_cols).where(in_year)
             if not big:
-                q = q.where(DuesPayment.member.in_(ids))
+                q = q.where(DuesPayment.member.in_(in_ids(ids)))
             for mid, n, low in raw_rows(q.group_by(DuesPayment.member)):
                 if mid in in_scope:
                     ok_count[mid] = (int(n or 0), low)
@@ -81,7 +81,7 @@ def evaluate_dues_on_time(ctx):
     bad: dict[int, dict] = defaultdict(dict)  # member → {month: (due, paid, paid_date, id)}
     as_of = ctx.as_of
     for ids in chunks(short, 5000):
-        window = DuesPayment.member.in_(ids) & (DuesPayment.month >= first) & (DuesPayment.month <= last)
+        window = DuesPayment.member.in_(in_ids(ids)) & (DuesPayment.month >= first) & (DuesPayment.month <= last)
         q = (DuesPayment.select(DuesPayment.member, agg_text(DuesPayment.month))
              .where(window & _on_time(as_of)).group_by(DuesPayment.member))
         for mid, csv in raw_rows(q):
@@ -120,7 +120,7 @@ def evaluate_dues_on_time(ctx):
     lookback_set = set(need_lookback)
     for ids in chunks(need_lookback, 5000):
         q = (DuesPayment.select(DuesPayment.member, DuesPayment.month)
-             .where(DuesPayment.member.in_(ids) & (DuesPayment.month >= prev_first)
+             .where(DuesPayment.member.in_(in_ids(ids)) & (DuesPayment.month >= prev_first)
                     & (DuesPayment.month <= prev_last) & dues_settled_sql(ctx.as_of)))
         for mid, month in raw_rows(q):
             prev_paid[mid].add(month)

@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 
 
-from core import (agg_text, Attendance, chunks, Evaluation, fraction, get_lang, hookimpl, in_class_on, Meeting,
+from core import (agg_text, Attendance, chunks, in_ids, Evaluation, fraction, get_lang, hookimpl, in_class_on, Meeting,
                   Member, member_ids_at, missed_periods, month_from_index, month_index, movers_among,
                   org_counts_on_days, raw_rows, ROSTER_START, roster_spans, Rule, scope_meetings, scope_members, scope_orgs, tr)
 
@@ -192,7 +192,7 @@ def _covered(org_ids, meeting_key: dict, types, start: dt.date, end: dt.date) ->
     cov: dict[int, set] = {}
     for ids in chunks(list(org_ids)):
         sub = (Meeting.select(Meeting.id)
-               .where(Meeting.organization.in_(ids) & Meeting.type.in_(list(types))
+               .where(Meeting.organization.in_(in_ids(ids)) & Meeting.type.in_(list(types))
                       & (Meeting.date >= start) & (Meeting.date <= end)))
         q = (Attendance.select(Attendance.meeting, agg_text(Attendance.member))
              .where(Attendance.meeting.in_(sub) & Attendance.status.in_(("present", "leave")))
@@ -215,7 +215,7 @@ def _covered_of_members(meeting_key: dict, members: list, start: dt.date, end: d
     for ids in chunks(members, 5000):
         q = (Attendance.select(Attendance.member, Attendance.meeting)
              .join(Meeting, on=(Attendance.meeting == Meeting.id))
-             .where(Attendance.member.in_(ids) & Attendance.status.in_(("present", "leave"))
+             .where(Attendance.member.in_(in_ids(ids)) & Attendance.status.in_(("present", "leave"))
                     & (Meeting.date >= start) & (Meeting.date <= end)))
         for member, mtg in raw_rows(q):
             key = meeting_key.get(mtg)
@@ -380,13 +380,13 @@ def _mover_runs(ctx, member_ids, months, base, window) -> dict:
     kind_parent = {}
     for ids in chunks(list(org_ids)):
         for oid, kind, parent in Organization.select(Organization.id, Organization.kind,
-                                                     Organization.parent).where(Organization.id.in_(ids)).tuples():
+                                                     Organization.parent).where(Organization.id.in_(in_ids(ids))).tuples():
             kind_parent[oid] = (kind, parent)
     hosts = set(org_ids) | {p for k, p in kind_parent.values() if k == "group" and p is not None}
     meetings: dict[int, list] = defaultdict(list)  # org → [(date, meeting id, type)]
     for ids in chunks(list(hosts)):
         q = (Meeting.select(Meeting.id, Meeting.organization, Meeting.type, Meeting.date)
-             .where(Meeting.organization.in_(ids) & Meeting.type.in_(list(ORG_LIFE))
+             .where(Meeting.organization.in_(in_ids(ids)) & Meeting.type.in_(list(ORG_LIFE))
                     & (Meeting.date >= window) & (Meeting.date <= end)))
         for mtg, oid, typ, d in raw_rows(q, (3,)):
             meetings[oid].append((d, mtg, typ))
@@ -394,7 +394,7 @@ def _mover_runs(ctx, member_ids, months, base, window) -> dict:
     for ids_ in chunks(member_ids, 5000):
         q = (Attendance.select(Attendance.member, Attendance.meeting)
              .join(Meeting, on=(Attendance.meeting == Meeting.id))
-             .where(Attendance.member.in_(ids_) & Attendance.status.in_(("present", "leave"))
+             .where(Attendance.member.in_(in_ids(ids_)) & Attendance.status.in_(("present", "leave"))
                     & (Meeting.date >= window) & (Meeting.date <= end)))
         for member, mtg in raw_rows(q):
             covered[member].add(mtg)

@@ -560,6 +560,9 @@ def main(argv: list[str] | None = None) -> int:
         ran = False
         print("dangjian: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader stopped reading (``dangjian export members - | head``):
+        _quiet_stdout()  # end quietly, as a program killed by SIGPIPE does, with its exit code
+        return 141
     finally:
         from core import access, db
 
@@ -585,6 +588,18 @@ def keep_plugin_status(args) -> None:
         print("dangjian: " + tr("警告：插件故障未能记入数据库：{e}", "warning: the plugin failures could not be kept "
                                 "in the database: {e}", e=str(exc).splitlines()[0] if str(exc) else repr(exc)),
               file=sys.stderr)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of a closed pipe says nothing."""
+    import os
+
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, sys.stdout.fileno())
+        os.close(fd)
+    except (OSError, ValueError, AttributeError):  # stdout is no real file (a test's capture): nothing to flush
+        pass
 
 
 def run() -> None:  # console-script entry point

@@ -211,7 +211,8 @@ def summary_line(result, with_run: bool = True) -> str:
 
 
 def write_json(findings, output: str | None, evidence_json: list | None = None) -> None:
-    """A JSON list of findings, one finding a line, streamed (a city run has ~200k)."""
+    """A JSON list of findings, one finding a line, streamed (a city run has ~200k); each
+    finding's evidence in its compact stored form (``evidence_json``: already encoded)."""
     from contextlib import nullcontext
     from pathlib import Path
 
@@ -228,13 +229,22 @@ def write_json(findings, output: str | None, evidence_json: list | None = None) 
         try:
             fh.write("[")
             buf = []
-            for i, f in enumerate(findings):
-                if evidence_json is not None:  # reuse the stored evidence text
-                    d = f.as_dict()
-                    del d["evidence"]
-                    line = enc(d)[:-1] + ', "evidence": ' + evidence_json[i] + "}"
-                else:
-                    line = enc(f.as_dict())
+            text = json.encoder.encode_basestring  # (C) a string as JSON, as the encoder writes it
+
+            def v(x):
+                if x.__class__ is str:
+                    return text(x)
+                if x is None:
+                    return "null"
+                return str(x) if x.__class__ is int else enc(x)
+            if evidence_json is None:
+                from core.findings import evidence_texts
+
+                evidence_json = evidence_texts(findings)
+            for i, f in enumerate(findings):  # the evidence as stored (compact), the rest field by field
+                line = (f'{{"rule": {v(f.rule)}, "clause": {v(f.clause)}, "status": {v(f.status)}, '
+                        f'"town": {v(f.town)}, "community": {v(f.community)}, "subject": {v(f.subject)}, '
+                        f'"message": {v(f.message)}, "ref": {v(f.ref)}, "evidence": {evidence_json[i]}}}')
                 buf.append(("\n" if i == 0 else ",\n") + line)
                 if len(buf) >= 5000:
                     fh.write("".join(buf))

@@ -118,10 +118,10 @@ def cmd_export(args) -> int:
     kind = check_kind(args.kind)
     access.current()
     path = _out_file(args, kind)
-    try:
+    from core.output import write_errors
+
+    with write_errors(path):  # a file that cannot be written: one line; a reader of stdout gone: quiet
         n, masked = write_export(kind, path, args.town, args.community, fmt=getattr(args, "format", None))
-    except OSError as exc:
-        raise UserError(tr("无法写入 {f}：{e}", "cannot write {f}: {e}", f=path, e=exc.strerror or exc)) from None
     where = tr("标准输出", "stdout") if path == "-" else path
     msg = tr("{k}：导出 {n} 条到 {f}", "{k}: exported {n} record(s) to {f}", k=kind, n=n, f=where)
     if masked:

@@ -1540,30 +1540,19 @@ FORK_MIN_BYTES = 1_500_000
 
 def _fork_wanted(handler: Handler, table) -> bool:
     """Plan in a forked worker?  ``DANGJIAN_IMPORT_WORKER``: ``0`` never, ``1`` always (where possible)."""
-    import os
-    import threading
+    from core import procs
 
-    setting = os.environ.get("DANGJIAN_IMPORT_WORKER", "auto")
+    setting = procs.setting("DANGJIAN_IMPORT_WORKER")
     if setting == "0":
         return False
     cls = type(handler)
-    return (hasattr(os, "fork") and db.is_sqlite() and not db.database.in_transaction()
-            and (setting == "1" or _cpus() >= 2)  # on one core the two processes would only take turns
-            and threading.active_count() == 1
+    return (db.is_sqlite() and procs.can_fork()
+            and (setting == "1" or procs.cpus() >= 2)  # on one core the two processes would only take turns
             # kinds whose later rows depend on this import's own writes: orgs and transfers (whole file),
             # communities, workers and meetings (after_write)
             and not handler.whole_file
             and cls.after_write is Handler.after_write and cls.extra_diff is Handler.extra_diff
             and (setting == "1" or _size(table) >= FORK_MIN_BYTES))
-
-
-def _cpus() -> int:
-    import os
-
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def _size(table) -> int:
@@ -1669,7 +1658,6 @@ def _audit_refusal(kind: str, name, res: Result, partial: bool, login: str) -> N
 # Plain values for marshal (what sqlite3's adapters would have bound: ISO dates, money as text).
 _PLAIN = {dt.date: dt.date.isoformat, dt.datetime: lambda v: v.isoformat(sep=" "), Decimal: str}
 _PLAIN_TYPES = frozenset(_PLAIN)
-_KEEP: list = []  # the parent's connection, kept open (never used) in the worker: closing it would touch the WAL
 
 
 def _plain_rows(rows: list[tuple], where=None) -> list[tuple]:
@@ -1741,13 +1729,7 @@ def _worker(planner: Planner, items_iter, out, partial: bool, now, applied) -> N
     has written.  The inserts' audit rows are encoded by the writer while it
     keeps up, and here when it has a whole chunk waiting.
     """
-    from peewee import SqliteDatabase
-
-    old = db.database.obj
-    _KEEP.append(old)  # never closed here: it is the parent's, mid-transaction
-    pragmas = {k: v for k, v in db.SQLITE_PRAGMAS.items() if k not in ("journal_mode", "page_size")}
-    pragmas["query_only"] = 1
-    db.database.initialize(SqliteDatabase(old.database, pragmas=pragmas, timeout=30, check_same_thread=False))
+    db.reopen_in_child()  # the parent's connection, mid-transaction, is never touched here
     ctx = planner.ctx
     failed = False
     position = {f.name: i for i, f in enumerate(planner.handler.fields, 1)}  # in an insert row; 0 is the id
@@ -1833,8 +1815,7 @@ def _run_forked(planner: Planner, items_iter, res: Result, partial: bool, now, p
             if tag == b"D":
                 errors, failures = meta
                 res.plugin_errors.extend(errors)
-                for f in failures:
-                    planner.pm.adopt(f)
+                planner.pm.adopt(failures)
                 done = True
                 break
             if tag == b"U":

@@ -146,27 +146,27 @@ def pick_orgs(view: View, text: str, limit: int = 50) -> list[Choice]:
             for r in rows]
 
 
+#: target → (model, natural-key column); an ID number is normalized and shown as the view allows
+_KEYS = {"member": (m.Member, "id_number"), "worker": (m.Worker, "id_number"), "org": (m.Organization, "code")}
+
+
 def describe(view: View, target: str, *, pk: int | None = None, key: str | None = None) -> Choice | None:
     """The :class:`Choice` of one record of ``target`` in the view, by id or natural key (None: not seen)."""
-    if target == "member":
-        M = m.Member
-        q = view.select(M, M.id, M.id_number, M.name)
-        q = q.where(M.id == pk) if pk is not None else q.where(M.id_number == ids.normalize(key or ""))
-        r = q.dicts().first()
-        return None if r is None else Choice(r["id"], r["id_number"], r["name"], view.mask_id(r["id_number"]))
-    if target == "worker":
-        W = m.Worker
-        q = view.select(W, W.id, W.id_number, W.name)
-        q = q.where(W.id == pk) if pk is not None else q.where(W.id_number == ids.normalize(key or ""))
-        r = q.dicts().first()
-        return None if r is None else Choice(r["id"], r["id_number"], r["name"], view.mask_id(r["id_number"]))
-    if target == "org":
-        O = m.Organization
-        q = view.select(O, O.id, O.code, O.name)
-        q = q.where(O.id == pk) if pk is not None else q.where(O.code == (key or ""))
-        r = q.dicts().first()
-        return None if r is None else Choice(r["id"], r["code"], r["name"], r["code"])
-    return None
+    if target not in _KEYS:
+        return None
+    model, key_name = _KEYS[target]
+    key_field = getattr(model, key_name)
+    is_id_number = key_name == "id_number"
+    q = view.select(model, model.id, key_field, model.name)
+    if pk is not None:
+        q = q.where(model.id == pk)
+    else:
+        q = q.where(key_field == (ids.normalize(key or "") if is_id_number else (key or "")))
+    r = q.dicts().first()
+    if r is None:
+        return None
+    k = r[key_name]
+    return Choice(r["id"], k, r["name"], view.mask_id(k) if is_id_number else k)
 
 
 # ---------------------------------------------------------------- the records screen's members list

@@ -81,6 +81,15 @@ def test_json_fields(town, capsys):
     assert CheckRun.select().count() == 0  # --no-store
 
 
+def test_json_is_the_same_whether_the_run_is_stored_or_not(town, capsys):
+    """One JSON shape: the stored run's output and ``--no-store``'s are byte for byte the same
+    (field order, the evidence's compact form)."""
+    _, stored, _ = run(capsys, "check", "--format", "json", "--all")
+    _, unstored, _ = run(capsys, "check", "--format", "json", "--all", "--no-store")
+    assert stored == unstored and json.loads(stored)
+    assert CheckRun.select().count() == 1
+
+
 def test_csv_headers_and_evidence(town, capsys, tmp_path):
     out_file = tmp_path / "f.csv"
     code, out, _ = run(capsys, "check", "--rule", "org.kind_size", "--format", "csv", "--output", str(out_file))

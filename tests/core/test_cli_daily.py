@@ -146,6 +146,24 @@ def test_export_xlsx_to_a_pipe(town, tmp_path):
     assert not (tmp_path / "-").exists()
 
 
+def test_a_reader_that_stops_early_ends_the_export_quietly(dangjian_db, tmp_path):
+    """``dangjian export members - | head -1``: no "Broken pipe" message, the SIGPIPE exit code."""
+    import subprocess
+
+    from tests import factories as fac
+
+    c = fac.make_community("YS001", town="玉山镇")
+    fac.make_members(1500, fac.make_org(c, "branch", code="YS001-01"))  # well over a pipe's buffer
+    env = dict(os.environ, DANGJIAN_TODAY="2026-06-30")
+    proc = subprocess.Popen([sys.executable, "-m", "core.cli", "export", "members", "-", "--format", "csv"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path)
+    assert proc.stdout.readline()  # the header row, then the reader goes away
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert err == "", err
+
+
 # ---------------------------------------------------------------- findings by name, evidence in words
 
 def test_evidence_lines_label_known_keys_and_show_unknown_ones():

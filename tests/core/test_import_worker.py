@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from core import db, ids
+from core import db, ids, procs
 from core import models as m
 from core.cli import main
 from core.importing import engine
@@ -144,18 +144,18 @@ def test_which_imports_fork(city, monkeypatch, tmp_path):
         path = small
 
     monkeypatch.delenv("DANGJIAN_IMPORT_WORKER", raising=False)
-    monkeypatch.setattr(engine, "_cpus", lambda: 2)
+    monkeypatch.setattr(procs, "cpus", lambda: 2)
     assert not engine._fork_wanted(handler, Table)  # a small file: not worth a process
     monkeypatch.setattr(engine, "FORK_MIN_BYTES", 100)
     assert engine._fork_wanted(handler, Table)
-    monkeypatch.setattr(engine, "_cpus", lambda: 1)
+    monkeypatch.setattr(procs, "cpus", lambda: 1)
     assert not engine._fork_wanted(handler, Table)  # one core: the two processes would only take turns
-    monkeypatch.setattr(engine, "_cpus", lambda: 2)
+    monkeypatch.setattr(procs, "cpus", lambda: 2)
     assert engine._fork_wanted(handler, Table)
     monkeypatch.setenv("DANGJIAN_IMPORT_WORKER", "0")
     assert not engine._fork_wanted(handler, Table)
     monkeypatch.setenv("DANGJIAN_IMPORT_WORKER", "1")
-    monkeypatch.setattr(engine, "_cpus", lambda: 1)
+    monkeypatch.setattr(procs, "cpus", lambda: 1)
     assert engine._fork_wanted(handler, Table)  # forced
     for kind in ("orgs", "transfers", "workers", "communities"):  # later rows need earlier writes
         assert not engine._fork_wanted(engine.handler_class(kind)(engine.Context(kind), set()), Table), kind
@@ -176,7 +176,7 @@ def test_which_imports_fork(city, monkeypatch, tmp_path):
 def test_big_file_forks_by_itself(city, monkeypatch, capsys):
     monkeypatch.delenv("DANGJIAN_IMPORT_WORKER", raising=False)
     monkeypatch.setattr(engine, "FORK_MIN_BYTES", 10_000)
-    monkeypatch.setattr(engine, "_cpus", lambda: 2)
+    monkeypatch.setattr(procs, "cpus", lambda: 2)
     calls = forks(monkeypatch)
     for kind in ("communities", "orgs"):
         (city.folder / f"{kind}.csv").write_text(CSV[kind], encoding="utf-8")

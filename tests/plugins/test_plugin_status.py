@@ -163,3 +163,32 @@ def test_upgrading_a_database_adds_the_table(dangjian_db):
     assert plugin_status.save(m, "check") == 3
     got = [(r["plugin"], r["towns"], r["command"]) for r in plugin_status.stored()]
     assert sorted(got, key=str) == sorted([("p", None, "check"), ("q", [BC, YS], "check")], key=str)
+
+
+def test_a_rule_that_runs_fine_again_clears_its_failure_in_either_process(city, capsys, tmp_path, monkeypatch):
+    """check may run its rules in two processes: what ran without failing in the worker is sent
+    back with its findings, so the kept failure goes whichever process ran the rule."""
+    import pickle
+
+    from core.plugins import PluginManager
+    from tests.plugins.test_loud_failures import FIXED_RULE, RAISING_RULE
+
+    folder, name = city, "raising_rule"
+    for worker in ("0", "1"):
+        monkeypatch.setenv("DANGJIAN_CHECK_WORKER", worker)
+        (folder / f"{name}.py").write_text(RAISING_RULE, encoding="utf-8")
+        cfg = _config(tmp_path, folder)
+        code, _out, _err = run(capsys, cfg, "check", "--format", "json", "--no-store")
+        assert code == 2
+        assert _rows() == [(name, "rule service.visit_weekly", BC)], worker
+        assert _kept(capsys, cfg, name)[0]["command"] == "check"
+        (folder / f"{name}.py").write_text(FIXED_RULE, encoding="utf-8")
+        code, _out, _err = run(capsys, cfg, "check", "--format", "json", "--no-store")
+        assert code in (0, 1) and _rows() == [], worker
+    # what a worker sends back, as the parent takes it
+    child = PluginManager()
+    child.ran("p", "rule x", [BC])
+    child.ran("p", "rule y", None)
+    parent = PluginManager()
+    parent.adopt_ran(pickle.loads(pickle.dumps(child.ran_so_far())))
+    assert parent.ran_so_far() == {("p", "rule x"): {BC}, ("p", "rule y"): {None}}

@@ -1,0 +1,120 @@
+"""The check's forked worker: two processes share the rules of a large scope, and the result
+is the one process's result, finding for finding; a rule or hook failing in the worker is
+reported as if it failed here; a worker that dies fails the whole check, nothing stored."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from core import Rule, demo, plugins, procs, rules
+from core.cli import main
+from core.errors import UserError
+from core.models import CheckRun
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the check's worker needs os.fork (POSIX)")
+
+TODAY = "2026-11-28"
+
+
+@pytest.fixture
+def small(dangjian_db, monkeypatch):
+    monkeypatch.setenv("DANGJIAN_TODAY", TODAY)
+    demo.build()
+
+
+def _check(monkeypatch, worker: str, **kw):
+    monkeypatch.setenv("DANGJIAN_CHECK_WORKER", worker)
+    return rules.run_check(store=False, **kw)
+
+
+def _forks(monkeypatch) -> list:
+    """Count the workers forked (the real fork still happens)."""
+    seen = []
+    real = os.fork
+
+    def fork():
+        pid = real()
+        if pid:
+            seen.append(pid)
+        return pid
+    monkeypatch.setattr(os, "fork", fork)
+    return seen
+
+
+def test_two_processes_give_the_same_findings_in_the_same_order(small, monkeypatch):
+    one = _check(monkeypatch, "0")
+    forks = _forks(monkeypatch)
+    two = _check(monkeypatch, "1")
+    assert forks, "the check did not fork its worker"
+    assert len(one.findings) > 100
+    assert [f.as_dict() for f in two.findings] == [f.as_dict() for f in one.findings]
+    assert two.exit_code == one.exit_code
+
+
+def test_auto_forks_only_for_a_large_scope_on_two_cpus(small, monkeypatch):
+    monkeypatch.setattr(procs, "cpus", lambda: 2)
+    monkeypatch.setattr(rules, "FORK_MIN_COMMUNITIES", 1)
+    forks = _forks(monkeypatch)
+    _check(monkeypatch, "auto", rule_ids=["org.kind_size", "dues.on_time"])
+    assert len(forks) == 1
+    monkeypatch.setattr(procs, "cpus", lambda: 1)  # one core: the two would only take turns
+    _check(monkeypatch, "auto", rule_ids=["org.kind_size", "dues.on_time"])
+    assert len(forks) == 1
+    monkeypatch.setattr(procs, "cpus", lambda: 2)
+    monkeypatch.setattr(rules, "FORK_MIN_COMMUNITIES", 10_000)  # a small scope: not worth a fork
+    _check(monkeypatch, "auto", rule_ids=["org.kind_size", "dues.on_time"])
+    assert len(forks) == 1
+
+
+def test_a_rule_raising_in_the_worker_is_an_error_finding(small, monkeypatch):
+    def boom(ctx):
+        raise RuntimeError("kaput")
+    plugins.get().registry.add_rule(Rule("zz.boom", 5, "坏规则", "bad rule", boom, subjects="member"), "tests")
+    seq = _check(monkeypatch, "0", rule_ids=["zz.boom", "org.kind_size"])
+    par = _check(monkeypatch, "1", rule_ids=["zz.boom", "org.kind_size"])
+    assert [f.as_dict() for f in par.findings] == [f.as_dict() for f in seq.findings]
+    errs = [f for f in par.findings if f.rule == "zz.boom"]
+    assert errs and {f.status for f in errs} == {"error"} and all("kaput" in f.message for f in errs)
+    assert par.exit_code == 2
+
+
+def test_a_hook_raising_in_the_worker_is_recorded_here(small, monkeypatch):
+    """A failure seen only by the worker reaches this process's plugin manager (so the run is
+    tainted and ``dangjian plugins`` can show it)."""
+    def hooked(ctx):
+        pm = plugins.get()
+        pm.hook_error("zz_plugin", "dangjian_funding_split", RuntimeError("split broke"))
+        return []
+    plugins.get().registry.add_rule(Rule("zz.hooked", 5, "钩子", "hook", hooked, subjects="member"), "tests")
+    monkeypatch.setattr(rules, "_SUBJECT_WEIGHT", {"member": 9})  # let the worker take it
+    res = _check(monkeypatch, "1", rule_ids=["zz.hooked", "org.kind_size"])
+    failures = [f for f in plugins.get().failures if f.plugin == "zz_plugin"]
+    assert failures and "split broke" in failures[0].message
+    assert any(f.rule == "plugin" and "zz_plugin" in f.message for f in res.findings)
+
+
+def test_a_worker_that_dies_fails_the_check_and_stores_nothing(small, monkeypatch):
+    real = rules._run_rule
+    parent = os.getpid()
+
+    def dying(*a, **kw):
+        if os.getpid() != parent:
+            os._exit(3)
+        return real(*a, **kw)
+    monkeypatch.setattr(rules, "_run_rule", dying)
+    monkeypatch.setenv("DANGJIAN_CHECK_WORKER", "1")
+    before = CheckRun.select().count()
+    with pytest.raises(UserError, match="工作进程"):
+        rules.run_check(store=True)
+    assert CheckRun.select().count() == before
+
+
+def test_cli_check_with_the_worker_matches_without(small, monkeypatch, tmp_path, capsys):
+    outs = []
+    for worker in ("0", "1"):
+        monkeypatch.setenv("DANGJIAN_CHECK_WORKER", worker)
+        out = tmp_path / f"w{worker}.json"
+        code = main(["check", "--format", "json", "--output", str(out), "--no-store"])
+        outs.append((code, out.read_bytes()))
+    assert outs[0] == outs[1]
