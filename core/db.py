@@ -270,6 +270,44 @@ def executemany(sql: str, rows) -> None:
         cursor.executemany(sql, rows)
 
 
+def _copy_text(v) -> str:
+    """A value in PostgreSQL's COPY text format."""
+    if v is None:
+        return "\\N"
+    if v is True:
+        return "t"
+    if v is False:
+        return "f"
+    v = v if v.__class__ is str else str(v)
+    if "\\" in v or "\t" in v or "\n" in v or "\r" in v:
+        v = v.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return v
+
+
+def copy_in(table: str, columns, rows, *, block: int = 50_000) -> None:
+    """Bulk insert of plain tuples into ``table`` (``columns`` in their order): ``COPY … FROM
+    STDIN`` on PostgreSQL (several times faster than INSERT batches), ``executemany`` on
+    SQLite.  Call inside :func:`write_tx`."""
+    import io
+
+    columns = list(columns)
+    cols = ", ".join(f'"{c}"' for c in columns)
+    if not is_postgres():
+        marks = ", ".join("?" for _ in columns)
+        executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', rows)
+        return
+    cursor = database.cursor()
+    sql = f'COPY "{table}" ({cols}) FROM STDIN'
+    buf: list[str] = []
+    for row in rows:
+        buf.append("\t".join(map(_copy_text, row)))
+        if len(buf) >= block:
+            cursor.copy_expert(sql, io.StringIO("\n".join(buf) + "\n"))
+            buf = []
+    if buf:
+        cursor.copy_expert(sql, io.StringIO("\n".join(buf) + "\n"))
+
+
 _INHERITED: list = []  # a forked worker's copy of its parent's connection: never used, never closed
 
 

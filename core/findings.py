@@ -110,8 +110,8 @@ def store_run(findings, year: int, as_of: dt.date, scope: RunScope, principal=No
             evidence_json = evidence_texts(findings)
         rows = [(run.id, f.rule, f.clause, f.status, f.town, f.community, str(f.subject)[:64], f.message, ev, 1)
                 for f, ev in zip(findings, evidence_json)]
-        db.executemany(f'INSERT INTO "{table}" (run_id, rule, clause, status, town, community, subject, message, '
-                       f'evidence, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', rows)
+        db.copy_in(table, ("run_id", "rule", "clause", "status", "town", "community", "subject", "message",
+                           "evidence", "version"), rows)
         prune_runs(scope)
     return run.id
 

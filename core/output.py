@@ -189,6 +189,14 @@ def _xlsx_value(v):
     return v
 
 
+def json_lines(records) -> str:
+    """A JSON list with one record a line (the C encoder: a city's 85,000 scored members in a
+    second, where an indented dump takes several and holds every fragment)."""
+    enc = json.JSONEncoder(ensure_ascii=False, default=_jsonable).encode
+    body = ",\n".join(map(enc, records))
+    return f"[\n{body}\n]\n" if body else "[]\n"
+
+
 def render(headers, rows, fmt: str, *, title: str = "", output: str | None = None,
            records: list[dict] | None = None, status_col: int | None = None) -> None:
     """Write a table in ``fmt`` to ``output`` (a path) or stdout.
@@ -211,8 +219,8 @@ def render(headers, rows, fmt: str, *, title: str = "", output: str | None = Non
     elif fmt == "html":
         text = html_page(title, html_table(headers, rows, status_col))
     else:
-        data = records if records is not None else [dict(zip(headers, r)) for r in rows]
-        text = json.dumps(data, ensure_ascii=False, indent=1, default=_jsonable) + "\n"
+        data = records if records is not None else (dict(zip(headers, r)) for r in rows)
+        text = json_lines(data)
     write_text(text, output, bom=(fmt == "csv"))
 
 

@@ -88,7 +88,6 @@ def _scope_label(view, community: str | None) -> str:
 def render(result, report, fmt: str) -> bytes:
     """A report's result (a page or a :class:`core.reports.ReportTable`) as the bytes of a file in ``fmt``."""
     import io
-    import json
 
     from core import output
 
@@ -102,8 +101,8 @@ def render(result, report, fmt: str) -> bytes:
     if fmt == "csv":
         return output.csv_text(result.headers, result.rows).encode("utf-8-sig")
     if fmt == "json":
-        data = result.records if result.records is not None else [dict(zip(result.headers, r)) for r in result.rows]
-        return (json.dumps(data, ensure_ascii=False, indent=1, default=output._jsonable) + "\n").encode("utf-8")
+        data = result.records if result.records is not None else (dict(zip(result.headers, r)) for r in result.rows)
+        return output.json_lines(data).encode("utf-8")
     if fmt == "xlsx":
         from openpyxl import Workbook
 

@@ -501,6 +501,22 @@ def _run_rule(rid, registry, communities, whole_city, year, as_of, view, lang) -
     return findings
 
 
+def _plain_evidence(done: dict) -> dict:
+    """The worker's findings with each evidence that pickle cannot carry made plain as it is
+    stored (JSON, ``str`` for anything else): what every output shows of it anyway."""
+    import json
+    import pickle
+
+    out = {}
+    for i, rows in done.items():
+        try:
+            pickle.dumps(rows, pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001
+            rows = [r[:7] + (json.loads(json.dumps(r[7], ensure_ascii=False, default=str)),) + r[8:] for r in rows]
+        out[i] = rows
+    return out
+
+
 #: Communities in scope from which a check runs its rules in two processes (``auto``).
 FORK_MIN_COMMUNITIES = 20
 
@@ -560,8 +576,11 @@ def _run_rules_in_two(ids_to_run, args) -> list[Finding]:
                         done[i] = [(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message,
                                     f.evidence, f.ref) for f in _run_rule(ids_to_run[i], *args)]
                 # the hooks that ran without failing too (core.plugin_status forgets their last failures)
-                payload = pickle.dumps(("ok", done, (list(seen), plugins.get().ran_so_far())),
-                                       pickle.HIGHEST_PROTOCOL)
+                status = (list(seen), plugins.get().ran_so_far())
+                try:
+                    payload = pickle.dumps(("ok", done, status), pickle.HIGHEST_PROTOCOL)
+                except Exception:  # noqa: BLE001 - evidence holding what pickle cannot carry
+                    payload = pickle.dumps(("ok", _plain_evidence(done), status), pickle.HIGHEST_PROTOCOL)
             except BaseException:  # noqa: BLE001 - reported by the parent
                 payload = pickle.dumps(("error", traceback.format_exc(), None), pickle.HIGHEST_PROTOCOL)
             with os.fdopen(w_fd, "wb") as out:

@@ -79,6 +79,31 @@ def test_a_rule_raising_in_the_worker_is_an_error_finding(small, monkeypatch):
     assert par.exit_code == 2
 
 
+def test_evidence_pickle_cannot_carry_comes_back_as_it_is_shown(small, monkeypatch):
+    """A rule's evidence holding, say, a function: the worker sends it as every output shows
+    it (its text), and the check's JSON is the same as in one process."""
+    import time
+
+    class Odd:  # a class local to the test: pickle cannot carry it
+        def __str__(self):
+            return "奇"
+
+    def odd(ctx):
+        time.sleep(0.5)  # two such rules, taken first: each process gets one
+        for c in ctx.communities:
+            yield ctx.finding(c.code, "pass", "ok", {"f": Odd(), "n": 1}, community=c)
+    for rid in ("zz.odd1", "zz.odd2"):
+        plugins.get().registry.add_rule(Rule(rid, 5, "怪证据", "odd evidence", odd), "tests")
+    monkeypatch.setattr(rules, "_SUBJECT_WEIGHT", {"community": -1})
+    ids = ["zz.odd1", "zz.odd2", "org.kind_size"]
+    seq = _check(monkeypatch, "0", rule_ids=ids)
+    par = _check(monkeypatch, "1", rule_ids=ids)
+    from core.findings import evidence_texts
+
+    assert evidence_texts(par.findings) == evidence_texts(seq.findings)
+    assert [f.status for f in par.findings] == [f.status for f in seq.findings]
+
+
 def test_a_hook_raising_in_the_worker_is_recorded_here(small, monkeypatch):
     """A failure seen only by the worker reaches this process's plugin manager (so the run is
     tainted and ``dangjian plugins`` can show it)."""

@@ -40,3 +40,23 @@ def test_only_integers_get_into_the_sql(three, bad):
     with pytest.raises(TypeError, match="integer ids"):
         in_ids(bad)
     assert Community.select().count() == 3
+
+
+HOSTILE = ["tab\there", "line\nbreak", "cr\rhere", "back\\slash", "\\N", "\\.", "末尾\\", "中文 '引号' \"双\"", ""]
+
+
+def test_stored_findings_keep_every_character(dangjian_db):
+    """A run's findings go in by COPY on PostgreSQL and by executemany on SQLite; either way
+    what comes back is what went in: tabs, line breaks, backslashes, a literal \\N, None."""
+    import datetime as dt
+
+    from core.api import Finding
+    from core.findings import RunScope, run_findings, store_run
+
+    fs = [Finding("zz.rule", i, "warn", "玉山镇" if i % 2 else None, None, f"S{i}", text, {"text": text, "n": i})
+          for i, text in enumerate(HOSTILE)]
+    fs.append(Finding("zz.rule", None, "pass", None, None, "S-none", "no clause", {}))
+    run = store_run(fs, 2026, dt.date(2026, 6, 30), RunScope(None, None, None, None))
+    back = run_findings(run)
+    assert [(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message, f.evidence) for f in back] == \
+        [(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message, f.evidence) for f in fs]
