@@ -192,3 +192,15 @@ def test_a_rule_that_runs_fine_again_clears_its_failure_in_either_process(city, 
     parent = PluginManager()
     parent.adopt_ran(pickle.loads(pickle.dumps(child.ran_so_far())))
     assert parent.ran_so_far() == {("p", "rule x"): {BC}, ("p", "rule y"): {None}}
+
+
+def test_a_kept_failure_is_no_data_for_the_demo(dangjian_db, monkeypatch):
+    """`dangjian plugins` with a broken plugin before the first `dangjian demo`: the demo still builds."""
+    from core import demo, plugin_status
+    from core.plugins import Failure, PluginManager
+
+    monkeypatch.setenv("DANGJIAN_TODAY", "2026-06-30")
+    m = PluginManager()
+    m._record(Failure("p", "load", "SyntaxError", "p.py:1", None, at_load=True))
+    plugin_status.save(m, "plugins")
+    assert demo.build()["社区"] == 3
