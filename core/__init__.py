@@ -16,7 +16,9 @@ nothing else.  The plugin guide (docs/plugins.md, "The core API") documents ever
   ``attendance_counts``, ``volunteer_hours``, ``pairing_counts`` …: a few queries for the
   whole scope, never one per member);
 - bilingual messages (``tr``), money and points (``to_decimal``, ``round_cents``,
-  ``format_points``), dues months, funding, workers in post;
+  ``format_points``), how numbers are shown (``format_count``, ``format_money``,
+  ``format_score``; ``Count``, ``Money``, ``Score`` in a table's rows), dues months,
+  funding, workers in post;
 - short forms for the common cases: a scorer declared by its items (``ItemScorer`` with
   ``Base``, ``PerCount``, ``Capped``, ``When``), a share rule (``share_rule``), a funding
   split by percentage (``percentage_split``) and hooks for some towns only (``for_towns``).
@@ -48,6 +50,15 @@ _EXPORTS = {
     "to_decimal": ("core.api", "to_decimal"),
     "round_cents": ("core.api", "round_cents"),
     "format_points": ("core.api", "format_points"),
+    # how numbers are shown (core.numbers)
+    "format_count": ("core.numbers", "format_count"),
+    "format_money": ("core.numbers", "format_money"),
+    "format_score": ("core.numbers", "format_score"),
+    "Count": ("core.numbers", "Count"),
+    "Money": ("core.numbers", "Money"),
+    "Score": ("core.numbers", "Score"),
+    "cell_text": ("core.numbers", "cell_text"),
+    "right_aligned": ("core.numbers", "right_aligned"),
     # bilingual messages
     "tr": ("core.i18n", "tr"),
     "get_lang": ("core.i18n", "get_lang"),
@@ -135,6 +146,7 @@ _EXPORTS = {
     "dues_months_owed": ("core.dues", "months_owed"),
     "dues_settled": ("core.dues", "settled"),
     "dues_settled_sql": ("core.dues", "settled_sql"),
+    "dues_on_time_sql": ("core.dues", "on_time_sql"),
     "dues_arrears": ("core.dues", "arrears"),
     "DuesObligations": ("core.dues", "Obligations"),
     "dues_proposal": ("core.dues", "proposal"),
@@ -204,6 +216,8 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time the names l
     from core.api import (Rule, Finding, Scorer, Report, SUBJECT_KINDS, STATUSES, COMMUNITY_CLASSES)
     from core.hookspecs import (hookimpl)
     from core.api import (to_decimal, round_cents, format_points)
+    from core.numbers import (format_count, format_money, format_score, Count, Money, Score, cell_text,
+        right_aligned)
     from core.i18n import (tr, get_lang, label)
     from core.errors import (UserError)
     from core.models import (BaseModel, Town, Street, Community, ResidentsCommittee, Organization, Member,
@@ -222,7 +236,7 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time the names l
     from core.reports import (ReportContext, ReportTable)
     from core.funding import (community_funding, funding_table, CommunityFunding)
     from core.dues import (months_owed as dues_months_owed, settled as dues_settled, settled_sql as
-        dues_settled_sql, arrears as dues_arrears, proposal as dues_proposal, month_end,
+        dues_settled_sql, on_time_sql as dues_on_time_sql, arrears as dues_arrears, proposal as dues_proposal, month_end,
         Obligations as DuesObligations)
     from core.roster import (ORG as ROSTER_ORG, COMMUNITY as ROSTER_COMMUNITY, CLASS as ROSTER_CLASS, START as ROSTER_START,
         RELATIONSHIP_CLASSES, in_relationship, members_at, member_ids_at, org_members_at, org_member_counts,

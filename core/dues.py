@@ -170,6 +170,16 @@ def settled_sql(as_of: dt.date):
                & (DuesPayment.paid_date <= as_of)))
 
 
+def on_time_sql(as_of: dt.date):
+    """A month paid on time, as a peewee condition on ``DuesPayment`` rows: settled by the
+    as-of date (:func:`settled_sql`) and paid by the month's end (or nothing was due) — what
+    ``dues.on_time`` and the member points' late months both count."""
+    from core.models import DuesPayment
+    from core.sets import month_of
+
+    return settled_sql(as_of) & ((DuesPayment.due <= 0) | (month_of(DuesPayment.paid_date) <= DuesPayment.month))
+
+
 def arrears(year: int, as_of: dt.date, joined: dt.date | None, payments: dict, months=None) -> list[str]:
     """The months of ``year`` owed at ``as_of`` and not settled by then.  ``payments`` maps a
     month to its ``(due, paid, paid_date)``; a month without a payment is not settled.

@@ -158,6 +158,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "year": ("年度", "year"),
 }
 
+#: amounts of money (元), shown as 15,000.00 (core.numbers); ``by_source`` holds one per source
+MONEY_KEYS = frozenset({"allocated", "base_pay", "by_source", "city_share", "floor", "gap", "minimum", "per_member",
+                        "town_share", "wage"})
+#: years: whole numbers that are no counts (shown 2026, never 2,026)
+YEAR_KEYS = frozenset({"from_year", "wage_year", "year"})
+
 #: record ids of the members / workers / organizations a key names (shown by name)
 MEMBER_KEYS = frozenset({"member_id", "member_ids", "ungraded_member_ids"})
 WORKER_KEYS = frozenset({"worker_id", "worker_ids", "director_ids", "secretary_ids"})
@@ -230,7 +236,9 @@ def evidence_lines(evidence, names: "Names | None" = None, lang: str | None = No
 def format_value(key: str, value, lang: str | None = None, choices: dict | None = None,
                  max_items: int = MAX_ITEMS) -> str:
     """One evidence value as text: choice codes as labels, stages by name, lists joined and
-    cut, dicts as ``名称 值`` pairs, booleans 是/否, nothing as 无."""
+    cut, dicts as ``名称 值`` pairs, booleans 是/否, nothing as 无; amounts (:data:`MONEY_KEYS`)
+    as ``15,000.00`` and whole numbers but years as counts, ``1,234`` (:mod:`core.numbers`)."""
+    from core.numbers import format_count, format_money
     lang = lang or get_lang()
     zh = lang == "zh"
     choices = _choices() if choices is None else choices
@@ -241,6 +249,13 @@ def format_value(key: str, value, lang: str | None = None, choices: dict | None 
             return "—"
         if isinstance(v, bool):
             return ("是" if v else "否") if zh else ("yes" if v else "no")
+        if k in MONEY_KEYS and not isinstance(v, (dict, list, tuple)):
+            try:
+                return format_money(v)
+            except (ArithmeticError, ValueError, TypeError):  # not a number (a source's code): below
+                pass
+        if isinstance(v, int) and k not in YEAR_KEYS:
+            return format_count(v)
         if k in _STAGE_KEYS and isinstance(v, str) and v in enums.FOUR_TWO_STAGE:  # a 4+2 decision's stage
             return enums.FOUR_TWO_STAGE.label(v, "zh" if zh else "en")
         if choice is not None and isinstance(v, str):
@@ -257,7 +272,7 @@ def format_value(key: str, value, lang: str | None = None, choices: dict | None 
         parts = []
         for k, v in value.items():
             name = one(k, key) if (key in _STAGE_KEYS or choice is not None) else str(k)
-            parts.append(f"{name} {one(v, '')}")
+            parts.append(f"{name} {one(v, key if key in MONEY_KEYS else '')}")
         return ("；" if zh else "; ").join(parts)
     if isinstance(value, (list, tuple)):
         if key == "age_range" and len(value) == 2:

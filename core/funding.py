@@ -157,6 +157,7 @@ def funding_table(year: int, as_of: dt.date, communities, lang: str = "zh", with
     A town whose figures are withheld (a plugin failed, :class:`CommunityFunding`) has no rows,
     and neither has the city total; their failures are added to ``withheld`` when given."""
     from core.i18n import tr
+    from core.numbers import Count, Money
 
     lines = community_funding(communities, year, as_of)
     headers = [tr("区镇", "town"), tr("社区编码", "community code"), tr("社区名称", "community"),
@@ -174,18 +175,21 @@ def funding_table(year: int, as_of: dt.date, communities, lang: str = "zh", with
             for f in ln.failures:
                 if f not in failed.setdefault(town, []):
                     failed[town].append(f)
+    def typed(vals):  # a count and five amounts (core.numbers): shown 1,234 and 15,000.00, plain in csv/xlsx/json
+        return [Count(vals[0]), *(Money(v) for v in vals[1:])]
+
     for town in sorted(by_town):
         if town in failed:
             continue
         tot = [0, zero, zero, zero, zero, zero]
         for ln in by_town[town]:
             vals = [ln.members, ln.floor, ln.allocated, ln.gap.quantize(CENT), ln.city_share, ln.town_share]
-            rows.append([ln.town, ln.code, ln.name, *vals])
+            rows.append([ln.town, ln.code, ln.name, *typed(vals)])
             tot = [x + y for x, y in zip(tot, vals)]
-        rows.append([town, "", tr("{t}合计", "{t} total", t=town), *tot])
+        rows.append([town, "", tr("{t}合计", "{t} total", t=town), *typed(tot)])
         city_tot = [x + y for x, y in zip(city_tot, tot)]
     if (len(by_town) > 1 or lines) and not failed:
-        rows.append([tr("全市", "city"), "", tr("全市合计", "city total"), *city_tot])
+        rows.append([tr("全市", "city"), "", tr("全市合计", "city total"), *typed(city_tot)])
     if withheld is not None:
         for town, fs in failed.items():
             for f in fs:

@@ -3,6 +3,10 @@
 Used by ``check``, ``report``, ``score`` and ``export``.  Text tables use
 tabulate with ``disable_numparse=True`` (codes like ``0123`` stay text) and
 wcwidth installed, so Chinese lines up.
+
+Numbers (:mod:`core.numbers`): table, md and html show a count as ``123,258``, money as
+``15,000.00`` and a score as ``82.20``, and right-align a column of numbers; csv, xlsx
+and json keep the plain number (``15000.00``; a numeric cell; ``15000``).
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from decimal import Decimal
 from core.errors import UserError
 from core.fsmodes import open_output
 from core.i18n import tr
+from core.numbers import aligns, cell_text
 from core.text import csv_guard, printable
 
 FORMATS = ("table", "md", "csv", "xlsx", "html", "json")
@@ -42,16 +47,29 @@ def _jsonable(v):
     return str(v)
 
 
+def _for_people(v) -> str:
+    """A cell for people (table, md, html): counts, money and scores in their formats
+    (:func:`core.numbers.cell_text`)."""
+    return _cell(v) if isinstance(v, (dict, list)) else cell_text(v)
+
+
 def _shown(v) -> str:
-    """A cell for a terminal or Markdown table: control characters escaped, whatever is stored."""
-    return printable(_cell(v))
+    """A cell for a terminal or Markdown table: as :func:`_for_people`, control characters
+    escaped, whatever is stored."""
+    return printable(_for_people(v))
 
 
 def text_table(headers, rows, fmt: str = "simple") -> str:
+    """A text table; columns of numbers are right-aligned (in Markdown, ``github``, by the
+    ``---:`` of a pipe table)."""
     from tabulate import tabulate
 
+    rows = rows if isinstance(rows, list) else list(rows)
+    colalign = aligns(rows, max([len(headers)] + [len(r) for r in rows]))
+    if fmt == "github" and "right" in colalign:
+        fmt = "pipe"  # GitHub's Markdown; the pipe table writes the alignment row
     return tabulate([[_shown(c) for c in r] for r in rows], headers=[_shown(h) for h in headers], tablefmt=fmt,
-                    disable_numparse=True)
+                    disable_numparse=True, colalign=colalign or None)
 
 
 def csv_text(headers, rows) -> str:
@@ -74,7 +92,7 @@ def csv_cell(v) -> str:
 HTML_STYLE = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #999;padding:.3em .6em;text-align:left;vertical-align:top}
-th{background:#eee}.fail,.error{background:#f8d0d0}.warn{background:#fbe9b7}.pass{background:#d6f0d6}.info{background:#e3ecf7}
+th{background:#eee}td.num{text-align:right;white-space:nowrap}.fail,.error{background:#f8d0d0}.warn{background:#fbe9b7}.pass{background:#d6f0d6}.info{background:#e3ecf7}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.5em}@media print{body{margin:1cm}}
 """
 
@@ -85,10 +103,14 @@ def html_page(title: str, body: str) -> str:
 
 
 def html_table(headers, rows, status_col: int | None = None) -> str:
+    """A table for a page: numbers in their formats, columns of numbers right-aligned (``td.num``)."""
+    rows = rows if isinstance(rows, list) else list(rows)
+    num = [a == "right" for a in aligns(rows, max([len(headers)] + [len(r) for r in rows]))]
     out = ["<table><thead><tr>", *(f"<th>{html.escape(str(h))}</th>" for h in headers), "</tr></thead><tbody>"]
     for r in rows:
         cls = f' class="{html.escape(str(r[status_col]))}"' if status_col is not None else ""
-        out.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(_cell(c))}</td>" for c in r) + "</tr>")
+        out.append(f"<tr{cls}>" + "".join(("<td class=\"num\">" if num[i] else "<td>")
+                                          + html.escape(_for_people(c)) + "</td>" for i, c in enumerate(r)) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
 

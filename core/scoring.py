@@ -35,6 +35,7 @@ from core import roster
 from core.errors import UserError
 from core.i18n import get_lang, tr
 from core.config import deep_merge
+from core.numbers import Score, format_score
 from core.rules import ScopedContext, params_for
 from core.view import View
 
@@ -53,16 +54,6 @@ def D(value) -> Decimal:
 def q(value) -> Decimal:
     """Round half up to 0.01."""
     return D(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def fmt_points(value) -> str:
-    """``60``, ``62.5``, ``-2`` — no trailing zeros."""
-    if value is None:
-        return ""
-    d = q(value).normalize()
-    if d == d.to_integral_value():
-        d = d.quantize(Decimal(1))
-    return format(d, "f")
 
 
 # ---------------------------------------------------------------- parameters
@@ -572,7 +563,7 @@ def items_text(items: list) -> str:
     for i in items:
         p = q(i.get("points", 0))
         sign = "+" if p > 0 else ""
-        parts.append(f"{i.get('label', i.get('code'))} {sign}{fmt_points(p)}")
+        parts.append(f"{i.get('label', i.get('code'))} {sign}{format_score(p)}")
     return "; ".join(parts)
 
 
@@ -641,7 +632,7 @@ def _row(r, run, has_org, has_class, extra_keys, with_items, subj) -> list:
     row += [r.town or "", r.community or ""]
     if has_org:
         row.append(r.org or "")
-    row += [subj(r.subject), r.name or "", fmt_points(r.points)]
+    row += [subj(r.subject), r.name or "", Score(r.points)]
     if has_class:
         row.append(r.klass or "")
     row += [r.extra.get(k, "") for k in extra_keys]

@@ -383,34 +383,49 @@ def training_counts_of_members(ctx, classes) -> dict:
 
 
 def late_dues_months(ctx, members) -> dict:
-    """{member id: number of months} ended by the as-of date (from the later of January and the
-    month of joining) not paid in full by the month's end, for ``members`` (dicts with ``id``
-    and ``joined_date``, as :func:`members_in_scope` gives).  One grouped query counts the
-    months that were paid in time; the rest are late."""
+    """{member id: number of months} the member owes at the as-of date (the months of
+    :class:`core.dues.Obligations`, as ``dues.on_time`` counts them: from the later of January
+    and the month of joining, each month ended by the as-of date on whose last day the member
+    was on the roster with their relationship here) not paid on time (:func:`core.dues.on_time_sql`),
+    for ``members`` (dicts with ``id`` and ``joined_date``, as :func:`members_in_scope` gives).
+    One grouped query counts the months paid on time; the few members whose roster changed
+    are looked at month by month."""
     from peewee import fn
 
+    from core.dues import Obligations, on_time_sql
     from core.models import DuesPayment, Member
 
-    months = [p.label for p in ctx.months_ended()]
-    if not members or not months:
+    if not members:
         return {}
-    first, last = months[0], months[-1]
+    ids = [m["id"] for m in members]
+    obligations = Obligations(ctx.year, ctx.as_of, community_ids=ctx.community_ids, member_ids=ids)
+    owed = {m["id"]: obligations.months(m["id"], m["joined_date"]) for m in members}
+    spans = [o for o in owed.values() if o]
+    if not spans:
+        return {}
+    first, last = min(o[0] for o in spans), max(o[-1] for o in spans)
+    on_time = (DuesPayment.month >= first) & (DuesPayment.month <= last) & on_time_sql(ctx.as_of)
+    movers = [i for i in ids if obligations.moved(i)]
+    # the others owe every month from the later of January and their month of joining: a count will do
     join_month = fn.SUBSTR(Member.joined_date.cast("TEXT"), 1, 7)
-    paid_month = fn.SUBSTR(DuesPayment.paid_date.cast("TEXT"), 1, 7)
-    good = dict(DuesPayment.select(DuesPayment.member, fn.COUNT(DuesPayment.id))
-                .join(Member, on=(DuesPayment.member == Member.id))
-                .where(DuesPayment.member.in_(scope_member_ids(ctx, roster.RELATIONSHIP_CLASSES)),
-                       DuesPayment.month >= first, DuesPayment.month <= last, DuesPayment.month >= join_month,
-                       DuesPayment.paid >= DuesPayment.due, DuesPayment.paid_date.is_null(False),
-                       paid_month <= DuesPayment.month)
-                .group_by(DuesPayment.member).tuples())
+    counted = dict(raw_rows(DuesPayment.select(DuesPayment.member, fn.COUNT(DuesPayment.id))
+                            .join(Member, on=(DuesPayment.member == Member.id))
+                            .where(on_time & (DuesPayment.member.in_(scope_member_ids(ctx, roster.RELATIONSHIP_CLASSES)))
+                                   & (DuesPayment.month >= join_month))
+                            .group_by(DuesPayment.member)))
+    paid: dict = {}
+    for part in chunks(movers):
+        for mid, month in raw_rows(DuesPayment.select(DuesPayment.member, DuesPayment.month)
+                                   .where(DuesPayment.member.in_(in_ids(part)) & on_time)):
+            paid.setdefault(mid, set()).add(month)
     out: dict = {}
-    for m in members:
-        joined = m["joined_date"]
-        start = max(first, f"{joined:%Y-%m}") if joined else first
-        due = sum(1 for x in months if x >= start)
-        late = due - good.get(m["id"], 0)
+    for mid, months in owed.items():
+        if mid in paid or obligations.moved(mid):
+            got = paid.get(mid, ())
+            late = sum(1 for x in months if x not in got)
+        else:
+            late = len(months) - counted.get(mid, 0)
         if late > 0:
-            out[m["id"]] = late
+            out[mid] = late
     return out
 

@@ -12,7 +12,10 @@ Printable HTML only: ``funding-notice`` (经费公示, 第19条) and ``ledger``
 
 Every query is set-based over the scope (no query per member); ID numbers and
 phones are shown as the user's view shows them (``ctx.view``: masked unless the
-user may see them), ages instead of birth dates.
+user may see them), ages instead of birth dates.  Counts, amounts and scores go into
+the rows as ``Count``, ``Money`` and ``Score`` (shown ``1,234``, ``15,000.00``, ``82.20``
+and right-aligned in table, md, html and the app; plain numbers in csv, xlsx and json);
+the printable pages format them the same way.
 """
 from __future__ import annotations
 
@@ -21,13 +24,13 @@ from decimal import Decimal
 
 from peewee import fn
 
-from core import (Attendance, Commitment, Community, COMMUNITY_CLASSES, community_funding, dues_arrears,
-                  dues_months_owed, DuesObligations, dues_proposal, dues_settled_sql, DuesPayment, DutyReport, enums, Evaluation,
-                  Expenditure, FourTwoDecision, FundingAllocation, get_lang, hookimpl, ids, in_relationship,
-                  LeaderContactPoint, Meeting, Member, member_ids_at, members_at, Organization, Publication,
-                  relationship_member_counts, Report, ROSTER_CLASS, ROSTER_COMMUNITY, ROSTER_ORG, score_table,
-                  ServiceRecord, Street, tr, Training, UserError, Visit, VolunteerHours, Worker, WorkerPost,
-                  workers_in_post)
+from core import (Attendance, cell_text, Commitment, Community, COMMUNITY_CLASSES, community_funding, Count,
+                  dues_arrears, dues_months_owed, dues_proposal, dues_settled_sql, DuesObligations, DuesPayment,
+                  DutyReport, enums, Evaluation, Expenditure, format_count, format_money, FourTwoDecision,
+                  FundingAllocation, get_lang, hookimpl, ids, in_relationship, LeaderContactPoint, Meeting, Member,
+                  member_ids_at, members_at, Money, Organization, Publication, relationship_member_counts, Report,
+                  right_aligned, ROSTER_CLASS, ROSTER_COMMUNITY, ROSTER_ORG, Score, score_table, ServiceRecord,
+                  Street, tr, Training, UserError, Visit, VolunteerHours, Worker, WorkerPost, workers_in_post)
 
 ZERO = Decimal("0.00")
 
@@ -36,10 +39,11 @@ def _lab(choice, code) -> str:
     return choice.label(code, get_lang()) if code else ""
 
 
-def _money(v) -> str:
+def _money(v):
+    """An amount as a table cell (``Money``), ``""`` for none."""
     if v is None or v == "":
         return ""
-    return format(Decimal(str(v)).quantize(Decimal("0.01")), "f")
+    return Money(v)
 
 
 def _yes(v) -> str:
@@ -87,7 +91,7 @@ def run_training(ctx):
         detail = "; ".join(f"{t[2]} {_lab(enums.TRAINING_LEVEL, t[1])} {t[0]} {format(t[3].normalize(), 'f')}"
                            + tr("天", " d") for t in ts)
         row = [ref.town, ref.code, w.name, ctx.view.mask_id(w.id_number), _posts_text(w.posts) or _lab(enums.POST, "other"),
-               len(ts), n_city, format(days.normalize(), "f"), format(need_days.normalize(), "f"),
+               Count(len(ts)), Count(n_city), format(days.normalize(), "f"), format(need_days.normalize(), "f"),
                tr("达标", "met") if met else tr("未达标", "not met"), detail]
         out.append(row)
         rec = dict(zip(["town", "community", "name", "id_number", "posts", "trainings", "city_level", "days",
@@ -156,8 +160,8 @@ def run_dues(ctx):
             continue
         ref = ctx.community(m["cid"])
         r = [ref.town, ref.code, m["org"], m["name"], ctx.view.mask_id(m["id_number"]), _lab(enums.DUES_CLASS, m["dues_class"]),
-             _money(m["monthly_income"]), _money(proposed), "、".join(x[5:] for x in owed_months), len(owed_months),
-             _money(owed)]
+             _money(m["monthly_income"]), _money(proposed), "、".join(x[5:] for x in owed_months),
+             Count(len(owed_months)), _money(owed)]
         rows.append(r)
         records.append({"town": ref.town, "community": ref.code, "organization": m["org"], "name": m["name"],
                         "id_number": r[4], "dues_class": m["dues_class"], "monthly_income": m["monthly_income"],
@@ -240,7 +244,7 @@ def run_orglife(ctx):
                 parts.append(tr("缺", "missing ") + "、".join(_abbr(t) for t in missing))
             cells.append(" ".join(parts))
             rec_months[label] = {"held": got, "missing": missing, "ended": label in ended}
-        rows.append([ref.town, ref.code, name, n_formal, *cells, gaps])
+        rows.append([ref.town, ref.code, name, Count(n_formal), *cells, Count(gaps)])
         records.append({"town": ref.town, "community": ref.code, "branch": code, "name": name,
                         "formal_members": n_formal, "months": rec_months, "months_with_gaps": gaps})
     legend = tr("大会=党员大会 支委=支委会 小组=党小组会 党课=党课；数字为次数，“缺”标出未开的会",
@@ -375,10 +379,12 @@ def run_town_summary(ctx):
         t = towns[town]
         decided = t["pass"] + t["warn"] + t["fail"]
         rate = f"{Decimal(t['pass'] * 100) / decided:.1f}%" if decided else ""
-        mean = (sum(t["points"], Decimal(0)) / len(t["points"])).quantize(Decimal("0.01")) if t["points"] else ""
-        row = [town, t["communities"], t["members"], t["in_service"], t["workers"], t["pass"], t["warn"], t["fail"],
-               t["error"], rate, mean, t["advanced"], t["ordinary"], t["lagging"],
-               f"{t['floor_met']}/{t['communities']}", _money(t["gap"]), t["contact_points"], t["research"]]
+        mean = Score(sum(t["points"], Decimal(0)) / len(t["points"])) if t["points"] else ""
+        row = [town, *(Count(t[k]) for k in ("communities", "members", "in_service", "workers", "pass", "warn",
+                                              "fail", "error")),
+               rate, mean, *(Count(t[k]) for k in ("advanced", "ordinary", "lagging")),
+               f"{t['floor_met']}/{t['communities']}", _money(t["gap"]), Count(t["contact_points"]),
+               Count(t["research"])]
         rows.append(row)
         records.append(dict(zip(["town", "communities", "members", "in_service", "workers", "pass", "warn", "fail",
                                  "error", "compliance", "mean_score", "advanced", "ordinary", "lagging",
@@ -414,10 +420,14 @@ def esc(v) -> str:
 def html_table(headers, rows, classes=None) -> str:
     if not rows:
         return f"<p class=\"muted\">{esc(tr('（无记录）', '(none)'))}</p>"
-    out = ["<table><thead><tr>", *(f"<th>{esc(h)}</th>" for h in headers), "</tr></thead><tbody>"]
+    # numbers in their formats (1,234; 15,000.00), their columns right-aligned
+    num = [right_aligned(r[j] for r in rows if j < len(r)) for j in range(len(headers))]
+    out = ["<table><thead><tr>", *(("<th class=\"num\">" if num[j] else "<th>") + esc(h) + "</th>"
+                                   for j, h in enumerate(headers)), "</tr></thead><tbody>"]
     for i, r in enumerate(rows):
         cls = f' class="{esc(classes[i])}"' if classes and classes[i] else ""
-        out.append(f"<tr{cls}>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>")
+        out.append(f"<tr{cls}>" + "".join(("<td class=\"num\">" if j < len(num) and num[j] else "<td>")
+                                          + esc(cell_text(c)) + "</td>" for j, c in enumerate(r)) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
 
@@ -461,7 +471,7 @@ def run_funding_notice(ctx):
                 f"<p>{esc(tr('区镇：', 'Town: '))}{esc(ref.town)}　{esc(tr('社区编码：', 'Community code: '))}{esc(ref.code)}"
                 f"　{esc(tr('截至：', 'As of: '))}{esc(ctx.as_of)}</p>"]
         if f is not None:
-            body.append(f"<p>{esc(tr('按第19条，本社区组织关系在社区的党员 {n} 名，活动经费保障标准 {fl} 元；市、区镇财政已划拨 {al} 元。', 'Under clause 19 the community has {n} members whose relationship is here; the funding floor is {fl} yuan; city and town finance have allocated {al} yuan.', n=f.members, fl=_money(f.floor), al=_money(f.allocated)))}</p>")
+            body.append(f"<p>{esc(tr('按第19条，本社区组织关系在社区的党员 {n} 名，活动经费保障标准 {fl} 元；市、区镇财政已划拨 {al} 元。', 'Under clause 19 the community has {n} members whose relationship is here; the funding floor is {fl} yuan; city and town finance have allocated {al} yuan.', n=format_count(f.members), fl=format_money(f.floor), al=format_money(f.allocated)))}</p>")
         body.append(f"<h2>{esc(tr('一、经费来源', '1. Funds received'))}</h2>")
         body.append(html_table([tr("日期", "date"), tr("来源", "source"), tr("金额（元）", "amount (yuan)")],
                                [[d, _lab(enums.FUNDING_SOURCE, src), _money(v)] for d, src, v in a]
@@ -470,7 +480,7 @@ def run_funding_notice(ctx):
         body.append(html_table([tr("日期", "date"), tr("用途", "purpose"), tr("金额（元）", "amount (yuan)")],
                                [[d, p, _money(v)] for d, p, v in s]
                                + ([[tr("合计", "total"), "", _money(total_out)]] if s else [])))
-        body.append(f"<h2>{esc(tr('三、结余', '3. Balance'))}</h2><p>{esc(_money(total_in - total_out))} "
+        body.append(f"<h2>{esc(tr('三、结余', '3. Balance'))}</h2><p>{esc(format_money(total_in - total_out))} "
                     f"{esc(tr('元', 'yuan'))}</p>")
         body.append(f"<p class=\"muted\">{esc(tr('公示期内如有疑问，请向社区党组织反映。', 'Questions during the notice period may be put to the community Party organization.'))}</p>")
         body.append(f"<p class=\"sign\">{esc(ref.name)}{esc(tr('党组织（盖章）', ' Party organization (seal)'))}"
@@ -518,7 +528,7 @@ def run_ledger(ctx):
     parts = []
     for klass in enums.MEMBER_CLASS.codes:
         group = [m for m in members if m["management_class"] == klass]
-        parts.append(f"<h3>{esc(_lab(enums.MEMBER_CLASS, klass))}（{len(group)}）</h3>")
+        parts.append(f"<h3>{esc(_lab(enums.MEMBER_CLASS, klass))}（{format_count(len(group))}）</h3>")
         parts.append(html_table(
             [tr("姓名", "name"), tr("公民身份号码", "ID number"), tr("性别", "sex"), tr("入党日期", "joined"),
              tr("党员状态", "status"), tr("所在党组织", "organization"), tr("离退休", "retired"),
@@ -585,7 +595,7 @@ def run_ledger(ctx):
         leave = [f"{member_names.get(x[0], '?')}（{x[2] or ''}）" for x in a if x[1] == "leave"]
         absent = [member_names.get(x[0], "?") for x in a if x[1] == "absent"]
         mrows.append([date, code, org_name.get(org, ""), _lab(enums.MEETING_TYPE, mtype), topic or "",
-                      f"{len(present)}：" + "、".join(present), "、".join(leave), "、".join(absent)])
+                      f"{format_count(len(present))}：" + "、".join(present), "、".join(leave), "、".join(absent)])
     sections.append(("meetings", tr("会议与活动（含出勤）", "Meetings and attendance"), html_table(
         [tr("日期", "date"), tr("会议编号", "code"), tr("党组织", "organization"), tr("会议类型", "type"),
          tr("主题", "topic"), tr("出席", "present"), tr("请假（事由）", "on leave (reason)"), tr("缺席", "absent")], mrows)))
@@ -612,7 +622,7 @@ def run_ledger(ctx):
             continue
         rec = by_m.get(m["id"], {})
         owed = [mo[5:] for mo in dues_arrears(y, as_of, m["joined_date"], rec)]
-        drows.append([m["name"], len(rec), _money(sum((r[0] for r in rec.values()), Decimal(0))),
+        drows.append([m["name"], Count(len(rec)), _money(sum((r[0] for r in rec.values()), Decimal(0))),
                       _money(sum((r[1] for r in rec.values()), Decimal(0))), "、".join(owed)])
     sections.append(("dues", tr("党费收缴", "Party dues"), html_table(
         [tr("姓名", "name"), tr("记录月数", "months recorded"), tr("应交（元）", "due (yuan)"),
@@ -627,7 +637,8 @@ def run_ledger(ctx):
     sections.append(("visits", tr("接访走访与群众诉求", "Receptions, visits and demands"), html_table(
         [tr("日期", "date"), tr("类型", "kind"), tr("接待人", "staff"), tr("对象", "member visited"), tr("人次", "people"),
          tr("诉求", "demand"), tr("答复日期", "answered"), tr("办结日期", "closed"), tr("不予受理原因", "refused because")],
-        [[v[0], _lab(enums.VISIT_KIND, v[1]), staff_names.get(v[2], ""), member_names.get(v[3], ""), v[4], v[5] or "",
+        [[v[0], _lab(enums.VISIT_KIND, v[1]), staff_names.get(v[2], ""), member_names.get(v[3], ""),
+          Count(v[4]) if v[4] is not None else "", v[5] or "",
           v[6] or "", v[7] or "", v[8] or ""] for v in visits])))
 
     # -- 8 service, commitments, volunteer hours, decisions, publications
@@ -678,7 +689,7 @@ def run_ledger(ctx):
                                 [[a[0], _lab(enums.FUNDING_SOURCE, a[1]), _money(a[2])] for a in allocs])
                      + html_table([tr("日期", "date"), tr("用途", "purpose"), tr("金额（元）", "amount (yuan)")],
                                   [[s[0], s[1], _money(s[2])] for s in spend])
-                     + f"<p>{esc(tr('收入合计 {i} 元，支出合计 {o} 元，结余 {b} 元。', 'received {i}, spent {o}, balance {b} yuan.', i=_money(tin), o=_money(tout), b=_money(tin - tout)))}</p>"))
+                     + f"<p>{esc(tr('收入合计 {i} 元，支出合计 {o} 元，结余 {b} 元。', 'received {i}, spent {o}, balance {b} yuan.', i=format_money(tin), o=format_money(tout), b=format_money(tin - tout)))}</p>"))
 
     # -- 10 findings by clause
     try:
@@ -696,7 +707,7 @@ def run_ledger(ctx):
         counts: dict = {}
         for f in fs:
             counts[f.status] = counts.get(f.status, 0) + 1
-        summary = "，".join(f"{status_lab.get(s, s)} {n}" for s, n in sorted(counts.items()))
+        summary = "，".join(f"{status_lab.get(s, s)} {format_count(n)}" for s, n in sorted(counts.items()))
         parts.append(f"<h3>{esc(tr('第{n}条', 'Clause {n}', n=clause))}（{esc(summary)}）</h3>")
         shown = sorted(fs, key=lambda f: ({"error": 0, "fail": 1, "warn": 2, "info": 3, "pass": 4}.get(f.status, 5),
                                           f.rule, f.subject))

@@ -17,20 +17,15 @@ members whose January is unpaid.
 """
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 
 from peewee import Case, fn
 
-from core import (agg_text, chunks, in_ids, dues_months_owed, dues_settled, dues_settled_sql, DuesObligations, DuesPayment,
-                  hookimpl, Member, month_from_index, month_index, month_of, raw_rows, Rule, scope_members, tr)
+from core import (agg_text, chunks, dues_months_owed, dues_on_time_sql, dues_settled, dues_settled_sql,
+                  DuesObligations, DuesPayment, hookimpl, in_ids, Member, month_from_index, month_index, raw_rows,
+                  Rule, scope_members, tr)
 
 LIST_CAP = 60
-
-
-def _on_time(as_of: dt.date):
-    """Settled by the as-of date (``core.dues.settled_sql``) and paid by the month's end."""
-    return dues_settled_sql(as_of) & ((DuesPayment.due <= 0) | (month_of(DuesPayment.paid_date) <= DuesPayment.month))
 
 
 BIG_SCOPE = 20000  # members: above this, count the year's dues in one scan instead of looking members up
@@ -49,7 +44,7 @@ def evaluate_dues_on_time(ctx):
     if months:
         month7 = fn.substr(DuesPayment.month, 1, 7)
         in_year = (fn.substr(DuesPayment.month, 1, 4) == f"{ctx.year:04d}") & (month7 <= last)
-        ok = _on_time(ctx.as_of)
+        ok = dues_on_time_sql(ctx.as_of)
         q_cols = (DuesPayment.member, fn.SUM(Case(None, [(ok, 1)], 0)),
                   fn.MIN(Case(None, [(ok, DuesPayment.month)], None)))
         for ids in ([member_ids] if big else chunks(member_ids, 5000)):
@@ -83,12 +78,12 @@ def evaluate_dues_on_time(ctx):
     for ids in chunks(short, 5000):
         window = DuesPayment.member.in_(in_ids(ids)) & (DuesPayment.month >= first) & (DuesPayment.month <= last)
         q = (DuesPayment.select(DuesPayment.member, agg_text(DuesPayment.month))
-             .where(window & _on_time(as_of)).group_by(DuesPayment.member))
+             .where(window & dues_on_time_sql(as_of)).group_by(DuesPayment.member))
         for mid, csv in raw_rows(q):
             ok_months[mid] = set(str(csv).split(","))
         q = (DuesPayment.select(DuesPayment.member, DuesPayment.month, DuesPayment.due, DuesPayment.paid,
                                 DuesPayment.paid_date, DuesPayment.id)
-             .where(window & ~_on_time(as_of)))
+             .where(window & ~dues_on_time_sql(as_of)))
         for mid, month, due, paid, pdate, pid in raw_rows(q, (4,)):
             bad[mid][month] = (due or 0, paid or 0, pdate, pid)
 

@@ -10,7 +10,7 @@ The city/town split of the floor is in the evidence.
 """
 from __future__ import annotations
 
-from core import hookimpl, Rule, tr
+from core import format_count, format_money, hookimpl, Rule, tr
 
 
 def _floor(ctx):
@@ -24,13 +24,13 @@ def _floor(ctx):
               "city_share": str(ln.city_share), "town_share": str(ln.town_share), "split_by": ln.split_by,
               "as_of": ctx.as_of.isoformat()}
         text = tr("党员{n}人，保障标准{f}元，已划拨{a}元", "{n} members, floor {f} yuan, allocated {a} yuan",
-                  n=ln.members, f=ln.floor, a=ln.allocated)
+                  n=format_count(ln.members), f=format_money(ln.floor), a=format_money(ln.allocated))
         if ln.allocated >= ln.floor:
             yield ctx.finding(ln.code, "pass", text, ev, community=ln.community_id)
         else:
             status = yearly_status(ctx)
             due = "" if status == "fail" else tr("（12-31前划拨）", " (due by 12-31)")
-            yield ctx.finding(ln.code, status, text + tr("，缺口{g}元", ", gap {g} yuan", g=ln.gap) + due, ev,
+            yield ctx.finding(ln.code, status, text + tr("，缺口{g}元", ", gap {g} yuan", g=format_money(ln.gap)) + due, ev,
                               community=ln.community_id)
 
 

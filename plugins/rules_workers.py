@@ -18,7 +18,7 @@ from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
 
-from core import hookimpl, Rule, tr
+from core import format_money, hookimpl, Rule, tr
 
 
 def _workers(ctx, on=None):
@@ -364,11 +364,11 @@ def _pay_floor(ctx):
         if Fraction(Decimal(amount)) >= floor:
             yield ctx.finding(subject, "pass", tr("基本报酬{p}元，不低于{m}倍上年平均工资{f}元",
                                                   "base pay {p} yuan, at least {m} × last year's average wage = "
-                                                  "{f}", p=amount, m=multiple, f=ev["floor"]), ev, community=c)
+                                                  "{f}", p=format_money(amount), m=multiple, f=format_money(floor_yuan)), ev, community=c)
         else:
             yield ctx.finding(subject, "fail", tr("基本报酬{p}元，低于{m}倍上年平均工资{f}元",
                                                   "base pay {p} yuan, below {m} × last year's average wage = "
-                                                  "{f}", p=amount, m=multiple, f=ev["floor"]), ev, community=c)
+                                                  "{f}", p=format_money(amount), m=multiple, f=format_money(floor_yuan)), ev, community=c)
 
 
 def _rule(id, clause, zh, en, fn, subjects, params, dzh, den):

@@ -23,9 +23,9 @@ from decimal import Decimal
 
 from peewee import fn
 
-from core import (COMMUNITY_CLASSES, Base, DutyReport, DutyPost, ItemScorer, PerCount, ResponsibilityZone, Scorer,
-                  Training, Visit, When, attended, commitments_kept, format_points, hookimpl, in_relationship,
-                  late_dues_months, pairing_counts, round_cents, scope_worker_ids, to_decimal, tr,
+from core import (COMMUNITY_CLASSES, Base, DutyReport, DutyPost, ItemScorer, PerCount, ResponsibilityZone, Score,
+                  Scorer, Training, Visit, When, attended, commitments_kept, format_points, format_score, hookimpl,
+                  in_relationship, late_dues_months, pairing_counts, round_cents, scope_worker_ids, to_decimal, tr,
                   training_counts_of_members, volunteer_hours)
 
 GOODS = ("leadership", "cadres", "mechanism", "performance", "masses")
@@ -142,18 +142,18 @@ def score_community(ctx):
         extra = {}
         for g in list(GOODS) + extra_goods:
             s = good_scores.get(g)
-            extra[good_label(g)] = "" if s is None else str(round_cents(s))
+            extra[good_label(g)] = "" if s is None else Score(s)  # a column of scores: 82.20, right-aligned
             if g not in used:
                 continue
             share = rule_share * used[g] / total_w
-            items.append(ctx.item(f"good.{g}", tr("{g} {s} 分 × {w}%", "{g} {s} × {w}%", g=good_label(g), s=round_cents(s),
+            items.append(ctx.item(f"good.{g}", tr("{g} {s} 分 × {w}%", "{g} {s} × {w}%", g=good_label(g), s=format_score(s),
                                                   w=format_points(share * 100)),
                                   s * share, {"score": float(round_cents(s)), "rules": len(per_rule[g])}))
         if pe is not None:
             items.append(ctx.item("public_evaluation", tr("社会公开评价 {s} 分 × {w}%", "public evaluation {s} × {w}%",
-                                                          s=round_cents(pe), w=format_points(pe_weight * 100)),
+                                                          s=format_score(pe), w=format_points(pe_weight * 100)),
                                   pe * pe_weight, float(pe)))
-            extra[tr("社会公开评价", "public evaluation")] = str(round_cents(pe))
+            extra[tr("社会公开评价", "public evaluation")] = Score(pe)
         else:
             extra[tr("社会公开评价", "public evaluation")] = ""
         if not items:

@@ -10,6 +10,7 @@ from core import access
 from core.audit import ACTIONS, query
 from core.errors import UserError
 from core.i18n import tr
+from core.numbers import format_count
 from core.view import View
 
 
@@ -83,5 +84,5 @@ def cmd_audit(args) -> int:
     headers = [tr("时间", "time"), tr("用户", "user"), tr("操作", "action"), tr("表", "table"),
                tr("记录", "key"), tr("原值", "old"), tr("新值", "new")]
     render(headers, rows, args.format, title=tr("审计日志", "Audit log"), output=args.output, records=records)
-    print(tr("{n} 条审计记录", "{n} audit rows", n=len(rows)), file=sys.stderr)
+    print(tr("{n} 条审计记录", "{n} audit rows", n=format_count(len(rows))), file=sys.stderr)
     return 0

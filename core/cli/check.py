@@ -16,6 +16,7 @@ import sys
 
 from core.errors import UserError
 from core.i18n import get_lang, tr
+from core.numbers import Count, aligns, cell_text, format_count
 
 STATUS_ORDER = ("error", "fail", "warn", "info", "pass")
 SHOWN = ("error", "fail", "warn")
@@ -87,7 +88,7 @@ def summary_by_rule(findings) -> tuple[list, list]:
         clauses[f.rule] = f.clause
     headers = [tr("规则", "rule"), tr("条款", "clause"), tr("名称", "title")] + [_status_label(s) for s in STATUS_ORDER]
     rows = [[rid, clauses[rid] if clauses[rid] is not None else "", titles.get(rid, ""),
-             *[counts[rid].get(s, 0) for s in STATUS_ORDER]] for rid in sorted(counts)]
+             *[Count(counts[rid].get(s, 0)) for s in STATUS_ORDER]] for rid in sorted(counts)]
     return headers, rows
 
 
@@ -98,7 +99,7 @@ def summary_by_community(findings) -> tuple[list, list]:
         counts.setdefault(key, {}).setdefault(f.status, 0)
         counts[key][f.status] += 1
     headers = [tr("区镇", "town"), tr("社区", "community")] + [_status_label(s) for s in STATUS_ORDER]
-    rows = [[t, c, *[counts[(t, c)].get(s, 0) for s in STATUS_ORDER]] for (t, c) in sorted(counts)]
+    rows = [[t, c, *[Count(counts[(t, c)].get(s, 0)) for s in STATUS_ORDER]] for (t, c) in sorted(counts)]
     return headers, rows
 
 
@@ -183,9 +184,12 @@ def render_html(result, show_all: bool, names=None, subjects=None) -> str:
 
 
 def _html_rows(headers, rows, classes) -> str:
+    num = [a == "right" for a in aligns(rows, len(headers))]  # counts right-aligned (td.num)
     out = ["<table><thead><tr>", *(f"<th>{html.escape(str(h))}</th>" for h in headers), "</tr></thead><tbody>"]
     for r, cls in zip(rows, classes):
-        out.append(f'<tr class="{html.escape(cls)}">' + "".join(f"<td>{_html_cell(x)}</td>" for x in r)
+        out.append(f'<tr class="{html.escape(cls)}">'
+                   + "".join(("<td class=\"num\">" if i < len(num) and num[i] else "<td>") + _html_cell(x) + "</td>"
+                             for i, x in enumerate(r))
                    + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
@@ -195,16 +199,17 @@ def _html_cell(value) -> str:
     """A cell's text escaped; a list (labelled evidence lines) one line each."""
     if isinstance(value, list):
         return "<br>".join(html.escape(str(x)) for x in value)
-    return html.escape(str(value))
+    return html.escape(cell_text(value))
 
 
 def summary_line(result, with_run: bool = True) -> str:
     c = result.counts
-    parts = "，".join(f"{_status_label(s)} {c.get(s, 0)}" for s in STATUS_ORDER) if get_lang() == "zh" else \
-        ", ".join(f"{s} {c.get(s, 0)}" for s in STATUS_ORDER)
+    parts = "，".join(f"{_status_label(s)} {format_count(c.get(s, 0))}" for s in STATUS_ORDER) \
+        if get_lang() == "zh" else ", ".join(f"{s} {format_count(c.get(s, 0))}" for s in STATUS_ORDER)
     line = tr("检查{y}年（截至{d}），{n}个社区，{k}条结论：{p}",
               "checked {y} (as of {d}), {n} communities, {k} findings: {p}",
-              y=result.year, d=result.as_of.isoformat(), n=len(result.communities), k=len(result.findings), p=parts)
+              y=result.year, d=result.as_of.isoformat(), n=format_count(len(result.communities)),
+              k=format_count(len(result.findings)), p=parts)
     if with_run and result.run_id:
         line += tr("；已保存为第{r}次运行", "; stored as run {r}", r=result.run_id)
     return line

@@ -11,6 +11,7 @@ from core.errors import UserError
 from core.i18n import tr
 from core.importing import authorize, authorize_correct, check_kind, files, import_file, write_export, write_template
 from core.importing.engine import REJECT_COLUMN, Result
+from core.numbers import format_count
 
 
 def _column(name: str, msg) -> str:
@@ -48,7 +49,8 @@ def write_rejects(res: Result, table, path) -> None:
 
 def summary(kind: str, res: Result) -> str:
     return tr("{k}：新增 {i}，更新 {u}，未变 {n}，拒绝 {r}", "{k}: inserted {i}, updated {u}, unchanged {n}, rejected {r}",
-              k=kind, i=res.inserted, u=res.updated, n=res.unchanged, r=len(res.rejected))
+              k=kind, i=format_count(res.inserted), u=format_count(res.updated), n=format_count(res.unchanged),
+              r=format_count(len(res.rejected)))
 
 
 def cmd_import(args) -> int:
@@ -89,7 +91,7 @@ def cmd_import(args) -> int:
     if res.rejected and not args.partial:
         print(tr("{k}：{r} 行有错误，未写入任何记录（可用 --partial 只写入正确的行）",
                  "{k}: {r} row(s) with errors; nothing was written (--partial writes the good rows)",
-                 k=kind, r=len({it.rowno for it in res.rejected})), file=sys.stderr)
+                 k=kind, r=format_count(len({it.rowno for it in res.rejected}))), file=sys.stderr)
         res.inserted = res.updated = res.unchanged = 0
         print(summary(kind, res), file=sys.stderr)
         return 2
@@ -123,7 +125,7 @@ def cmd_export(args) -> int:
     with write_errors(path):  # a file that cannot be written: one line; a reader of stdout gone: quiet
         n, masked = write_export(kind, path, args.town, args.community, fmt=getattr(args, "format", None))
     where = tr("标准输出", "stdout") if path == "-" else path
-    msg = tr("{k}：导出 {n} 条到 {f}", "{k}: exported {n} record(s) to {f}", k=kind, n=n, f=where)
+    msg = tr("{k}：导出 {n} 条到 {f}", "{k}: exported {n} record(s) to {f}", k=kind, n=format_count(n), f=where)
     if masked:
         msg += tr("（身份号码和电话已遮盖，此文件不能再导入）", " (ID numbers and phones masked; this file cannot be imported)")
     print(msg, file=sys.stderr)

@@ -7,6 +7,7 @@ import sys
 from core import plugins
 from core.errors import UserError
 from core.i18n import get_lang, tr
+from core.numbers import format_count
 from core.reports import get_report, html_only, run_report
 
 
@@ -54,7 +55,7 @@ def cmd_report(args) -> int:
                records=result.records, status_col=result.status_col)
     for note in result.notes:
         print(f"dangjian: {note}", file=sys.stderr)
-    print(tr("{n} 行", "{n} rows", n=len(result.rows)), file=sys.stderr)
+    print(tr("{n} 行", "{n} rows", n=format_count(len(result.rows))), file=sys.stderr)
     return withheld_exit(result.withheld)
 
 

@@ -6,6 +6,7 @@ import sys
 
 from core import access, plugins
 from core.i18n import get_lang, tr
+from core.numbers import format_count
 from core.scoring import parse_date, run_scorer_full, table
 
 
@@ -60,5 +61,5 @@ def cmd_score(args) -> int:
     render(headers, rows, args.format, title=title, output=args.output, records=records)
     for e in run.errors:
         print(f"dangjian: {e}", file=sys.stderr)
-    print(tr("{n} 个对象已评分", "{n} subjects scored", n=len(run.results)), file=sys.stderr)
+    print(tr("{n} 个对象已评分", "{n} subjects scored", n=format_count(len(run.results))), file=sys.stderr)
     return 2 if run.errors else 0

@@ -19,7 +19,7 @@
 ================  ==================================================================
 
 Shared: ``paging`` (``RowSource``, the keyset-paged source of a list, ``PAGE``),
-``labels`` (``lab``, ``money``) and the private ``_sql`` (raw-SQL helpers).
+``labels`` (``lab``; numbers are shown by :mod:`core.numbers`) and the private ``_sql`` (raw-SQL helpers).
 
 One style: every query of records takes the user's view (:class:`core.view.View`) as its
 first argument (the members list: inside its :class:`~members.MemberFilter`) and reads

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from core import ids, roster
 from core.dates import today
+from core.numbers import format_score
 from core.read._sql import _dicts, _in, _rows, _scalar, _scope_sql, prefix_condition
 from core.read.organizations import org_subtree
 from core.view import View
@@ -305,7 +306,7 @@ def member_points(view: View, member_id: int, year: int) -> tuple[str, list] | N
     results = scoring.run_scorer("member-points", year=year, community=code, principal=view.principal)
     for r in results:
         if r.subject == m.id_number:
-            return scoring.fmt_points(r.points), list(r.items)
+            return format_score(r.points), list(r.items)
     return None
 
 

@@ -71,6 +71,10 @@ def record(view: View, kind: str, pk: int) -> dict | None:
 def describe(view: View, model, obj) -> str:
     """A one-line description of a record for the drill-down list, as the view shows it
     (ID numbers and phones masked, an age instead of a birth date, unless the user may see them)."""
+    from core.numbers import format_money
+
+    kind = kinds.of_model(model)
+    money = {f.name for f in kind.fields if f.type == "money"} if kind is not None else set()
     parts = []
     for name, field in model._meta.fields.items():
         if name in ("id", "version", "initials"):
@@ -82,6 +86,8 @@ def describe(view: View, model, obj) -> str:
             val = ref_label(field.rel_model, val)
             if field.rel_model in (m.Member, m.Worker):
                 val = view.mask_id(val)
+        elif name in money:  # an amount as everywhere: 15,000.00
+            val = format_money(val)
         else:
             val = view.mask_values({name: val})[name]
         parts.append(str(view.mask_text(str(val))))

@@ -115,7 +115,7 @@ def test_funding_notice_is_a_printable_page(dangjian_city, tmp_path, capsys):
     page = out_file.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "@media print" in page
     assert "巴城社区" in page and "玉山社区" in page
-    assert "15000.00" in page and "3200.50" in page and "11799.50" in page  # received, spent, balance
+    assert "15,000.00" in page and "3,200.50" in page and "11,799.50" in page  # received, spent, balance
     assert "<script" not in page and "http" not in page.split("</style>")[0]  # self-contained
     # stdout with the default format prints the page too
     code, out, err = cli(capsys, "report", "funding-notice", "--year", Y, "--community", "YS01")

@@ -104,6 +104,33 @@ def test_late_dues_paid_after_month_end_counts(dangjian_city):
     assert "late_dues" not in codes(r)
 
 
+def test_late_dues_count_only_the_months_owed_as_the_dues_rule_does(dangjian_city):
+    """Member points' late months are dues.on_time's: a month with nothing due is not late,
+    and a member who became 社区党员 on 15 July owes from July only (the roster of each
+    month's last day), whatever was unpaid before."""
+    from core import records
+    from core.db import write_tx
+    from core.models import ClassChange, DuesPayment
+
+    zw = dangjian_city.members["张伟"]
+    with write_tx():
+        DuesPayment.update(due=0, paid=0, paid_date=None).where(
+            DuesPayment.member == zw, DuesPayment.month == f"{Y}-03").execute()
+    assert "late_dues" not in codes(scores("member-points")["张伟"])
+    records.create(ClassChange, {"member": zw, "new_class": "in_service", "date": dt.date(Y, 1, 1)})
+    records.create(ClassChange, {"member": zw, "new_class": "resident", "date": dt.date(Y, 7, 15)})
+    with write_tx():
+        DuesPayment.delete().where(DuesPayment.member == zw, DuesPayment.month <= f"{Y}-06").execute()
+    assert "late_dues" not in codes(scores("member-points")["张伟"])
+    with write_tx():
+        DuesPayment.delete().where(DuesPayment.member == zw, DuesPayment.month == f"{Y}-07").execute()
+    assert codes(scores("member-points")["张伟"])["late_dues"] == Decimal(-1)
+    res = __import__("core.rules", fromlist=["run_check"]).run_check(year=Y, as_of=AS_OF, rule_ids=["dues.on_time"],
+                                                                        store=False)
+    mine = [f for f in res.findings if f.evidence.get("member_id") == getattr(zw, "id", zw)]
+    assert mine and mine[0].evidence["months_required"] == 6 and mine[0].evidence.get("unpaid_months") == [f"{Y}-07"]
+
+
 def test_town_config_override_applies_to_that_town_only(dangjian_city, tmp_path, monkeypatch):
     use_config(tmp_path, monkeypatch, '[towns."巴城镇".scoring."member-points"]\nbase = 70\nper_meeting_attended = 2\n')
     r = scores("member-points")
@@ -203,7 +230,7 @@ def test_community_score_rolls_up_five_goods(dangjian_city):
     assert r.points == Decimal(70) == sum(i["points"] for i in r.items)
     assert [i["code"] for i in r.items] == [f"good.{g}" for g in GOOD_RULES]
     assert r.klass == "一般"
-    assert r.extra["党员干部队伍好"] == "50.00"
+    assert r.extra["党员干部队伍好"] == Decimal("50.00")  # a Score: shown 50.00, plain in csv/json
 
 
 def test_rules_are_averaged_per_rule_and_info_error_do_not_count(dangjian_city):
@@ -215,7 +242,7 @@ def test_rules_are_averaged_per_rule_and_info_error_do_not_count(dangjian_city):
            Finding("worker.backup_pool", 6, "error", "巴城镇", "BC01", "BC01", "x"),
            Finding("org.kind_size", 3, "fail", "玉山镇", "YS01", "YS01-ZB", "elsewhere")]
     r = community(findings=fs)
-    assert r.extra["党员干部队伍好"] == "66.67"
+    assert r.extra["党员干部队伍好"] == Decimal("66.67")
     assert r.points == sum(i["points"] for i in r.items)
 
 

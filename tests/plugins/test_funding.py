@@ -54,6 +54,8 @@ def test_only_activity_sources_count_and_year_end_fails(c):
     june = check("funding.floor")["KS001"]
     assert june.status == "warn" and june.evidence["allocated"] == "14999.99" and june.evidence["gap"] == "0.01"
     assert "12-31" in june.message
+    # the message shows money as money everywhere shows it; the evidence keeps the plain amount
+    assert "保障标准15,000.00元" in june.message and "已划拨14,999.99元" in june.message and "缺口0.01元" in june.message
     assert check("funding.floor", as_of="2026-12-31")["KS001"].status == "fail"
     f.make_allocation(c, 2026, "0.01", "town_finance", "2026-11-01")
     assert check("funding.floor", as_of="2026-12-31")["KS001"].status == "pass"

@@ -248,5 +248,5 @@ def test_bacheng_rule_counts_in_its_towns_community_score(plugin_kit):
     fs = [Finding("service.demand_response", 11, "pass", t, c, c, "x") for t, c in (("巴城镇", "BC01"), ("玉山镇", "YS01"))]
     fs += [Finding("bacheng.pairing_coverage", 11, "fail", t, c, c, "x") for t, c in (("巴城镇", "BC01"), ("玉山镇", "YS01"))]
     r = {x.community: x for x in run_scorer("community-score", year=kit.city.year, as_of=kit.city.as_of, findings=fs)}
-    assert r["BC01"].extra["群众反映好"] == "50.00"  # mean of pass (1) and the town rule's fail (0)
-    assert r["YS01"].extra["群众反映好"] == "100.00"  # the mapping is 巴城镇's only
+    assert r["BC01"].extra["群众反映好"] == Decimal("50.00")  # mean of pass (1) and the town rule's fail (0)
+    assert r["YS01"].extra["群众反映好"] == Decimal("100.00")  # the mapping is 巴城镇's only

@@ -217,6 +217,7 @@ def test_pay_floor_one_yuan_under(c, pay, status):
     out = check("pay.secretary_floor")[w.id_number]
     assert out.status == status
     assert out.evidence["floor"] == "120000.00" and out.evidence["wage_year"] == 2025
+    assert f"基本报酬{int(float(pay)):,}" in out.message and "平均工资120,000.00元" in out.message
 
 
 def test_pay_floor_missing_wage_is_error_and_missing_pay_fail(c):

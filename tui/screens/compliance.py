@@ -21,6 +21,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
 from core.i18n import tr
+from core.numbers import format_count
 from core.read.compliance import cell_findings, clause_text, compliance_matrix, evidence_records, status_colour
 from tui.api import DangjianScreen, fit, tb
 
@@ -32,9 +33,10 @@ def cell_text(counts: dict) -> str:
     colour = status_colour(counts)
     if colour == "red":
         n = counts.get("fail", 0) + counts.get("error", 0)
-        return tr("不符{n}", "fail{n}", n=n) if counts.get("fail") else tr("错误{n}", "err{n}", n=n)
+        return tr("不符{n}", "fail{n}", n=format_count(n)) if counts.get("fail") \
+            else tr("错误{n}", "err{n}", n=format_count(n))
     if colour == "amber":
-        return tr("提醒{n}", "warn{n}", n=counts.get("warn", 0))
+        return tr("提醒{n}", "warn{n}", n=format_count(counts.get("warn", 0)))
     if colour == "green":
         return tr("通过", "ok")
     return ""

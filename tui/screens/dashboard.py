@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from core.enums import MEMBER_CLASS
 from core.i18n import get_lang, tr
+from core.numbers import format_count, format_money
 from core.read.compliance import run_check_summary
 from core.read.dashboard import dashboard
 from core.read.scopes import last_change_at
@@ -109,19 +110,19 @@ class DashboardScreen(DangjianScreen):
     def _show_members(self, m: dict) -> None:
         lang = get_lang()
         out = Text()
-        out.append(tr("党员 {n} 名", "{n} members", n=f"{m['total']:,}"), style="bold")
-        out.append(tr("（正式 {f}，预备 {p}）", " ({f} full, {p} probationary)", f=f"{m['full']:,}",
-                      p=f"{m['probationary']:,}"))
+        out.append(tr("党员 {n} 名", "{n} members", n=format_count(m["total"])), style="bold")
+        out.append(tr("（正式 {f}，预备 {p}）", " ({f} full, {p} probationary)", f=format_count(m["full"]),
+                      p=format_count(m["probationary"])))
         labels = [MEMBER_CLASS.label(c, lang) for c in MEMBER_CLASS.codes]
         lw = max(cell_len(x) for x in labels)
         counts = [m["classes"].get(c, 0) for c in MEMBER_CLASS.codes]
-        nw = max(len(f"{n:,}") for n in counts)
+        nw = max(len(format_count(n)) for n in counts)
         bw = max(4, self._width() - lw - nw - 2)
         top = max(counts) or 1
         for label, n in zip(labels, counts):
             out.append("\n" + pad(label, lw) + " ")
             out.append_text(bar(n, top, bw, "on dark_cyan"))
-            out.append(f" {n:,}".rjust(nw + 1))
+            out.append(" " + format_count(n).rjust(nw))
         self.query_one("#dash-members", Static).update(out)
 
     def _show_meetings(self, d: dict) -> None:
@@ -136,15 +137,16 @@ class DashboardScreen(DangjianScreen):
         lw = max(cell_len(x) for x, _ in items)
         for label, n in items:
             out.append("\n" + pad(label, lw) + " ")
-            out.append(f"{n}", style="bold yellow" if n else "green")
-        out.append("\n" + tr("支部 {b} 个，党小组 {g} 个", "{b} branches, {g} groups", b=d["branches"], g=d["groups"]),
+            out.append(format_count(n), style="bold yellow" if n else "green")
+        out.append("\n" + tr("支部 {b} 个，党小组 {g} 个", "{b} branches, {g} groups", b=format_count(d["branches"]),
+                              g=format_count(d["groups"])),
                    style="dim")
         self.query_one("#dash-meetings", Static).update(out)
 
     def _show_demands(self, d: dict) -> None:
         out = Text()
         out.append(tr("逾期未答复的诉求：", "Overdue demands: "), style="bold")
-        out.append(str(d["count"]), style="bold red" if d["count"] else "green")
+        out.append(format_count(d["count"]), style="bold red" if d["count"] else "green")
         for v in d["oldest"]:
             head = f"{str(v['date'])[:10]} {v['community']} "
             out.append("\n" + head)
@@ -170,13 +172,13 @@ class DashboardScreen(DangjianScreen):
             out.append("\n" + tr("记录在检查后有改动（{t}），ctrl+r 重新检查", "records changed since ({t}); ctrl+r re-checks",
                                   t=str(changed)[:16]), style="bold yellow")
         out.append("\n" + tr("不符合 ", "fail "))
-        out.append(str(t.get("fail", 0)), style="bold red")
+        out.append(format_count(t.get("fail", 0)), style="bold red")
         out.append(tr("  提醒 ", "  warn "))
-        out.append(str(t.get("warn", 0)), style="bold yellow")
+        out.append(format_count(t.get("warn", 0)), style="bold yellow")
         out.append(tr("  错误 ", "  error "))
-        out.append(str(t.get("error", 0)), style="bold magenta")
+        out.append(format_count(t.get("error", 0)), style="bold magenta")
         out.append(tr("  通过 ", "  pass "))
-        out.append(str(t.get("pass", 0)), style="green")
+        out.append(format_count(t.get("pass", 0)), style="green")
         clauses = sorted((k for k in c["by_clause"] if c["by_clause"][k]["fail"] or c["by_clause"][k]["warn"]
                           or c["by_clause"][k]["error"]), key=lambda k: (k is None, k or 0))
         if clauses:
@@ -196,7 +198,7 @@ class DashboardScreen(DangjianScreen):
                 out.append(" " * nf, style="on red")
                 out.append(" " * nw, style="on yellow")
                 out.append(" " * max(0, bw - nf - nw))
-                out.append(f" {v['fail']}/{v['warn']}")
+                out.append(f" {format_count(v['fail'])}/{format_count(v['warn'])}")
         out.append("\n" + tr("ctrl+r 重新检查；F2 → 合规检查 查看明细", "ctrl+r re-runs; F2 → Compliance for details"),
                    style="dim")
         self.query_one("#dash-check", Static).update(out)
@@ -208,12 +210,16 @@ class DashboardScreen(DangjianScreen):
             out.append("\n" + f["error"], style="dim")
         else:
             out.append("\n" + tr("未达下限的社区：", "below the floor: "))
-            out.append(f"{f['short']}/{f['communities']}", style="bold red" if f["short"] else "green")
+            out.append(f"{format_count(f['short'])}/{format_count(f['communities'])}",
+                       style="bold red" if f["short"] else "green")
             if f["short"]:
-                out.append(tr("  缺口合计 {g} 元", "  total gap {g} yuan", g=f"{f['gap']:,.0f}"))
-            for name, code, floor, allocated, gap in f["top"]:
-                out.append("\n" + fit(name, max(4, self._width() - 12)) + " ")
-                out.append(tr("缺 {g}", "short {g}", g=f"{gap:,.0f}"), style="red")
+                out.append("\n" + tr("缺口合计 {g} 元", "total gap {g} yuan", g=format_money(f["gap"])))
+            gaps = [format_money(top[4]) for top in f["top"]]
+            gw = max((len(g) for g in gaps), default=0)
+            for (name, _code, _floor, _allocated, _gap), g in zip(f["top"], gaps):
+                short = tr("缺 {g}", "short {g}", g=g.rjust(gw))  # the amounts right-aligned
+                out.append("\n" + fit(name, max(4, self._width() - cell_len(short) - 1)) + " ")
+                out.append(short, style="red")
         self.query_one("#dash-funding", Static).update(out)
 
     def action_run_check(self) -> None:
@@ -230,7 +236,8 @@ class DashboardScreen(DangjianScreen):
             self.data["check"] = summary
         self._show_check(summary)
         self.notify(tr("检查完成：不符合 {f}，提醒 {w}", "check done: {f} fail, {w} warn",
-                       f=summary["totals"].get("fail", 0), w=summary["totals"].get("warn", 0)))
+                       f=format_count(summary["totals"].get("fail", 0)),
+                       w=format_count(summary["totals"].get("warn", 0))))
 
     def on_worker_state_changed(self, event) -> None:
         from textual.worker import WorkerState

@@ -27,7 +27,7 @@ from textual.widgets import DataTable, Static
 from core import dates
 from core.i18n import get_lang, tr
 from core.read.dues import dues_cell_state, dues_grid
-from core.read.labels import money
+from core.numbers import Money, format_count, format_money
 from core.read.scopes import org_tree_choices
 from tui.api import DangjianScreen, fit, tb
 
@@ -147,13 +147,15 @@ class DuesScreen(DangjianScreen):
         t = self.query_one("#dues-grid", DataTable)
         keep = t.cursor_coordinate if t.row_count else None
         t.clear(columns=True)
+        proposals = [format_money(r["proposal"]) if r["proposal"] is not None else "?" for r in grid["members"]]
         t.add_column(tr("姓名", "Name"), key="name", width=8)
-        t.add_column(tr("月应交", "Monthly"), key="proposal", width=7)
+        t.add_column(Text(tr("月应交", "Monthly"), justify="right"), key="proposal",
+                     width=max([7] + [len(x) for x in proposals]))
         for i, month in enumerate(grid["months"], 1):
             t.add_column(tr("{m}月", "{m:>2}", m=i), key=month, width=3)
         now = dates.today()
-        for r in grid["members"]:
-            cells = [r["name"], money(r["proposal"]) if r["proposal"] is not None else "?"]
+        for r, proposal in zip(grid["members"], proposals):
+            cells = [r["name"], Text(proposal, justify="right")]
             for month in grid["months"]:
                 state = dues_cell_state(grid["payments"].get((r["id"], month)), month, r, grid["as_of"])
                 text, style = CELL[state]
@@ -168,7 +170,7 @@ class DuesScreen(DangjianScreen):
             t.cursor_coordinate = (0, month_col)
         self.query_one("#dues-info", Static).update(
             tr("{y}年  {n} 名党员  欠交 {o} 个月次", "{y}: {n} members, {o} months owed",
-               y=self.app.year, n=len(grid["members"]), o=grid["owed"]))
+               y=self.app.year, n=format_count(len(grid["members"])), o=format_count(grid["owed"])))
         self._status()
 
     def _cell(self) -> tuple[dict, str] | None:
@@ -188,10 +190,10 @@ class DuesScreen(DangjianScreen):
             p = self.grid["payments"].get((member["id"], month))
             if p:
                 text = tr("{n} {m}：应交 {d} 实交 {p} {dt}", "{n} {m}: due {d} paid {p} {dt}", n=member["name"],
-                          m=month, d=money(p["due"]), p=money(p["paid"]), dt=p["paid_date"] or "")
+                          m=month, d=format_money(p["due"]), p=format_money(p["paid"]), dt=p["paid_date"] or "")
             else:
                 text = tr("{n} {m}：未交；建议 {a} 元", "{n} {m}: unpaid; proposal {a}", n=member["name"], m=month,
-                          a=money(member["proposal"]) if member["proposal"] is not None else "?")
+                          a=format_money(member["proposal"]) if member["proposal"] is not None else "?")
         self.query_one("#dues-status", Static).update(text)
 
     @on(DataTable.CellHighlighted, "#dues-grid")
@@ -212,7 +214,7 @@ class DuesScreen(DangjianScreen):
 
     def _marked(self, result: dict) -> None:
         n = result["created"] + result["updated"]
-        self.notify(tr("已登记 {n} 笔党费", "{n} payments recorded", n=n), timeout=3)
+        self.notify(tr("已登记 {n} 笔党费", "{n} payments recorded", n=format_count(n)), timeout=3)
         self.refresh_data()
 
     def action_mark_cell(self) -> None:
@@ -253,7 +255,7 @@ class DuesScreen(DangjianScreen):
         if p:
             self.app.push_screen(FormScreen("dues", p["id"], fixed=fixed), done)
         else:
-            amount = money(member["proposal"]) if member["proposal"] is not None else ""
+            amount = str(Money(member["proposal"])) if member["proposal"] is not None else ""  # plain, to edit
             self.app.push_screen(FormScreen("dues", fixed=fixed, defaults={
                 "due": amount, "paid": amount, "paid_date": dates.today().isoformat()}), done)
 
@@ -274,7 +276,7 @@ class DuesScreen(DangjianScreen):
                             group="save")
 
         self.app.push_screen(ConfirmDialog(tr("删除这笔党费记录？", "Delete this dues payment?"),
-                                           f"{member['name']} {month}  {money(p['paid'])}"), done)
+                                           f"{member['name']} {month}  {format_money(p['paid'])}"), done)
 
     def action_focus_org(self) -> None:
         """ctrl+o: choose the branch in a tree (区镇 → 社区 → 支部) filtered by typing."""

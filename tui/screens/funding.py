@@ -22,12 +22,13 @@ from textual.widgets import DataTable, Static
 from core.dates import today
 from core.i18n import tr
 from core.read.funding import allocations, funding_rows
-from core.read.labels import money
+from core.numbers import format_count, format_money
 from tui.api import DangjianScreen, tb
 
 
-def _yuan(v) -> str:
-    return f"{v:,.0f}" if v is not None else ""
+def _right(text: str, style: str = "") -> Text:
+    """A number in a table cell: right-aligned."""
+    return Text(text, style=style, justify="right")
 
 
 def _delete_allocation(alloc_id: int, version: int) -> int:
@@ -61,48 +62,55 @@ class FundingScreen(DangjianScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="fund-info")
-        yield DataTable(id="fund-table", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="fund-table", cursor_type="row", zebra_stripes=True, cell_padding=0)
         yield Static("", id="fund-alloc-title")
         yield DataTable(id="fund-allocs", cursor_type="row")
 
     def on_mount(self) -> None:
-        t = self.query_one("#fund-table", DataTable)
-        t.add_column(tr("社区", "Community"), key="name", width=10)
-        t.add_column(tr("党员", "Mbrs"), key="members", width=4)
-        t.add_column(tr("下限", "Floor"), key="floor", width=7)
-        t.add_column(tr("已拨", "Alloc"), key="allocated", width=7)
-        t.add_column(tr("缺口", "Gap"), key="gap", width=7)
-        t.add_column(tr("市级", "City"), key="city", width=7)
-        t.add_column(tr("区镇", "Town"), key="town", width=7)
-        t.add_column(tr("其他", "Other"), key="other", width=7)
+        self._columns([])
         a = self.query_one("#fund-allocs", DataTable)
         a.add_column(tr("日期", "Date"), key="date", width=10)
         a.add_column(tr("来源", "Source"), key="source", width=10)
-        a.add_column(tr("金额", "Amount"), key="amount", width=12)
+        a.add_column(_right(tr("金额", "Amount")), key="amount", width=12)
         super().on_mount()
-        t.focus()
+        self.query_one("#fund-table", DataTable).focus()
 
     def refresh_data(self) -> None:
         self.run_db(funding_rows, self.app.view, self.app.year, None, on_done=self._show, group="load")
+
+    MONEY = ("floor", "allocated", "gap", "city_share", "town_share", "other")
+
+    def _columns(self, cells: list[list[str]]) -> None:
+        """The community table's columns, the numbers right-aligned and as wide as the widest
+        (``15,000.00``) plus one cell that keeps them apart (the table has no cell padding, so
+        the eight columns fit 80 columns)."""
+        t = self.query_one("#fund-table", DataTable)
+        t.clear(columns=True)
+        t.add_column(tr("社区", "Community"), key="name", width=10)
+        t.add_column(_right(tr("党员", "Mbrs")), key="members", width=max([4] + [len(c[0]) for c in cells]) + 1)
+        titles = (tr("下限", "Floor"), tr("已拨", "Alloc"), tr("缺口", "Gap"), tr("市级", "City"), tr("区镇", "Town"),
+                  tr("其他", "Other"))
+        for i, (key, title) in enumerate(zip(self.MONEY, titles), start=1):
+            t.add_column(_right(title), key=key, width=max([9] + [len(c[i]) for c in cells]) + 1)
 
     def _show(self, rows: list[dict]) -> None:
         self.rows = rows
         t = self.query_one("#fund-table", DataTable)
         keep = t.cursor_row if t.row_count else 0
-        t.clear()
+        cells = [[format_count(r["members"])] + [format_money(r[k]) for k in self.MONEY] for r in rows]
+        self._columns(cells)
         short = 0
-        for r in rows:
+        for r, c in zip(rows, cells):
             gap_style = "bold red" if r["gap"] > 0 else "green"
             short += r["gap"] > 0
-            t.add_row(r["name"], str(r["members"]), _yuan(r["floor"]), _yuan(r["allocated"]),
-                      Text(_yuan(r["gap"]), style=gap_style), _yuan(r["city_share"]), _yuan(r["town_share"]),
-                      _yuan(r["other"]), key=r["code"])
+            t.add_row(r["name"], _right(c[0]), *[_right(x, gap_style if k == "gap" else "")
+                                                 for k, x in zip(self.MONEY, c[1:])], key=r["code"])
         if rows:
             t.move_cursor(row=min(keep, len(rows) - 1))
         self.query_one("#fund-info", Static).update(
             tr("{y}年  {n} 个社区  未达下限 {s} 个  （元；Enter 看划拨明细）",
                "{y}: {n} communities, {s} below the floor (yuan; Enter: allocations)",
-               y=self.app.year, n=len(rows), s=short))
+               y=self.app.year, n=format_count(len(rows)), s=format_count(short)))
         if self.community is not None:
             self._load_allocs()
 
@@ -125,12 +133,12 @@ class FundingScreen(DangjianScreen):
         self.query_one("#fund-alloc-title", Static).update(
             tr("{n} {y}年划拨：下限 {f}，市级应承担 {cs}，区镇应承担 {ts}",
                "{n} {y} allocations: floor {f}, city share {cs}, town share {ts}",
-               n=c["name"], y=self.app.year, f=_yuan(c["floor"]), cs=_yuan(c["city_share"]),
-               ts=_yuan(c["town_share"])))
+               n=c["name"], y=self.app.year, f=format_money(c["floor"]), cs=format_money(c["city_share"]),
+               ts=format_money(c["town_share"])))
         a = self.query_one("#fund-allocs", DataTable)
         a.clear()
         for r in allocs:
-            a.add_row(str(r["date"]), r["source_label"], money(r["amount"]), key=str(r["id"]))
+            a.add_row(str(r["date"]), r["source_label"], _right(format_money(r["amount"])), key=str(r["id"]))
 
     def _alloc(self) -> dict | None:
         a = self.query_one("#fund-allocs", DataTable)
@@ -179,7 +187,7 @@ class FundingScreen(DangjianScreen):
                 self.run_db(_delete_allocation, a["id"], a["version"], on_done=self._saved, group="save")
 
         self.app.push_screen(ConfirmDialog(tr("删除这笔经费划拨？", "Delete this allocation?"),
-                                           f"{a['date']}  {a['source_label']}  {money(a['amount'])}"), done)
+                                           f"{a['date']}  {a['source_label']}  {format_money(a['amount'])}"), done)
 
     def action_focus_table(self) -> None:
         self.query_one("#fund-table", DataTable).focus()

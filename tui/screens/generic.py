@@ -18,6 +18,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.i18n import tr
+from core.numbers import cell_text, format_count, format_score, right_aligned
 from core.read.members import member_id_by_number
 from core.read.tables import report_table, scorer_table
 from tui.api import DangjianModal, DangjianScreen, TopBar, tb
@@ -273,21 +274,24 @@ class GenericTableScreen(DangjianScreen):
             return
         headers = d["headers"]
         rows = d["rows"]
+        # counts, money and scores in their formats, their columns right-aligned (core.numbers)
+        shown = [[cell_text(v) for v in r] for r in rows]
+        right = [right_aligned(r[i] for r in rows if i < len(r)) for i in range(len(headers))]
         widths = []
         for i, h in enumerate(headers):
-            w = max([cell_len(str(h))] + [cell_len(str(r[i])) for r in rows[:500] if i < len(r)])
+            w = max([cell_len(str(h))] + [cell_len(r[i]) for r in shown[:500] if i < len(r)])
             widths.append(max(2, w))
         # narrow columns keep their width; long ones start at 16 cells and grow to 40 on a wide
         # terminal (cut text ends in "…"; v shows the whole row; ← → scroll when they do not fit)
         cols = [Column(str(h), min(w, 16), (lambda r, i=i: r[1][i] if i < len(r[1]) else ""),
-                       max_width=min(w, 40), min_width=8)
+                       align="right" if right[i] else "left", max_width=min(w, 40), min_width=8)
                 for i, (h, w) in enumerate(zip(headers, widths))]
         if len(cols) > 1 and sum(c.width + 1 for c in cols) <= 80:
             cols[-1].width = 0  # everything fits: the last column takes the rest
         table.columns = cols
         table.frozen = _frozen(headers, cols)
         table.col_offset = 0
-        self.all_rows = [(n, ["" if v is None else str(v) for v in r]) for n, r in enumerate(rows)]
+        self.all_rows = list(enumerate(shown))
         self._apply_filter()
 
     @staticmethod
@@ -377,9 +381,9 @@ class GenericTableScreen(DangjianScreen):
             rows = [r for r in rows if any(text in c for c in r[1])]
         self.shown_rows = rows
         self.query_one(LazyTable).set_source(ListSource(rows))
-        info = tr("{y}年  {n} 行", "{y}  {n} rows", y=self.app.year, n=f"{len(rows):,}")
+        info = tr("{y}年  {n} 行", "{y}  {n} rows", y=self.app.year, n=format_count(len(rows)))
         if text:
-            info += tr("（共 {t}）", " (of {t})", t=f"{len(self.all_rows):,}")
+            info += tr("（共 {t}）", " (of {t})", t=format_count(len(self.all_rows)))
         if self.data.get("errors"):
             info += "  " + tr("出错：", "errors: ") + "; ".join(self.data["errors"])
         info += "  " + tr("回车明细  v 整行", "Enter: details  v: whole row")
@@ -429,10 +433,11 @@ class GenericTableScreen(DangjianScreen):
         items = record.get("items") if isinstance(record, dict) else None
         detail_headers = {"明细", "items", "Items"}
         # the row's columns in words (the record behind it holds the same values for machines)
-        lines = [f"{h}：{v}" for h, v in zip(d["headers"], d["rows"][n]) if not (items and h in detail_headers)]
+        lines = [f"{h}：{cell_text(v)}" for h, v in zip(d["headers"], d["rows"][n])
+                 if not (items and h in detail_headers)]
         if items:
             lines.append("")
             lines.append(tr("明细：", "Items:"))
             for it in items:
-                lines.append(f"  {it.get('label', it.get('code'))}  {it.get('points')}")
+                lines.append(f"  {it.get('label', it.get('code'))}  {format_score(it.get('points'))}")
         self.app.push_screen(RowDetail("\n".join(lines)))

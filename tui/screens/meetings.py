@@ -25,6 +25,7 @@ from textual.widgets import Input, Label, Static
 from core import enums
 from core.dates import today
 from core.i18n import get_lang, tr
+from core.numbers import format_count
 from core.read import meetings
 from core.read.paging import RowSource, key_date_id
 from tui.api import DangjianModal, DangjianScreen, tb
@@ -54,9 +55,9 @@ class MeetingsScreen(DangjianScreen):
             Column(tr("类型", "Type"), 14, lambda r: r[1]["type_label"]),
             Column(tr("党组织", "Organization"), 14, lambda r: r[1]["org_name"], max_width=26),
             Column(tr("主题", "Topic"), 0, lambda r: r[1]["topic"] or "", min_width=6),
-            Column(tr("出席", "Pres"), 4, lambda r: str(r[1]["present"]), align="right"),
-            Column(tr("请假", "Leave"), 4, lambda r: str(r[1]["leave"]), align="right"),
-            Column(tr("缺席", "Abs"), 4, lambda r: str(r[1]["absent"]), align="right"),
+            Column(tr("出席", "Pres"), 4, lambda r: format_count(r[1]["present"]), align="right"),
+            Column(tr("请假", "Leave"), 4, lambda r: format_count(r[1]["leave"]), align="right"),
+            Column(tr("缺席", "Abs"), 4, lambda r: format_count(r[1]["absent"]), align="right"),
         ]
 
     def on_mount(self) -> None:
@@ -72,7 +73,7 @@ class MeetingsScreen(DangjianScreen):
         table = self.query_one(LazyTable)
         table.set_source(source, total, first, cursor=min(table.cursor, max(0, total - 1)))
         self.query_one("#meetings-info", Static).update(
-            tr("{y}年 共 {n} 次会议  Enter 出勤登记", "{y}: {n} meetings  Enter: attendance", y=self.app.year, n=total))
+            tr("{y}年 共 {n} 次会议  Enter 出勤登记", "{y}: {n} meetings  Enter: attendance", y=self.app.year, n=format_count(total)))
 
     def _current(self) -> dict | None:
         row = self.query_one(LazyTable).cursor_row
@@ -247,9 +248,10 @@ class AttendanceScreen(DangjianScreen):
         for r in self.rows:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
         text = tr("出席 {p}  请假 {l}  缺席 {a}  未登记 {n}", "present {p}  leave {l}  absent {a}  not set {n}",
-                  p=counts["present"], l=counts["leave"], a=counts["absent"], n=counts[None])
+                  p=format_count(counts["present"]), l=format_count(counts["leave"]), a=format_count(counts["absent"]),
+                  n=format_count(counts[None]))
         if self.dirty:
-            text += tr("  （有 {d} 处未保存，ctrl+s 保存）", "  ({d} unsaved; ctrl+s saves)", d=len(self.dirty))
+            text += tr("  （有 {d} 处未保存，ctrl+s 保存）", "  ({d} unsaved; ctrl+s saves)", d=format_count(len(self.dirty)))
         self.query_one("#att-status", Static).update(text)
 
     def _redraw(self, i: int) -> None:

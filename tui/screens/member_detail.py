@@ -11,6 +11,7 @@ from textual.widgets import Static
 from core.enums import (ATTENDANCE, DUES_CLASS, EDUCATION, EVALUATION, MEETING_TYPE, MEMBER_CLASS, SEX,
                         TRANSFER_DIRECTION)
 from core.i18n import get_lang, tr
+from core.numbers import format_count, format_money, format_score
 from core.read.members import member_detail, member_points
 from tui.api import DangjianScreen, tb
 from tui.widgets import text_table
@@ -18,15 +19,6 @@ from tui.widgets import text_table
 
 def _d(v) -> str:
     return "" if v is None else str(v)[:10]
-
-
-def _money(v) -> str:
-    if v is None:
-        return ""
-    try:
-        return f"{float(v):.2f}"
-    except (TypeError, ValueError):
-        return str(v)
 
 
 class MemberDetailScreen(DangjianScreen):
@@ -117,7 +109,8 @@ class MemberDetailScreen(DangjianScreen):
                         r["letter_no"]] for r in t])
         counts = d["attendance_counts"]
         summary = tr("{y}年：出席 {p}，请假 {l}，缺席 {a}", "{y}: present {p}, leave {l}, absent {a}", y=d["year"],
-                     p=counts.get("present", 0), l=counts.get("leave", 0), a=counts.get("absent", 0))
+                     p=format_count(counts.get("present", 0)), l=format_count(counts.get("leave", 0)),
+                     a=format_count(counts.get("absent", 0)))
         self._section("#member-attendance", tr("出勤（最近）", "Attendance (recent)") + "  " + summary,
                       [tr("日期", "Date"), tr("会议", "Meeting"), tr("出勤", "Status"), tr("组织", "Org")],
                       [[_d(r["date"]), MEETING_TYPE.label(r["type"], lang),
@@ -126,7 +119,8 @@ class MemberDetailScreen(DangjianScreen):
                       styles=["red" if r["status"] == "absent" else None for r in d["attendance"]])
         self._section("#member-dues", tr("{y}年党费", "Dues {y}", y=d["year"]),
                       [tr("月份", "Month"), tr("应交", "Due"), tr("实交", "Paid"), tr("交纳日期", "Paid on")],
-                      [[r["month"], _money(r["due"]), _money(r["paid"]), _d(r["paid_date"])] for r in d["dues"]],
+                      [[r["month"], format_money(r["due"]), format_money(r["paid"]), _d(r["paid_date"])]
+                       for r in d["dues"]],
                       aligns=["left", "right", "right", "left"],
                       styles=["red" if (r["paid"] or 0) < (r["due"] or 0) else None for r in d["dues"]])
         self._section("#member-evaluations", tr("民主评议", "Evaluations"),
@@ -182,7 +176,7 @@ class MemberDetailScreen(DangjianScreen):
         else:
             points, items = result
             out.append(tr("{y}年积分：{p}\n", "Points {y}: {p}\n", y=self.app.year, p=points), style="bold")
-            rows = [[str(i.get("label") or i.get("code") or ""), str(i.get("points", ""))]
+            rows = [[str(i.get("label") or i.get("code") or ""), format_score(i.get("points"))]
                     for i in items]
             if rows:
                 out.append_text(text_table([tr("项目", "Item"), tr("分值", "Points")], rows,

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from core.enums import MEMBER_CLASS, ORG_KIND, SEX
 from core.i18n import get_lang, tr
+from core.numbers import format_count
 from core.read.members import MemberFilter, member_count, member_page, member_seek
 from core.read.organizations import org_search
 from tui.api import DangjianModal, DangjianScreen, tb
@@ -156,7 +157,7 @@ class MembersScreen(DangjianScreen):
         self.search_ms = ms
         table = self.query_one(LazyTable)
         table.set_source(source, total, first)
-        parts = [tr("共 {n} 名", "{n} members", n=f"{total:,}")]
+        parts = [tr("共 {n} 名", "{n} members", n=format_count(total))]
         if self.organization is not None:
             parts.append(tr("组织：{o}（ctrl+o 更改）", "org: {o} (ctrl+o changes)",
                             o=self.organization_name or self.organization))

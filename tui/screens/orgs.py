@@ -9,6 +9,7 @@ from textual.widgets import Static, Tree
 
 from core.enums import ORG_KIND
 from core.i18n import get_lang, tr
+from core.numbers import format_count
 from core.read.organizations import org_tree
 from tui.api import DangjianScreen, tb
 
@@ -52,7 +53,7 @@ class OrgTreeScreen(DangjianScreen):
         t = Text()
         t.append(f"[{ORG_KIND.label(o['kind'], lang)}] ", style="bold")
         t.append(o["name"])
-        t.append(" " + tr("{n}人", "{n}", n=o["subtree"]) if o["children"] else " " + tr("{n}人", "{n}", n=o["members"]),
+        t.append(" " + tr("{n}人", "{n}", n=format_count(o["subtree"] if o["children"] else o["members"])),
                  style="cyan")
         v = verdicts.get(o["code"])
         if v is not None:
@@ -79,7 +80,7 @@ class OrgTreeScreen(DangjianScreen):
         for cid, code, name, town in d["communities"]:
             tops = by_comm.get(cid, [])
             n = sum(self.orgs[o]["subtree"] for o in tops)
-            label = Text.assemble((f"{name}", "bold"), f" ({code}, {town}) ", (tr("{n}人", "{n}", n=n), "cyan"))
+            label = Text.assemble((f"{name}", "bold"), f" ({code}, {town}) ", (tr("{n}人", "{n}", n=format_count(n)), "cyan"))
             cnode = tree.root.add(label, data={"community": code, "children": tops, "loaded": False})
             if single:
                 self._load_children(cnode)
@@ -89,7 +90,8 @@ class OrgTreeScreen(DangjianScreen):
         warns = sum(1 for s, _ in self.verdicts.values() if s == "warn")
         info = tr("社区{c}个 党组织{o}个 第3条：不符合{f} 提醒{w} 回车看党员",
                   "{c} communities, {o} orgs; cl. 3: {f} fail, {w} warn; Enter: members",
-                  c=len(d["communities"]), o=len(d["orgs"]), f=fails, w=warns)
+                  c=format_count(len(d["communities"])), o=format_count(len(d["orgs"])), f=format_count(fails),
+                  w=format_count(warns))
         if d["verdict_error"]:
             info += "  " + tr("（未能判断：{e}）", "(no verdict: {e})", e=d["verdict_error"])
         self.query_one("#org-info", Static).update(info)

@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from core import kinds, records
 from core.i18n import tr
+from core.numbers import format_count
 from core.read.paging import RowSource, key_id
 from core.read.pickers import member_list_rows
 from core.read.records import record_rows
@@ -94,7 +95,7 @@ class RecordsScreen(DangjianScreen):
         table.set_source(source, total, first, cursor=min(table.cursor, max(0, total - 1)))
         self.query_one("#rec-info", Static).update(
             tr("{k}：{n} 条  Enter 修改  ctrl+n 新增  ctrl+d 删除", "{k}: {n}  Enter edits  ctrl+n new  ctrl+d delete",
-               k=kinds.get(kind).title(), n=total))
+               k=kinds.get(kind).title(), n=format_count(total)))
 
     @on(OptionList.OptionHighlighted, "#rec-kinds")
     def kind_highlighted(self, event: OptionList.OptionHighlighted) -> None:

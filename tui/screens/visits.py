@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from core.dates import today
 from core.i18n import tr
+from core.numbers import format_count
 from core.read.paging import key_date_id
 from core.read.visits import demand_days, overdue_demands, visit_rows
 from tui.api import DangjianScreen, tb
@@ -140,7 +141,7 @@ class VisitsScreen(DangjianScreen):
         self.query_one("#visits-info", Static).update(
             tr("{y}年{w} {n} 条  逾期 {o} 条（各年，{d}天内答复或办结）  F7/F8 换年",
                "{y} {w}: {n}  overdue: {o} (all years; {d}-day limit)  F7/F8: year",
-               y=source.year, w=what, n=total, o=overdue, d=days))
+               y=source.year, w=what, n=format_count(total), o=format_count(overdue), d=days))
 
     def _current(self) -> dict | None:
         row = self.query_one(LazyTable).cursor_row

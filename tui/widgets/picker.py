@@ -17,6 +17,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.i18n import tr
+from core.numbers import format_count
 from tui.api import DangjianModal, tb
 
 TITLES = {"member": ("选择党员", "Choose a member"), "worker": ("选择社区工作者", "Choose a community worker"),
@@ -95,9 +96,9 @@ class RefPicker(DangjianModal):
             if t[:1].isdigit() and not self.app.view.allows_id_prefix_search and len(t) != 18:
                 info = tr("无权按身份证号开头查找：请输入姓名或拼音首字母", "no ID-prefix search: type a name or initials")
         elif len(rows) >= self.limit:
-            info = tr("前 {n} 条，请输入更多以缩小范围", "first {n}; type more to narrow", n=len(rows))
+            info = tr("前 {n} 条，请输入更多以缩小范围", "first {n}; type more to narrow", n=format_count(len(rows)))
         else:
-            info = tr("{n} 条", "{n} found", n=len(rows))
+            info = tr("{n} 条", "{n} found", n=format_count(len(rows)))
         self.query_one("#picker-info", Static).update(info)
 
     @on(Input.Submitted, "#picker-text")

@@ -19,6 +19,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Label, Static, Tree
 
 from core.i18n import tr
+from core.numbers import format_count
 from tui.api import DangjianModal, tb
 
 MAX_SHOWN = 400  # nodes drawn while filtering (the rest: "… more, type more")
@@ -173,7 +174,7 @@ class TreePicker(DangjianModal):
         elif count > 0:
             more = tr("（只列出前 {m} 项，再多输入几个字）", " (first {m} shown; type more)", m=MAX_SHOWN) \
                 if shown >= MAX_SHOWN else ""
-            info.update(tr("匹配 {n} 项", "{n} match(es)", n=count) + more)
+            info.update(tr("匹配 {n} 项", "{n} match(es)", n=format_count(count)) + more)
         else:
             info.update(tr("← → 收起/展开，回车选定，Esc 取消", "← → close/open, Enter picks, Esc cancels"))
         if cursor_line is not None and count < 0:
