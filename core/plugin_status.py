@@ -47,12 +47,13 @@ def save(manager=None, command: str = "", user: str | None = None) -> int:
                 gone.append(row_id)
     if not new and not gone:
         return 0
-    rows = []
+    last: dict = {}  # one row per plugin, hook and town: the last of this process's failures there
     for f in new:
         for town in f.towns or [""]:
-            rows.append({"plugin": f.plugin, "hook": f.hook, "town": town, "location": f.where or "",
-                         "message": f.message, "at_load": f.at_load, "at": f.at, "command": command or "",
-                         "user": user, "version": 1})
+            last[(f.plugin, f.hook, town)] = {
+                "plugin": f.plugin, "hook": f.hook, "town": town, "location": f.where or "", "message": f.message,
+                "at_load": f.at_load, "at": f.at, "command": command or "", "user": user, "version": 1}
+    rows = list(last.values())
     with db.write_tx():
         for i in range(0, len(gone), 500):
             P.delete().where(P.id.in_(gone[i:i + 500])).execute()

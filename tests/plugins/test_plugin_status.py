@@ -204,3 +204,16 @@ def test_a_kept_failure_is_no_data_for_the_demo(dangjian_db, monkeypatch):
     m._record(Failure("p", "load", "SyntaxError", "p.py:1", None, at_load=True))
     plugin_status.save(m, "plugins")
     assert demo.build()["社区"] == 3
+
+
+def test_two_failures_of_one_hook_in_one_town_keep_the_last(dangjian_db):
+    """A validator that raised twice in one import, differently: one row, the last failure."""
+    from core import plugin_status
+    from core.plugins import Failure, PluginManager
+
+    m = PluginManager()
+    m._record(Failure("v", "dangjian_validate_record", "KeyError('a')", "v.py:3", [BC]))
+    m._record(Failure("v", "dangjian_validate_record", "KeyError('b')", "v.py:4", [BC]))
+    assert plugin_status.save(m, "import members") == 1
+    kept = plugin_status.stored()
+    assert [(k["message"], k["where"]) for k in kept] == [("KeyError('b')", "v.py:4")]
