@@ -184,7 +184,8 @@ def check_size(size: str, scale: float = 1.0) -> None:
 
 
 def _require_empty() -> None:
-    skip = {models.User, models.AuditLog, models.CheckRun, models.StoredFinding, models.UrbanWage}
+    skip = {models.User, models.AuditLog, models.CheckRun, models.StoredFinding, models.PluginFailure,
+            models.UrbanWage}
     for model in models.CORE_MODELS:
         if model not in skip and model.select().exists():
             raise UserError(tr("数据库已有数据（{t}），请用 dangjian demo --reset 重建",

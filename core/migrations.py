@@ -572,8 +572,34 @@ def _step5_roster_history(database):
     roster_replay.rebuild(database)
 
 
+def _step6_plugin_failure(database):
+    """plugin_failure: the last failure of each plugin's hook per town, with file:line, time and
+    command (``dangjian plugins`` and the app's plugin status read it).  Frozen here as this step
+    creates it."""
+
+    class PluginFailure(pw.Model):
+        version = pw.IntegerField()
+        plugin = pw.TextField()
+        hook = pw.TextField()
+        town = pw.CharField(max_length=64)
+        location = pw.TextField()
+        message = pw.TextField()
+        at_load = pw.BooleanField()
+        at = pw.DateTimeField()
+        command = pw.TextField()
+        user = pw.CharField(max_length=64, null=True)
+
+        class Meta:
+            database = None
+            legacy_table_names = False
+            indexes = ((("plugin", "hook", "town"), True),)
+
+    database.bind([PluginFailure], bind_refs=False, bind_backrefs=False)
+    database.create_tables([PluginFailure], safe=True)
+
+
 STEPS = [_step1_initial, _step2_prefix_indexes, _step3_check_run_scope_columns, _step4_ref_secret,
-         _step5_roster_history]
+         _step5_roster_history, _step6_plugin_failure]
 
 
 def current_version() -> int:

@@ -574,6 +574,28 @@ class StoredFinding(BaseModel):
         indexes = ((("run", "community"), False), (("run", "rule", "status"), False))
 
 
+class PluginFailure(BaseModel):
+    """插件故障记录: the last failure of a plugin's hook in a town, from any command or the app
+    (:mod:`core.plugin_status`): what ``dangjian plugins`` and the app's plugin status show.
+
+    ``hook`` is as :class:`core.plugins.Failure` names it (``load``, ``dangjian_funding_split``,
+    ``rule <id>``, ``scorer <name>``, ``report <name>`` …); ``town`` is empty for a failure of
+    the whole city; ``location`` is file:line.  A row goes when that hook later runs for that
+    town without failing, or, for a failure to load, when the plugin loads again."""
+    plugin = TextField()
+    hook = TextField()
+    town = CharField(max_length=64, default="")
+    location = TextField(default="")
+    message = TextField()
+    at_load = BooleanField(default=False)
+    at = DateTimeField(default=dt.datetime.now)
+    command = TextField(default="")
+    user = CharField(max_length=64, null=True)
+
+    class Meta:
+        indexes = ((("plugin", "hook", "town"), True),)
+
+
 class User(BaseModel):
     """A user of the system: OS login → role and scope."""
     login = CharField(max_length=64, unique=True)
@@ -613,5 +635,5 @@ CORE_MODELS = [
     Meeting, Attendance, Evaluation, DuesPayment, Visit, Publication, FundingAllocation,
     Expenditure, ServiceRecord, Commitment, ResponsibilityZone, DutyPost, VolunteerHours,
     Pairing, DiaryEntry, FourTwoDecision, Facility, ResidentUnit, UnitConsultation,
-    LeaderContactPoint, EntryItem, CheckRun, StoredFinding, User, AuditLog,
+    LeaderContactPoint, EntryItem, CheckRun, StoredFinding, PluginFailure, User, AuditLog,
 ]

@@ -28,6 +28,7 @@ traceback of every hook, rule, scorer or report that raises.
 """
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import importlib.util
 import inspect
@@ -76,13 +77,14 @@ class Failure:
     hook that raised or reached beyond its towns), or a hook of it raised.
 
     ``towns`` are the towns whose results it taints (None: the whole city); ``where`` is
-    ``file:line`` of the code that failed."""
+    ``file:line`` of the code that failed; ``at`` when it happened (first, in this process)."""
     plugin: str
     hook: str
     message: str
     where: str = ""
     towns: list[str] | None = None
     at_load: bool = False
+    at: dt.datetime = field(default_factory=dt.datetime.now, compare=False, repr=False)
 
     def __hash__(self):
         return hash((self.plugin, self.hook, self.message, self.where))
@@ -242,6 +244,11 @@ class PluginManager:
         self.failures: list[Failure] = []  # every failure so far, each once
         self._local = threading.local()  # the watchers of this thread (:meth:`watch`)
         self._lock = threading.Lock()
+        # for core.plugin_status: the hooks that ran without failing, by (plugin, hook): the towns
+        # (None among them: the whole city); the failures already kept; the loads already told
+        self._ran: dict[tuple[str, str], set] = {}
+        self._kept: set[int] = set()
+        self._loads_told = False
 
     # ------------------------------------------------------------ bindings
     def binding(self, *names) -> list[str] | None:
@@ -295,6 +302,52 @@ class PluginManager:
             print(f"[dangjian plugins] {plugin}: {hook_name} raised", file=sys.stderr)
             traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
         return self._record(Failure(plugin, hook_name, repr(exc), where, sorted(towns) if towns else None))
+
+    def ran(self, plugin: str, hook: str, towns=None) -> None:
+        """Note that ``plugin``'s ``hook`` (named as a :class:`Failure` names it) ran for ``towns``
+        (None: the whole city; ``""`` in it: a record of no town) without failing: the plugin
+        status (:mod:`core.plugin_status`) then forgets its last failure there."""
+        slot = self._ran.setdefault((plugin, hook), set())
+        if towns is None:
+            slot.add(None)
+        else:
+            slot.update(towns)
+
+    def status_pending(self) -> tuple[list[Failure], dict, set]:
+        """For :func:`core.plugin_status.save`: (the failures not kept yet, the hooks that ran
+        without failing since the last call, the plugins that loaded — told once)."""
+        with self._lock:
+            new = [f for f in self.failures if id(f) not in self._kept]
+            ran, self._ran = self._ran, {}
+            loaded: set = set()
+            if not self._loads_told:
+                self._loads_told = True
+                failed = {f.plugin for f in self.failures if f.at_load}
+                loaded = {i.name for i in self.infos if i.name not in failed}
+        return new, ran, loaded
+
+    def ran_so_far(self) -> dict:
+        """What :meth:`ran` noted and no one took yet (a forked worker sends it to its parent)."""
+        with self._lock:
+            return {k: set(v) for k, v in self._ran.items()}
+
+    def adopt_ran(self, ran: dict) -> None:
+        """Note the hooks a forked worker ran without failing (:meth:`ran_so_far` there)."""
+        for (plugin, hook), towns in ran.items():
+            slot = self._ran.setdefault((plugin, hook), set())
+            slot.update(towns)
+
+    def status_kept(self, failures) -> None:
+        with self._lock:
+            self._kept.update(id(f) for f in failures)
+
+    def replay(self, failure: Failure) -> None:
+        """Tell this thread's watchers (:meth:`watch`) of ``failure`` without recording it as a
+        failure of this process: one kept in a stored check run whose findings are read now.  Those
+        findings are errors, so what is computed from them is withheld as if the hook had raised
+        here."""
+        for seen in getattr(self._local, "watchers", ()):
+            seen.append(failure)
 
     @contextmanager
     def watch(self):
@@ -429,6 +482,7 @@ class PluginManager:
                 self.hook_error(impl.plugin_name, hook_name, exc, town=kwargs.get("town"))
                 yield impl.plugin_name, None, exc
                 continue
+            self.ran(impl.plugin_name, hook_name, (kwargs.get("town") or "",))
             yield impl.plugin_name, result, None
 
     def call_each(self, hook_name: str, **kwargs):
@@ -524,6 +578,8 @@ class PluginManager:
                 impl.function(register=out.append)
             except Exception as exc:
                 self.hook_error(impl.plugin_name, "dangjian_register_models", exc)
+                continue
+            self.ran(impl.plugin_name, "dangjian_register_models")
         return out
 
     def collect_kinds(self) -> dict:
@@ -545,6 +601,8 @@ class PluginManager:
                 impl.function(register=register)
             except Exception as exc:
                 self.hook_error(plugin, "dangjian_register_kinds", exc)
+                continue
+            self.ran(plugin, "dangjian_register_kinds")
         self.kinds = out
         return out
 
@@ -557,6 +615,8 @@ class PluginManager:
                 impl.function(register=lambda name, title, factory, _p=plugin: out.append((name, title, factory, _p)))
             except Exception as exc:
                 self.hook_error(plugin, "dangjian_register_screens", exc)
+                continue
+            self.ran(plugin, "dangjian_register_screens")
         return out
 
     def town_params(self, town: str) -> dict:
@@ -741,10 +801,16 @@ def reset() -> None:
     _manager = None
 
 
+def get_loaded() -> PluginManager | None:
+    """The plugin manager if the plugins are loaded, else None (nothing is loaded)."""
+    return _manager
+
+
 def current_failures() -> list[dict]:
     """The plugin failures of this process, for a red banner: each ``{"plugin", "where"
     (file:line), "towns" (None: the whole city), "hook", "message", "at_load"}``; empty when
-    all is well (or before the plugins are loaded)."""
+    all is well (or before the plugins are loaded).  Those of every command and of the app are
+    kept in the database (:mod:`core.plugin_status`)."""
     m = _manager
     return [f.as_dict() for f in m.failures] if m is not None else []
 

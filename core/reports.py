@@ -206,6 +206,8 @@ def run_guarded(report, ctx):
                                        towns=towns if not ctx.everything else manager.towns_of(report.plugin or "?"))
                 ctx.withheld.extend((t, f) for t in (f.towns or [None]))
                 return None
+        manager.ran(report.plugin or "?", f"report {report.name}",
+                    None if ctx.everything else {c.town for c in ctx.communities})
         scope = {c.town for c in ctx.communities}
         hit = set()
         for f in seen:

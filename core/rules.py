@@ -485,7 +485,8 @@ def _run_rule(rid, registry, communities, whole_city, year, as_of, view, lang) -
             continue
         ctx = Context(rule=rule, year=year, as_of=as_of, communities=comms, principal=view.principal, lang=lang,
                       whole_city=whole_city and rule.towns is None, view=view)
-        with plugins.get().watch() as seen:  # plugin hooks that raise while the rule runs (split, params)
+        manager = plugins.get()
+        with manager.watch() as seen:  # plugin hooks that raise while the rule runs (split, params)
             try:
                 out = list(rule.evaluate(ctx) or [])
                 for f in out:
@@ -494,6 +495,7 @@ def _run_rule(rid, registry, communities, whole_city, year, as_of, view, lang) -
             except Exception as exc:  # a rule that raises: an error finding per community, the rest go on
                 findings.extend(plugins.rule_raised(rule, exc, comms, ctx.whole_city))
                 continue
+        manager.ran(rule.plugin or "?", f"rule {rule.id}", None if ctx.whole_city else {c.town for c in comms})
         # what a raising hook fed is an error finding, never the city's answer
         findings.extend(plugins.taint_findings(out, seen, [c.town for c in comms]) if seen else out)
     return findings
@@ -572,10 +574,12 @@ def _run_rules_in_two(ids_to_run, args) -> list[Finding]:
                     while (i := take()) is not None:
                         done[i] = [(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message,
                                     f.evidence, f.ref) for f in _run_rule(ids_to_run[i], *args)]
+                # the hooks that ran without failing too (core.plugin_status forgets their last failures)
+                status = (list(seen), plugins.get().ran_so_far())
                 try:
-                    payload = pickle.dumps(("ok", done, list(seen)), pickle.HIGHEST_PROTOCOL)
+                    payload = pickle.dumps(("ok", done, status), pickle.HIGHEST_PROTOCOL)
                 except Exception:  # noqa: BLE001 - evidence holding what pickle cannot carry
-                    payload = pickle.dumps(("ok", _plain_evidence(done), list(seen)), pickle.HIGHEST_PROTOCOL)
+                    payload = pickle.dumps(("ok", _plain_evidence(done), status), pickle.HIGHEST_PROTOCOL)
             except BaseException:  # noqa: BLE001 - reported by the parent
                 payload = pickle.dumps(("error", traceback.format_exc(), None), pickle.HIGHEST_PROTOCOL)
             with os.fdopen(w_fd, "wb") as out:
@@ -605,7 +609,9 @@ def _run_rules_in_two(ids_to_run, args) -> list[Finding]:
     if tag != "ok":
         raise UserError(tr("检查的工作进程出错，未保存任何结论：\n{e}", "the check's worker process failed; "
                            "nothing was stored:\n{e}", e=done))
+    seen, ran = seen
     plugins.get().adopt(seen)
+    plugins.get().adopt_ran(ran)
     for i, rows in done.items():
         mine[i] = [Finding(*r) for r in rows]
     return [f for i in range(len(ids_to_run)) for f in mine[i]]

@@ -189,22 +189,47 @@ class ScoreContext(ScopedContext):
 
     # -- inputs for roll-ups
     def findings(self) -> list:
-        """Rule findings (``core.api.Finding``) for the communities in scope, this year and as-of."""
-        if self._findings is None:
+        """Rule findings (``core.api.Finding``) for the communities in scope, this year and as-of.
+
+        Findings that are errors because a plugin failed (a rule that raised, a hook that fed it,
+        a plugin that did not load) withhold what this scorer computes for their towns: the
+        failure is passed on to the engine (:meth:`core.plugins.PluginManager.replay`)."""
+        if self._findings is None:  # a stored run tells its failures itself, a fresh run's hooks raise here
             self._findings = check_findings(self.year, self.as_of, self.communities, self.principal)
+            self._cache["own findings"] = True
         codes = {c.code for c in self.communities}
-        return [f for f in self._findings if f.community in codes]
+        out = [f for f in self._findings if f.community in codes]
+        if not self._cache.get("own findings"):  # given by the caller
+            self._replay(tainted_by_plugins(out))
+        return out
 
     def finding_counts(self) -> dict:
         """``{(community code, rule id, status): number of findings}`` for the communities in
-        scope — what a roll-up needs, read cheaply from a current stored run when there is one."""
+        scope — what a roll-up needs, read cheaply from a current stored run when there is one.
+        As with :meth:`findings`, error findings of a failed plugin withhold their towns' results."""
         if self._counts is None:
             if self._findings is not None:
                 self._counts = count_findings(self._findings)
-            else:
+                if not self._cache.get("own findings"):
+                    self._counts.taints = tainted_by_plugins(self._findings)
+            else:  # as for findings(): told by the stored run, or raised here
                 self._counts = finding_counts(self.year, self.as_of, self.communities, self.principal)
+                self._cache["own counts"] = True
         codes = {c.code for c in self.communities}
+        if not self._cache.get("own counts"):  # given by the caller (a report's, say)
+            self._replay(getattr(self._counts, "taints", ()))
         return {k: n for k, n in self._counts.items() if k[0] in codes}
+
+    def _replay(self, taints) -> None:
+        """The failures behind tainted findings, told to the engine once per context."""
+        from core import plugins
+
+        done = self._cache.setdefault("replayed", set())
+        manager = plugins.get()
+        for f in taints:
+            if f not in done:
+                done.add(f)
+                manager.replay(f)
 
     def public_evaluation(self, code: str, town: str | None = None):
         """社会公开评价 (clause 16) of a community for the year, 0–100, or None.
@@ -227,40 +252,111 @@ class ScoreContext(ScopedContext):
 def stored_findings(year, as_of, communities):
     """The findings of ``communities`` in the latest stored run that covers them for this year and
     as-of date and is still current (:func:`core.findings.find_run`), or None: reports read
-    the last run instead of re-running a whole city."""
+    the last run instead of re-running a whole city.  The failures behind its findings that a
+    failed plugin made errors are told to the engine (:func:`replay_stored`)."""
     from core import findings
 
     run = findings.find_run({c.id for c in communities}, year, as_of=as_of, current=True)
     if run is None:
         return None
-    return findings.run_findings(run.id, communities=[c.code for c in communities])
+    out = findings.run_findings(run.id, communities=[c.code for c in communities])
+    replay_stored(run, [(f.town, f.evidence) for f in out if _plugin_error(f.status, f.evidence)])
+    return out
 
 
-def count_findings(findings) -> dict:
-    out: dict = {}
+class FindingCounts(dict):
+    """``{(community code, rule id, status): n}``; ``taints`` are the plugin failures that made
+    some of those findings errors in the stored run they were read from, or in findings a caller
+    gave (:class:`core.plugins.Failure`, one per failure and its towns)."""
+    taints: list = []
+
+
+def count_findings(findings) -> FindingCounts:
+    out = FindingCounts()
     for f in findings:
         key = (f.community, f.rule, f.status)
         out[key] = out.get(key, 0) + 1
     return out
 
 
-def finding_counts(year, as_of, communities, principal=None) -> dict:
+def _plugin_error(status, evidence) -> bool:
+    """An ``error`` finding that says a plugin failed (a rule that raised, a hook that fed its rule,
+    a plugin that did not load): its evidence names the plugin and the hook."""
+    return status == "error" and isinstance(evidence, dict) and "plugin" in evidence and "hook" in evidence
+
+
+def _failures_of(tainted, note: str = "") -> list:
+    """One :class:`core.plugins.Failure` per failure named in the evidence of ``tainted`` ((town,
+    evidence) of error findings), its towns those of the findings it made errors."""
+    from core.plugins import LOAD, Failure
+
+    groups: dict = {}
+    for town, ev in tainted:
+        key = (str(ev.get("plugin")), str(ev.get("hook")), str(ev.get("where") or ""),
+               str(ev.get("error") or ev.get("exception") or ""))
+        towns = groups.setdefault(key, set())
+        if town:
+            towns.add(town)
+    return [Failure(plugin, hook, message + note, where, sorted(towns) or None, at_load=hook == LOAD)
+            for (plugin, hook, where, message), towns in groups.items()]
+
+
+def tainted_by_plugins(findings) -> list:
+    """The plugin failures that made some of ``findings`` errors (see :func:`_failures_of`)."""
+    return _failures_of([(f.town, f.evidence) for f in findings if _plugin_error(f.status, f.evidence)])
+
+
+def replay_stored(run, tainted) -> list:
+    """The failures behind ``tainted`` ((town, evidence) of error findings of stored ``run``), told to
+    this thread's watchers (:meth:`core.plugins.PluginManager.replay`): whatever is computed from
+    those findings is withheld, with a line saying which stored run and to check again."""
+    from core import plugins
+
+    if not tainted:
+        return []
+    note = tr("（保存的第 {r} 次检查，{w}；插件修好后请重新运行 dangjian check）",
+              " (stored check run {r}, {w}; run dangjian check again once the plugin is fixed)",
+              r=run.id, w=str(run.started_at)[:16])
+    failures = _failures_of(tainted, note)
+    manager = plugins.get()
+    for f in failures:
+        manager.replay(f)
+    return failures
+
+
+def finding_counts(year, as_of, communities, principal=None) -> FindingCounts:
     """``{(community code, rule id, status): n}``: one GROUP BY over a current stored run, else
-    counted from a fresh run of the rule engine."""
+    counted from a fresh run of the rule engine.  From a stored run, the failures behind the
+    findings a failed plugin made errors are told to the engine (:func:`replay_stored`) and kept
+    as the counts' ``taints``."""
+    import json
+
     from peewee import fn
 
     from core import findings
     from core.models import StoredFinding
 
     run = findings.find_run({c.id for c in communities}, year, as_of=as_of, current=True)
-    if run is None:
+    if run is None:  # the rules run now: a plugin that fails, fails here (and is recorded so)
         return count_findings(check_findings(year, as_of, communities, principal, use_stored=False))
     codes = {c.code for c in communities}
     q = (StoredFinding.select(StoredFinding.community, StoredFinding.rule, StoredFinding.status,
                               fn.COUNT(StoredFinding.id))
          .where(StoredFinding.run == run.id)
          .group_by(StoredFinding.community, StoredFinding.rule, StoredFinding.status).tuples())
-    return {(c, r, s_): n for c, r, s_, n in q if c in codes}
+    out = FindingCounts({(c, r, s_): n for c, r, s_, n in q if c in codes})
+    erring = sorted({r for (_c, r, s_) in out if s_ == "error"})
+    if erring:  # which of them say a plugin failed: the evidence of those few
+        rows = (StoredFinding.select(StoredFinding.town, StoredFinding.community, StoredFinding.evidence)
+                .where(StoredFinding.run == run.id, StoredFinding.rule.in_(erring), StoredFinding.status == "error")
+                .tuples())
+        tainted = []
+        for town, community, evidence in rows:
+            ev = json.loads(evidence or "{}")
+            if community in codes and _plugin_error("error", ev):
+                tainted.append((town, ev))
+        out.taints = replay_stored(run, tainted)
+    return out
 
 
 def check_findings(year, as_of, communities, principal=None, use_stored: bool = True) -> list:
@@ -400,6 +496,7 @@ def run_scorer_full(name: str, year: int | None = None, as_of: dt.date | None = 
                 errors.append(tr("评分 {n}（插件 {p}）出错：{e}", "scorer {n} (plugin {p}) raised: {e}",
                                  n=name, p=scorer.plugin, e=repr(exc)))
                 continue
+        manager.ran(scorer.plugin or "?", f"scorer {name}", None if ctx.everything else group_towns)
         hit = {t for f in seen for t in (f.towns or group_towns) if t in group_towns}
         withheld.extend((t, f) for f in seen for t in sorted(hit) if f.towns is None or t in f.towns)
         plain = [r for r in produced if not isinstance(r, ScoreResult)]

@@ -70,9 +70,11 @@ class Item:
     """An item of an :class:`ItemScorer`.  ``prepare(ctx, ids)`` runs once for the scope
     (its queries) and returns what the item needs; ``points_for(prepared, row, key,
     params)`` gives ``(points, count, n)`` for one subject, or None when the item does not
-    apply to it; the label (Chinese, English) is formatted with ``n`` unless it is None."""
+    apply to it; the label (Chinese, English) is formatted with ``n`` unless it is None,
+    and with what ``fields(ctx, town)`` returns (once per town) when the item has one."""
     code: str = "item"
     label: tuple = ("", "")
+    fields = None  # (ctx, town) -> {name: value} for the label, e.g. a threshold in force in the town
 
     def prepare(self, ctx, ids):
         return None
@@ -97,13 +99,15 @@ class PerCount(Item):
     ``PerCount(1, volunteer_hours, every="volunteer_hours_per_point")``; 0 gives 0 points);
     ``cap``: at most that many points (a deduction at most that many off); ``key``: the
     subject's field the counter's keys are (default its id).  ``label`` (Chinese, English)
-    may use ``{n}``.  Numbers may be given as parameter names of the scorer."""
+    may use ``{n}``, and the names ``fields(ctx, town)`` returns (once per town: a threshold
+    in force there, say).  Numbers may be given as parameter names of the scorer."""
 
     def __init__(self, points, counter, cap=None, *, code: str | None = None, label=("{n}", "{n}"),
-                 every=None, key: str | None = None):
+                 every=None, key: str | None = None, fields=None):
         self.points, self.counter, self.cap, self.every, self.key = points, counter, cap, every, key
         self.code = code or getattr(counter, "__name__", "count")
         self.label = tuple(label)
+        self.fields = fields
 
     def prepare(self, ctx, ids):
         return self.counter(ctx, ids) or {}, {}
@@ -137,7 +141,7 @@ class Capped(Item):
 
     def __init__(self, item: Item, cap):
         self.item, self.cap = item, cap
-        self.code, self.label = item.code, item.label
+        self.code, self.label, self.fields = item.code, item.label, item.fields
 
     def prepare(self, ctx, ids):
         return self.item.prepare(ctx, ids)
@@ -152,12 +156,15 @@ class Capped(Item):
 
 class When(Item):
     """``points`` for each subject for which ``condition`` holds: ``condition(ctx, ids)``
-    returns the keys (ids unless ``key=``) it holds for, once for the scope."""
+    returns the keys (ids unless ``key=``) it holds for, once for the scope.  ``fields`` as
+    for :class:`PerCount`."""
 
-    def __init__(self, condition, points, *, code: str | None = None, label=("", ""), key: str | None = None):
+    def __init__(self, condition, points, *, code: str | None = None, label=("", ""), key: str | None = None,
+                 fields=None):
         self.condition, self.points, self.key = condition, points, key
         self.code = code or getattr(condition, "__name__", "when")
         self.label = tuple(label)
+        self.fields = fields
 
     def prepare(self, ctx, ids):
         return self.condition(ctx, ids) or frozenset()
@@ -250,17 +257,23 @@ class ItemScorer(Scorer):
                 wanted = memo.setdefault(("attendance_statuses", org_community), ())
                 if status not in wanted:
                     memo[("attendance_statuses", org_community)] = wanted + (status,)
-        prepared = [(item, item.prepare(ctx, ids), tr(*item.label)) for item in self.items]
+        prepared = [(item, item.prepare(ctx, ids), tr(*item.label), {}) for item in self.items]
         for row in rows:
             key, subject, community_id, meta = unpack(row)
             ref = ctx.community(community_id)
             p = ctx.params(ref.town)
             out = []
-            for item, state, text in prepared:
+            for item, state, text, per_town in prepared:
                 got = item.points_for(state, row, key, p)
                 if got is not None:
                     pts, count, n = got
-                    out.append(ctx.item(item.code, text if n is None else text.format(n=n), pts, count))
+                    if item.fields is not None:
+                        if ref.town not in per_town:  # once per town in a run
+                            per_town[ref.town] = dict(item.fields(ctx, ref.town) or {})
+                        label = text.format(**per_town[ref.town], **({} if n is None else {"n": n}))
+                    else:
+                        label = text if n is None else text.format(n=n)
+                    out.append(ctx.item(item.code, label, pts, count))
             klass = None
             if self.klass is not None:
                 klass = self.klass(sum((i["points"] for i in out), Decimal(0)), p)

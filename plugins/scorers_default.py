@@ -14,7 +14,8 @@ check-ins (2023 guidance against 指尖上的形式主义).
 
 The members, attendance, volunteer hours, commitments, pairings and dues months
 come from ``core``'s set-based helpers: a few queries for the whole scope.  Member
-points and in-service performance are declared by their items (``core.ItemScorer``).
+points, worker appraisal and in-service performance are declared by their items
+(``core.ItemScorer``).
 """
 from __future__ import annotations
 
@@ -23,9 +24,9 @@ from decimal import Decimal
 from peewee import fn
 
 from core import (COMMUNITY_CLASSES, Base, DutyReport, DutyPost, ItemScorer, PerCount, ResponsibilityZone, Score,
-                  Scorer, Training, Visit, attended, commitments_kept, format_points, format_score, hookimpl,
+                  Scorer, Training, Visit, When, attended, commitments_kept, format_points, format_score, hookimpl,
                   in_relationship, late_dues_months, pairing_counts, round_cents, scope_worker_ids, to_decimal, tr,
-                  training_counts_of_members, volunteer_hours, workers_in_post)
+                  training_counts_of_members, volunteer_hours)
 
 GOODS = ("leadership", "cadres", "mechanism", "performance", "masses")
 GOOD_LABELS = {
@@ -57,13 +58,6 @@ def community_class(points, params) -> str:
     if points < to_decimal(params["lagging_below"]):
         return "lagging"
     return "ordinary"
-
-
-def _capped(points: Decimal, cap) -> Decimal:
-    if cap is None or cap == "":
-        return points
-    cap = to_decimal(cap)
-    return min(points, cap) if points >= 0 else max(points, -abs(cap))
 
 
 # ---------------------------------------------------------------- member points (第13条)
@@ -173,73 +167,100 @@ def score_community(ctx):
 
 # ---------------------------------------------------------------- worker appraisal (第8条)
 
-def score_worker_appraisal(ctx):
-    """绩效考核 of each community worker in post: training (第7条), certificate,
-    secretary's filing and dual report (第8条), visits kept as staff, demands
-    answered late as staff (第11条)."""
-    workers = workers_in_post(ctx.community_ids, ctx.as_of)
-    if not workers:
-        return
-    wids = scope_worker_ids(ctx)
-    tr_rows = (Training.select(Training.worker, Training.level, fn.COUNT(Training.id), fn.SUM(Training.days))
-               .where(Training.worker.in_(wids), Training.start_date >= ctx.year_start,
-                      Training.start_date <= ctx.as_of)
-               .group_by(Training.worker, Training.level).tuples())
-    trainings: dict = {}
-    for wid, level, n, days in tr_rows:
-        trainings.setdefault(wid, {})[level] = (n, to_decimal(days or 0))
-    reports: dict = {}
-    for wid, n in (DutyReport.select(DutyReport.worker, fn.COUNT(fn.DISTINCT(DutyReport.audience)))
-                   .where(DutyReport.worker.in_(wids), DutyReport.year == ctx.year,
-                          DutyReport.date <= ctx.as_of)
-                   .group_by(DutyReport.worker).tuples()):
-        reports[wid] = n
-    visits: dict = {}
-    vrows = (Visit.select(Visit.staff, Visit.kind, Visit.date, Visit.demand, Visit.answered_date, Visit.closed_date,
-                          Visit.refused_reason)
-             .where(Visit.staff.in_(wids), Visit.date >= ctx.year_start, Visit.date <= ctx.as_of).tuples())
-    demands_of: dict = {}
-    for wid, kind, date, demand, answered, closed, refused in vrows:
-        if kind in ("reception", "home_visit"):
-            visits[wid] = visits.get(wid, 0) + 1
-        if demand and not refused:
-            demands_of.setdefault(wid, []).append((date, answered, closed))
-    for w in workers:
-        ref = ctx.community(w.community_id)
-        p = ctx.params(ref.town)
-        items = [ctx.item("base", tr("基础分", "base points"), p["base"])]
+def _trainings(ctx) -> dict:
+    """{worker id: {level: (trainings, days)}} of the workers scored, this year up to the as-of
+    date (one query, shared by the training items)."""
+    memo = ctx.__dict__.setdefault("_appraisal_memo", {})
+    if "trainings" not in memo:
+        rows = (Training.select(Training.worker, Training.level, fn.COUNT(Training.id), fn.SUM(Training.days))
+                .where(Training.worker.in_(scope_worker_ids(ctx)), Training.start_date >= ctx.year_start,
+                       Training.start_date <= ctx.as_of)
+                .group_by(Training.worker, Training.level).tuples())
+        out: dict = {}
+        for wid, level, n, days in rows:
+            out.setdefault(wid, {})[level] = (n, to_decimal(days or 0))
+        memo["trainings"] = out
+    return memo["trainings"]
+
+
+def _training_days(ctx, ids) -> dict:
+    """{worker id: training days this year}."""
+    return {wid: sum((v[1] for v in t.values()), Decimal(0)) for wid, t in _trainings(ctx).items()}
+
+
+def _training_met(ctx, ids) -> set:
+    """The workers whose trainings meet 第7条 (``train.leader`` / ``train.staff`` in force in their town)."""
+    trainings, out = _trainings(ctx), set()
+    for w in ctx.subject_rows:
         t = trainings.get(w.id, {})
-        n_all = sum(v[0] for v in t.values())
         days = sum((v[1] for v in t.values()), Decimal(0))
-        if days:
-            pts = _capped(days * to_decimal(p["per_training_day"]), p.get("max_training_points"))
-            items.append(ctx.item("training_days", tr("培训 {d} 天", "{d} training days", d=format(days.normalize(), "f")),
-                                  pts, float(days)))
-        rule_id = "train.leader" if w.is_leader else "train.staff"
-        rp = ctx.rule_params(rule_id, ref.town)
+        town = ctx.community(w.community_id).town
         if w.is_leader:
+            rp = ctx.rule_params("train.leader", town)
             met = t.get("city", (0, 0))[0] >= int(rp["min_city_trainings"]) and days >= to_decimal(rp["min_days"])
         else:
-            met = n_all >= int(rp["min_trainings"]) and days >= to_decimal(rp["min_days"])
+            rp = ctx.rule_params("train.staff", town)
+            met = sum(v[0] for v in t.values()) >= int(rp["min_trainings"]) and days >= to_decimal(rp["min_days"])
         if met:
-            items.append(ctx.item("training_met", tr("培训达到第7条要求", "training requirement of clause 7 met"),
-                                  p["training_requirement_met"]))
-        if w.certificate and w.certificate != "none" and (w.certificate_date is None or w.certificate_date <= ctx.as_of):
-            items.append(ctx.item("certificate", tr("持有社会工作者职业水平证书", "holds a social-worker certificate"),
-                                  p["certificate"]))
-        if w.is_secretary:
-            if w.filing_date and w.filing_date <= ctx.as_of:
-                items.append(ctx.item("secretary_filed", tr("书记已备案", "secretary filed"), p["secretary_filed"]))
-            n = reports.get(w.id, 0)
-            if n:
-                items.append(ctx.item("dual_report", tr("述职 {n} 次（双述职）", "{n} reports given (dual report)", n=n),
-                                      to_decimal(p["per_duty_report"]) * n, n))
-        n = visits.get(w.id, 0)
-        if n:
-            per = to_decimal(p["visits_per_point"])
-            pts = _capped(Decimal(n) / per if per else Decimal(0), p.get("max_visit_points"))
-            items.append(ctx.item("visits", tr("接待走访 {n} 次", "{n} receptions and visits", n=n), pts, n))
-        max_days = int(ctx.rule_params("service.demand_response", ref.town)["max_days"])
+            out.add(w.id)
+    return out
+
+
+def _certified(ctx, ids) -> set:
+    """Workers holding a social-worker certificate by the as-of date."""
+    return {w.id for w in ctx.subject_rows if w.certificate and w.certificate != "none"
+            and (w.certificate_date is None or w.certificate_date <= ctx.as_of)}
+
+
+def _secretary_filed(ctx, ids) -> set:
+    """Secretaries filed (备案) by the as-of date."""
+    return {w.id for w in ctx.subject_rows if w.is_secretary and w.filing_date and w.filing_date <= ctx.as_of}
+
+
+def _duty_reports(ctx, ids) -> dict:
+    """{secretary's worker id: audiences reported to this year} (双述职)."""
+    secretaries = {w.id for w in ctx.subject_rows if w.is_secretary}
+    return {wid: n for wid, n in (DutyReport.select(DutyReport.worker, fn.COUNT(fn.DISTINCT(DutyReport.audience)))
+                                  .where(DutyReport.worker.in_(ids), DutyReport.year == ctx.year,
+                                         DutyReport.date <= ctx.as_of)
+                                  .group_by(DutyReport.worker).tuples()) if wid in secretaries}
+
+
+def _visits_and_demands(ctx, ids):
+    """({worker id: receptions and home visits as staff}, {worker id: [(date, answered, closed)]} of
+    the demands they took that were not refused), this year up to the as-of date (one query)."""
+    memo = ctx.__dict__.setdefault("_appraisal_memo", {})
+    if "visits" not in memo:
+        visits: dict = {}
+        demands_of: dict = {}
+        for wid, kind, date, demand, answered, closed, refused in (
+                Visit.select(Visit.staff, Visit.kind, Visit.date, Visit.demand, Visit.answered_date,
+                             Visit.closed_date, Visit.refused_reason)
+                .where(Visit.staff.in_(ids), Visit.date >= ctx.year_start, Visit.date <= ctx.as_of).tuples()):
+            if kind in ("reception", "home_visit"):
+                visits[wid] = visits.get(wid, 0) + 1
+            if demand and not refused:
+                demands_of.setdefault(wid, []).append((date, answered, closed))
+        memo["visits"] = (visits, demands_of)
+    return memo["visits"]
+
+
+def _visits(ctx, ids) -> dict:
+    return _visits_and_demands(ctx, ids)[0]
+
+
+def _demand_days(ctx, town) -> dict:
+    """The label's ``{d}``: ``service.demand_response`` ``max_days`` in force in the town."""
+    return {"d": int(ctx.rule_params("service.demand_response", town)["max_days"])}
+
+
+def _demands_late(ctx, ids) -> dict:
+    """{worker id: demands not answered or closed within ``max_days`` of the town's
+    ``service.demand_response`` (第11条)}."""
+    demands_of = _visits_and_demands(ctx, ids)[1]
+    out: dict = {}
+    for w in ctx.subject_rows:
+        max_days = _demand_days(ctx, ctx.community(w.community_id).town)["d"]
         n_late = 0
         for date, answered, closed in demands_of.get(w.id, []):
             done = min([d for d in (answered, closed) if d is not None], default=None)
@@ -247,10 +268,29 @@ def score_worker_appraisal(ctx):
                     (done is None and (ctx.as_of - date).days > max_days):
                 n_late += 1
         if n_late:
-            items.append(ctx.item("demands_late", tr("诉求超过 {d} 天未答复 {n} 件", "{n} demands not answered within {d} days",
-                                                     d=max_days, n=n_late),
-                                  to_decimal(p["per_demand_late"]) * n_late, n_late))
-        yield ctx.result(w.id_number, items, community=ref, name=w.name)
+            out[w.id] = n_late
+    return out
+
+
+#: 绩效考核 of each community worker in post: training days (第7条) and the training
+#: requirement met, certificate, secretary's filing and dual report (第8条), receptions and
+#: visits kept as staff, demands answered late as staff (第11条).
+WORKER_APPRAISAL_ITEMS = [
+    Base("base"),
+    PerCount("per_training_day", _training_days, cap="max_training_points", code="training_days",
+             label=("培训 {n} 天", "{n} training days")),
+    When(_training_met, "training_requirement_met", code="training_met",
+         label=("培训达到第7条要求", "training requirement of clause 7 met")),
+    When(_certified, "certificate", code="certificate",
+         label=("持有社会工作者职业水平证书", "holds a social-worker certificate")),
+    When(_secretary_filed, "secretary_filed", code="secretary_filed", label=("书记已备案", "secretary filed")),
+    PerCount("per_duty_report", _duty_reports, code="dual_report",
+             label=("述职 {n} 次（双述职）", "{n} reports given (dual report)")),
+    PerCount(1, _visits, every="visits_per_point", cap="max_visit_points", code="visits",
+             label=("接待走访 {n} 次", "{n} receptions and visits")),
+    PerCount("per_demand_late", _demands_late, code="demands_late", fields=_demand_days,
+             label=("诉求超过 {d} 天未答复 {n} 件", "{n} demands not answered within {d} days")),
+]
 
 
 # ---------------------------------------------------------------- in-service performance (第17条)
@@ -303,8 +343,8 @@ SCORERS = [
                classes=MEMBER_POINTS_CLASSES, where=_member_points_kept),
     Scorer("community-score", "先锋社区评分", "community score (pioneer community)", score_community,
            subjects="community"),
-    Scorer("worker-appraisal", "社区工作者绩效考核", "community worker appraisal", score_worker_appraisal,
-           subjects="worker"),
+    ItemScorer("worker-appraisal", "社区工作者绩效考核", "community worker appraisal", WORKER_APPRAISAL_ITEMS,
+               subjects="worker"),
     ItemScorer("in-service-performance", "在职党员社区表现", "in-service members' community performance",
                IN_SERVICE_ITEMS, subjects="member", classes=("in_service",), klass=_grade_label),
 ]

@@ -162,6 +162,9 @@ class LedgerApp(App):
         self.data_generation = 0
         self.records_generation = 0  # bumped by every save (and check run) anywhere in the app
         self.plugin_problems: list[tuple[str, str]] = []  # (plugin, message): the red banner
+        # the plugin failures kept in the database (core.plugin_status.stored()), read in workers
+        self.stored_plugin_failures: list[dict] = []
+        self.plugin_status_error: str = ""  # why the last keeping of the plugin status failed (said once)
         self._view: View | None = None
 
     def get_line_filters(self):
@@ -211,27 +214,40 @@ class LedgerApp(App):
             self.set_plugin_problems(problems)
 
     def plugin_failures(self) -> list[tuple[str, str]]:
-        """(plugin, message) of the plugins that failed: ``core.plugins.current_failures()`` (or
-        ``failures()``) when core has it, else the load errors of the plugin manager."""
+        """(plugin, message) of the plugins that failed: this process's
+        (``core.plugins.current_failures()``), then those kept in the database by any command or
+        an earlier session (``stored_plugin_failures``, read in a worker by
+        :func:`keep_plugin_status`) of the plugins this process loads — with hook, file:line,
+        time and command."""
         try:
             from core import plugins
 
-            fn = getattr(plugins, "current_failures", None) or getattr(plugins, "failures", None)
-            if fn is not None:
-                out = []
-                for f in fn() or []:
-                    if isinstance(f, (tuple, list)) and len(f) >= 2:
-                        out.append((str(f[0]), str(f[1])))
-                    elif isinstance(f, dict):
-                        out.append((str(f.get("plugin") or f.get("name") or "?"),
-                                    str(f.get("message") or f.get("error") or "")))
-                    else:
-                        out.append((str(getattr(f, "plugin", getattr(f, "name", f))),
-                                    str(getattr(f, "message", getattr(f, "error", "")))))
-                return out
-            return list(plugins.get().errors())
+            current = plugins.current_failures()
+            out = [(str(f["plugin"]), str(f["message"])) for f in current]
+            seen = {(f["plugin"], f["hook"], f["where"], f["message"]) for f in current}
+            manager = plugins.get_loaded()
+            known = {i.name for i in manager.infos} if manager is not None else set()
+            for f in self.stored_plugin_failures:
+                if f["plugin"] not in known or (f["plugin"], f["hook"], f["where"], f["message"]) in seen:
+                    continue  # a plugin not loaded here, or this process's own failure (listed above)
+                text = f"{f['hook']} {f['where']}: {f['message']}".strip() + tr(
+                    "（{a}，dangjian {c}）", " ({a}, dangjian {c})", a=f["at"], c=f["command"] or "tui")
+                if (f["plugin"], text) not in out:
+                    out.append((str(f["plugin"]), text))
+            return out
         except Exception as exc:  # pragma: no cover
             return [("plugins", repr(exc))]
+
+    def plugin_status_changed(self) -> None:
+        """(UI thread) After a worker kept the plugin status: bring the banner up to date, and say
+        once when the status could not be kept."""
+        if self.plugin_status_error:
+            error, self.plugin_status_error = self.plugin_status_error, ""
+            self.notify(tr("插件故障未能记入数据库：{e}", "the plugin failures could not be kept in the database: {e}",
+                           e=error), severity="warning", timeout=10)
+        problems = self.plugin_failures()
+        if problems != self.plugin_problems:
+            self.set_plugin_problems(problems)
 
     def set_plugin_problems(self, problems: list[tuple[str, str]]) -> None:
         """Show (or clear) the red plugin banner on the top bar and the dashboard."""
@@ -368,6 +384,25 @@ def fit(text: str, width: int, pad: bool = False) -> str:
 CHANGE_GROUPS = ("save", "check")  # run_db groups whose success changes what other screens show
 
 
+def keep_plugin_status(app, command: str = "tui") -> None:
+    """(worker thread) Keep what the plugins did in this process since the last time
+    (:func:`core.plugin_status.save`) and, when that changed anything, read the kept failures
+    into ``app.stored_plugin_failures``; a failure to write goes to ``app.plugin_status_error``.
+    The UI thread then shows them (:meth:`LedgerApp.plugin_status_changed`)."""
+    from core import plugin_status, plugins
+
+    if plugins.get_loaded() is None:
+        return
+    principal = getattr(app, "principal", None)
+    try:
+        if plugin_status.save(command=command, user=getattr(principal, "login", None)) or \
+                getattr(app, "_plugin_status_unread", True):
+            app.stored_plugin_failures = plugin_status.stored()
+            app._plugin_status_unread = False
+    except Exception as exc:  # noqa: BLE001 - said on the screen, never swallowed
+        app.plugin_status_error = str(exc).splitlines()[0] if str(exc) else repr(exc)
+
+
 class DbWork:
     """``run_db(fn, *args, on_done=cb)``: ``fn`` runs in a ``thread=True, exclusive=True,
     exit_on_error=False`` worker, never on the UI thread; ``cb(result)`` runs on the UI thread.
@@ -382,7 +417,16 @@ class DbWork:
                exclusive: bool = True, **kwargs) -> Worker:
         """Run ``fn`` in a worker.  ``group="save"`` (a write) or ``"check"`` (a check run) tells
         the app, when it succeeds, that records changed: every screen reloads when shown again."""
-        worker = self.run_worker(lambda: fn(*args, **kwargs), thread=True,  # type: ignore[attr-defined]
+        app = self.app  # type: ignore[attr-defined]
+        command = "tui " + (getattr(self, "SCREEN_NAME", "") or type(self).__name__)
+
+        def job():
+            try:
+                return fn(*args, **kwargs)
+            finally:  # what the plugins did meanwhile is kept (core.plugin_status), in this worker
+                keep_plugin_status(app, command)
+
+        worker = self.run_worker(job, thread=True,  # type: ignore[attr-defined]
                                  exclusive=exclusive, group=group, exit_on_error=False,
                                  name=getattr(fn, "__name__", "db"))
         if on_done is not None:
@@ -391,6 +435,10 @@ class DbWork:
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            changed = getattr(self.app, "plugin_status_changed", None)  # type: ignore[attr-defined]
+            if changed is not None:
+                changed()
         if event.state == WorkerState.SUCCESS:
             if worker.group in CHANGE_GROUPS:  # a save or a check run: other screens reload when shown
                 changed = getattr(self.app, "records_changed", None)  # type: ignore[attr-defined]

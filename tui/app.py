@@ -347,11 +347,16 @@ class DangjianApp(LedgerApp):
             return
         except Exception as exc:  # pragma: no cover
             errors = [("plugins", repr(exc))]
+        from tui.api import keep_plugin_status
+
+        keep_plugin_status(self, "tui")  # this start's load failures kept; the kept ones of every command read
         try:
             failures = self.plugin_failures()
         except Exception:  # pragma: no cover
             failures = list(errors)
         self.call_from_thread(self.set_plugin_problems, failures or list(errors))
+        if self.plugin_status_error:
+            self.call_from_thread(self.plugin_status_changed)
         if errors:
             names = sorted({n for n, _ in errors})
             self.call_from_thread(

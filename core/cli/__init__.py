@@ -53,6 +53,15 @@ class ArgParser(argparse.ArgumentParser):
         with _argparse_words():
             return super().format_usage()
 
+    def print_help(self, file=None):
+        """Help runs before the command's setup: it loads the config the command line names and the
+        plugins first (the lists in help are theirs), and warns on stderr of a plugin that failed
+        to load or a config that cannot be read — help itself still prints and exits 0."""
+        warnings = _load_for_help()
+        super().print_help(file)
+        for line in warnings:
+            print(line, file=sys.stderr)
+
     def format_help(self):
         if self.lazy_epilog is not None:  # built only when help is asked for (it may load plugins)
             self.epilog = self.lazy_epilog()
@@ -66,6 +75,40 @@ class ArgParser(argparse.ArgumentParser):
 
 
 _words_depth = 0
+
+#: the command line main() is parsing: help reads ``--config`` from it before the parse ends
+_argv: list[str] = []
+
+
+def _option_in(argv: list[str], name: str) -> str | None:
+    """The value of option ``name`` (``--config FILE`` or ``--config=FILE``) in ``argv``, before ``--``."""
+    for i, a in enumerate(argv):
+        if a == "--":
+            break
+        if a == name and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith(name + "="):
+            return a[len(name) + 1:]
+    return None
+
+
+def _load_for_help() -> list[str]:
+    """Load the config (``--config`` of the command line, the system config under the service
+    account) and the plugins, as the command would; return the warning lines for stderr: each
+    plugin that failed to load, or why the config or the plugins could not be read."""
+    from core import config, plugins, server
+
+    warning = "dangjian: " + tr("警告：", "warning: ")
+    try:
+        dep = server.deployment()
+        cfg = config.load(system=(str(dep.path), dep.raw)) if dep.service else config.load(
+            _option_in(_argv, "--config"))
+        manager = plugins.load(cfg)
+    except Exception as exc:  # help never fails: it says why the lists below may be incomplete
+        return [warning + tr("无法读取配置或插件，帮助中的列表可能不全：{e}",
+                             "the config or the plugins could not be read; the lists in this help may be "
+                             "incomplete: {e}", e=exc)]
+    return [warning + f.line() for f in manager.load_failures()]
 
 
 class _argparse_words:
@@ -483,7 +526,9 @@ def check_plugins(cfg=None, manager=None) -> None:
 def main(argv: list[str] | None = None) -> int:
     from core import i18n
 
+    global _argv
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    _argv = argv
     with i18n.using(_lang_in(argv)):  # help and argparse's messages in the language asked for
         parser = build_parser()
         try:
@@ -502,9 +547,11 @@ def main(argv: list[str] | None = None) -> int:
     from core.config import ConfigError
     from core.db import DatabaseError
 
+    ran = False
     try:
         if not getattr(args, "no_setup", False):  # a command that needs no config, database or plugins
             setup(args)
+            ran = True
         module, _, func = args.handler.partition(":")
         try:
             handler = getattr(importlib.import_module(module), func)
@@ -515,6 +562,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dangjian: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", 2)
     except KeyboardInterrupt:
+        ran = False
         print("dangjian: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader stopped reading (``dangjian export members - | head``):
@@ -523,8 +571,28 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         from core import access, db
 
+        if ran:
+            keep_plugin_status(args)
         access.set_current(None)
         db.close()
+
+
+def keep_plugin_status(args) -> None:
+    """Keep what this command saw of the plugins in the database (:mod:`core.plugin_status`): its
+    failures, with file:line, time and command, and the hooks that ran without failing (whose
+    last failure is then forgotten) — for ``dangjian plugins`` and the app.  Not after ``restore``
+    (the database was just replaced).  A failure to write is said on stderr; the exit code stays
+    what the command gave (its own failures were already shown)."""
+    if args.command == "restore":
+        return
+    from core import access, plugin_status
+
+    try:
+        plugin_status.save(command=plugin_status.command_of(args), user=access.current().login)
+    except Exception as exc:  # noqa: BLE001 - said, never swallowed
+        print("dangjian: " + tr("警告：插件故障未能记入数据库：{e}", "warning: the plugin failures could not be kept "
+                                "in the database: {e}", e=str(exc).splitlines()[0] if str(exc) else repr(exc)),
+              file=sys.stderr)
 
 
 def _quiet_stdout() -> None:

@@ -82,17 +82,26 @@ def cmd_demo(args) -> int:
 
 def cmd_plugins(args) -> int:
     """List the plugins: source, the towns each serves, hooks and failures (with file:line), what
-    replaced what, and the plugin failures stored with the latest check run that had any.
-    Failures are a warning here (exit 0): this command computes nothing from plugins."""
-    from core import plugins
+    replaced what, and the last failures kept in the database (:mod:`core.plugin_status`: of
+    any command or the app, with file:line, time and command).  Failures are a warning here
+    (exit 0): this command computes nothing from plugins."""
+    from core import plugin_status, plugins
+    from core.cli import keep_plugin_status
     from core.output import text_table
 
     m = plugins.get()
     reg = m.registry
-    stored = last_stored_failures()
+    keep_plugin_status(args)  # this command's own (a plugin that failed to load) among the kept ones
+    try:
+        stored = plugin_status.stored()
+    except Exception as exc:  # noqa: BLE001 - said: the list below lacks them
+        stored = []
+        print("dangjian: " + tr("警告：无法读取已记录的插件故障：{e}", "warning: the kept plugin failures cannot be "
+                                "read: {e}", e=str(exc).splitlines()[0] if str(exc) else repr(exc)), file=sys.stderr)
     by_plugin: dict = {}
     for f in m.failures:
         by_plugin.setdefault(f.plugin, []).append(f)
+    kept_for = {f["plugin"] for f in stored}
     if args.format == "json":
         data = [{"name": i.name, "source": i.source, "location": i.location, "hooks": i.hooks,
                  "errors": i.errors, "towns": i.towns,
@@ -100,15 +109,19 @@ def cmd_plugins(args) -> int:
         data = {"plugins": data,
                 "replacements": [r.__dict__ for r in reg.replacements],
                 "failures": plugins.current_failures(),
-                "last_check_failures": stored}
+                "stored_failures": stored}
         print(json.dumps(data, ensure_ascii=False, indent=1))
-        _warn(m)
+        _warn(m, stored)
         return 0
     rows = []
     for i in m.infos:
-        status = tr("正常", "ok") if i.ok else "; ".join(
-            [f"{f.hook_text()} {f.where}: {f.message}".strip() for f in by_plugin.get(i.name, [])]
-            or i.errors)
+        if not i.ok:
+            status = "; ".join([f"{f.hook_text()} {f.where}: {f.message}".strip() for f in by_plugin.get(i.name, [])]
+                               or i.errors)
+        elif i.name in kept_for:
+            status = tr("正常；最近有故障（见下表）", "ok; failed lately (see below)")
+        else:
+            status = tr("正常", "ok")
         rows.append([i.name, i.source, "、".join(i.towns) if i.towns else tr("全市", "the whole city"),
                      ", ".join(h.replace("dangjian_", "") for h in i.hooks), status])
     print(text_table([tr("插件", "plugin"), tr("来源", "source"), tr("服务", "serves"), tr("钩子", "hooks"),
@@ -121,44 +134,24 @@ def cmd_plugins(args) -> int:
                           tr("适用", "applies to")], rows))
     if stored:
         print()
-        print(tr("最近一次检查（第 {r} 次运行，{w}）记录的插件故障：", "plugin failures stored with the last check "
-                 "(run {r}, {w}):", r=stored[0]["run"], w=stored[0]["when"]))
+        print(tr("最近的插件故障（各命令和界面中发生的，每个插件、钩子和区镇保留最后一次；之后运行正常即清除）：",
+                 "the last plugin failures (of any command and the app; the last one per plugin, hook and town, "
+                 "gone once that hook runs without failing):"))
         rows = [[f["plugin"], f["hook"], f["where"], "、".join(f["towns"]) if f["towns"] else tr("全市", "the whole city"),
-                 f["message"]] for f in stored]
+                 f["at"], f"dangjian {f['command']}" if f["command"] else "", f["message"]] for f in stored]
         print(text_table([tr("插件", "plugin"), tr("钩子", "hook"), tr("位置", "where"), tr("区镇", "towns"),
-                          tr("错误", "error")], rows))
+                          tr("时间", "when"), tr("命令", "command"), tr("错误", "error")], rows))
     counts = tr("规则 {r} 条，评分 {s} 个，报表 {p} 个", "{r} rules, {s} scorers, {p} reports",
                 r=len(reg.rule_ids()), s=len(reg.scorer_names()), p=len(reg.reports))
     print(counts, file=sys.stderr)
-    _warn(m)
+    _warn(m, stored)
     return 0
 
 
-def _warn(m) -> None:
+def _warn(m, stored=()) -> None:
     if m.failures:
         print(tr("警告：有插件出错（见上表）；受影响区镇的检查、评分和报表结果不予计算",
                  "warning: plugins failed (see above); check, score and report withhold the results of the towns "
                  "they serve"), file=sys.stderr)
-
-
-def last_stored_failures(limit: int = 50) -> list[dict]:
-    """The plugin failures stored with the latest check run that had any:
-    ``{"plugin", "hook", "where", "towns", "message", "at_load", "run", "when"}``."""
-    try:
-        from core.models import CheckRun, StoredFinding
-
-        row = (StoredFinding.select(StoredFinding.run).where(StoredFinding.rule == "plugin")
-               .order_by(StoredFinding.run.desc()).first())
-        if row is None:
-            return []
-        run = CheckRun.get_by_id(row.run_id)
-        out = []
-        for sf in (StoredFinding.select().where(StoredFinding.run == run.id, StoredFinding.rule == "plugin")
-                   .limit(limit)):
-            ev = json.loads(sf.evidence or "{}")
-            out.append({"plugin": ev.get("plugin", sf.subject), "hook": ev.get("hook", ""),
-                        "where": ev.get("where", ""), "towns": ev.get("towns"), "message": ev.get("error", sf.message),
-                        "at_load": ev.get("at_load", False), "run": run.id, "when": str(run.started_at)[:19]})
-        return out
-    except Exception:  # an old database without the table's columns, or none yet
-        return []
+    elif stored:
+        print(tr("警告：插件最近出过错（见上表）", "warning: plugins failed lately (see above)"), file=sys.stderr)

@@ -1754,7 +1754,8 @@ def _worker(planner: Planner, items_iter, out, partial: bool, now, applied) -> N
         post = p.post if writes is not None else None
         _send(out, b"P", (chunk[-1].rowno, p.inserted, p.updated, p.unchanged, rejected, creates, post), writes)
         sent += 1
-    _send(out, b"D", planner.pm.errors())  # plugin hooks that raised here: the parent reports them
+    # plugin hooks that raised here: the parent reports them and keeps them (core.plugin_status)
+    _send(out, b"D", (planner.pm.errors(), planner.pm.failures))
 
 
 def _run_forked(planner: Planner, items_iter, res: Result, partial: bool, now, progress) -> None:
@@ -1813,7 +1814,9 @@ def _run_forked(planner: Planner, items_iter, res: Result, partial: bool, now, p
             if tag is None:
                 break
             if tag == b"D":
-                res.plugin_errors.extend(meta)
+                errors, failures = meta
+                res.plugin_errors.extend(errors)
+                planner.pm.adopt(failures)
                 done = True
                 break
             if tag == b"U":

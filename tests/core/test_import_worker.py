@@ -355,3 +355,7 @@ def test_a_validation_hook_that_raises_is_reported(city, capsys, monkeypatch, tm
     err = capsys.readouterr().err
     assert "buggy" in err and "dangjian_validate_record" in err and "ZeroDivisionError" in err
     assert m.Member.select().count() == 0
+    # kept for `dangjian plugins` and the app, wherever the hook ran (the worker sends its failures)
+    kept = [(r.plugin, r.hook, r.command) for r in m.PluginFailure.select()]
+    assert kept and all(k == ("buggy", "dangjian_validate_record", "import members") for k in kept)
+    assert all(r.location.endswith("buggy.py:4") for r in m.PluginFailure.select())

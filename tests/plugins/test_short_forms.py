@@ -91,6 +91,45 @@ def test_when_holds_or_not():
     assert by_number.points_for({"X"}, {"id_number": "Y"}, 9, {}) is None
 
 
+FIELDS_SCORER = '''
+from core import Base, ItemScorer, When, hookimpl
+
+CALLS = []
+
+
+def _everyone(ctx, ids):
+    return {m["id"] for m in ctx.subject_rows}
+
+
+def _limit(ctx, town):
+    CALLS.append(town)
+    return {"d": {"巴城镇": 3, "玉山镇": 7}[town]}
+
+
+@hookimpl
+def dangjian_register_scorers(register):
+    register(ItemScorer("member-points", "党员积分（测试）", "member points (test)", items=[
+        Base(1),
+        When(_everyone, 2, code="limit", label=("期限 {d} 天", "within {d} days"), fields=_limit),
+    ], subjects="member", classes=("resident",)))
+'''
+
+
+def test_a_label_quotes_a_value_in_force_in_the_subjects_town(plugin_kit):
+    """``fields(ctx, town)`` gives the label its names, once per town of the run."""
+    kit = plugin_kit.write("fields_scorer", FIELDS_SCORER)
+    assert kit.errors() == []
+    import sys
+
+    module = next(m for name, m in sys.modules.items() if name.endswith("fields_scorer"))
+    module.CALLS.clear()
+    results = kit.score("member-points")
+    labels = {(r.town, i["label"]) for r in results for i in r.items if i["code"] == "limit"}
+    assert labels == {("巴城镇", "期限 3 天"), ("玉山镇", "期限 7 天")}
+    assert sorted(module.CALLS) == ["巴城镇", "玉山镇"]  # once per town, however many members
+    assert sum(1 for r in results if r.town == "巴城镇") > 1
+
+
 def test_item_scorer_refuses_other_subjects():
     with pytest.raises(ValueError):
         core.ItemScorer("x", "x", "x", items=[], subjects="organization")
@@ -103,6 +142,7 @@ def test_built_in_scorers_are_item_scorers_with_the_same_items(plugin_kit):
     names = {s.name: s for s in scorers_default.SCORERS}
     assert isinstance(names["member-points"], core.ItemScorer)
     assert isinstance(names["in-service-performance"], core.ItemScorer)
+    assert isinstance(names["worker-appraisal"], core.ItemScorer)
     r = next(r for r in plugin_kit.score("member-points") if r.name == "李娜")
     assert [i["code"] for i in r.items] == ["base", "meetings_attended", "absence_without_leave", "late_dues"]
     assert r.points == sum(i["points"] for i in r.items)

@@ -354,6 +354,88 @@ async def test_broken_plugin_gives_a_notice(tui_db, tmp_path, monkeypatch):
         assert "town_screen" in screen_text(app) and "出错" in screen_text(app)
 
 
+RAISING_SCORER = """
+from core import Scorer, hookimpl
+
+def _boom(ctx):
+    raise KeyError("scorer exploded")
+
+@hookimpl
+def dangjian_register_scorers(register):
+    register(Scorer(name="member-points", title_zh="积分", title_en="points", subjects="member",
+                    towns=["巴城镇"], score=_boom))
+"""
+
+
+@aio
+async def test_banner_and_plugin_status_show_the_failures_other_commands_kept(tui_db, tmp_path, monkeypatch,
+                                                                                capsys):
+    """A scorer that raised in `dangjian score` (another process, earlier) is kept in the database:
+    the app shows it in the red banner and the plugin status (with where, when and the command),
+    although it loaded fine here and nothing in the app has run it yet."""
+    from core import plugins
+    from core.cli import main
+
+    folder = tmp_path / "plugs"
+    folder.mkdir()
+    (folder / "bc_points.py").write_text(RAISING_SCORER, encoding="utf-8")
+    monkeypatch.setenv("DANGJIAN_PLUGIN_DIRS", str(folder))
+    plugins.reset()
+    assert main(["score", "member-points", "--format", "csv"]) == 2
+    capsys.readouterr()
+    plugins.reset()
+    plugins.load()
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for _ in range(60):  # plugins are checked in a worker once the first screen is up
+            if app.plugin_problems:
+                break
+            await pilot.pause(0.05)
+        await settle(pilot)
+        assert [n for n, _m in app.plugin_problems] == ["bc_points"]
+        assert "scorer exploded" in app.plugin_problems[0][1] and "dangjian score member-points" in \
+            app.plugin_problems[0][1]
+        assert "插件出错" in screen_text(app).splitlines()[0]
+        app.open_screen("plugins", reset=True)
+        await settle(pilot)
+        text = screen_text(app)
+        assert "最近的插件故障" in text and "scorer member-points" in text and "bc_points.py:5" in text
+        assert "dangjian score member-points" in text and "正常；最近有故障" in text
+
+
+@aio
+async def test_a_failure_in_the_app_is_kept_and_shown(tui_db, tmp_path, monkeypatch):
+    """The scorer raises when its screen loads: the worker keeps the failure in the database (for
+    `dangjian plugins` and the next session) and the banner turns red."""
+    from core import plugins
+    from core.models import PluginFailure
+
+    folder = tmp_path / "plugs"
+    folder.mkdir()
+    (folder / "bc_points.py").write_text(RAISING_SCORER, encoding="utf-8")
+    monkeypatch.setenv("DANGJIAN_PLUGIN_DIRS", str(folder))
+    plugins.reset()
+    plugins.load()
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.6)
+        await settle(pilot)
+        assert not app.plugin_problems
+        app.open_screen("scorer:member-points", reset=True)
+        for _ in range(40):
+            await pilot.pause(0.1)
+            if app.plugin_problems:
+                break
+        await settle(pilot)
+        rows = [(r.plugin, r.hook, r.town, r.command) for r in PluginFailure.select()]
+        assert len(rows) == 1 and rows[0][:3] == ("bc_points", "scorer member-points", "巴城镇")
+        assert rows[0][3].startswith("tui ")
+        assert [n for n, _m in app.plugin_problems] == ["bc_points"]
+        assert "插件出错" in screen_text(app).splitlines()[0]
+
+
 @aio
 async def test_english_mode(tui_db):
     from core import i18n
