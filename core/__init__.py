@@ -182,8 +182,8 @@ _EXPORTS = {
     "missed_periods": ("core.sets", "missed_periods"),
     "as_date": ("core.sets", "as_date"),
     "raw_rows": ("core.sets", "raw_rows"),
-    "agg_text": ("core.sets", "agg_text"),
-    "month_of": ("core.sets", "month_of"),
+    "agg_text": ("core.db", "agg_text"),
+    "month_of": ("core.db", "month_of"),
     "scope_orgs": ("core.sets", "scope_orgs"),
     "scope_members": ("core.sets", "scope_members"),
     "scope_member_ids": ("core.sets", "scope_member_ids"),
@@ -242,9 +242,9 @@ if TYPE_CHECKING:  # what editors and type checkers see; at run time the names l
         RELATIONSHIP_CLASSES, in_relationship, members_at, member_ids_at, org_members_at, org_member_counts,
         org_counts_on_days, relationship_members, relationship_member_counts, spans as roster_spans,
         state_on, in_class_on, join_at as join_roster_at, movers, moved_members, movers_among)
-    from core.db import in_ids
+    from core.db import agg_text, in_ids, month_of
     from core.sets import (CHUNK, chunks, month_label, month_index, month_from_index, missed_periods,
-        as_date, raw_rows, agg_text, month_of, scope_orgs, scope_members, scope_member_ids,
+        as_date, raw_rows, scope_orgs, scope_members, scope_member_ids,
         members_in_scope, member_status, member_age, scope_worker_ids, scope_meetings, secretary_posts,
         member_visits, attendance_counts, volunteer_hours, commitments_kept, pairing_counts,
         pairings_by_community, diary_entry_counts, training_counts_of_members, late_dues_months)

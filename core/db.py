@@ -350,6 +350,24 @@ def id_list(ids):
     return _IdList()
 
 
+def agg_text(field):
+    """SQL aggregate: the values of a group as one comma-separated text (group_concat / string_agg)."""
+    from peewee import Cast, fn
+
+    if is_sqlite():
+        return fn.group_concat(field)
+    return fn.string_agg(Cast(field, "text"), ",")
+
+
+def month_of(field):
+    """SQL expression: the ``'YYYY-MM'`` of a date column."""
+    from peewee import fn
+
+    if is_sqlite():
+        return fn.substr(field, 1, 7)
+    return fn.to_char(field, "YYYY-MM")
+
+
 def in_ids(ids):
     """What ``field.in_()`` takes for ``ids``: a subquery (or an :func:`id_list`) as it is, a list
     of ids as :func:`id_list`."""

@@ -175,7 +175,7 @@ def on_time_sql(as_of: dt.date):
     as-of date (:func:`settled_sql`) and paid by the month's end (or nothing was due) — what
     ``dues.on_time`` and the member points' late months both count."""
     from core.models import DuesPayment
-    from core.sets import month_of
+    from core.db import month_of
 
     return settled_sql(as_of) & ((DuesPayment.due <= 0) | (month_of(DuesPayment.paid_date) <= DuesPayment.month))
 

@@ -90,28 +90,6 @@ def raw_rows(query, date_cols=()) -> list[tuple]:
     return conv
 
 
-def agg_text(field):
-    """SQL aggregate: the values of a group as one comma-separated text (group_concat / string_agg)."""
-    from peewee import Cast, fn
-
-    from core.db import is_sqlite
-
-    if is_sqlite():
-        return fn.group_concat(field)
-    return fn.string_agg(Cast(field, "text"), ",")
-
-
-def month_of(field):
-    """SQL expression: the ``'YYYY-MM'`` of a date column."""
-    from peewee import fn
-
-    from core.db import is_sqlite
-
-    if is_sqlite():
-        return fn.substr(field, 1, 7)
-    return fn.to_char(field, "YYYY-MM")
-
-
 def _date_cols(fields, offset: int) -> tuple:
     from peewee import DateField
 

@@ -148,7 +148,7 @@ def test_ledger_book_holds_everything(dangjian_city, tmp_path, capsys):
                  "BC01-202503-assembly", "出差",  # every meeting, with leave reasons
                  "11、12",  # 李娜's arrears
                  "路灯维修", "困难党员走访",  # visits and demands
-                 "15000.00", "党员活动",  # funding and spending
+                 "15,000.00", "党员活动",  # funding and spending
                  "第13条", "第19条", "dues.on_time"):  # findings by clause
         assert text in page, text
     assert "玉山社区" not in page and "陈静" not in page
