@@ -380,21 +380,6 @@ def _variants_with_scope(registry, rule_id: str, communities: list[CommunityRef]
     return out
 
 
-def _error_finding(rule: Rule, exc: BaseException, subject: str, town: str | None) -> Finding:
-    import traceback
-    from pathlib import Path
-
-    from core.i18n import tr
-
-    tb = traceback.extract_tb(exc.__traceback__)
-    where = f"{Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
-    plugin = rule.plugin or "?"
-    return Finding(rule=rule.id, clause=rule.clause, status="error", town=town, community=None, subject=subject,
-                   message=tr("规则 {r}（插件 {p}）运行出错：{e}", "rule {r} (plugin {p}) raised: {e}",
-                              r=rule.id, p=plugin, e=f"{type(exc).__name__}: {exc}"),
-                   evidence={"plugin": plugin, "exception": repr(exc), "where": where})
-
-
 def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, principal=None,
               store=True) -> CheckResult:
     """Run every registered rule (or ``rule_ids``) over the scope; store the findings.
