@@ -128,7 +128,8 @@ def scope_orgs(ctx) -> dict[int, tuple]:
 def scope_members(ctx, *fields, relationship: bool = False, classes=None, where=None) -> list[tuple]:
     """Members on the roster at the as-of date in the communities in scope, as tuples
     ``(member id, community id, id number, management class, organization id, *fields)``
-    -- community, class and organization those of the as-of date (date fields as dates).
+    -- community, class and organization those of the as-of date (date fields as dates) --
+    by member id within each block of communities.
 
     ``relationship=True``: only members whose relationship is in the
     community (社区党员 or 流出党员 belonging to one of its organizations; the
@@ -145,7 +146,7 @@ def scope_members(ctx, *fields, relationship: bool = False, classes=None, where=
     out = []
     for ids in chunks(ctx.community_ids):
         q = roster.members_at(ids, ctx.as_of, *base, relationship=relationship, classes=classes, where=where)
-        out.extend(raw_rows(q, dcols))
+        out.extend(raw_rows(q.order_by(Member.id), dcols))  # one order on every database
     return out
 
 

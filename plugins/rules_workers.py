@@ -146,7 +146,7 @@ def _training_rule(leaders: bool):
             need_days = Decimal(str(p["min_days"]))
             ev = {"worker_id": w.id, "posts": sorted(w.posts), "trainings": n, "required_trainings": need_n,
                   "days": str(days.normalize()) if days else "0", "required_days": p["min_days"],
-                  "training_ids": [t[0] for t in items], "year": ctx.year}
+                  "training_ids": sorted(t[0] for t in items), "year": ctx.year}
             ok = n >= need_n and days >= need_days
             who = _posts_label(w.posts, ctx.lang)
             if ok:

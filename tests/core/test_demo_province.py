@@ -152,9 +152,8 @@ def test_same_seed_same_province_in_another_process(dangjian_env, today, tmp_pat
 
 def _canonical(findings: list[dict]) -> list[str]:
     """Findings as sorted JSON texts, without the per-database ``ref`` and with the lists inside
-    the evidence sorted.  (The order of one rule's findings, and of the ids inside an evidence
-    list, comes from queries without an ORDER BY and differs between the two databases; the
-    findings themselves may not.)"""
+    the evidence sorted: the first comparison, whose failure shows which findings differ; the
+    order is compared after it."""
     def norm(v):
         if isinstance(v, dict):
             return {k: norm(x) for k, x in v.items()}
@@ -193,6 +192,10 @@ def test_province_findings_identical_on_sqlite_and_postgresql(dangjian_env, toda
         pg = _check(tmp_path, "postgresql", y)
         assert Counter((f["rule"], f["status"]) for f in pg) == Counter((f["rule"], f["status"]) for f in lite[y])
         assert _canonical(pg) == _canonical(lite[y]), y
+        # and in the same order, finding for finding (only the per-database ref differs)
+        strict = [[{k: v for k, v in f.items() if k != "ref"} for f in side] for side in (pg, lite[y])]
+        bad = [(a["rule"], a["subject"], b["subject"]) for a, b in zip(*strict) if a != b]
+        assert not bad, (y, len(bad), bad[:5])
 
 
 # ---------------------------------------------------------------- failures and the command line
