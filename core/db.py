@@ -249,11 +249,11 @@ def executemany(sql: str, rows) -> None:
     ``sql`` uses ``?`` placeholders; they are rewritten for PostgreSQL.
     Call inside :func:`write_tx`.
     """
-    rows = list(rows) if not isinstance(rows, list) else rows
-    if not rows:
-        return
     cursor = database.cursor()
     if is_postgres():
+        rows = list(rows) if not isinstance(rows, list) else rows
+        if not rows:
+            return
         from psycopg2.extras import execute_batch, execute_values
 
         if " VALUES " not in sql:  # UPDATE … WHERE id = ?: batched statements

@@ -70,13 +70,24 @@ def shown(view, findings, evidence_texts: list | None = None, holds: list | None
     finding's evidence already encoded (:func:`evidence_texts`), to tell cheaply which
     evidence needs masking at all; ``holds``: that answer already given, one bool a finding
     (:meth:`core.view.View.holding_personal`)."""
+    return list(iter_shown(view, findings, evidence_texts, holds))
+
+
+def iter_shown(view, findings, evidence_texts: list | None = None, holds: list | None = None, block: int = 20_000):
+    """:func:`shown`, made a block at a time as they are read (a writer that streams a city's
+    ~200k findings never holds a second copy of them all)."""
+    if holds is None and evidence_texts is not None:
+        holds = view.holding_personal(evidence_texts)
+    for i in range(0, len(findings), block):
+        yield from _shown_block(view, findings[i:i + block], None if holds is None else holds[i:i + block])
+
+
+def _shown_block(view, findings, holds) -> list:
     ref = view.finding_ref
     if view.full_personal_data:
         return [Finding(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message, f.evidence, ref(f))
                 for f in findings]
     js = view.mask_json
-    if holds is None and evidence_texts is not None:
-        holds = view.holding_personal(evidence_texts)
     if holds is None:
         holds = [True] * len(findings)
     subjects = view.mask_texts([f.subject for f in findings])
@@ -85,9 +96,14 @@ def shown(view, findings, evidence_texts: list | None = None, holds: list | None
             for f, s, m, h in zip(findings, subjects, messages, holds)]
 
 
+def evidence_encoder():
+    """The one encoding of a finding's evidence as text (stored, and in the JSON output): compact JSON."""
+    return json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":")).encode
+
+
 def evidence_texts(findings) -> list[str]:
     """Each finding's evidence as compact JSON text (what is stored)."""
-    dumps = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":")).encode
+    dumps = evidence_encoder()
     return [dumps(f.evidence) for f in findings]
 
 
@@ -108,8 +124,8 @@ def store_run(findings, year: int, as_of: dt.date, scope: RunScope, principal=No
         table = StoredFinding._meta.table_name
         if evidence_json is None:
             evidence_json = evidence_texts(findings)
-        rows = [(run.id, f.rule, f.clause, f.status, f.town, f.community, str(f.subject)[:64], f.message, ev, 1)
-                for f, ev in zip(findings, evidence_json)]
+        rows = ((run.id, f.rule, f.clause, f.status, f.town, f.community, str(f.subject)[:64], f.message, ev, 1)
+                for f, ev in zip(findings, evidence_json))  # a generator: never a second list of a city's rows
         db.copy_in(table, ("run_id", "rule", "clause", "status", "town", "community", "subject", "message",
                            "evidence", "version"), rows)
         prune_runs(scope)

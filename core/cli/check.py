@@ -216,8 +216,9 @@ def summary_line(result, with_run: bool = True) -> str:
 
 
 def write_json(findings, output: str | None, evidence_json: list | None = None) -> None:
-    """A JSON list of findings, one finding a line, streamed (a city run has ~200k); each
-    finding's evidence in its compact stored form (``evidence_json``: already encoded)."""
+    """A JSON list of findings (a list or any iterable), one finding a line, streamed (a city
+    run has ~200k); each finding's evidence in its compact stored form (``evidence_json``:
+    already encoded, one text a finding in the same order)."""
     from contextlib import nullcontext
     from pathlib import Path
 
@@ -242,19 +243,20 @@ def write_json(findings, output: str | None, evidence_json: list | None = None) 
                 if x is None:
                     return "null"
                 return str(x) if x.__class__ is int else enc(x)
-            if evidence_json is None:
-                from core.findings import evidence_texts
+            from core.findings import evidence_encoder
 
-                evidence_json = evidence_texts(findings)
+            encode = evidence_encoder()
+            i = -1
             for i, f in enumerate(findings):  # the evidence as stored (compact), the rest field by field
+                ev = evidence_json[i] if evidence_json is not None else encode(f.evidence)
                 line = (f'{{"rule": {v(f.rule)}, "clause": {v(f.clause)}, "status": {v(f.status)}, '
                         f'"town": {v(f.town)}, "community": {v(f.community)}, "subject": {v(f.subject)}, '
-                        f'"message": {v(f.message)}, "ref": {v(f.ref)}, "evidence": {evidence_json[i]}}}')
+                        f'"message": {v(f.message)}, "ref": {v(f.ref)}, "evidence": {ev}}}')
                 buf.append(("\n" if i == 0 else ",\n") + line)
                 if len(buf) >= 5000:
                     fh.write("".join(buf))
                     buf = []
-            fh.write("".join(buf) + ("\n]\n" if findings else "]\n"))
+            fh.write("".join(buf) + ("\n]\n" if i >= 0 else "]\n"))
             fh.flush()
         finally:
             if output:
@@ -285,10 +287,11 @@ def write_findings(result, fmt: str, output: str | None, show_all: bool) -> None
     if raw_json is not None:
         holds = view.holding_personal(raw_json)  # decided once per finding, in C
         evidence_json = [view.mask_text(t) if h else t for t, h in zip(raw_json, holds)]
+    if fmt == "json":  # streamed: the findings are shown a block at a time as they are written
+        write_json(store.iter_shown(view, result.findings, holds=holds), output, evidence_json)
+        return
     result = replace(result, findings=store.shown(view, result.findings, holds=holds), evidence_json=evidence_json)
-    if fmt == "json":
-        write_json(result.findings, output, result.evidence_json)
-    elif fmt == "csv":
+    if fmt == "csv":
         from core.output import csv_text
 
         write_text(csv_text(finding_headers(), [finding_row(f) for f in result.findings]), output, bom=True)
