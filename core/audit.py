@@ -25,6 +25,7 @@ import datetime as dt
 import decimal
 import json
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, Iterable
 
 from core import access
@@ -114,12 +115,14 @@ def encode_columns(names: list[str], columns: list[list]) -> list[str]:
 
     ``names`` sorted, ``columns[i]`` the values of ``names[i]`` per record.
     Record j's text is ``to_json`` of ``{names[i]: columns[i][j]}`` without
-    the None values — the same text, about twice as fast for 100k records.
+    the None values — the same text, about three times as fast for 100k records:
+    a column of few values (a class, a community, 是/否) has each value's text made
+    once, and a column without blanks joins its key and its values in the row's join.
     """
     frags = []
     none = type(None)
+    n = len(columns[0]) if columns else 0
     for name, col in zip(names, columns):
-        pre = _quote(name) + ": "
         kinds = set(map(type, col))
         has_none = none in kinds
         kinds.discard(none)
@@ -137,14 +140,25 @@ def encode_columns(names: list[str], columns: list[list]) -> list[str]:
             conv = _text_quoted
         else:
             conv = _any_value
+        pre = ", " + _quote(name) + ": "
+        if len(kinds) == 1 and kinds <= _MEMO_KINDS:  # equal values, equal text (not so for Decimal: 1.0, 1.00)
+            distinct = set(col)
+            if len(distinct) * 4 <= n:
+                memo = {v: "" if v is None else pre + conv(v) for v in distinct}
+                frags.append(list(map(memo.__getitem__, col)))
+                continue
         if has_none:
-            frags.append([None if v is None else pre + conv(v) for v in col])
+            frags.append(["" if v is None else pre + conv(v) for v in col])
         else:
-            frags.append(list(map(pre.__add__, map(conv, col))))
+            frags.append(repeat(pre))
+            frags.append(list(map(conv, col)))
     if not frags:
-        return ["{}"] * (len(columns[0]) if columns else 0)
-    join = ", ".join
-    return ["{" + join(filter(None, r)) + "}" for r in zip(*frags)]
+        return ["{}"] * n
+    join = "".join
+    return ["{" + join(r)[2:] + "}" for r in zip(*frags)]  # [2:]: the first value's ", "
+
+
+_MEMO_KINDS = frozenset((str, int, bool))
 
 
 @dataclass
