@@ -381,15 +381,15 @@ class Table:
         if self.encoding is not None:
             try:
                 n = self._rowno
-                decoded = self._decoded
+                undecoded = _UNDECODED.search
                 for cells in self._reader:
                     n += 1
                     text = "".join(cells)
                     if not text.strip():
                         continue
                     self._rowno = n
-                    if not text.isascii():
-                        decoded(cells, n)
+                    if not text.isascii() and undecoded(text):  # one search of the row (one character each)
+                        self._decoded(cells, n)
                     if "'" in text:  # an export's guard against formulas: one leading ' comes off
                         cells = [csv_unguard(c) for c in cells]
                     yield n, cells
