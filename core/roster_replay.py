@@ -97,20 +97,30 @@ def replay(joined, placed, org, community, cls, active, left, moves, org_by_code
     return out
 
 
-def new_member_rows(member_id, joined, placed, org, community, cls, org_community: dict) -> list[tuple]:
-    """The ``roster_period`` rows of a member just created (no moves yet, on the roster): what
-    :func:`rebuild` would store, without reading the member back (an import plans them)."""
-    if placed is None:  # one span from joining on
-        c = org_community.get(org) or community if org is not None else community
-        return [(member_id, joined.isoformat() if isinstance(joined, dt.date) else str(joined)[:10], None,
-                 org, c, cls)]
-    joined, placed = _date(joined), _date(placed)
-    return [(member_id, lo.isoformat(), hi.isoformat() if hi else None, o, c, k)
-            for lo, hi, o, c, k in replay(joined, placed, org, community, cls, True, None, (), {}, org_community)]
+def _joined_span(member_id, joined, org, community, cls, org_community: dict) -> tuple:
+    """The one ``roster_period`` row of a member who never moved: from joining on, open."""
+    return (member_id, joined.isoformat() if isinstance(joined, dt.date) else str(joined)[:10], None, org,
+            org_community.get(org) or community if org is not None else community, cls)
+
+
+def new_members_rows(members, org_community: dict) -> list[tuple]:
+    """The ``roster_period`` rows of members just created (no moves yet, on the roster): what
+    :func:`rebuild` would store, without reading them back (an import plans a block at once).
+
+    ``members``: ``(member id, joined, placed, organization id, community id, class)`` each."""
+    out = []
+    append = out.append
+    for mid, joined, placed, org, community, cls in members:
+        if placed is None:  # one span from joining on
+            append(_joined_span(mid, joined, org, community, cls, org_community))
+            continue
+        out.extend((mid, lo.isoformat(), hi.isoformat() if hi else None, o, c, k) for lo, hi, o, c, k in
+                   replay(_date(joined), _date(placed), org, community, cls, True, None, (), {}, org_community))
+    return out
 
 
 def insert_rows(database, rows: list) -> None:
-    """Store span rows made by :func:`new_member_rows` (inside the caller's transaction)."""
+    """Store span rows made by :func:`new_members_rows` (inside the caller's transaction)."""
     p = _param(database)
     sql = ('INSERT INTO "roster_period" ("member_id", "start", "end", "organization", "community", '
            f'"management_class") VALUES ({", ".join(p for _ in range(6))})')
@@ -170,9 +180,7 @@ def _span_rows(members, moves: dict, org_by_code: dict, org_community: dict) -> 
     for mid, joined, placed, org, comm, cls, active, left in members:
         mv = moves.get(mid)
         if mv is None and placed is None and active:  # never moved: one span from joining on
-            c = org_community.get(org) or comm if org is not None else comm
-            rows.append((mid, joined.isoformat() if isinstance(joined, dt.date) else str(joined)[:10], None,
-                         org, c, cls))
+            rows.append(_joined_span(mid, joined, org, comm, cls, org_community))
             continue
         for lo, hi, o, c, k in replay(_date(joined), _date(placed), org, comm, cls, active, _date(left),
                                       mv or (), org_by_code, org_community):

@@ -235,6 +235,8 @@ class Handler:
         set_cols = ", ".join(f"{_q(m.fields[n].column_name)} = ?" for n in self.value_fields)
         self.update_sql = (f"UPDATE {_q(self.table)} SET {set_cols}, {_q('version')} = {_q('version')} + 1 "
                            f"WHERE {_q('id')} = ?")
+        self._next_ids: dict[str, int] = {}  # SQLite: table -> the next free id (reserve_ids)
+        self._none_stored: dict[str, bool] = {}  # table -> held no row when this import began (none_stored)
 
     # --- what to write
     def compute_value_fields(self) -> list[str]:
@@ -312,6 +314,8 @@ class Handler:
         """Existing rows for the items' keys: {key: {field: value}} (raw SQL, set-based)."""
         from peewee import BooleanField, DateField, DecimalField
 
+        if self.none_stored(self.table):  # a first import into an empty table: nothing to look up, block after block
+            return {}
         m = self.model
         if names is None:
             names = list(dict.fromkeys(["id", *self.key_fields, *self.value_fields, *self.scope_extra()]))
@@ -365,6 +369,40 @@ class Handler:
     def audit_key(self, vals: dict) -> str:
         return "|".join("" if v is None else str(v) for v in self.key(vals))
 
+    # --- what was stored before the import, new ids
+    def none_stored(self, table: str) -> bool:
+        """``table`` held no row when this import began (asked once, at the first call, which comes
+        before this import writes into it).
+
+        Look-ups of stored rows may then be skipped: a row of a later block could only find a row
+        this import wrote, whose natural key is then a duplicate in the file (refused by the parse);
+        a forked planner never sees this import's writes at all, and reads the same."""
+        empty = self._none_stored.get(table)
+        if empty is None:
+            empty = self._none_stored[table] = db.database.execute_sql(
+                f"SELECT 1 FROM {_q(table)} LIMIT 1").fetchone() is None
+        return empty
+
+    def reserve_ids(self, table: str, n: int):
+        """``n`` new row ids of ``table`` (the handler's own, or one its post_write inserts into).
+
+        SQLite: max(id) + 1 … -- nobody else writes while the import holds the
+        write lock, and every insert of this import into ``table`` takes its ids
+        here.  PostgreSQL: taken from the table's sequence.
+        """
+        if db.is_sqlite():
+            start = self._next_ids.get(table)
+            if start is None:
+                top = db.database.execute_sql(f'SELECT max("id") FROM {_q(table)}').fetchone()[0]
+                start = (top or 0) + 1
+            self._next_ids[table] = start + n
+            return range(start, start + n)
+        if not n:
+            return []
+        cur = db.database.execute_sql("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                                      (table, n))
+        return [r[0] for r in cur.fetchall()]
+
     # --- extras (worker posts, transfer effects)
     def load_extra(self, items: list[Item], existing: dict) -> None:
         pass
@@ -381,7 +419,10 @@ class Handler:
         """More errors of a row once its stored record (``old``, None when new) is known."""
 
     def plan_post(self, p: "Plan"):
-        """Plain data (marshal/pickle) for :meth:`post_write`, worked out when a chunk is planned (None: nothing)."""
+        """Plain data (marshal/pickle) for :meth:`post_write`, worked out when a chunk is planned (None: nothing).
+
+        The audit rows of what :meth:`post_write` will insert go into ``p.entries`` here, with ids
+        from :meth:`reserve_ids` (then the planner encodes them, a forked one included)."""
         return None
 
     def post_write(self, post) -> None:
@@ -602,6 +643,9 @@ class Members(Handler):
             self._claims = {}  # certificate number -> the ID number of the row of this import that names it
             self._touched = set()
         numbers = list({it.vals.get("certificate_no") for it in items} - {None, ""} - set(self._certs))
+        if numbers and self.none_stored(C._meta.table_name):  # no certificate on record: none to look up
+            self._certs.update(dict.fromkeys(numbers))
+            return
         for i in range(0, len(numbers), 500):
             part = numbers[i:i + 500]
             found = dict(C.select(C.number, C.member).where(C.number.in_(part)).tuples())
@@ -662,24 +706,33 @@ class Members(Handler):
         return self._org_codes
 
     def plan_post(self, p):
+        """The certificates to make (their ids reserved, their audit rows added to ``p.entries``), the
+        updated members to replay at the end, and the new members' roster spans."""
+        from core import roster_replay
+        from core.models import FloatingCertificate as C
+
         links = []
         for it in p.inserts + p.updates + p.same:
             number = it.vals.get("certificate_no")
             if number and self._certs.get(number) is None:
                 self._certs[number] = it.id
                 links.append((number, it.id, it.community))
+        if links:
+            table = C._meta.table_name
+            rows = []
+            for cid, (number, mid, comm) in zip(self.reserve_ids(table, len(links)), links):
+                rows.append((cid, number, mid))
+                p.entries.append(audit.Entry("create", table, cid, None, {"number": number, "member": mid}, comm))
+            links = rows
         # the roster spans: a new member's from the row itself (no moves yet), others replayed at the end
-        from core import roster_replay
-
-        spans = [row for it in p.inserts for row in roster_replay.new_member_rows(
-            it.id, it.vals.get("joined_date"), it.vals.get("placed_date"), it.vals.get("organization"),
-            it.vals.get("community"), it.vals.get("management_class") or "resident", self._org_community)]
+        spans = roster_replay.new_members_rows(
+            [(it.id, v.get("joined_date"), v.get("placed_date"), v.get("organization"), v.get("community"),
+              v.get("management_class") or "resident") for it in p.inserts for v in (it.vals,)],
+            self._org_community)
         members = [it.id for it in p.updates]
         return (links, members, spans) if links or members or spans else None
 
     def post_write(self, post):
-        from core.models import FloatingCertificate as C
-
         if not post:
             return
         links, members, spans = post
@@ -687,16 +740,9 @@ class Members(Handler):
             from core import roster_replay
 
             roster_replay.insert_rows(db.database, spans)
-        if links:  # one executemany, not an INSERT per certificate
-            db.executemany('INSERT INTO "floating_certificate" ("number", "member_id", "version") VALUES (?, ?, 1)',
-                           [(n, mid) for n, mid, _c in links])
-            ids_ = {}
-            numbers = [n for n, _m, _c in links]
-            for i in range(0, len(numbers), 500):
-                ids_.update(C.select(C.number, C.id).where(C.number.in_(numbers[i:i + 500])).tuples())
-            for number, mid, comm in links:
-                self.ctx.audit.append(audit.Entry("create", C._meta.table_name, ids_[number], None,
-                                                  {"number": number, "member": mid}, comm))
+        if links:  # one executemany, ids reserved by plan_post (their audit rows are the plan's)
+            db.executemany('INSERT INTO "floating_certificate" ("id", "number", "member_id", "version") '
+                           'VALUES (?, ?, ?, 1)', links)
         if getattr(self, "_touched", None) is None:
             self._touched = set()
         self._touched.update(members)
@@ -1347,30 +1393,14 @@ class Planner:
         self.login = audit.login_of(ctx.login)
         self.when = now.isoformat(sep=" ")  # as audit.rows_for writes it
         self.sqlite = db.is_sqlite()
-        self.next_id = None
         fields_ = handler.fields
         self.insert_sql = (f"INSERT INTO {_q(handler.table)} ({_q('id')}, "
                            f"{', '.join(_q(f.column_name) for f in fields_)}) "
                            f"VALUES ({', '.join('?' for _ in range(len(fields_) + 1))})")
 
     def reserve_ids(self, n: int):
-        """``n`` new row ids for the handler's table.
-
-        SQLite: max(id) + 1 … — nobody else writes while the import holds the
-        write lock, and every insert into this table goes through here.
-        PostgreSQL: taken from the table's sequence.
-        """
-        table = self.handler.table
-        if self.sqlite:
-            if self.next_id is None:
-                top = db.database.execute_sql(f'SELECT max("id") FROM {_q(table)}').fetchone()[0]
-                self.next_id = (top or 0) + 1
-            start = self.next_id
-            self.next_id += n
-            return range(start, start + n)
-        cur = db.database.execute_sql("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                                      (table, n))
-        return [r[0] for r in cur.fetchall()]
+        """``n`` new row ids for the handler's table (:meth:`Handler.reserve_ids`)."""
+        return self.handler.reserve_ids(self.handler.table, n)
 
     def create_rows(self, names: list[str], columns: list[list], ids, communities) -> list[tuple]:
         """Audit rows of inserted records: ``columns[i]`` the values of ``names[i]``; None values left out."""
@@ -1658,6 +1688,7 @@ def _audit_refusal(kind: str, name, res: Result, partial: bool, login: str) -> N
 # Plain values for marshal (what sqlite3's adapters would have bound: ISO dates, money as text).
 _PLAIN = {dt.date: dt.date.isoformat, dt.datetime: lambda v: v.isoformat(sep=" "), Decimal: str}
 _PLAIN_TYPES = frozenset(_PLAIN)
+_NONE = type(None)
 
 
 def _plain_rows(rows: list[tuple], where=None) -> list[tuple]:
@@ -1672,11 +1703,26 @@ def _plain_rows(rows: list[tuple], where=None) -> list[tuple]:
     changed = False
     for i in range(len(cols)) if where is None else where:
         col = cols[i]
-        if _PLAIN_TYPES.isdisjoint(set(map(type, col))):
+        kinds = set(map(type, col))
+        if _PLAIN_TYPES.isdisjoint(kinds):
             continue
         changed = True
-        cols[i] = [plain[v.__class__](v) if v.__class__ in plain else v for v in col]
+        blanks = _NONE in kinds
+        kinds.discard(_NONE)
+        if len(kinds) == 1:  # one type (and blanks): its conversion, without a look-up per value
+            conv = plain[kinds.pop()]
+            cols[i] = [None if v is None else conv(v) for v in col] if blanks else list(map(conv, col))
+        else:
+            cols[i] = [plain[v.__class__](v) if v.__class__ in plain else v for v in col]
     return list(zip(*cols)) if changed else rows
+
+
+def _creates_from_rows(planner: "Planner", creates, insert_rows: list[tuple]) -> list[tuple]:
+    """The inserts' audit rows encoded from their insert rows (as sent: dates and money as text):
+    ``creates`` is ``(names, positions in an insert row, communities)``; the id is at position 0."""
+    names, where, communities = creates
+    columns = list(zip(*insert_rows))
+    return planner.create_rows(names, [columns[i] for i in where], columns[0], communities)
 
 
 def _typed_positions(handler: Handler, planner: Planner) -> dict[str, list[int]]:
@@ -1727,7 +1773,8 @@ def _worker(planner: Planner, items_iter, out, partial: bool, now, applied) -> N
 
     ``applied`` (memory shared with the writer) counts the chunks the writer
     has written.  The inserts' audit rows are encoded by the writer while it
-    keeps up, and here when it has a whole chunk waiting.
+    keeps up, and here while it is still on an earlier chunk (the writer is
+    then the slower of the two).
     """
     db.reopen_in_child()  # the parent's connection, mid-transaction, is never touched here
     ctx = planner.ctx
@@ -1742,11 +1789,14 @@ def _worker(planner: Planner, items_iter, out, partial: bool, now, applied) -> N
         if not (failed and not partial):  # all-or-nothing with a bad row: nothing will be kept, send no rows
             writes = [(sql, _plain_rows(rows, typed.get(sql))) for sql, rows in p.writes]
             audit_rows = audit.rows_for(p.entries, user=ctx.login, at=now)
-            behind = sent - int.from_bytes(applied[:8], "little") >= 2  # the writer has a whole chunk waiting
-            if p.creates is not None and all(n in position for n in p.creates[0]) and not behind:
-                # the writer encodes the inserts' audit rows from the insert rows while it keeps up
+            if p.creates is not None and all(n in position for n in p.creates[0]):
+                # the inserts' audit rows, from the insert rows: encoded by the writer while it keeps up,
+                # here while it is still on an earlier chunk (then it is the slower of the two)
                 names = p.creates[0]
                 creates = (names, [position[n] for n in names], [it.community for it in p.inserts])
+                if sent - int.from_bytes(applied[:8], "little") >= 1:
+                    audit_rows = _creates_from_rows(planner, creates, writes[0][1]) + audit_rows
+                    creates = None
             else:
                 audit_rows = planner.creates_of(p) + audit_rows
             writes.append((audit.INSERT_SQL, audit_rows))
@@ -1826,10 +1876,7 @@ def _run_forked(planner: Planner, items_iter, res: Result, partial: bool, now, p
             rowno, inserted, updated, unchanged, rejected, creates, post = meta
             for sql, rows in writes or ():
                 if creates is not None and sql == audit.INSERT_SQL:  # the inserts' audit rows come first
-                    names, where, communities = creates
-                    inserted_rows = writes[0][1]
-                    columns = list(zip(*inserted_rows))
-                    rows = planner.create_rows(names, [columns[i] for i in where], columns[0], communities) + rows
+                    rows = _creates_from_rows(planner, creates, writes[0][1]) + rows
                 db.executemany(sql, rows)
             if post is not None:  # the handler's own writes after the chunk's (certificates, roster members)
                 ctx = planner.ctx
