@@ -1748,7 +1748,8 @@ def _send(out, tag: bytes, meta, writes=None) -> None:
             body, how = marshal.dumps(writes), b"m"
         except ValueError:  # a value marshal does not know: pickle keeps it (bound by sqlite3's adapters)
             body, how = pickle.dumps(writes, protocol=pickle.HIGHEST_PROTOCOL), b"p"
-    out.write(tag + how + struct.pack("<QQ", len(head), len(body)) + head + body)
+    out.write(tag + how + struct.pack("<QQ", len(head), len(body)) + head)
+    out.write(body)  # written as it is (a chunk's rows are a megabyte or more: not copied into one message)
     out.flush()
 
 
