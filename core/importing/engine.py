@@ -1691,14 +1691,12 @@ _PLAIN_TYPES = frozenset(_PLAIN)
 _NONE = type(None)
 
 
-def _plain_rows(rows: list[tuple], where=None) -> list[tuple]:
-    """Rows with dates and money as the text SQLite stores (marshal has no date or Decimal); column by column.
+def _plain_columns(cols: list, where=None) -> bool:
+    """Dates and money as the text SQLite stores (marshal has no date or Decimal), in ``cols`` (columns
+    of rows) in place; True when any changed.
 
     ``where``: the positions that may hold such values (the others are not looked at); None: all.
     """
-    if not rows:
-        return rows
-    cols = list(zip(*rows))
     plain = _PLAIN
     changed = False
     for i in range(len(cols)) if where is None else where:
@@ -1714,15 +1712,78 @@ def _plain_rows(rows: list[tuple], where=None) -> list[tuple]:
             cols[i] = [None if v is None else conv(v) for v in col] if blanks else list(map(conv, col))
         else:
             cols[i] = [plain[v.__class__](v) if v.__class__ in plain else v for v in col]
-    return list(zip(*cols)) if changed else rows
+    return changed
+
+
+FOLD_MIN = 16  # rows of an INSERT before its constant columns are written into the statement (_wire)
+
+
+def _literal(v):
+    """``v`` as an SQL literal that stores what binding it stores (None: no such simple literal).
+
+    NULL, integers (a bool is the integer 0 or 1, as sqlite3 binds it) and short text that
+    UTF-8 can encode and without NUL; text in single quotes, its quotes doubled."""
+    t = v.__class__
+    if v is None:
+        return "NULL"
+    if t is bool:
+        return "1" if v else "0"
+    if t is int:
+        return repr(v) if -(1 << 62) <= v < (1 << 62) else None
+    if t is str and len(v) <= 256 and "\x00" not in v:
+        try:
+            v.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+        return "'" + v.replace("'", "''") + "'"
+    return None
+
+
+def _wire(sql: str, rows: list[tuple], where=None) -> tuple[str, list[tuple], list | None]:
+    """A statement and its rows as the worker sends them: ``(sql, rows, kept)``.
+
+    Dates and money as text (:func:`_plain_columns`); and for an INSERT of at least
+    :data:`FOLD_MIN` rows, a column with one and the same value in every row (the audit
+    rows' time, user and action, a member's version, a column left empty) is written into
+    the statement as a literal instead of being bound row by row: the same rows stored,
+    less for the writer to do.  ``kept``: for each column of ``rows``, its position in the
+    rows sent, or ``(value,)`` when it went into the statement; None when all were kept.
+    """
+    if not rows:
+        return sql, rows, None
+    cols = list(zip(*rows))
+    changed = _plain_columns(cols, where)
+    head, sep, tail = sql.partition(" VALUES (")
+    if len(rows) < FOLD_MIN or tail != ", ".join("?" for _ in cols) + ")":
+        return sql, list(zip(*cols)) if changed else rows, None
+    n = len(rows)
+    marks, kept, keep = [], [], []
+    for col in cols:
+        first = col[0]
+        lit = _literal(first)
+        if lit is not None and col.count(first) == n and len(set(map(type, col))) == 1:
+            marks.append(lit)
+            kept.append((first,))
+        else:
+            marks.append("?")
+            kept.append(len(keep))
+            keep.append(col)
+    if not keep or len(keep) == len(cols):  # nothing to bind at all: left as it is (executemany needs values)
+        return sql, list(zip(*cols)) if changed else rows, None
+    return head + sep + ", ".join(marks) + ")", list(zip(*keep)), kept
 
 
 def _creates_from_rows(planner: "Planner", creates, insert_rows: list[tuple]) -> list[tuple]:
-    """The inserts' audit rows encoded from their insert rows (as sent: dates and money as text):
-    ``creates`` is ``(names, positions in an insert row, communities)``; the id is at position 0."""
-    names, where, communities = creates
+    """The inserts' audit rows encoded from their insert rows as sent (:func:`_wire`): ``creates`` is
+    ``(names, where, communities, id_where)``, each ``where`` a position in an insert row or
+    ``(value,)``, a value the statement holds."""
+    names, where, communities, id_where = creates
     columns = list(zip(*insert_rows))
-    return planner.create_rows(names, [columns[i] for i in where], columns[0], communities)
+    n = len(insert_rows)
+
+    def column(w):
+        return columns[w] if w.__class__ is int else [w[0]] * n
+    return planner.create_rows(names, [column(w) for w in where], column(id_where), communities)
 
 
 def _typed_positions(handler: Handler, planner: Planner) -> dict[str, list[int]]:
@@ -1788,19 +1849,28 @@ def _worker(planner: Planner, items_iter, out, partial: bool, now, applied) -> N
         failed = failed or bool(p.rejected)
         writes = creates = None
         if not (failed and not partial):  # all-or-nothing with a bad row: nothing will be kept, send no rows
-            writes = [(sql, _plain_rows(rows, typed.get(sql))) for sql, rows in p.writes]
+            writes, kept = [], []
+            for sql, rows in p.writes:
+                sql, rows, k = _wire(sql, rows, typed.get(sql))
+                writes.append((sql, rows))
+                kept.append(k)
             audit_rows = audit.rows_for(p.entries, user=ctx.login, at=now)
             if p.creates is not None and all(n in position for n in p.creates[0]):
                 # the inserts' audit rows, from the insert rows: encoded by the writer while it keeps up,
                 # here while it is still on an earlier chunk (then it is the slower of the two)
                 names = p.creates[0]
-                creates = (names, [position[n] for n in names], [it.community for it in p.inserts])
+                at = (lambda i: i) if kept[0] is None else kept[0].__getitem__  # p.writes[0]: the inserts
+                creates = (names, [at(position[n]) for n in names], [it.community for it in p.inserts], at(0))
                 if sent - int.from_bytes(applied[:8], "little") >= 1:
                     audit_rows = _creates_from_rows(planner, creates, writes[0][1]) + audit_rows
                     creates = None
             else:
                 audit_rows = planner.creates_of(p) + audit_rows
-            writes.append((audit.INSERT_SQL, audit_rows))
+            if creates is None:
+                sql, audit_rows, _k = _wire(audit.INSERT_SQL, audit_rows)
+            else:  # the writer adds the inserts' rows to these (as they are: it finds them by the statement)
+                sql = audit.INSERT_SQL
+            writes.append((sql, audit_rows))
         rejected = [(it.rowno, it.cells, it.errors) for it in p.rejected]
         post = p.post if writes is not None else None
         _send(out, b"P", (chunk[-1].rowno, p.inserted, p.updated, p.unchanged, rejected, creates, post), writes)

@@ -136,6 +136,63 @@ def test_forked_import_writes_exactly_what_the_in_process_import_writes(city, ca
     assert m.AuditLog.select().where(m.AuditLog.table == "member", m.AuditLog.action == "create").count() == 4 + N + 120
 
 
+def stored(tables=("member", "audit_log", "roster_period", "floating_certificate")):
+    """Every row of ``tables`` with each value's SQLite storage class (typeof), sorted; the audit rows
+    without their time and id (their order follows the chunks, which differ: see everything())."""
+    out = {}
+    for t in tables:
+        cols = [r[1] for r in db.database.execute_sql(f'PRAGMA table_info("{t}")').fetchall()
+                if t != "audit_log" or r[1] not in ("at", "id")]
+        sel = ", ".join(f'"{c}", typeof("{c}")' for c in cols)
+        out[t] = sorted(db.database.execute_sql(f'SELECT {sel} FROM "{t}"').fetchall(), key=repr)
+    return out
+
+
+def test_forked_import_stores_the_same_values_of_the_same_storage_class(city, capsys, monkeypatch):
+    """The worker sends dates and money as text and writes columns that hold one value in every row
+    into the statement (_wire): the rows stored, their storage classes, ids and audit rows, the roster
+    spans and the certificates are those of the in-process import, at first import and re-import."""
+    lines = member_rows()
+    edited = [line.replace("本科", "研究生") if i % 10 == 0 else line for i, line in enumerate(lines)]
+    results = {}
+    for worker in ("0", "1"):
+        monkeypatch.setenv("DANGJIAN_IMPORT_WORKER", worker)
+        city.reset()
+        _load_orgs(city)
+        assert city.run("import", "members", city.write("m.csv", [HEAD, *lines])) == 0
+        first = stored()
+        assert city.run("import", "members", city.write("e.csv", [HEAD, *edited + member_rows(40, start=N)])) == 0
+        results[worker] = (first, stored())
+        capsys.readouterr()
+    assert results["0"] == results["1"]
+    first, _again = results["1"]
+    assert len(first["member"]) == N and len(first["roster_period"]) == N
+    assert len(first["floating_certificate"]) == N // 4  # every 流出党员's number
+    types = {(row[i], row[i + 1]) for row in first["member"] for i in range(0, len(row), 2)}
+    assert (1, "integer") in types and (None, "null") in types  # version and an empty column, as bound
+
+
+@pytest.mark.parametrize("value", [None, 0, 1, -7, 1 << 61, True, False, "", "a'b", "''", "中文、引号'", "x" * 256,
+                                   1.5, 1 << 63, "x" * 257, "a\x00b", "\udcff", b"raw"])
+def test_a_constant_column_written_into_the_statement_stores_what_binding_stores(value, tmp_path):
+    import sqlite3
+
+    con = sqlite3.connect(tmp_path / "w.db")
+    con.execute("CREATE TABLE t (i INTEGER, v, n NUMERIC, s TEXT)")
+    rows = [(i, value, value, value) for i in range(engine.FOLD_MIN)]
+    sql = "INSERT INTO t (i, v, n, s) VALUES (?, ?, ?, ?)"
+    wsql, wrows, kept = engine._wire(sql, rows)
+    if engine._literal(value) is None:  # no literal as simple: bound row by row as before
+        assert wsql == sql and kept is None
+        return
+    assert "?" not in wsql.split(" VALUES ", 1)[1].replace("(?, ", "(", 1) and kept[1:] == [(value,)] * 3
+    con.executemany(wsql, wrows)
+    folded = con.execute("SELECT v, typeof(v), n, typeof(n), s, typeof(s) FROM t ORDER BY i").fetchall()
+    con.execute("DELETE FROM t")
+    con.executemany(sql, rows)
+    assert folded == con.execute("SELECT v, typeof(v), n, typeof(n), s, typeof(s) FROM t ORDER BY i").fetchall()
+
+
 def test_which_imports_fork(city, monkeypatch, tmp_path):
     small = city.write("s.csv", [HEAD, *member_rows(3)])
     handler = engine.handler_class("members")(engine.Context("members"), set())
