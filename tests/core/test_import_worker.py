@@ -193,6 +193,26 @@ def test_a_constant_column_written_into_the_statement_stores_what_binding_stores
     assert folded == con.execute("SELECT v, typeof(v), n, typeof(n), s, typeof(s) FROM t ORDER BY i").fetchall()
 
 
+def test_the_inserts_audit_rows_are_the_same_from_rows_with_columns_in_the_statement(city):
+    """Whichever process encodes the inserts' audit rows, it reads the insert rows as sent: the columns
+    written into the statement (_wire) come back as their value, the id column included where it stays."""
+    planner = engine.Planner("members", engine.handler_class("members")(engine.Context("members"), set()),
+                             engine.Context("members"), dt.datetime(2024, 6, 30, 12))
+    n = engine.FOLD_MIN + 4
+    rows = [(100 + i, 1, f"单伟{i}", None, "resident", i % 2 == 0, "在职") for i in range(n)]
+    names = ["dues_class", "management_class", "name", "placed_date", "retired"]
+    where = [6, 4, 2, 3, 5]
+    communities = [i % 3 for i in range(n)]
+    sql = "INSERT INTO t (id, version, name, placed, cls, retired, dues) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    wsql, wrows, kept = engine._wire(sql, rows)
+    assert wsql.endswith("VALUES (?, 1, ?, NULL, 'resident', ?, '在职')") and len(wrows[0]) == 3
+    plain = engine._creates_from_rows(planner, (names, where, communities, 0), rows)
+    sent = engine._creates_from_rows(planner, (names, [kept[w] for w in where], communities, kept[0]), wrows)
+    assert sent == plain
+    assert plain[0][4] == "100" and plain[0][6] == ('{"dues_class": "在职", "management_class": "resident", '
+                                                    '"name": "单伟0", "retired": true}')
+
+
 def test_which_imports_fork(city, monkeypatch, tmp_path):
     small = city.write("s.csv", [HEAD, *member_rows(3)])
     handler = engine.handler_class("members")(engine.Context("members"), set())
