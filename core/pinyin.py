@@ -77,4 +77,4 @@ def initials(name: str | None) -> str:
         if name[:length] in SURNAMES and len(name) > length:
             head, name = SURNAMES[name[:length]], name[length:]
             break
-    return head + "".join(_char_initial(c) for c in name)
+    return head + "".join(map(_char_initial, name))

@@ -56,6 +56,7 @@ from typing import Any, Callable
 import peewee
 
 from core import audit, kinds, roster
+from core.pinyin import initials as _pinyin_initials  # light: the character table loads at first use
 from core.view import View, path_fields
 from core.db import database, write_tx
 from core.errors import AccessDenied, StaleEdit, UserError
@@ -551,9 +552,7 @@ def history(model, id) -> list[dict]:
 @functools.lru_cache(maxsize=1 << 16)
 def initials_of(name: str) -> str:
     """The pinyin initials of a name (张伟 → zw), stored beside it for search; names repeat a lot."""
-    from core.pinyin import initials
-
-    return initials(name)
+    return _pinyin_initials(name)
 
 
 def derived_fields(kind) -> tuple:
