@@ -40,10 +40,12 @@ other processes pushes the ratio up: rerun when the load average is above 1.
 Since then the import also writes the roster spans (``roster_period``, one
 per new member: ~0.45 s of SQLite work in the writer, with its two indexes)
 and the certificates.  Measured 2026-12-07 on the same machine, never quiet
-(load average 2-2.7, other builds running), alternating with the code before
-the changes above: best of 3 runs 4.53 s against 5.13 s (each pair 10-17 %
-faster), CPU time of the writer 3.0-3.1 s against 3.6-3.7 s, of the worker
-3.0-3.2 s for both (it now encodes the audit rows); floor 0.97-1.04 s.  The
+(other builds running), alternating with the code before the changes above:
+at load ~1.6 the best of 3 runs 3.80 s against 4.16 s (ratio 3.82 against
+4.22; each pair 1-19 % faster); at load 2-3, 11 pairs from 6 % slower to 23 %
+faster (median 5.7 s against 6.0 s); at load ~1, CPU time of the writer 2.9 s
+against 3.5 s and of the worker 2.9 s for both (it now encodes the audit rows
+and is the slower one again).  The
 writer's SQLite work alone (members, audit rows, spans, commit), replayed
 apart, is ~2.1 s of CPU.  Whether a quiet run meets the target (≤ 3, and
 ≤ 2.9 s) was not measured: the machine was never quiet.
