@@ -113,8 +113,13 @@ def store_run(findings, year: int, as_of: dt.date, scope: RunScope, principal=No
     from core.models import CheckRun, StoredFinding
 
     counts: dict = {}
+    by: dict = {}
     for f in findings:
         counts[f.status] = counts.get(f.status, 0) + 1
+        k = (f.clause, f.rule, f.status)
+        by[k] = by.get(k, 0) + 1
+    # the whole run by clause, rule and status: what a summary of the whole run reads (the dashboard)
+    counts["by_rule"] = [[c, r, st, n] for (c, r, st), n in by.items()]
     now = dt.datetime.now()
     with db.write_tx():
         run = CheckRun.create(started_at=now, finished_at=now, year=year, as_of=as_of, town=scope.town,
