@@ -32,6 +32,11 @@ while the output is written) and encoding the evidence (~0.6 s).
 Measured again on a quiet machine (load average < 1), same database, after
 the roster and context changes: whole city 8.1 s wall (8.0 s CPU), peak
 391 MB; one community median 0.034 s.  Both targets met.
+
+Measured 2026-12-07 on a quiet machine (load ~1), after the roster history and
+with the rules shared between two processes (``DANGJIAN_CHECK_WORKER``): whole
+city 7.59 s wall (10.4 s CPU of both processes), peak 388 MB; one community
+median 0.041 s.  The code before the one-home reshape, same session: 8.12 s.
 """
 from __future__ import annotations
 
