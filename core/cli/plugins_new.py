@@ -16,8 +16,7 @@ from string import Template
 from core.errors import UserError
 from core.i18n import tr
 
-# The templates are text files beside this module, never Python modules of core: the generated
-# plugin's screen factory uses the terminal app's packages, which the headless core stays free of.
+# The templates are text files beside this module (the written plugin is the user's code, not core's).
 _TEMPLATES = Path(__file__).with_name("templates")
 PLUGIN = Template((_TEMPLATES / "plugin.py.tmpl").read_text(encoding="utf-8"))
 TEST = Template((_TEMPLATES / "test_plugin.py.tmpl").read_text(encoding="utf-8"))
