@@ -22,17 +22,14 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-CENT = Decimal("0.01")
+from core.api import CENT, to_decimal
 
 
 def _decimal(value) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, float):
-        return Decimal(repr(value))
+    """:func:`core.api.to_decimal`, a text's thousands separators and spaces taken off first."""
     if isinstance(value, str):
         value = value.strip().replace(",", "")
-    return Decimal(value)
+    return to_decimal(value)
 
 
 def _cents(value) -> Decimal:

@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from core import roster
+from core.api import round_cents, to_decimal
 from core.errors import UserError
 from core.i18n import get_lang, tr
 from core.config import deep_merge
@@ -39,21 +40,8 @@ from core.numbers import Score, format_score
 from core.rules import ScopedContext, params_for
 from core.view import View
 
-CENT = Decimal("0.01")
-
-
-def D(value) -> Decimal:
-    """A number as an exact Decimal (floats through their shortest repr)."""
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return Decimal(value)
-
-
-def q(value) -> Decimal:
-    """Round half up to 0.01."""
-    return D(value).quantize(CENT, rounding=ROUND_HALF_UP)
+#: a number as an exact Decimal, and rounded half up to 0.01: the public names' short forms
+D, q = to_decimal, round_cents
 
 
 # ---------------------------------------------------------------- parameters
