@@ -343,11 +343,18 @@ def id_list(ids):
                 raise TypeError(f"id_list takes integer ids, not {type(i).__name__}")
             i = int(i)
         out.append(i)
+    return _IdList(out)
 
-    class _IdList(ColumnBase):
-        def __sql__(self, ctx):
-            return ctx.literal("(" + ",".join(map(str, out)) + ")" if out else "(NULL)")
-    return _IdList()
+
+class _IdList(ColumnBase):
+    """The SQL ``(1,2,3)`` of integer ids checked by :func:`id_list`."""
+
+    def __init__(self, ids: list[int]):
+        super().__init__()
+        self.ids = ids
+
+    def __sql__(self, ctx):
+        return ctx.literal("(" + ",".join(map(str, self.ids)) + ")" if self.ids else "(NULL)")
 
 
 def agg_text(field):
