@@ -18,7 +18,7 @@ import functools
 from collections import defaultdict
 
 from core import roster
-from core.db import id_list, in_ids
+from core.db import id_list, in_ids, month_of
 from core.api import to_decimal
 
 CHUNK = 30000
@@ -384,22 +384,22 @@ def late_dues_months(ctx, members) -> dict:
         return {}
     first, last = min(o[0] for o in spans), max(o[-1] for o in spans)
     on_time = (DuesPayment.month >= first) & (DuesPayment.month <= last) & on_time_sql(ctx.as_of)
-    movers = [i for i in ids if obligations.moved(i)]
+    movers = {i for i in ids if obligations.moved(i)}
     # the others owe every month from the later of January and their month of joining: a count will do
-    join_month = fn.SUBSTR(Member.joined_date.cast("TEXT"), 1, 7)
+    join_month = month_of(Member.joined_date)
     counted = dict(raw_rows(DuesPayment.select(DuesPayment.member, fn.COUNT(DuesPayment.id))
                             .join(Member, on=(DuesPayment.member == Member.id))
                             .where(on_time & (DuesPayment.member.in_(scope_member_ids(ctx, roster.RELATIONSHIP_CLASSES)))
                                    & (DuesPayment.month >= join_month))
                             .group_by(DuesPayment.member)))
     paid: dict = {}
-    for part in chunks(movers):
+    for part in chunks(sorted(movers)):
         for mid, month in raw_rows(DuesPayment.select(DuesPayment.member, DuesPayment.month)
                                    .where(DuesPayment.member.in_(in_ids(part)) & on_time)):
             paid.setdefault(mid, set()).add(month)
     out: dict = {}
     for mid, months in owed.items():
-        if mid in paid or obligations.moved(mid):
+        if mid in movers:
             got = paid.get(mid, ())
             late = sum(1 for x in months if x not in got)
         else:
