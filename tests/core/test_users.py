@@ -64,9 +64,13 @@ def cli_as(login: str | None, argv: list[str], url: str) -> subprocess.Completed
     """Run ``dangjian ARGV`` in a subprocess whose effective uid is ``login`` (None: root), USER=root."""
     uid = pwd.getpwnam(login).pw_uid if login else 0
     prog = textwrap.dedent(f"""
-        import os, sys, importlib
+        import os, sys, importlib, pkgutil
         for m in {PRELOAD!r}:
             importlib.import_module(m)
+        import core  # every module of core, read as root (a new one must not need adding here)
+        for _m in pkgutil.walk_packages(core.__path__, "core."):
+            if not _m.name.endswith("__main__"):
+                importlib.import_module(_m.name)
         import plugins as _p
         for m in _p.DEFAULT_PLUGINS:
             importlib.import_module(m)
