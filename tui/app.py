@@ -73,6 +73,7 @@ Other helpers: ``self.app.open_screen(name)`` opens a registered screen
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -296,6 +297,16 @@ class DangjianApp(LedgerApp):
         tb("escape", "back", "返回|Back", id="app.back", show=False),
         tb("ctrl+q", "quit", "退出|Quit", id="app.quit", priority=True, show=False),
     ]
+
+    def get_driver_class(self):
+        """The quiet terminal driver (Windows: Textual's own); never the ``TEXTUAL_DRIVER`` environment variable."""
+        if sys.platform == "win32":
+            from textual.drivers.windows_driver import WindowsDriver
+
+            return WindowsDriver
+        from tui.driver import QuietDriver
+
+        return QuietDriver
 
     def __init__(self, year: int | None = None, **kwargs):
         super().__init__(year=year, **kwargs)

@@ -117,3 +117,14 @@ def test_real_program_in_a_terminal(tui_db, dangjian_db, tmp_path):
             raise AssertionError("ctrl+q did not quit:\n" + t.screen())
     finally:
         t.kill()
+
+
+def test_driver_is_ours_whatever_the_environment(monkeypatch):
+    """TEXTUAL_DRIVER would import any module a user names: the app never reads it."""
+    from textual import constants
+
+    from tui.app import DangjianApp
+    from tui.driver import QuietDriver
+
+    monkeypatch.setattr(constants, "DRIVER", "os:path")
+    assert DangjianApp.get_driver_class(object.__new__(DangjianApp)) is QuietDriver
