@@ -40,6 +40,10 @@ SYSTEM_CONFIG = Path("/etc/dangjian/config.toml")
 SYSTEM_ONLY_KEYS = ("service_account", "db", "backup_dir")
 #: environment variables that choose a database, config or code: errors under the service account
 SERVICE_FORBIDDEN_ENV = ("DANGJIAN_DB", "DANGJIAN_CONFIG", "DANGJIAN_PLUGIN_DIRS")
+#: the terminal library's settings that write files, send the screen away, type keys or import a module
+SERVICE_FORBIDDEN_TEXTUAL_ENV = ("TEXTUAL", "TEXTUAL_DRIVER", "TEXTUAL_LOG", "TEXTUAL_SCREENSHOT",
+                                 "TEXTUAL_SCREENSHOT_LOCATION", "TEXTUAL_SCREENSHOT_FILENAME", "TEXTUAL_PRESS",
+                                 "TEXTUAL_DEVTOOLS_HOST", "TEXTUAL_DEVTOOLS_PORT")
 #: what the service account's own crontab (no SUDO_USER) may run
 SYSTEM_COMMANDS = ("backup", "check", "report")
 #: what runs on a server whose user table is still empty
@@ -154,10 +158,12 @@ def refuse_service_overrides(args, environ=None) -> None:
     environ = os.environ if environ is None else environ
     bad = [f"--{name}" for name in ("db", "config") if getattr(args, name, None)]
     bad += [name for name in SERVICE_FORBIDDEN_ENV if environ.get(name)]
+    bad += [name for name in SERVICE_FORBIDDEN_TEXTUAL_ENV if environ.get(name)]
     if bad:
-        raise UserError(tr("服务账号下不能使用 {b}：数据库、配置和插件目录只由系统配置 {p} 决定",
+        raise UserError(tr("服务账号下不能使用 {b}：数据库、配置和插件目录只由系统配置 {p} 决定，终端库的这些 TEXTUAL 设置不予采用",
                            "{b} cannot be used under the service account: the database, config and plugin "
-                           "folders come from the system config {p} only", b=", ".join(bad), p=SYSTEM_CONFIG))
+                           "folders come from the system config {p} only, and these TEXTUAL settings of the "
+                           "terminal library are not taken", b=", ".join(bad), p=SYSTEM_CONFIG))
 
 
 def _path_arguments(args) -> list[str]:

@@ -116,12 +116,16 @@ def test_service_account_in_a_user_config_is_an_error(dangjian_env, tmp_path, ca
     (["check"], {"DANGJIAN_DB": "sqlite:////tmp/other.db"}),
     (["check"], {"DANGJIAN_CONFIG": "/tmp/mine.toml"}),
     (["check"], {"DANGJIAN_PLUGIN_DIRS": "/tmp/evil"}),
+    (["tui"], {"TEXTUAL_LOG": "/tmp/other.db"}),  # the terminal library would write its log there
+    (["tui"], {"TEXTUAL_DRIVER": "evil:Driver"}),
+    (["tui"], {"TEXTUAL_PRESS": "ctrl+q"}),
 ])
 def test_service_account_refuses_db_config_and_plugin_overrides(service_mode, capsys, monkeypatch, argv, env):
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     code, out, err = cli(capsys, *argv)
     assert code == 2 and str(server.SYSTEM_CONFIG) in err
+    assert all(name in err for name in env)
     assert not Path("/tmp/other.db").exists()
 
 
