@@ -514,6 +514,10 @@ class DangjianScreen(BilingualBindings, DbWork, Screen):
         self.refresh_data()
 
     def on_mount(self) -> None:
+        # Textual itself calls the on_mount of every class up the MRO, so a screen's own on_mount
+        # needs no super().on_mount(); one that calls it anyway must not load the data twice
+        if self._data_generation != -1:
+            return
         self._data_generation = self.app.data_generation  # type: ignore[attr-defined]
         self._records_generation = getattr(self.app, "records_generation", 0)
         # paint the screen first, then load (a worker competing for the GIL slows the first paint)

@@ -612,8 +612,8 @@ def test_screens_are_imported_lazily(tui_db):
         "config.load(None); plugins.load(); db.connect(None)\n"
         "from tui import app as tapp\n"
         "class B(tapp.DangjianApp):\n"
-        "    def on_mount(self):\n"
-        "        super().on_mount(); self.call_after_refresh(self.exit)\n"
+        "    def on_mount(self):\n"  # Textual runs DangjianApp.on_mount too
+        "        self.call_after_refresh(self.exit)\n"
         "B().run(headless=True, size=(80, 24))\n"
         "loaded = sorted(m for m in sys.modules if m.startswith('tui.screens.'))\n"
         "print(','.join(loaded))\n")
@@ -675,3 +675,36 @@ def test_bad_config_section_stops_the_app_after_first_paint(tmp_path, monkeypatc
             "asyncio.run(go())\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "rc 2" in r.stdout, r.stdout + r.stderr
+
+
+@aio
+async def test_a_screen_loads_its_data_once_when_opened(tui_db, monkeypatch):
+    """Textual runs every class's on_mount: the base's load must not run twice (once more through super())."""
+    from tui import api
+    from tui.screens.members import MembersScreen
+    from tui.screens.orgs import OrgTreeScreen
+
+    loads = []
+    for cls in (OrgTreeScreen, MembersScreen):
+        original = cls.refresh_data
+        monkeypatch.setattr(cls, "refresh_data", lambda self, _o=original: (loads.append(type(self).__name__),
+                                                                              _o(self))[1])
+
+    class CallsSuper(OrgTreeScreen):  # as a plugin's screen might
+        def on_mount(self) -> None:
+            super().on_mount()
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        assert loads == ["OrgTreeScreen"]
+        await pilot.press("f3")
+        await settle(pilot)
+        assert loads == ["OrgTreeScreen", "MembersScreen"]
+        assert app.screen.focused is app.screen.query_one("#members-table")  # the list, straight away
+        app.push_screen(CallsSuper())
+        await settle(pilot)
+        assert loads == ["OrgTreeScreen", "MembersScreen", "CallsSuper"]
+        assert isinstance(app.screen, api.DangjianScreen)

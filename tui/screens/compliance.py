@@ -238,7 +238,6 @@ class FindingsScreen(DangjianScreen):
         t.add_column(tr("结论", "Status"), key="status", width=6)
         t.add_column(tr("对象", "Subject"), key="subject", width=27)
         t.add_column(tr("说明", "Message"), key="message")
-        super().on_mount()
         t.focus()
 
     def refresh_data(self) -> None:
@@ -296,7 +295,6 @@ class FindingDetailScreen(DangjianScreen):
         t = self.query_one("#fd-records", DataTable)
         t.add_column(tr("相关记录", "Records"), key="kind", width=12)
         t.add_column(tr("内容", "Record"), key="text")
-        super().on_mount()
         t.focus()
 
     def refresh_data(self) -> None:

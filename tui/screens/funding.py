@@ -72,7 +72,6 @@ class FundingScreen(DangjianScreen):
         a.add_column(tr("日期", "Date"), key="date", width=10)
         a.add_column(tr("来源", "Source"), key="source", width=10)
         a.add_column(_right(tr("金额", "Amount")), key="amount", width=12)
-        super().on_mount()
         self.query_one("#fund-table", DataTable).focus()
 
     def refresh_data(self) -> None:

@@ -208,6 +208,8 @@ class FormatPicker(DangjianModal[str | None]):
 class GenericTableScreen(DangjianScreen):
     """``kind`` is ``"scorer"`` or ``"report"``; ``key`` the registered name."""
 
+    AUTO_FOCUS = "#generic-table"  # the table, not the filter line above it (one focus change)
+
     BINDINGS = [tb("ctrl+f", "focus_filter", "筛选|Filter", id="generic.filter"),
                 tb("ctrl+s", "save_file", "保存文件|Save file", id="generic.save_file")]
     DEFAULT_CSS = """
@@ -235,10 +237,6 @@ class GenericTableScreen(DangjianScreen):
         yield Static(tr("正在计算……", "Computing…"), id="generic-info", classes="status-line")
         yield LazyTable([Column("", 0, lambda r: "")], empty_text=tr("（没有数据）", "(no rows)"), id="generic-table",
                         frozen=1)
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one(LazyTable).focus()
 
     def refresh_data(self) -> None:
         app = self.app

@@ -61,7 +61,6 @@ class MeetingsScreen(DangjianScreen):
         ]
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one(LazyTable).focus()
 
     def refresh_data(self) -> None:
@@ -220,7 +219,6 @@ class AttendanceScreen(DangjianScreen):
         yield Static("", id="att-status")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#att-table", LazyTable).focus()
 
     def refresh_data(self) -> None:

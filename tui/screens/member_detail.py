@@ -49,7 +49,6 @@ class MemberDetailScreen(DangjianScreen):
             yield Static(tr("积分：计算中……", "Points: computing…"), id="member-points", classes="section")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#member-body").focus()
 
     def refresh_data(self) -> None:

@@ -60,6 +60,7 @@ def status_label(row, today: dt.date) -> str:
 
 class MembersScreen(DangjianScreen):
     SCREEN_NAME = "members"
+    AUTO_FOCUS = "#members-table"  # the list, not the search line above it (one focus change, one footer)
     BINDINGS = [
         tb("a", "add_member", "新增|Add", id="members.add"),
         tb("e", "edit_member", "修改|Edit", id="members.edit"),
@@ -81,6 +82,7 @@ class MembersScreen(DangjianScreen):
         self.organization_name = organization_name
         self.last_filter: MemberFilter | None = None
         self.search_ms: float | None = None
+        self._loaded_choices = (Select.NULL, "active")  # the class and status Selects' first values
 
     def compose_body(self) -> ComposeResult:
         lang = get_lang()
@@ -110,10 +112,6 @@ class MembersScreen(DangjianScreen):
             Column(tr("社区", "Community"), 14, lambda r: r[9] or "", show_from=100),
         ]
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one(LazyTable).focus()
-
     def on_key(self, event) -> None:
         """A letter, a digit or a Chinese character typed in the list starts a search."""
         table = self.query_one(LazyTable)
@@ -138,6 +136,7 @@ class MembersScreen(DangjianScreen):
             allow_id_search=app.view.allows_id_prefix_search, on=_today())
 
     def refresh_data(self) -> None:
+        self._loaded_choices = self._choices()
         f = self.current_filter()
         self.run_db(self._load, f, on_done=self._show, group="search")
 
@@ -179,8 +178,12 @@ class MembersScreen(DangjianScreen):
 
     @on(Select.Changed)
     def filter_changed(self) -> None:
-        if self.is_mounted:
+        # a Select posts Changed for its first value when it mounts: only a real change reloads
+        if self.is_mounted and self._choices() != self._loaded_choices:
             self.refresh_data()
+
+    def _choices(self) -> tuple:
+        return (self.query_one("#members-class", Select).value, self.query_one("#members-status", Select).value)
 
     @on(LazyTable.Selected, "#members-table")
     def open_member(self, event: LazyTable.Selected) -> None:

@@ -41,7 +41,6 @@ class OrgTreeScreen(DangjianScreen):
         yield tree
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one(Tree).focus()
 
     def refresh_data(self) -> None:

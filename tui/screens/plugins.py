@@ -42,7 +42,6 @@ class PluginsScreen(DangjianScreen):
             yield Static(tr("正在加载……", "Loading…"), id="plugins-text")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#plugins-body").focus()
 
     def refresh_data(self) -> None:

@@ -72,7 +72,6 @@ class RecordsScreen(DangjianScreen):
                 Column(tr("内容", "Record"), 0, lambda r: r[1]["_text"])]
 
     def on_mount(self) -> None:
-        super().on_mount()
         names = [k.name for k in self.kind_list]
         menu = self.query_one("#rec-kinds", OptionList)
         menu.highlighted = names.index(self.kind) if self.kind in names else 0

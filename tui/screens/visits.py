@@ -124,7 +124,6 @@ class VisitsScreen(DangjianScreen):
         ]
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one(LazyTable).focus()
 
     def refresh_data(self) -> None:

@@ -70,7 +70,6 @@ class WorkersScreen(DangjianScreen):
         ]
 
     def on_mount(self) -> None:
-        super().on_mount()
         t = self.query_one("#trainings", DataTable)
         t.add_column(tr("开始日期", "Start"), key="start")
         t.add_column(tr("培训名称", "Title"), key="title")
