@@ -68,8 +68,7 @@ def cmd_tui(args):
     Base = tapp.DangjianApp
 
     class Bench(Base):
-        def on_mount(self):
-            super().on_mount()
+        def on_mount(self):  # Textual runs the app's own on_mount too (no super() call: it would run twice)
             self.call_after_refresh(self.painted)
 
         def painted(self):

@@ -724,21 +724,25 @@ class Members(Handler):
                 rows.append((cid, number, mid))
                 p.entries.append(audit.Entry("create", table, cid, None, {"number": number, "member": mid}, comm))
             links = rows
-        # the roster spans: a new member's from the row itself (no moves yet), others replayed at the end
+        # the roster spans: a new member's from the row itself (no moves yet; copied in SQL when it is one
+        # open span from joining on, else replayed here), others replayed at the end
+        joined = [it.id for it in p.inserts if not it.vals.get("placed_date") and it.vals.get("joined_date")]
         spans = roster_replay.new_members_rows(
             [(it.id, v.get("joined_date"), v.get("placed_date"), v.get("organization"), v.get("community"),
-              v.get("management_class") or "resident") for it in p.inserts for v in (it.vals,)],
+              v.get("management_class") or "resident") for it in p.inserts for v in (it.vals,)
+             if v.get("placed_date") or not v.get("joined_date")],
             self._org_community)
         members = [it.id for it in p.updates]
-        return (links, members, spans) if links or members or spans else None
+        return (links, members, spans, joined) if links or members or spans or joined else None
 
     def post_write(self, post):
         if not post:
             return
-        links, members, spans = post
-        if spans:
+        links, members, spans, joined = post
+        if spans or joined:
             from core import roster_replay
 
+            roster_replay.insert_joined_spans(db.database, joined)
             roster_replay.insert_rows(db.database, spans)
         if links:  # one executemany, ids reserved by plan_post (their audit rows are the plan's)
             db.executemany('INSERT INTO "floating_certificate" ("id", "number", "member_id", "version") '

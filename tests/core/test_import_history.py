@@ -403,3 +403,42 @@ def test_a_certificates_import_makes_the_new_certificate_the_members_current_one
     res, errs = _import(town, "certificates", head + f"LD-11,{new},玉山镇党委,2024-02-01,无锡,2024-03-01,2024-03-01\n",
                         name="c2.csv")
     assert errs == [] and _member(member).certificate_no == "LD-10"
+
+
+# ---------------------------------------------------------------- new members' spans
+
+
+def test_new_members_spans_are_what_a_replay_from_scratch_stores(town):
+    """A members import stores each new member's roster spans (copied in SQL from the member's row
+    when it is one open span, replayed when placed): exactly what rebuilding them gives."""
+    from core import roster_replay
+
+    ids = [f.new_id(birth=f"19{60 + i}-0{1 + i % 9}-1{i % 10}", sex="MF"[i % 2]) for i in range(6)]
+    text = HEAD + "".join([
+        f"甲一,{ids[0]},2001-07-01,正式党员,O1,社区党员,否,否,,,,\n",
+        f"乙二,{ids[1]},2002-07-01,正式党员,G1,社区党员,否,否,,,,\n",  # a group: its community
+        f"丙三,{ids[2]},2003-07-01,正式党员,O3,在职党员,否,否,,,,\n",  # another town's community
+        f"丁四,{ids[3]},1990-07-01,正式党员,O2,流入党员,否,否,2024-02-01,2024-03-01,,\n",  # placed: replayed
+        f"戊五,{ids[4]},2005-07-01,正式党员,O1,社区党员,否,否,,,,\n",
+        f"己六,{ids[5]},2006-07-01,预备党员,O2,社区党员,否,否,,,,\n",
+    ])
+    res, errors = _import(town, "members", text)
+    assert errors == []
+    new = [mid for (mid,) in m.Member.select(m.Member.id).where(m.Member.id_number.in_(ids)).tuples()]
+    assert len(new) == 6
+    P = m.RosterPeriod
+    cols = (P.member, P.start, P.end, P.organization, P.community, P.management_class)
+
+    def stored():
+        return sorted(tuple(str(v) for v in r) for r in P.select(*cols).where(P.member.in_(new)).tuples())
+
+    written = stored()
+    assert len(written) >= 6 and {r[0] for r in written} == {str(i) for i in new}
+    with db.write_tx():
+        roster_replay.rebuild(db.database, new)
+    assert stored() == written
+    placed = m.Member.get(m.Member.id_number == ids[3])
+    assert [s[0] for s in _spans(placed)] == ["1990-07-01", "2024-03-01"]  # replayed: unplaced, then placed
+    grouped = m.Member.get(m.Member.id_number == ids[1])
+    assert _spans(grouped) == [("2002-07-01", None, "G1", "resident")]
+    assert P.get(P.member == grouped.id).community == town["c1"].id
