@@ -1,0 +1,223 @@
+"""Scale benchmark: SQLite and PostgreSQL side by side on the same generated data.
+
+    python bench/scale.py [--size city|province] [--scale F] [--sqlite PATH] [--pg URL] [--reuse]
+
+For each database it builds the demo (``dangjian demo --size SIZE --scale F``,
+seed 20111, DANGJIAN_TODAY=2026-11-28, as ``bench/check_city.py``) unless
+``--reuse`` is given and the database already holds members, then measures,
+each in a fresh child process running this checkout's code:
+
+- the whole ``check`` (``--format json --output FILE``): wall time and the peak
+  RSS of the largest process (the check, or its forked rule worker);
+- ``score member-points`` (``--format json --output FILE``): wall time;
+- the members list (the app headless at 80x24, ``bench/tui_bench.py``'s
+  drive): from the key that opens it to its rows shown, and the mean time per
+  keystroke of a name / initials / ID-prefix search;
+- the compliance screen on the run the check above stored: from opening it
+  to its figures shown;
+- (SQLite) the members import against its floor (``bench/import_members.py``).
+
+Each figure is printed with its target; ``--runs`` (default 2) takes the best.
+PostgreSQL: ``--pg URL`` (or ``DANGJIAN_BENCH_PG``), an empty database the
+demo may fill (``--reuse`` keeps what a previous run generated).
+
+What it does not yet measure: the members import on PostgreSQL against a
+``COPY`` floor, and the members list in a real terminal (pty) — the app is
+driven headless, which leaves out the terminal's own drawing.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = "2026-11-28"
+SEED = "20111"
+
+TARGETS = {  # measure: (city SQLite, city PostgreSQL, province PostgreSQL)
+    "check_s": (5.0, 5.0, 60.0),
+    "check_mb": (400.0, None, 1024.0),
+    "score_s": (3.0, 3.0, 30.0),
+    "open_ms": (200.0, 200.0, 300.0),
+    "key_ms": (50.0, 50.0, 100.0),
+    "compliance_ms": (1000.0, 1000.0, 2000.0),
+    "import_ratio": (3.0, 3.0, 3.0),
+}
+LABELS = {
+    "check_s": "whole check, s", "check_mb": "whole check, peak MB", "score_s": "score member-points, s",
+    "open_ms": "members list first paint, ms", "key_ms": "members search per key, ms",
+    "compliance_ms": "compliance screen, ms", "import_ratio": "members import / floor",
+}
+
+COMPLIANCE = r"""
+import asyncio, sys, time
+from core import config, db, plugins
+config.load(None); plugins.load(); db.connect(sys.argv[1])
+from tui.app import DangjianApp
+
+async def main():
+    app = DangjianApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(); await app.workers.wait_for_complete(); await pilot.pause()
+        t = time.perf_counter()
+        app.open_screen("compliance", reset=True)
+        for _ in range(3):
+            await pilot.pause(); await app.workers.wait_for_complete()
+        await pilot.pause()
+        print(f"COMPLIANCE {(time.perf_counter() - t) * 1000:.1f} {type(app.screen).__name__}")
+
+asyncio.run(main())
+"""
+
+
+def env() -> dict:
+    return dict(os.environ, DANGJIAN_TODAY=TODAY, PYTHONPATH=str(ROOT))
+
+
+def child(cmd: list[str], timeout: float = 3600) -> tuple[float, float, int, str]:
+    """Run ``cmd`` (cwd: this checkout): wall seconds, peak MB of the largest process, exit code, stdout."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env(), stdout=out, stderr=err, text=True, cwd=str(ROOT))
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        code = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        text, errors = out.read(), err.read()
+    if code not in (0, 1):
+        raise RuntimeError(f"{' '.join(cmd[:6])} … exit {code}: {errors.strip()[-800:]}")
+    return wall, usage.ru_maxrss / 1024, code, text
+
+
+def dangjian(url: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", "core.cli", "--db", url, *args]
+
+
+def member_count(url: str) -> int:
+    code = ("import sys\nfrom core import db\nfrom core.models import Member\n"
+            "db.connect(sys.argv[1])\nprint(Member.select().count())")
+    try:
+        return int(child([sys.executable, "-c", code, url], timeout=120)[3].strip() or 0)
+    except (RuntimeError, ValueError):
+        return 0
+
+
+def build(url: str, size: str, scale: float, reuse: bool) -> None:
+    if reuse and member_count(url):
+        print(f"  reusing {url} ({member_count(url):,} members)", flush=True)
+        return
+    wall, _mb, _code, _out = child(dangjian(url, "demo", "--size", size, "--scale", str(scale), "--seed", SEED,
+                                            "--reset", "--yes", "--no-open"))
+    print(f"  built the demo in {url} in {wall:.0f} s ({member_count(url):,} members)", flush=True)
+
+
+def measure(url: str, runs: int, sqlite: bool) -> dict:
+    res: dict = {}
+    with tempfile.TemporaryDirectory(prefix="dangjian-scale-") as tmp:
+        out = Path(tmp) / "out.json"
+        checks = [child(dangjian(url, "check", "--format", "json", "--output", str(out))) for _ in range(runs)]
+        res["check_s"] = min(c[0] for c in checks)
+        res["check_mb"] = max(c[1] for c in checks)
+        res["findings"] = len(json.loads(out.read_text(encoding="utf-8")))
+        res["score_s"] = min(child(dangjian(url, "score", "member-points", "--format", "json", "--output",
+                                            str(out)))[0] for _ in range(runs))
+    opens, keys = [], []
+    for _ in range(runs):
+        text = child([sys.executable, "bench/tui_bench.py", "--db", url, "--skip-startup"])[3]
+        opens.append(float(re.search(r"open members screen: ([\d.]+) ms", text).group(1)))
+        keys.append(float(re.search(r"member search: \d+ keystrokes, mean ([\d.]+) ms", text).group(1)))
+    res["open_ms"], res["key_ms"] = min(opens), min(keys)
+    comp = []
+    for _ in range(runs):
+        m = re.search(r"COMPLIANCE ([\d.]+) (\w+)", child([sys.executable, "-c", COMPLIANCE, url])[3])
+        if m.group(2) != "ComplianceScreen":
+            raise RuntimeError(f"the compliance screen did not open ({m.group(2)})")
+        comp.append(float(m.group(1)))
+    res["compliance_ms"] = min(comp)
+    if sqlite:
+        text = child([sys.executable, "bench/import_members.py"])[3]
+        res["import_ratio"] = float(re.search(r"ratio: ([\d.]+)", text).group(1))
+    return res
+
+
+def fmt(key: str, value) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.2f}" if key in ("check_s", "score_s", "import_ratio") else f"{value:.0f}"
+
+
+def report(size: str, results: dict) -> None:
+    col = 0 if size == "city" else 2
+    print(f"\n{'measure':<32}{'target':>10}{'SQLite':>12}{'PostgreSQL':>12}")
+    for key, label in LABELS.items():
+        targets = TARGETS[key]
+        target = targets[col] if size == "city" else targets[2]
+        cells = []
+        for db in ("sqlite", "postgresql"):
+            v = results.get(db, {}).get(key)
+            t = targets[0 if db == "sqlite" else 1] if size == "city" else target
+            mark = "" if v is None or t is None else (" ok" if v <= t else " OVER")
+            cells.append(f"{fmt(key, v)}{mark}")
+        print(f"{label:<32}{fmt(key, target) if target else '—':>10}{cells[0]:>12}{cells[1]:>12}")
+    for db, r in results.items():
+        if "findings" in r:
+            print(f"{db}: {r['findings']:,} findings")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", choices=["city", "province"], default="city")
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--sqlite", default=None, help="SQLite file (default: /tmp/dangjian-scale-SIZE.db)")
+    ap.add_argument("--pg", default=os.environ.get("DANGJIAN_BENCH_PG"), help="PostgreSQL URL (an empty database)")
+    ap.add_argument("--reuse", action="store_true", help="keep the generated databases of an earlier run")
+    ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--only", choices=["sqlite", "postgresql"])
+    args = ap.parse_args(argv)
+    urls = {}
+    if args.only != "postgresql":
+        urls["sqlite"] = f"sqlite:///{args.sqlite or f'/tmp/dangjian-scale-{args.size}.db'}"
+    if args.only != "sqlite":
+        if args.pg:
+            urls["postgresql"] = args.pg
+        else:
+            print("PostgreSQL: no --pg URL (or DANGJIAN_BENCH_PG) given: SQLite only")
+    print(f"size {args.size} x{args.scale:g}, seed {SEED}, DANGJIAN_TODAY={TODAY}, {os.cpu_count()} CPUs, "
+          f"load {os.getloadavg()[0]:.1f}; best of {args.runs}")
+    results = {}
+    for name, url in urls.items():
+        print(f"{name}:", flush=True)
+        build(url, args.size, args.scale, args.reuse)
+        results[name] = measure(url, args.runs, sqlite=name == "sqlite")
+        print(f"  {json.dumps({k: round(v, 3) for k, v in results[name].items()})}", flush=True)
+    report(args.size, results)
+    if "postgresql" in results:
+        settings = pg_settings(urls["postgresql"])
+        print("PostgreSQL settings not at their built-in defaults: " + settings)
+        if "fsync=off" in settings:
+            print("fsync is OFF on this server (a test cluster): the targets are for fsync on; these figures "
+                  "flatter PostgreSQL's writes")
+    return 0
+
+
+def pg_settings(url: str) -> str:
+    code = ("import sys\nfrom core import db\ndb.connect(sys.argv[1])\n"
+            "rows = db.database.execute_sql(\"SELECT name, setting FROM pg_settings WHERE source NOT IN "
+            "('default', 'override', 'client', 'session') ORDER BY name\").fetchall()\n"
+            "print(', '.join(f'{n}={s}' for n, s in rows))")
+    try:
+        return child([sys.executable, "-c", code, url], timeout=60)[3].strip() or "none"
+    except RuntimeError as exc:
+        return f"(could not read: {exc})"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
