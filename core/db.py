@@ -259,6 +259,10 @@ def executemany(sql: str, rows) -> None:
         if " VALUES " not in sql:  # UPDATE … WHERE id = ?: batched statements
             execute_batch(cursor, sql.replace("?", "%s"), rows, page_size=1000)
             return
+        form = _copy_form(sql)
+        if form is not None:  # a plain INSERT (no ON CONFLICT, RETURNING …): COPY, several times faster
+            _copy_rows(cursor, *form, rows)
+            return
         head, _, tail = sql.partition(" VALUES ")
         tail = tail.strip()
         # "(?, ?, ?) ON CONFLICT ..." -> "%s ON CONFLICT ..."
@@ -284,32 +288,92 @@ def _copy_text(v) -> str:
     return v
 
 
+def _copy_form(sql: str):
+    """``(COPY statement, slots)`` for ``INSERT INTO "t" (cols) VALUES (…)`` whose values are
+    ``?`` marks and plain literals (integers, ``NULL``, quoted text): each slot is None (the
+    next value of a row) or the literal in COPY's text format.  None for anything else."""
+    head, sep, tail = sql.partition(" VALUES (")
+    if not sep or not head.startswith("INSERT INTO ") or not tail.endswith(")"):
+        return None
+    slots: list = []
+    inner, i, n = tail[:-1], 0, len(tail) - 1
+    while i < n:
+        while i < n and inner[i] == " ":
+            i += 1
+        if inner.startswith("'", i):  # quoted text, '' for a quote
+            j, text = i + 1, []
+            while True:
+                k = inner.find("'", j)
+                if k < 0:
+                    return None
+                text.append(inner[j:k])
+                if inner.startswith("''", k):
+                    text.append("'")
+                    j = k + 2
+                    continue
+                i = k + 1
+                break
+            slots.append(_copy_text("".join(text)))
+        else:
+            k = inner.find(",", i)
+            token = inner[i:k if k >= 0 else n].strip()
+            i = k if k >= 0 else n
+            if token == "?":
+                slots.append(None)
+            elif token.upper() == "NULL":
+                slots.append("\\N")
+            elif token.lstrip("-").isdigit():
+                slots.append(str(int(token)))
+            else:  # an expression, a cast, a closing clause …: not for COPY
+                return None
+        while i < n and inner[i] == " ":
+            i += 1
+        if i < n:
+            if inner[i] != ",":
+                return None
+            i += 1
+    return "COPY " + head[len("INSERT INTO "):] + " FROM STDIN", slots
+
+
+def _copy_line(row, text) -> str:
+    # the common values inline (ints, strings without anything to escape, NULL): ~2x faster
+    return "\t".join([str(v) if v.__class__ is int
+                      else (v if v.isprintable() and "\\" not in v else text(v)) if v.__class__ is str
+                      else "\\N" if v is None else text(v) for v in row])
+
+
+def _copy_rows(cursor, sql: str, slots, rows, block: int = 50_000) -> None:
+    """``COPY`` ``rows`` through ``cursor`` in blocks; ``slots`` (None: every value from the row)
+    puts :func:`_copy_form`'s literals between a row's values."""
+    import io
+
+    text = _copy_text
+    fixed = None if slots is None or all(s is None for s in slots) else slots
+    buf: list[str] = []
+    for row in rows:
+        if fixed is None:
+            buf.append(_copy_line(row, text))
+        else:
+            values = iter(row)
+            buf.append("\t".join([_copy_line((next(values),), text) if s is None else s for s in fixed]))
+        if len(buf) >= block:
+            cursor.copy_expert(sql, io.StringIO("\n".join(buf) + "\n"))
+            buf = []
+    if buf:
+        cursor.copy_expert(sql, io.StringIO("\n".join(buf) + "\n"))
+
+
 def copy_in(table: str, columns, rows, *, block: int = 50_000) -> None:
     """Bulk insert of plain tuples into ``table`` (``columns`` in their order): ``COPY … FROM
     STDIN`` on PostgreSQL (several times faster than INSERT batches), ``executemany`` on
     SQLite.  Call inside :func:`write_tx`."""
-    import io
-
     columns = list(columns)
     cols = ", ".join(f'"{c}"' for c in columns)
     if not is_postgres():
         marks = ", ".join("?" for _ in columns)
         executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', rows)
         return
-    cursor = database.cursor()
-    sql = f'COPY "{table}" ({cols}) FROM STDIN'
-    buf: list[str] = []
-    text = _copy_text
-    for row in rows:
-        # the common values inline (ints, strings without anything to escape, NULL): ~2x faster
-        buf.append("\t".join([str(v) if v.__class__ is int
-                              else (v if v.isprintable() and "\\" not in v else text(v)) if v.__class__ is str
-                              else "\\N" if v is None else text(v) for v in row]))
-        if len(buf) >= block:
-            cursor.copy_expert(sql, io.StringIO("\n".join(buf) + "\n"))
-            buf = []
-    if buf:
-        cursor.copy_expert(sql, io.StringIO("\n".join(buf) + "\n"))
+    _copy_rows(database.cursor(), f'COPY "{table}" ({cols}) FROM STDIN', None, rows, block)
 
 
 _INHERITED: list = []  # a forked worker's copy of its parent's connection: never used, never closed

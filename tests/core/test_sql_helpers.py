@@ -60,3 +60,53 @@ def test_stored_findings_keep_every_character(dangjian_db):
     back = run_findings(run)
     assert [(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message, f.evidence) for f in back] == \
         [(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message, f.evidence) for f in fs]
+
+
+# ---------------------------------------------------------------- bulk inserts: COPY on PostgreSQL
+
+@pytest.mark.parametrize("sql,slots", [
+    ('INSERT INTO "t" ("a", "b") VALUES (?, ?)', [None, None]),
+    ('INSERT INTO "t" ("a", "b", "c") VALUES (?, 1, \'it\'\'s, ok\')', [None, "1", "it's, ok"]),
+    ('INSERT INTO "t" ("a", "b") VALUES (?, NULL)', [None, "\\N"]),
+    ('INSERT INTO "t" ("a", "b") VALUES (?, -5)', [None, "-5"]),
+])
+def test_a_plain_insert_becomes_a_copy(sql, slots):
+    from core.db import _copy_form
+
+    copy, got = _copy_form(sql)
+    assert copy.startswith('COPY "t" (') and copy.endswith(") FROM STDIN") and got == slots
+
+
+@pytest.mark.parametrize("sql", [
+    'INSERT INTO "t" ("a") VALUES (?) ON CONFLICT DO NOTHING',
+    'INSERT INTO "t" ("a") VALUES (?) ON CONFLICT ("a") DO UPDATE SET "a" = (EXCLUDED."a")',
+    'INSERT INTO "t" ("a", "b") VALUES (?, now())',
+    'INSERT INTO "t" ("a") VALUES (?) RETURNING ("a")',
+    'UPDATE "t" SET "a" = ? WHERE "id" = ?',
+    'INSERT INTO "t" ("a", "b") VALUES (?, \'unterminated)',
+])
+def test_anything_else_stays_an_insert(sql):
+    from core.db import _copy_form
+
+    assert _copy_form(sql) is None
+
+
+def test_bulk_inserted_text_keeps_every_character(dangjian_db):
+    """The bulk path (COPY on PostgreSQL, executemany on SQLite) stores tabs, newlines, backslashes,
+    quotes, NULLs and dates exactly as given."""
+    import datetime as dt
+
+    from core import db
+    from core.models import AuditLog
+
+    odd = ["a\tb", "line\nnext\r", "back\\slash \\N", "it's \"q\"", "张伟\u3000明", ""]
+    rows = [(dt.datetime(2026, 1, 2, 3, 4, 5), "u", "create", "member", i, None, text, None, 1)
+            for i, text in enumerate(odd, 1)]
+    sql = ('INSERT INTO "audit_log" ("at", "user", "action", "table", "key", "old", "new", "community", "version") '
+           "VALUES (?, ?, ?, ?, ?, NULL, ?, ?, 1)")
+    with db.write_tx():
+        db.executemany(sql, [(a, u, c, t, k, n, co) for a, u, c, t, k, _o, n, co, _v in rows])
+    got = {int(r.key): r for r in AuditLog.select().where(AuditLog.table == "member")}
+    assert [got[i].new for i in range(1, len(odd) + 1)] == odd
+    assert all(got[i].old is None and got[i].community is None and got[i].version == 1 for i in got)
+    assert str(got[1].at).startswith("2026-01-02 03:04:05")
