@@ -15,7 +15,11 @@ each in a fresh child process running this checkout's code:
   keystroke of a name / initials / ID-prefix search;
 - the compliance screen on the run the check above stored: from opening it
   to its figures shown;
-- (SQLite) the members import against its floor (``bench/import_members.py``).
+- (SQLite) the members import against its floor (``bench/import_members.py``);
+- the five queries of a whole check that take longest (the check run in one
+  process, each statement timed with the reading of its rows), with the plan
+  the database chose: ``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN (ANALYZE,
+  BUFFERS)`` on PostgreSQL.
 
 Each figure is printed with its target; ``--runs`` (default 2) takes the best.
 PostgreSQL: ``--pg URL`` (or ``DANGJIAN_BENCH_PG``), an empty database the
@@ -77,6 +81,86 @@ asyncio.run(main())
 """
 
 
+PLANS = r"""
+import os, sys, time
+os.environ["DANGJIAN_CHECK_WORKER"] = "0"  # every query in this process
+from core import config, db, plugins
+config.load(None); plugins.load(); db.connect(sys.argv[1])
+from core.rules import run_check
+
+stats = {}  # sql -> [total seconds, calls, slowest seconds, params of the slowest]
+perf = time.perf_counter
+
+
+class Timed:
+    "A cursor whose fetches count towards its statement (SQLite runs a query as its rows are read)."
+
+    def __init__(self, cursor, rec):
+        self._c, self._r = cursor, rec
+
+    def __getattr__(self, name):
+        return getattr(self._c, name)
+
+    def _timed(self, fn, *a):
+        t = perf()
+        try:
+            return fn(*a)
+        finally:
+            self._r[0] += perf() - t
+
+    def fetchone(self):
+        return self._timed(self._c.fetchone)
+
+    def fetchall(self):
+        return self._timed(self._c.fetchall)
+
+    def fetchmany(self, *a):
+        return self._timed(self._c.fetchmany, *a)
+
+    def __iter__(self):
+        return iter(self.fetchall())
+
+
+real = type(db.database.obj).execute_sql
+
+
+def execute_sql(self, sql, params=None):
+    rec = [0.0]
+    t = perf()
+    cur = real(self, sql, params)
+    rec[0] += perf() - t
+    out = Timed(cur, rec)
+    calls.append((sql, params, rec))
+    return out
+
+
+calls = []
+type(db.database.obj).execute_sql = execute_sql
+run_check(store=False)
+type(db.database.obj).execute_sql = real
+for sql, params, rec in calls:
+    s = stats.setdefault(sql, [0.0, 0, 0.0, None])
+    s[0] += rec[0]
+    s[1] += 1
+    if rec[0] >= s[2]:
+        s[2], s[3] = rec[0], params
+top = sorted(stats.items(), key=lambda kv: -kv[1][0])[:5]
+pg = db.is_postgres()
+for sql, (total, n, slowest, params) in top:
+    print(f"--- {total:.3f} s in {n} call(s), slowest {slowest:.3f} s")
+    print("    " + " ".join(sql.split())[:400] + (" …" if len(sql) > 400 else ""))
+    explain = ("EXPLAIN (ANALYZE, BUFFERS) " if pg else "EXPLAIN QUERY PLAN ") + sql
+    try:
+        rows = db.database.execute_sql(explain, params).fetchall()
+    except Exception as exc:
+        print(f"    (no plan: {exc})")
+        continue
+    for r in rows[:25]:
+        line = str(r[0] if pg else r[-1])
+        print("    | " + (line if len(line) <= 200 else line[:200] + " …"))  # id lists cut
+"""
+
+
 def env() -> dict:
     return dict(os.environ, DANGJIAN_TODAY=TODAY, PYTHONPATH=str(ROOT))
 
@@ -119,7 +203,7 @@ def build(url: str, size: str, scale: float, reuse: bool) -> None:
     print(f"  built the demo in {url} in {wall:.0f} s ({member_count(url):,} members)", flush=True)
 
 
-def measure(url: str, runs: int, sqlite: bool) -> dict:
+def measure(url: str, runs: int, sqlite: bool, plans: bool = True) -> dict:
     res: dict = {}
     with tempfile.TemporaryDirectory(prefix="dangjian-scale-") as tmp:
         out = Path(tmp) / "out.json"
@@ -142,6 +226,8 @@ def measure(url: str, runs: int, sqlite: bool) -> dict:
             raise RuntimeError(f"the compliance screen did not open ({m.group(2)})")
         comp.append(float(m.group(1)))
     res["compliance_ms"] = min(comp)
+    if plans:
+        res["plans"] = child([sys.executable, "-c", PLANS, url])[3]
     if sqlite:
         text = child([sys.executable, "bench/import_members.py"])[3]
         res["import_ratio"] = float(re.search(r"ratio: ([\d.]+)", text).group(1))
@@ -181,6 +267,7 @@ def main(argv=None) -> int:
     ap.add_argument("--reuse", action="store_true", help="keep the generated databases of an earlier run")
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--only", choices=["sqlite", "postgresql"])
+    ap.add_argument("--no-plans", action="store_true", help="skip the slowest queries' plans")
     args = ap.parse_args(argv)
     urls = {}
     if args.only != "postgresql":
@@ -196,9 +283,13 @@ def main(argv=None) -> int:
     for name, url in urls.items():
         print(f"{name}:", flush=True)
         build(url, args.size, args.scale, args.reuse)
-        results[name] = measure(url, args.runs, sqlite=name == "sqlite")
-        print(f"  {json.dumps({k: round(v, 3) for k, v in results[name].items()})}", flush=True)
+        results[name] = measure(url, args.runs, sqlite=name == "sqlite", plans=not args.no_plans)
+        print(f"  {json.dumps({k: round(v, 3) for k, v in results[name].items() if k != 'plans'})}", flush=True)
     report(args.size, results)
+    for name, r in results.items():
+        if r.get("plans"):
+            print(f"\n{name}: the five queries of a whole check that took longest (in one process), with their plans")
+            print(r["plans"].rstrip())
     if "postgresql" in results:
         settings = pg_settings(urls["postgresql"])
         print("PostgreSQL settings not at their built-in defaults: " + settings)
