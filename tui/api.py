@@ -303,6 +303,30 @@ class LedgerApp(App):
         self.open_screen(f"member:{member_id}")
 
 
+class LedgerFooter(Footer):
+    """Textual's footer, rebuilt once however many times the bindings change within a moment.
+
+    Opening a screen changes the bindings several times in one go (the screen stack, then the
+    focus): Textual's footer rebuilds all its keys for each (about 25 ms each at 80x24)."""
+
+    SETTLE = 0.05  # seconds
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pending_screen = None
+
+    def bindings_changed(self, screen) -> None:
+        first = self._pending_screen is None
+        self._pending_screen = screen
+        if first:  # the changes of one screen switch come over a few frames: settle for a moment
+            self.set_timer(self.SETTLE, self._keys_settled)
+
+    def _keys_settled(self) -> None:
+        screen, self._pending_screen = self._pending_screen, None
+        if screen is not None:
+            super().bindings_changed(screen)
+
+
 class TopBar(Static):
     """One line: app title, screen title, year, scope, user (or the single-user notice)."""
 
@@ -467,7 +491,7 @@ class DangjianScreen(BilingualBindings, DbWork, Screen):
 
     ``SCREEN_NAME`` is the registry key the title comes from (or set ``TITLE_ZH`` /
     ``TITLE_EN``).  Override ``compose_body()`` and ``refresh_data()``; if you override
-    ``compose`` yourself, yield ``TopBar()`` first and ``Footer()`` last.
+    ``compose`` yourself, yield ``TopBar()`` first and ``LedgerFooter()`` last.
     """
 
     SCREEN_NAME: str = ""
@@ -490,7 +514,7 @@ class DangjianScreen(BilingualBindings, DbWork, Screen):
     def compose(self) -> ComposeResult:
         yield TopBar()
         yield from self.compose_body()
-        yield Footer()
+        yield LedgerFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()

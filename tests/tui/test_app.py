@@ -708,3 +708,30 @@ async def test_a_screen_loads_its_data_once_when_opened(tui_db, monkeypatch):
         await settle(pilot)
         assert loads == ["OrgTreeScreen", "MembersScreen", "CallsSuper"]
         assert isinstance(app.screen, api.DangjianScreen)
+
+
+@aio
+async def test_opening_a_screen_rebuilds_its_footer_once(tui_db, monkeypatch):
+    """The bindings change several times as a screen opens (stack, focus): the footer is rebuilt
+    once for them, and then shows that screen's keys."""
+    from tui.api import LedgerFooter
+
+    rebuilt = []
+    original = LedgerFooter.recompose
+
+    async def counted(self):
+        rebuilt.append(self.screen.__class__.__name__)
+        return await original(self)
+
+    monkeypatch.setattr(LedgerFooter, "recompose", counted)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.pause(LedgerFooter.SETTLE * 2)
+        rebuilt.clear()
+        await pilot.press("f4")
+        await settle(pilot)
+        await pilot.pause(LedgerFooter.SETTLE * 2)
+        await settle(pilot)
+        assert rebuilt.count("OrgTreeScreen") == 1
+        assert "全部展开" in screen_text(app).splitlines()[-1]  # ctrl+e of the organization tree

@@ -39,14 +39,14 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Checkbox, Footer, Input, Label, Select, Static
+from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from core import kinds, records
 from core import validators as V
 from core.read import pickers
 from core.dates import today
 from core.i18n import get_lang, tr
-from tui.api import DangjianModal, tb
+from tui.api import DangjianModal, LedgerFooter, tb
 
 
 def label_of(f: V.Field) -> str:
@@ -213,7 +213,7 @@ class FormScreen(DangjianModal):
                         yield Static("", classes="ferror", id=f"err-{f.name}", markup=False)
             yield Static("", id="form-errors", markup=False)
             yield Static("", id="form-stale", markup=False)
-            yield Footer()
+            yield LedgerFooter()
 
     def _widget(self, f: V.Field):
         wid = f"f-{f.name}"
