@@ -70,11 +70,14 @@ def record(view: View, kind: str, pk: int) -> dict | None:
 
 def describe(view: View, model, obj) -> str:
     """A one-line description of a record for the drill-down list, as the view shows it
-    (ID numbers and phones masked, an age instead of a birth date, unless the user may see them)."""
+    (ID numbers and phones masked, an age instead of a birth date, unless the user may see them;
+    codes by their label, a yes/no field by its name when yes)."""
+    from core.i18n import get_lang
     from core.numbers import format_money
 
     kind = kinds.of_model(model)
-    money = {f.name for f in kind.fields if f.type == "money"} if kind is not None else set()
+    declared = {f.name: f for f in kind.fields} if kind is not None else {}
+    lang = get_lang()
     parts = []
     for name, field in model._meta.fields.items():
         if name in ("id", "version", "initials"):
@@ -82,11 +85,18 @@ def describe(view: View, model, obj) -> str:
         val = getattr(obj, field.column_name if hasattr(field, "rel_model") else name)
         if val in (None, ""):
             continue
-        if hasattr(field, "rel_model"):
+        kf = declared.get(name)
+        if (kf is not None and kf.type == "bool") or isinstance(val, bool):
+            if not val:
+                continue
+            val = (kf.label if lang == "zh" else kf.en) if kf is not None else name
+        elif kf is not None and kf.choice is not None:
+            val = kf.choice.label(val, lang)
+        elif hasattr(field, "rel_model"):
             val = ref_label(field.rel_model, val)
             if field.rel_model in (m.Member, m.Worker):
                 val = view.mask_id(val)
-        elif name in money:  # an amount as everywhere: 15,000.00
+        elif kf is not None and kf.type == "money":  # an amount as everywhere: 15,000.00
             val = format_money(val)
         else:
             val = view.mask_values({name: val})[name]

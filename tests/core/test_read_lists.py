@@ -235,3 +235,25 @@ def test_findings_of_an_admin_run_are_masked_for_others(two):
     rows = compliance.cell_findings(me(), run_id, "worker.certificate", "KS001")
     assert rows and all(w.id_number not in (x["subject"] + x["message"] + str(x["evidence"])) for x in rows)
     assert any(x["subject"] == ids.mask(w.id_number) for x in rows)
+
+
+def test_a_records_line_shows_labels_not_codes(two, monkeypatch):
+    """The records list describes a record as a user reads it: a code by its label, a yes/no field
+    by its name when yes (and not at all when no), never Python's True/False."""
+    access.set_current(None)
+    org_lines = [r["_text"] for r in records.record_rows(me(), "orgs")]
+    assert any("党支部" in t for t in org_lines) and not any("branch" in t for t in org_lines)
+    mb = m.Member.get_by_id(two["members"][0].id)
+    mb.retired, mb.mobility_impaired = True, False
+    fields = dict(m.Member._meta.fields)
+    keep = ("name", "retired", "mobility_impaired", "management_class")
+
+    class Few:  # the member's model with only a few fields: none cut by the six-part limit
+        _meta = type("M", (), {"fields": {k: fields[k] for k in keep}})
+
+    from core import kinds
+
+    of_model = kinds.of_model
+    monkeypatch.setattr(kinds, "of_model", lambda model: of_model(m.Member if model is Few else model))
+    text = records.describe(me(), Few, mb)
+    assert text.split() == [mb.name, "离退休", "社区党员"]
