@@ -46,9 +46,9 @@ def _open_demand():
 
 def visit_rows(view: View, *, open_only: bool = False, kind: str | None = None, community_id: int | None = None,
                after: tuple | None = None, limit: int = PAGE, now: dt.date | None = None,
-               offset: int = 0, count: bool = False):
-    """Visits in the view, newest first; ``after`` = (date, id).  ``overdue`` marks an open demand
-    past the deadline (demand_response's max_days after the visit)."""
+               offset: int = 0, count: bool = False, year: int | None = None):
+    """Visits in the view (of ``year`` when given), newest first; ``after`` = (date, id).
+    ``overdue`` marks an open demand past the deadline (demand_response's max_days after the visit)."""
     now = now or today()
     V, C, T = m.Visit, m.Community, m.Town
     Wk, Mb = m.Worker.alias(), m.Member.alias()
@@ -65,6 +65,8 @@ def visit_rows(view: View, *, open_only: bool = False, kind: str | None = None, 
         q = q.where(V.kind == kind)
     if community_id:
         q = q.where(V.community == community_id)
+    if year is not None:
+        q = q.where((V.date >= dt.date(year, 1, 1)) & (V.date <= dt.date(year, 12, 31)))
     if count:
         return q.count()
     rows = newest_first(q, V, after, offset, limit)

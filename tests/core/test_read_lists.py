@@ -257,3 +257,17 @@ def test_a_records_line_shows_labels_not_codes(two, monkeypatch):
     monkeypatch.setattr(kinds, "of_model", lambda model: of_model(m.Member if model is Few else model))
     text = records.describe(me(), Few, mb)
     assert text.split() == [mb.name, "离退休", "社区党员"]
+
+
+def test_visits_of_one_year(two):
+    """The visits list of a year holds that year's visits only, counted and paged in the query."""
+    access.set_current(None)
+    for day in ("2025-12-31", "2026-01-01", "2026-06-01", "2027-01-01"):
+        f.make_visit(two["c1"], "reception", day)
+    rows = visits.visit_rows(me(), year=2026)
+    got = [str(r["date"]) for r in rows]
+    assert got == ["2026-06-01", "2026-01-01"]
+    assert visits.visit_rows(me(), year=2026, count=True) == 2
+    assert visits.visit_rows(me(), count=True) == 4
+    nxt = visits.visit_rows(me(), year=2026, after=(rows[0]["date"], rows[0]["id"]), limit=5)
+    assert [str(r["date"]) for r in nxt] == ["2026-01-01"]

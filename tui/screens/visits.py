@@ -11,8 +11,6 @@ confirmation.
 """
 from __future__ import annotations
 
-import datetime as dt
-
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Static
@@ -28,43 +26,24 @@ from tui.widgets.lazytable import Column, LazyTable
 
 class YearVisits:
     """The view's visits of one year, newest first, as ``LazyTable`` wants them: pages of
-    :func:`core.read.visits.visit_rows` from the end of the year (its keyset ``after``),
-    cut at the year's first day; the count found by bisection over offsets (a handful of
-    one-row reads)."""
+    :func:`core.read.visits.visit_rows` for that year (its keyset ``after``)."""
 
     def __init__(self, view, year: int, open_only: bool = False):
         self.view, self.year, self.open_only = view, year, open_only
-        self.start = dt.date(year, 1, 1)
-        self.end_key = (dt.date(year + 1, 1, 1), 0)  # rows strictly before the next year
-        self._count: int | None = None
 
     def _rows(self, after, limit: int, offset: int = 0) -> list[dict]:
-        return visit_rows(self.view, open_only=self.open_only, after=after or self.end_key, limit=limit,
-                          offset=offset)
-
-    def _in_year(self, offset: int) -> bool:
-        rows = self._rows(None, 1, offset)
-        return bool(rows) and rows[0]["date"] >= self.start
+        return visit_rows(self.view, open_only=self.open_only, after=after, limit=limit, offset=offset,
+                          year=self.year)
 
     def count(self) -> int:
-        if self._count is None:
-            hi = visit_rows(self.view, open_only=self.open_only, count=True)  # every year: an upper bound
-            lo = 0  # rows [0, lo) are in the year
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if self._in_year(mid):
-                    lo = mid + 1
-                else:
-                    hi = mid
-            self._count = lo
-        return self._count
+        return visit_rows(self.view, open_only=self.open_only, count=True, year=self.year)
 
     def page(self, after_key, limit: int) -> list[tuple]:
-        return [(key_date_id(r), r) for r in self._rows(after_key, limit) if r["date"] >= self.start]
+        return [(key_date_id(r), r) for r in self._rows(after_key, limit)]
 
     def seek(self, after_key, n: int):
         rows = self._rows(after_key, 1, max(0, n - 1))
-        return key_date_id(rows[0]) if rows and rows[0]["date"] >= self.start else None
+        return key_date_id(rows[0]) if rows else None
 
     def first(self, limit: int = 200) -> tuple[int, list[tuple]]:
         return self.count(), self.page(None, limit)
