@@ -157,8 +157,7 @@ def refuse_service_overrides(args, environ=None) -> None:
     """Under the service account: ``--db``/``--config`` and the environment that choose them are errors."""
     environ = os.environ if environ is None else environ
     bad = [f"--{name}" for name in ("db", "config") if getattr(args, name, None)]
-    bad += [name for name in SERVICE_FORBIDDEN_ENV if environ.get(name)]
-    bad += [name for name in SERVICE_FORBIDDEN_TEXTUAL_ENV if environ.get(name)]
+    bad += [name for name in SERVICE_FORBIDDEN_ENV + SERVICE_FORBIDDEN_TEXTUAL_ENV if environ.get(name)]
     if bad:
         raise UserError(tr("服务账号下不能使用 {b}：数据库、配置和插件目录只由系统配置 {p} 决定，终端库的这些 TEXTUAL 设置不予采用",
                            "{b} cannot be used under the service account: the database, config and plugin "

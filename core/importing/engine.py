@@ -726,12 +726,15 @@ class Members(Handler):
             links = rows
         # the roster spans: a new member's from the row itself (no moves yet; copied in SQL when it is one
         # open span from joining on, else replayed here), others replayed at the end
-        joined = [it.id for it in p.inserts if not it.vals.get("placed_date") and it.vals.get("joined_date")]
-        spans = roster_replay.new_members_rows(
-            [(it.id, v.get("joined_date"), v.get("placed_date"), v.get("organization"), v.get("community"),
-              v.get("management_class") or "resident") for it in p.inserts for v in (it.vals,)
-             if v.get("placed_date") or not v.get("joined_date")],
-            self._org_community)
+        joined, replayed = [], []
+        for it in p.inserts:
+            v = it.vals
+            if v.get("joined_date") and not v.get("placed_date"):
+                joined.append(it.id)
+            else:
+                replayed.append((it.id, v.get("joined_date"), v.get("placed_date"), v.get("organization"),
+                                 v.get("community"), v.get("management_class") or "resident"))
+        spans = roster_replay.new_members_rows(replayed, self._org_community)
         members = [it.id for it in p.updates]
         return (links, members, spans, joined) if links or members or spans or joined else None
 

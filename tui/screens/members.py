@@ -128,8 +128,7 @@ class MembersScreen(DangjianScreen):
     def current_filter(self) -> MemberFilter:
         app = self.app
         text = self.query_one("#members-search", Input).value
-        klass = self.query_one("#members-class", Select).value
-        status = self.query_one("#members-status", Select).value
+        klass, status = self._choices()
         return MemberFilter(
             app.view, text=text, member_class=None if klass is Select.NULL else klass,
             status="active" if status is Select.NULL else status, organization=self.organization,
