@@ -1,6 +1,6 @@
 """Scale benchmark: SQLite and PostgreSQL side by side on the same generated data.
 
-    python bench/scale.py [--size city|province] [--scale F] [--sqlite PATH] [--pg URL] [--reuse]
+    python bench/scale.py [--size city|province] [--scale F] [--sqlite PATH] [--pg URL] [--import-pg URL] [--reuse]
 
 For each database it builds the demo (``dangjian demo --size SIZE --scale F``,
 seed 20111, DANGJIAN_TODAY=2026-11-28, as ``bench/check_city.py``) unless
@@ -15,7 +15,8 @@ each in a fresh child process running this checkout's code:
   keystroke of a name / initials / ID-prefix search;
 - the compliance screen on the run the check above stored: from opening it
   to its figures shown;
-- (SQLite) the members import against its floor (``bench/import_members.py``);
+- the members import against its floor (``bench/import_members.py``), on PostgreSQL
+  into the scratch database ``--import-pg`` names (the import bench wipes it);
 - the five queries of a whole check that take longest (the check run in one
   process, each statement timed with the reading of its rows), with the plan
   the database chose: ``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN (ANALYZE,
@@ -25,9 +26,8 @@ Each figure is printed with its target; ``--runs`` (default 2) takes the best.
 PostgreSQL: ``--pg URL`` (or ``DANGJIAN_BENCH_PG``), an empty database the
 demo may fill (``--reuse`` keeps what a previous run generated).
 
-What it does not yet measure: the members import on PostgreSQL against a
-``COPY`` floor, and the members list in a real terminal (pty) — the app is
-driven headless, which leaves out the terminal's own drawing.
+What it does not yet measure: the members list in a real terminal (pty) — the
+app is driven headless, which leaves out the terminal's own drawing.
 """
 from __future__ import annotations
 
@@ -204,7 +204,9 @@ def build(url: str, size: str, scale: float, reuse: bool) -> None:
     print(f"  built the demo in {url} in {wall:.0f} s ({member_count(url):,} members)", flush=True)
 
 
-def measure(url: str, runs: int, sqlite: bool, plans: bool = True) -> dict:
+def measure(url: str, runs: int, sqlite: bool, plans: bool = True, import_pg: str | None = None) -> dict:
+    """The figures of one database; ``import_pg``: measure the members import too (SQLite: any
+    value; PostgreSQL: the URL of a scratch database the import bench may wipe)."""
     res: dict = {}
     with tempfile.TemporaryDirectory(prefix="dangjian-scale-") as tmp:
         out = Path(tmp) / "out.json"
@@ -229,9 +231,12 @@ def measure(url: str, runs: int, sqlite: bool, plans: bool = True) -> dict:
     res["compliance_ms"] = min(comp)
     if plans:
         res["plans"] = child([sys.executable, "-c", PLANS, url])[3]
-    if sqlite:
-        text = child([sys.executable, "bench/import_members.py"])[3]
-        res["import_ratio"] = float(re.search(r"ratio: ([\d.]+)", text).group(1))
+    if import_pg is not None:
+        cmd = [sys.executable, "bench/import_members.py"] + (["--only", "sqlite"] if sqlite else
+                                                              ["--only", "postgresql", "--pg", import_pg])
+        text = child(cmd)[3]
+        res["import_ratio"] = float(re.search(r"\] ratio: ([\d.]+)", text).group(1))
+        res["import_lines"] = [line for line in text.splitlines() if line.startswith("[")]
     return res
 
 
@@ -269,7 +274,12 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--only", choices=["sqlite", "postgresql"])
     ap.add_argument("--no-plans", action="store_true", help="skip the slowest queries' plans")
+    ap.add_argument("--import-pg", default=os.environ.get("DANGJIAN_BENCH_IMPORT_PG"),
+                    help="PostgreSQL URL of a scratch database for the members import bench (wiped each run; "
+                         "not the --pg database)")
     args = ap.parse_args(argv)
+    if args.import_pg and args.pg and args.import_pg == args.pg:
+        ap.error("--import-pg must name another database than --pg: the import bench wipes it")
     urls = {}
     if args.only != "postgresql":
         urls["sqlite"] = f"sqlite:///{args.sqlite or f'/tmp/dangjian-scale-{args.size}.db'}"
@@ -284,8 +294,12 @@ def main(argv=None) -> int:
     for name, url in urls.items():
         print(f"{name}:", flush=True)
         build(url, args.size, args.scale, args.reuse)
-        results[name] = measure(url, args.runs, sqlite=name == "sqlite", plans=not args.no_plans)
-        print(f"  {json.dumps({k: round(v, 3) for k, v in results[name].items() if k != 'plans'})}", flush=True)
+        imp = "" if name == "sqlite" else args.import_pg
+        results[name] = measure(url, args.runs, sqlite=name == "sqlite", plans=not args.no_plans, import_pg=imp)
+        shown = {k: round(v, 3) for k, v in results[name].items() if k not in ("plans", "import_lines")}
+        print(f"  {json.dumps(shown)}", flush=True)
+        for line in results[name].get("import_lines", []):
+            print(f"  {line}", flush=True)
     report(args.size, results)
     for name, r in results.items():
         if r.get("plans"):

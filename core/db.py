@@ -10,6 +10,7 @@ write cannot be helped by ``busy_timeout`` (measured: see bench/concurrency.py).
 from __future__ import annotations
 
 import os
+import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -225,6 +226,21 @@ def is_postgres() -> bool:
     return isinstance(database.obj, PostgresqlDatabase)
 
 
+def refresh_statistics(tables) -> None:
+    """After a bulk load (the demo, a large import): PostgreSQL's planner statistics of
+    ``tables`` gathered now, not when autovacuum next passes (up to a minute later, and until
+    then a table of millions of rows is planned as if nearly empty: sequential scans and hash
+    joins where an index would answer).  SQLite keeps no statistics unless asked, and its
+    plans do not depend on them: nothing.  A table the role does not own is skipped by the
+    server with a warning, never an error."""
+    names = sorted({str(t) for t in tables})
+    for name in names:
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+            raise ValueError(f"not a table name: {name!r}")
+    if names and is_postgres():
+        database.execute_sql("ANALYZE " + ", ".join(f'"{n}"' for n in names))
+
+
 @contextmanager
 def write_tx():
     """A write transaction: ``BEGIN IMMEDIATE`` on SQLite, plain on PostgreSQL.
@@ -394,6 +410,32 @@ def reopen_in_child() -> None:
         database.initialize(make_database(_current_url))
         database.connect(reuse_if_open=True)
         database.execute_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        _SEQUENCES.append(None)  # next_ids: this session refuses nextval; a connection of its own serves it
+
+
+_SEQUENCES: list = []  # a forked worker's connection for next_ids (None until first used)
+
+
+def next_ids(table: str, n: int) -> list[int]:
+    """``n`` new ids of ``table`` from its sequence (PostgreSQL).  A forked worker's session is
+    read-only (:func:`reopen_in_child`) and PostgreSQL counts ``nextval`` as a write, so there
+    they come through a second connection of the worker's own, in autocommit: a sequence
+    stands outside every transaction anyway (an import rolled back leaves a gap in the ids,
+    as any rolled-back insert does)."""
+    if not n:
+        return []
+    sql = "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)"
+    if _SEQUENCES:
+        if _SEQUENCES[0] is None:
+            conn = make_database(_current_url)
+            conn.connect()
+            conn.connection().autocommit = True
+            _SEQUENCES[0] = conn
+        cur = _SEQUENCES[0].cursor()
+        cur.execute(sql, (table, n))
+    else:
+        cur = database.execute_sql(sql, (table, n))
+    return [r[0] for r in cur.fetchall()]
 
 
 def id_list(ids):

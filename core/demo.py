@@ -99,7 +99,7 @@ from peewee import fn
 from core import ids as idnum
 from core import models, roster_replay
 from core.dates import today as _today
-from core.db import copy_in, database, is_postgres, is_sqlite, write_tx
+from core.db import copy_in, database, is_postgres, is_sqlite, refresh_statistics, write_tx
 from core.errors import UserError
 from core.i18n import tr
 from core.pinyin import initials as _initials
@@ -477,6 +477,7 @@ def _pg_bulk_load(say):
             database.execute_sql(definition)
         for table, name, definition in keys:
             database.execute_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        refresh_statistics(t.strip('"') for t in tables)  # a check run right after is planned on real counts
 
 
 @contextlib.contextmanager

@@ -185,22 +185,18 @@ def evaluate_democratic_evaluation(ctx):
 
 # ---------------------------------------------------------------- 无故不参加组织生活
 
-def _covered(org_ids, meeting_key: dict, types, start: dt.date, end: dt.date) -> dict:
-    """{meeting key: {member id}} of present/leave rows at the meetings of ``meeting_key``
-    (the meetings of ``types`` held by ``org_ids`` from ``start`` to ``end``), read per
-    meeting with the member ids aggregated in SQL."""
+def _covered(meeting_key: dict) -> dict:
+    """{meeting key: {member id}} of present/leave rows at the meetings of ``meeting_key``,
+    read per meeting with the member ids aggregated in SQL.  The meetings are named by id, so
+    both databases read attendance through its (meeting, member) index: a subquery over
+    meetings lets PostgreSQL scan the whole attendance table for each batch instead."""
     cov: dict[int, set] = {}
-    for ids in chunks(list(org_ids)):
-        sub = (Meeting.select(Meeting.id)
-               .where(Meeting.organization.in_(in_ids(ids)) & Meeting.type.in_(list(types))
-                      & (Meeting.date >= start) & (Meeting.date <= end)))
+    for ids in chunks(sorted(meeting_key), 5000):
         q = (Attendance.select(Attendance.meeting, agg_text(Attendance.member))
-             .where(Attendance.meeting.in_(sub) & Attendance.status.in_(("present", "leave")))
+             .where(Attendance.meeting.in_(in_ids(ids)) & Attendance.status.in_(("present", "leave")))
              .group_by(Attendance.meeting))
         for mtg, csv in raw_rows(q):
-            key = meeting_key.get(mtg)
-            if key is None:
-                continue
+            key = meeting_key[mtg]
             got = set(map(int, str(csv).split(",")))
             if key in cov:
                 cov[key] |= got
@@ -445,7 +441,7 @@ def _absence_runs(ctx, orgs, org_ids, subjects, months, base):
     if months:
         meeting_key, held, last = _held(ctx, orgs, org_ids, ctx.year_start, months[-1].end, base)
         held_at = _by_key(meeting_key)
-        cov = _covered(org_ids, meeting_key, ORG_LIFE, ctx.year_start, months[-1].end) if meeting_key else {}
+        cov = _covered(meeting_key) if meeting_key else {}
     else:
         held, cov, held_at, last = {}, {}, {}, {}
 

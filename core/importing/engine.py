@@ -388,7 +388,7 @@ class Handler:
 
         SQLite: max(id) + 1 … -- nobody else writes while the import holds the
         write lock, and every insert of this import into ``table`` takes its ids
-        here.  PostgreSQL: taken from the table's sequence.
+        here.  PostgreSQL: taken from the table's sequence (:func:`core.db.next_ids`).
         """
         if db.is_sqlite():
             start = self._next_ids.get(table)
@@ -397,11 +397,7 @@ class Handler:
                 start = (top or 0) + 1
             self._next_ids[table] = start + n
             return range(start, start + n)
-        if not n:
-            return []
-        cur = db.database.execute_sql("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                                      (table, n))
-        return [r[0] for r in cur.fetchall()]
+        return db.next_ids(table, n)
 
     # --- extras (worker posts, transfer effects)
     def load_extra(self, items: list[Item], existing: dict) -> None:
@@ -1583,7 +1579,7 @@ def _fork_wanted(handler: Handler, table) -> bool:
     if setting == "0":
         return False
     cls = type(handler)
-    return (db.is_sqlite() and procs.can_fork()
+    return (procs.can_fork()
             and (setting == "1" or procs.cpus() >= 2)  # on one core the two processes would only take turns
             # kinds whose later rows depend on this import's own writes: orgs and transfers (whole file),
             # communities, workers and meetings (after_write)
@@ -1670,6 +1666,8 @@ def run(kind: str, table, partial: bool, progress=None, correct: bool = False) -
     finally:
         if gc_was:
             gc.enable()
+    if res.written and res.inserted + res.updated >= ANALYZE_AFTER_ROWS:
+        db.refresh_statistics({handler.table, "roster_period"})
     res.labels = labels
     res.kind = kind
     if res.rejected:
@@ -1677,6 +1675,10 @@ def run(kind: str, table, partial: bool, progress=None, correct: bool = False) -
     found = planner.pm.errors() + res.plugin_errors  # this process's, then the worker's
     res.plugin_errors = [e for e in dict.fromkeys(map(tuple, found)) if e not in known_errors]
     return res
+
+
+#: Rows written from which an import refreshes PostgreSQL's planner statistics of what it wrote.
+ANALYZE_AFTER_ROWS = 10_000
 
 
 def _audit_refusal(kind: str, name, res: Result, partial: bool, login: str) -> None:

@@ -110,3 +110,51 @@ def test_bulk_inserted_text_keeps_every_character(dangjian_db):
     assert [got[i].new for i in range(1, len(odd) + 1)] == odd
     assert all(got[i].old is None and got[i].community is None and got[i].version == 1 for i in got)
     assert str(got[1].at).startswith("2026-01-02 03:04:05")
+
+
+# ---------------------------------------------------------------- planner statistics after a bulk load
+
+def _analyzed(table: str):
+    from core import db
+
+    return db.database.execute_sql("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = %s",
+                                   (table,)).fetchone()[0]
+
+
+def test_statistics_are_refreshed_by_name_only(dangjian_db):
+    from core import db
+
+    for bad in ('member"; DROP TABLE member; --', "Member", "member roster"):
+        with pytest.raises(ValueError, match="not a table name"):
+            db.refresh_statistics(["member", bad])
+    db.refresh_statistics([])  # nothing to do
+    db.refresh_statistics(["member", "roster_period"])
+    if db.is_sqlite():  # SQLite plans without statistics: none are made
+        assert db.database.execute_sql("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()[0] == 0
+    else:
+        assert _analyzed("member") is not None and _analyzed("roster_period") is not None
+
+
+def test_a_large_import_refreshes_the_statistics_of_what_it_wrote(dangjian_db, tmp_path, monkeypatch):
+    """PostgreSQL plans a table loaded in bulk as nearly empty until autovacuum passes: an import
+    of many rows gathers the statistics of its table and the roster at once; a small one leaves
+    that to autovacuum."""
+    from core import db
+    from core.cli import main
+    from core.importing import engine
+
+    calls = []
+    real = db.refresh_statistics
+    monkeypatch.setattr(db, "refresh_statistics", lambda tables: (calls.append(sorted(tables)), real(tables)))
+    monkeypatch.setattr(engine, "ANALYZE_AFTER_ROWS", 3)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.csv").write_text("区镇,街道,社区编码,社区名称\n玉山镇,,C1,一社区\n玉山镇,,C2,二社区\n", encoding="utf-8")
+    assert main(["import", "communities", "c.csv"]) == 0
+    assert calls == []  # two rows: below the threshold
+    (tmp_path / "c.csv").write_text("区镇,街道,社区编码,社区名称\n" + "".join(f"玉山镇,,D{i},社区{i}\n" for i in range(3)),
+                                    encoding="utf-8")
+    assert main(["import", "communities", "c.csv"]) == 0
+    assert calls == [["community", "roster_period"]]
+    if not db.is_sqlite():
+        db.connect(dangjian_db, migrate=False)
+        assert _analyzed("community") is not None
