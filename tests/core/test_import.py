@@ -28,9 +28,7 @@ _BUILT: dict = {}
 
 @pytest.fixture(params=["0", "1"], ids=["in-process", "worker"])
 def city(dangjian_db, monkeypatch, tmp_path, request):
-    """Every test twice: planned in-process, and by the forked import worker (what big SQLite files get)."""
-    if request.param == "1" and not dangjian_db.startswith("sqlite"):
-        pytest.skip("the import worker is used on SQLite only")
+    """Every test twice: planned in-process, and by the forked import worker (what big files get)."""
     monkeypatch.setenv("DANGJIAN_IMPORT_WORKER", request.param)
     monkeypatch.setenv("DANGJIAN_TODAY", fx.TODAY)
     monkeypatch.chdir(tmp_path)

@@ -29,8 +29,6 @@ def town(dangjian_db, monkeypatch, tmp_path, request):
     """玉山镇: C1 with branches O1, O2 and the group G1; C2 (周市镇) with O3.  A resident member ``a``
     in O1 and an unplaced floating-in member ``u`` of C1.  The test account is an administrator.
     Every test twice: planned in-process and by the forked import worker."""
-    if request.param == "1" and not dangjian_db.startswith("sqlite"):
-        pytest.skip("the import worker is used on SQLite only")
     monkeypatch.setenv("DANGJIAN_IMPORT_WORKER", request.param)
     monkeypatch.setenv("DANGJIAN_TODAY", TODAY)
     monkeypatch.chdir(tmp_path)
