@@ -204,9 +204,10 @@ def build(url: str, size: str, scale: float, reuse: bool) -> None:
     print(f"  built the demo in {url} in {wall:.0f} s ({member_count(url):,} members)", flush=True)
 
 
-def measure(url: str, runs: int, sqlite: bool, plans: bool = True, import_pg: str | None = None) -> dict:
+def measure(url: str, runs: int, sqlite: bool, plans: bool = True, import_pg: str | None = None,
+            rows: int = 100_000) -> dict:
     """The figures of one database; ``import_pg``: measure the members import too (SQLite: any
-    value; PostgreSQL: the URL of a scratch database the import bench may wipe)."""
+    value; PostgreSQL: the URL of a scratch database the import bench may wipe) of ``rows`` members."""
     res: dict = {}
     with tempfile.TemporaryDirectory(prefix="dangjian-scale-") as tmp:
         out = Path(tmp) / "out.json"
@@ -232,7 +233,7 @@ def measure(url: str, runs: int, sqlite: bool, plans: bool = True, import_pg: st
     if plans:
         res["plans"] = child([sys.executable, "-c", PLANS, url])[3]
     if import_pg is not None:
-        cmd = [sys.executable, "bench/import_members.py"] + (["--only", "sqlite"] if sqlite else
+        cmd = [sys.executable, "bench/import_members.py", "--rows", str(rows)] + (["--only", "sqlite"] if sqlite else
                                                               ["--only", "postgresql", "--pg", import_pg])
         text = child(cmd)[3]
         res["import_ratio"] = float(re.search(r"\] ratio: ([\d.]+)", text).group(1))
@@ -295,7 +296,9 @@ def main(argv=None) -> int:
         print(f"{name}:", flush=True)
         build(url, args.size, args.scale, args.reuse)
         imp = "" if name == "sqlite" else args.import_pg
-        results[name] = measure(url, args.runs, sqlite=name == "sqlite", plans=not args.no_plans, import_pg=imp)
+        rows = round((1_000_000 if args.size == "province" else 100_000) * args.scale)
+        results[name] = measure(url, args.runs, sqlite=name == "sqlite", plans=not args.no_plans, import_pg=imp,
+                                rows=rows)
         shown = {k: round(v, 3) for k, v in results[name].items() if k not in ("plans", "import_lines")}
         print(f"  {json.dumps(shown)}", flush=True)
         for line in results[name].get("import_lines", []):

@@ -453,7 +453,7 @@ _run_cache = threading.local()
 
 def _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, view, lang, findings):
     args = (registry, communities, whole_city, year, as_of, view, lang)
-    if len(ids_to_run) > 1 and _fork_wanted(communities):
+    if len(ids_to_run) > 1 and fork_wanted(communities):
         findings.extend(_run_rules_in_two(ids_to_run, args))
         return
     for rid in ids_to_run:
@@ -506,8 +506,8 @@ def _plain_evidence(done: dict) -> dict:
 FORK_MIN_COMMUNITIES = 20
 
 
-def _fork_wanted(communities) -> bool:
-    """Run the rules in two processes?  ``DANGJIAN_CHECK_WORKER``: ``0`` never, ``1`` always (where
+def fork_wanted(communities) -> bool:
+    """Run the rules (and then write the output while the run is stored) in two processes?  ``DANGJIAN_CHECK_WORKER``: ``0`` never, ``1`` always (where
     possible), else when the scope is large and there are two CPUs."""
     from core import procs
 

@@ -428,27 +428,53 @@ def cmd_check(args) -> int:
 
 
 def _write_and_store(result, args) -> None:
-    """Store the run in a second thread while the output is written: SQLite
-    releases the GIL while it inserts, so a city run's ~200k rows cost little."""
-    import threading
-
-    from core import access, db, findings
+    """Store the run while the output is written.  A large scope on two CPUs (where the rules ran
+    in two processes, :func:`core.rules.fork_wanted`): a forked child writes the output while this
+    process stores, each on its own core (a city's ~200k findings cost each ~1-2 s of Python).
+    Otherwise a second thread stores: SQLite releases the GIL while it inserts."""
+    from core import access, findings, rules
 
     principal = access.current()
     result.evidence_json = findings.evidence_texts(result.findings)
-    box: dict = {}
 
     def store():
+        return findings.store_run(result.findings, result.year, result.as_of, result.scope, principal,
+                                  result.evidence_json)
+    if rules.fork_wanted(result.communities) and _child_can_write(args.output):
+        result.run_id = _store_while_a_child_writes(result, args, store)
+    else:
+        result.run_id = _store_in_a_thread(result, args, store)
+
+
+def _child_can_write(output) -> bool:
+    """A forked child's writes reach the output: a file, or a standard output that is a real file
+    descriptor (not one this process replaced in memory, as an embedding program may)."""
+    if output and output != "-":
+        return True
+    try:
+        sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    return True
+
+
+def _store_in_a_thread(result, args, store) -> int:
+    import threading
+
+    from core import db
+
+    box: dict = {}
+
+    def run():
         try:
-            box["id"] = findings.store_run(result.findings, result.year, result.as_of, result.scope, principal,
-                                           result.evidence_json)
+            box["id"] = store()
         except BaseException as exc:  # re-raised in the main thread
             box["exc"] = exc
         finally:
             if not db.database.is_closed():
                 db.database.close()  # this thread's connection
 
-    worker = threading.Thread(target=store, name="dangjian-store-run")
+    worker = threading.Thread(target=run, name="dangjian-store-run")
     worker.start()
     try:
         write_findings(result, args.format, args.output, args.all)
@@ -456,4 +482,67 @@ def _write_and_store(result, args) -> None:
         worker.join()
     if "exc" in box:
         raise box["exc"]
-    result.run_id = box["id"]
+    return box["id"]
+
+
+def _store_while_a_child_writes(result, args, store) -> int:
+    """The output written by a forked child (its own read-only connection, for the names of
+    table, md and html) while this process stores the run.  The child answers through a pipe:
+    done, a user error (the output could not be written: raised here, after the run is stored,
+    as the thread would), or a crash (raised as an error naming the stored run)."""
+    import os
+    import pickle
+    import traceback
+
+    from core import db, procs
+    from core.view import View
+
+    if result.view is None:
+        result.view = View.of()
+    result.view.ref("")  # the ref key read here, once, not by the child
+    sys.stdout.flush()
+    sys.stderr.flush()
+    r_fd, w_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: write the output, answer, end
+        code = 0
+        try:
+            os.close(r_fd)
+            try:
+                db.reopen_in_child()
+                write_findings(result, args.format, args.output, args.all)
+                sys.stdout.flush()
+                answer = ("ok", None)
+            except UserError as exc:
+                answer = ("user", str(exc))
+            except BaseException:  # noqa: BLE001 - reported by the parent
+                answer = ("error", traceback.format_exc())
+            with os.fdopen(w_fd, "wb") as out:
+                out.write(pickle.dumps(answer, pickle.HIGHEST_PROTOCOL))
+        except BaseException:  # noqa: BLE001
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(w_fd)
+    finished = False
+    try:
+        run_id = store()
+        with os.fdopen(r_fd, "rb") as inp:
+            r_fd = None
+            data = inp.read()
+        finished = True
+    finally:
+        if r_fd is not None:
+            os.close(r_fd)
+        procs.reap(pid, stop=not finished)
+    try:
+        tag, detail = pickle.loads(data)
+    except Exception:  # noqa: BLE001 - the child died before it could answer
+        tag, detail = "error", tr("写出结论的进程意外退出", "the process writing the findings ended unexpectedly")
+    if tag == "user":
+        raise UserError(detail)
+    if tag != "ok":
+        raise UserError(tr("结论已保存为第{r}次运行，但写出结论时出错：\n{e}",
+                           "the findings were stored as run {r}, but writing them out failed:\n{e}",
+                           r=run_id, e=detail))
+    return run_id

@@ -143,3 +143,77 @@ def test_cli_check_with_the_worker_matches_without(small, monkeypatch, tmp_path,
         code = main(["check", "--format", "json", "--output", str(out), "--no-store"])
         outs.append((code, out.read_bytes()))
     assert outs[0] == outs[1]
+
+
+def test_a_stored_run_is_written_by_a_child_the_same_as_by_one_process(small, monkeypatch, tmp_path, capsys):
+    """With the worker, the output is written by a forked child while this process stores the run:
+    the same bytes in every format, and the run stored once each time."""
+    from core.cli import check as cli_check
+
+    children = []
+    real = cli_check._store_while_a_child_writes
+    monkeypatch.setattr(cli_check, "_store_while_a_child_writes",
+                        lambda *a: (children.append(1), real(*a))[1])
+    for fmt in ("json", "table", "html", "csv"):
+        outs = []
+        for worker in ("0", "1"):
+            monkeypatch.setenv("DANGJIAN_CHECK_WORKER", worker)
+            before = CheckRun.select().count()
+            out = tmp_path / f"w{worker}.{fmt}"
+            code = main(["check", "--format", fmt, "--output", str(out)])
+            assert CheckRun.select().count() == before + 1
+            err = capsys.readouterr().err
+            assert "已保存为第" in err
+            outs.append((code, out.read_bytes()))
+        assert outs[0] == outs[1], fmt
+    assert len(children) == 4
+
+
+def test_output_the_child_cannot_write_is_an_error_and_the_run_stays_stored(small, monkeypatch, tmp_path, capsys):
+    from core.cli import check as cli_check
+    from core.errors import UserError
+
+    def refuse(*a, **kw):
+        raise UserError("磁盘已满：out.json")
+    monkeypatch.setattr(cli_check, "write_findings", refuse)
+    monkeypatch.setenv("DANGJIAN_CHECK_WORKER", "1")
+    before = CheckRun.select().count()
+    assert main(["check", "--format", "json", "--output", str(tmp_path / "out.json")]) == 2
+    assert "磁盘已满：out.json" in capsys.readouterr().err
+    assert CheckRun.select().count() == before + 1
+
+
+def test_a_child_that_dies_while_writing_names_the_stored_run(small, monkeypatch, tmp_path, capsys):
+    from core.cli import check as cli_check
+
+    parent = os.getpid()
+    real = cli_check.write_findings
+
+    def dying(*a, **kw):
+        if os.getpid() != parent:
+            os._exit(5)
+        return real(*a, **kw)
+    monkeypatch.setattr(cli_check, "write_findings", dying)
+    monkeypatch.setenv("DANGJIAN_CHECK_WORKER", "1")
+    assert main(["check", "--format", "json", "--output", str(tmp_path / "out.json")]) == 2
+    run = CheckRun.select().order_by(CheckRun.id.desc()).first()
+    err = capsys.readouterr().err
+    assert f"结论已保存为第{run.id}次运行，但写出结论时出错" in err and "意外退出" in err
+    assert "Traceback" not in err
+
+
+def test_standard_output_written_by_the_child(small, monkeypatch, capfd):
+    monkeypatch.setenv("DANGJIAN_CHECK_WORKER", "1")
+    assert main(["check", "--format", "json", "--rule", "org.kind_size", "--rule", "funding.floor"]) in (0, 1)
+    out, err = capfd.readouterr()
+    assert out.startswith("[") and '"rule": "org.kind_size"' in out and out.rstrip().endswith("]")
+    assert "已保存为第" in err
+
+
+def test_standard_output_held_in_memory_is_written_here(small, monkeypatch, capsys):
+    """An embedding program's in-memory stdout (no file descriptor) would lose a child's writes:
+    this process writes it, the run is stored by a thread."""
+    monkeypatch.setenv("DANGJIAN_CHECK_WORKER", "1")
+    assert main(["check", "--format", "json", "--rule", "org.kind_size", "--rule", "funding.floor"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert '"rule": "org.kind_size"' in out
