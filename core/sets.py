@@ -188,12 +188,13 @@ def members_in_scope(ctx, classes=None, *, relationship: bool = False, on: dt.da
     from core.models import Member, Organization
 
     on = ctx.as_of if on is None else on
-    rows = list(roster.members_at(ctx.community_ids, on, Member.id_number, Member.name,
-                                  roster.CLASS.alias("management_class"), Member.joined_date,
-                                  Member.placed_date, Organization.name.alias("org"),
-                                  roster.ORG.alias("org_id"), Member.full_date, Member.birth_date,
-                                  classes=classes, relationship=relationship)
-                .order_by(Member.id).dicts())
+    keys = ("id", "community_id", "id_number", "name", "management_class", "joined_date", "placed_date", "org",
+            "org_id", "full_date", "birth_date")
+    q = (roster.members_at(ctx.community_ids, on, Member.id_number, Member.name, roster.CLASS, Member.joined_date,
+                           Member.placed_date, Organization.name, roster.ORG, Member.full_date, Member.birth_date,
+                           classes=classes, relationship=relationship)
+         .order_by(Member.id))
+    rows = [dict(zip(keys, r)) for r in raw_rows(q, (5, 6, 9, 10))]  # raw: ~3x faster than peewee's dicts()
     for m in rows:
         m["status"] = member_status(m["full_date"], on)
         if age:
