@@ -184,7 +184,8 @@ def check_size(size: str, scale: float = 1.0) -> None:
 
 
 def _require_empty() -> None:
-    skip = {models.User, models.AuditLog, models.CheckRun, models.StoredFinding, models.PluginFailure,
+    skip = {models.User, models.AuditLog, models.CheckRun, models.StoredFinding, models.StoredCount,
+            models.PluginFailure,
             models.UrbanWage}
     for model in models.CORE_MODELS:
         if model not in skip and model.select().exists():
@@ -441,7 +442,7 @@ def _dues_rates():
     }
 
 
-DEMO_TABLES_SKIPPED = ("check_run", "stored_finding", "user", "audit_log")
+DEMO_TABLES_SKIPPED = ("check_run", "stored_finding", "stored_count", "user", "audit_log")
 
 
 @contextlib.contextmanager

@@ -110,14 +110,17 @@ def evidence_texts(findings) -> list[str]:
 def store_run(findings, year: int, as_of: dt.date, scope: RunScope, principal=None, evidence_json=None) -> int:
     """Keep a run's findings (bulk insert); returns the CheckRun id."""
     from core import db
-    from core.models import CheckRun, StoredFinding
+    from core.models import CheckRun, StoredCount, StoredFinding
 
     counts: dict = {}
     by: dict = {}
+    cells: dict = {}
     for f in findings:
-        counts[f.status] = counts.get(f.status, 0) + 1
-        k = (f.clause, f.rule, f.status)
-        by[k] = by.get(k, 0) + 1
+        k = (f.rule, f.clause, f.status, f.town, f.community)
+        cells[k] = cells.get(k, 0) + 1
+    for (rule, clause, status, _town, _community), n in cells.items():
+        counts[status] = counts.get(status, 0) + n
+        by[(clause, rule, status)] = by.get((clause, rule, status), 0) + n
     # the whole run by clause, rule and status: what a summary of the whole run reads (the dashboard)
     counts["by_rule"] = [[c, r, st, n] for (c, r, st), n in by.items()]
     now = dt.datetime.now()
@@ -133,6 +136,9 @@ def store_run(findings, year: int, as_of: dt.date, scope: RunScope, principal=No
                 for f, ev in zip(findings, evidence_json))  # a generator: never a second list of a city's rows
         db.copy_in(table, ("run_id", "rule", "clause", "status", "town", "community", "subject", "message",
                            "evidence", "version"), rows)
+        db.copy_in(StoredCount._meta.table_name, ("run_id", "rule", "clause", "status", "town", "community", "n",
+                                                  "version"),
+                   ((run.id, *k, n, 1) for k, n in cells.items()))
         prune_runs(scope)
     return run.id
 
@@ -148,7 +154,7 @@ def prune_runs(scope: RunScope) -> int:
     database without bound; the counts of the runs kept give the trend.
     """
     from core import config
-    from core.models import CheckRun, StoredFinding
+    from core.models import CheckRun, StoredCount, StoredFinding
 
     keep = int(config.get().section("check").get("keep_runs", 20))
     if keep <= 0:
@@ -160,6 +166,7 @@ def prune_runs(scope: RunScope) -> int:
            .order_by(CheckRun.id.desc()).offset(keep).tuples()]
     if old:
         StoredFinding.delete().where(StoredFinding.run.in_(old)).execute()
+        StoredCount.delete().where(StoredCount.run.in_(old)).execute()
         CheckRun.delete().where(CheckRun.id.in_(old)).execute()
     return len(old)
 
@@ -225,10 +232,26 @@ def find_run(scope, year: int | None = None, *, as_of: dt.date | None = None, cu
     return run
 
 
+def run_counts(run_id: int, communities=None, town: str | None = None, *, rollups: bool = True) -> list[tuple]:
+    """A stored run's findings counted, as they were counted when it was stored: ``(rule, clause,
+    status, town, community, n)`` rows, ``community`` None for a town's or the city's own
+    findings.  ``communities`` (codes): only theirs (and, with ``rollups``, the towns' and the
+    city's own); ``town``: only that town's."""
+    from core.models import StoredCount as C
+
+    q = C.select(C.rule, C.clause, C.status, C.town, C.community, C.n).where(C.run == run_id)
+    if communities is not None:
+        mine = C.community.in_(sorted(communities))
+        q = q.where(mine | C.community.is_null() if rollups else mine)
+    if town is not None:
+        q = q.where(C.town == town)
+    return list(q.tuples())
+
+
 def run_findings(run_id: int, communities=None, town: str | None = None, rule: str | None = None) -> list:
     """The findings (:class:`core.api.Finding`) of a stored run, in stored order: of the
     ``communities`` (codes) when given, of ``town`` and of ``rule`` when given.  A whole
-    city's run holds ~200k: callers that need only counts query ``StoredFinding`` by run id."""
+    city's run holds ~200k: callers that need only counts read :func:`run_counts`."""
     from core.models import StoredFinding as F
 
     q = (F.select(F.rule, F.clause, F.status, F.town, F.community, F.subject, F.message, F.evidence)

@@ -598,8 +598,43 @@ def _step6_plugin_failure(database):
     database.create_tables([PluginFailure], safe=True)
 
 
+def _step7_stored_count(database):
+    """stored_count: each stored run's findings counted by rule, clause, status, town and
+    community, which the compliance grid, the dashboard and the scorers read instead of grouping
+    a run's findings again each time; the runs already stored are counted here, once."""
+
+    class _Frozen(pw.Model):
+        class Meta:
+            database = None
+            legacy_table_names = False
+
+    class CheckRun(_Frozen):
+        class Meta:
+            table_name = "check_run"
+
+    class StoredCount(_Frozen):
+        version = pw.IntegerField()
+        run = pw.ForeignKeyField(CheckRun, backref="+", on_delete="CASCADE", index=False)
+        rule = pw.CharField(max_length=64)
+        clause = pw.IntegerField(null=True)
+        status = pw.CharField(max_length=8)
+        town = pw.CharField(null=True, max_length=64)
+        community = pw.CharField(null=True, max_length=32)
+        n = pw.IntegerField()
+
+        class Meta:
+            indexes = ((("run", "community"), False),)
+
+    database.bind([CheckRun, StoredCount], bind_refs=False, bind_backrefs=False)
+    database.create_tables([StoredCount], safe=True)
+    database.execute_sql(
+        'INSERT INTO "stored_count" ("version", "run_id", "rule", "clause", "status", "town", "community", "n") '
+        'SELECT 1, "run_id", "rule", "clause", "status", "town", "community", COUNT(*) FROM "stored_finding" '
+        'GROUP BY "run_id", "rule", "clause", "status", "town", "community"')
+
+
 STEPS = [_step1_initial, _step2_prefix_indexes, _step3_check_run_scope_columns, _step4_ref_secret,
-         _step5_roster_history, _step6_plugin_failure]
+         _step5_roster_history, _step6_plugin_failure, _step7_stored_count]
 
 
 def current_version() -> int:

@@ -66,7 +66,7 @@ from core.i18n import tr
 # say who writes them: core.kinds, ``writers``).
 ADMIN_TABLES = ("Town", "Street")
 # Never written through this module.
-NOT_EDITABLE = ("User", "AuditLog", "SchemaVersion", "CheckRun", "StoredFinding")
+NOT_EDITABLE = ("User", "AuditLog", "SchemaVersion", "CheckRun", "StoredFinding", "StoredCount")
 
 NO_COMMUNITY = None
 

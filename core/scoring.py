@@ -313,13 +313,11 @@ def replay_stored(run, tainted) -> list:
 
 
 def finding_counts(year, as_of, communities, principal=None) -> FindingCounts:
-    """``{(community code, rule id, status): n}``: one GROUP BY over a current stored run, else
+    """``{(community code, rule id, status): n}``: a current stored run's counts, else
     counted from a fresh run of the rule engine.  From a stored run, the failures behind the
     findings a failed plugin made errors are told to the engine (:func:`replay_stored`) and kept
     as the counts' ``taints``."""
     import json
-
-    from peewee import fn
 
     from core import findings
     from core.models import StoredFinding
@@ -328,11 +326,10 @@ def finding_counts(year, as_of, communities, principal=None) -> FindingCounts:
     if run is None:  # the rules run now: a plugin that fails, fails here (and is recorded so)
         return count_findings(check_findings(year, as_of, communities, principal, use_stored=False))
     codes = {c.code for c in communities}
-    q = (StoredFinding.select(StoredFinding.community, StoredFinding.rule, StoredFinding.status,
-                              fn.COUNT(StoredFinding.id))
-         .where(StoredFinding.run == run.id)
-         .group_by(StoredFinding.community, StoredFinding.rule, StoredFinding.status).tuples())
-    out = FindingCounts({(c, r, s_): n for c, r, s_, n in q if c in codes})
+    counted: dict = {}
+    for rule, _clause, status, _town, code, n in findings.run_counts(run.id, codes, rollups=False):
+        counted[(code, rule, status)] = counted.get((code, rule, status), 0) + n
+    out = FindingCounts(counted)
     erring = sorted({r for (_c, r, s_) in out if s_ == "error"})
     if erring:  # which of them say a plugin failed: the evidence of those few
         rows = (StoredFinding.select(StoredFinding.town, StoredFinding.community, StoredFinding.evidence)

@@ -7,12 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from peewee import fn
-
 from core import enums, kinds
 from core import models as m
 from core.i18n import get_lang, tr
-from core.read._sql import _in, _rows
 from core.read.labels import lab
 from core.read.records import describe
 from core.view import View
@@ -29,35 +26,28 @@ def _visible_codes(view: View):
 
 def compliance_matrix(view: View, run_id: int) -> dict:
     """Rules × communities of a stored run: ``rules`` [{rule, clause, title}], ``communities``
-    [{code, name}], ``cells`` {(rule, code): {status: n}}, ``colour`` {(rule, code): red/amber/green/grey}."""
-    F = m.StoredFinding
-    q = (F.select(F.rule, F.clause, F.community, F.status, fn.COUNT(F.id))
-         .where((F.run == run_id) & F.community.is_null(False))
-         .group_by(F.rule, F.clause, F.community, F.status))
+    [{code, name}], ``cells`` {(rule, code): {status: n}}, ``colour`` {(rule, code): red/amber/green/grey}.
+    Read from the run's counts (:func:`core.findings.run_counts`), not its findings."""
+    from core.findings import run_counts
+
     codes = _visible_codes(view)
-    if codes is not None:
-        q = q.where(F.community.in_(codes))
+    towns = _visible_rollups(view)
     cells: dict[tuple, dict] = {}
     clauses: dict[str, int] = {}
-    for rule, clause, code, status, n in q.tuples():
-        cells.setdefault((rule, code), {})[status] = n
-        clauses[rule] = clause
-    names = {c.code: c.name for c in m.Community.select(m.Community.code, m.Community.name)
-             .where(m.Community.code.in_(sorted({k[1] for k in cells})))} if cells else {}
-    comm_list = [{"code": c, "name": names.get(c, c)} for c in sorted({k[1] for k in cells})]
-    # roll-ups (a town's or the city's findings, community empty) as columns "@town" / "@"
-    towns = _visible_rollups(view)
-    rq = (F.select(F.rule, F.clause, F.town, F.status, fn.COUNT(F.id))
-          .where((F.run == run_id) & F.community.is_null())
-          .group_by(F.rule, F.clause, F.town, F.status))
     rollups: set = set()
-    for rule, clause, town, status, n in rq.tuples():
-        if towns is not None and town not in towns:
-            continue
-        code = "@" + (town or "")
-        cells.setdefault((rule, code), {})[status] = n
+    for rule, clause, status, town, code, n in run_counts(run_id, codes):
+        if code is None:  # roll-ups (a town's or the city's findings) as columns "@town" / "@"
+            if towns is not None and town not in towns:
+                continue
+            rollups.add(town or "")
+            code = "@" + (town or "")
+        counts = cells.setdefault((rule, code), {})
+        counts[status] = counts.get(status, 0) + n
         clauses[rule] = clause
-        rollups.add(town or "")
+    mine = sorted({k[1] for k in cells if not k[1].startswith("@")})
+    names = {c.code: c.name for c in m.Community.select(m.Community.code, m.Community.name)
+             .where(m.Community.code.in_(mine))} if mine else {}
+    comm_list = [{"code": c, "name": names.get(c, c)} for c in mine]
     for t in sorted(rollups, key=lambda t: (t == "", t)):
         comm_list.append({"code": "@" + t, "name": t or tr("全市", "City")})
     titles = rule_titles()
@@ -258,31 +248,21 @@ def findings_summary(findings) -> dict:
 
 def last_check(view: View, year: int) -> dict | None:
     """The latest stored check run covering the view (:func:`core.findings.find_run`), summarised
-    by SQL over the view's findings; None when there is none."""
-    from core.findings import find_run
+    from its counts over the view's communities; None when there is none."""
+    from core.findings import find_run, run_counts
 
     ids_ = view.community_ids
     run = find_run(ids_, year)
     if run is None:
         return None
-    where, params = "f.run_id = ?", [run.id]
-    if view.community:
-        where += " AND f.community = ?"
-        params.append(view.community)
-    elif view.town:
-        where += " AND f.town = ?"
-        params.append(view.town)
-    if ids_ is not None:  # the view's communities' findings only
-        c, p = _in(ids_)
-        where += f" AND f.community IN (SELECT code FROM community WHERE id IN {c})"
-        params += p
     whole = json.loads(run.counts or "{}").get("by_rule") if ids_ is None and not (view.community or view.town) \
         else None
     if whole is not None:  # the whole run, counted when it was stored
         rows = whole
-    else:
-        rows = _rows(f"SELECT f.clause, f.rule, f.status, COUNT(*) FROM stored_finding f WHERE {where} "
-                     "GROUP BY f.clause, f.rule, f.status", params)
+    else:  # the view's communities' counts
+        codes = [view.community] if view.community else _visible_codes(view)
+        rows = [(clause, rule, status, n) for rule, clause, status, _t, _c, n
+                in run_counts(run.id, codes, view.town, rollups=False)]
     by_clause: dict = {}
     by_rule: dict = {}
     totals: dict = {}

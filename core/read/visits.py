@@ -89,10 +89,13 @@ def overdue_demands(view: View, on: dt.date | None = None, limit: int = 5) -> di
     on = on or today()
     V, C = m.Visit, m.Community
     max_days: dict[str, int] = {}
-    late = None
-    for town_id, town in _view_towns(view):
+    towns_by_days: dict[int, list] = {}  # one condition per deadline, not per town (a province has 100+ towns:
+    for town_id, town in _view_towns(view):  # an OR per town nests too deep for SQLite's parser)
         max_days[town] = demand_days(view, town)
-        cond = (C.town == town_id) & (V.date < on - dt.timedelta(days=max_days[town]))
+        towns_by_days.setdefault(max_days[town], []).append(town_id)
+    late = None
+    for days, town_ids in sorted(towns_by_days.items()):
+        cond = C.town.in_(sorted(town_ids)) & (V.date < on - dt.timedelta(days=days))
         late = cond if late is None else (late | cond)
     if late is None:
         return {"count": 0, "oldest": [], "max_days": {}}

@@ -208,7 +208,7 @@ def test_old_one_string_scopes_are_converted_by_the_migration(towns):
         "rules=org.kind_size": (None, None, None, "org.kind_size"),
     }
     with write_tx():
-        database.drop_tables([models.StoredFinding, models.CheckRun])
+        database.drop_tables([models.StoredCount, models.StoredFinding, models.CheckRun])  # as version 2 had them
         database.create_tables([OldCheckRun, models.StoredFinding])
         ids = {scope: OldCheckRun.create(year=2025, as_of=dt.date(2025, 12, 31), scope=scope).id
                for scope in old_scopes}
@@ -226,3 +226,61 @@ def test_old_one_string_scopes_are_converted_by_the_migration(towns):
     assert findings.find_run(ys, 2025).id == ids["town=玉山镇;user=玉山镇"]
     assert findings.find_run({towns["BC001"].id}, 2025).id == ids["city"]  # the BC001 run is partial
     assert migrations.migrate() == (len(migrations.STEPS), len(migrations.STEPS))  # idempotent
+
+
+def _grouped(run_id) -> list:
+    from peewee import fn
+
+    from core.models import StoredFinding as F
+
+    return sorted(F.select(F.rule, F.clause, F.status, F.town, F.community, fn.COUNT(F.id))
+                  .where(F.run == run_id).group_by(F.rule, F.clause, F.status, F.town, F.community).tuples(),
+                  key=repr)
+
+
+def test_a_run_is_counted_as_it_is_stored(towns, capsys):
+    """The counts kept with a run are its findings grouped by rule, clause, status, town and
+    community, towns' and the city's own findings (no community) included; a view's communities
+    narrow them."""
+    assert main(["check", "--format", "json", "--output", "-"]) in (0, 1)
+    run = findings.find_run(None, 2026)
+    counts = sorted(findings.run_counts(run.id), key=repr)
+    assert counts == _grouped(run.id)
+    assert any(c[4] is None for c in counts) and {c[4] for c in counts} >= {"YS001", "BC001"}
+    only = findings.run_counts(run.id, ["YS001"], rollups=False)
+    assert only and {c[4] for c in only} == {"YS001"}
+    with_rollups = findings.run_counts(run.id, ["YS001"])
+    assert {c[4] for c in with_rollups} == {"YS001", None}
+    assert {c[3] for c in findings.run_counts(run.id, town="巴城镇")} == {"巴城镇"}
+
+
+def test_pruned_runs_take_their_counts_with_them(towns, tmp_path):
+    from core import config, rules
+    from core.models import StoredCount
+
+    cfg = tmp_path / "keep.toml"
+    cfg.write_text("[check]\nkeep_runs = 1\n", encoding="utf-8")
+    config.load(cfg)
+    for _ in range(2):
+        rules.run_check(year=2026)
+    kept = [r.id for r in CheckRun.select()]
+    assert len(kept) == 1
+    assert {r for (r,) in StoredCount.select(StoredCount.run).distinct().tuples()} == set(kept)
+
+
+def test_runs_stored_before_the_counts_existed_are_counted_by_the_upgrade(towns, capsys):
+    """A database at schema version 6 (runs stored, no counts table) is upgraded: each run's
+    findings are counted once, as a run stored now would be."""
+    from core import migrations, models
+    from core.db import database, write_tx
+
+    assert main(["check", "--format", "json", "--output", "-"]) in (0, 1)
+    assert main(["check", "--community", "YS002", "--format", "json", "--output", "-"]) in (0, 1)
+    runs = [r.id for r in CheckRun.select()]
+    with write_tx():
+        database.drop_tables([models.StoredCount])
+        models.SchemaVersion.delete().execute()
+        models.SchemaVersion.create(version=6)
+    assert migrations.migrate() == (6, len(migrations.STEPS))
+    for run_id in runs:
+        assert sorted(findings.run_counts(run_id), key=repr) == _grouped(run_id)

@@ -271,3 +271,17 @@ def test_visits_of_one_year(two):
     assert visits.visit_rows(me(), count=True) == 4
     nxt = visits.visit_rows(me(), year=2026, after=(rows[0]["date"], rows[0]["id"]), limit=5)
     assert [str(r["date"]) for r in nxt] == ["2026-01-01"]
+
+
+def test_overdue_demands_across_a_provinces_towns(dangjian_db, monkeypatch):
+    """A province has well over a hundred towns: the overdue count is one condition per deadline,
+    not an OR per town (which nests past SQLite's parser stack), and still counts each town's
+    demands against its own deadline."""
+    monkeypatch.setenv("DANGJIAN_TODAY", "2026-06-15")
+    for i in range(160):
+        c = f.make_community(f"P{i:03d}", town=f"镇{i:03d}")
+        f.make_visit(c, "reception", "2026-05-30" if i % 2 else "2026-05-31", demand=f"d{i}")  # due 15 days on
+    got = visits.overdue_demands(me(), limit=3)
+    assert got["count"] == 80 and len(got["max_days"]) == 160
+    assert [r["demand"] for r in got["oldest"]] == ["d1", "d3", "d5"]
+    assert dashboard.dashboard(me(), 2026)["demands"]["count"] == 80
