@@ -73,12 +73,22 @@ def text_table(headers, rows, fmt: str = "simple") -> str:
 
 
 def csv_text(headers, rows) -> str:
+    return "".join(csv_chunks(headers, rows))
+
+
+def csv_chunks(headers, rows, block: int = 5000):
+    """CSV text (a header line, then ``rows``, each cell through :func:`csv_cell`) a block of
+    rows at a time: a writer that streams (:func:`write_stream`) never holds it whole."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(headers)
-    for r in rows:
+    for i, r in enumerate(rows, 1):
         w.writerow([csv_cell(c) for c in r])
-    return buf.getvalue()
+        if i % block == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
 
 
 def csv_cell(v) -> str:
@@ -317,14 +327,23 @@ def check_writable(path) -> None:
 
 def write_text(text: str, output: str | None, bom: bool = False) -> None:
     """``text`` to the file ``output``, or to stdout (``output`` None or ``-``)."""
+    write_stream((text,), output, bom)
+
+
+def write_stream(parts, output: str | None, bom: bool = False) -> None:
+    """Text made piece by piece (an iterable of strings) to the file ``output`` (created 0600)
+    or to stdout (``output`` None or ``-``), each piece as it comes: a province's ~2 million
+    findings are never held as one text."""
     if output and str(output) != "-":
         check_output_path(output)
         with write_errors(output):
             with open_output(output, encoding="utf-8-sig" if bom else "utf-8") as fh:
-                fh.write(text)
+                for part in parts:
+                    fh.write(part)
     else:
         check_stdout_encoding()
-        sys.stdout.write(text)
+        for part in parts:
+            sys.stdout.write(part)
         sys.stdout.flush()
 
 

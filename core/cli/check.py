@@ -217,50 +217,40 @@ def summary_line(result, with_run: bool = True) -> str:
 
 def write_json(findings, output: str | None, evidence_json: list | None = None) -> None:
     """A JSON list of findings (a list or any iterable), one finding a line, streamed (a city
-    run has ~200k); each finding's evidence in its compact stored form (``evidence_json``:
-    already encoded, one text a finding in the same order)."""
-    from contextlib import nullcontext
-    from pathlib import Path
+    run has ~200k, a province's ~2 million); each finding's evidence in its compact stored form
+    (``evidence_json``: already encoded, one text a finding in the same order)."""
+    from core.output import write_stream
 
-    from core.output import check_output_path, check_stdout_encoding, write_errors
+    write_stream(json_chunks(findings, evidence_json), output)
+
+
+def json_chunks(findings, evidence_json: list | None = None, block: int = 5000):
+    """:func:`write_json`'s text, ``block`` findings at a time."""
+    from core.findings import evidence_encoder
 
     enc = json.JSONEncoder(ensure_ascii=False, default=str).encode
-    output = None if output == "-" else output  # stdout, as everywhere
-    if output:
-        check_output_path(output)
-    else:
-        check_stdout_encoding()
-    with write_errors(output) if output else nullcontext():
-        fh = open(Path(output), "w", encoding="utf-8", newline="") if output else sys.stdout
-        try:
-            fh.write("[")
+    text = json.encoder.encode_basestring  # (C) a string as JSON, as the encoder writes it
+
+    def v(x):
+        if x.__class__ is str:
+            return text(x)
+        if x is None:
+            return "null"
+        return str(x) if x.__class__ is int else enc(x)
+    encode = evidence_encoder()
+    buf = ["["]
+    i = -1
+    for i, f in enumerate(findings):  # the evidence as stored (compact), the rest field by field
+        ev = evidence_json[i] if evidence_json is not None else encode(f.evidence)
+        buf.append(("\n" if i == 0 else ",\n")
+                   + f'{{"rule": {v(f.rule)}, "clause": {v(f.clause)}, "status": {v(f.status)}, '
+                     f'"town": {v(f.town)}, "community": {v(f.community)}, "subject": {v(f.subject)}, '
+                     f'"message": {v(f.message)}, "ref": {v(f.ref)}, "evidence": {ev}}}')
+        if len(buf) >= block:
+            yield "".join(buf)
             buf = []
-            text = json.encoder.encode_basestring  # (C) a string as JSON, as the encoder writes it
-
-            def v(x):
-                if x.__class__ is str:
-                    return text(x)
-                if x is None:
-                    return "null"
-                return str(x) if x.__class__ is int else enc(x)
-            from core.findings import evidence_encoder
-
-            encode = evidence_encoder()
-            i = -1
-            for i, f in enumerate(findings):  # the evidence as stored (compact), the rest field by field
-                ev = evidence_json[i] if evidence_json is not None else encode(f.evidence)
-                line = (f'{{"rule": {v(f.rule)}, "clause": {v(f.clause)}, "status": {v(f.status)}, '
-                        f'"town": {v(f.town)}, "community": {v(f.community)}, "subject": {v(f.subject)}, '
-                        f'"message": {v(f.message)}, "ref": {v(f.ref)}, "evidence": {ev}}}')
-                buf.append(("\n" if i == 0 else ",\n") + line)
-                if len(buf) >= 5000:
-                    fh.write("".join(buf))
-                    buf = []
-            fh.write("".join(buf) + ("\n]\n" if i >= 0 else "]\n"))
-            fh.flush()
-        finally:
-            if output:
-                fh.close()
+    buf.append("\n]\n" if i >= 0 else "]\n")
+    yield "".join(buf)
 
 
 def write_findings(result, fmt: str, output: str | None, show_all: bool) -> None:
@@ -290,12 +280,14 @@ def write_findings(result, fmt: str, output: str | None, show_all: bool) -> None
     if fmt == "json":  # streamed: the findings are shown a block at a time as they are written
         write_json(store.iter_shown(view, result.findings, holds=holds), output, evidence_json)
         return
-    result = replace(result, findings=store.shown(view, result.findings, holds=holds), evidence_json=evidence_json)
-    if fmt == "csv":
-        from core.output import csv_text
+    if fmt == "csv":  # streamed, as json
+        from core.output import csv_chunks, write_stream
 
-        write_text(csv_text(finding_headers(), [finding_row(f) for f in result.findings]), output, bom=True)
-    elif fmt == "xlsx":
+        rows = (finding_row(f) for f in store.iter_shown(view, result.findings, holds=holds))
+        write_stream(csv_chunks(finding_headers(), rows), output, bom=True)
+        return
+    result = replace(result, findings=store.shown(view, result.findings, holds=holds), evidence_json=evidence_json)
+    if fmt == "xlsx":
         h, rows = summary_by_rule(result.findings)
         write_xlsx(output, [(tr("结论", "findings"), finding_headers(), [finding_row(f) for f in result.findings]),
                             (tr("按规则汇总", "by rule"), h, rows)])

@@ -163,3 +163,34 @@ def test_year_and_as_of(town, capsys):
     assert json.loads(out)[0]["status"] == "fail" and code == 1
     code, out, err = run(capsys, "check", "--rule", "worker.dual_report", "--format", "json", "--year", "2025")
     assert "2025" in err and "2025-12-31" in err
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "md", "html", "xlsx"])
+def test_every_output_file_is_readable_by_its_owner_only(town, capsys, tmp_path, fmt):
+    """Findings name members by ID number: a file written by check is 0600 in every format, the
+    streamed ones (json, csv) included, and an old file left readable by others is narrowed."""
+    import os
+    import stat
+
+    out = tmp_path / f"out.{fmt}"
+    out.write_bytes(b"old")
+    os.chmod(out, 0o644)
+    assert main(["check", "--format", fmt, "--output", str(out), "--rule", "org.kind_size"]) in (0, 1)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert out.read_bytes() != b"old"
+
+
+def test_csv_streams_in_blocks_the_same_text(town, capsys, monkeypatch, tmp_path):
+    """CSV is written a block of rows at a time: the same bytes whatever the block."""
+    from core import output
+
+    outs = []
+    for block in (5000, 1):
+        real = output.csv_chunks
+        monkeypatch.setattr(output, "csv_chunks", lambda h, r, block=block, real=real: real(h, r, block))
+        path = tmp_path / f"b{block}.csv"
+        assert main(["check", "--format", "csv", "--output", str(path), "--all"]) in (0, 1)
+        outs.append(path.read_bytes())
+        monkeypatch.setattr(output, "csv_chunks", real)
+    assert outs[0] == outs[1] and outs[0].startswith("\ufeff规则".encode("utf-8"))
+    assert outs[0].count(b"\r\n") > 50
