@@ -2,7 +2,7 @@
 
 A worker is forked (POSIX only) from a process with one thread and no open
 transaction; it reads the database through a connection of its own
-(:func:`core.db.reopen_in_child`) and never writes.  On one core the two
+(:func:`core.db.reopen_in_child`) and never writes to it.  On one core the two
 processes would only take turns, so the callers fork only with two or more.
 """
 from __future__ import annotations
@@ -45,3 +45,39 @@ def reap(pid: int, *, stop: bool) -> None:
         except OSError:
             pass
     os.waitpid(pid, 0)
+
+
+def side_by_side(child, here):
+    """``child()`` in a forked worker while this process runs ``here()``; returns ``(what here()
+    returned, the bytes child() returned)`` -- ``b""`` when the worker died before answering.
+
+    ``child`` runs in the worker only: it opens its own connection first
+    (:func:`core.db.reopen_in_child`) and turns its own errors into its answer, which it
+    returns as bytes (say, pickled); whatever escapes it ends the worker with no answer.  An
+    error or interrupt in ``here`` stops the worker (SIGTERM) before it is raised."""
+    r_fd, w_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker
+        code = 0
+        try:
+            os.close(r_fd)
+            answer = child()
+            with os.fdopen(w_fd, "wb") as out:
+                out.write(answer)
+        except BaseException:  # noqa: BLE001 - no answer: the parent reports it
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(w_fd)
+    finished = False
+    try:
+        mine = here()
+        with os.fdopen(r_fd, "rb") as inp:
+            r_fd = None
+            answer = inp.read()
+        finished = True
+    finally:
+        if r_fd is not None:
+            os.close(r_fd)
+        reap(pid, stop=not finished)
+    return mine, answer

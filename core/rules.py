@@ -526,7 +526,6 @@ def _run_rules_in_two(ids_to_run, args) -> list[Finding]:
     is left; the worker sends back its findings and the plugin failures it saw.  A worker that
     fails is an error of the whole check (nothing is stored), never a silent half."""
     import multiprocessing
-    import os
     import pickle
     import traceback
 
@@ -546,47 +545,30 @@ def _run_rules_in_two(ids_to_run, args) -> list[Finding]:
             taken.value = k + 1
         return order[k] if k < len(order) else None
 
-    r_fd, w_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the worker
-        code = 0
+    def worker() -> bytes:
         try:
-            os.close(r_fd)
+            db.reopen_in_child()
+            done = {}
+            with plugins.get().watch() as seen:
+                while (i := take()) is not None:
+                    done[i] = [(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message,
+                                f.evidence, f.ref) for f in _run_rule(ids_to_run[i], *args)]
+            # the hooks that ran without failing too (core.plugin_status forgets their last failures)
+            status = (list(seen), plugins.get().ran_so_far())
             try:
-                db.reopen_in_child()
-                done = {}
-                with plugins.get().watch() as seen:
-                    while (i := take()) is not None:
-                        done[i] = [(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message,
-                                    f.evidence, f.ref) for f in _run_rule(ids_to_run[i], *args)]
-                # the hooks that ran without failing too (core.plugin_status forgets their last failures)
-                status = (list(seen), plugins.get().ran_so_far())
-                try:
-                    payload = pickle.dumps(("ok", done, status), pickle.HIGHEST_PROTOCOL)
-                except Exception:  # noqa: BLE001 - evidence holding what pickle cannot carry
-                    payload = pickle.dumps(("ok", _plain_evidence(done), status), pickle.HIGHEST_PROTOCOL)
-            except BaseException:  # noqa: BLE001 - reported by the parent
-                payload = pickle.dumps(("error", traceback.format_exc(), None), pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(w_fd, "wb") as out:
-                out.write(payload)
-        except BaseException:  # noqa: BLE001
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(w_fd)
-    mine: dict[int, list] = {}
-    finished = False
-    try:
+                return pickle.dumps(("ok", done, status), pickle.HIGHEST_PROTOCOL)
+            except Exception:  # noqa: BLE001 - evidence holding what pickle cannot carry
+                return pickle.dumps(("ok", _plain_evidence(done), status), pickle.HIGHEST_PROTOCOL)
+        except BaseException:  # noqa: BLE001 - reported by the parent
+            return pickle.dumps(("error", traceback.format_exc(), None), pickle.HIGHEST_PROTOCOL)
+
+    def here() -> dict[int, list]:
+        mine = {}
         while (i := take()) is not None:
             mine[i] = _run_rule(ids_to_run[i], *args)
-        with os.fdopen(r_fd, "rb") as inp:
-            r_fd = None
-            data = inp.read()
-        finished = True
-    finally:
-        if r_fd is not None:
-            os.close(r_fd)
-        procs.reap(pid, stop=not finished)
+        return mine
+
+    mine, data = procs.side_by_side(worker, here)
     try:
         tag, done, seen = pickle.loads(data)
     except Exception:  # noqa: BLE001 - the worker died before it could answer

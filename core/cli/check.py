@@ -482,7 +482,6 @@ def _store_while_a_child_writes(result, args, store) -> int:
     table, md and html) while this process stores the run.  The child answers through a pipe:
     done, a user error (the output could not be written: raised here, after the run is stored,
     as the thread would), or a crash (raised as an error naming the stored run)."""
-    import os
     import pickle
     import traceback
 
@@ -494,39 +493,19 @@ def _store_while_a_child_writes(result, args, store) -> int:
     result.view.ref("")  # the ref key read here, once, not by the child
     sys.stdout.flush()
     sys.stderr.flush()
-    r_fd, w_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: write the output, answer, end
-        code = 0
+    def child() -> bytes:
         try:
-            os.close(r_fd)
-            try:
-                db.reopen_in_child()
-                write_findings(result, args.format, args.output, args.all)
-                sys.stdout.flush()
-                answer = ("ok", None)
-            except UserError as exc:
-                answer = ("user", str(exc))
-            except BaseException:  # noqa: BLE001 - reported by the parent
-                answer = ("error", traceback.format_exc())
-            with os.fdopen(w_fd, "wb") as out:
-                out.write(pickle.dumps(answer, pickle.HIGHEST_PROTOCOL))
-        except BaseException:  # noqa: BLE001
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(w_fd)
-    finished = False
-    try:
-        run_id = store()
-        with os.fdopen(r_fd, "rb") as inp:
-            r_fd = None
-            data = inp.read()
-        finished = True
-    finally:
-        if r_fd is not None:
-            os.close(r_fd)
-        procs.reap(pid, stop=not finished)
+            db.reopen_in_child()
+            write_findings(result, args.format, args.output, args.all)
+            sys.stdout.flush()
+            answer = ("ok", None)
+        except UserError as exc:
+            answer = ("user", str(exc))
+        except BaseException:  # noqa: BLE001 - reported by the parent
+            answer = ("error", traceback.format_exc())
+        return pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+
+    run_id, data = procs.side_by_side(child, store)
     try:
         tag, detail = pickle.loads(data)
     except Exception:  # noqa: BLE001 - the child died before it could answer
