@@ -26,7 +26,8 @@ def _visible_codes(view: View):
 
 def compliance_matrix(view: View, run_id: int) -> dict:
     """Rules × communities of a stored run: ``rules`` [{rule, clause, title}], ``communities``
-    [{code, name}], ``cells`` {(rule, code): {status: n}}, ``colour`` {(rule, code): red/amber/green/grey}.
+    [{code, name, town, kind}] (``kind``: ``community``, or ``rollup`` for a town's or the city's
+    own findings, code ``@town`` / ``@``), ``cells`` {(rule, code): {status: n}}, ``colour`` {(rule, code): red/amber/green/grey}.
     Read from the run's counts (:func:`core.findings.run_counts`), not its findings."""
     from core.findings import run_counts
 
@@ -35,26 +36,63 @@ def compliance_matrix(view: View, run_id: int) -> dict:
     cells: dict[tuple, dict] = {}
     clauses: dict[str, int] = {}
     rollups: set = set()
+    town_of: dict[str, str] = {}
     for rule, clause, status, town, code, n in run_counts(run_id, codes):
         if code is None:  # roll-ups (a town's or the city's findings) as columns "@town" / "@"
             if towns is not None and town not in towns:
                 continue
             rollups.add(town or "")
             code = "@" + (town or "")
+        else:
+            town_of[code] = town or ""
         counts = cells.setdefault((rule, code), {})
         counts[status] = counts.get(status, 0) + n
         clauses[rule] = clause
     mine = sorted({k[1] for k in cells if not k[1].startswith("@")})
     names = {c.code: c.name for c in m.Community.select(m.Community.code, m.Community.name)
              .where(m.Community.code.in_(mine))} if mine else {}
-    comm_list = [{"code": c, "name": names.get(c, c)} for c in mine]
+    comm_list = [{"code": c, "name": names.get(c, c), "town": town_of[c], "kind": "community"} for c in mine]
     for t in sorted(rollups, key=lambda t: (t == "", t)):
-        comm_list.append({"code": "@" + t, "name": t or tr("全市", "City")})
+        comm_list.append({"code": "@" + t, "name": t or tr("全市", "City"), "town": t, "kind": "rollup"})
     titles = rule_titles()
     rule_list = [{"rule": r, "clause": clauses[r], "title": titles.get(r, r)}
                  for r in sorted(clauses, key=lambda r: (clauses[r] or 0, r))]
     colour = {k: status_colour(v) for k, v in cells.items()}
     return {"rules": rule_list, "communities": comm_list, "cells": cells, "colour": colour}
+
+
+#: Communities a compliance grid shows as columns; a wider view is shown one column per town.
+GRID_MAX_COMMUNITIES = 120
+
+
+def grid_of(matrix: dict, town: str | None = None) -> dict:
+    """What the compliance grid shows of ``matrix`` (:func:`compliance_matrix`): the matrix itself
+    when it has at most :data:`GRID_MAX_COMMUNITIES` communities; with ``town``, that town's
+    communities and its own findings; otherwise one column per town (``kind`` ``town``, code
+    ``#town``: its communities' counts added up) and the roll-ups.  A terminal cannot show a
+    province's 3,500 community columns, nor draw them quickly."""
+    cols = matrix["communities"]
+    if town is not None:
+        return dict(matrix, communities=[c for c in cols if c["town"] == town], by_town=False)
+    if sum(c["kind"] == "community" for c in cols) <= GRID_MAX_COMMUNITIES:
+        return dict(matrix, by_town=False)
+    towns: dict[str, list] = {}
+    for c in cols:
+        if c["kind"] == "community":
+            towns.setdefault(c["town"], []).append(c["code"])
+    cells, colour = dict(matrix["cells"]), dict(matrix["colour"])
+    for t, codes in towns.items():
+        for r in matrix["rules"]:
+            total: dict = {}
+            for code in codes:
+                for status, n in matrix["cells"].get((r["rule"], code), {}).items():
+                    total[status] = total.get(status, 0) + n
+            if total:
+                cells[(r["rule"], "#" + t)] = total
+                colour[(r["rule"], "#" + t)] = status_colour(total)
+    cols = [{"code": "#" + t, "name": t, "town": t, "kind": "town", "communities": len(towns[t])}
+            for t in sorted(towns)] + [c for c in cols if c["kind"] == "rollup"]
+    return dict(matrix, communities=cols, cells=cells, colour=colour, by_town=True)
 
 
 def _visible_rollups(view: View):

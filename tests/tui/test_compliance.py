@@ -122,3 +122,57 @@ async def _t_cut_text_ends_in_ellipsis_and_shows_whole(city):
 
 def test_cut_text_ends_in_ellipsis_and_shows_whole(city):
     run(_t_cut_text_ends_in_ellipsis_and_shows_whole, city)
+
+
+async def _t_a_wide_view_by_town(city, monkeypatch):
+    """More communities than a grid can show: one column per town, its communities' counts added
+    up; Enter on a town shows its communities, Esc goes back up to the towns, Esc again back."""
+    from core import rules
+    from core.read import compliance
+    from tests import factories as f
+    from tui.screens.compliance import ComplianceScreen, FindingsScreen
+
+    f.make_community("BC001", town="巴城镇", name="湖滨社区")
+    monkeypatch.setattr(compliance, "GRID_MAX_COMMUNITIES", 2)
+    rules.run_check(year=2025)
+    async with open_screen(ComplianceScreen(), year=2025) as (app, pilot):
+        screen = app.screen
+        grid = screen.grid
+        assert grid["by_town"] and [c["code"] for c in grid["communities"] if c["kind"] == "town"] == ["#巴城镇",
+                                                                                                     "#玉山镇"]
+        text = screen_text(app)
+        assert "3个社区按区镇汇总" in text and "玉山镇" in text and "城中社" not in text
+        matrix = screen.matrix
+        for r in matrix["rules"]:  # a town's cell: its communities' counts added up
+            want: dict = {}
+            for code in ("KS001", "KS002"):
+                for st, n in matrix["cells"].get((r["rule"], code), {}).items():
+                    want[st] = want.get(st, 0) + n
+            assert grid["cells"].get((r["rule"], "#玉山镇"), {}) == want, r["rule"]
+        row = [r["rule"] for r in grid["rules"]].index("train.staff")
+        col = [c["code"] for c in grid["communities"]].index("#玉山镇") + 1
+        table = screen.query_one("#comp-grid")
+        table.cursor_coordinate = (row, col)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen and screen.town == "玉山镇"
+        text = screen_text(app)
+        assert "城中社" in text and "城南社" in text and "湖滨" not in text and "Esc 返回各区镇" in text
+        assert table.cursor_coordinate.row == row
+        await pilot.press("right", "enter")  # a community's cell opens its findings, as before
+        await settle(pilot)
+        assert isinstance(app.screen, FindingsScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and screen.town == "玉山镇"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and screen.town is None and "城中社" not in screen_text(app)
+        assert table.cursor_coordinate == (row, col)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is not screen
+
+
+def test_a_wide_view_by_town(city, monkeypatch):
+    run(_t_a_wide_view_by_town, city, monkeypatch)

@@ -6,6 +6,10 @@ draw); ctrl+r re-checks the view's scope in a worker.  Rows are the rules
 (clause and title), columns the communities; a cell is red when a finding
 fails (or errored), amber for warnings, green when everything passes.
 
+A view of more communities than a screen can show (a province's thousands) is
+drawn one column per town; Enter on a town's column shows its communities, Esc
+goes back up to the towns.
+
 Enter on a cell lists its findings; Enter on a finding shows its message,
 the clause's text and the records behind it (the evidence carries their
 ids); Enter on a record opens it in the record form.
@@ -22,7 +26,8 @@ from textual.widgets import DataTable, Static
 
 from core.i18n import tr
 from core.numbers import format_count
-from core.read.compliance import cell_findings, clause_text, compliance_matrix, evidence_records, status_colour
+from core.read.compliance import (cell_findings, clause_text, compliance_matrix, evidence_records, grid_of,
+                                  status_colour)
 from tui.api import DangjianScreen, fit, tb
 
 COLOUR = {"red": "bold white on dark_red", "amber": "black on dark_orange", "green": "black on green4",
@@ -70,9 +75,10 @@ class ComplianceScreen(DangjianScreen):
     SCREEN_NAME = "compliance"
     BINDINGS = [
         tb("ctrl+r", "run_check", "重新检查|Re-check", id="compliance.run"),
+        tb("escape", "up", "返回|Back", id="compliance.up", show=False),
     ]
     DEFAULT_CSS = """
-    ComplianceScreen #comp-info { height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
+    ComplianceScreen #comp-info { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
     ComplianceScreen #comp-grid { height: 1fr; }
     ComplianceScreen #comp-cursor { height: 1; padding: 0 1; background: $boost; }
     """
@@ -81,6 +87,8 @@ class ComplianceScreen(DangjianScreen):
         super().__init__(**kwargs)
         self.run = None  # the CheckRun shown
         self.matrix: dict | None = None
+        self.town: str | None = None  # the town whose communities a by-town grid shows
+        self.grid: dict | None = None  # what the grid shows of the matrix (core.read.compliance.grid_of)
         self.running = False
 
     def compose_body(self) -> ComposeResult:
@@ -111,9 +119,13 @@ class ComplianceScreen(DangjianScreen):
         t = self.query_one("#comp-grid", DataTable)
         t.clear(columns=True)
         if run is None:
+            self.grid = None
             info.update(tr("{y}年尚无检查结果，按 ctrl+r 检查", "no check run for {y} yet; ctrl+r runs one",
                            y=self.app.year))
             return
+        if self.town is not None and not any(c["town"] == self.town and c["kind"] == "community"
+                                             for c in matrix["communities"]):
+            self.town = None  # the town drilled into is no longer in the view
         counts = json.loads(run.counts or "{}")
         text = Text(tr("检查时间 {t} 截至 {a}  不符合 {f} 提醒 {w} 错误 {e}  Enter 查看",
                        "run {t} as of {a}  fail {f} warn {w} error {e}  Enter opens",
@@ -127,11 +139,41 @@ class ComplianceScreen(DangjianScreen):
         if stale:
             text.append("\n" + tr("记录在检查后有改动（{t}），ctrl+r 重新检查", "records changed since ({t}); ctrl+r re-checks",
                                   t=str(changed)[:16]), style="bold yellow")
-        info.update(text)
-        self._fill_grid(t, matrix)
-        if t.row_count and len(matrix["communities"]):
-            t.cursor_coordinate = (0, 1)
+        self._info = text
+        self._regrid(t)
         t.focus()
+
+    def _regrid(self, t: DataTable, keep=None) -> None:
+        """Draw the grid of the matrix (by town, or one town's communities) and its info line."""
+        self.grid = grid_of(self.matrix, self.town)
+        text = self._info.copy()
+        if self.town is not None:
+            text.append("\n" + tr("{t}的社区 — Esc 返回各区镇", "communities of {t} - Esc back to the towns", t=self.town))
+        elif self.grid["by_town"]:
+            n = sum(c["kind"] == "community" for c in self.matrix["communities"])
+            text.append("\n" + tr("{n}个社区按区镇汇总 — 在区镇上按 Enter 查看其社区",
+                                  "{n} communities by town - Enter on a town shows its communities",
+                                  n=format_count(n)))
+        self.query_one("#comp-info", Static).update(text)
+        t.clear(columns=True)
+        self._fill_grid(t, self.grid)
+        if keep is not None and t.row_count:
+            t.cursor_coordinate = keep
+        elif t.row_count and len(self.grid["communities"]):
+            t.cursor_coordinate = (0, 1)
+
+    async def action_up(self) -> None:
+        """Esc: from one town's communities back up to the towns; else back, as everywhere."""
+        if self.town is None or self.matrix is None:
+            await self.app.run_action("back")
+            return
+        town, self.town = self.town, None
+        t = self.query_one("#comp-grid", DataTable)
+        row = t.cursor_coordinate.row
+        self._regrid(t)
+        cols = [c["code"] for c in self.grid["communities"]]
+        if "#" + town in cols:
+            t.cursor_coordinate = (row, cols.index("#" + town) + 1)
 
     def _widths(self) -> tuple[int, int]:
         """(rule column, community column) widths for the screen's width: community names whole
@@ -139,7 +181,7 @@ class ComplianceScreen(DangjianScreen):
         from rich.cells import cell_len
 
         width = (self.size.width or 80) - 4  # scrollbar and padding
-        comms = self.matrix["communities"] if self.matrix else []
+        comms = self.grid["communities"] if self.grid else []
         n = max(1, len(comms))
         need = max([7] + [min(12, cell_len(c["name"])) for c in comms])
         comm_w = need if width - n * (need + 1) >= 24 else 7
@@ -169,28 +211,29 @@ class ComplianceScreen(DangjianScreen):
         if getattr(self, "_grid_widths", None) == self._widths():
             return
         t = self.query_one("#comp-grid", DataTable)
-        keep = t.cursor_coordinate
-        t.clear(columns=True)
-        self._fill_grid(t, self.matrix)
-        if t.row_count:
-            t.cursor_coordinate = keep
+        self._regrid(t, keep=t.cursor_coordinate)
 
     @on(DataTable.CellHighlighted, "#comp-grid")
     def show_cursor(self, event: DataTable.CellHighlighted) -> None:
         """The highlighted cell's rule title and community in full, below the grid."""
         line = self.query_one("#comp-cursor", Static)
-        if self.matrix is None:
+        grid = self.grid
+        if grid is None:
             line.update("")
             return
         row, col = event.coordinate
-        if row >= len(self.matrix["rules"]):
+        if row >= len(grid["rules"]):
             return
-        r = self.matrix["rules"][row]
+        r = grid["rules"][row]
         text = tr("第{n}条 {t}", "Clause {n} {t}", n=r["clause"], t=r["title"])
-        if col >= 1 and col - 1 < len(self.matrix["communities"]):
-            c = self.matrix["communities"][col - 1]
-            counts = self.matrix["cells"].get((r["rule"], c["code"]))
-            text += f" — {c['name']}（{c['code']}）"
+        if col >= 1 and col - 1 < len(grid["communities"]):
+            c = grid["communities"][col - 1]
+            counts = grid["cells"].get((r["rule"], c["code"]))
+            if c["kind"] == "town":
+                text += " — " + tr("{t}（{n}个社区）", "{t} ({n} communities)", t=c["name"],
+                                   n=format_count(c["communities"]))
+            else:
+                text += f" — {c['name']}（{c['code']}）"
             if counts:
                 text += "  " + cell_text(counts)
         line.update(fit(text, max(10, (self.size.width or 80) - 2)))
@@ -198,14 +241,19 @@ class ComplianceScreen(DangjianScreen):
 
     @on(DataTable.CellSelected, "#comp-grid")
     def open_cell(self, event: DataTable.CellSelected) -> None:
-        if self.matrix is None or self.run is None:
+        grid = self.grid
+        if grid is None or self.run is None:
             return
         row, col = event.coordinate
-        if col == 0 or row >= len(self.matrix["rules"]):
+        if col == 0 or row >= len(grid["rules"]):
             return
-        rule = self.matrix["rules"][row]
-        comm = self.matrix["communities"][col - 1]
-        if not self.matrix["cells"].get((rule["rule"], comm["code"])):
+        rule = grid["rules"][row]
+        comm = grid["communities"][col - 1]
+        if comm["kind"] == "town":  # into the town's communities, the cursor on the same rule
+            self.town = comm["town"]
+            self._regrid(event.data_table, keep=(row, 1))
+            return
+        if not grid["cells"].get((rule["rule"], comm["code"])):
             return
         self.app.push_screen(FindingsScreen(self.run.id, rule, comm))
 
