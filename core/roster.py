@@ -394,8 +394,10 @@ def current_sql(alias: str = "m", *, index_hint: bool = False) -> tuple[str, lis
 
 
 def left_sql(alias: str = "m") -> tuple[str, list]:
-    """``(sql, params)``: the member ``alias`` has left the roster (transferred out)."""
-    return f"{alias}.active = ?", [False]
+    """``(sql, params)``: the member ``alias`` has left the roster (transferred out).  Written
+    as the condition of the partial index ``member_left`` (no parameter: a planner matches the
+    index's condition against the query's text), which holds only those who left."""
+    return f"{alias}.active = false", []
 
 
 def formal_sql(alias: str, as_of: dt.date) -> tuple[str, list]:

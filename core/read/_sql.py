@@ -1,10 +1,10 @@
 """Shared raw-SQL helpers of the read queries (private to :mod:`core.read`).
 
 Statements are written with ``?`` placeholders (turned into ``%s`` on PostgreSQL).
-Prefix search uses an index range (``name >= 'x' AND name < 'y'``) on SQLite —
-``LIKE 'x%'`` there scans the table — and ``LIKE`` with ``text_pattern_ops``
-semantics on PostgreSQL (:func:`prefix_condition`); :func:`_prefix` is the portable
-peewee form.
+Prefix search is an index range (``name >= 'x' AND name < 'y'``) in code-point order on
+both databases (:func:`prefix_condition`): SQLite's own order, and ``COLLATE "C"`` on
+PostgreSQL, which its prefix indexes are built with (:func:`bytewise`), so one index serves
+the range and the order of the list; :func:`_prefix` is the portable peewee form.
 """
 from __future__ import annotations
 
@@ -47,12 +47,18 @@ def _prefix_upper(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def prefix_condition(column: str, prefix: str) -> tuple[str, list]:
-    """An index-friendly prefix match on ``column``."""
-    if is_postgres():
-        esc = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return f"{column} LIKE ?", [esc + "%"]
-    return f"({column} >= ? AND {column} < ?)", [prefix, _prefix_upper(prefix)]
+def bytewise(column: str) -> str:
+    """``column`` compared in code-point order: as it is on SQLite, ``COLLATE "C"`` on
+    PostgreSQL (the collation of its prefix indexes; the database's own may be any)."""
+    return f'{column} COLLATE "C"' if is_postgres() else column
+
+
+def prefix_condition(column: str, prefix: str, *, indexed: bool = True) -> tuple[str, list]:
+    """``column`` starts with ``prefix``, as an index range in code-point order.
+    ``indexed=False`` keeps SQLite's planner (which has no statistics) off the column's
+    index, for a query that another index serves better."""
+    col = bytewise(column) if is_postgres() or indexed else "+" + column
+    return f"({col} >= ? AND {col} < ?)", [prefix, _prefix_upper(prefix)]
 
 
 def _scope_sql(column: str, view) -> tuple[str, list]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from core import ids, roster
 from core.dates import today
 from core.numbers import format_score
-from core.read._sql import _dicts, _in, _rows, _scalar, _scope_sql, prefix_condition
+from core.read._sql import _dicts, _in, _rows, _scalar, _scope_sql, bytewise, prefix_condition
 from core.read.organizations import org_subtree
 from core.view import View
 
@@ -65,8 +65,10 @@ MEMBER_COLUMNS = ("id", "name", "id_number", "sex", "management_class", "full_da
                   "org_name", "community_name")
 
 
-def _member_conds(f: MemberFilter) -> tuple[list[tuple[str, list]], tuple[str, list] | None, str | None]:
-    """(filter conditions, the prefix-search condition or None, the active condition's SQL or None)."""
+def _member_conds(f: MemberFilter, *, indexed: bool = True
+                  ) -> tuple[list[tuple[str, list]], tuple[str, list] | None, str | None]:
+    """(filter conditions, the prefix-search condition or None, the active condition's SQL or None).
+    ``indexed``: see :func:`~core.read._sql.prefix_condition`."""
     conds: list[tuple[str, list]] = []
     on = f.on or today()
     current = roster.current_sql("m", index_hint=True)
@@ -100,14 +102,14 @@ def _member_conds(f: MemberFilter) -> tuple[list[tuple[str, list]], tuple[str, l
         if not (f.view.allows_id_prefix_search and f.allow_id_search) and len(t) > 6:
             prefix = ("1 = 0", [])
         else:
-            prefix = prefix_condition("m.id_number", t)
+            prefix = prefix_condition("m.id_number", t, indexed=indexed)
     elif kind == "initials":
-        prefix = prefix_condition("m.initials", t.lower())
+        prefix = prefix_condition("m.initials", t.lower(), indexed=indexed)
     elif kind == "name" and f.contains:
         esc = t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         prefix = ("m.name LIKE ? ESCAPE '\\'", ["%" + esc + "%"])
     elif kind == "name":
-        prefix = prefix_condition("m.name", t)
+        prefix = prefix_condition("m.name", t, indexed=indexed)
     return conds, prefix, active_sql
 
 
@@ -121,13 +123,14 @@ def _member_where(f: MemberFilter) -> tuple[str, list]:
 
 # The list is ordered by the column searched, so the index of that column yields the
 # rows in order and a page stops after ``limit`` matches: (name, id), (initials, id),
-# (id_number), or id when not searching.  The first element of every row is its key.
-_ORDER = {"": (["m.id"], "m.id"), "name": (["m.name", "m.id"], "m.name, m.id"),
-          "initials": (["m.initials", "m.id"], "m.initials, m.id"), "id": (["m.id_number"], "m.id_number")}
+# (id_number), or id when not searching, the text in code-point order (that of the prefix
+# indexes, :func:`~core.read._sql.bytewise`).  The first element of every row is its key.
+_ORDER = {"": ("m.id",), "name": ("m.name", "m.id"), "initials": ("m.initials", "m.id"), "id": ("m.id_number",)}
 
 
-def _order(f: MemberFilter):
-    return _ORDER[f.search_kind()]
+def _order(f: MemberFilter) -> tuple[list[str], str]:
+    cols = [c if c == "m.id" else bytewise(c) for c in _ORDER[f.search_kind()]]
+    return cols, ", ".join(cols)
 
 
 def _after(f: MemberFilter, key) -> tuple[str, list]:
@@ -141,19 +144,20 @@ def _after(f: MemberFilter, key) -> tuple[str, list]:
 
 
 def _key_sql(f: MemberFilter) -> str:
-    cols, _ = _order(f)
-    return ", ".join(cols)
+    return ", ".join(_ORDER[f.search_kind()])
 
 
 def member_count(f: MemberFilter) -> int:
     """Rows of the filter.  A prefix search on the roster counts the prefix on its index
     alone and takes away the few members who left (both index-only), instead of looking
-    up the roster flag of every match."""
+    up the roster flag of every match; those who left are counted on their own (partial)
+    index, not on the prefix's."""
     conds, prefix, active_sql = _member_conds(f)
     if prefix is not None and active_sql is not None and len(conds) == 1:
         c, p = prefix
         everyone = _scalar(f"SELECT COUNT(*) FROM member m WHERE {c}", p) or 0
         gone, gone_p = roster.left_sql("m")
+        c, p = _member_conds(f, indexed=False)[1]
         left = _scalar(f"SELECT COUNT(*) FROM member m WHERE {gone} AND {c}", gone_p + p) or 0
         return int(everyone) - int(left)
     where, params = _member_where(f)
