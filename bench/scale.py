@@ -1,6 +1,7 @@
 """Scale benchmark: SQLite and PostgreSQL side by side on the same generated data.
 
     python bench/scale.py [--size city|province] [--scale F] [--sqlite PATH] [--pg URL] [--import-pg URL] [--reuse]
+                           [--runs N] [--only sqlite|postgresql] [--no-plans] [--no-import]
 
 For each database it builds the demo (``dangjian demo --size SIZE --scale F``,
 seed 20111, DANGJIAN_TODAY=2026-11-28, as ``bench/check_city.py``) unless
@@ -269,6 +270,7 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--only", choices=["sqlite", "postgresql"])
     ap.add_argument("--no-plans", action="store_true", help="skip the slowest queries' plans")
+    ap.add_argument("--no-import", action="store_true", help="skip the members import bench")
     ap.add_argument("--import-pg", default=os.environ.get("DANGJIAN_BENCH_IMPORT_PG"),
                     help="PostgreSQL URL of a scratch database for the members import bench (wiped each run; "
                          "not the --pg database)")
@@ -289,7 +291,7 @@ def main(argv=None) -> int:
     for name, url in urls.items():
         print(f"{name}:", flush=True)
         build(url, args.size, args.scale, args.reuse)
-        imp = "" if name == "sqlite" else args.import_pg
+        imp = None if args.no_import else "" if name == "sqlite" else args.import_pg
         rows = round((1_000_000 if args.size == "province" else 100_000) * args.scale)
         results[name] = measure(url, args.runs, sqlite=name == "sqlite", plans=not args.no_plans, import_pg=imp,
                                 rows=rows)
