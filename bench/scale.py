@@ -1,7 +1,7 @@
 """Scale benchmark: SQLite and PostgreSQL side by side on the same generated data.
 
     python bench/scale.py [--size city|province] [--scale F] [--sqlite PATH] [--pg URL] [--import-pg URL] [--reuse]
-                           [--runs N] [--only sqlite|postgresql] [--no-plans] [--no-import]
+                           [--runs N] [--only sqlite|postgresql] [--no-plans] [--no-import] [--results FILE] [--growth]
 
 For each database it builds the demo (``dangjian demo --size SIZE --scale F``,
 seed 20111, DANGJIAN_TODAY=2026-11-28, as ``bench/check_city.py``) unless
@@ -25,6 +25,10 @@ each in a fresh child process running this checkout's code:
   BUFFERS)`` on PostgreSQL.
 
 Each figure is printed with its target; ``--runs`` (default 2) takes the best.
+The figures are kept by size in ``--results`` (a JSON file in the temporary
+folder by default), and once both sizes have been measured it prints how each
+grew from city to province beside how the data grew (members + attendance +
+dues); ``--growth`` prints only that, from the figures kept.
 PostgreSQL: ``--pg URL`` (or ``DANGJIAN_BENCH_PG``), an empty database the
 demo may fill (``--reuse`` keeps what a previous run generated).
 """
@@ -225,6 +229,7 @@ def measure(url: str, runs: int, sqlite: bool, plans: bool = True, import_pg: st
             raise RuntimeError(f"the compliance screen did not open ({m.group(2)})")
         comp.append(float(m.group(1)))
     res["compliance_ms"] = min(comp)
+    res["rows"] = int(child([sys.executable, "-c", ROWS, url])[3].strip())
     if plans:
         res["plans"] = child([sys.executable, "-c", PLANS, url])[3]
     if import_pg is not None:
@@ -240,6 +245,40 @@ def fmt(key: str, value) -> str:
     if value is None:
         return "—"
     return f"{value:.2f}" if key in ("check_s", "score_s", "import_ratio") else f"{value:.0f}"
+
+
+ROWS = ("import sys\nfrom core import db\nfrom core.models import Attendance, DuesPayment, Member\n"
+        "db.connect(sys.argv[1])\n"
+        "print(sum(m.select().count() for m in (Member, Attendance, DuesPayment)))")
+GROWN = ("check_s", "check_mb", "score_s", "open_ms", "key_ms", "compliance_ms")
+
+
+def save(path: Path, size: str, results: dict) -> dict:
+    """Keep this run's figures in ``path`` (by size and database, beside those of earlier runs); all of them."""
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        kept = {}
+    for name, r in results.items():
+        kept.setdefault(size, {})[name] = {k: v for k, v in r.items() if isinstance(v, (int, float))}
+    path.write_text(json.dumps(kept, indent=1), encoding="utf-8")
+    return kept
+
+
+def growth(kept: dict) -> None:
+    """How each figure grew from city to province, beside how the data grew (members + attendance + dues)."""
+    for name in ("sqlite", "postgresql"):
+        city, prov = kept.get("city", {}).get(name), kept.get("province", {}).get(name)
+        if not city or not prov or not city.get("rows") or not prov.get("rows"):
+            continue
+        data = prov["rows"] / city["rows"]
+        print(f"\n{name}: city -> province; the data (members + attendance + dues) grew {data:.1f}x "
+              f"({city['rows']:,} -> {prov['rows']:,} rows)")
+        print(f"{'measure':<32}{'city':>10}{'province':>10}{'grew':>8}")
+        for key in GROWN:
+            a, b = city.get(key), prov.get(key)
+            if a and b:
+                print(f"{LABELS[key]:<32}{fmt(key, a):>10}{fmt(key, b):>10}{b / a:>7.1f}x")
 
 
 def report(size: str, results: dict) -> None:
@@ -274,7 +313,13 @@ def main(argv=None) -> int:
     ap.add_argument("--import-pg", default=os.environ.get("DANGJIAN_BENCH_IMPORT_PG"),
                     help="PostgreSQL URL of a scratch database for the members import bench (wiped each run; "
                          "not the --pg database)")
+    ap.add_argument("--results", type=Path, default=Path(tempfile.gettempdir()) / "dangjian-scale-results.json",
+                    help="file that keeps each size's figures, for the growth from city to province")
+    ap.add_argument("--growth", action="store_true", help="only print the growth from the figures kept")
     args = ap.parse_args(argv)
+    if args.growth:
+        growth(save(args.results, args.size, {}))
+        return 0
     if args.import_pg and args.pg and args.import_pg == args.pg:
         ap.error("--import-pg must name another database than --pg: the import bench wipes it")
     urls = {}
@@ -300,6 +345,7 @@ def main(argv=None) -> int:
         for line in results[name].get("import_lines", []):
             print(f"  {line}", flush=True)
     report(args.size, results)
+    growth(save(args.results, args.size, results))
     for name, r in results.items():
         if r.get("plans"):
             print(f"\n{name}: the five queries of a whole check that took longest (in one process), with their plans")
