@@ -358,25 +358,65 @@ def _copy_line(row, text) -> str:
                       else "\\N" if v is None else text(v) for v in row])
 
 
-def _copy_rows(cursor, sql: str, slots, rows, block: int = 50_000) -> None:
-    """``COPY`` ``rows`` through ``cursor`` in blocks; ``slots`` (None: every value from the row)
-    puts :func:`_copy_form`'s literals between a row's values."""
-    import io
+class _CopyText:
+    """A file for ``copy_expert`` that makes COPY's text as the driver reads it: the rows are
+    encoded here while the server stores the ones already sent (two processes, each on its own
+    core), and never as one text."""
 
+    def __init__(self, chunks):
+        self._chunks = chunks
+        self._buf = ""
+        self.failed: BaseException | None = None  # what the rows raised (the driver reports it as a cancel)
+
+    def read(self, size: int = -1) -> str:
+        while size < 0 or len(self._buf) < size:
+            try:
+                chunk = next(self._chunks, None)
+            except BaseException as exc:
+                self.failed = exc
+                raise
+            if chunk is None:
+                break
+            self._buf += chunk
+        if size < 0 or len(self._buf) <= size:
+            out, self._buf = self._buf, ""
+        else:
+            out, self._buf = self._buf[:size], self._buf[size:]
+        return out
+
+    def readline(self, size: int = -1) -> str:  # the driver reads with read(); a file has both
+        return self.read(size)
+
+
+def _copy_rows(cursor, sql: str, slots, rows, block: int = 50_000) -> None:
+    """``COPY`` ``rows`` through ``cursor``, one statement streamed as it is encoded; ``slots``
+    (None: every value from the row) puts :func:`_copy_form`'s literals between a row's values.
+    ``block``: rows encoded at a time."""
     text = _copy_text
     fixed = None if slots is None or all(s is None for s in slots) else slots
-    buf: list[str] = []
-    for row in rows:
-        if fixed is None:
-            buf.append(_copy_line(row, text))
-        else:
-            values = iter(row)
-            buf.append("\t".join([_copy_line((next(values),), text) if s is None else s for s in fixed]))
-        if len(buf) >= block:
-            cursor.copy_expert(sql, io.StringIO("\n".join(buf) + "\n"))
-            buf = []
-    if buf:
-        cursor.copy_expert(sql, io.StringIO("\n".join(buf) + "\n"))
+    step = min(block, 2000)
+
+    def chunks():
+        buf: list[str] = []
+        for row in rows:
+            if fixed is None:
+                buf.append(_copy_line(row, text))
+            else:
+                values = iter(row)
+                buf.append("\t".join([_copy_line((next(values),), text) if s is None else s for s in fixed]))
+            if len(buf) >= step:
+                yield "\n".join(buf) + "\n"
+                buf = []
+        if buf:
+            yield "\n".join(buf) + "\n"
+
+    source = _CopyText(chunks())
+    try:
+        cursor.copy_expert(sql, source, size=1 << 16)
+    except Exception:
+        if source.failed is not None:  # the rows' own error, not the driver's word for it
+            raise source.failed from None
+        raise
 
 
 def copy_in(table: str, columns, rows, *, block: int = 50_000) -> None:

@@ -112,6 +112,33 @@ def test_bulk_inserted_text_keeps_every_character(dangjian_db):
     assert str(got[1].at).startswith("2026-01-02 03:04:05")
 
 
+def test_a_bulk_load_streams_many_rows_and_a_failure_midway_leaves_none(dangjian_db):
+    """Rows are encoded as they are sent (PostgreSQL: one COPY fed a chunk at a time): every one of
+    many rows arrives in order; a row that cannot be encoded halfway through stops the load and
+    the transaction keeps none of it."""
+    import datetime as dt
+
+    from core import db
+    from core.models import AuditLog
+
+    at = dt.datetime(2026, 1, 2, 3, 4, 5)
+    cols = ("at", "user", "action", "table", "key", "new", "version")
+    with db.write_tx():
+        db.copy_in("audit_log", cols, ((at, "u", "create", "bulk", str(i), "值" * (i % 7), 1) for i in range(25_000)))
+    keys = [int(k) for (k,) in AuditLog.select(AuditLog.key).where(AuditLog.table == "bulk").order_by(AuditLog.id).tuples()]
+    assert keys == list(range(25_000))
+
+    def rows():
+        for i in range(10_000):
+            if i == 6_000:
+                raise ValueError("row 6000 cannot be read")
+            yield (at, "u", "create", "half", str(i), None, 1)
+    with pytest.raises(ValueError, match="row 6000"):
+        with db.write_tx():
+            db.copy_in("audit_log", cols, rows())
+    assert not AuditLog.select().where(AuditLog.table == "half").exists()
+
+
 # ---------------------------------------------------------------- planner statistics after a bulk load
 
 def _analyzed(table: str):
