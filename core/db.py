@@ -384,17 +384,15 @@ class _CopyText:
             out, self._buf = self._buf[:size], self._buf[size:]
         return out
 
-    def readline(self, size: int = -1) -> str:  # the driver reads with read(); a file has both
-        return self.read(size)
+
+_COPY_CHUNK = 2000  # rows encoded at a time for the driver to send
 
 
-def _copy_rows(cursor, sql: str, slots, rows, block: int = 50_000) -> None:
+def _copy_rows(cursor, sql: str, slots, rows) -> None:
     """``COPY`` ``rows`` through ``cursor``, one statement streamed as it is encoded; ``slots``
-    (None: every value from the row) puts :func:`_copy_form`'s literals between a row's values.
-    ``block``: rows encoded at a time."""
+    (None: every value from the row) puts :func:`_copy_form`'s literals between a row's values."""
     text = _copy_text
     fixed = None if slots is None or all(s is None for s in slots) else slots
-    step = min(block, 2000)
 
     def chunks():
         buf: list[str] = []
@@ -404,7 +402,7 @@ def _copy_rows(cursor, sql: str, slots, rows, block: int = 50_000) -> None:
             else:
                 values = iter(row)
                 buf.append("\t".join([_copy_line((next(values),), text) if s is None else s for s in fixed]))
-            if len(buf) >= step:
+            if len(buf) >= _COPY_CHUNK:
                 yield "\n".join(buf) + "\n"
                 buf = []
         if buf:
@@ -419,7 +417,7 @@ def _copy_rows(cursor, sql: str, slots, rows, block: int = 50_000) -> None:
         raise
 
 
-def copy_in(table: str, columns, rows, *, block: int = 50_000) -> None:
+def copy_in(table: str, columns, rows) -> None:
     """Bulk insert of plain tuples into ``table`` (``columns`` in their order): ``COPY … FROM
     STDIN`` on PostgreSQL (several times faster than INSERT batches), ``executemany`` on
     SQLite.  Call inside :func:`write_tx`."""
@@ -429,7 +427,7 @@ def copy_in(table: str, columns, rows, *, block: int = 50_000) -> None:
         marks = ", ".join("?" for _ in columns)
         executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', rows)
         return
-    _copy_rows(database.cursor(), f'COPY "{table}" ({cols}) FROM STDIN', None, rows, block)
+    _copy_rows(database.cursor(), f'COPY "{table}" ({cols}) FROM STDIN', None, rows)
 
 
 _INHERITED: list = []  # a forked worker's copy of its parent's connection: never used, never closed

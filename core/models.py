@@ -140,10 +140,11 @@ def _replay(member_id) -> None:
 
 
 # Those who left the roster (few) in a partial index of their searched columns, which the
-# members list's count reads; core.roster.left_sql is written as its condition (a planner
-# matches a partial index's condition by its text).
+# members list's count reads; core.roster.left_sql writes LEFT_ROSTER as its condition (a
+# planner matches a partial index's condition by its text).
+LEFT_ROSTER = "active = false"
 Member.add_index(Member.index(Member.name, Member.initials, Member.id_number, name="member_left",
-                              where=SQL("active = false")))
+                              where=SQL(LEFT_ROSTER)))
 
 
 class _MemberMove:

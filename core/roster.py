@@ -26,7 +26,7 @@ import datetime as dt
 from peewee import JOIN, fn
 
 from core.db import in_ids
-from core.models import Member, Organization, RosterPeriod
+from core.models import LEFT_ROSTER, Member, Organization, RosterPeriod
 
 RELATIONSHIP_CLASSES = ("resident", "floating_out")
 
@@ -397,7 +397,7 @@ def left_sql(alias: str = "m") -> tuple[str, list]:
     """``(sql, params)``: the member ``alias`` has left the roster (transferred out).  Written
     as the condition of the partial index ``member_left`` (no parameter: a planner matches the
     index's condition against the query's text), which holds only those who left."""
-    return f"{alias}.active = false", []
+    return f"{alias}.{LEFT_ROSTER}", []
 
 
 def formal_sql(alias: str, as_of: dt.date) -> tuple[str, list]:

@@ -65,10 +65,8 @@ MEMBER_COLUMNS = ("id", "name", "id_number", "sex", "management_class", "full_da
                   "org_name", "community_name")
 
 
-def _member_conds(f: MemberFilter, *, indexed: bool = True
-                  ) -> tuple[list[tuple[str, list]], tuple[str, list] | None, str | None]:
-    """(filter conditions, the prefix-search condition or None, the active condition's SQL or None).
-    ``indexed``: see :func:`~core.read._sql.prefix_condition`."""
+def _member_conds(f: MemberFilter) -> tuple[list[tuple[str, list]], tuple[str, list] | None, str | None]:
+    """(filter conditions, the search's condition or None, the active condition's SQL or None)."""
     conds: list[tuple[str, list]] = []
     on = f.on or today()
     current = roster.current_sql("m", index_hint=True)
@@ -94,23 +92,27 @@ def _member_conds(f: MemberFilter, *, indexed: bool = True
     if f.view.community_ids is not None:
         c, p = _in(f.view.community_ids)
         conds.append((roster.in_communities_sql("m", c), p))
+    return conds, _search_condition(f), active_sql
+
+
+def _search_condition(f: MemberFilter, *, indexed: bool = True) -> tuple[str, list] | None:
+    """The condition of the text typed, or None.  ``indexed``: see
+    :func:`~core.read._sql.prefix_condition`."""
     kind = f.search_kind()
     t = f.text.strip()
-    prefix = None
     if kind == "id":
         t = t.upper()
         if not (f.view.allows_id_prefix_search and f.allow_id_search) and len(t) > 6:
-            prefix = ("1 = 0", [])
-        else:
-            prefix = prefix_condition("m.id_number", t, indexed=indexed)
-    elif kind == "initials":
-        prefix = prefix_condition("m.initials", t.lower(), indexed=indexed)
-    elif kind == "name" and f.contains:
+            return ("1 = 0", [])
+        return prefix_condition("m.id_number", t, indexed=indexed)
+    if kind == "initials":
+        return prefix_condition("m.initials", t.lower(), indexed=indexed)
+    if kind == "name" and f.contains:
         esc = t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        prefix = ("m.name LIKE ? ESCAPE '\\'", ["%" + esc + "%"])
-    elif kind == "name":
-        prefix = prefix_condition("m.name", t, indexed=indexed)
-    return conds, prefix, active_sql
+        return ("m.name LIKE ? ESCAPE '\\'", ["%" + esc + "%"])
+    if kind == "name":
+        return prefix_condition("m.name", t, indexed=indexed)
+    return None
 
 
 def _member_where(f: MemberFilter) -> tuple[str, list]:
@@ -149,15 +151,14 @@ def _key_sql(f: MemberFilter) -> str:
 
 def member_count(f: MemberFilter) -> int:
     """Rows of the filter.  A prefix search on the roster counts the prefix on its index
-    alone and takes away the few members who left (both index-only), instead of looking
-    up the roster flag of every match; those who left are counted on their own (partial)
-    index, not on the prefix's."""
+    alone and takes away the few members who left, counted on their own partial index
+    (both index-only), instead of looking up the roster flag of every match."""
     conds, prefix, active_sql = _member_conds(f)
     if prefix is not None and active_sql is not None and len(conds) == 1:
         c, p = prefix
         everyone = _scalar(f"SELECT COUNT(*) FROM member m WHERE {c}", p) or 0
         gone, gone_p = roster.left_sql("m")
-        c, p = _member_conds(f, indexed=False)[1]
+        c, p = _search_condition(f, indexed=False)
         left = _scalar(f"SELECT COUNT(*) FROM member m WHERE {gone} AND {c}", gone_p + p) or 0
         return int(everyone) - int(left)
     where, params = _member_where(f)

@@ -173,7 +173,7 @@ def test_search_plans_use_the_prefix_and_left_indexes(city):
 
     if is_sqlite():  # those who left are counted on their own partial index, not on the prefix's
         gone, gone_p = members.roster.left_sql("m")
-        c, p = members._member_conds(F(text="z"), indexed=False)[1]
+        c, p = members._search_condition(F(text="z"), indexed=False)
         plan = " ".join(str(r) for r in database.execute_sql(
             f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM member m WHERE {gone} AND {c}", gone_p + p).fetchall())
         assert "member_left" in plan
