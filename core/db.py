@@ -272,8 +272,10 @@ def executemany(sql: str, rows) -> None:
             return
         from psycopg2.extras import execute_batch, execute_values
 
-        if " VALUES " not in sql:  # UPDATE … WHERE id = ?: batched statements
-            execute_batch(cursor, sql.replace("?", "%s"), rows, page_size=1000)
+        if " VALUES " not in sql:  # UPDATE … WHERE id = ?: one set-based UPDATE … FROM, else batched statements
+            form = _update_form(sql) if len(rows) >= _SET_UPDATE_MIN else None
+            if form is None or not _update_from(cursor, form, rows):
+                execute_batch(cursor, sql.replace("?", "%s"), rows, page_size=1000)
             return
         form = _copy_form(sql)
         if form is not None:  # a plain INSERT (no ON CONFLICT, RETURNING …): COPY, several times faster
@@ -288,6 +290,66 @@ def executemany(sql: str, rows) -> None:
         execute_values(cursor, f"{head} VALUES %s{rest}", rows, template=template, page_size=1000)
     else:
         cursor.executemany(sql, rows)
+
+
+#: Rows from which an ``UPDATE … WHERE "id" = ?`` on PostgreSQL goes through a staged table
+#: (:func:`_update_from`); fewer are sent as batched statements.
+_SET_UPDATE_MIN = 200
+
+_UPDATE_RE = re.compile(r'UPDATE ("[a-z_]+") SET (.+) WHERE ("[a-z_]+") = \?')
+_ASSIGN_RE = re.compile(r'("[a-z_]+") = (.+)')
+
+
+def _update_form(sql: str):
+    """``(table, key column, [(column, None for a ? | its SQL)])`` of ``UPDATE "t" SET "a" = ?,
+    "version" = "version" + 1 WHERE "id" = ?``: every ``?`` a whole assigned value but the key's
+    last; None for any other statement."""
+    m = _UPDATE_RE.fullmatch(sql.strip())
+    if m is None:
+        return None
+    table, sets, key = m.groups()
+    out = []
+    for part in sets.split(", "):
+        a = _ASSIGN_RE.fullmatch(part)
+        if a is None:
+            return None
+        column, value = a.groups()
+        if value == "?":
+            out.append((column, None))
+        elif "?" in value or "(" in value or "'" in value or "," in value:
+            return None  # a mark inside an expression, or one whose commas the split above broke
+        else:
+            out.append((column, value))
+    if not any(v is None for _c, v in out):
+        return None
+    return table, key, out
+
+
+def _update_from(cursor, form, rows) -> bool:
+    """``rows`` of an :func:`_update_form` statement as one ``UPDATE … FROM`` a temporary table
+    they are copied into (``COPY``), the same effect as the statements one row at a time; False
+    (nothing done) when a key comes twice, where the statements' order would count."""
+    table, key, assigns = form
+    marks = [c for c, v in assigns if v is None]
+    width = len(marks) + 1
+    keys = set()
+    for row in rows:
+        if len(row) != width:
+            return False
+        keys.add(row[-1])
+    if len(keys) != len(rows):
+        return False
+    stage = "_dangjian_update"
+    cols = ", ".join(f'{c} AS "_v{i}"' for i, c in enumerate(marks))
+    cursor.execute(f'DROP TABLE IF EXISTS pg_temp."{stage}"')
+    cursor.execute(f'CREATE TEMP TABLE "{stage}" AS SELECT {cols}, {key} AS "_k" FROM {table} WITH NO DATA')
+    names = ", ".join([f'"_v{i}"' for i in range(len(marks))] + ['"_k"'])
+    _copy_rows(cursor, f'COPY "{stage}" ({names}) FROM STDIN', None, rows)
+    slot = iter(range(len(marks)))
+    sets = ", ".join(f'{c} = s."_v{next(slot)}"' if v is None else f"{c} = {v}" for c, v in assigns)
+    cursor.execute(f'UPDATE {table} SET {sets} FROM "{stage}" AS s WHERE {table}.{key} = s."_k"')
+    cursor.execute(f'DROP TABLE "{stage}"')
+    return True
 
 
 def _copy_text(v) -> str:

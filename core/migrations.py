@@ -652,8 +652,19 @@ def _step8_search_indexes(database):
                          'WHERE active = false')
 
 
+def _step9_attendance_covering_index(database):
+    """Attendance by member, status and meeting in one index (it replaces the one by member and
+    status): counting a year's attendance of a whole scope by member and status (the scorers'
+    meetings attended and absences, the absence rule's months) reads the index alone instead of
+    looking up each of ~2 million rows for its meeting."""
+    database.execute_sql('CREATE INDEX IF NOT EXISTS "attendance_member_id_status_meeting_id" '
+                         'ON "attendance" ("member_id", "status", "meeting_id")')
+    database.execute_sql('DROP INDEX IF EXISTS "attendance_member_id_status"')
+
+
 STEPS = [_step1_initial, _step2_prefix_indexes, _step3_check_run_scope_columns, _step4_ref_secret,
-         _step5_roster_history, _step6_plugin_failure, _step7_stored_count, _step8_search_indexes]
+         _step5_roster_history, _step6_plugin_failure, _step7_stored_count, _step8_search_indexes,
+         _step9_attendance_covering_index]
 
 
 def current_version() -> int:

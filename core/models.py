@@ -332,14 +332,15 @@ class Meeting(BaseModel):
 
 class Attendance(BaseModel):
     """出勤: present / leave (needs a reason) / absent."""
-    # no single-column FK indexes: the two composite indexes below cover them (bulk inserts ~25 % faster)
+    # no single-column FK indexes: the two composite indexes below cover them (bulk inserts ~25 % faster);
+    # the second holds the meeting too, so counts by member and status read the index alone
     meeting = ForeignKeyField(Meeting, backref="attendance", on_delete="CASCADE", index=False)
     member = ForeignKeyField(Member, backref="attendance", on_delete="CASCADE", index=False)
     status = CharField(max_length=8)
     leave_reason = CharField(max_length=256, null=True)
 
     class Meta:
-        indexes = ((("meeting", "member"), True), (("member", "status"), False))
+        indexes = ((("meeting", "member"), True), (("member", "status", "meeting"), False))
 
 
 class Evaluation(BaseModel):

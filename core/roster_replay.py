@@ -149,6 +149,11 @@ def insert_rows(database, rows: list) -> None:
     sql = ('INSERT INTO "roster_period" ("member_id", "start", "end", "organization", "community", '
            f'"management_class") VALUES ({", ".join(p for _ in range(6))})')
     cursor = database.cursor()
+    if p == "%s":  # PostgreSQL: many rows a statement (the driver's executemany sends one a row)
+        from psycopg2.extras import execute_values
+
+        execute_values(cursor, sql.rpartition(" VALUES ")[0] + " VALUES %s", rows, page_size=5000)
+        return
     for i in range(0, len(rows), 5000):
         cursor.executemany(sql, rows[i:i + 5000])
 
@@ -184,6 +189,10 @@ def _org_maps(database) -> tuple[dict, dict]:
 
 _MOVES = (('SELECT "member_id", "date", "direction", "from_org" FROM "transfer"', False),
           ('SELECT "member_id", "date", "old_class" FROM "class_change"', True))
+#: The member's fields a replay reads (model field names): a change to none of them leaves the
+#: member's spans as they are (an import's updates replay only the members they change so).
+MEMBER_FIELDS = frozenset(("joined_date", "placed_date", "organization", "community", "management_class",
+                           "active", "left_date"))
 _MEMBERS = ('SELECT "id", "joined_date", "placed_date", "organization_id", "community_id", '
             '"management_class", "active", "left_date" FROM "member"')
 

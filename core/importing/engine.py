@@ -731,7 +731,8 @@ class Members(Handler):
                 replayed.append((it.id, v.get("joined_date"), v.get("placed_date"), v.get("organization"),
                                  v.get("community"), v.get("management_class") or "resident"))
         spans = roster_replay.new_members_rows(replayed, self._org_community)
-        members = [it.id for it in p.updates]
+        reads = roster_replay.MEMBER_FIELDS  # an update of none of them (a phone) leaves the spans as they are
+        members = [it.id for it in p.updates if reads.intersection(it.changed[0])]
         return (links, members, spans, joined) if links or members or spans or joined else None
 
     def post_write(self, post):

@@ -440,3 +440,22 @@ def test_new_members_spans_are_what_a_replay_from_scratch_stores(town):
     grouped = m.Member.get(m.Member.id_number == ids[1])
     assert _spans(grouped) == [("2002-07-01", None, "G1", "resident")]
     assert P.get(P.member == grouped.id).community == town["c1"].id
+
+
+def test_an_update_replays_the_roster_only_when_it_changes_what_the_roster_reads(town, monkeypatch):
+    """A members row that changes a member's name leaves the member's roster spans as stored (not
+    replayed); one that changes the joining date replays them from the new date."""
+    from core import roster_replay
+
+    a = town["a"]
+    replayed = []
+    real = roster_replay.rebuild
+    monkeypatch.setattr(roster_replay, "rebuild", lambda database, ids=None: replayed.append(list(ids)) or
+                        real(database, ids))
+    before = _spans(a)
+    res, errors = _import(town, "members", HEAD + _member_row(a, name="张伟伟"))
+    assert errors == [] and res.updated == 1 and _member(a).name == "张伟伟"
+    assert replayed == [] and _spans(a) == before
+    res, errors = _import(town, "members", HEAD + _member_row(a, name="张伟伟", joined="2000-08-01"))
+    assert errors == [] and res.updated == 1
+    assert replayed == [[a.id]] and [s[0] for s in _spans(a)] == ["2000-08-01"]

@@ -162,12 +162,18 @@ def _sqlite_schema(url: str, create) -> list[str]:
 
 @sqlite_only
 def test_a_fresh_database_gets_the_schema_it_always_got(dangjian_env):
-    """Today (three steps) exactly the captured schema; later steps may add to it, never take from it."""
+    """Today (three steps) exactly the captured schema; later steps may add to it, and take from it
+    only an index a later step replaced with a wider one (named here with its replacement)."""
     from core import migrations
 
     got = _sqlite_schema(f"sqlite:///{dangjian_env / 'fresh.db'}", migrations.migrate)
     want = FRESH_SQLITE_SCHEMA_V3.splitlines()
-    assert set(want) <= set(got)
+    replaced = {'CREATE INDEX "attendance_member_id_status" ON "attendance" ("member_id", "status")':
+                'CREATE INDEX "attendance_member_id_status_meeting_id" ON "attendance" '
+                '("member_id", "status", "meeting_id")'}  # step 9
+    assert not set(replaced) & set(got)
+    assert set(replaced.values()) <= set(got)
+    assert set(want) - set(replaced) <= set(got)
     if len(migrations.STEPS) == 3:
         assert got == want
 

@@ -139,6 +139,65 @@ def test_a_bulk_load_streams_many_rows_and_a_failure_midway_leaves_none(dangjian
     assert not AuditLog.select().where(AuditLog.table == "half").exists()
 
 
+# ---------------------------------------------------------------- bulk updates: one UPDATE … FROM on PostgreSQL
+
+@pytest.mark.parametrize("sql,want", [
+    ('UPDATE "member" SET "phone" = ?, "version" = "version" + 1 WHERE "id" = ?',
+     ('"member"', '"id"', [('"phone"', None), ('"version"', '"version" + 1')])),
+    ('UPDATE "worker_post" SET "end_date" = ?, "start_date" = ? WHERE "id" = ?',
+     ('"worker_post"', '"id"', [('"end_date"', None), ('"start_date"', None)])),
+])
+def test_a_keyed_update_becomes_set_based(sql, want):
+    from core.db import _update_form
+
+    assert _update_form(sql) == want
+
+
+@pytest.mark.parametrize("sql", [
+    'UPDATE "t" SET "a" = COALESCE(?, "a") WHERE "id" = ?',   # a mark inside an expression
+    'UPDATE "t" SET "a" = ? WHERE "id" = ? AND "b" = ?',      # more than the key
+    'UPDATE "t" SET "a" = ? WHERE "id" > ?',
+    'UPDATE "t" SET "a" = \'x, y\' WHERE "id" = ?',          # nothing from the rows but the key
+    'UPDATE "t" SET "version" = "version" + 1 WHERE "id" = ?',
+    'DELETE FROM "t" WHERE "id" = ?',
+])
+def test_any_other_update_stays_row_by_row(sql):
+    from core.db import _update_form
+
+    assert _update_form(sql) is None
+
+
+def test_a_bulk_update_sets_each_row_once_as_the_statements_would(dangjian_db, monkeypatch):
+    """Many rows (PostgreSQL: staged by COPY, one UPDATE … FROM): each row gets its own values and
+    its version counted once, rows not named are left alone, tabs, quotes, NULLs and dates arrive
+    as given; a key given twice is applied in order, as one statement a row would."""
+    import datetime as dt
+
+    from core import db
+    from core.models import Member
+    ids = f.make_members(450, f.make_org(f.make_community()))
+    members = list(Member.select().where(Member.id.in_(ids)).order_by(Member.id))
+    odd = ["a\tb", "it's", None, "back\\slash", "张伟"]
+    rows = [(odd[i % len(odd)], dt.date(2020, 1, 1) + dt.timedelta(days=i), m.id) for i, m in enumerate(members[:400])]
+    before = {m.id: m.version for m in Member.select()}
+    staged = []
+    real = db._update_from
+    monkeypatch.setattr(db, "_update_from", lambda *a: staged.append(real(*a)) or staged[-1])
+    with db.write_tx():
+        db.executemany('UPDATE "member" SET "phone" = ?, "joined_date" = ?, "version" = "version" + 1 '
+                       'WHERE "id" = ?', rows)
+    got = {m.id: m for m in Member.select()}
+    for phone, joined, mid in rows:
+        assert (got[mid].phone, got[mid].joined_date, got[mid].version) == (phone, joined, before[mid] + 1)
+    assert all(got[m.id].version == before[m.id] and got[m.id].phone == m.phone for m in members[400:])
+    twice = [("first", members[0].id)] + [(f"p{i}", m.id) for i, m in enumerate(members[1:300])] + [("last", members[0].id)]
+    with db.write_tx():
+        db.executemany('UPDATE "member" SET "phone" = ?, "version" = "version" + 1 WHERE "id" = ?', twice)
+    again = Member.get_by_id(members[0].id)
+    assert (again.phone, again.version) == ("last", before[members[0].id] + 3)
+    assert staged == ([True, False] if db.is_postgres() else [])  # the key given twice: row by row
+
+
 # ---------------------------------------------------------------- planner statistics after a bulk load
 
 def _analyzed(table: str):
