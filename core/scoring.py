@@ -526,8 +526,12 @@ def _rank(results: list, scorer_kind: str) -> bool:
     """Set ``rank`` (1, 1, 3 …) within each community (within the town for community
     subjects) where ranking is on for the town.  True when any rank was set."""
     groups: dict = {}
+    shown: dict = {}  # town -> show_ranking(town), read from the config once per town
     for r in results:
-        if not show_ranking(r.town):
+        ranked = shown.get(r.town)
+        if ranked is None:
+            ranked = shown[r.town] = show_ranking(r.town)
+        if not ranked:
             continue
         key = (r.town,) if scorer_kind in ("community", "town") else (r.town, r.community)
         groups.setdefault(key, []).append(r)
