@@ -339,14 +339,14 @@ def _update_from(cursor, form, rows) -> bool:
         keys.add(row[-1])
     if len(keys) != len(rows):
         return False
+    # dropped at the end, and by the rollback of a failure (a temporary table is transactional)
     stage = "_dangjian_update"
-    cols = ", ".join(f'{c} AS "_v{i}"' for i, c in enumerate(marks))
-    cursor.execute(f'DROP TABLE IF EXISTS pg_temp."{stage}"')
+    staged = [f'"_v{i}"' for i in range(len(marks))]  # the i-th ? of the SET, as the staged table's column
+    cols = ", ".join(f"{c} AS {n}" for c, n in zip(marks, staged))
     cursor.execute(f'CREATE TEMP TABLE "{stage}" AS SELECT {cols}, {key} AS "_k" FROM {table} WITH NO DATA')
-    names = ", ".join([f'"_v{i}"' for i in range(len(marks))] + ['"_k"'])
-    _copy_rows(cursor, f'COPY "{stage}" ({names}) FROM STDIN', None, rows)
-    slot = iter(range(len(marks)))
-    sets = ", ".join(f'{c} = s."_v{next(slot)}"' if v is None else f"{c} = {v}" for c, v in assigns)
+    _copy_rows(cursor, f'COPY "{stage}" ({", ".join(staged)}, "_k") FROM STDIN', None, rows)
+    of = iter(staged)
+    sets = ", ".join(f"{c} = s.{next(of)}" if v is None else f"{c} = {v}" for c, v in assigns)
     cursor.execute(f'UPDATE {table} SET {sets} FROM "{stage}" AS s WHERE {table}.{key} = s."_k"')
     cursor.execute(f'DROP TABLE "{stage}"')
     return True

@@ -189,12 +189,13 @@ def _org_maps(database) -> tuple[dict, dict]:
 
 _MOVES = (('SELECT "member_id", "date", "direction", "from_org" FROM "transfer"', False),
           ('SELECT "member_id", "date", "old_class" FROM "class_change"', True))
-#: The member's fields a replay reads (model field names): a change to none of them leaves the
-#: member's spans as they are (an import's updates replay only the members they change so).
-MEMBER_FIELDS = frozenset(("joined_date", "placed_date", "organization", "community", "management_class",
-                           "active", "left_date"))
-_MEMBERS = ('SELECT "id", "joined_date", "placed_date", "organization_id", "community_id", '
-            '"management_class", "active", "left_date" FROM "member"')
+_MEMBER_COLUMNS = ("id", "joined_date", "placed_date", "organization_id", "community_id", "management_class",
+                   "active", "left_date")
+_MEMBERS = "SELECT " + ", ".join(f'"{c}"' for c in _MEMBER_COLUMNS) + ' FROM "member"'
+#: The member's fields a replay reads (model field names, from the columns above): a change to
+#: none of them leaves the member's spans as they are (an import's updates replay only the
+#: members they change so).
+MEMBER_FIELDS = frozenset(c.removesuffix("_id") for c in _MEMBER_COLUMNS if c != "id")
 
 
 def _add_move(moves: dict, row, is_class: bool) -> None:
