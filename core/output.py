@@ -224,8 +224,18 @@ def _xlsx_value(v):
 def json_lines(records) -> str:
     """A JSON list with one record a line (the C encoder: a city's 85,000 scored members in a
     second, where an indented dump takes several and holds every fragment)."""
-    enc = json.JSONEncoder(ensure_ascii=False, default=_jsonable).encode
-    body = ",\n".join(map(enc, records))
+    return json_list(json_body(records))
+
+
+def json_body(records) -> str:
+    """The records of :func:`json_lines` without the brackets: one record a line, no comma after
+    the last (bodies of parts of a list joined by ``",\\n"`` make the whole list's)."""
+    return ",\n".join(map(json.JSONEncoder(ensure_ascii=False, default=_jsonable).encode, records))
+
+
+def json_list(*bodies: str) -> str:
+    """A JSON list from the bodies of its parts (:func:`json_body`), in order."""
+    body = ",\n".join(b for b in bodies if b)
     return f"[\n{body}\n]\n" if body else "[]\n"
 
 

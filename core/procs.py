@@ -34,6 +34,29 @@ def setting(name: str) -> str:
     return value if value in ("0", "1") else "auto"
 
 
+def work_queue(n: int):
+    """``take(from_back=False)``: the next of the tasks ``0 .. n-1`` not yet taken, or None when
+    none is left -- shared by this process and a worker forked after the call (a lock and two
+    counters in shared memory).  Each side takes from its own end when the costly tasks are
+    known to lie at both ends; from the front, when they are put first."""
+    import multiprocessing
+
+    mp = multiprocessing.get_context("fork")
+    ends, lock = mp.RawArray("i", [0, n]), mp.Lock()
+
+    def take(from_back: bool = False):
+        with lock:
+            lo, hi = ends[0], ends[1]
+            if lo >= hi:
+                return None
+            if from_back:
+                ends[1] = hi - 1
+                return hi - 1
+            ends[0] = lo + 1
+            return lo
+    return take
+
+
 def reap(pid: int, *, stop: bool) -> None:
     """Wait for the worker ``pid`` to end; ``stop``: the parent gave up on it (an error, an
     interrupt), so it is sent SIGTERM first."""

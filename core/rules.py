@@ -525,7 +525,6 @@ def _run_rules_in_two(ids_to_run, args) -> list[Finding]:
     worker together: each takes the next rule not yet taken (the costly kinds first) until none
     is left; the worker sends back its findings and the plugin failures it saw.  A worker that
     fails is an error of the whole check (nothing is stored), never a silent half."""
-    import multiprocessing
     import pickle
     import traceback
 
@@ -536,14 +535,11 @@ def _run_rules_in_two(ids_to_run, args) -> list[Finding]:
     registry = args[0]
     order = sorted(range(len(ids_to_run)), key=lambda i: (
         min((_SUBJECT_WEIGHT.get(r.subjects, 3) for r in registry.rule_variants(ids_to_run[i])), default=3), i))
-    mp = multiprocessing.get_context("fork")
-    taken, lock = mp.RawValue("i", 0), mp.Lock()
+    next_task = procs.work_queue(len(order))
 
     def take():
-        with lock:
-            k = taken.value
-            taken.value = k + 1
-        return order[k] if k < len(order) else None
+        k = next_task()
+        return None if k is None else order[k]
 
     def worker() -> bytes:
         try:

@@ -556,9 +556,10 @@ def items_text(items: list) -> str:
     return "; ".join(parts)
 
 
-def table(run: ScoreRun, with_items: bool = True, want: str = "both"):
+def table(run: ScoreRun, with_items: bool = True, want: str = "both", part: slice | None = None):
     """(headers, rows, records) for a score run, subjects as the run's view shows them; ``want``
-    "rows" or "records" skips the other (a whole city's member points are 100,000 lines).
+    "rows" or "records" skips the other (a whole city's member points are 100,000 lines);
+    ``part``: the rows and records of those results only (the columns still those of them all).
 
     The last column, 标识 (``ref`` in the records), is the stable opaque id of the subject's
     record (:meth:`core.view.View.ref`), the same one the check findings carry: subjects
@@ -594,7 +595,7 @@ def table(run: ScoreRun, with_items: bool = True, want: str = "both"):
         headers.append(tr("明细", "items"))
     headers.append(tr("标识", "ref"))
     rows, records = [], []
-    for r in run.results:
+    for r in (run.results if part is None else run.results[part]):
         if want != "records":
             rows.append(_row(r, run, has_org, has_class, extra_keys, with_items, subj) + [ref(r.subject)])
         if want == "rows":
@@ -612,6 +613,48 @@ def table(run: ScoreRun, with_items: bool = True, want: str = "both"):
             rec["rank"] = r.rank
         records.append(rec)
     return headers, rows, records
+
+
+#: Results from which :func:`records_json` makes half of them in a forked worker (``auto``).
+JSON_FORK_MIN_RESULTS = 5000
+
+
+def records_json(run: ScoreRun) -> str:
+    """The run's records (:func:`table`) as a JSON list, one record a line.  With two CPUs and many
+    results (``DANGJIAN_SCORE_WORKER``: ``0`` never, ``1`` always where possible) a forked worker
+    makes the second half while this process makes the first; the text is the same either way."""
+    import pickle
+
+    from core import db, procs
+    from core.output import json_body, json_list
+
+    def body(part: slice) -> str:
+        return json_body(table(run, want="records", part=part)[2])
+    n = len(run.results)
+    setting = procs.setting("DANGJIAN_SCORE_WORKER")
+    if (setting == "0" or n < 2 or not procs.can_fork()
+            or (setting != "1" and (procs.cpus() < 2 or n < JSON_FORK_MIN_RESULTS))):
+        return json_list(body(slice(None)))
+    half = n // 2
+    (run.view or View.of()).ref("")  # the ref key read here, once, not by the worker
+
+    def worker() -> bytes:
+        try:
+            db.reopen_in_child()
+            return pickle.dumps(("ok", body(slice(half, None))), pickle.HIGHEST_PROTOCOL)
+        except BaseException:  # noqa: BLE001 - reported by the parent
+            import traceback
+
+            return pickle.dumps(("error", traceback.format_exc()), pickle.HIGHEST_PROTOCOL)
+
+    first, data = procs.side_by_side(worker, lambda: body(slice(0, half)))
+    try:
+        tag, second = pickle.loads(data)
+    except Exception:  # noqa: BLE001 - the worker died before it could answer
+        tag, second = "error", tr("工作进程意外退出", "the worker process ended unexpectedly")
+    if tag != "ok":
+        raise UserError(tr("评分的工作进程出错：\n{e}", "the score's worker process failed:\n{e}", e=second))
+    return json_list(first, second)
 
 
 def _row(r, run, has_org, has_class, extra_keys, with_items, subj) -> list:

@@ -257,12 +257,15 @@ class ItemScorer(Scorer):
                 wanted = memo.setdefault(("attendance_statuses", org_community), ())
                 if status not in wanted:
                     memo[("attendance_statuses", org_community)] = wanted + (status,)
-        prepared = [(item, item.prepare(ctx, ids), tr(*item.label), {}) for item in self.items]
+        states = prepare_items(self.items, ctx, ids, len(rows))
+        prepared = [(item, state, tr(*item.label), {}) for item, state in zip(self.items, states)]
+        zero = Decimal(0)
         for row in rows:
             key, subject, community_id, meta = unpack(row)
             ref = ctx.community(community_id)
             p = ctx.params(ref.town)
             out = []
+            total = zero
             for item, state, text, per_town in prepared:
                 got = item.points_for(state, row, key, p)
                 if got is not None:
@@ -273,11 +276,112 @@ class ItemScorer(Scorer):
                         label = text.format(**per_town[ref.town], **({} if n is None else {"n": n}))
                     else:
                         label = text if n is None else text.format(n=n)
-                    out.append(ctx.item(item.code, label, pts, count))
-            klass = None
-            if self.klass is not None:
-                klass = self.klass(sum((i["points"] for i in out), Decimal(0)), p)
-            yield ctx.result(subject, out, community=ref, klass=klass, **meta)
+                    made = ctx.item(item.code, label, pts, count)
+                    total += made["points"]
+                    out.append(made)
+            klass = None if self.klass is None else self.klass(total, p)
+            yield ctx.result(subject, out, community=ref, klass=klass, points=total, **meta)
+
+
+# ---------------------------------------------------------------- the items' counts in two processes
+
+#: Subjects from which an :class:`ItemScorer` computes its items' counts in two processes (``auto``).
+PREPARE_FORK_MIN_SUBJECTS = 5000
+
+
+def prepare_items(items, ctx, ids, subjects: int) -> list:
+    """Each item's ``prepare(ctx, ids)`` (its counter's queries, once for the scope), in the items'
+    order.  With two CPUs and many ``subjects`` (``DANGJIAN_SCORE_WORKER``: ``0`` never, ``1``
+    always where possible) a forked worker computes some of them while this process computes the
+    others: this process takes the items from the front, the worker from the back, and the
+    worker sends back what it computed and the plugin failures it saw.  An item whose counter
+    raised in the worker, or whose counts pickle cannot carry, is computed again here, so that
+    its error (or its counts) is exactly what one process gives; a worker that died is an error."""
+    from core import procs
+
+    tasks = _prepare_tasks(items)
+    states: list = [None] * len(items)
+    setting = procs.setting("DANGJIAN_SCORE_WORKER")
+    if (len(tasks) < 2 or setting == "0" or not procs.can_fork()
+            or (setting != "1" and (procs.cpus() < 2 or subjects < PREPARE_FORK_MIN_SUBJECTS))):
+        for i, item in enumerate(items):
+            states[i] = item.prepare(ctx, ids)
+        return states
+    _prepare_in_two(items, tasks, ctx, ids, states)
+    return states
+
+
+def _prepare_tasks(items) -> list[list[int]]:
+    """The items to prepare as tasks (lists of item indexes): the attended counters of a run share
+    one query (:func:`attended`), so they are one task, first (it is the costly one); items with
+    nothing to prepare are no task."""
+    tasks: list[list[int]] = []
+    shared: dict = {}
+    for i, item in enumerate(items):
+        if type(item).prepare is Item.prepare:
+            continue
+        inner = item.item if isinstance(item, Capped) else item
+        attendance = getattr(getattr(inner, "counter", None), "attendance", None)
+        if attendance is None:
+            tasks.append([i])
+        elif attendance[1] in shared:
+            shared[attendance[1]].append(i)
+        else:
+            shared[attendance[1]] = [i]
+    return list(shared.values()) + tasks
+
+
+def _prepare_in_two(items, tasks, ctx, ids, states) -> None:
+    import pickle
+
+    from core import db, plugins, procs
+    from core.errors import UserError
+
+    take = procs.work_queue(len(tasks))
+    manager = plugins.get()
+
+    def worker() -> bytes:
+        try:
+            db.reopen_in_child()
+            done = []
+            while (k := take(from_back=True)) is not None:
+                with manager.watch() as seen:
+                    try:
+                        got = [(i, items[i].prepare(ctx, ids)) for i in tasks[k]]
+                        blob = pickle.dumps(got, pickle.HIGHEST_PROTOCOL)
+                    except Exception:  # noqa: BLE001 - computed again by the parent, which raises it
+                        blob = None
+                done.append((k, blob, list(seen) if blob is not None else []))
+            return pickle.dumps(("ok", done, manager.ran_so_far()), pickle.HIGHEST_PROTOCOL)
+        except BaseException:  # noqa: BLE001 - reported by the parent
+            import traceback
+
+            return pickle.dumps(("error", traceback.format_exc(), None), pickle.HIGHEST_PROTOCOL)
+
+    def here() -> None:
+        while (k := take()) is not None:
+            for i in tasks[k]:
+                states[i] = items[i].prepare(ctx, ids)
+
+    _, data = procs.side_by_side(worker, here)
+    try:
+        tag, done, ran = pickle.loads(data)
+    except Exception:  # noqa: BLE001 - the worker died before it could answer
+        tag, done, ran = "error", tr("工作进程意外退出", "the worker process ended unexpectedly"), None
+    if tag != "ok":
+        raise UserError(tr("评分的工作进程出错：\n{e}", "the score's worker process failed:\n{e}", e=done))
+    again = []
+    for k, blob, seen in sorted(done):
+        if blob is None:
+            again.append(k)
+            continue
+        manager.adopt(seen)
+        for i, state in pickle.loads(blob):
+            states[i] = state
+    manager.adopt_ran(ran)
+    for k in again:  # in the items' order: the first that raises is raised, as in one process
+        for i in tasks[k]:
+            states[i] = items[i].prepare(ctx, ids)
 
 
 # ---------------------------------------------------------------- share rule

@@ -7,7 +7,7 @@ import sys
 from core import access, plugins
 from core.i18n import get_lang, tr
 from core.numbers import format_count
-from core.scoring import parse_date, run_scorer_full, table
+from core.scoring import parse_date, records_json, run_scorer_full, table
 
 
 def list_scorers():
@@ -40,7 +40,7 @@ def list_scorers():
 
 def cmd_score(args) -> int:
     """``dangjian score NAME [--year Y] [--as-of D] [--town T] [--community C] [--format F] [--output FILE]``."""
-    from core.output import check_writable, render
+    from core.output import check_writable, render, write_text
 
     check_writable(args.output)  # before any work: a folder, /proc, a missing folder, the database …
     if args.list or not args.name:
@@ -54,11 +54,14 @@ def cmd_score(args) -> int:
     principal = access.current()
     run = run_scorer_full(args.name, year=args.year, as_of=as_of, town=args.town, community=args.community,
                           principal=principal)
-    headers, rows, records = table(run, want="records" if args.format == "json" else "rows")
-    s = run.scorers[0] if run.scorers else plugins.get().registry.scorer_for(args.name, None)
-    title = tr("{t} {y}（截至 {d}）", "{t} {y} (as of {d})", t=s.title(get_lang()) if s else args.name, y=run.year,
-               d=run.as_of)
-    render(headers, rows, args.format, title=title, output=args.output, records=records)
+    if args.format == "json":
+        write_text(records_json(run), args.output)
+    else:
+        headers, rows, _ = table(run, want="rows")
+        s = run.scorers[0] if run.scorers else plugins.get().registry.scorer_for(args.name, None)
+        title = tr("{t} {y}（截至 {d}）", "{t} {y} (as of {d})", t=s.title(get_lang()) if s else args.name,
+                   y=run.year, d=run.as_of)
+        render(headers, rows, args.format, title=title, output=args.output)
     for e in run.errors:
         print(f"dangjian: {e}", file=sys.stderr)
     print(tr("{n} 个对象已评分", "{n} subjects scored", n=format_count(len(run.results))), file=sys.stderr)
