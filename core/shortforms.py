@@ -82,6 +82,16 @@ class Item:
     def points_for(self, prepared, row, key, params):
         raise NotImplementedError
 
+    def memo_key(self, prepared, row, key):
+        """What ``points_for`` depends on besides the parameters, when that is all: subjects with the
+        same key (and town) get the same points, count and label, worked out once.  ``NO_MEMO``
+        (the default: an item of a plugin's own may look at anything in the row) works out each."""
+        return NO_MEMO
+
+
+#: :meth:`Item.memo_key` of an item whose points are worked out for each subject.
+NO_MEMO = object()
+
 
 class Base(Item):
     """Points every subject gets: ``Base(60)`` or ``Base("base")`` (a parameter)."""
@@ -91,6 +101,9 @@ class Base(Item):
 
     def points_for(self, prepared, row, key, params):
         return to_decimal(_value(self.points, params)), None, None
+
+    def memo_key(self, prepared, row, key):
+        return ()
 
 
 class PerCount(Item):
@@ -134,6 +147,9 @@ class PerCount(Item):
         text, count = _shown(n)
         return pts, count, text
 
+    def memo_key(self, prepared, row, key):
+        return prepared[0].get(key if self.key is None else _field(row, self.key), 0)
+
 
 class Capped(Item):
     """``item`` with its points limited to ``cap`` (a number or a parameter name; a deduction
@@ -152,6 +168,9 @@ class Capped(Item):
             return None
         pts, count, n = got
         return _cap(pts, _value(self.cap, params)), count, n
+
+    def memo_key(self, prepared, row, key):
+        return self.item.memo_key(prepared, row, key)
 
 
 class When(Item):
@@ -173,6 +192,9 @@ class When(Item):
         if (key if self.key is None else _field(row, self.key)) not in prepared:
             return None
         return to_decimal(_value(self.points, params)), None, None
+
+    def memo_key(self, prepared, row, key):
+        return (key if self.key is None else _field(row, self.key)) in prepared
 
 
 def _field(row, name):
@@ -258,25 +280,42 @@ class ItemScorer(Scorer):
                 if status not in wanted:
                     memo[("attendance_statuses", org_community)] = wanted + (status,)
         states = prepare_items(self.items, ctx, ids, len(rows))
-        prepared = [(item, state, tr(*item.label), {}) for item, state in zip(self.items, states)]
+        prepared = [(item, state, tr(*item.label), {}, {}, type(item).memo_key is not Item.memo_key)
+                    for item, state in zip(self.items, states)]
         zero = Decimal(0)
+
+        def worked_out(item, state, text, per_town, row, key, p, town):
+            """(points, count, label) of ``item`` for a subject, or None where it does not apply."""
+            got = item.points_for(state, row, key, p)
+            if got is None:
+                return None
+            pts, count, n = got
+            if item.fields is not None:
+                if town not in per_town:  # once per town in a run
+                    per_town[town] = dict(item.fields(ctx, town) or {})
+                label = text.format(**per_town[town], **({} if n is None else {"n": n}))
+            else:
+                label = text if n is None else text.format(n=n)
+            return ctx.item(item.code, label, pts, count)
+
         for row in rows:
             key, subject, community_id, meta = unpack(row)
             ref = ctx.community(community_id)
-            p = ctx.params(ref.town)
+            town = ref.town
+            p = ctx.params(town)
             out = []
             total = zero
-            for item, state, text, per_town in prepared:
-                got = item.points_for(state, row, key, p)
-                if got is not None:
-                    pts, count, n = got
-                    if item.fields is not None:
-                        if ref.town not in per_town:  # once per town in a run
-                            per_town[ref.town] = dict(item.fields(ctx, ref.town) or {})
-                        label = text.format(**per_town[ref.town], **({} if n is None else {"n": n}))
-                    else:
-                        label = text if n is None else text.format(n=n)
-                    made = ctx.item(item.code, label, pts, count)
+            for item, state, text, per_town, memo, memoable in prepared:
+                mk = item.memo_key(state, row, key) if memoable else NO_MEMO
+                if mk is NO_MEMO:
+                    made = worked_out(item, state, text, per_town, row, key, p, town)
+                else:  # the same key, parameters and town: the same item, worked out once
+                    slot = (mk, id(p), town if item.fields is not None else None)
+                    proto = memo.get(slot, memo)
+                    if proto is memo:
+                        proto = memo[slot] = worked_out(item, state, text, per_town, row, key, p, town)
+                    made = None if proto is None else dict(proto)
+                if made is not None:
                     total += made["points"]
                     out.append(made)
             klass = None if self.klass is None else self.klass(total, p)

@@ -130,6 +130,58 @@ def test_a_label_quotes_a_value_in_force_in_the_subjects_town(plugin_kit):
     assert sum(1 for r in results if r.town == "巴城镇") > 1
 
 
+OWN_ITEM = '''
+from core import Base, ItemScorer, PerCount, hookimpl
+from core.shortforms import Item
+
+
+def _one_each(ctx, ids):
+    return {m["id"]: 1 for m in ctx.subject_rows}
+
+
+class ByName(Item):
+    """An item of the plugin's own: its points follow the subject's row, not a count."""
+    code, label = "own", ("编号尾数 {n}", "id ending {n}")
+
+    def points_for(self, prepared, row, key, params):
+        return row["id"] % 10, None, row["id"] % 10
+
+
+@hookimpl
+def dangjian_register_scorers(register):
+    register(ItemScorer("member-points", "党员积分（测试）", "member points (test)", items=[
+        Base("base"), ByName(), PerCount("per_one", _one_each, code="one", label=("{n} 次", "{n} times")),
+    ], subjects="member", classes=("resident",), params={"base": 10, "per_one": 1}))
+'''
+
+
+def test_items_worked_out_once_per_key_still_follow_each_subject_and_town(plugin_kit, tmp_path, monkeypatch):
+    """Members with the same count in one town share how an item is worked out; an item of a plugin's
+    own is worked out for each member (its points follow the row), and a town's own parameters give
+    its members their own points for the same count."""
+    from core import config
+    from core.models import Member
+
+    cfg = tmp_path / "town.toml"
+    cfg.write_text('[towns."玉山镇".scoring."member-points"]\nper_one = 5\n', encoding="utf-8")
+    monkeypatch.setenv("DANGJIAN_CONFIG", str(cfg))
+    config.reset()
+    kit = plugin_kit.write("own_item", OWN_ITEM)
+    assert kit.errors() == []
+    results = kit.score("member-points")
+    ids = {m.id_number: m.id for m in Member.select(Member.id, Member.id_number)}
+    assert len({ids[r.subject] % 10 for r in results}) > 1
+    for r in results:
+        items = {i["code"]: i for i in r.items}
+        own = ids[r.subject] % 10
+        assert items["own"]["points"] == own and items["own"]["label"] == f"编号尾数 {own}"
+        assert items["one"]["points"] == (5 if r.town == "玉山镇" else 1), r.town
+        assert r.points == 10 + own + items["one"]["points"]
+    assert {r.town for r in results} >= {"玉山镇", "巴城镇"}
+    made = [i for r in results for i in r.items]
+    assert len({id(i) for i in made}) == len(made)  # each result its own item dicts
+
+
 def test_item_scorer_refuses_other_subjects():
     with pytest.raises(ValueError):
         core.ItemScorer("x", "x", "x", items=[], subjects="organization")
