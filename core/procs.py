@@ -104,3 +104,52 @@ def side_by_side(child, here):
             os.close(r_fd)
         reap(pid, stop=not finished)
     return mine, answer
+
+
+class WorkerFailed(Exception):
+    """The worker of :func:`in_two` raised (``detail``: its traceback) or died (``detail`` says so);
+    ``mine``: what this process's ``here()`` returned all the same."""
+
+    def __init__(self, detail: str, mine=None):
+        super().__init__(detail)
+        self.detail, self.mine = detail, mine
+
+
+def in_two(child, here, plain=None):
+    """``(here(), child())``: ``child()`` runs in a forked worker (on a read-only connection of its
+    own, :func:`core.db.reopen_in_child`) while this process runs ``here()``, and its value comes
+    back pickled.  ``plain(value)``: the value made something pickle can carry, when it cannot carry
+    the value itself.  A :class:`core.errors.UserError` in the worker is raised here as it is;
+    any other error, or a worker that died, raises :class:`WorkerFailed`."""
+    import pickle
+    import traceback
+
+    from core import db
+    from core.errors import UserError
+    from core.i18n import tr
+
+    def worker() -> bytes:
+        try:
+            db.reopen_in_child()
+            value = child()
+            try:
+                return pickle.dumps(("ok", value), pickle.HIGHEST_PROTOCOL)
+            except Exception:  # noqa: BLE001 - only plain() may help
+                if plain is None:
+                    raise
+                return pickle.dumps(("ok", plain(value)), pickle.HIGHEST_PROTOCOL)
+        except UserError as exc:
+            return pickle.dumps(("user", str(exc)), pickle.HIGHEST_PROTOCOL)
+        except BaseException:  # noqa: BLE001 - reported by the parent
+            return pickle.dumps(("error", traceback.format_exc()), pickle.HIGHEST_PROTOCOL)
+
+    mine, data = side_by_side(worker, here)
+    try:
+        tag, value = pickle.loads(data)
+    except Exception:  # noqa: BLE001 - the worker died before it could answer
+        tag, value = "error", tr("工作进程意外退出", "the worker process ended unexpectedly")
+    if tag == "user":
+        raise UserError(value)
+    if tag != "ok":
+        raise WorkerFailed(value, mine)
+    return mine, value

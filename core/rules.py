@@ -525,10 +525,7 @@ def _run_rules_in_two(ids_to_run, args) -> list[Finding]:
     worker together: each takes the next rule not yet taken (the costly kinds first) until none
     is left; the worker sends back its findings and the plugin failures it saw.  A worker that
     fails is an error of the whole check (nothing is stored), never a silent half."""
-    import pickle
-    import traceback
-
-    from core import db, plugins, procs
+    from core import plugins, procs
     from core.errors import UserError
     from core.i18n import tr
 
@@ -541,22 +538,14 @@ def _run_rules_in_two(ids_to_run, args) -> list[Finding]:
         k = next_task()
         return None if k is None else order[k]
 
-    def worker() -> bytes:
-        try:
-            db.reopen_in_child()
-            done = {}
-            with plugins.get().watch() as seen:
-                while (i := take()) is not None:
-                    done[i] = [(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message,
-                                f.evidence, f.ref) for f in _run_rule(ids_to_run[i], *args)]
-            # the hooks that ran without failing too (core.plugin_status forgets their last failures)
-            status = (list(seen), plugins.get().ran_so_far())
-            try:
-                return pickle.dumps(("ok", done, status), pickle.HIGHEST_PROTOCOL)
-            except Exception:  # noqa: BLE001 - evidence holding what pickle cannot carry
-                return pickle.dumps(("ok", _plain_evidence(done), status), pickle.HIGHEST_PROTOCOL)
-        except BaseException:  # noqa: BLE001 - reported by the parent
-            return pickle.dumps(("error", traceback.format_exc(), None), pickle.HIGHEST_PROTOCOL)
+    def worker():
+        done = {}
+        with plugins.get().watch() as seen:
+            while (i := take()) is not None:
+                done[i] = [(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message,
+                            f.evidence, f.ref) for f in _run_rule(ids_to_run[i], *args)]
+        # the hooks that ran without failing too (core.plugin_status forgets their last failures)
+        return done, (list(seen), plugins.get().ran_so_far())
 
     def here() -> dict[int, list]:
         mine = {}
@@ -564,14 +553,11 @@ def _run_rules_in_two(ids_to_run, args) -> list[Finding]:
             mine[i] = _run_rule(ids_to_run[i], *args)
         return mine
 
-    mine, data = procs.side_by_side(worker, here)
-    try:
-        tag, done, seen = pickle.loads(data)
-    except Exception:  # noqa: BLE001 - the worker died before it could answer
-        tag, done, seen = "error", tr("工作进程意外退出", "the worker process ended unexpectedly"), None
-    if tag != "ok":
+    try:  # evidence pickle cannot carry comes back as it is stored
+        mine, (done, seen) = procs.in_two(worker, here, plain=lambda v: (_plain_evidence(v[0]), v[1]))
+    except procs.WorkerFailed as exc:
         raise UserError(tr("检查的工作进程出错，未保存任何结论：\n{e}", "the check's worker process failed; "
-                           "nothing was stored:\n{e}", e=done))
+                           "nothing was stored:\n{e}", e=exc.detail)) from None
     seen, ran = seen
     plugins.get().adopt(seen)
     plugins.get().adopt_ran(ran)

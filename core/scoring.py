@@ -623,9 +623,7 @@ def records_json(run: ScoreRun) -> str:
     """The run's records (:func:`table`) as a JSON list, one record a line.  With two CPUs and many
     results (``DANGJIAN_SCORE_WORKER``: ``0`` never, ``1`` always where possible) a forked worker
     makes the second half while this process makes the first; the text is the same either way."""
-    import pickle
-
-    from core import db, procs
+    from core import procs
     from core.output import json_body, json_list
 
     def body(part: slice) -> str:
@@ -637,23 +635,10 @@ def records_json(run: ScoreRun) -> str:
         return json_list(body(slice(None)))
     half = n // 2
     (run.view or View.of()).ref("")  # the ref key read here, once, not by the worker
-
-    def worker() -> bytes:
-        try:
-            db.reopen_in_child()
-            return pickle.dumps(("ok", body(slice(half, None))), pickle.HIGHEST_PROTOCOL)
-        except BaseException:  # noqa: BLE001 - reported by the parent
-            import traceback
-
-            return pickle.dumps(("error", traceback.format_exc()), pickle.HIGHEST_PROTOCOL)
-
-    first, data = procs.side_by_side(worker, lambda: body(slice(0, half)))
     try:
-        tag, second = pickle.loads(data)
-    except Exception:  # noqa: BLE001 - the worker died before it could answer
-        tag, second = "error", tr("工作进程意外退出", "the worker process ended unexpectedly")
-    if tag != "ok":
-        raise UserError(tr("评分的工作进程出错：\n{e}", "the score's worker process failed:\n{e}", e=second))
+        first, second = procs.in_two(lambda: body(slice(half, None)), lambda: body(slice(0, half)))
+    except procs.WorkerFailed as exc:
+        raise UserError(tr("评分的工作进程出错：\n{e}", "the score's worker process failed:\n{e}", e=exc.detail)) from None
     return json_list(first, second)
 
 

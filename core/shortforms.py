@@ -373,42 +373,33 @@ def _prepare_tasks(items) -> list[list[int]]:
 def _prepare_in_two(items, tasks, ctx, ids, states) -> None:
     import pickle
 
-    from core import db, plugins, procs
+    from core import plugins, procs
     from core.errors import UserError
 
     take = procs.work_queue(len(tasks))
     manager = plugins.get()
 
-    def worker() -> bytes:
-        try:
-            db.reopen_in_child()
-            done = []
-            while (k := take(from_back=True)) is not None:
-                with manager.watch() as seen:
-                    try:
-                        got = [(i, items[i].prepare(ctx, ids)) for i in tasks[k]]
-                        blob = pickle.dumps(got, pickle.HIGHEST_PROTOCOL)
-                    except Exception:  # noqa: BLE001 - computed again by the parent, which raises it
-                        blob = None
-                done.append((k, blob, list(seen) if blob is not None else []))
-            return pickle.dumps(("ok", done, manager.ran_so_far()), pickle.HIGHEST_PROTOCOL)
-        except BaseException:  # noqa: BLE001 - reported by the parent
-            import traceback
-
-            return pickle.dumps(("error", traceback.format_exc(), None), pickle.HIGHEST_PROTOCOL)
+    def worker():
+        done = []
+        while (k := take(from_back=True)) is not None:
+            with manager.watch() as seen:
+                try:
+                    got = [(i, items[i].prepare(ctx, ids)) for i in tasks[k]]
+                    blob = pickle.dumps(got, pickle.HIGHEST_PROTOCOL)
+                except Exception:  # noqa: BLE001 - computed again by the parent, which raises it
+                    blob = None
+            done.append((k, blob, list(seen) if blob is not None else []))
+        return done, manager.ran_so_far()
 
     def here() -> None:
         while (k := take()) is not None:
             for i in tasks[k]:
                 states[i] = items[i].prepare(ctx, ids)
 
-    _, data = procs.side_by_side(worker, here)
     try:
-        tag, done, ran = pickle.loads(data)
-    except Exception:  # noqa: BLE001 - the worker died before it could answer
-        tag, done, ran = "error", tr("工作进程意外退出", "the worker process ended unexpectedly"), None
-    if tag != "ok":
-        raise UserError(tr("评分的工作进程出错：\n{e}", "the score's worker process failed:\n{e}", e=done))
+        _, (done, ran) = procs.in_two(worker, here)
+    except procs.WorkerFailed as exc:
+        raise UserError(tr("评分的工作进程出错：\n{e}", "the score's worker process failed:\n{e}", e=exc.detail)) from None
     again = []
     for k, blob, seen in sorted(done):
         if blob is None:

@@ -482,10 +482,7 @@ def _store_while_a_child_writes(result, args, store) -> int:
     table, md and html) while this process stores the run.  The child answers through a pipe:
     done, a user error (the output could not be written: raised here, after the run is stored,
     as the thread would), or a crash (raised as an error naming the stored run)."""
-    import pickle
-    import traceback
-
-    from core import db, procs
+    from core import procs
     from core.view import View
 
     if result.view is None:
@@ -493,27 +490,15 @@ def _store_while_a_child_writes(result, args, store) -> int:
     result.view.ref("")  # the ref key read here, once, not by the child
     sys.stdout.flush()
     sys.stderr.flush()
-    def child() -> bytes:
-        try:
-            db.reopen_in_child()
-            write_findings(result, args.format, args.output, args.all)
-            sys.stdout.flush()
-            answer = ("ok", None)
-        except UserError as exc:
-            answer = ("user", str(exc))
-        except BaseException:  # noqa: BLE001 - reported by the parent
-            answer = ("error", traceback.format_exc())
-        return pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
 
-    run_id, data = procs.side_by_side(child, store)
-    try:
-        tag, detail = pickle.loads(data)
-    except Exception:  # noqa: BLE001 - the child died before it could answer
-        tag, detail = "error", tr("写出结论的进程意外退出", "the process writing the findings ended unexpectedly")
-    if tag == "user":
-        raise UserError(detail)
-    if tag != "ok":
+    def child() -> None:
+        write_findings(result, args.format, args.output, args.all)
+        sys.stdout.flush()
+
+    try:  # an error writing the output is raised after the run is stored, as the thread would
+        run_id, _ = procs.in_two(child, store)
+    except procs.WorkerFailed as exc:
         raise UserError(tr("结论已保存为第{r}次运行，但写出结论时出错：\n{e}",
                            "the findings were stored as run {r}, but writing them out failed:\n{e}",
-                           r=run_id, e=detail))
+                           r=exc.mine, e=exc.detail)) from None
     return run_id

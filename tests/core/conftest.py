@@ -61,3 +61,32 @@ def service_mode(dangjian_env, monkeypatch):
     write.backups = backups
     yield write
     server.reset()
+
+
+@pytest.fixture
+def small_demo(dangjian_db, monkeypatch):
+    """The small demo city, "today" 2026-11-28 (the forked workers' tests)."""
+    from core import demo
+
+    monkeypatch.setenv("DANGJIAN_TODAY", "2026-11-28")
+    demo.build()
+
+
+@pytest.fixture
+def forks(monkeypatch):
+    """The pids of the workers forked from now on (the real fork still happens): ``forks()`` turns
+    the count on and returns the list it fills."""
+    import os
+
+    def start() -> list:
+        seen = []
+        real = os.fork
+
+        def fork():
+            pid = real()
+            if pid:
+                seen.append(pid)
+            return pid
+        monkeypatch.setattr(os, "fork", fork)
+        return seen
+    return start

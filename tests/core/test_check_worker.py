@@ -7,20 +7,12 @@ import os
 
 import pytest
 
-from core import Rule, demo, plugins, procs, rules
+from core import Rule, plugins, procs, rules
 from core.cli import main
 from core.errors import UserError
 from core.models import CheckRun
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the check's worker needs os.fork (POSIX)")
-
-TODAY = "2026-11-28"
-
-
-@pytest.fixture
-def small(dangjian_db, monkeypatch):
-    monkeypatch.setenv("DANGJIAN_TODAY", TODAY)
-    demo.build()
 
 
 def _check(monkeypatch, worker: str, **kw):
@@ -28,23 +20,9 @@ def _check(monkeypatch, worker: str, **kw):
     return rules.run_check(store=False, **kw)
 
 
-def _forks(monkeypatch) -> list:
-    """Count the workers forked (the real fork still happens)."""
-    seen = []
-    real = os.fork
-
-    def fork():
-        pid = real()
-        if pid:
-            seen.append(pid)
-        return pid
-    monkeypatch.setattr(os, "fork", fork)
-    return seen
-
-
-def test_two_processes_give_the_same_findings_in_the_same_order(small, monkeypatch):
+def test_two_processes_give_the_same_findings_in_the_same_order(small_demo, forks, monkeypatch):
     one = _check(monkeypatch, "0")
-    forks = _forks(monkeypatch)
+    forks = forks()
     two = _check(monkeypatch, "1")
     assert forks, "the check did not fork its worker"
     assert len(one.findings) > 100
@@ -52,10 +30,10 @@ def test_two_processes_give_the_same_findings_in_the_same_order(small, monkeypat
     assert two.exit_code == one.exit_code
 
 
-def test_auto_forks_only_for_a_large_scope_on_two_cpus(small, monkeypatch):
+def test_auto_forks_only_for_a_large_scope_on_two_cpus(small_demo, forks, monkeypatch):
     monkeypatch.setattr(procs, "cpus", lambda: 2)
     monkeypatch.setattr(rules, "FORK_MIN_COMMUNITIES", 1)
-    forks = _forks(monkeypatch)
+    forks = forks()
     _check(monkeypatch, "auto", rule_ids=["org.kind_size", "dues.on_time"])
     assert len(forks) == 1
     monkeypatch.setattr(procs, "cpus", lambda: 1)  # one core: the two would only take turns
@@ -67,7 +45,7 @@ def test_auto_forks_only_for_a_large_scope_on_two_cpus(small, monkeypatch):
     assert len(forks) == 1
 
 
-def test_a_rule_raising_in_the_worker_is_an_error_finding(small, monkeypatch):
+def test_a_rule_raising_in_the_worker_is_an_error_finding(small_demo, monkeypatch):
     def boom(ctx):
         raise RuntimeError("kaput")
     plugins.get().registry.add_rule(Rule("zz.boom", 5, "坏规则", "bad rule", boom, subjects="member"), "tests")
@@ -79,7 +57,7 @@ def test_a_rule_raising_in_the_worker_is_an_error_finding(small, monkeypatch):
     assert par.exit_code == 2
 
 
-def test_evidence_pickle_cannot_carry_comes_back_as_it_is_shown(small, monkeypatch):
+def test_evidence_pickle_cannot_carry_comes_back_as_it_is_shown(small_demo, monkeypatch):
     """A rule's evidence holding, say, a function: the worker sends it as every output shows
     it (its text), and the check's JSON is the same as in one process."""
     import time
@@ -104,7 +82,7 @@ def test_evidence_pickle_cannot_carry_comes_back_as_it_is_shown(small, monkeypat
     assert [f.status for f in par.findings] == [f.status for f in seq.findings]
 
 
-def test_a_hook_raising_in_the_worker_is_recorded_here(small, monkeypatch):
+def test_a_hook_raising_in_the_worker_is_recorded_here(small_demo, monkeypatch):
     """A failure seen only by the worker reaches this process's plugin manager (so the run is
     tainted and ``dangjian plugins`` can show it)."""
     def hooked(ctx):
@@ -119,7 +97,7 @@ def test_a_hook_raising_in_the_worker_is_recorded_here(small, monkeypatch):
     assert any(f.rule == "plugin" and "zz_plugin" in f.message for f in res.findings)
 
 
-def test_a_worker_that_dies_fails_the_check_and_stores_nothing(small, monkeypatch):
+def test_a_worker_that_dies_fails_the_check_and_stores_nothing(small_demo, monkeypatch):
     real = rules._run_rule
     parent = os.getpid()
 
@@ -135,7 +113,7 @@ def test_a_worker_that_dies_fails_the_check_and_stores_nothing(small, monkeypatc
     assert CheckRun.select().count() == before
 
 
-def test_cli_check_with_the_worker_matches_without(small, monkeypatch, tmp_path, capsys):
+def test_cli_check_with_the_worker_matches_without(small_demo, monkeypatch, tmp_path, capsys):
     outs = []
     for worker in ("0", "1"):
         monkeypatch.setenv("DANGJIAN_CHECK_WORKER", worker)
@@ -145,7 +123,7 @@ def test_cli_check_with_the_worker_matches_without(small, monkeypatch, tmp_path,
     assert outs[0] == outs[1]
 
 
-def test_a_stored_run_is_written_by_a_child_the_same_as_by_one_process(small, monkeypatch, tmp_path, capsys):
+def test_a_stored_run_is_written_by_a_child_the_same_as_by_one_process(small_demo, monkeypatch, tmp_path, capsys):
     """With the worker, the output is written by a forked child while this process stores the run:
     the same bytes in every format, and the run stored once each time."""
     from core.cli import check as cli_check
@@ -169,7 +147,7 @@ def test_a_stored_run_is_written_by_a_child_the_same_as_by_one_process(small, mo
     assert len(children) == 4
 
 
-def test_output_the_child_cannot_write_is_an_error_and_the_run_stays_stored(small, monkeypatch, tmp_path, capsys):
+def test_output_the_child_cannot_write_is_an_error_and_the_run_stays_stored(small_demo, monkeypatch, tmp_path, capsys):
     from core.cli import check as cli_check
     from core.errors import UserError
 
@@ -183,7 +161,7 @@ def test_output_the_child_cannot_write_is_an_error_and_the_run_stays_stored(smal
     assert CheckRun.select().count() == before + 1
 
 
-def test_a_child_that_dies_while_writing_names_the_stored_run(small, monkeypatch, tmp_path, capsys):
+def test_a_child_that_dies_while_writing_names_the_stored_run(small_demo, monkeypatch, tmp_path, capsys):
     from core.cli import check as cli_check
 
     parent = os.getpid()
@@ -202,7 +180,7 @@ def test_a_child_that_dies_while_writing_names_the_stored_run(small, monkeypatch
     assert "Traceback" not in err
 
 
-def test_standard_output_written_by_the_child(small, monkeypatch, capfd):
+def test_standard_output_written_by_the_child(small_demo, monkeypatch, capfd):
     monkeypatch.setenv("DANGJIAN_CHECK_WORKER", "1")
     assert main(["check", "--format", "json", "--rule", "org.kind_size", "--rule", "funding.floor"]) in (0, 1)
     out, err = capfd.readouterr()
@@ -210,7 +188,7 @@ def test_standard_output_written_by_the_child(small, monkeypatch, capfd):
     assert "已保存为第" in err
 
 
-def test_standard_output_held_in_memory_is_written_here(small, monkeypatch, capsys):
+def test_standard_output_held_in_memory_is_written_here(small_demo, monkeypatch, capsys):
     """An embedding program's in-memory stdout (no file descriptor) would lose a child's writes:
     this process writes it, the run is stored by a thread."""
     monkeypatch.setenv("DANGJIAN_CHECK_WORKER", "1")

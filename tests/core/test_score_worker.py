@@ -8,33 +8,11 @@ import os
 
 import pytest
 
-from core import Base, ItemScorer, PerCount, attended, demo, plugins, procs, scoring, shortforms
+from core import Base, ItemScorer, PerCount, attended, plugins, procs, scoring, shortforms
 from core.cli import main
 from core.errors import UserError
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the score's worker needs os.fork (POSIX)")
-
-TODAY = "2026-11-28"
-
-
-@pytest.fixture
-def small(dangjian_db, monkeypatch):
-    monkeypatch.setenv("DANGJIAN_TODAY", TODAY)
-    demo.build()
-
-
-def _forks(monkeypatch) -> list:
-    """Count the workers forked (the real fork still happens)."""
-    seen = []
-    real = os.fork
-
-    def fork():
-        pid = real()
-        if pid:
-            seen.append(pid)
-        return pid
-    monkeypatch.setattr(os, "fork", fork)
-    return seen
 
 
 def _score_json(monkeypatch, tmp_path, worker: str, name: str = "member-points") -> tuple[int, bytes]:
@@ -64,9 +42,9 @@ def _present(ctx, ids):
     return attended("present")(ctx, ids)
 
 
-def test_two_processes_give_the_same_scores_byte_for_byte(small, monkeypatch, tmp_path, capsys):
+def test_two_processes_give_the_same_scores_byte_for_byte(small_demo, forks, monkeypatch, tmp_path, capsys):
     one = _score_json(monkeypatch, tmp_path, "0")
-    forks = _forks(monkeypatch)
+    forks = forks()
     two = _score_json(monkeypatch, tmp_path, "1")
     assert len(forks) == 2, "the counts and the JSON records were not made in two processes"
     assert one[0] == two[0] == 0
@@ -74,7 +52,7 @@ def test_two_processes_give_the_same_scores_byte_for_byte(small, monkeypatch, tm
     capsys.readouterr()
 
 
-def test_every_format_and_every_built_in_scorer_match_without_the_worker(small, monkeypatch, tmp_path, capsys):
+def test_every_format_and_every_built_in_scorer_match_without_the_worker(small_demo, monkeypatch, tmp_path, capsys):
     main(["check", "--format", "json", "--output", str(tmp_path / "c.json")])  # community-score reads the run
     for name in ("member-points", "community-score", "worker-appraisal", "in-service-performance"):
         assert _score_json(monkeypatch, tmp_path, "1", name) == _score_json(monkeypatch, tmp_path, "0", name), name
@@ -89,10 +67,10 @@ def test_every_format_and_every_built_in_scorer_match_without_the_worker(small, 
     capsys.readouterr()
 
 
-def test_auto_forks_only_for_many_subjects_on_two_cpus(small, monkeypatch):
+def test_auto_forks_only_for_many_subjects_on_two_cpus(small_demo, forks, monkeypatch):
     monkeypatch.setattr(procs, "cpus", lambda: 2)
     monkeypatch.setattr(shortforms, "PREPARE_FORK_MIN_SUBJECTS", 1)
-    forks = _forks(monkeypatch)
+    forks = forks()
     _run(monkeypatch, "auto", "member-points")
     assert len(forks) == 1
     monkeypatch.setattr(procs, "cpus", lambda: 1)  # one core: the two would only take turns
@@ -104,14 +82,14 @@ def test_auto_forks_only_for_many_subjects_on_two_cpus(small, monkeypatch):
     assert len(forks) == 1
 
 
-def test_a_counter_raising_in_the_worker_is_the_same_error_as_in_one_process(small, monkeypatch):
+def test_a_counter_raising_in_the_worker_is_the_same_error_as_in_one_process(small_demo, forks, monkeypatch):
     """The worker takes the items from the back: the last counter raises there, and is computed
     again here, so its error (and where it was raised) is the one process's."""
     def broken(ctx, ids):
         raise RuntimeError("counter kaput")
     _register("zz-broken", _present, broken)
     seq = _run(monkeypatch, "0", "zz-broken")
-    forks = _forks(monkeypatch)
+    forks = forks()
     par = _run(monkeypatch, "1", "zz-broken")
     assert forks
     assert seq.results == [] and par.results == []
@@ -121,7 +99,7 @@ def test_a_counter_raising_in_the_worker_is_the_same_error_as_in_one_process(sma
     assert [(t, f.message, f.where) for t, f in par.withheld] == [(t, f.message, f.where) for t, f in seq.withheld]
 
 
-def test_a_hook_raising_in_the_worker_withholds_what_it_fed(small, monkeypatch):
+def test_a_hook_raising_in_the_worker_withholds_what_it_fed(small_demo, monkeypatch):
     """A town's hook failing while the worker counts: the failure reaches this process, and the
     towns it fed are withheld exactly as in one process."""
     def hooked(ctx, ids):
@@ -136,7 +114,7 @@ def test_a_hook_raising_in_the_worker_withholds_what_it_fed(small, monkeypatch):
     assert par.errors == seq.errors
 
 
-def test_counts_pickle_cannot_carry_are_computed_again_here(small, monkeypatch):
+def test_counts_pickle_cannot_carry_are_computed_again_here(small_demo, monkeypatch):
     class Counts(dict):  # a class local to the test: pickle cannot carry it
         pass
 
@@ -149,7 +127,7 @@ def test_counts_pickle_cannot_carry_are_computed_again_here(small, monkeypatch):
     assert any(len(r.items) == 3 for r in par.results)
 
 
-def test_a_worker_that_dies_while_counting_is_an_error(small, monkeypatch):
+def test_a_worker_that_dies_while_counting_is_an_error(small_demo, monkeypatch):
     parent = os.getpid()
 
     def dying(ctx, ids):
@@ -162,7 +140,7 @@ def test_a_worker_that_dies_while_counting_is_an_error(small, monkeypatch):
         scoring.run_scorer_full("zz-dying")
 
 
-def test_a_worker_that_dies_while_writing_the_records_is_an_error(small, monkeypatch, tmp_path, capsys):
+def test_a_worker_that_dies_while_writing_the_records_is_an_error(small_demo, monkeypatch, tmp_path, capsys):
     parent = os.getpid()
     real = scoring.table
 
