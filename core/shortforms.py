@@ -148,7 +148,8 @@ class PerCount(Item):
         return pts, count, text
 
     def memo_key(self, prepared, row, key):
-        return prepared[0].get(key if self.key is None else _field(row, self.key), 0)
+        n = prepared[0].get(key if self.key is None else _field(row, self.key), 0)
+        return n.__class__, n  # 1 and Decimal("1") are equal, but not shown alike
 
 
 class Capped(Item):
@@ -333,9 +334,10 @@ def prepare_items(items, ctx, ids, subjects: int) -> list:
     order.  With two CPUs and many ``subjects`` (``DANGJIAN_SCORE_WORKER``: ``0`` never, ``1``
     always where possible) a forked worker computes some of them while this process computes the
     others: this process takes the items from the front, the worker from the back, and the
-    worker sends back what it computed and the plugin failures it saw.  An item whose counter
-    raised in the worker, or whose counts pickle cannot carry, is computed again here, so that
-    its error (or its counts) is exactly what one process gives; a worker that died is an error."""
+    worker sends back what it computed and the plugin failures it saw.  The items whose counters
+    raised (in either process), or whose counts pickle cannot carry, are computed again here in
+    the items' order, so that the error raised (or the counts) is the one process's; a worker
+    that died is an error."""
     from core import procs
 
     tasks = _prepare_tasks(items)
@@ -391,16 +393,20 @@ def _prepare_in_two(items, tasks, ctx, ids, states) -> None:
             done.append((k, blob, list(seen) if blob is not None else []))
         return done, manager.ran_so_far()
 
-    def here() -> None:
+    def here() -> list:
+        failed = []
         while (k := take()) is not None:
-            for i in tasks[k]:
-                states[i] = items[i].prepare(ctx, ids)
+            try:
+                for i in tasks[k]:
+                    states[i] = items[i].prepare(ctx, ids)
+            except Exception:  # noqa: BLE001 - computed again below, in the items' order
+                failed.append(k)
+        return failed
 
     try:
-        _, (done, ran) = procs.in_two(worker, here)
+        again, (done, ran) = procs.in_two(worker, here)
     except procs.WorkerFailed as exc:
         raise UserError(tr("评分的工作进程出错：\n{e}", "the score's worker process failed:\n{e}", e=exc.detail)) from None
-    again = []
     for k, blob, seen in sorted(done):
         if blob is None:
             again.append(k)
@@ -409,7 +415,7 @@ def _prepare_in_two(items, tasks, ctx, ids, states) -> None:
         for i, state in pickle.loads(blob):
             states[i] = state
     manager.adopt_ran(ran)
-    for k in again:  # in the items' order: the first that raises is raised, as in one process
+    for k in sorted(again, key=lambda k: min(tasks[k])):  # the first item that raises is raised, as in one process
         for i in tasks[k]:
             states[i] = items[i].prepare(ctx, ids)
 

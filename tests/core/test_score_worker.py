@@ -99,6 +99,19 @@ def test_a_counter_raising_in_the_worker_is_the_same_error_as_in_one_process(sma
     assert [(t, f.message, f.where) for t, f in par.withheld] == [(t, f.message, f.where) for t, f in seq.withheld]
 
 
+def test_counters_raising_in_both_processes_give_the_one_process_error(small_demo, monkeypatch):
+    def first(ctx, ids):
+        raise RuntimeError("first kaput")
+
+    def last(ctx, ids):
+        raise RuntimeError("last kaput")
+    _register("zz-both", first, _present, last)  # this process takes the first, the worker the last
+    seq = _run(monkeypatch, "0", "zz-both")
+    par = _run(monkeypatch, "1", "zz-both")
+    assert par.errors == seq.errors and any("first kaput" in e for e in par.errors)
+    assert not any("last kaput" in e for e in par.errors)
+
+
 def test_a_hook_raising_in_the_worker_withholds_what_it_fed(small_demo, monkeypatch):
     """A town's hook failing while the worker counts: the failure reaches this process, and the
     towns it fed are withheld exactly as in one process."""

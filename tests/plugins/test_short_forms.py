@@ -136,7 +136,10 @@ from core.shortforms import Item
 
 
 def _one_each(ctx, ids):
-    return {m["id"]: 1 for m in ctx.subject_rows}
+    """1 for each member: an int for even ids, a Decimal (shown as an amount) for odd ones."""
+    from decimal import Decimal
+
+    return {m["id"]: 1 if m["id"] % 2 == 0 else Decimal("1.0") for m in ctx.subject_rows}
 
 
 class ByName(Item):
@@ -176,6 +179,7 @@ def test_items_worked_out_once_per_key_still_follow_each_subject_and_town(plugin
         own = ids[r.subject] % 10
         assert items["own"]["points"] == own and items["own"]["label"] == f"编号尾数 {own}"
         assert items["one"]["points"] == (5 if r.town == "玉山镇" else 1), r.town
+        assert type(items["one"]["count"]) is (int if ids[r.subject] % 2 == 0 else float)  # equal counts, kept apart
         assert r.points == 10 + own + items["one"]["points"]
     assert {r.town for r in results} >= {"玉山镇", "巴城镇"}
     made = [i for r in results for i in r.items]
