@@ -34,6 +34,16 @@ def setting(name: str) -> str:
     return value if value in ("0", "1") else "auto"
 
 
+def wanted(name: str, size: int, minimum: int) -> bool:
+    """Work in a forked worker?  The switch ``name`` (:func:`setting`): ``0`` never, ``1`` always
+    where a fork is possible, else when ``size`` reaches ``minimum`` and there are two CPUs (on one
+    core the two processes would only take turns)."""
+    switch = setting(name)
+    if switch == "0" or not can_fork():
+        return False
+    return switch == "1" or (cpus() >= 2 and size >= minimum)
+
+
 def work_queue(n: int):
     """``take(from_back=False)``: the next of the tasks ``0 .. n-1`` not yet taken, or None when
     none is left -- shared by this process and a worker forked after the call (a lock and two

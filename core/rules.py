@@ -511,10 +511,7 @@ def fork_wanted(communities) -> bool:
     possible), else when the scope is large and there are two CPUs."""
     from core import procs
 
-    setting = procs.setting("DANGJIAN_CHECK_WORKER")
-    if setting == "0" or not procs.can_fork():
-        return False
-    return setting == "1" or (procs.cpus() >= 2 and len(communities) >= FORK_MIN_COMMUNITIES)
+    return procs.wanted("DANGJIAN_CHECK_WORKER", len(communities), FORK_MIN_COMMUNITIES)
 
 
 _SUBJECT_WEIGHT = {"member": 0, "organization": 1, "worker": 2}  # rules over members cost the most

@@ -629,12 +629,11 @@ def records_json(run: ScoreRun) -> str:
     def body(part: slice) -> str:
         return json_body(table(run, want="records", part=part)[2])
     n = len(run.results)
-    setting = procs.setting("DANGJIAN_SCORE_WORKER")
-    if (setting == "0" or n < 2 or not procs.can_fork()
-            or (setting != "1" and (procs.cpus() < 2 or n < JSON_FORK_MIN_RESULTS))):
+    if n < 2 or not procs.wanted("DANGJIAN_SCORE_WORKER", n, JSON_FORK_MIN_RESULTS):
         return json_list(body(slice(None)))
     half = n // 2
-    (run.view or View.of()).ref("")  # the ref key read here, once, not by the worker
+    run.view = run.view or View.of()  # the view table() reads, its ref key read here once, not by the worker
+    run.view.ref("")
     try:
         first, second = procs.in_two(lambda: body(slice(half, None)), lambda: body(slice(0, half)))
     except procs.WorkerFailed as exc:

@@ -342,9 +342,7 @@ def prepare_items(items, ctx, ids, subjects: int) -> list:
 
     tasks = _prepare_tasks(items)
     states: list = [None] * len(items)
-    setting = procs.setting("DANGJIAN_SCORE_WORKER")
-    if (len(tasks) < 2 or setting == "0" or not procs.can_fork()
-            or (setting != "1" and (procs.cpus() < 2 or subjects < PREPARE_FORK_MIN_SUBJECTS))):
+    if len(tasks) < 2 or not procs.wanted("DANGJIAN_SCORE_WORKER", subjects, PREPARE_FORK_MIN_SUBJECTS):
         for i, item in enumerate(items):
             states[i] = item.prepare(ctx, ids)
         return states

@@ -1576,17 +1576,12 @@ def _fork_wanted(handler: Handler, table) -> bool:
     """Plan in a forked worker?  ``DANGJIAN_IMPORT_WORKER``: ``0`` never, ``1`` always (where possible)."""
     from core import procs
 
-    setting = procs.setting("DANGJIAN_IMPORT_WORKER")
-    if setting == "0":
-        return False
     cls = type(handler)
-    return (procs.can_fork()
-            and (setting == "1" or procs.cpus() >= 2)  # on one core the two processes would only take turns
-            # kinds whose later rows depend on this import's own writes: orgs and transfers (whole file),
-            # communities, workers and meetings (after_write)
-            and not handler.whole_file
+    # not for kinds whose later rows depend on this import's own writes: orgs and transfers (whole
+    # file), communities, workers and meetings (after_write)
+    return (not handler.whole_file
             and cls.after_write is Handler.after_write and cls.extra_diff is Handler.extra_diff
-            and (setting == "1" or _size(table) >= FORK_MIN_BYTES))
+            and procs.wanted("DANGJIAN_IMPORT_WORKER", _size(table), FORK_MIN_BYTES))
 
 
 def _size(table) -> int:
