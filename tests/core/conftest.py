@@ -90,3 +90,22 @@ def forks(monkeypatch):
         monkeypatch.setattr(os, "fork", fork)
         return seen
     return start
+
+
+@pytest.fixture
+def dies_in_worker(monkeypatch):
+    """``dies_in_worker(owner, name)``: ``owner.name`` ends a forked worker that calls it (``os._exit``,
+    no answer), and works as before in this process."""
+    import os
+
+    parent = os.getpid()
+
+    def patch(owner, name: str) -> None:
+        real = getattr(owner, name)
+
+        def dying(*a, **kw):
+            if os.getpid() != parent:
+                os._exit(3)
+            return real(*a, **kw)
+        monkeypatch.setattr(owner, name, dying)
+    return patch

@@ -97,15 +97,8 @@ def test_a_hook_raising_in_the_worker_is_recorded_here(small_demo, monkeypatch):
     assert any(f.rule == "plugin" and "zz_plugin" in f.message for f in res.findings)
 
 
-def test_a_worker_that_dies_fails_the_check_and_stores_nothing(small_demo, monkeypatch):
-    real = rules._run_rule
-    parent = os.getpid()
-
-    def dying(*a, **kw):
-        if os.getpid() != parent:
-            os._exit(3)
-        return real(*a, **kw)
-    monkeypatch.setattr(rules, "_run_rule", dying)
+def test_a_worker_that_dies_fails_the_check_and_stores_nothing(small_demo, dies_in_worker, monkeypatch):
+    dies_in_worker(rules, "_run_rule")
     monkeypatch.setenv("DANGJIAN_CHECK_WORKER", "1")
     before = CheckRun.select().count()
     with pytest.raises(UserError, match="工作进程"):
@@ -161,17 +154,11 @@ def test_output_the_child_cannot_write_is_an_error_and_the_run_stays_stored(smal
     assert CheckRun.select().count() == before + 1
 
 
-def test_a_child_that_dies_while_writing_names_the_stored_run(small_demo, monkeypatch, tmp_path, capsys):
+def test_a_child_that_dies_while_writing_names_the_stored_run(small_demo, dies_in_worker, monkeypatch, tmp_path,
+                                                              capsys):
     from core.cli import check as cli_check
 
-    parent = os.getpid()
-    real = cli_check.write_findings
-
-    def dying(*a, **kw):
-        if os.getpid() != parent:
-            os._exit(5)
-        return real(*a, **kw)
-    monkeypatch.setattr(cli_check, "write_findings", dying)
+    dies_in_worker(cli_check, "write_findings")
     monkeypatch.setenv("DANGJIAN_CHECK_WORKER", "1")
     assert main(["check", "--format", "json", "--output", str(tmp_path / "out.json")]) == 2
     run = CheckRun.select().order_by(CheckRun.id.desc()).first()

@@ -153,15 +153,9 @@ def test_a_worker_that_dies_while_counting_is_an_error(small_demo, monkeypatch):
         scoring.run_scorer_full("zz-dying")
 
 
-def test_a_worker_that_dies_while_writing_the_records_is_an_error(small_demo, monkeypatch, tmp_path, capsys):
-    parent = os.getpid()
-    real = scoring.table
-
-    def dying(*a, **kw):
-        if os.getpid() != parent:
-            os._exit(4)
-        return real(*a, **kw)
-    monkeypatch.setattr(scoring, "table", dying)
+def test_a_worker_that_dies_while_writing_the_records_is_an_error(small_demo, dies_in_worker, monkeypatch, tmp_path,
+                                                                  capsys):
+    dies_in_worker(scoring, "table")
     monkeypatch.setenv("DANGJIAN_SCORE_WORKER", "1")
     out = tmp_path / "out.json"
     assert main(["score", "member-points", "--format", "json", "--output", str(out)]) == 2
