@@ -272,10 +272,7 @@ def attendance_counts(ctx, member_ids, statuses=("present",), *, start: dt.date 
         q_ = (q_.join(Organization, on=(Meeting.organization == Organization.id))
               .switch(Attendance))
         q_ = roster.join_at(q_, Attendance.member, Meeting.date).where(Organization.community == roster.COMMUNITY)
-    out: dict = {}
-    for mid, status, n in q_.group_by(Attendance.member, Attendance.status).tuples():
-        out[(mid, status)] = n
-    return out
+    return {(mid, status): n for mid, status, n in raw_rows(q_.group_by(Attendance.member, Attendance.status))}
 
 
 def volunteer_hours(ctx, member_ids, *, start: dt.date | None = None, end: dt.date | None = None) -> dict:
