@@ -98,7 +98,9 @@ def _shown_block(view, findings, holds) -> list:
 
 def evidence_encoder():
     """The one encoding of a finding's evidence as text (stored, and in the JSON output): compact JSON."""
-    return json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":")).encode
+    from core.output import json_encoder
+
+    return json_encoder(str, separators=(",", ":"))
 
 
 def evidence_texts(findings) -> list[str]:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 
 from core import roster
 from core.api import round_cents, to_decimal
@@ -100,9 +101,9 @@ class ScoreResult(tuple):
         self.scorer = meta.get("scorer")
         return self
 
-    subject = property(lambda self: self[0])
-    points = property(lambda self: self[1])
-    items = property(lambda self: self[2])
+    subject = property(itemgetter(0))
+    points = property(itemgetter(1))
+    items = property(itemgetter(2))
 
     def items_total(self) -> Decimal:
         return sum((q(i.get("points", 0)) for i in self.items), Decimal(0))

@@ -227,8 +227,9 @@ def write_json(findings, output: str | None, evidence_json: list | None = None) 
 def json_chunks(findings, evidence_json: list | None = None, block: int = 5000):
     """:func:`write_json`'s text, ``block`` findings at a time."""
     from core.findings import evidence_encoder
+    from core.output import json_encoder
 
-    enc = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    enc = json_encoder(str)
     text = json.encoder.encode_basestring  # (C) a string as JSON, as the encoder writes it
 
     def v(x):
