@@ -326,6 +326,21 @@ class PluginManager:
                 loaded = {i.name for i in self.infos if i.name not in failed}
         return new, ran, loaded
 
+    def checkpoint(self):
+        """``restore()``: forget the failures recorded, and the hooks noted as run, since this call
+        (work done in part and then done again whole, so that nothing is told twice)."""
+        with self._lock:
+            n, ran = len(self.failures), {k: set(v) for k, v in self._ran.items()}
+            errors = [(info, len(info.errors)) for info in self.infos]
+
+        def restore() -> None:
+            with self._lock:
+                del self.failures[n:]
+                self._ran = ran
+                for info, k in errors:
+                    del info.errors[k:]
+        return restore
+
     def ran_so_far(self) -> dict:
         """What :meth:`ran` noted and no one took yet (a forked worker sends it to its parent)."""
         with self._lock:

@@ -34,12 +34,16 @@ def setting(name: str) -> str:
     return value if value in ("0", "1") else "auto"
 
 
+_halves = False  # this process runs one half of work split in two (:func:`halves`)
+
+
 def wanted(name: str, size: int, minimum: int) -> bool:
     """Work in a forked worker?  The switch ``name`` (:func:`setting`): ``0`` never, ``1`` always
     where a fork is possible, else when ``size`` reaches ``minimum`` and there are two CPUs (on one
-    core the two processes would only take turns)."""
+    core the two processes would only take turns).  Never inside one half of work already split
+    in two (:func:`halves`): both CPUs are busy."""
     switch = setting(name)
-    if switch == "0" or not can_fork():
+    if switch == "0" or _halves or not can_fork():
         return False
     return switch == "1" or (cpus() >= 2 and size >= minimum)
 
@@ -163,3 +167,75 @@ def in_two(child, here, plain=None):
     if tag != "ok":
         raise WorkerFailed(value, mine)
     return mine, value
+
+
+class Swap:
+    """One value each way between this process and the worker of :func:`in_two`, halfway through
+    their work (say, what two halves must agree on before they write).  Made before
+    :func:`in_two`; the worker calls :meth:`worker_swap`, this process :meth:`here_take` and then
+    :meth:`here_give`.  A worker that ends before its swap gives ``None`` here (its own error
+    comes from :func:`in_two`)."""
+
+    def __init__(self):
+        self._up = os.pipe()    # worker → here
+        self._down = os.pipe()  # here → worker
+        self._open = {*self._up, *self._down}
+
+    def _shut(self, *fds) -> None:
+        for fd in fds:
+            if fd in self._open:
+                self._open.discard(fd)
+                os.close(fd)
+
+    def _read(self, fd):
+        import pickle
+
+        self._open.discard(fd)
+        with os.fdopen(fd, "rb") as inp:
+            data = inp.read()
+        try:
+            return pickle.loads(data) if data else None
+        except Exception:  # noqa: BLE001 - cut short: the other side ended while it sent
+            return None
+
+    def _write(self, fd, value) -> None:
+        import pickle
+
+        self._open.discard(fd)
+        with os.fdopen(fd, "wb") as out:
+            out.write(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+
+    def worker_swap(self, value):
+        """In the worker: send ``value``, return what this process sends back (None: it gave up)."""
+        self._shut(self._up[0], self._down[1])
+        self._write(self._up[1], value)
+        return self._read(self._down[0])
+
+    def here_take(self):
+        """Here: the worker's value, or None when it ended without sending one."""
+        self._shut(self._up[1], self._down[0])
+        return self._read(self._up[0])
+
+    def here_give(self, value) -> None:
+        """Here: send the worker ``value`` (after :meth:`here_take`); a worker already gone is
+        not an error here (:func:`in_two` tells its end)."""
+        try:
+            self._write(self._down[1], value)
+        except BrokenPipeError:
+            pass
+
+    def close(self) -> None:
+        """Here, whatever happened: the ends still open."""
+        self._shut(*list(self._open))
+
+
+def halves(child, here, swap: Swap):
+    """:func:`in_two` for work split in two halves that swap a value halfway (``swap``): neither
+    half forks a worker of its own (:func:`wanted`)."""
+    global _halves
+    _halves = True
+    try:
+        return in_two(child, here)
+    finally:
+        _halves = False
+        swap.close()

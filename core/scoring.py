@@ -430,6 +430,17 @@ class ScoreRun:
     withheld: list = field(default_factory=list)  # (town, core.plugins.Failure): scores not given (in errors too)
 
 
+def known_scorer(name: str):
+    """The plugin registry, once ``name`` is known there as a scorer (else a UserError listing them)."""
+    from core import plugins
+
+    reg = plugins.get().registry
+    if name not in reg.scorer_names():
+        raise UserError(tr("没有名为 {n} 的评分；可选：{a}", "no scorer named {n}; choose from: {a}",
+                           n=name, a=", ".join(reg.scorer_names()) or "-"))
+    return reg
+
+
 def run_scorer_full(name: str, year: int | None = None, as_of: dt.date | None = None, town: str | None = None,
                     community: str | None = None, principal=None, findings: list | None = None,
                     counts: dict | None = None, view: View | None = None) -> ScoreRun:
@@ -438,10 +449,7 @@ def run_scorer_full(name: str, year: int | None = None, as_of: dt.date | None = 
     from core import plugins
     from core.rules import resolve_dates
 
-    reg = plugins.get().registry
-    if name not in reg.scorer_names():
-        raise UserError(tr("没有名为 {n} 的评分；可选：{a}", "no scorer named {n}; choose from: {a}",
-                           n=name, a=", ".join(reg.scorer_names()) or "-"))
+    reg = known_scorer(name)
     year, as_of = resolve_dates(year, as_of)
     view = view or View.of(principal, town, community)
     principal = view.principal
@@ -557,18 +565,24 @@ def items_text(items: list) -> str:
     return "; ".join(parts)
 
 
-def table(run: ScoreRun, with_items: bool = True, want: str = "both", part: slice | None = None):
+def columns(run: ScoreRun) -> tuple[bool, bool, bool]:
+    """(an organization column, a class column, a rank column): what :func:`table` shows of a run."""
+    return any(r.org for r in run.results), any(r.klass for r in run.results), run.ranked
+
+
+def table(run: ScoreRun, with_items: bool = True, want: str = "both", part: slice | None = None,
+          cols: tuple[bool, bool, bool] | None = None):
     """(headers, rows, records) for a score run, subjects as the run's view shows them; ``want``
     "rows" or "records" skips the other (a whole city's member points are 100,000 lines);
-    ``part``: the rows and records of those results only (the columns still those of them all).
+    ``part``: the rows and records of those results only (the columns still those of them all);
+    ``cols``: the :func:`columns` to show (those of a whole run of which ``run`` is a half).
 
     The last column, 标识 (``ref`` in the records), is the stable opaque id of the subject's
     record (:meth:`core.view.View.ref`), the same one the check findings carry: subjects
     whose masked ID numbers coincide stay distinguishable."""
     view = run.view or View.of()
     kind = run.scorers[0].subjects if run.scorers else "member"
-    has_org = any(r.org for r in run.results)
-    has_class = any(r.klass for r in run.results)
+    has_org, has_class, ranked = cols or columns(run)
     extra_keys: list[str] = []
     for r in run.results:
         for k in r.extra:
@@ -583,7 +597,7 @@ def table(run: ScoreRun, with_items: bool = True, want: str = "both", part: slic
         return view.ref(kind, s)  # a scorer's subjects (member, worker, community …) are the tables findings name
 
     headers = []
-    if run.ranked:
+    if ranked:
         headers.append(tr("名次", "rank"))
     headers += [tr("区镇", "town"), tr("社区", "community")]
     if has_org:
@@ -598,7 +612,7 @@ def table(run: ScoreRun, with_items: bool = True, want: str = "both", part: slic
     rows, records = [], []
     for r in (run.results if part is None else run.results[part]):
         if want != "records":
-            rows.append(_row(r, run, has_org, has_class, extra_keys, with_items, subj) + [ref(r.subject)])
+            rows.append(_row(r, ranked, has_org, has_class, extra_keys, with_items, subj) + [ref(r.subject)])
         if want == "rows":
             continue
         rec = {"scorer": run.name, "year": run.year, "town": r.town, "community": r.community,
@@ -610,7 +624,7 @@ def table(run: ScoreRun, with_items: bool = True, want: str = "both", part: slic
             rec["class"] = r.klass
         if r.extra:
             rec["extra"] = r.extra
-        if run.ranked:
+        if ranked:
             rec["rank"] = r.rank
         records.append(rec)
     return headers, rows, records
@@ -642,9 +656,126 @@ def records_json(run: ScoreRun) -> str:
     return json_list(first, second)
 
 
-def _row(r, run, has_org, has_class, extra_keys, with_items, subj) -> list:
+#: Members in scope from which a scorer's JSON is made by two processes, each scoring half the towns.
+SPLIT_MIN_MEMBERS = 20000
+
+
+def score_json(name: str, year: int | None = None, as_of: dt.date | None = None, town: str | None = None,
+               community: str | None = None, principal=None) -> tuple[str, int, list]:
+    """Scorer ``name``'s records as JSON (:func:`records_json`), with the number of results and the
+    run's errors.  With two CPUs and many members (``DANGJIAN_SCORE_WORKER``: ``0`` never, ``1``
+    always where possible), a scorer declared by its items in every town (each member's points
+    are its own; ranks are within a community or town) is run by two processes, each over half
+    of the towns: they agree on the columns before they write, and only the text comes back.
+    Where a half meets an error or a withheld town, the run is made again whole in one process,
+    so that what is told is what one process tells.  The text is the same either way."""
+    from core.rules import resolve_dates
+
+    known_scorer(name)
+    year, as_of = resolve_dates(year, as_of)
+    view = View.of(principal, town, community)
+    split = _town_halves(name, view)
+    if split is not None:
+        done = _json_in_halves(name, year, as_of, *split)
+        if done is not None:
+            return done
+    run = run_scorer_full(name, year, as_of, view=view)
+    return records_json(run), len(run.results), run.errors
+
+
+def _town_halves(name: str, view: View):
+    """(two views: the towns, in the results' order, split where half the members are reached;
+    whether one scorer serves the whole city), or None: not worth it, not possible, or not a
+    scorer whose results can be made apart."""
+    from peewee import fn
+
+    from core import plugins, procs
+    from core.models import Member
+    from core.shortforms import ItemScorer
+
+    if procs.setting("DANGJIAN_SCORE_WORKER") == "0":
+        return None
+    refs = view.communities()
+    towns = sorted({r.town for r in refs})
+    manager = plugins.get()
+    if len(towns) < 2 or manager.tainted_towns(towns):
+        return None
+    scorers = [manager.registry.scorer_for(name, t) for t in towns]
+    if not all(isinstance(s, ItemScorer) and s.subjects == "member" for s in scorers):
+        return None
+    counts = dict(Member.select(Member.community, fn.COUNT(Member.id)).group_by(Member.community).tuples())
+    per_town: dict = {}
+    for r in refs:
+        per_town[r.town] = per_town.get(r.town, 0) + counts.get(r.id, 0)
+    total = sum(per_town.values())
+    if not procs.wanted("DANGJIAN_SCORE_WORKER", total, SPLIT_MIN_MEMBERS):
+        return None
+    reached, first = 0, set()
+    for t in towns[:-1]:
+        first.add(t)
+        reached += per_town[t]
+        if 2 * reached >= total:
+            break
+    whole = len({id(s) for s in scorers}) == 1 and view.everything  # one process: ran for the whole city
+    return (view.part([r.id for r in refs if r.town in first]),
+            view.part([r.id for r in refs if r.town not in first]), whole)
+
+
+def _json_in_halves(name, year, as_of, first: View, second: View, whole: bool):
+    """(text, results, errors) of :func:`score_json` by two processes, or None when a half met an
+    error or a withheld town (what each process recorded of plugins is then forgotten here)."""
+    from core import plugins, procs
+    from core.output import json_body, json_list
+
+    manager = plugins.get()
+    restore = manager.checkpoint()
+    swap = procs.Swap()
+
+    def half(part: View):
+        run = run_scorer_full(name, year, as_of, view=part)
+        return run, (*columns(run), bool(run.errors or run.withheld))
+
+    def worker():
+        try:
+            run, mine = half(second)
+        except BaseException:
+            swap.worker_swap(None)  # this process stops waiting; the error comes back as the answer
+            raise
+        cols = swap.worker_swap(mine)
+        if cols is None:
+            return None
+        return json_body(table(run, want="records", cols=cols)[2]), len(run.results), manager.ran_so_far()
+
+    def here():
+        run, mine = half(first)
+        theirs = swap.here_take()
+        if theirs is None or mine[3] or theirs[3]:
+            swap.here_give(None)
+            return None
+        cols = tuple(a or b for a, b in zip(mine[:3], theirs[:3]))
+        swap.here_give(cols)
+        return json_body(table(run, want="records", cols=cols)[2]), len(run.results), run.scorers
+
+    try:
+        mine, theirs = procs.halves(worker, here, swap)
+    except procs.WorkerFailed as exc:
+        restore()
+        raise UserError(tr("评分的工作进程出错：\n{e}", "the score's worker process failed:\n{e}", e=exc.detail)) from None
+    except BaseException:
+        restore()
+        raise
+    if mine is None or theirs is None:
+        restore()
+        return None
+    manager.adopt_ran(theirs[2])
+    if whole:  # as one process notes it: the scorer ran for the whole city
+        manager.ran(mine[2][0].plugin or "?", f"scorer {name}", None)
+    return json_list(mine[0], theirs[0]), mine[1] + theirs[1], []
+
+
+def _row(r, ranked, has_org, has_class, extra_keys, with_items, subj) -> list:
     row = []
-    if run.ranked:
+    if ranked:
         row.append(r.rank if r.rank is not None else "")
     row += [r.town or "", r.community or ""]
     if has_org:

@@ -189,6 +189,14 @@ class View:
         """The whole city, not narrowed."""
         return self.community_ids is None
 
+    def part(self, community_ids) -> "View":
+        """This view limited to some of its ``community_ids``: the same user, the same refs."""
+        if self._key is None:
+            self._key = ref_secret()
+        part = View(self.principal, [c for c in community_ids if self.contains(c)], self.town, self.community)
+        part._key = self._key
+        return part
+
     def contains(self, community_id) -> bool:
         """Whether the community (an id) lies inside the view."""
         return self.community_ids is None or community_id in self.community_ids

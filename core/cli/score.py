@@ -7,7 +7,7 @@ import sys
 from core import access, plugins
 from core.i18n import get_lang, tr
 from core.numbers import format_count
-from core.scoring import parse_date, records_json, run_scorer_full, table
+from core.scoring import parse_date, run_scorer_full, score_json, table
 
 
 def list_scorers():
@@ -52,17 +52,20 @@ def cmd_score(args) -> int:
         return 0 if args.list else 2
     as_of = parse_date(args.as_of, "--as-of")
     principal = access.current()
-    run = run_scorer_full(args.name, year=args.year, as_of=as_of, town=args.town, community=args.community,
-                          principal=principal)
     if args.format == "json":
-        write_text(records_json(run), args.output)
+        text, scored, errors = score_json(args.name, year=args.year, as_of=as_of, town=args.town,
+                                          community=args.community, principal=principal)
+        write_text(text, args.output)
     else:
+        run = run_scorer_full(args.name, year=args.year, as_of=as_of, town=args.town, community=args.community,
+                              principal=principal)
+        scored, errors = len(run.results), run.errors
         headers, rows, _ = table(run, want="rows")
         s = run.scorers[0] if run.scorers else plugins.get().registry.scorer_for(args.name, None)
         title = tr("{t} {y}（截至 {d}）", "{t} {y} (as of {d})", t=s.title(get_lang()) if s else args.name,
                    y=run.year, d=run.as_of)
         render(headers, rows, args.format, title=title, output=args.output)
-    for e in run.errors:
+    for e in errors:
         print(f"dangjian: {e}", file=sys.stderr)
-    print(tr("{n} 个对象已评分", "{n} subjects scored", n=format_count(len(run.results))), file=sys.stderr)
-    return 2 if run.errors else 0
+    print(tr("{n} 个对象已评分", "{n} subjects scored", n=format_count(scored)), file=sys.stderr)
+    return 2 if errors else 0

@@ -73,6 +73,15 @@ def small_demo(dangjian_db, monkeypatch):
 
 
 @pytest.fixture
+def towns_demo(dangjian_db, monkeypatch):
+    """The city demo at 1 % (1,000 members in four towns), "today" 2026-11-28: work split by towns."""
+    from core import demo
+
+    monkeypatch.setenv("DANGJIAN_TODAY", "2026-11-28")
+    demo.build("city", scale=0.01)
+
+
+@pytest.fixture
 def forks(monkeypatch):
     """The pids of the workers forked from now on (the real fork still happens): ``forks()`` turns
     the count on and returns the list it fills."""
