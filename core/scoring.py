@@ -640,6 +640,7 @@ def records_json(run: ScoreRun) -> str:
     makes the second half while this process makes the first; the text is the same either way."""
     from core import procs
     from core.output import json_body, json_list
+    from core.shortforms import worker_failed
 
     def body(part: slice) -> str:
         return json_body(table(run, want="records", part=part)[2])
@@ -648,11 +649,11 @@ def records_json(run: ScoreRun) -> str:
         return json_list(body(slice(None)))
     half = n // 2
     run.view = run.view or View.of()  # the view table() reads, its ref key read here once, not by the worker
-    run.view.ref("")
+    run.view.ref_key()
     try:
         first, second = procs.in_two(lambda: body(slice(half, None)), lambda: body(slice(0, half)))
     except procs.WorkerFailed as exc:
-        raise UserError(tr("评分的工作进程出错：\n{e}", "the score's worker process failed:\n{e}", e=exc.detail)) from None
+        raise worker_failed(exc) from None
     return json_list(first, second)
 
 
@@ -726,6 +727,7 @@ def _json_in_halves(name, year, as_of, first: View, second: View, whole: bool):
     error or a withheld town (what each process recorded of plugins is then forgotten here)."""
     from core import plugins, procs
     from core.output import json_body, json_list
+    from core.shortforms import worker_failed
 
     manager = plugins.get()
     restore = manager.checkpoint()
@@ -760,7 +762,7 @@ def _json_in_halves(name, year, as_of, first: View, second: View, whole: bool):
         mine, theirs = procs.halves(worker, here, swap)
     except procs.WorkerFailed as exc:
         restore()
-        raise UserError(tr("评分的工作进程出错：\n{e}", "the score's worker process failed:\n{e}", e=exc.detail)) from None
+        raise worker_failed(exc) from None
     except BaseException:
         restore()
         raise

@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from core.api import Rule, Scorer, to_decimal
+from core.errors import UserError
 from core.i18n import tr
 
 CENT = Decimal("0.01")
@@ -370,11 +371,15 @@ def _prepare_tasks(items) -> list[list[int]]:
     return list(shared.values()) + tasks
 
 
+def worker_failed(exc) -> UserError:
+    """The error a score gives when its forked worker (:func:`core.procs.in_two`) failed or died."""
+    return UserError(tr("评分的工作进程出错：\n{e}", "the score's worker process failed:\n{e}", e=exc.detail))
+
+
 def _prepare_in_two(items, tasks, ctx, ids, states) -> None:
     import pickle
 
     from core import plugins, procs
-    from core.errors import UserError
 
     take = procs.work_queue(len(tasks))
     manager = plugins.get()
@@ -404,7 +409,7 @@ def _prepare_in_two(items, tasks, ctx, ids, states) -> None:
     try:
         again, (done, ran) = procs.in_two(worker, here)
     except procs.WorkerFailed as exc:
-        raise UserError(tr("评分的工作进程出错：\n{e}", "the score's worker process failed:\n{e}", e=exc.detail)) from None
+        raise worker_failed(exc) from None
     for k, blob, seen in sorted(done):
         if blob is None:
             again.append(k)

@@ -191,10 +191,8 @@ class View:
 
     def part(self, community_ids) -> "View":
         """This view limited to some of its ``community_ids``: the same user, the same refs."""
-        if self._key is None:
-            self._key = ref_secret()
         part = View(self.principal, [c for c in community_ids if self.contains(c)], self.town, self.community)
-        part._key = self._key
+        part._key = self.ref_key()
         return part
 
     def contains(self, community_id) -> bool:
@@ -370,12 +368,16 @@ class View:
 
     # -------------------------------------------------------- ref
 
-    def ref(self, table: str, *key) -> str:
-        """A stable opaque id of the record of ``table`` with natural key ``key`` (12 hex digits)."""
+    def ref_key(self) -> bytes:
+        """The secret :meth:`ref` hashes with, read once (a forked worker and a :meth:`part` share it)."""
         if self._key is None:
             self._key = ref_secret()
+        return self._key
+
+    def ref(self, table: str, *key) -> str:
+        """A stable opaque id of the record of ``table`` with natural key ``key`` (12 hex digits)."""
         text = "\x1f".join([table, *("" if k is None else str(k) for k in key)])
-        return hashlib.blake2b(text.encode("utf-8"), key=self._key, digest_size=6).hexdigest()
+        return hashlib.blake2b(text.encode("utf-8"), key=self._key or self.ref_key(), digest_size=6).hexdigest()
 
     def subject_table(self, rule_id: str) -> str:
         """The table a finding of rule ``rule_id`` names by its subject (``finding`` when unknown)."""

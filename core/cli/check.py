@@ -488,7 +488,7 @@ def _store_while_a_child_writes(result, args, store) -> int:
 
     if result.view is None:
         result.view = View.of()
-    result.view.ref("")  # the ref key read here, once, not by the child
+    result.view.ref_key()  # read here, once, not by the child
     sys.stdout.flush()
     sys.stderr.flush()
 

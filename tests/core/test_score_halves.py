@@ -7,9 +7,10 @@ import os
 
 import pytest
 
-from core import Base, ItemScorer, PerCount, attended, config, plugins, scoring
+from core import Base, ItemScorer, PerCount, attended, plugins, scoring
 from core.cli import main
 from core.view import View
+from tests.core.test_scoring import use_config
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the score's halves need os.fork (POSIX)")
 
@@ -26,14 +27,6 @@ def _json(monkeypatch, worker: str, name: str = "member-points") -> tuple:
     """What the score's JSON is made of (a scorer added by the test stays: no plugin reload)."""
     monkeypatch.setenv("DANGJIAN_SCORE_WORKER", worker)
     return scoring.score_json(name)
-
-
-def _use_config(tmp_path, monkeypatch, text: str) -> None:
-    path = tmp_path / "city.toml"
-    path.write_text(text, encoding="utf-8")
-    monkeypatch.setenv("DANGJIAN_CONFIG", str(path))
-    config.reset()
-    plugins.reset()
 
 
 def _towns() -> list[str]:
@@ -89,7 +82,7 @@ def test_a_town_scored_by_its_own_hand_written_scorer_is_not_split(towns_demo, m
 
 
 def test_ranking_on_in_one_town_only_shows_the_rank_in_both_halves(towns_demo, monkeypatch, tmp_path, capsys):
-    _use_config(tmp_path, monkeypatch, f'[towns."{_towns()[-1]}".points]\nshow_ranking = true\n')
+    use_config(tmp_path, monkeypatch, f'[towns."{_towns()[-1]}".points]\nshow_ranking = true\n')
     one = _score(monkeypatch, tmp_path, capsys, "0")
     two = _score(monkeypatch, tmp_path, capsys, "1")
     assert two == one and one[0] == 0
