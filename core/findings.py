@@ -63,37 +63,54 @@ def run_scope(town: str | None = None, community: str | None = None, rule_ids=No
     return RunScope(town, street, community, rules)
 
 
-def shown(view, findings, evidence_texts: list | None = None, holds: list | None = None) -> list:
+def shown(view, findings, evidence_texts: list | None = None, holds: list | None = None, refs: list | None = None) -> list:
     """The findings as ``view`` shows them: subject, message and evidence with ID numbers
     and phones masked unless the user has full personal data, and ``ref`` set to the id of
     the subject's record (:meth:`core.view.View.finding_ref`).  ``evidence_texts``: each
     finding's evidence already encoded (:func:`evidence_texts`), to tell cheaply which
     evidence needs masking at all; ``holds``: that answer already given, one bool a finding
-    (:meth:`core.view.View.holding_personal`)."""
-    return list(iter_shown(view, findings, evidence_texts, holds))
+    (:meth:`core.view.View.holding_personal`); ``refs``: the refs already made, one a finding."""
+    return list(iter_shown(view, findings, evidence_texts, holds, refs=refs))
 
 
-def iter_shown(view, findings, evidence_texts: list | None = None, holds: list | None = None, block: int = 20_000):
+def iter_shown(view, findings, evidence_texts: list | None = None, holds: list | None = None, block: int = 20_000,
+               refs: list | None = None):
     """:func:`shown`, made a block at a time as they are read (a writer that streams a city's
     ~200k findings never holds a second copy of them all)."""
     if holds is None and evidence_texts is not None:
         holds = view.holding_personal(evidence_texts)
+    for part, subjects, messages, evidence, refs in shown_blocks(view, findings, holds, block=block, refs=refs):
+        yield from [Finding(f.rule, f.clause, f.status, f.town, f.community, s, m, e, r)
+                    for f, s, m, e, r in zip(part, subjects, messages, evidence, refs)]
+
+
+def shown_blocks(view, findings, holds: list | None = None, *, block: int = 20_000, evidence: bool = True,
+                 refs: list | None = None):
+    """What :func:`shown` changes of ``findings``, ``block`` findings at a time, as columns:
+    ``(findings, subjects, messages, evidence, refs)`` -- the block of findings as they are,
+    then their subjects and messages masked, their evidence masked (None with ``evidence``
+    false: a writer that has the evidence as text already) and the ``ref`` of each.  ``holds``
+    as for :func:`shown`; ``refs``: the refs already made (:meth:`core.view.View.finding_refs`),
+    one a finding."""
+    full = view.full_personal_data
     for i in range(0, len(findings), block):
-        yield from _shown_block(view, findings[i:i + block], None if holds is None else holds[i:i + block])
-
-
-def _shown_block(view, findings, holds) -> list:
-    ref = view.finding_ref
-    if view.full_personal_data:
-        return [Finding(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message, f.evidence, ref(f))
-                for f in findings]
-    js = view.mask_json
-    if holds is None:
-        holds = [True] * len(findings)
-    subjects = view.mask_texts([f.subject for f in findings])
-    messages = view.mask_texts([f.message for f in findings])
-    return [Finding(f.rule, f.clause, f.status, f.town, f.community, s, m, js(f.evidence) if h else f.evidence, ref(f))
-            for f, s, m, h in zip(findings, subjects, messages, holds)]
+        part = findings[i:i + block]
+        r = refs[i:i + block] if refs is not None else view.finding_refs(part)
+        if full:
+            subjects = [f.subject for f in part]
+            messages = [f.message for f in part]
+        else:
+            subjects = view.mask_texts([f.subject for f in part])
+            messages = view.mask_texts([f.message for f in part])
+        ev = None
+        if evidence:
+            if full:
+                ev = [f.evidence for f in part]
+            else:
+                js = view.mask_json
+                h = [True] * len(part) if holds is None else holds[i:i + block]
+                ev = [js(f.evidence) if x else f.evidence for f, x in zip(part, h)]
+        yield part, subjects, messages, ev, r
 
 
 def evidence_encoder():

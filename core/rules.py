@@ -356,6 +356,8 @@ class CheckResult:
     scope: RunScope = field(default_factory=RunScope)
     evidence_json: list | None = None  # the findings' evidence as compact JSON (when stored), same order
     view: View | None = None  # the view checked: outputs show the findings as it shows them (core.findings.shown)
+    refs: list | None = None  # the ref of each finding's subject (run_check(prepare=True)), same order
+    holds: list | None = None  # whether each evidence text may hold personal data the view masks (prepare)
 
     @property
     def counts(self) -> dict:
@@ -381,7 +383,7 @@ def _variants_with_scope(registry, rule_id: str, communities: list[CommunityRef]
 
 
 def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, principal=None,
-              store=True) -> CheckResult:
+              store=True, prepare=False) -> CheckResult:
     """Run every registered rule (or ``rule_ids``) over the scope; store the findings.
 
     Dates follow :func:`resolve_dates`.  The scope is the view
@@ -392,7 +394,12 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
     replacement) runs with its own :class:`Context` over its communities.  A
     rule that raises gives one ``error`` finding naming the rule and its
     plugin; a plugin with load or hook errors gives an ``error`` finding per
-    error.  With ``store`` the run is kept (:mod:`core.findings`).
+    error.  With ``store`` the run is kept (:mod:`core.findings`).  With ``prepare`` (or
+    ``store``) the result carries each finding's evidence as text (``evidence_json``) and, with
+    ``prepare``, the ``ref`` of each finding's subject (``refs``), made by the process that ran
+    the rule where the rules ran in two, and whether each evidence text may hold personal data
+    the view masks (``holds``): what the outputs and the store need of a finding besides
+    itself.
     """
     from core import access, findings as findings_store, plugins
     from core.errors import UserError
@@ -431,7 +438,8 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
     _run_cache.data = {}
     try:
         with manager.watch() as raised:  # this run's failing hooks (each also taints what it fed)
-            _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, view, lang, findings)
+            made = _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, view, lang, findings,
+                              prepare or store)
     finally:
         _run_cache.data = None
         if gc_was_enabled:
@@ -441,23 +449,48 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
     loads = [f for f in touching if f.at_load]
     if loads:
         findings[:] = plugins.taint_findings(findings, loads, {c.town for c in communities})
-    findings.extend(plugins.plugin_findings(touching))
+        made = None
+    extra = plugins.plugin_findings(touching)
+    findings.extend(extra)
+    evidence_json = refs = holds = None
+    if prepare or store:
+        if made is None:  # made here, of every finding
+            made, extra = ([], [], []), findings
+        more = findings_store.evidence_texts(extra)
+        evidence_json = made[0] + more
+        if prepare:
+            refs = made[1] + view.finding_refs(extra)
+            holds = made[2] + view.holding_personal(more)
     scope = findings_store.run_scope(town, community, rule_ids, principal)
-    evidence_json = findings_store.evidence_texts(findings) if store else None
     run_id = findings_store.store_run(findings, year, as_of, scope, principal, evidence_json) if store else None
-    return CheckResult(findings, run_id, year, as_of, communities, scope, evidence_json, view)
+    return CheckResult(findings, run_id, year, as_of, communities, scope, evidence_json, view, refs, holds)
 
 
 _run_cache = threading.local()
 
 
-def _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, view, lang, findings):
+def _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, view, lang, findings, prepare):
+    """The rules' findings added to ``findings``; returns ``(evidence texts, refs, holds)`` of them where
+    the rules ran in two processes and ``prepare`` (each process made those of its own rules),
+    else None."""
     args = (registry, communities, whole_city, year, as_of, view, lang)
     if len(ids_to_run) > 1 and fork_wanted(communities):
-        findings.extend(_run_rules_in_two(ids_to_run, args))
-        return
+        done, made = _run_rules_in_two(ids_to_run, args, prepare)
+        findings.extend(done)
+        return made
     for rid in ids_to_run:
         findings.extend(_run_rule(rid, *args))
+    return None
+
+
+def _prepared(findings, view) -> tuple[list, list, list]:
+    """What the outputs and the store need of ``findings`` besides themselves: each one's
+    evidence as text, its subject's ``ref`` and whether the text may hold personal data that
+    ``view`` masks."""
+    from core import findings as findings_store
+
+    texts = findings_store.evidence_texts(findings)
+    return texts, view.finding_refs(findings), view.holding_personal(texts)
 
 
 def _run_rule(rid, registry, communities, whole_city, year, as_of, view, lang) -> list[Finding]:
@@ -493,12 +526,12 @@ def _plain_evidence(done: dict) -> dict:
     import pickle
 
     out = {}
-    for i, rows in done.items():
+    for i, (rows, made) in done.items():
         try:
             pickle.dumps(rows, pickle.HIGHEST_PROTOCOL)
         except Exception:  # noqa: BLE001
             rows = [r[:7] + (json.loads(json.dumps(r[7], ensure_ascii=False, default=str)),) + r[8:] for r in rows]
-        out[i] = rows
+        out[i] = (rows, made)
     return out
 
 
@@ -517,16 +550,18 @@ def fork_wanted(communities) -> bool:
 _SUBJECT_WEIGHT = {"member": 0, "organization": 1, "worker": 2}  # rules over members cost the most
 
 
-def _run_rules_in_two(ids_to_run, args) -> list[Finding]:
+def _run_rules_in_two(ids_to_run, args, prepare: bool) -> tuple[list[Finding], tuple | None]:
     """The rules' findings, in the order of ``ids_to_run``, computed by this process and a forked
     worker together: each takes the next rule not yet taken (the costly kinds first) until none
-    is left; the worker sends back its findings and the plugin failures it saw.  A worker that
+    is left; the worker sends back its findings and the plugin failures it saw.  With
+    ``prepare`` each also makes the evidence texts and refs of its own rules' findings
+    (:func:`_prepared`), returned with them as ``(texts, refs, holds)`` (else None).  A worker that
     fails is an error of the whole check (nothing is stored), never a silent half."""
     from core import plugins, procs
     from core.errors import UserError
     from core.i18n import tr
 
-    registry = args[0]
+    registry, view = args[0], args[5]
     order = sorted(range(len(ids_to_run)), key=lambda i: (
         min((_SUBJECT_WEIGHT.get(r.subjects, 3) for r in registry.rule_variants(ids_to_run[i])), default=3), i))
     next_task = procs.work_queue(len(order))
@@ -539,15 +574,17 @@ def _run_rules_in_two(ids_to_run, args) -> list[Finding]:
         done = {}
         with plugins.get().watch() as seen:
             while (i := take()) is not None:
-                done[i] = [(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message,
-                            f.evidence, f.ref) for f in _run_rule(ids_to_run[i], *args)]
+                out = _run_rule(ids_to_run[i], *args)
+                done[i] = ([(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message,
+                             f.evidence, f.ref) for f in out], _prepared(out, view) if prepare else None)
         # the hooks that ran without failing too (core.plugin_status forgets their last failures)
         return done, (list(seen), plugins.get().ran_so_far())
 
     def here() -> dict[int, list]:
         mine = {}
         while (i := take()) is not None:
-            mine[i] = _run_rule(ids_to_run[i], *args)
+            out = _run_rule(ids_to_run[i], *args)
+            mine[i] = (out, _prepared(out, view) if prepare else None)
         return mine
 
     try:  # evidence pickle cannot carry comes back as it is stored
@@ -558,9 +595,13 @@ def _run_rules_in_two(ids_to_run, args) -> list[Finding]:
     seen, ran = seen
     plugins.get().adopt(seen)
     plugins.get().adopt_ran(ran)
-    for i, rows in done.items():
-        mine[i] = [Finding(*r) for r in rows]
-    return [f for i in range(len(ids_to_run)) for f in mine[i]]
+    for i, (rows, made) in done.items():
+        mine[i] = ([Finding(*r) for r in rows], made)
+    parts = [mine[i] for i in range(len(ids_to_run))]
+    found = [f for out, _ in parts for f in out]
+    if not prepare:
+        return found, None
+    return found, tuple([x for _, made in parts for x in made[k]] for k in range(3))
 
 
 # ====================================================================== explain

@@ -392,12 +392,24 @@ class View:
     def finding_ref(self, finding) -> str:
         """The ``ref`` of a finding's subject (its full, unmasked subject); a subject several
         rules speak of is hashed once."""
-        key = (self.subject_table(finding.rule), finding.subject)
+        return self.finding_refs((finding,))[0]
+
+    def finding_refs(self, findings) -> list[str]:
+        """:meth:`finding_ref` of each of ``findings``."""
         cache = self.__dict__.setdefault("_finding_refs", {})
-        got = cache.get(key)
-        if got is None:
-            got = cache[key] = self.ref(*key)
-        return got
+        tables: dict = {}
+        out = []
+        for f in findings:
+            rule = f.rule
+            table = tables.get(rule)
+            if table is None:
+                table = tables[rule] = self.subject_table(rule)
+            key = (table, f.subject)
+            got = cache.get(key)
+            if got is None:
+                got = cache[key] = self.ref(*key)
+            out.append(got)
+        return out
 
 
 def as_view(view) -> View:

@@ -215,17 +215,19 @@ def summary_line(result, with_run: bool = True) -> str:
     return line
 
 
-def write_json(findings, output: str | None, evidence_json: list | None = None) -> None:
-    """A JSON list of findings (a list or any iterable), one finding a line, streamed (a city
-    run has ~200k, a province's ~2 million); each finding's evidence in its compact stored form
-    (``evidence_json``: already encoded, one text a finding in the same order)."""
+def write_json(blocks, output: str | None, evidence_json: list | None = None) -> None:
+    """A JSON list of findings, one finding a line, streamed (a city run has ~200k, a province's
+    ~2 million): ``blocks`` the findings as shown, a block at a time
+    (:func:`core.findings.shown_blocks`); each finding's evidence in its compact stored form
+    (``evidence_json``: already encoded and shown, one text a finding in the same order; None:
+    encoded here from the blocks' evidence)."""
     from core.output import write_stream
 
-    write_stream(json_chunks(findings, evidence_json), output)
+    write_stream(json_chunks(blocks, evidence_json), output)
 
 
-def json_chunks(findings, evidence_json: list | None = None, block: int = 5000):
-    """:func:`write_json`'s text, ``block`` findings at a time."""
+def json_chunks(blocks, evidence_json: list | None = None):
+    """:func:`write_json`'s text, a block at a time."""
     from core.findings import evidence_encoder
     from core.output import json_encoder
 
@@ -239,19 +241,17 @@ def json_chunks(findings, evidence_json: list | None = None, block: int = 5000):
             return "null"
         return str(x) if x.__class__ is int else enc(x)
     encode = evidence_encoder()
-    buf = ["["]
-    i = -1
-    for i, f in enumerate(findings):  # the evidence as stored (compact), the rest field by field
-        ev = evidence_json[i] if evidence_json is not None else encode(f.evidence)
-        buf.append(("\n" if i == 0 else ",\n")
-                   + f'{{"rule": {v(f.rule)}, "clause": {v(f.clause)}, "status": {v(f.status)}, '
-                     f'"town": {v(f.town)}, "community": {v(f.community)}, "subject": {v(f.subject)}, '
-                     f'"message": {v(f.message)}, "ref": {v(f.ref)}, "evidence": {ev}}}')
-        if len(buf) >= block:
-            yield "".join(buf)
-            buf = []
-    buf.append("\n]\n" if i >= 0 else "]\n")
-    yield "".join(buf)
+    n = 0
+    yield "["
+    for part, subjects, messages, evidence, refs in blocks:  # the evidence as stored (compact)
+        evs = evidence_json[n:n + len(part)] if evidence_json is not None else [encode(e) for e in evidence]
+        yield "".join((",\n" if n or i else "\n")
+                      + f'{{"rule": {v(f.rule)}, "clause": {v(f.clause)}, "status": {v(f.status)}, '
+                        f'"town": {v(f.town)}, "community": {v(f.community)}, "subject": {v(s)}, '
+                        f'"message": {v(m)}, "ref": {v(r)}, "evidence": {ev}}}'
+                      for i, (f, s, m, r, ev) in enumerate(zip(part, subjects, messages, refs, evs)))
+        n += len(part)
+    yield "\n]\n" if n else "]\n"
 
 
 def write_findings(result, fmt: str, output: str | None, show_all: bool) -> None:
@@ -273,21 +273,24 @@ def write_findings(result, fmt: str, output: str | None, show_all: bool) -> None
         names.prime(raw)
         ref = view.finding_ref
         subjects = {ref(f): names.subject(f) for f in raw}
-    raw_json = getattr(result, "evidence_json", None)
+    raw_json = result.evidence_json
+    refs = result.refs  # made with the rules (run_check(prepare=True)), else here
     evidence_json = holds = None
     if raw_json is not None:
-        holds = view.holding_personal(raw_json)  # decided once per finding, in C
-        evidence_json = [view.mask_text(t) if h else t for t, h in zip(raw_json, holds)]
+        holds = result.holds if result.holds is not None else view.holding_personal(raw_json)  # in C
+        evidence_json = [view.mask_text(t) if h else t for t, h in zip(raw_json, holds)] if any(holds) else raw_json
     if fmt == "json":  # streamed: the findings are shown a block at a time as they are written
-        write_json(store.iter_shown(view, result.findings, holds=holds), output, evidence_json)
+        write_json(store.shown_blocks(view, result.findings, holds, evidence=evidence_json is None, refs=refs),
+                   output, evidence_json)
         return
     if fmt == "csv":  # streamed, as json
         from core.output import csv_chunks, write_stream
 
-        rows = (finding_row(f) for f in store.iter_shown(view, result.findings, holds=holds))
+        rows = (finding_row(f) for f in store.iter_shown(view, result.findings, holds=holds, refs=refs))
         write_stream(csv_chunks(finding_headers(), rows), output, bom=True)
         return
-    result = replace(result, findings=store.shown(view, result.findings, holds=holds), evidence_json=evidence_json)
+    result = replace(result, findings=store.shown(view, result.findings, holds=holds, refs=refs),
+                     evidence_json=evidence_json)
     if fmt == "xlsx":
         h, rows = summary_by_rule(result.findings)
         write_xlsx(output, [(tr("结论", "findings"), finding_headers(), [finding_row(f) for f in result.findings]),
@@ -408,7 +411,7 @@ def cmd_check(args) -> int:
 
         check_year(args.year)
     result = rules.run_check(year=args.year, as_of=as_of, town=args.town, community=args.community,
-                             rule_ids=args.rule, store=False)
+                             rule_ids=args.rule, store=False, prepare=True)
     if args.no_store:
         write_findings(result, args.format, args.output, args.all)
     else:
@@ -428,7 +431,8 @@ def _write_and_store(result, args) -> None:
     from core import access, findings, rules
 
     principal = access.current()
-    result.evidence_json = findings.evidence_texts(result.findings)
+    if result.evidence_json is None:
+        result.evidence_json = findings.evidence_texts(result.findings)
 
     def store():
         return findings.store_run(result.findings, result.year, result.as_of, result.scope, principal,

@@ -30,6 +30,53 @@ def test_two_processes_give_the_same_findings_in_the_same_order(small_demo, fork
     assert two.exit_code == one.exit_code
 
 
+def _prepared_here(res):
+    """What run_check(prepare=True) must carry, made here from the findings themselves."""
+    from core.findings import evidence_texts
+
+    texts = evidence_texts(res.findings)
+    return texts, res.view.finding_refs(res.findings), res.view.holding_personal(texts)
+
+
+@pytest.mark.parametrize("worker", ["0", "1"])
+def test_prepared_texts_refs_and_holds_match_the_findings(small_demo, forks, monkeypatch, worker):
+    """The evidence texts, refs and holds a prepared run carries -- made by each process for its
+    own rules where the rules ran in two -- are each finding's own, in the findings' order; and
+    the same in one process and in two."""
+    count = forks()
+    res = _check(monkeypatch, worker, prepare=True)
+    assert bool(count) == (worker == "1")
+    assert len(res.findings) > 100
+    assert (res.evidence_json, res.refs, res.holds) == _prepared_here(res)
+    assert len(set(res.refs)) > 10  # not one ref for all
+    plain = _check(monkeypatch, worker)  # not asked: none carried
+    assert plain.evidence_json is None and plain.refs is None and plain.holds is None
+
+
+def test_prepared_columns_are_made_again_after_a_load_failure_taints_the_run(small_demo, monkeypatch):
+    """A plugin that failed to load turns the findings of its towns into error findings after the
+    rules ran: what the processes prepared no longer matches, and is made again."""
+    pm = plugins.get()
+    pm._record(plugins.Failure("brokentown", "load", "import failed: SyntaxError", "brokentown.py:3", None,
+                               at_load=True))
+    res = _check(monkeypatch, "1", prepare=True)
+    assert {f.status for f in res.findings} == {"error"}
+    assert (res.evidence_json, res.refs, res.holds) == _prepared_here(res)
+
+
+def test_holds_marks_the_evidence_a_masked_user_must_not_see(small_demo, monkeypatch):
+    """A rule whose evidence names a phone: the holds the worker and this process prepared say
+    which evidence texts the outputs mask, and no others."""
+    def phone(ctx):
+        for c in ctx.communities:
+            yield ctx.finding(c.code, "warn", "电话", {"phone": "13912345678", "n": 1}, community=c)
+    plugins.get().registry.add_rule(Rule("zz.phone", 5, "电话", "phone", phone), "tests")
+    res = _check(monkeypatch, "1", prepare=True, rule_ids=["zz.phone", "org.kind_size"])
+    phones = [h for f, h in zip(res.findings, res.holds) if f.rule == "zz.phone"]
+    assert phones and all(phones)
+    assert not any(h for f, h in zip(res.findings, res.holds) if f.rule == "org.kind_size")
+
+
 def test_auto_forks_only_for_a_large_scope_on_two_cpus(small_demo, forks, monkeypatch):
     monkeypatch.setattr(procs, "cpus", lambda: 2)
     monkeypatch.setattr(rules, "FORK_MIN_COMMUNITIES", 1)
