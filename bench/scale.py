@@ -17,6 +17,8 @@ each in a fresh child process running this checkout's code:
   search, from the key to the frame that shows its result;
 - the compliance screen on the run the check above stored: from opening it
   to its figures shown;
+- ``keep_runs`` pruning: the oldest of the whole runs the checks above stored
+  deleted as a check's store deletes the runs beyond ``keep_runs`` (committed);
 - the members import against its floor (``bench/import_members.py``), on PostgreSQL
   into the scratch database ``--import-pg`` names (the import bench wipes it);
 - the five queries of a whole check that take longest (the check run in one
@@ -164,6 +166,26 @@ for sql, (total, n, slowest, params) in top:
 """
 
 
+PRUNE = r"""
+import sys, time
+from core import config, db, findings
+config.load(None); db.connect(sys.argv[1])
+from core.models import CheckRun, StoredFinding
+whole = (CheckRun.town.is_null() & CheckRun.street.is_null() & CheckRun.community.is_null()
+         & CheckRun.rules.is_null())
+ids = [r.id for r in CheckRun.select(CheckRun.id).where(whole).order_by(CheckRun.id)]
+if len(ids) < 2:
+    print("PRUNE none")
+    raise SystemExit(0)
+n = StoredFinding.select().where(StoredFinding.run == ids[0]).count()
+config.get().data.setdefault("check", {})["keep_runs"] = len(ids) - 1  # the oldest run goes
+t = time.perf_counter()
+with db.write_tx():
+    gone = findings.prune_runs(findings.RunScope())
+print(f"PRUNE {time.perf_counter() - t:.3f} {gone} {n}")
+"""
+
+
 def env() -> dict:
     return dict(os.environ, DANGJIAN_TODAY=TODAY, PYTHONPATH=str(ROOT))
 
@@ -229,6 +251,9 @@ def measure(url: str, runs: int, sqlite: bool, plans: bool = True, import_pg: st
             raise RuntimeError(f"the compliance screen did not open ({m.group(2)})")
         comp.append(float(m.group(1)))
     res["compliance_ms"] = min(comp)
+    m = re.search(r"PRUNE ([\d.]+) (\d+) (\d+)", child([sys.executable, "-c", PRUNE, url])[3])
+    if m:  # the checks above stored two runs or more: the oldest pruned as keep_runs would (committed)
+        res["prune_s"], res["pruned_findings"] = float(m.group(1)), int(m.group(3))
     res["rows"] = int(child([sys.executable, "-c", ROWS, url])[3].strip())
     if plans:
         res["plans"] = child([sys.executable, "-c", PLANS, url])[3]
@@ -297,6 +322,9 @@ def report(size: str, results: dict) -> None:
     for db, r in results.items():
         if "findings" in r:
             print(f"{db}: {r['findings']:,} findings")
+        if "prune_s" in r:
+            print(f"{db}: keep_runs pruning of the oldest whole run ({r['pruned_findings']:,} findings): "
+                  f"{r['prune_s']:.2f} s, inside the check's store (which runs beside the writing of the output)")
 
 
 def main(argv=None) -> int:
