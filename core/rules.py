@@ -577,6 +577,7 @@ def _run_rules_in_two(ids_to_run, args, prepare: bool) -> tuple[list[Finding], t
                 out = _run_rule(ids_to_run[i], *args)
                 done[i] = ([(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message,
                              f.evidence, f.ref) for f in out], _prepared(out, view) if prepare else None)
+            view.forget_finding_refs()  # before its findings are pickled
         # the hooks that ran without failing too (core.plugin_status forgets their last failures)
         return done, (list(seen), plugins.get().ran_so_far())
 
@@ -585,6 +586,7 @@ def _run_rules_in_two(ids_to_run, args, prepare: bool) -> tuple[list[Finding], t
         while (i := take()) is not None:
             out = _run_rule(ids_to_run[i], *args)
             mine[i] = (out, _prepared(out, view) if prepare else None)
+        view.forget_finding_refs()  # before the worker's findings are read in: a lower peak
         return mine
 
     try:  # evidence pickle cannot carry comes back as it is stored

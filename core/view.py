@@ -394,8 +394,14 @@ class View:
         rules speak of is hashed once."""
         return self.finding_refs((finding,))[0]
 
+    def forget_finding_refs(self) -> None:
+        """Let go of the refs :meth:`finding_refs` kept of the subjects it has seen (a province's
+        million members: ~150 MB), once no more findings will ask for them."""
+        self.__dict__.pop("_finding_refs", None)
+
     def finding_refs(self, findings) -> list[str]:
-        """:meth:`finding_ref` of each of ``findings``."""
+        """:meth:`finding_ref` of each of ``findings`` (the refs of the subjects seen are kept
+        until :meth:`forget_finding_refs`)."""
         cache = self.__dict__.setdefault("_finding_refs", {})
         tables: dict = {}
         out = []
