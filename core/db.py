@@ -581,6 +581,45 @@ def month_of(field):
     return fn.to_char(field, "YYYY-MM")
 
 
+def bytewise(column: str) -> str:
+    """``column`` (SQL text) compared in code-point order: as it is on SQLite, ``COLLATE "C"`` on
+    PostgreSQL (the collation of its prefix indexes; the database's own may be any)."""
+    return f'{column} COLLATE "C"' if is_postgres() else column
+
+
+def bytewise_field(field):
+    """:func:`bytewise` for a peewee field or expression: what ``order_by`` takes to sort in
+    code-point order (the order of Python's ``sorted`` on strings) on both databases."""
+    from peewee import SQL, NodeList
+
+    return NodeList((field, SQL('COLLATE "C"'))) if is_postgres() else field
+
+
+_STREAMS = iter(range(1, 1 << 62))  # names of this process's server-side cursors
+
+
+def stream_rows(query, block: int = 5000):
+    """The rows (tuples) of a peewee ``query``, read ``block`` at a time and never all at once:
+    through a server-side cursor on PostgreSQL (its driver otherwise reads a whole result into
+    memory before the first row; ``WITH HOLD``, as the connection commits each statement of
+    its own), from the cursor as it steps on SQLite.  Other statements may run on the
+    connection between the rows."""
+    sql, params = query.sql()
+    if not is_postgres():
+        cur = database.execute_sql(sql, params)
+        while rows := cur.fetchmany(block):
+            yield from rows
+        return
+    cur = database.connection().cursor(name=f"dangjian_rows_{next(_STREAMS)}", withhold=True)
+    cur.itersize = block
+    try:
+        cur.execute(sql, params)
+        while rows := cur.fetchmany(block):
+            yield from rows
+    finally:
+        cur.close()
+
+
 def in_ids(ids):
     """What ``field.in_()`` takes for ``ids``: a subquery (or an :func:`id_list`) as it is, a list
     of ids as :func:`id_list`."""

@@ -133,10 +133,7 @@ def store_run(findings, year: int, as_of: dt.date, scope: RunScope, principal=No
 
     counts: dict = {}
     by: dict = {}
-    cells: dict = {}
-    for f in findings:
-        k = (f.rule, f.clause, f.status, f.town, f.community)
-        cells[k] = cells.get(k, 0) + 1
+    cells = _cells(findings)
     for (rule, clause, status, _town, _community), n in cells.items():
         counts[status] = counts.get(status, 0) + n
         by[(clause, rule, status)] = by.get((clause, rule, status), 0) + n
@@ -160,6 +157,20 @@ def store_run(findings, year: int, as_of: dt.date, scope: RunScope, principal=No
                    ((run.id, *k, n, 1) for k, n in cells.items()))
         prune_runs(scope)
     return run.id
+
+
+def _cells(findings) -> dict:
+    cells: dict = {}
+    for f in findings:
+        k = (f.rule, f.clause, f.status, f.town, f.community)
+        cells[k] = cells.get(k, 0) + 1
+    return cells
+
+
+def count_cells(findings) -> list[tuple]:
+    """``findings`` counted by rule, clause, status, town and community: ``(rule, clause, status,
+    town, community, n)`` rows, as a stored run keeps them (:func:`run_counts`)."""
+    return [(*k, n) for k, n in _cells(findings).items()]
 
 
 def _same(field, value):
@@ -265,6 +276,25 @@ def run_counts(run_id: int, communities=None, town: str | None = None, *, rollup
     if town is not None:
         q = q.where(C.town == town)
     return list(q.tuples())
+
+
+def run_findings_in_order(run_id: int, statuses=None, block: int = 5000):
+    """The findings (:class:`core.api.Finding`) of a stored run -- of ``statuses`` only, when
+    given -- by town, then community, each group in the order it was stored, read ``block`` at
+    a time: code-point order, a town's own findings after its communities', the city's own
+    after every town's (the order of a check's grouped outputs, which sort each group as its
+    reader is shown it)."""
+    from core import db
+    from core.db import bytewise_field
+    from core.models import StoredFinding as F
+
+    q = (F.select(F.rule, F.clause, F.status, F.town, F.community, F.subject, F.message, F.evidence)
+         .where(F.run == run_id))
+    if statuses is not None:
+        q = q.where(F.status.in_(list(statuses)))
+    q = q.order_by(F.town.is_null(), bytewise_field(F.town), F.community.is_null(), bytewise_field(F.community), F.id)
+    for r, c, st, t, cm, sb, msg, ev in db.stream_rows(q, block):
+        yield Finding(r, c, st, t, cm, sb, msg, json.loads(ev or "{}"))
 
 
 def run_findings(run_id: int, communities=None, town: str | None = None, rule: str | None = None) -> list:

@@ -108,8 +108,15 @@ h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.5em}@media print{body{margin
 
 
 def html_page(title: str, body: str) -> str:
+    head, tail = html_page_parts(title)
+    return head + body + tail
+
+
+def html_page_parts(title: str) -> tuple[str, str]:
+    """A page's text before its body and after it (:func:`html_page`), for a body written piece
+    by piece."""
     return (f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}"
-            f"</title><style>{HTML_STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>")
+            f"</title><style>{HTML_STYLE}</style></head><body><h1>{html.escape(title)}</h1>", "</body></html>")
 
 
 def html_table(headers, rows, status_col: int | None = None) -> str:

@@ -50,9 +50,16 @@ def _parse_date(text):
     return None if text is None else parse_as_of(text)
 
 
-def _sort_key(f):
-    return (f.town or "\uffff", f.community or "\uffff", STATUS_ORDER.index(f.status) if f.status in STATUS_ORDER
-            else 9, f.rule, f.subject)
+def _group_key(f):
+    """The order of the groups (a community's findings, a town's own, the city's own) of table,
+    md and html: the city's own last, a town's own after its communities'."""
+    return (f.town or "\uffff", f.community or "\uffff")
+
+
+def _row_key(f):
+    """The order of a group's findings in table, md and html, on the findings as shown (a masked
+    ID number sorts as it reads: the order never tells what the mask hides)."""
+    return (STATUS_ORDER.index(f.status) if f.status in STATUS_ORDER else 9, f.rule, f.subject)
 
 
 def _group_label(f, names=None) -> str:
@@ -78,26 +85,34 @@ def _rule_titles() -> dict:
     return out
 
 
-def summary_by_rule(findings) -> tuple[list, list]:
+def summary_by_rule(cells) -> tuple[list, list]:
+    """Counts by rule and status of ``cells`` -- ``(rule, clause, status, town, community, n)``,
+    as :func:`core.findings.count_cells` counts findings and a stored run keeps them."""
     titles = _rule_titles()
     counts: dict = {}
     clauses: dict = {}
-    for f in findings:
-        counts.setdefault(f.rule, {}).setdefault(f.status, 0)
-        counts[f.rule][f.status] += 1
-        clauses[f.rule] = f.clause
+    for rule, clause, status, _town, _community, n in cells:
+        mine = counts.setdefault(rule, {})
+        mine[status] = mine.get(status, 0) + n
+        clauses.setdefault(rule, set()).add(clause)
     headers = [tr("规则", "rule"), tr("条款", "clause"), tr("名称", "title")] + [_status_label(s) for s in STATUS_ORDER]
-    rows = [[rid, clauses[rid] if clauses[rid] is not None else "", titles.get(rid, ""),
+    rows = [[rid, _clause_cell(clauses[rid]), titles.get(rid, ""),
              *[Count(counts[rid].get(s, 0)) for s in STATUS_ORDER]] for rid in sorted(counts)]
     return headers, rows
 
 
-def summary_by_community(findings) -> tuple[list, list]:
+def _clause_cell(clauses: set):
+    """A rule's clause (第N条) in a summary: the number; none, ""; several (variants of a rule
+    that cite different clauses), each."""
+    known = sorted(c for c in clauses if c is not None)
+    return known[0] if len(known) == 1 else "、".join(str(c) for c in known)
+
+
+def summary_by_community(cells) -> tuple[list, list]:
     counts: dict = {}
-    for f in findings:
-        key = (f.town or "", f.community or "")
-        counts.setdefault(key, {}).setdefault(f.status, 0)
-        counts[key][f.status] += 1
+    for _rule, _clause, status, town, community, n in cells:
+        mine = counts.setdefault((town or "", community or ""), {})
+        mine[status] = mine.get(status, 0) + n
     headers = [tr("区镇", "town"), tr("社区", "community")] + [_status_label(s) for s in STATUS_ORDER]
     rows = [[t, c, *[Count(counts[(t, c)].get(s, 0)) for s in STATUS_ORDER]] for (t, c) in sorted(counts)]
     return headers, rows
@@ -108,45 +123,63 @@ def _detail_headers():
             tr("依据", "evidence")]
 
 
-def _detail_row(f, names=None, subjects=None):
-    """A finding as a row of table, md and html: the subject by name (``subjects``: ref → display
-    name), the evidence as labelled lines (a list; :func:`core.evidence.evidence_lines`)."""
+def _detail_row(f, subject: str, names=None):
+    """A finding as shown (masked) as a row of table, md and html: ``subject`` its subject by name
+    (:meth:`core.evidence.Names.subject`), the evidence as labelled lines (a list;
+    :func:`core.evidence.evidence_lines`)."""
     from core.evidence import evidence_lines
 
-    subject = (subjects or {}).get(f.ref) or f.subject
-    return [_status_label(f.status), f.rule, f.clause if f.clause is not None else "", subject, f.message,
-            evidence_lines(f.evidence, names)]
+    return [_status_label(f.status), f.rule, f.clause if f.clause is not None else "", subject or f.subject,
+            f.message, evidence_lines(f.evidence, names)]
 
 
 def _joined(lines) -> str:
     return ("；" if get_lang() == "zh" else "; ").join(lines)
 
 
-def _groups(findings, show_all, names=None):
-    shown = [f for f in findings if show_all or f.status in SHOWN]
-    groups: dict = {}
-    for f in sorted(shown, key=_sort_key):
-        groups.setdefault(_group_label(f, names), []).append(f)
-    return groups
+def _memory_groups(findings, show_all):
+    """The findings to show, by group (:func:`_group_key`), each group in the findings' order:
+    what :func:`core.findings.run_findings_in_order` reads of a stored run."""
+    return sorted((f for f in findings if show_all or f.status in SHOWN), key=_group_key)
 
 
-def render_text(result, fmt: str, show_all: bool, names=None, subjects=None) -> str:
+def _grouped(ordered, view, names):
+    """``(heading, rows, statuses)`` of each community (or town, or the city) of findings given
+    by group (:func:`_memory_groups`): each group's people named in one read, its findings
+    shown as ``view`` shows them (masked) and sorted as shown (:func:`_row_key`), its rows made
+    by :func:`_detail_row` -- one group held at a time."""
+    from itertools import groupby
+
+    from core import findings as store
+
+    for _key, items in groupby(ordered, key=lambda f: (f.town, f.community)):
+        items = list(items)
+        names.prime(items)
+        shown = store.shown(view, items)
+        order = sorted(range(len(items)), key=lambda i: _row_key(shown[i]))  # stable: ties as stored
+        yield (_group_label(items[0], names),
+               [_detail_row(shown[i], names.subject(items[i]), names) for i in order],
+               [shown[i].status for i in order])
+
+
+def render_text(result, fmt: str, cells, groups):
+    """The table (``simple``) or Markdown (``md``) text of a check, piece by piece: ``cells`` its
+    counts (:func:`summary_by_rule`), ``groups`` its findings to show (:func:`_grouped`)."""
     from core.output import text_table
 
     tablefmt = "github" if fmt == "md" else "simple"
     title = tr("规则检查 {y}年（截至 {d}）", "rule check {y} (as of {d})", y=result.year, d=result.as_of.isoformat())
-    out = [f"# {title}\n" if fmt == "md" else f"{title}\n"]
-    h, rows = summary_by_rule(result.findings)
-    out.append(("## " if fmt == "md" else "") + tr("按规则汇总", "summary by rule") + "\n")
-    out.append(text_table(h, rows, tablefmt) + "\n")
-    groups = _groups(result.findings, show_all, names)
-    if not groups:
-        out.append("\n" + tr("没有不符合、提醒或错误的结论。", "no failing, warning or error findings.") + "\n")
-    for label, items in groups.items():
-        out.append("\n" + ("## " if fmt == "md" else "== ") + label + ("" if fmt == "md" else " ==") + "\n")
-        rows = [_detail_row(f, names, subjects) for f in items]
-        out.append(text_table(_detail_headers(), [[*r[:-1], _joined(r[-1])] for r in rows], tablefmt) + "\n")
-    return "".join(out)
+    yield f"# {title}\n" if fmt == "md" else f"{title}\n"
+    h, rows = summary_by_rule(cells)
+    yield ("## " if fmt == "md" else "") + tr("按规则汇总", "summary by rule") + "\n"
+    yield text_table(h, rows, tablefmt) + "\n"
+    empty = True
+    for label, rows, _statuses in groups:
+        empty = False
+        yield "\n" + ("## " if fmt == "md" else "== ") + label + ("" if fmt == "md" else " ==") + "\n"
+        yield text_table(_detail_headers(), [[*r[:-1], _joined(r[-1])] for r in rows], tablefmt) + "\n"
+    if empty:
+        yield "\n" + tr("没有不符合、提醒或错误的结论。", "no failing, warning or error findings.") + "\n"
 
 
 def _worst(counts: list) -> str:
@@ -158,29 +191,29 @@ def _worst(counts: list) -> str:
     return "pass"
 
 
-def render_html(result, show_all: bool, names=None, subjects=None) -> str:
-    from core.output import html_page
+def render_html(result, cells, groups, names):
+    """The HTML page of a check, piece by piece (as :func:`render_text`)."""
+    from core.output import html_page_parts
 
     title = tr("规则检查 {y}年（截至 {d}）", "rule check {y} (as of {d})", y=result.year, d=result.as_of.isoformat())
-    parts = []
-    parts.append("<p>" + html.escape(summary_line(result, with_run=False)) + "</p>")
-    h, rows = summary_by_community(result.findings)
-    if names is not None:
-        rows = [[t, names.community(c), *rest] for t, c, *rest in rows]
-    parts.append(f"<h2>{html.escape(tr('按社区汇总', 'summary by community'))}</h2>")
-    parts.append(_html_rows(h, rows, [_worst(r[2:]) for r in rows]))
-    h, rows = summary_by_rule(result.findings)
-    parts.append(f"<h2>{html.escape(tr('按规则汇总', 'summary by rule'))}</h2>")
-    parts.append(_html_rows(h, rows, [_worst(r[3:]) for r in rows]))
-    groups = _groups(result.findings, show_all, names)
-    if not groups:
-        parts.append("<p>" + html.escape(tr("没有不符合、提醒或错误的结论。", "no failing, warning or error findings."))
-                     + "</p>")
-    for label, items in groups.items():
-        parts.append(f"<h2>{html.escape(label)}</h2>")
-        rows = [_detail_row(f, names, subjects) for f in items]
-        parts.append(_html_rows(_detail_headers(), rows, [f.status for f in items]))
-    return html_page(title, "".join(parts))
+    head, tail = html_page_parts(title)
+    yield head
+    yield "<p>" + html.escape(summary_line(result, with_run=False)) + "</p>"
+    h, rows = summary_by_community(cells)
+    rows = [[t, names.community(c), *rest] for t, c, *rest in rows]
+    yield f"<h2>{html.escape(tr('按社区汇总', 'summary by community'))}</h2>"
+    yield _html_rows(h, rows, [_worst(r[2:]) for r in rows])
+    h, rows = summary_by_rule(cells)
+    yield f"<h2>{html.escape(tr('按规则汇总', 'summary by rule'))}</h2>"
+    yield _html_rows(h, rows, [_worst(r[3:]) for r in rows])
+    empty = True
+    for label, rows, statuses in groups:
+        empty = False
+        yield f"<h2>{html.escape(label)}</h2>"
+        yield _html_rows(_detail_headers(), rows, statuses)
+    if empty:
+        yield "<p>" + html.escape(tr("没有不符合、提醒或错误的结论。", "no failing, warning or error findings.")) + "</p>"
+    yield tail
 
 
 def _html_rows(headers, rows, classes) -> str:
@@ -256,23 +289,29 @@ def json_chunks(blocks, evidence_json: list | None = None):
 
 def write_findings(result, fmt: str, output: str | None, show_all: bool) -> None:
     """Write the findings as the run's view shows them (masked unless the user may see
-    personal data, each with its ``ref``)."""
-    from dataclasses import replace
-
+    personal data, each with its ``ref``).  ``table``, ``md`` and ``html`` of a stored run
+    (``result.run_id``) are read from the store in their order, a community at a time, and
+    written as they are made (a province's ~2 million findings are never sorted or held as
+    one text); without a stored run, from the findings themselves, in the same order."""
     from core import findings as store
-    from core.output import write_text, write_xlsx
+    from core.output import write_stream, write_xlsx
     from core.view import View
 
     view = result.view or View.of()
-    names = subjects = None
     if fmt in ("table", "md", "html"):  # people and communities by name, evidence in words
         from core.evidence import Names
 
         names = Names(view)
-        raw = [f for f in result.findings if show_all or f.status in SHOWN]
-        names.prime(raw)
-        ref = view.finding_ref
-        subjects = {ref(f): names.subject(f) for f in raw}
+        if result.run_id is not None:
+            cells = store.run_counts(result.run_id)
+            ordered = store.run_findings_in_order(result.run_id, None if show_all else SHOWN)
+        else:
+            cells = store.count_cells(result.findings)
+            ordered = _memory_groups(result.findings, show_all)
+        groups = _grouped(ordered, view, names)
+        write_stream(render_html(result, cells, groups, names) if fmt == "html"
+                     else render_text(result, fmt, cells, groups), output)
+        return
     raw_json = result.evidence_json
     refs = result.refs  # made with the rules (run_check(prepare=True)), else here
     evidence_json = holds = None
@@ -289,16 +328,10 @@ def write_findings(result, fmt: str, output: str | None, show_all: bool) -> None
         rows = (finding_row(f) for f in store.iter_shown(view, result.findings, holds=holds, refs=refs))
         write_stream(csv_chunks(finding_headers(), rows), output, bom=True)
         return
-    result = replace(result, findings=store.shown(view, result.findings, holds=holds, refs=refs),
-                     evidence_json=evidence_json)
-    if fmt == "xlsx":
-        h, rows = summary_by_rule(result.findings)
-        write_xlsx(output, [(tr("结论", "findings"), finding_headers(), [finding_row(f) for f in result.findings]),
-                            (tr("按规则汇总", "by rule"), h, rows)])
-    elif fmt == "html":
-        write_text(render_html(result, show_all, names, subjects), output)
-    else:
-        write_text(render_text(result, fmt, show_all, names, subjects), output)
+    h, rows = summary_by_rule(store.count_cells(result.findings))  # xlsx
+    write_xlsx(output, [(tr("结论", "findings"), finding_headers(),
+                         [finding_row(f) for f in store.iter_shown(view, result.findings, holds=holds, refs=refs)]),
+                        (tr("按规则汇总", "by rule"), h, rows)])
 
 
 # ------------------------------------------------------------------ --explain
@@ -424,9 +457,11 @@ def cmd_check(args) -> int:
 
 
 def _write_and_store(result, args) -> None:
-    """Store the run while the output is written.  A large scope on two CPUs (where the rules ran
-    in two processes, :func:`core.rules.fork_wanted`): a forked child writes the output while this
-    process stores, each on its own core (a city's ~200k findings cost each ~1-2 s of Python).
+    """Store the run while the output is written.  ``table``, ``md`` and ``html`` are read
+    from the stored run (:func:`write_findings`): the run is stored first.  For the others, a
+    large scope on two CPUs (where the rules ran in two processes,
+    :func:`core.rules.fork_wanted`): a forked child writes the output while this process
+    stores, each on its own core (a city's ~200k findings cost each ~1-2 s of Python).
     Otherwise a second thread stores: SQLite releases the GIL while it inserts."""
     from core import access, findings, rules
 
@@ -437,6 +472,15 @@ def _write_and_store(result, args) -> None:
     def store():
         return findings.store_run(result.findings, result.year, result.as_of, result.scope, principal,
                                   result.evidence_json)
+    if args.format in ("table", "md", "html"):
+        result.run_id = store()
+        try:
+            write_findings(result, args.format, args.output, args.all)
+        except UserError as exc:  # as when the output is written beside the storing
+            raise UserError(tr("结论已保存为第{r}次运行，但写出结论时出错：\n{e}",
+                               "the findings were stored as run {r}, but writing them out failed:\n{e}",
+                               r=result.run_id, e=exc)) from None
+        return
     if rules.fork_wanted(result.communities) and _child_can_write(args.output):
         result.run_id = _store_while_a_child_writes(result, args, store)
     else:

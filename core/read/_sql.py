@@ -3,7 +3,7 @@
 Statements are written with ``?`` placeholders (turned into ``%s`` on PostgreSQL).
 Prefix search is an index range (``name >= 'x' AND name < 'y'``) in code-point order on
 both databases (:func:`prefix_condition`): SQLite's own order, and ``COLLATE "C"`` on
-PostgreSQL, which its prefix indexes are built with (:func:`bytewise`), so one index serves
+PostgreSQL, which its prefix indexes are built with (:func:`core.db.bytewise`), so one index serves
 the range and the order of the list; :func:`_prefix` is the portable peewee form.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import datetime as dt
 
 from peewee import fn
 
-from core.db import database, is_postgres
+from core.db import bytewise, database, is_postgres
 
 
 def _rows(sql: str, params=()) -> list[tuple]:
@@ -45,12 +45,6 @@ def _in(ids) -> tuple[str, list]:
 def _prefix_upper(prefix: str) -> str:
     """The smallest string greater than every string starting with ``prefix`` (code-point order)."""
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
-
-def bytewise(column: str) -> str:
-    """``column`` compared in code-point order: as it is on SQLite, ``COLLATE "C"`` on
-    PostgreSQL (the collation of its prefix indexes; the database's own may be any)."""
-    return f'{column} COLLATE "C"' if is_postgres() else column
 
 
 def prefix_condition(column: str, prefix: str, *, indexed: bool = True) -> tuple[str, list]:

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from core import ids, roster
 from core.dates import today
+from core.db import bytewise
 from core.numbers import format_score
-from core.read._sql import _dicts, _in, _rows, _scalar, _scope_sql, bytewise, prefix_condition
+from core.read._sql import _dicts, _in, _rows, _scalar, _scope_sql, prefix_condition
 from core.read.organizations import org_subtree
 from core.view import View
 
@@ -126,7 +127,7 @@ def _member_where(f: MemberFilter) -> tuple[str, list]:
 # The list is ordered by the column searched, so the index of that column yields the
 # rows in order and a page stops after ``limit`` matches: (name, id), (initials, id),
 # (id_number), or id when not searching, the text in code-point order (that of the prefix
-# indexes, :func:`~core.read._sql.bytewise`).  The first element of every row is its key.
+# indexes, :func:`core.db.bytewise`).  The first element of every row is its key.
 _ORDER = {"": ("m.id",), "name": ("m.name", "m.id"), "initials": ("m.initials", "m.id"), "id": ("m.id_number",)}
 
 

@@ -194,3 +194,21 @@ def test_csv_streams_in_blocks_the_same_text(town, capsys, monkeypatch, tmp_path
         monkeypatch.setattr(output, "csv_chunks", real)
     assert outs[0] == outs[1] and outs[0].startswith("\ufeff规则".encode("utf-8"))
     assert outs[0].count(b"\r\n") > 50
+
+
+def test_rows_sort_by_what_the_reader_is_shown(town):
+    """Within a community, table, md and html sort the findings by their subject as shown: to a
+    user without full personal data, by the masked ID number, so the order never tells the
+    birth dates the mask hides (the older member here sorts first by the full number)."""
+    from core.api import Finding
+    from core.cli import check as cli_check
+    from core.evidence import Names
+    from core.view import View
+
+    older, younger = "320583198001019991", "320583199001011112"  # full order: older first
+    found = [Finding("dues.on_time", 13, "warn", "玉山镇", "YS001", s, "欠交", {}) for s in (older, younger)]
+    view = View.of()
+    assert not view.full_personal_data
+    (label, rows, statuses), = cli_check._grouped(cli_check._memory_groups(found, False), view, Names(view))
+    assert [r[3] for r in rows] == [ids.mask(younger), ids.mask(older)]  # …111* before …999*
+    assert statuses == ["warn", "warn"] and "YS001" in label

@@ -10,7 +10,7 @@ import pytest
 from core import Rule, plugins, procs, rules
 from core.cli import main
 from core.errors import UserError
-from core.models import CheckRun
+from core.models import CheckRun, User
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the check's worker needs os.fork (POSIX)")
 
@@ -164,8 +164,9 @@ def test_cli_check_with_the_worker_matches_without(small_demo, monkeypatch, tmp_
 
 
 def test_a_stored_run_is_written_by_a_child_the_same_as_by_one_process(small_demo, monkeypatch, tmp_path, capsys):
-    """With the worker, the output is written by a forked child while this process stores the run:
-    the same bytes in every format, and the run stored once each time."""
+    """With the worker, json and csv are written by a forked child while this process stores the
+    run (table and html are read from the stored run, after it is stored): the same bytes in
+    every format, and the run stored once each time."""
     from core.cli import check as cli_check
 
     children = []
@@ -184,7 +185,7 @@ def test_a_stored_run_is_written_by_a_child_the_same_as_by_one_process(small_dem
             assert "已保存为第" in err
             outs.append((code, out.read_bytes()))
         assert outs[0] == outs[1], fmt
-    assert len(children) == 4
+    assert len(children) == 2  # json and csv
 
 
 def test_output_the_child_cannot_write_is_an_error_and_the_run_stays_stored(small_demo, monkeypatch, tmp_path, capsys):
@@ -229,3 +230,32 @@ def test_standard_output_held_in_memory_is_written_here(small_demo, monkeypatch,
     assert main(["check", "--format", "json", "--rule", "org.kind_size", "--rule", "funding.floor"]) in (0, 1)
     out = capsys.readouterr().out
     assert '"rule": "org.kind_size"' in out
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_table_md_and_html_read_from_the_stored_run_are_the_text_made_from_the_findings(
+        small_demo, monkeypatch, tmp_path, capsys, full):
+    """table, md and html of a stored run are read from the store in their order, a community
+    at a time, never sorted in memory; the text is the same byte for byte as made from the
+    findings themselves (--no-store), with and without --all, masked and in full, and the
+    towns' and the city's own findings come after the communities' as they do there."""
+    from core import access
+    from core.cli import check as cli_check
+
+    if full:
+        User.create(login=access.os_login(), role="admin", scope="city", full_personal_data=True)
+    real = cli_check._memory_groups
+    sorted_here = []
+    monkeypatch.setattr(cli_check, "_memory_groups", lambda *a: (sorted_here.append(1), real(*a))[1])
+    monkeypatch.setenv("DANGJIAN_CHECK_WORKER", "1")
+    for fmt in ("table", "md", "html"):
+        for extra in ([], ["--all"]):
+            stored, memory = tmp_path / f"s.{fmt}", tmp_path / f"m.{fmt}"
+            assert main(["check", "--format", fmt, "--output", str(stored), *extra]) == \
+                main(["check", "--format", fmt, "--output", str(memory), "--no-store", *extra])
+            assert len(sorted_here) == 1  # only the --no-store run sorted the findings
+            sorted_here.clear()
+            text = stored.read_text(encoding="utf-8")
+            assert text == memory.read_text(encoding="utf-8"), (fmt, extra)
+            assert ("全市 / 系统" in text or "（区镇）" in text) and len(text) > 2000
+    capsys.readouterr()
