@@ -413,11 +413,15 @@ def _copy_form(sql: str):
     return "COPY " + head[len("INSERT INTO "):] + " FROM STDIN", slots
 
 
-def _copy_line(row, text) -> str:
+def _copy_fields(row, text) -> list[str]:
     # the common values inline (ints, strings without anything to escape, NULL): ~2x faster
-    return "\t".join([str(v) if v.__class__ is int
-                      else (v if v.isprintable() and "\\" not in v else text(v)) if v.__class__ is str
-                      else "\\N" if v is None else text(v) for v in row])
+    return [str(v) if v.__class__ is int
+            else (v if v.isprintable() and "\\" not in v else text(v)) if v.__class__ is str
+            else "\\N" if v is None else text(v) for v in row]
+
+
+def _copy_line(row, text) -> str:
+    return "\t".join(_copy_fields(row, text))
 
 
 class _CopyText:
@@ -455,15 +459,16 @@ def _copy_rows(cursor, sql: str, slots, rows) -> None:
     (None: every value from the row) puts :func:`_copy_form`'s literals between a row's values."""
     text = _copy_text
     fixed = None if slots is None or all(s is None for s in slots) else slots
+    # the literals written into a line's form once, the row's values put in its %s by one % a row
+    form = None if fixed is None else "\t".join("%s" if s is None else s.replace("%", "%%") for s in fixed)
 
     def chunks():
         buf: list[str] = []
         for row in rows:
-            if fixed is None:
+            if form is None:
                 buf.append(_copy_line(row, text))
             else:
-                values = iter(row)
-                buf.append("\t".join([_copy_line((next(values),), text) if s is None else s for s in fixed]))
+                buf.append(form % tuple(_copy_fields(row, text)))
             if len(buf) >= _COPY_CHUNK:
                 yield "\n".join(buf) + "\n"
                 buf = []

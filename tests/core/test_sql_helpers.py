@@ -112,6 +112,26 @@ def test_bulk_inserted_text_keeps_every_character(dangjian_db):
     assert str(got[1].at).startswith("2026-01-02 03:04:05")
 
 
+def test_bulk_insert_literals_keep_percent_signs(dangjian_db):
+    """A text literal written into the INSERT (not bound) goes into every row as it is, ``%``
+    and all: on PostgreSQL the literals are put into each COPY line's form once, and the row's
+    values into that form's ``%s`` by ``%``."""
+    import datetime as dt
+
+    from core import db
+    from core.models import AuditLog
+
+    at = dt.datetime(2026, 1, 2, 3, 4, 5)
+    sql = ('INSERT INTO "audit_log" ("at", "user", "action", "table", "key", "old", "new", "community", "version") '
+           "VALUES (?, '批量 100%s %% %d', ?, 'member', ?, NULL, ?, NULL, 1)")
+    values = ["%s", "a%%b", "%(x)s", "plain"]
+    with db.write_tx():
+        db.executemany(sql, [(at, "create", i, v) for i, v in enumerate(values, 1)])
+    got = {int(r.key): r for r in AuditLog.select().where(AuditLog.table == "member")}
+    assert [got[i].new for i in range(1, len(values) + 1)] == values
+    assert {r.user for r in got.values()} == {"批量 100%s %% %d"}
+
+
 def test_a_bulk_load_streams_many_rows_and_a_failure_midway_leaves_none(dangjian_db):
     """Rows are encoded as they are sent (PostgreSQL: one COPY fed a chunk at a time): every one of
     many rows arrives in order; a row that cannot be encoded halfway through stops the load and
