@@ -358,6 +358,7 @@ class CheckResult:
     view: View | None = None  # the view checked: outputs show the findings as it shows them (core.findings.shown)
     refs: list | None = None  # the ref of each finding's subject (run_check(prepare=True)), same order
     holds: list | None = None  # whether each evidence text may hold personal data the view masks (prepare)
+    light: bool = False  # each finding's evidence let go (None): evidence_json holds it (run_check(light=True))
 
     @property
     def counts(self) -> dict:
@@ -383,7 +384,7 @@ def _variants_with_scope(registry, rule_id: str, communities: list[CommunityRef]
 
 
 def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, principal=None,
-              store=True, prepare=False) -> CheckResult:
+              store=True, prepare=False, light=False) -> CheckResult:
     """Run every registered rule (or ``rule_ids``) over the scope; store the findings.
 
     Dates follow :func:`resolve_dates`.  The scope is the view
@@ -399,7 +400,10 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
     ``prepare``, the ``ref`` of each finding's subject (``refs``), made by the process that ran
     the rule where the rules ran in two, and whether each evidence text may hold personal data
     the view masks (``holds``): what the outputs and the store need of a finding besides
-    itself.
+    itself.  With ``light`` too, each finding's evidence is let go (None) once it is encoded,
+    by the process that ran its rule: ``evidence_json`` holds it (a province's ~2 million
+    evidence dicts are never held, nor sent between the processes) -- unless a plugin that
+    failed to load taints the run, whose findings are made again after the rules.
     """
     from core import access, findings as findings_store, plugins
     from core.errors import UserError
@@ -429,6 +433,8 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
     whole_city = view.everything
     lang = get_lang()
     findings: list[Finding] = []
+    light = light and prepare and not any(f.at_load for f in plugins.relevant(
+        manager.load_failures(), {c.town for c in communities}, whole_city))
     # A city-wide run keeps ~200k findings alive; the cyclic GC would rescan them
     # on every collection (measured on the city demo: 7.7 s of rules with the GC,
     # 6.2 s without; gc.freeze between rules helps less; peak memory the same).
@@ -439,7 +445,7 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
     try:
         with manager.watch() as raised:  # this run's failing hooks (each also taints what it fed)
             made = _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, view, lang, findings,
-                              prepare or store)
+                              prepare or store, light)
     finally:
         _run_cache.data = None
         if gc_was_enabled:
@@ -461,21 +467,24 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
         if prepare:
             refs = made[1] + view.finding_refs(extra)
             holds = made[2] + view.holding_personal(more)
+    if light:  # the rest (one process, or the plugins' own findings) let go here
+        for f in extra:
+            f.evidence = None
     scope = findings_store.run_scope(town, community, rule_ids, principal)
     run_id = findings_store.store_run(findings, year, as_of, scope, principal, evidence_json) if store else None
-    return CheckResult(findings, run_id, year, as_of, communities, scope, evidence_json, view, refs, holds)
+    return CheckResult(findings, run_id, year, as_of, communities, scope, evidence_json, view, refs, holds, light)
 
 
 _run_cache = threading.local()
 
 
-def _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, view, lang, findings, prepare):
+def _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, view, lang, findings, prepare, light):
     """The rules' findings added to ``findings``; returns ``(evidence texts, refs, holds)`` of them where
     the rules ran in two processes and ``prepare`` (each process made those of its own rules),
-    else None."""
+    else None.  ``light``: each process lets go of the evidence it encoded (:func:`run_check`)."""
     args = (registry, communities, whole_city, year, as_of, view, lang)
     if len(ids_to_run) > 1 and fork_wanted(communities):
-        done, made = _run_rules_in_two(ids_to_run, args, prepare)
+        done, made = _run_rules_in_two(ids_to_run, args, prepare, light)
         findings.extend(done)
         return made
     for rid in ids_to_run:
@@ -550,12 +559,13 @@ def fork_wanted(communities) -> bool:
 _SUBJECT_WEIGHT = {"member": 0, "organization": 1, "worker": 2}  # rules over members cost the most
 
 
-def _run_rules_in_two(ids_to_run, args, prepare: bool) -> tuple[list[Finding], tuple | None]:
+def _run_rules_in_two(ids_to_run, args, prepare: bool, light: bool = False) -> tuple[list[Finding], tuple | None]:
     """The rules' findings, in the order of ``ids_to_run``, computed by this process and a forked
     worker together: each takes the next rule not yet taken (the costly kinds first) until none
     is left; the worker sends back its findings and the plugin failures it saw.  With
     ``prepare`` each also makes the evidence texts and refs of its own rules' findings
-    (:func:`_prepared`), returned with them as ``(texts, refs, holds)`` (else None).  A worker that
+    (:func:`_prepared`), returned with them as ``(texts, refs, holds)`` (else None), and with
+    ``light`` lets go of each evidence so made (the worker sends none).  A worker that
     fails is an error of the whole check (nothing is stored), never a silent half."""
     from core import plugins, procs
     from core.errors import UserError
@@ -575,8 +585,9 @@ def _run_rules_in_two(ids_to_run, args, prepare: bool) -> tuple[list[Finding], t
         with plugins.get().watch() as seen:
             while (i := take()) is not None:
                 out = _run_rule(ids_to_run[i], *args)
+                made = _prepared(out, view) if prepare else None
                 done[i] = ([(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message,
-                             f.evidence, f.ref) for f in out], _prepared(out, view) if prepare else None)
+                             None if light else f.evidence, f.ref) for f in out], made)
             view.forget_finding_refs()  # before its findings are pickled
         # the hooks that ran without failing too (core.plugin_status forgets their last failures)
         return done, (list(seen), plugins.get().ran_so_far())
@@ -586,6 +597,9 @@ def _run_rules_in_two(ids_to_run, args, prepare: bool) -> tuple[list[Finding], t
         while (i := take()) is not None:
             out = _run_rule(ids_to_run[i], *args)
             mine[i] = (out, _prepared(out, view) if prepare else None)
+            if light:
+                for f in out:
+                    f.evidence = None
         view.forget_finding_refs()  # before the worker's findings are read in: a lower peak
         return mine
 

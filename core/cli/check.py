@@ -248,6 +248,13 @@ def summary_line(result, with_run: bool = True) -> str:
     return line
 
 
+def _need_evidence(result) -> None:
+    """Formats made from the findings' evidence itself cannot be made of a light run."""
+    if result.light:
+        raise RuntimeError("the check's findings were run light (run_check(light=True)): their evidence is "
+                           "only in evidence_json")
+
+
 def write_json(blocks, output: str | None, evidence_json: list | None = None) -> None:
     """A JSON list of findings, one finding a line, streamed (a city run has ~200k, a province's
     ~2 million): ``blocks`` the findings as shown, a block at a time
@@ -302,10 +309,11 @@ def write_findings(result, fmt: str, output: str | None, show_all: bool) -> None
         from core.evidence import Names
 
         names = Names(view)
-        if result.run_id is not None:
+        if result.run_id is not None:  # read from the store: the findings' evidence may have been let go
             cells = store.run_counts(result.run_id)
             ordered = store.run_findings_in_order(result.run_id, None if show_all else SHOWN)
         else:
+            _need_evidence(result)
             cells = store.count_cells(result.findings)
             ordered = _memory_groups(result.findings, show_all)
         groups = _grouped(ordered, view, names)
@@ -322,6 +330,7 @@ def write_findings(result, fmt: str, output: str | None, show_all: bool) -> None
         write_json(store.shown_blocks(view, result.findings, holds, evidence=evidence_json is None, refs=refs),
                    output, evidence_json)
         return
+    _need_evidence(result)
     if fmt == "csv":  # streamed, as json
         from core.output import csv_chunks, write_stream
 
@@ -443,8 +452,10 @@ def cmd_check(args) -> int:
         from core.dates import check_year
 
         check_year(args.year)
+    # json is written from the encoded evidence, table, md and html of a stored run from the store
+    light = args.format == "json" or (args.format in ("table", "md", "html") and not args.no_store)
     result = rules.run_check(year=args.year, as_of=as_of, town=args.town, community=args.community,
-                             rule_ids=args.rule, store=False, prepare=True)
+                             rule_ids=args.rule, store=False, prepare=True, light=light)
     if args.no_store:
         write_findings(result, args.format, args.output, args.all)
     else:

@@ -259,3 +259,38 @@ def test_table_md_and_html_read_from_the_stored_run_are_the_text_made_from_the_f
             assert text == memory.read_text(encoding="utf-8"), (fmt, extra)
             assert ("全市 / 系统" in text or "（区镇）" in text) and len(text) > 2000
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("worker", ["0", "1"])
+def test_a_light_run_lets_go_of_the_evidence_it_encoded(small_demo, monkeypatch, worker):
+    """run_check(light=True): every finding's evidence is None, its text in evidence_json the
+    same as a full run's; everything else the same, in one process and in two."""
+    from core.findings import evidence_texts
+
+    full = _check(monkeypatch, worker, prepare=True)
+    light = _check(monkeypatch, worker, prepare=True, light=True)
+    assert light.light and not full.light
+    assert {f.evidence is None for f in light.findings} == {True}
+    assert light.evidence_json == full.evidence_json == evidence_texts(full.findings)
+    assert (light.refs, light.holds) == (full.refs, full.holds)
+    strip = [(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message) for f in full.findings]
+    assert [(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message) for f in light.findings] == strip
+
+
+def test_a_run_a_load_failure_taints_keeps_its_evidence(small_demo, monkeypatch):
+    """A plugin that failed to load: the findings are made again after the rules, so the run
+    keeps every evidence even when asked to be light."""
+    plugins.get()._record(plugins.Failure("brokentown", "load", "import failed: SyntaxError", "brokentown.py:3",
+                                          None, at_load=True))
+    res = _check(monkeypatch, "1", prepare=True, light=True)
+    assert not res.light and all(isinstance(f.evidence, dict) for f in res.findings)
+    assert res.evidence_json == _prepared_here(res)[0]
+
+
+def test_formats_made_from_the_evidence_refuse_a_light_run(small_demo, monkeypatch, tmp_path):
+    from core.cli import check as cli_check
+
+    res = _check(monkeypatch, "1", prepare=True, light=True)
+    for fmt in ("csv", "table"):  # table: without a stored run it is made from the findings
+        with pytest.raises(RuntimeError, match="light"):
+            cli_check.write_findings(res, fmt, str(tmp_path / f"out.{fmt}"), False)
