@@ -400,7 +400,8 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
     ``prepare``, the ``ref`` of each finding's subject (``refs``), made by the process that ran
     the rule where the rules ran in two, and whether each evidence text may hold personal data
     the view masks (``holds``): what the outputs and the store need of a finding besides
-    itself.  With ``light`` too, each finding's evidence is let go (None) once it is encoded,
+    itself.  With ``light`` (and ``prepare`` or ``store``), each finding's evidence is let go
+    (None) once it is encoded,
     by the process that ran its rule: ``evidence_json`` holds it (a province's ~2 million
     evidence dicts are never held, nor sent between the processes) -- unless a plugin that
     failed to load taints the run, whose findings are made again after the rules.
@@ -433,7 +434,7 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
     whole_city = view.everything
     lang = get_lang()
     findings: list[Finding] = []
-    light = light and prepare and not any(f.at_load for f in plugins.relevant(
+    light = light and (prepare or store) and not any(f.at_load for f in plugins.relevant(
         manager.load_failures(), {c.town for c in communities}, whole_city))
     # A city-wide run keeps ~200k findings alive; the cyclic GC would rescan them
     # on every collection (measured on the city demo: 7.7 s of rules with the GC,

@@ -294,3 +294,15 @@ def test_formats_made_from_the_evidence_refuse_a_light_run(small_demo, monkeypat
     for fmt in ("csv", "table"):  # table: without a stored run it is made from the findings
         with pytest.raises(RuntimeError, match="light"):
             cli_check.write_findings(res, fmt, str(tmp_path / f"out.{fmt}"), False)
+
+
+def test_a_light_stored_run_keeps_every_evidence_in_the_store(small_demo, monkeypatch):
+    """The terminal app's checks (stored, then read from the store) run light: the findings in
+    memory have no evidence, the stored run has all of it."""
+    from core.findings import evidence_texts, run_findings
+
+    monkeypatch.setenv("DANGJIAN_CHECK_WORKER", "1")
+    full = rules.run_check(store=False)
+    res = rules.run_check(store=True, light=True)
+    assert res.light and res.run_id and all(f.evidence is None for f in res.findings)
+    assert evidence_texts(run_findings(res.run_id)) == evidence_texts(full.findings)

@@ -51,7 +51,8 @@ def run_and_load(year: int, view):
     """Check the view now (the run is stored), then load it as :func:`load_matrix` does."""
     from core import rules
 
-    rules.run_check(year=year, town=view.town, community=view.community, principal=view.principal)
+    rules.run_check(year=year, town=view.town, community=view.community, principal=view.principal,
+                    light=True)  # stored, then read from the store: no evidence kept here
     return load_matrix(year, view)
 
 
