@@ -401,10 +401,10 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
     the rule where the rules ran in two, and whether each evidence text may hold personal data
     the view masks (``holds``): what the outputs and the store need of a finding besides
     itself.  With ``light`` (and ``prepare`` or ``store``), each finding's evidence is let go
-    (None) once it is encoded,
-    by the process that ran its rule: ``evidence_json`` holds it (a province's ~2 million
-    evidence dicts are never held, nor sent between the processes) -- unless a plugin that
-    failed to load taints the run, whose findings are made again after the rules.
+    (None) once it is encoded, by the process that ran its rule: ``evidence_json`` holds it (a
+    province's ~2 million evidence dicts are never held, nor sent between the processes) --
+    unless a plugin that failed to load taints the run, whose findings are made again after
+    the rules.
     """
     from core import access, findings as findings_store, plugins
     from core.errors import UserError
@@ -446,7 +446,7 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
     try:
         with manager.watch() as raised:  # this run's failing hooks (each also taints what it fed)
             made = _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, view, lang, findings,
-                              prepare or store, light)
+                              (prepare or store, prepare, light))
     finally:
         _run_cache.data = None
         if gc_was_enabled:
@@ -479,13 +479,15 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
 _run_cache = threading.local()
 
 
-def _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, view, lang, findings, prepare, light):
-    """The rules' findings added to ``findings``; returns ``(evidence texts, refs, holds)`` of them where
-    the rules ran in two processes and ``prepare`` (each process made those of its own rules),
-    else None.  ``light``: each process lets go of the evidence it encoded (:func:`run_check`)."""
+def _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, view, lang, findings, make=(False,) * 3):
+    """The rules' findings added to ``findings``.  Where the rules ran in two processes and
+    ``make`` asks (``(encode, refs, light)``: each process makes those of its own rules'
+    findings, :func:`_prepared`), returns ``(evidence texts, refs, holds)`` of them (refs and
+    holds only with ``refs``), else None; with ``light`` each process lets go of the evidence
+    it encoded (:func:`run_check`)."""
     args = (registry, communities, whole_city, year, as_of, view, lang)
     if len(ids_to_run) > 1 and fork_wanted(communities):
-        done, made = _run_rules_in_two(ids_to_run, args, prepare, light)
+        done, made = _run_rules_in_two(ids_to_run, args, make)
         findings.extend(done)
         return made
     for rid in ids_to_run:
@@ -493,13 +495,15 @@ def _run_rules(ids_to_run, registry, communities, whole_city, year, as_of, view,
     return None
 
 
-def _prepared(findings, view) -> tuple[list, list, list]:
+def _prepared(findings, view, refs: bool = True) -> tuple[list, list, list]:
     """What the outputs and the store need of ``findings`` besides themselves: each one's
-    evidence as text, its subject's ``ref`` and whether the text may hold personal data that
-    ``view`` masks."""
+    evidence as text, and with ``refs`` its subject's ``ref`` and whether the text may hold
+    personal data that ``view`` masks (else two empty lists: what the store alone needs)."""
     from core import findings as findings_store
 
     texts = findings_store.evidence_texts(findings)
+    if not refs:
+        return texts, [], []
     return texts, view.finding_refs(findings), view.holding_personal(texts)
 
 
@@ -560,19 +564,21 @@ def fork_wanted(communities) -> bool:
 _SUBJECT_WEIGHT = {"member": 0, "organization": 1, "worker": 2}  # rules over members cost the most
 
 
-def _run_rules_in_two(ids_to_run, args, prepare: bool, light: bool = False) -> tuple[list[Finding], tuple | None]:
+def _run_rules_in_two(ids_to_run, args, make=(False,) * 3) -> tuple[list[Finding], tuple | None]:
     """The rules' findings, in the order of ``ids_to_run``, computed by this process and a forked
     worker together: each takes the next rule not yet taken (the costly kinds first) until none
-    is left; the worker sends back its findings and the plugin failures it saw.  With
-    ``prepare`` each also makes the evidence texts and refs of its own rules' findings
-    (:func:`_prepared`), returned with them as ``(texts, refs, holds)`` (else None), and with
-    ``light`` lets go of each evidence so made (the worker sends none).  A worker that
-    fails is an error of the whole check (nothing is stored), never a silent half."""
+    is left; the worker sends back its findings and the plugin failures it saw.  ``make``
+    (``(encode, refs, light)``): each also makes the evidence texts (and refs and holds) of its
+    own rules' findings (:func:`_prepared`), returned with them as ``(texts, refs, holds)``
+    (else None), and with ``light`` lets go of each evidence so made (the worker sends none).
+    A worker that fails is an error of the whole check (nothing is stored), never a silent
+    half."""
     from core import plugins, procs
     from core.errors import UserError
     from core.i18n import tr
 
     registry, view = args[0], args[5]
+    prepare, with_refs, light = make
     order = sorted(range(len(ids_to_run)), key=lambda i: (
         min((_SUBJECT_WEIGHT.get(r.subjects, 3) for r in registry.rule_variants(ids_to_run[i])), default=3), i))
     next_task = procs.work_queue(len(order))
@@ -586,7 +592,7 @@ def _run_rules_in_two(ids_to_run, args, prepare: bool, light: bool = False) -> t
         with plugins.get().watch() as seen:
             while (i := take()) is not None:
                 out = _run_rule(ids_to_run[i], *args)
-                made = _prepared(out, view) if prepare else None
+                made = _prepared(out, view, with_refs) if prepare else None
                 done[i] = ([(f.rule, f.clause, f.status, f.town, f.community, f.subject, f.message,
                              None if light else f.evidence, f.ref) for f in out], made)
             view.forget_finding_refs()  # before its findings are pickled
@@ -597,7 +603,7 @@ def _run_rules_in_two(ids_to_run, args, prepare: bool, light: bool = False) -> t
         mine = {}
         while (i := take()) is not None:
             out = _run_rule(ids_to_run[i], *args)
-            mine[i] = (out, _prepared(out, view) if prepare else None)
+            mine[i] = (out, _prepared(out, view, with_refs) if prepare else None)
             if light:
                 for f in out:
                     f.evidence = None

@@ -301,8 +301,14 @@ def test_a_light_stored_run_keeps_every_evidence_in_the_store(small_demo, monkey
     memory have no evidence, the stored run has all of it."""
     from core.findings import evidence_texts, run_findings
 
+    from core.view import View
+
     monkeypatch.setenv("DANGJIAN_CHECK_WORKER", "1")
     full = rules.run_check(store=False)
+    asked = []
+    real = View.finding_refs
+    monkeypatch.setattr(View, "finding_refs", lambda self, fs: (asked.append(1), real(self, fs))[1])
     res = rules.run_check(store=True, light=True)
+    assert not asked  # the store needs no refs: none are made
     assert res.light and res.run_id and all(f.evidence is None for f in res.findings)
     assert evidence_texts(run_findings(res.run_id)) == evidence_texts(full.findings)
