@@ -332,7 +332,7 @@ def write_findings(result, fmt: str, output: str | None, show_all: bool) -> None
         return
     _need_evidence(result)
     if fmt == "csv":  # streamed, as json
-        from core.output import csv_chunks, write_stream
+        from core.output import csv_chunks
 
         rows = (finding_row(f) for f in store.iter_shown(view, result.findings, holds=holds, refs=refs))
         write_stream(csv_chunks(finding_headers(), rows), output, bom=True)

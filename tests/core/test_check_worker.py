@@ -312,3 +312,19 @@ def test_a_light_stored_run_keeps_every_evidence_in_the_store(small_demo, monkey
     assert not asked  # the store needs no refs: none are made
     assert res.light and res.run_id and all(f.evidence is None for f in res.findings)
     assert evidence_texts(run_findings(res.run_id)) == evidence_texts(full.findings)
+
+
+def test_table_that_cannot_be_written_names_the_stored_run(small_demo, monkeypatch, tmp_path, capsys):
+    """table, md and html are written after the run is stored: an output that cannot be written
+    is an error that says the run was stored, and the run stays."""
+    from core import output
+
+    def full(*a, **kw):
+        raise UserError("磁盘已满：out.table")
+    monkeypatch.setattr(output, "write_stream", full)
+    before = CheckRun.select().count()
+    assert main(["check", "--format", "table", "--output", str(tmp_path / "out.table")]) == 2
+    err = capsys.readouterr().err
+    assert CheckRun.select().count() == before + 1
+    stored = CheckRun.select().order_by(CheckRun.id.desc()).first()
+    assert "磁盘已满：out.table" in err and f"第{stored.id}次运行" in err
