@@ -9,6 +9,7 @@ write cannot be helped by ``busy_timeout`` (measured: see bench/concurrency.py).
 """
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import threading
@@ -600,7 +601,7 @@ def bytewise_field(field):
     return NodeList((field, SQL('COLLATE "C"'))) if is_postgres() else field
 
 
-_STREAMS = iter(range(1, 1 << 62))  # names of this process's server-side cursors
+_STREAMS = itertools.count(1)  # names of this process's server-side cursors
 
 
 def stream_rows(query, block: int = 5000):

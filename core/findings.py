@@ -133,8 +133,8 @@ def store_run(findings, year: int, as_of: dt.date, scope: RunScope, principal=No
 
     counts: dict = {}
     by: dict = {}
-    cells = _cells(findings)
-    for (rule, clause, status, _town, _community), n in cells.items():
+    cells = count_cells(findings)
+    for rule, clause, status, _town, _community, n in cells:
         counts[status] = counts.get(status, 0) + n
         by[(clause, rule, status)] = by.get((clause, rule, status), 0) + n
     # the whole run by clause, rule and status: what a summary of the whole run reads (the dashboard)
@@ -154,23 +154,19 @@ def store_run(findings, year: int, as_of: dt.date, scope: RunScope, principal=No
                            "evidence", "version"), rows)
         db.copy_in(StoredCount._meta.table_name, ("run_id", "rule", "clause", "status", "town", "community", "n",
                                                   "version"),
-                   ((run.id, *k, n, 1) for k, n in cells.items()))
+                   ((run.id, *cell, 1) for cell in cells))
         prune_runs(scope)
     return run.id
-
-
-def _cells(findings) -> dict:
-    cells: dict = {}
-    for f in findings:
-        k = (f.rule, f.clause, f.status, f.town, f.community)
-        cells[k] = cells.get(k, 0) + 1
-    return cells
 
 
 def count_cells(findings) -> list[tuple]:
     """``findings`` counted by rule, clause, status, town and community: ``(rule, clause, status,
     town, community, n)`` rows, as a stored run keeps them (:func:`run_counts`)."""
-    return [(*k, n) for k, n in _cells(findings).items()]
+    cells: dict = {}
+    for f in findings:
+        k = (f.rule, f.clause, f.status, f.town, f.community)
+        cells[k] = cells.get(k, 0) + 1
+    return [(*k, n) for k, n in cells.items()]
 
 
 def _same(field, value):
@@ -288,13 +284,24 @@ def run_findings_in_order(run_id: int, statuses=None, block: int = 5000):
     from core.db import bytewise_field
     from core.models import StoredFinding as F
 
-    q = (F.select(F.rule, F.clause, F.status, F.town, F.community, F.subject, F.message, F.evidence)
-         .where(F.run == run_id))
+    q = _stored(run_id)
     if statuses is not None:
         q = q.where(F.status.in_(list(statuses)))
     q = q.order_by(F.town.is_null(), bytewise_field(F.town), F.community.is_null(), bytewise_field(F.community), F.id)
-    for r, c, st, t, cm, sb, msg, ev in db.stream_rows(q, block):
-        yield Finding(r, c, st, t, cm, sb, msg, json.loads(ev or "{}"))
+    return map(_stored_finding, db.stream_rows(q, block))
+
+
+def _stored(run_id: int):
+    """The query of a stored run's findings, field by field as :func:`_stored_finding` reads them."""
+    from core.models import StoredFinding as F
+
+    return (F.select(F.rule, F.clause, F.status, F.town, F.community, F.subject, F.message, F.evidence)
+            .where(F.run == run_id))
+
+
+def _stored_finding(row) -> Finding:
+    r, c, st, t, cm, sb, msg, ev = row
+    return Finding(r, c, st, t, cm, sb, msg, json.loads(ev or "{}"))
 
 
 def run_findings(run_id: int, communities=None, town: str | None = None, rule: str | None = None) -> list:
@@ -303,13 +310,11 @@ def run_findings(run_id: int, communities=None, town: str | None = None, rule: s
     city's run holds ~200k: callers that need only counts read :func:`run_counts`."""
     from core.models import StoredFinding as F
 
-    q = (F.select(F.rule, F.clause, F.status, F.town, F.community, F.subject, F.message, F.evidence)
-         .where(F.run == run_id))
+    q = _stored(run_id)
     if communities is not None:
         q = q.where(F.community.in_(sorted(communities)))
     if town is not None:
         q = q.where(F.town == town)
     if rule is not None:
         q = q.where(F.rule == rule)
-    return [Finding(r, c, st, t, cm, sb, msg, json.loads(ev or "{}"))
-            for r, c, st, t, cm, sb, msg, ev in q.order_by(F.id).tuples().iterator()]
+    return [_stored_finding(row) for row in q.order_by(F.id).tuples().iterator()]

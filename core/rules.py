@@ -463,11 +463,10 @@ def run_check(year=None, as_of=None, town=None, community=None, rule_ids=None, p
     if prepare or store:
         if made is None:  # made here, of every finding
             made, extra = ([], [], []), findings
-        more = findings_store.evidence_texts(extra)
-        evidence_json = made[0] + more
+        more = _prepared(extra, view, prepare)
+        evidence_json = made[0] + more[0]
         if prepare:
-            refs = made[1] + view.finding_refs(extra)
-            holds = made[2] + view.holding_personal(more)
+            refs, holds = made[1] + more[1], made[2] + more[2]
     if light:  # the rest (one process, or the plugins' own findings) let go here
         for f in extra:
             f.evidence = None

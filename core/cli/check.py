@@ -488,9 +488,7 @@ def _write_and_store(result, args) -> None:
         try:
             write_findings(result, args.format, args.output, args.all)
         except UserError as exc:  # as when the output is written beside the storing
-            raise UserError(tr("结论已保存为第{r}次运行，但写出结论时出错：\n{e}",
-                               "the findings were stored as run {r}, but writing them out failed:\n{e}",
-                               r=result.run_id, e=exc)) from None
+            raise _stored_not_written(result.run_id, exc) from None
         return
     if rules.fork_wanted(result.communities) and _child_can_write(args.output):
         result.run_id = _store_while_a_child_writes(result, args, store)
@@ -558,7 +556,12 @@ def _store_while_a_child_writes(result, args, store) -> int:
     try:  # an error writing the output is raised after the run is stored, as the thread would
         run_id, _ = procs.in_two(child, store)
     except procs.WorkerFailed as exc:
-        raise UserError(tr("结论已保存为第{r}次运行，但写出结论时出错：\n{e}",
-                           "the findings were stored as run {r}, but writing them out failed:\n{e}",
-                           r=exc.mine, e=exc.detail)) from None
+        raise _stored_not_written(exc.mine, exc.detail) from None
     return run_id
+
+
+def _stored_not_written(run_id, detail) -> UserError:
+    """The error of a check whose run was stored but whose output could not be written."""
+    return UserError(tr("结论已保存为第{r}次运行，但写出结论时出错：\n{e}",
+                        "the findings were stored as run {r}, but writing them out failed:\n{e}",
+                        r=run_id, e=detail))
